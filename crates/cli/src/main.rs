@@ -1,0 +1,60 @@
+//! `schannel`: the command line of securechannel.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod config;
+mod connect;
+mod events;
+mod explain;
+mod serve;
+
+/// A Secure Channel (Schannel) security provider for Linux: TLS endpoints with
+/// Schannel's settings and Schannel's System-log events.
+#[derive(Parser, Debug)]
+#[command(name = "schannel", version, about, propagate_version = true)]
+struct Cli {
+    /// The data directory (settings, certificate stores, keys, CRLs, the event log).
+    #[arg(long, global = true, env = "SCHANNEL_DATA", default_value = "./schannel-data")]
+    data_dir: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a TLS endpoint (the main job): answers HTTP with how you connected, or proxies.
+    Serve(serve::Args),
+    /// Probe a TLS server like `openssl s_client`, and log the events.
+    Connect(connect::Args),
+    /// Read the System log the way `wevtutil qe System` / `Get-WinEvent` do; write test events.
+    Events(events::Args),
+    /// Read or change the SCHANNEL settings (`settings.toml`).
+    Config(config::Args),
+    /// Explain an event ID, a TLS alert or an SSPI status code.
+    Explain(explain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(a) => serve::run(a, &cli.data_dir),
+        Command::Connect(a) => connect::run(a, &cli.data_dir),
+        Command::Events(a) => events::run(a, &cli.data_dir),
+        Command::Config(a) => config::run(a, &cli.data_dir),
+        Command::Explain(a) => explain::run(a, &cli.data_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("schannel: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What a command returns: its exit code, or an error printed as `schannel: ...`.
+pub type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;

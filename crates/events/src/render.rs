@@ -1,0 +1,258 @@
+//! Rendering a record: the message text from the catalog template, the text block
+//! `wevtutil qe /f:text` prints, Event Viewer's XML view, and JSON lines.
+
+use crate::{format_rfc3339, EventRecord, PROVIDER_GUID, PROVIDER_NAME};
+use std::fmt::Write;
+
+/// Which of the catalog's wordings to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wording {
+    /// Windows 10's "TLS" wording.
+    #[default]
+    Modern,
+    /// Windows 6.x's "SSL" wording, where the catalog has one (else the modern one).
+    Legacy,
+}
+
+/// The event's message, with `%1`..`%99` replaced by the record's data and `%n` by a
+/// line break, as FormatMessage does.
+pub fn render_message(record: &EventRecord, wording: Wording) -> String {
+    let def = record.event_id.def();
+    let template = match wording {
+        Wording::Legacy => def.legacy.unwrap_or(def.message),
+        Wording::Modern => def.message,
+    };
+    let mut out = String::with_capacity(template.len() + 64);
+    let b = template.as_bytes();
+    let mut i = 0;
+    let mut literal_start = 0;
+    while i < b.len() {
+        if b[i] != b'%' || i + 1 >= b.len() {
+            i += 1;
+            continue;
+        }
+        out.push_str(&template[literal_start..i]);
+        let next = b[i + 1];
+        if next == b'n' {
+            out.push('\n');
+            i += 2;
+        } else if next.is_ascii_digit() && next != b'0' {
+            // FormatMessage takes up to two digits: %1 .. %99.
+            let mut n = (next - b'0') as usize;
+            let mut j = i + 2;
+            if j < b.len() && b[j].is_ascii_digit() {
+                n = n * 10 + (b[j] - b'0') as usize;
+                j += 1;
+            }
+            if let Some(v) = record.data.get(n - 1) {
+                out.push_str(v);
+            }
+            i = j;
+        } else if next == b'%' {
+            out.push('%');
+            i += 2;
+        } else {
+            out.push('%');
+            i += 1;
+        }
+        literal_start = i;
+    }
+    out.push_str(&template[literal_start..]);
+    if let Some(f) = record.fold {
+        let _ = write!(
+            out,
+            "\n\n(Flood control: {} further identical events were folded into this record, from {} to {}.)",
+            f.count,
+            format_rfc3339(f.first, 3),
+            format_rfc3339(f.last, 3)
+        );
+    }
+    out
+}
+
+/// The block `wevtutil qe System /f:text` prints for one event (`index` is the `Event[n]`).
+pub fn render_text(record: &EventRecord, index: usize) -> String {
+    let mut s = String::with_capacity(512);
+    let _ = writeln!(s, "Event[{index}]:");
+    let _ = writeln!(s, "  Log Name: System");
+    let _ = writeln!(s, "  Source: {PROVIDER_NAME}");
+    let _ = writeln!(s, "  Date: {}", format_rfc3339(record.time, 3));
+    let _ = writeln!(s, "  Event ID: {}", record.event_id.value());
+    let _ = writeln!(s, "  Task: N/A");
+    let _ = writeln!(s, "  Level: {}", record.level().name());
+    let _ = writeln!(s, "  Opcode: N/A");
+    let _ = writeln!(s, "  Keyword: N/A");
+    let _ = writeln!(s, "  User: N/A");
+    let _ = writeln!(s, "  User Name: N/A");
+    let _ = writeln!(s, "  Computer: {}", record.computer);
+    let _ = writeln!(s, "  Record ID: {}", record.record_id);
+    if let Some(a) = record.activity_id {
+        let _ = writeln!(s, "  Activity ID: {a}");
+    }
+    let _ = writeln!(s, "  Description: ");
+    let _ = writeln!(s, "{}", render_message(record, Wording::Modern));
+    s
+}
+
+fn xml_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all become U+FFFD rather than breaking
+            // the document.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+fn hex_upper(bytes: &[u8], out: &mut String) {
+    const H: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(H[(b >> 4) as usize] as char);
+        out.push(H[(b & 15) as usize] as char);
+    }
+}
+
+/// Event Viewer's XML view of the record, in the exact shape Windows renders
+/// (shared/spec/registry.md). Flood-control summaries carry three extra Data elements
+/// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast`.
+pub fn render_xml(record: &EventRecord) -> String {
+    let mut s = String::with_capacity(1024);
+    s.push_str("<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\n");
+    s.push_str("  <System>\n");
+    let _ = writeln!(
+        s,
+        "    <Provider Name=\"{PROVIDER_NAME}\" Guid=\"{PROVIDER_GUID}\" />"
+    );
+    let _ = writeln!(s, "    <EventID>{}</EventID>", record.event_id.value());
+    s.push_str("    <Version>0</Version>\n");
+    let _ = writeln!(s, "    <Level>{}</Level>", record.level().value());
+    s.push_str("    <Task>0</Task>\n    <Opcode>0</Opcode>\n");
+    s.push_str("    <Keywords>0x8000000000000000</Keywords>\n");
+    let _ = writeln!(
+        s,
+        "    <TimeCreated SystemTime=\"{}\" />",
+        format_rfc3339(record.time, 9)
+    );
+    let _ = writeln!(s, "    <EventRecordID>{}</EventRecordID>", record.record_id);
+    match record.activity_id {
+        Some(a) => {
+            let _ = writeln!(s, "    <Correlation ActivityID=\"{a}\" />");
+        }
+        None => s.push_str("    <Correlation />\n"),
+    }
+    let _ = writeln!(
+        s,
+        "    <Execution ProcessID=\"{}\" ThreadID=\"{}\" />",
+        record.process_id, record.thread_id
+    );
+    s.push_str("    <Channel>System</Channel>\n    <Computer>");
+    xml_escape(&record.computer, &mut s);
+    s.push_str("</Computer>\n    <Security />\n  </System>\n");
+    let def = record.event_id.def();
+    let fold_fields = record.fold.map(|f| {
+        [
+            ("FoldedCount", f.count.to_string()),
+            ("FoldedFirst", format_rfc3339(f.first, 9)),
+            ("FoldedLast", format_rfc3339(f.last, 9)),
+        ]
+    });
+    if def.fields.is_empty() && record.binary.is_none() && fold_fields.is_none() {
+        s.push_str("  <EventData />\n");
+    } else {
+        s.push_str("  <EventData>\n");
+        for (i, name) in def.fields.iter().enumerate() {
+            let _ = write!(s, "    <Data Name=\"{name}\">");
+            xml_escape(record.data.get(i).map_or("", String::as_str), &mut s);
+            s.push_str("</Data>\n");
+        }
+        for (name, value) in fold_fields.iter().flatten() {
+            let _ = writeln!(s, "    <Data Name=\"{name}\">{value}</Data>");
+        }
+        if let Some(bin) = &record.binary {
+            s.push_str("    <Binary>");
+            hex_upper(bin, &mut s);
+            s.push_str("</Binary>\n");
+        }
+        s.push_str("  </EventData>\n");
+    }
+    s.push_str("</Event>");
+    s
+}
+
+fn json_string(v: &str, out: &mut String) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// One JSON object on one line, for jq and log shippers. Field names follow the XML.
+pub fn render_json(record: &EventRecord) -> String {
+    let mut s = String::with_capacity(1024);
+    let _ = write!(
+        s,
+        "{{\"EventRecordID\":{},\"TimeCreated\":\"{}\",\"EventID\":{},\"Level\":{},\"LevelName\":\"{}\",\"Provider\":\"{PROVIDER_NAME}\",\"ProviderGuid\":\"{PROVIDER_GUID}\",\"Channel\":\"System\",\"Computer\":",
+        record.record_id,
+        format_rfc3339(record.time, 9),
+        record.event_id.value(),
+        record.level().value(),
+        record.level().name(),
+    );
+    json_string(&record.computer, &mut s);
+    let _ = write!(
+        s,
+        ",\"ProcessID\":{},\"ThreadID\":{},\"ActivityID\":",
+        record.process_id, record.thread_id
+    );
+    match record.activity_id {
+        Some(a) => {
+            let _ = write!(s, "\"{a}\"");
+        }
+        None => s.push_str("null"),
+    }
+    s.push_str(",\"EventData\":{");
+    for (i, name) in record.event_id.def().fields.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, "\"{name}\":");
+        json_string(record.data.get(i).map_or("", String::as_str), &mut s);
+    }
+    s.push('}');
+    if let Some(bin) = &record.binary {
+        s.push_str(",\"Binary\":\"");
+        hex_upper(bin, &mut s);
+        s.push('"');
+    }
+    if let Some(f) = record.fold {
+        let _ = write!(
+            s,
+            ",\"Folded\":{{\"Count\":{},\"First\":\"{}\",\"Last\":\"{}\"}}",
+            f.count,
+            format_rfc3339(f.first, 9),
+            format_rfc3339(f.last, 9)
+        );
+    }
+    s.push_str(",\"Message\":");
+    json_string(&render_message(record, Wording::Modern), &mut s);
+    s.push('}');
+    s
+}

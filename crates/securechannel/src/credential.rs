@@ -1,0 +1,50 @@
+//! Credentials, as AcquireCredentialsHandle gives them. (Skeleton: the credentials work
+//! fills in acquisition; the fields of `CredentialShared` are the contract with contexts.)
+
+use crate::{Protocol, Role, Settings};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
+use securechannel_events::Emitter;
+use std::sync::Arc;
+
+/// What a caller may ask of a credential beyond the system settings (SCH_CREDENTIALS).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialOptions {
+    /// Narrow the enabled protocols to these (empty: the settings decide).
+    pub protocols: Vec<Protocol>,
+    /// Server: ask for a client certificate (`ASC_REQ_MUTUAL_AUTH`).
+    pub request_client_certificate: bool,
+    /// Server: refuse clients that send none.
+    pub require_client_certificate: bool,
+    /// Client: do not validate the server certificate here; the application will
+    /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous; named as such in the builder.
+    pub manual_validation: bool,
+}
+
+/// What client and server credentials share; the contract with security contexts.
+pub(crate) struct CredentialShared {
+    pub(crate) role: Role,
+    pub(crate) emitter: Emitter,
+    pub(crate) settings: Arc<Settings>,
+    /// The certificate chain and signing key (absent: a client without a certificate, or a
+    /// server relying on a system default that does not exist, see 36872/36886).
+    pub(crate) certified_key: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// Trusted roots (stores/Root).
+    pub(crate) roots: Arc<rustls::RootCertStore>,
+    /// Intermediate certificates (stores/CA).
+    pub(crate) intermediates: Vec<CertificateDer<'static>>,
+    /// CRLs (crl/).
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    pub(crate) options: CredentialOptions,
+}
+
+/// A client credential.
+#[derive(Clone)]
+pub struct ClientCredential {
+    pub(crate) shared: Arc<CredentialShared>,
+}
+
+/// A server credential.
+#[derive(Clone)]
+pub struct ServerCredential {
+    pub(crate) shared: Arc<CredentialShared>,
+}

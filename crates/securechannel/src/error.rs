@@ -1,0 +1,145 @@
+//! The provider's error: an SSPI status, the event that was logged for it, the internal
+//! error state (where Schannel logs one), and the cause.
+
+use securechannel_events::{EventId, Status};
+use std::fmt;
+
+/// Internal error states: a stable number per reason, printed in 36870 (`ErrorStatus`),
+/// 36871 (`ErrorState`) and 36888 (`ErrorState`). This enum is the one table of them;
+/// numbers are never reused or renumbered.
+///
+/// Ranges: 1xxx credential acquisition (36871), 2xxx private keys (36870),
+/// 3xxx alerts we generate (36888), 4xxx provider initialisation (36865/36866).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u32)]
+#[non_exhaustive]
+pub enum ErrorState {
+    /// A server credential was given no certificate and none was asked from the store.
+    NoCertificate = 1001,
+    /// The certificate file cannot be read or holds no certificate.
+    CertificateUnreadable = 1002,
+    /// The certificate is not valid X.509.
+    CertificateInvalid = 1003,
+    /// No protocol version that rustls speaks is enabled for this role.
+    NoProtocolEnabled = 1004,
+    /// The machine store has no certificate with this thumbprint or subject.
+    CertificateNotFound = 1005,
+    /// The certificate store directory cannot be read.
+    StoreUnreadable = 1006,
+    /// The TLS engine rejected the configuration built from the credential.
+    EngineConfiguration = 1007,
+
+    /// The key file cannot be read (permissions, missing).
+    KeyUnreadable = 2001,
+    /// The key file is readable by group or others; refused.
+    KeyPermissionsUnsafe = 2002,
+    /// The .pfx password is wrong or missing.
+    KeyWrongPassword = 2003,
+    /// The key file is not a key in any supported encoding.
+    KeyCorrupt = 2004,
+    /// The key's algorithm is not supported by the crypto provider.
+    KeyUnsupported = 2005,
+
+    /// The crypto provider could not be installed.
+    CryptoProviderUnavailable = 4001,
+    /// The settings file cannot be read or parsed.
+    SettingsInvalid = 4002,
+    /// The data directory or a store in it cannot be opened.
+    DataDirectoryUnusable = 4003,
+}
+
+impl ErrorState {
+    /// The stable number.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+impl fmt::Display for ErrorState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}
+
+/// A failure of the provider, as the caller sees it.
+#[derive(Debug)]
+pub struct Error {
+    status: Status,
+    event: Option<EventId>,
+    state: Option<ErrorState>,
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl Error {
+    /// A new error with its status and a description of what went wrong (never secrets).
+    pub fn new(status: Status, message: impl Into<String>) -> Error {
+        Error {
+            status,
+            event: None,
+            state: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The event that was logged for this failure.
+    pub fn with_event(mut self, event: EventId) -> Error {
+        self.event = Some(event);
+        self
+    }
+
+    /// The internal error state.
+    pub fn with_state(mut self, state: ErrorState) -> Error {
+        self.state = Some(state);
+        self
+    }
+
+    /// The underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The SSPI status the call returns.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The event logged for it, if any (logged subject to EventLogging).
+    pub fn event(&self) -> Option<EventId> {
+        self.event
+    }
+
+    /// The internal error state, if any.
+    pub fn state(&self) -> Option<ErrorState> {
+        self.state
+    }
+
+    /// The description, without event and status.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(e) = self.event {
+            write!(f, " [event {}]", e.value())?;
+        }
+        write!(f, " [{}]", self.status)?;
+        if let Some(s) = self.state {
+            write!(f, " [error state {}]", s.code())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

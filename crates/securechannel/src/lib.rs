@@ -1,0 +1,19 @@
+//! securechannel: a Secure Channel (Schannel) security provider on rustls.
+//!
+//! The shape is SSPI's: acquire a credential ([`ClientCredential`], [`ServerCredential`]),
+//! drive a security context with tokens in and out, then encrypt and decrypt messages.
+//! Every step Schannel logs is logged here, with the same event ID and data, through the
+//! [`securechannel_events::EventSink`] the program chooses.
+#![forbid(unsafe_code)]
+
+mod credential;
+mod error;
+mod protocol;
+mod settings;
+
+pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
+pub use error::{Error, ErrorState};
+pub use protocol::{Protocol, Role};
+pub use securechannel_events as events;
+pub use securechannel_events::{AlertDescription, EventId, Status};
+pub use settings::Settings;
