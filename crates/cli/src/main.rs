@@ -17,7 +17,12 @@ mod serve;
 #[command(name = "schannel", version, about, propagate_version = true)]
 struct Cli {
     /// The data directory (settings, certificate stores, keys, CRLs, the event log).
-    #[arg(long, global = true, env = "SCHANNEL_DATA", default_value = "./schannel-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SCHANNEL_DATA",
+        default_value = "./schannel-data"
+    )]
     data_dir: PathBuf,
 
     #[command(subcommand)]

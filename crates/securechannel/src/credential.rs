@@ -48,3 +48,26 @@ pub struct ClientCredential {
 pub struct ServerCredential {
     pub(crate) shared: Arc<CredentialShared>,
 }
+
+impl CredentialShared {
+    /// The shared part of a credential, with no intermediates, CRLs or options. Credential
+    /// acquisition and tests build on this; fields added later get defaults here.
+    pub(crate) fn new(
+        role: Role,
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<rustls::sign::CertifiedKey>>,
+        roots: Arc<rustls::RootCertStore>,
+    ) -> CredentialShared {
+        CredentialShared {
+            role,
+            emitter,
+            settings,
+            certified_key,
+            roots,
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            options: CredentialOptions::default(),
+        }
+    }
+}

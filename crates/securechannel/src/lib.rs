@@ -8,11 +8,14 @@
 
 mod credential;
 mod error;
+mod hello;
 mod protocol;
 mod settings;
+mod verify;
 
 pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
 pub use error::{Error, ErrorState};
+pub use hello::{sniff_client_hello, HelloSniff};
 pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
