@@ -1,13 +1,275 @@
-//! `schannel connect`.
+//! `schannel connect HOST:PORT`: a probe like `openssl s_client`, driving a client
+//! security context through the token API over a plain TCP socket (exactly as a Windows
+//! program drives InitializeSecurityContext), printing the negotiated parameters or the
+//! failure with its event ID, status code and a hint, and logging the events.
 
+use crate::runtime::Runtime;
 use crate::CmdResult;
-use std::path::Path;
+use securechannel::{ClientContext, ContextOptions, Protocol, Sni, StepStatus};
+use securechannel_events::{event_explanation, status_explanation};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
 
 /// Arguments of `schannel connect`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// The server, `HOST:PORT` (`[::1]:8443` for IPv6).
+    pub address: String,
+    /// The name to send in SNI and verify the certificate against (default: HOST).
+    #[arg(long)]
+    pub sni: Option<String>,
+    /// Send no SNI (the certificate is still verified against HOST).
+    #[arg(long, conflicts_with = "sni")]
+    pub no_sni: bool,
+    /// Offer these ALPN protocols, comma separated, in preference order.
+    #[arg(long, value_delimiter = ',')]
+    pub alpn: Vec<String>,
+    /// Offer TLS 1.2 only.
+    #[arg(long = "tls1.2", conflicts_with = "tls13")]
+    pub tls12: bool,
+    /// Offer TLS 1.3 only.
+    #[arg(long = "tls1.3")]
+    pub tls13: bool,
+    /// Also trust the CA certificates in this PEM file (besides stores/Root).
+    #[arg(long)]
+    pub cafile: Option<PathBuf>,
+    /// A client certificate chain (PEM) to offer when the server asks for one.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key of --cert.
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// After the handshake, send `GET PATH` and print the response.
+    #[arg(long, value_name = "PATH")]
+    pub get: Option<String>,
+    /// Connect and handshake timeout, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Run `schannel connect`.
-pub fn run(_args: Args, _data_dir: &Path) -> CmdResult {
-    Err("`schannel connect` is not built yet".into())
+pub fn run(args: Args, data_dir: &Path) -> CmdResult {
+    let runtime = Runtime::open(data_dir)?;
+    let result = probe(&args, &runtime);
+    runtime.close();
+    result
+}
+
+fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
+    let (host, addr) = resolve(&args.address)?;
+    let mut protocols = Vec::new();
+    if args.tls12 {
+        protocols.push(Protocol::Tls12);
+    }
+    if args.tls13 {
+        protocols.push(Protocol::Tls13);
+    }
+    let credential = runtime.client_credential(
+        &protocols,
+        args.cafile.as_deref(),
+        args.cert.as_deref().zip(args.key.as_deref()),
+    )?;
+    let options = ContextOptions {
+        alpn: args.alpn.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        sni: match (&args.sni, args.no_sni) {
+            (_, true) => Sni::Disabled,
+            (Some(n), _) => Sni::Name(n.clone()),
+            (None, false) => Sni::Target,
+        },
+    };
+    let timeout = Duration::from_secs(args.timeout.max(1));
+    let mut sock = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    sock.set_read_timeout(Some(timeout))?;
+    sock.set_write_timeout(Some(timeout))?;
+    sock.set_nodelay(true)?;
+
+    let mut ctx = ClientContext::new(&credential, &host, options).map_err(|e| failure(&e))?;
+    let mut input: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut out = Vec::with_capacity(4096);
+    loop {
+        out.clear();
+        let step = ctx.initialize(&mut input, &mut out);
+        if !out.is_empty() {
+            // On failure this is the alert the context produced: still send it.
+            let _ = sock.write_all(&out);
+        }
+        let step = match step {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{}", failure(&e));
+                return Ok(ExitCode::from(1));
+            }
+        };
+        input.drain(..step.consumed);
+        match step.status {
+            StepStatus::Complete => break,
+            StepStatus::ContinueNeeded if !input.is_empty() => continue,
+            StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => {
+                if !read_more(&mut sock, &mut input)? {
+                    eprintln!(
+                        "schannel: the server closed the connection during the handshake \
+                         (no alert received)\nhint: check the server's own log; it may not speak TLS on this port"
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+
+    let report = report(&ctx, &addr);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_report(&report, &ctx);
+    }
+
+    if let Some(path) = &args.get {
+        http_get(&mut ctx, &mut sock, &mut input, &host, path)?;
+    }
+    out.clear();
+    if ctx.shutdown(&mut out).is_ok() {
+        let _ = sock.write_all(&out);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `HOST:PORT` → the name to verify and the socket address.
+fn resolve(address: &str) -> Result<(String, SocketAddr), String> {
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{address}' is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number"))?;
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve '{host}': {e}"))?
+        .next()
+        .ok_or_else(|| format!("'{host}' has no address"))?;
+    Ok((host, addr))
+}
+
+fn read_more(sock: &mut TcpStream, input: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut buf = [0u8; 16 * 1024];
+    let n = sock.read(&mut buf).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("reading from the server: {e}"))
+    })?;
+    input.extend_from_slice(&buf[..n]);
+    Ok(n > 0)
+}
+
+/// The failure line and the hint, as every command prints them.
+pub fn failure(e: &securechannel::Error) -> String {
+    let mut s = format!("schannel: handshake failed: {e}");
+    let hint = e
+        .event()
+        .and_then(|id| event_explanation(id).actions.first().copied())
+        .or_else(|| status_explanation(e.status()).and_then(|x| x.actions.first().copied()));
+    if let Some(h) = hint {
+        s.push_str("\nhint: ");
+        s.push_str(h);
+    }
+    if let Some(id) = e.event() {
+        s.push_str(&format!(
+            "\n      (schannel explain {} / schannel events --id {} --count 1)",
+            id.value(),
+            id.value()
+        ));
+    }
+    s
+}
+
+fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
+    let info = ctx.connection_info().ok();
+    let suite = ctx.cipher_suite();
+    let chain: Vec<String> = ctx
+        .remote_certificates()
+        .iter()
+        .map(|c| crate::runtime::subject_of(c))
+        .collect();
+    serde_json::json!({
+        "address": addr.to_string(),
+        "target": ctx.target_name(),
+        "protocol": info.as_ref().map(|i| i.protocol.name()),
+        "cipher_suite": suite.map(|s| s.name),
+        "cipher_suite_id": suite.map(|s| format!("0x{:04X}", s.number)),
+        "cipher": info.as_ref().map(|i| i.cipher),
+        "cipher_strength": info.as_ref().map(|i| i.cipher_strength),
+        "mac": info.as_ref().map(|i| i.mac),
+        "prf_hash": info.as_ref().map(|i| i.prf_hash),
+        "exchange": info.as_ref().map(|i| i.exchange),
+        "exchange_strength": info.as_ref().map(|i| i.exchange_strength),
+        "alpn": ctx.alpn().map(|a| String::from_utf8_lossy(a).into_owned()),
+        "resumed": ctx.resumed(),
+        "server_certificates": chain,
+        "activity_id": ctx.activity_id().to_string(),
+    })
+}
+
+fn print_report(r: &serde_json::Value, ctx: &ClientContext) {
+    let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+    let n = |k: &str| r[k].as_u64().map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    println!("Connected to {} ({})", s("target"), s("address"));
+    println!("Protocol          : {}", s("protocol"));
+    println!("Cipher suite      : {} ({})", s("cipher_suite"), s("cipher_suite_id"));
+    println!("Cipher            : {} ({} bits)", s("cipher"), n("cipher_strength"));
+    println!("MAC               : {} (PRF hash {})", s("mac"), s("prf_hash"));
+    println!("Key exchange      : {} ({} bits)", s("exchange"), n("exchange_strength"));
+    println!("ALPN              : {}", r["alpn"].as_str().unwrap_or("(none)"));
+    println!(
+        "Resumed           : {}",
+        if ctx.resumed() == Some(true) { "yes" } else { "no" }
+    );
+    for (i, c) in r["server_certificates"].as_array().into_iter().flatten().enumerate() {
+        println!("Certificate [{i}]   : {}", c.as_str().unwrap_or("?"));
+    }
+    println!("Activity ID       : {}", s("activity_id"));
+    println!("Events            : schannel events --activity '{}'", s("activity_id"));
+}
+
+fn http_get(
+    ctx: &mut ClientContext,
+    sock: &mut TcpStream,
+    input: &mut Vec<u8>,
+    host: &str,
+    path: &str,
+) -> CmdResult {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: schannel-connect\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    let mut out = Vec::new();
+    ctx.encrypt(request.as_bytes(), &mut out)?;
+    sock.write_all(&out)?;
+    let mut plaintext = Vec::new();
+    println!("---");
+    loop {
+        let d = ctx.decrypt(input, &mut plaintext);
+        out.clear();
+        ctx.take_output(&mut out);
+        if !out.is_empty() {
+            let _ = sock.write_all(&out);
+        }
+        let d = d.map_err(|e| failure(&e))?;
+        input.drain(..d.consumed);
+        std::io::stdout().write_all(&plaintext)?;
+        plaintext.clear();
+        match d.status {
+            securechannel::DecryptStatus::PeerClosed => break,
+            securechannel::DecryptStatus::Data if !input.is_empty() => continue,
+            _ => {
+                if !read_more(sock, input)? {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

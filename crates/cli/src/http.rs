@@ -1,0 +1,186 @@
+//! The small HTTP/1.1 exchange `schannel serve` answers with: one request head in, one page
+//! (HTML, or JSON for `Accept: application/json`) out, describing how the client connected.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest request head accepted; beyond it the client gets 431.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// How one client connected: what the page reports.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ConnectionReport {
+    /// "TLS 1.3".
+    pub protocol: String,
+    /// IANA name, "TLS_AES_256_GCM_SHA384".
+    pub cipher_suite: String,
+    /// IANA number, "0x1302".
+    pub cipher_suite_id: String,
+    /// "AES_256_GCM".
+    pub cipher: String,
+    /// Bits.
+    pub cipher_strength: u32,
+    /// "AEAD" or the MAC/PRF hash.
+    pub mac: String,
+    /// "X25519".
+    pub key_exchange: String,
+    /// Bits.
+    pub key_exchange_strength: u32,
+    /// The server name the client sent (SNI).
+    pub sni: Option<String>,
+    /// The negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// Whether the session was resumed.
+    pub resumed: bool,
+    /// The client certificate's subject, if one was sent.
+    pub client_certificate: Option<String>,
+    /// The connection's activity ID (finds its events: `schannel events --activity`).
+    pub activity_id: String,
+    /// The client's address.
+    pub peer: String,
+}
+
+/// A parsed request head.
+#[derive(Debug)]
+pub struct RequestHead {
+    pub method: String,
+    pub path: String,
+    pub wants_json: bool,
+}
+
+/// Read one request head. `Ok(None)`: the client closed before sending one.
+pub async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Option<Result<RequestHead, u16>>> {
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    loop {
+        if let Some(end) = find_head_end(&buf) {
+            return Ok(Some(parse_head(&buf[..end])));
+        }
+        if buf.len() > MAX_HEAD {
+            return Ok(Some(Err(431)));
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(if buf.is_empty() { None } else { Some(Err(400)) });
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+fn parse_head(head: &[u8]) -> Result<RequestHead, u16> {
+    let text = std::str::from_utf8(head).map_err(|_| 400u16)?;
+    let mut lines = text.split("\r\n");
+    let request_line = lines.next().ok_or(400u16)?;
+    let mut parts = request_line.split(' ');
+    let (method, path, version) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(m), Some(p), Some(v)) if !m.is_empty() && v.starts_with("HTTP/1.") => (m, p, v),
+        _ => return Err(400),
+    };
+    let _ = version;
+    let mut wants_json = false;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("accept") && value.contains("application/json") {
+                wants_json = true;
+            }
+        }
+    }
+    Ok(RequestHead {
+        method: method.to_string(),
+        path: path.to_string(),
+        wants_json: wants_json || path.ends_with(".json"),
+    })
+}
+
+/// Write the answer to one request and return the status code sent.
+pub async fn respond<S: AsyncWrite + Unpin>(
+    s: &mut S,
+    head: &Result<RequestHead, u16>,
+    report: &ConnectionReport,
+) -> std::io::Result<u16> {
+    let (status, reason, ctype, body) = match head {
+        Err(431) => (431, "Request Header Fields Too Large", "text/plain", "request head too large\n".to_string()),
+        Err(code) => (*code, "Bad Request", "text/plain", "malformed HTTP request\n".to_string()),
+        Ok(h) if h.method != "GET" && h.method != "HEAD" => {
+            (405, "Method Not Allowed", "text/plain", "only GET and HEAD are served\n".to_string())
+        }
+        Ok(h) if h.wants_json => (
+            200,
+            "OK",
+            "application/json",
+            serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        ),
+        Ok(_) => (200, "OK", "text/html; charset=utf-8", render_html(report)),
+    };
+    let head_only = matches!(head, Ok(h) if h.method == "HEAD");
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nServer: schannel\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n",
+        body.len()
+    );
+    if !head_only {
+        out.push_str(&body);
+    }
+    s.write_all(out.as_bytes()).await?;
+    s.flush().await?;
+    Ok(status)
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The HTML page.
+pub fn render_html(r: &ConnectionReport) -> String {
+    let none = "<i>none</i>".to_string();
+    let rows = [
+        ("Protocol", esc(&r.protocol)),
+        ("Cipher suite", format!("{} ({})", esc(&r.cipher_suite), esc(&r.cipher_suite_id))),
+        ("Cipher", format!("{} ({} bits)", esc(&r.cipher), r.cipher_strength)),
+        ("MAC", esc(&r.mac)),
+        ("Key exchange", format!("{} ({} bits)", esc(&r.key_exchange), r.key_exchange_strength)),
+        ("Server name (SNI)", r.sni.as_deref().map(esc).unwrap_or_else(|| none.clone())),
+        ("ALPN", r.alpn.as_deref().map(esc).unwrap_or_else(|| none.clone())),
+        ("Resumed", if r.resumed { "yes".into() } else { "no (full handshake)".into() }),
+        ("Client certificate", r.client_certificate.as_deref().map(esc).unwrap_or_else(|| none.clone())),
+        ("Activity ID", esc(&r.activity_id)),
+        ("Your address", esc(&r.peer)),
+    ];
+    let mut body = String::from(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>schannel: how you connected</title>\
+         <style>body{font-family:sans-serif;margin:2em}td{padding:.2em 1em;border-bottom:1px solid #ddd}</style>\
+         </head><body>\n<h1>How you connected</h1>\n<table>\n",
+    );
+    for (k, v) in rows {
+        body.push_str(&format!("<tr><th align=left>{k}</th><td>{v}</td></tr>\n"));
+    }
+    body.push_str(&format!(
+        "</table>\n<p>This handshake's events: <code>schannel events --activity '{}'</code></p>\n</body></html>\n",
+        esc(&r.activity_id)
+    ));
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_accept_json() {
+        let h = parse_head(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n").unwrap();
+        assert!(h.wants_json);
+        assert_eq!(h.path, "/");
+        let h = parse_head(b"GET /x HTTP/1.1\r\nAccept: text/html\r\n\r\n").unwrap();
+        assert!(!h.wants_json);
+        assert_eq!(parse_head(b"garbage\r\n\r\n").unwrap_err(), 400);
+    }
+
+    #[test]
+    fn html_escapes_client_data() {
+        let r = ConnectionReport { sni: Some("<script>".into()), ..Default::default() };
+        let page = render_html(&r);
+        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
+    }
+}
