@@ -236,3 +236,21 @@ fn unknown_input_is_an_error_that_lists_the_accepted_forms() {
     let err = Subject::parse(&["0x80090399"]).expect_err("not a known status");
     assert!(err.problem.contains("0x80090399"), "{}", err.problem);
 }
+
+#[test]
+fn event_logging_bit_agrees_with_the_mask() {
+    use securechannel_events::EventLogging;
+    for level in [
+        Level::Critical,
+        Level::Error,
+        Level::Warning,
+        Level::Information,
+    ] {
+        let bit = event_logging_bit(level);
+        assert!(EventLogging(bit).allows(level), "{level}");
+        assert!(
+            !EventLogging(0x7 & !bit).allows(level),
+            "{level}: only bit {bit:#x}"
+        );
+    }
+}
