@@ -193,8 +193,84 @@ fn classify(path: &Path) -> impl Fn(rusqlite::Error) -> OpenFailure + '_ {
     }
 }
 
-/// Open, set WAL, check (optionally) and create or validate the schema.
-fn open_checked(path: &Path, verify: bool) -> Result<Connection, OpenFailure> {
+/// The first 16 bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Look at the file's header before SQLite touches it: a file that is not a database at
+/// all is recognised without opening it, so SQLite cannot delete or rewrite its -wal.
+fn check_header(path: &Path) -> Result<(), OpenFailure> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(100);
+    let file = fs::File::open(path).map_err(|source| {
+        OpenFailure::Other(EventLogError::DataDir {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    file.take(100).read_to_end(&mut head).map_err(|source| {
+        OpenFailure::Other(EventLogError::DataDir {
+            path: path.to_path_buf(),
+            source,
+        })
+    })?;
+    // Empty: a new log (in WAL mode the first pages may still be in the -wal file).
+    if head.is_empty() {
+        return Ok(());
+    }
+    if head.len() < 100 || !head.starts_with(SQLITE_MAGIC) {
+        return Err(OpenFailure::Damaged(
+            "it is not an SQLite database: its header is not \"SQLite format 3\"".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Check a log without changing it: a read-only connection never checkpoints nor
+/// deletes the -wal file, so a damaged log is moved aside exactly as it was found.
+fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(classify(path))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify(path))?;
+    if quick_check {
+        let verdict: String = conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(classify(path))?;
+        if verdict != "ok" {
+            return Err(OpenFailure::Damaged(format!(
+                "SQLite's quick_check: {verdict}"
+            )));
+        }
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(classify(path))?;
+    if version == 0 {
+        let foreign: Option<String> = conn
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'sqlite_sequence') LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(classify(path))?;
+        if let Some(table) = foreign {
+            return Err(OpenFailure::Damaged(format!(
+                "it is an SQLite database of another program (it has a table '{table}'), not an event log"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Open, check (optionally), set WAL, and create or validate the schema.
+fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
+    check_header(path)?;
+    if fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false) {
+        verify(path, check)?;
+    }
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -214,14 +290,6 @@ fn open_checked(path: &Path, verify: bool) -> Result<Connection, OpenFailure> {
     // file); only a power loss can lose the last commits. The database stays consistent.
     conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;")
         .map_err(classify(path))?;
-    if verify {
-        let verdict: String = conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-            .map_err(classify(path))?;
-        if verdict != "ok" {
-            return Err(OpenFailure::Damaged(format!("quick_check: {verdict}")));
-        }
-    }
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(classify(path))?;
@@ -232,19 +300,6 @@ fn open_checked(path: &Path, verify: bool) -> Result<Connection, OpenFailure> {
         }));
     }
     if version == 0 {
-        let foreign: Option<String> = conn
-            .query_row(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'sqlite_sequence') LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(classify(path))?;
-        if let Some(table) = foreign {
-            return Err(OpenFailure::Damaged(format!(
-                "an SQLite database of another program (it has a table '{table}'), not an event log"
-            )));
-        }
         let script = format!(
             "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
         );
