@@ -20,3 +20,4 @@ pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
 pub use settings::Settings;
+pub use verify::{ClientAuthTrustMode, RevocationCheck};
