@@ -105,6 +105,8 @@ fn xml_escape(s: &str, out: &mut String) {
             // Characters XML 1.0 cannot carry at all become U+FFFD rather than breaking
             // the document.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            // U+FFFE and U+FFFF are outside XML 1.0's Char production too.
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

@@ -81,12 +81,19 @@ pub fn parse_rfc3339(s: &str) -> Result<UnixNanos, String> {
         return Err(err());
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo as u32) {
         return Err(err());
     }
     let days = days_from_civil(y, mo as u32, d as u32);
+    // Checked: a year outside 1677-2262 does not fit i64 nanoseconds, and must be an error
+    // rather than a panic or a wrapped time.
+    let to_nanos = |secs: i64, nanos: i64| {
+        secs.checked_mul(1_000_000_000)
+            .and_then(|n| n.checked_add(nanos))
+            .ok_or_else(|| format!("'{s}' is outside the range of event times (1677 to 2262)"))
+    };
     if b.len() == 10 {
-        return Ok(days * 86400 * 1_000_000_000);
+        return to_nanos(days * 86400, 0);
     }
     if !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b.len() < 19 {
         return Err(err());
@@ -116,7 +123,11 @@ pub fn parse_rfc3339(s: &str) -> Result<UnixNanos, String> {
     let offset = match b.get(i) {
         Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,
         Some(sign @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
-            let off = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
+            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if oh > 23 || om > 59 {
+                return Err(err());
+            }
+            let off = oh * 3600 + om * 60;
             if *sign == b'+' {
                 off
             } else {
@@ -127,7 +138,16 @@ pub fn parse_rfc3339(s: &str) -> Result<UnixNanos, String> {
         _ => return Err(err()),
     };
     let secs = days * 86400 + h * 3600 + mi * 60 + sec - offset;
-    Ok(secs * 1_000_000_000 + nanos)
+    to_nanos(secs, nanos)
+}
+
+fn days_in_month(y: i64, m: u32) -> i64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ mod verify;
 
 pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
 pub use error::{Error, ErrorState};
-pub use hello::{sniff_client_hello, HelloSniff};
+pub use hello::{sniff_client_hello, HelloSniff, MAX_SNIFF_BYTES};
 pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};

@@ -1,0 +1,185 @@
+//! The tables in code against the spec files in shared/spec, read at test time, in both
+//! directions: every entry of the spec is in code with the same values, and code has
+//! nothing the spec does not.
+
+use securechannel_events::{AlertDescription, EventId, Level, Status, CATALOG};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn spec(file: &str) -> toml::Table {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "../../../shared/spec", file]
+        .iter()
+        .collect();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    text.parse::<toml::Table>()
+        .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+fn str_of<'a>(t: &'a toml::Table, key: &str) -> Option<&'a str> {
+    t.get(key).and_then(toml::Value::as_str)
+}
+
+#[test]
+fn catalog_matches_events_toml() {
+    let spec = spec("events.toml");
+    let events = spec["event"].as_array().expect("[[event]] array");
+    assert_eq!(events.len(), CATALOG.len(), "number of events");
+    for ev in events {
+        let ev = ev.as_table().expect("event table");
+        let id = ev["id"].as_integer().expect("id") as u32;
+        let def = EventId::try_from(id)
+            .unwrap_or_else(|e| panic!("spec event {id}: {e}"))
+            .def();
+        assert_eq!(u32::from(def.id.value()), id);
+        let level = str_of(ev, "level").expect("level");
+        assert_eq!(Some(def.level), Level::parse(level), "event {id}: level");
+        assert_eq!(def.level.name(), level, "event {id}: level name");
+        let spec_fields: Vec<&str> = ev["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| f.as_str().expect("field name"))
+            .collect();
+        // "bin" is not an EventData name: it marks the attached binary data.
+        let named: Vec<&str> = spec_fields
+            .iter()
+            .copied()
+            .filter(|f| *f != "bin")
+            .collect();
+        assert_eq!(def.fields, &named[..], "event {id}: fields");
+        assert_eq!(
+            def.binary,
+            spec_fields.contains(&"bin"),
+            "event {id}: binary"
+        );
+        if let Some(pos) = spec_fields.iter().position(|f| *f == "bin") {
+            assert_eq!(pos, spec_fields.len() - 1, "event {id}: bin comes last");
+        }
+        assert_eq!(
+            Some(def.message),
+            str_of(ev, "message"),
+            "event {id}: message"
+        );
+        assert_eq!(def.legacy, str_of(ev, "legacy"), "event {id}: legacy");
+        let legacy_only = ev.get("legacy_only").and_then(toml::Value::as_bool);
+        assert_eq!(
+            def.legacy_only,
+            legacy_only.unwrap_or(false),
+            "event {id}: legacy_only"
+        );
+        assert_eq!(def.symbolic, str_of(ev, "symbolic"), "event {id}: symbolic");
+        assert_eq!(Some(def.title), str_of(ev, "title"), "event {id}: title");
+        assert_eq!(
+            Some(def.trigger),
+            str_of(ev, "trigger"),
+            "event {id}: trigger"
+        );
+        // Every %k of both templates names a field the event has.
+        for template in [Some(def.message), def.legacy].into_iter().flatten() {
+            for k in insertion_numbers(template) {
+                assert!(
+                    (1..=def.fields.len()).contains(&k),
+                    "event {id}: %{k} but {} fields",
+                    def.fields.len()
+                );
+            }
+        }
+    }
+}
+
+fn insertion_numbers(template: &str) -> Vec<usize> {
+    let b = template.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'%' && b[i + 1].is_ascii_digit() {
+            let mut j = i + 1;
+            let mut n = 0;
+            while j < b.len() && j < i + 3 && b[j].is_ascii_digit() {
+                n = n * 10 + usize::from(b[j] - b'0');
+                j += 1;
+            }
+            out.push(n);
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn status_matches_status_toml_both_directions() {
+    let spec = spec("status.toml");
+    let mut by_name: BTreeMap<String, (u32, bool)> = BTreeMap::new();
+    for (section, is_error) in [("success", false), ("error", true)] {
+        for (name, value) in spec[section].as_table().expect(section) {
+            let value = value.as_integer().expect("value") as u32;
+            by_name.insert(name.clone(), (value, is_error));
+        }
+    }
+    for (name, (value, is_error)) in &by_name {
+        let s = Status::from_name(name).unwrap_or_else(|| panic!("{name} missing in Status"));
+        assert_eq!(s.code(), *value, "{name}: value");
+        assert_eq!(s.name(), name, "{name}: name");
+        assert_eq!(Status::from_code(*value), Some(s), "{name}: from_code");
+        assert_eq!(s.is_error(), *is_error, "{name}: section");
+        assert_eq!(s.hex(), format!("0x{value:08X}"), "{name}: hex");
+    }
+    for s in Status::all() {
+        let (value, _) = by_name
+            .get(s.name())
+            .unwrap_or_else(|| panic!("{} is in code but not in status.toml", s.name()));
+        assert_eq!(s.code(), *value, "{}", s.name());
+    }
+    assert_eq!(Status::all().count(), by_name.len());
+}
+
+#[test]
+fn alerts_match_alerts_toml_both_directions() {
+    let spec = spec("alerts.toml");
+    let alerts = spec["alerts"].as_array().expect("alerts array");
+    let mut codes = Vec::new();
+    for a in alerts {
+        let a = a.as_table().expect("alert table");
+        let code = a["code"].as_integer().expect("code") as u8;
+        let name = str_of(a, "name").expect("name");
+        let alert = AlertDescription(code);
+        assert_eq!(alert.name(), Some(name), "alert {code}: name");
+        assert_eq!(
+            AlertDescription::from_name(name),
+            Some(alert),
+            "alert {code}"
+        );
+        // An alert without a status in the spec falls under "any other code".
+        let status = str_of(a, "received_status").unwrap_or("SEC_E_ILLEGAL_MESSAGE");
+        assert_eq!(
+            alert.received_status().name(),
+            status,
+            "alert {code}: status"
+        );
+        let reserved = a.get("reserved").and_then(toml::Value::as_bool);
+        assert_eq!(
+            alert.is_reserved(),
+            reserved.unwrap_or(false),
+            "alert {code}: reserved"
+        );
+        codes.push(code);
+    }
+    let in_code: Vec<u8> = AlertDescription::all().map(|a| a.0).collect();
+    assert_eq!(in_code, codes, "the same alerts, in the same order");
+    // Any other code: no name, received as SEC_E_ILLEGAL_MESSAGE.
+    for code in 0..=u8::MAX {
+        if !codes.contains(&code) {
+            let alert = AlertDescription(code);
+            assert_eq!(alert.name(), None, "alert {code}");
+            assert!(!alert.is_reserved(), "alert {code}");
+            assert_eq!(
+                alert.received_status(),
+                Status::IllegalMessage,
+                "alert {code}"
+            );
+        }
+    }
+}
