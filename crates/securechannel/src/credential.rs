@@ -50,6 +50,9 @@ pub(crate) struct CredentialShared {
     pub(crate) client_auth_trust_list: Vec<CertificateDer<'static>>,
     /// `SendTrustedIssuerList` (server): name the trusted CAs in the CertificateRequest.
     pub(crate) send_trusted_issuer_list: bool,
+    /// The rustls configurations built from this credential, reused by every context
+    /// (owner: contexts work, see tls.rs).
+    pub(crate) tls_configs: crate::tls::ConfigCache,
 }
 
 /// A client credential.
@@ -88,6 +91,7 @@ impl CredentialShared {
             client_auth_trust_list: Vec::new(),
             // Windows 8 / Server 2012 and later send no list by default.
             send_trusted_issuer_list: false,
+            tls_configs: crate::tls::ConfigCache::default(),
         }
     }
 }
