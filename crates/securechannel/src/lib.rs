@@ -19,4 +19,7 @@ pub use hello::{sniff_client_hello, HelloSniff};
 pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
-pub use settings::Settings;
+pub use settings::{
+    ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef, SettingValue,
+    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+};
