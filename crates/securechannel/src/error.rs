@@ -28,6 +28,13 @@ pub enum ErrorState {
     StoreUnreadable = 1006,
     /// The TLS engine rejected the configuration built from the credential.
     EngineConfiguration = 1007,
+    /// The certificate has no private key (36869): no key file, no key in keys/ or in
+    /// the .pfx with its public key.
+    NoPrivateKey = 1008,
+    /// The private key given belongs to another certificate (36869).
+    KeyMismatch = 1009,
+    /// The PKCS#12 (.pfx) file is not valid PKCS#12.
+    Pkcs12Invalid = 1010,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

@@ -12,7 +12,9 @@ mod credential_mem;
 mod error;
 mod hello;
 mod protocol;
+mod provider;
 mod settings;
+mod store;
 mod tls;
 mod verify;
 
@@ -20,11 +22,22 @@ pub use context::{
     CipherSuite, ClientContext, ConnectionInfo, ContextOptions, DecryptStatus, Decrypted,
     ServerContext, Sni, Step, StepStatus, StreamSizes,
 };
-pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
+pub use credential::{
+    private_key_from_pem_or_der, ClientCredential, ClientCredentialBuilder, CredentialOptions,
+    ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
+};
 pub use error::{Error, ErrorState};
 pub use hello::{sniff_client_hello, HelloSniff, MAX_SNIFF_BYTES};
 pub use protocol::{Protocol, Role};
+pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
-pub use settings::Settings;
-pub use verify::{ClientAuthTrustMode, RevocationCheck};
+pub use settings::{
+    ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef, SettingValue,
+    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+};
+pub use store::{
+    thumbprint, CertificateStores, KeyProblem, StoreName, StoreQuery, StoreWarning,
+    StoredCertificate, StoredKey,
+};
+pub use verify::RevocationCheck;

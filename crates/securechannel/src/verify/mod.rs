@@ -47,31 +47,7 @@ pub enum RevocationCheck {
     EndEntityOnly,
 }
 
-/// The `ClientAuthTrustMode` setting: which CAs a client certificate may chain to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientAuthTrustMode {
-    /// 0, Machine Trust: any trusted root (stores/Root). The default.
-    #[default]
-    MachineTrust,
-    /// 1, Exclusive Root Trust: only the self-signed roots of the client-auth trust list
-    /// (stores/ClientAuth).
-    ExclusiveRootTrust,
-    /// 2, Exclusive CA Trust: the client certificate's issuing CA must itself be in the
-    /// client-auth trust list.
-    ExclusiveCaTrust,
-}
-
-impl ClientAuthTrustMode {
-    /// The mode for a registry value; `None` for values Windows does not define.
-    pub fn from_value(value: u32) -> Option<ClientAuthTrustMode> {
-        match value {
-            0 => Some(ClientAuthTrustMode::MachineTrust),
-            1 => Some(ClientAuthTrustMode::ExclusiveRootTrust),
-            2 => Some(ClientAuthTrustMode::ExclusiveCaTrust),
-            _ => None,
-        }
-    }
-}
+pub use crate::settings::ClientAuthTrustMode;
 
 /// Why a peer certificate was refused, as the context reports and logs it.
 #[derive(Debug, Clone)]
