@@ -6,7 +6,6 @@
 use crate::runtime::Runtime;
 use crate::CmdResult;
 use securechannel::{ClientContext, ContextOptions, Protocol, Sni, StepStatus};
-use securechannel_events::{event_explanation, status_explanation};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -90,7 +89,7 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
     sock.set_write_timeout(Some(timeout))?;
     sock.set_nodelay(true)?;
 
-    let mut ctx = ClientContext::new(&credential, &host, options).map_err(|e| failure(&e))?;
+    let mut ctx = ClientContext::new(&credential, &host, options).map_err(|e| crate::failure_text("handshake failed", &e))?;
     let mut input: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut out = Vec::with_capacity(4096);
     loop {
@@ -103,7 +102,7 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         let step = match step {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{}", failure(&e));
+                eprintln!("{}", crate::failure_text("handshake failed", &e));
                 return Ok(ExitCode::from(1));
             }
         };
@@ -164,27 +163,6 @@ fn read_more(sock: &mut TcpStream, input: &mut Vec<u8>) -> std::io::Result<bool>
     })?;
     input.extend_from_slice(&buf[..n]);
     Ok(n > 0)
-}
-
-/// The failure line and the hint, as every command prints them.
-pub fn failure(e: &securechannel::Error) -> String {
-    let mut s = format!("schannel: handshake failed: {e}");
-    let hint = e
-        .event()
-        .and_then(|id| event_explanation(id).actions.first().copied())
-        .or_else(|| status_explanation(e.status()).and_then(|x| x.actions.first().copied()));
-    if let Some(h) = hint {
-        s.push_str("\nhint: ");
-        s.push_str(h);
-    }
-    if let Some(id) = e.event() {
-        s.push_str(&format!(
-            "\n      (schannel explain {} / schannel events --id {} --count 1)",
-            id.value(),
-            id.value()
-        ));
-    }
-    s
 }
 
 fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
@@ -257,7 +235,7 @@ fn http_get(
         if !out.is_empty() {
             let _ = sock.write_all(&out);
         }
-        let d = d.map_err(|e| failure(&e))?;
+        let d = d.map_err(|e| crate::failure_text("decrypt failed", &e))?;
         input.drain(..d.consumed);
         std::io::stdout().write_all(&plaintext)?;
         plaintext.clear();

@@ -9,6 +9,8 @@ mod config;
 mod connect;
 mod events;
 mod explain;
+mod http;
+mod runtime;
 mod serve;
 
 /// A Secure Channel (Schannel) security provider for Linux: TLS endpoints with
@@ -63,3 +65,26 @@ fn main() -> ExitCode {
 
 /// What a command returns: its exit code, or an error printed as `schannel: ...`.
 pub type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
+
+/// A provider failure as every command prints it: what failed, the error with its event
+/// ID and status, a one-line hint, and where to read more.
+pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
+    use securechannel_events::{event_explanation, status_explanation};
+    let mut s = format!("schannel: {what}: {e}");
+    let hint = e
+        .event()
+        .and_then(|id| event_explanation(id).actions.first().copied())
+        .or_else(|| status_explanation(e.status()).and_then(|x| x.actions.first().copied()));
+    if let Some(h) = hint {
+        s.push_str("\nhint: ");
+        s.push_str(h);
+    }
+    if let Some(id) = e.event() {
+        s.push_str(&format!(
+            "\n      (schannel explain {id} / schannel events --id {id} --count 1)"
+        ));
+    } else {
+        s.push_str(&format!("\n      (schannel explain 0x{:08X})", e.status().code()));
+    }
+    s
+}
