@@ -16,6 +16,10 @@
 //! its activity ID. In the other direction the context sets [`set_pending_alert`] before
 //! the call when the application asked for an alert (SCHANNEL_ALERT_TOKEN).
 
+// Until the contexts work (tls.rs / context.rs) calls this module, only the tests do;
+// remove this when it lands so that dead code shows again.
+#![cfg_attr(not(test), allow(dead_code))]
+
 mod choice;
 mod client_cert;
 mod server_cert;

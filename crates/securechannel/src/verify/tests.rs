@@ -1470,3 +1470,111 @@ fn failures_log_their_fields_in_catalog_order() {
         .iter()
         .all(|r| r.binary.as_deref() == Some(&cert[..])));
 }
+
+// ---------------------------------------------------------------------------------------
+// The documented alert column is rustls' own conversion
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn documented_alert_column_matches_rustls() {
+    use rustls::AlertDescription as A;
+    let webpki_other = |e: webpki::Error| CertificateError::Other(rustls::OtherError(Arc::new(e)));
+    let rows: Vec<(CertificateError, A, Status)> = vec![
+        (
+            CertificateError::Expired,
+            A::CertificateExpired,
+            Status::CertExpired,
+        ),
+        (
+            CertificateError::NotValidYet,
+            A::CertificateExpired,
+            Status::CertExpired,
+        ),
+        (
+            CertificateError::UnknownIssuer,
+            A::UnknownCA,
+            Status::UntrustedRoot,
+        ),
+        (
+            CertificateError::Revoked,
+            A::CertificateRevoked,
+            Status::CryptERevoked,
+        ),
+        (
+            CertificateError::NotValidForName,
+            A::BadCertificate,
+            Status::WrongPrincipal,
+        ),
+        (
+            CertificateError::InvalidPurpose,
+            A::UnsupportedCertificate,
+            Status::CertWrongUsage,
+        ),
+        (
+            CertificateError::UnknownRevocationStatus,
+            A::UnknownCA,
+            Status::CryptENoRevocationCheck,
+        ),
+        (
+            CertificateError::ExpiredRevocationList,
+            A::UnknownCA,
+            Status::CryptERevocationOffline,
+        ),
+        (
+            CertificateError::BadSignature,
+            A::DecryptError,
+            Status::CertUnknown,
+        ),
+        (
+            CertificateError::UnsupportedSignatureAlgorithmContext {
+                signature_algorithm_id: Vec::new(),
+                supported_algorithms: Vec::new(),
+            },
+            A::DecryptError,
+            Status::CertUnknown,
+        ),
+        (
+            webpki_other(webpki::Error::PathLenConstraintViolated),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumPathDepthExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumPathBuildCallsExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumSignatureChecksExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            CertificateError::BadEncoding,
+            A::BadCertificate,
+            Status::CertUnknown,
+        ),
+        (
+            CertificateError::UnhandledCriticalExtension,
+            A::BadCertificate,
+            Status::CertUnknown,
+        ),
+        (
+            webpki_other(webpki::Error::CaUsedAsEndEntity),
+            A::CertificateUnknown,
+            Status::CertUnknown,
+        ),
+    ];
+    for (error, alert, status) in rows {
+        assert_eq!(A::from(error.clone()), alert, "{error:?}");
+        assert_eq!(
+            verdict(&rustls::Error::InvalidCertificate(error.clone())).status,
+            status,
+            "{error:?}"
+        );
+    }
+}
