@@ -1578,3 +1578,93 @@ fn documented_alert_column_matches_rustls() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Figures (not a test: run with
+// `cargo test -p securechannel --release --lib verify::tests::figures -- --ignored --nocapture`)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+#[ignore = "prints figures; run on demand in release mode"]
+fn figures_verifier_build_and_verify_cost() {
+    use std::time::Instant;
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let big_crl = Pki::crl(&pki.inter, &(1000..11_000).collect::<Vec<u64>>());
+    let unrelated: Vec<CertificateDer<'static>> = (0..50)
+        .map(|i| {
+            intermediate(&format!("Unrelated {i}"), &pki.root)
+                .der()
+                .clone()
+        })
+        .collect();
+
+    let time = |label: &str, n: u32, mut f: Box<dyn FnMut() + '_>| {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let each = start.elapsed() / n;
+        println!("{label:<60} {:>10.1} µs", each.as_secs_f64() * 1e6);
+    };
+
+    let plain = client_credential(&pki);
+    let mut with_crl = client_credential(&pki);
+    with_crl.crls = vec![big_crl.clone()];
+    let mut with_store = client_credential(&pki);
+    with_store.intermediates = unrelated.clone();
+
+    time(
+        "server_verifier build, no CRL",
+        200,
+        Box::new(|| {
+            server_verifier(&plain).expect("builds");
+        }),
+    );
+    time(
+        "server_verifier build, one CRL of 10,000 entries",
+        20,
+        Box::new(|| {
+            server_verifier(&with_crl).expect("builds");
+        }),
+    );
+    for (label, shared) in [
+        ("verify_server_cert, 2-level chain", &plain),
+        (
+            "verify_server_cert, 2-level chain, CRL of 10,000 entries",
+            &with_crl,
+        ),
+        (
+            "verify_server_cert, 2-level chain, 50 stores/CA intermediates",
+            &with_store,
+        ),
+    ] {
+        let v = server_verifier(shared).expect("builds");
+        let name = server_name();
+        time(
+            label,
+            500,
+            Box::new(|| {
+                v.verify_server_cert(leaf.der(), &leaf.chain[1..], &name, &[], now())
+                    .expect("valid");
+            }),
+        );
+    }
+    let v = server_verifier(&plain).expect("builds");
+    let name = server_name();
+    let stranger = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    time(
+        "verify_server_cert refused (unknown issuer) + hand-off",
+        500,
+        Box::new(|| {
+            assert!(v
+                .verify_server_cert(stranger.der(), &[], &name, &[], now())
+                .is_err());
+            assert!(take_failure().is_some());
+        }),
+    );
+}
