@@ -768,14 +768,15 @@ fn client_config(shared: &CredentialShared) -> Arc<ClientConfig> {
 }
 
 fn client_config_tls12(shared: &CredentialShared) -> Arc<ClientConfig> {
-    Arc::new(
-        ClientConfig::builder_with_provider(provider())
-            .with_protocol_versions(&[&rustls::version::TLS12])
-            .expect("versions")
-            .dangerous()
-            .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"))
-            .with_no_client_auth(),
-    )
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"));
+    Arc::new(match client_cert_resolver(shared) {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    })
 }
 
 fn server_config(shared: &CredentialShared, leaf: &Leaf) -> Arc<ServerConfig> {
@@ -906,6 +907,37 @@ fn handshake_wrong_name_sends_bad_certificate() {
         42,
         Status::WrongPrincipal,
         EventId::ServerCertificateWrongName,
+    );
+}
+
+#[test]
+fn handshake_unusable_crl_sends_handshake_failure() {
+    let pki = Pki::new();
+    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
+    let last = crl.len() - 1;
+    crl[last] ^= 0x01;
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![CertificateRevocationListDer::from(crl)];
+    let outcome = handshake(
+        client_config(&shared),
+        plain_server(&pki.server_leaf(|_| {})),
+    );
+    assert!(
+        matches!(
+            outcome.client,
+            Err(rustls::Error::InvalidCertRevocationList(_))
+        ),
+        "{:?}",
+        outcome.client
+    );
+    assert_eq!(received_alert(&outcome.server), Some(40));
+    let failure = take_failure().expect("hand-off");
+    assert_eq!(
+        (failure.status, failure.event),
+        (
+            Status::CryptENoRevocationCheck,
+            EventId::ServerCertificateInvalid
+        )
     );
 }
 
@@ -1308,13 +1340,13 @@ fn issuer_list_is_truncated_at_16_kib_and_raises_36885_when_sent() {
         .expect("requested");
     assert!(!take_issuer_list_truncated(), "building does not raise it");
     drop(v);
-    let outcome = handshake(
-        client_config(&client_credential(&pki)),
-        server_config(&server, &pki.server_leaf(|_| {})),
-    );
-    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
-    assert!(take_issuer_list_truncated());
-    assert!(!take_issuer_list_truncated(), "taken once");
+    let client = client_credential(&pki);
+    for config in [client_config(&client), client_config_tls12(&client)] {
+        let outcome = handshake(config, server_config(&server, &pki.server_leaf(|_| {})));
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_issuer_list_truncated());
+        assert!(!take_issuer_list_truncated(), "taken once");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1393,19 +1425,14 @@ fn handshake_goes_anonymous_when_the_server_trusts_other_issuers() {
     server.send_trusted_issuer_list = true;
     let mut client = client_credential(&pki);
     client.certified_key = Some(leaf.certified_key());
-    let outcome = handshake(
-        client_config(&client),
-        server_config(&server, &pki.server_leaf(|_| {})),
-    );
-    assert!(
-        outcome.client.is_ok(),
-        "{:?} {:?}",
-        outcome.client,
-        outcome.server
-    );
-    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
-    assert!(take_no_suitable_client_certificate());
-    assert!(take_failure().is_none());
+    // TLS 1.3 sends the list as certificate_authorities, TLS 1.2 in the CertificateRequest.
+    for config in [client_config(&client), client_config_tls12(&client)] {
+        let outcome = handshake(config, server_config(&server, &pki.server_leaf(|_| {})));
+        assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_no_suitable_client_certificate());
+        assert!(take_failure().is_none());
+    }
 }
 
 #[test]
