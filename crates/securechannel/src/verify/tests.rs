@@ -1,1 +1,1697 @@
+//! Verification tests: one per row of the verdict table (direct calls at a fixed clock),
+//! full handshakes between rustls' buffered connections built from these verifiers (the
+//! alert the peer really receives, and the hand-offs), client-certificate choice and the
+//! trusted issuer list. The PKI is generated here with rcgen; the clock is fixed at
+//! 2030-06-01, so expiry never breaks CI.
 
+use super::client_cert::TrustedIssuerList;
+use super::*;
+use crate::credential::CredentialShared;
+use crate::{Role, Settings};
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
+    CertifiedIssuer, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
+    KeyUsagePurpose, RevokedCertParams, SerialNumber,
+};
+use rustls::crypto::aws_lc_rs;
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
+    UnixTime,
+};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{
+    CertificateError, ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig,
+    ServerConnection,
+};
+use securechannel_events::{Emitter, EventLogging, MemorySink};
+use std::time::Duration;
+
+/// 2030-06-01T00:00:00Z, the validation time of every test.
+const NOW_SECS: u64 = 1_906_502_400;
+
+fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_secs(NOW_SECS))
+}
+
+const SERVER_NAME: &str = "server.test";
+
+// ---------------------------------------------------------------------------------------
+// The PKI
+// ---------------------------------------------------------------------------------------
+
+type Ca = CertifiedIssuer<'static, KeyPair>;
+
+fn ca_params(cn: &str, constraint: BasicConstraints) -> CertificateParams {
+    let mut p = CertificateParams::default();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name.push(DnType::CommonName, cn);
+    p.is_ca = IsCa::Ca(constraint);
+    p.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    p.not_before = date_time_ymd(2020, 1, 1);
+    p.not_after = date_time_ymd(2040, 1, 1);
+    p
+}
+
+fn root(cn: &str) -> Ca {
+    let key = KeyPair::generate().expect("key generation");
+    CertifiedIssuer::self_signed(ca_params(cn, BasicConstraints::Unconstrained), key).expect("root")
+}
+
+fn intermediate(cn: &str, issuer: &Ca) -> Ca {
+    intermediate_with(ca_params(cn, BasicConstraints::Unconstrained), issuer)
+}
+
+fn intermediate_with(params: CertificateParams, issuer: &Ca) -> Ca {
+    let key = KeyPair::generate().expect("key generation");
+    CertifiedIssuer::signed_by(params, key, &**issuer).expect("intermediate")
+}
+
+/// An end-entity certificate with its chain (leaf first, then its issuers below the root).
+struct Leaf {
+    chain: Vec<CertificateDer<'static>>,
+    key: KeyPair,
+}
+
+impl Leaf {
+    fn der(&self) -> &CertificateDer<'static> {
+        &self.chain[0]
+    }
+
+    fn private_key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
+    }
+
+    fn certified_key(&self) -> Arc<rustls::sign::CertifiedKey> {
+        let key = aws_lc_rs::sign::any_supported_type(&self.private_key()).expect("signing key");
+        Arc::new(rustls::sign::CertifiedKey::new(self.chain.clone(), key))
+    }
+}
+
+fn leaf_params(name: &str, eku: ExtendedKeyUsagePurpose) -> CertificateParams {
+    let mut p = CertificateParams::new(vec![name.to_string()]).expect("params");
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name.push(DnType::CommonName, name);
+    p.extended_key_usages = vec![eku];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    p.not_before = date_time_ymd(2025, 1, 1);
+    p.not_after = date_time_ymd(2035, 1, 1);
+    p
+}
+
+fn issue(params: CertificateParams, issuer: &Ca, below: &[&Ca]) -> Leaf {
+    let key = KeyPair::generate().expect("key generation");
+    let cert = params.signed_by(&key, &**issuer).expect("leaf");
+    let mut chain = vec![cert.der().clone()];
+    chain.extend(below.iter().map(|ca| ca.der().clone()));
+    Leaf { chain, key }
+}
+
+/// Root → intermediate → leaves, plus an unrelated (untrusted) root.
+struct Pki {
+    root: Ca,
+    inter: Ca,
+    stranger: Ca,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let trusted = root("Test Root");
+        let inter = intermediate("Test Intermediate", &trusted);
+        Pki {
+            root: trusted,
+            inter,
+            stranger: root("Stranger Root"),
+        }
+    }
+
+    fn roots(&self) -> Arc<RootCertStore> {
+        let mut store = RootCertStore::empty();
+        store.add(self.root.der().clone()).expect("root parses");
+        Arc::new(store)
+    }
+
+    /// A server leaf from the intermediate, with the chain the server sends.
+    fn server_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
+        let mut p = leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth);
+        adjust(&mut p);
+        issue(p, &self.inter, &[&self.inter])
+    }
+
+    fn client_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
+        let mut p = leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth);
+        adjust(&mut p);
+        issue(p, &self.inter, &[&self.inter])
+    }
+
+    /// A CRL from `issuer` revoking these serial numbers, current at the test clock.
+    fn crl(issuer: &Ca, revoked: &[u64]) -> CertificateRevocationListDer<'static> {
+        let params = CertificateRevocationListParams {
+            this_update: date_time_ymd(2030, 5, 1),
+            next_update: date_time_ymd(2030, 7, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from(*s),
+                    revocation_time: date_time_ymd(2030, 4, 1),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&**issuer).expect("crl").der().clone()
+    }
+}
+
+fn credential(role: Role, roots: Arc<RootCertStore>) -> CredentialShared {
+    let mut shared = CredentialShared::new(
+        role,
+        Emitter::disabled(),
+        Arc::new(Settings::default()),
+        None,
+        roots,
+    );
+    shared.validation_time = Some(now());
+    shared
+}
+
+fn client_credential(pki: &Pki) -> CredentialShared {
+    credential(Role::Client, pki.roots())
+}
+
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from(SERVER_NAME).expect("valid DNS name")
+}
+
+/// Verify the server chain as a client would, returning the error and the hand-off.
+fn check_server(
+    shared: &CredentialShared,
+    leaf: &Leaf,
+) -> (Result<(), rustls::Error>, Option<ValidationFailure>) {
+    let _ = take_failure();
+    let verifier = server_verifier(shared).expect("verifier builds");
+    let result = verifier
+        .verify_server_cert(leaf.der(), &leaf.chain[1..], &server_name(), &[], now())
+        .map(|_| ());
+    (result, take_failure())
+}
+
+/// Assert a row of the table: the status, the event and the certificate in the hand-off.
+fn assert_server_row(shared: &CredentialShared, leaf: &Leaf, status: Status, event: EventId) {
+    let (result, failure) = check_server(shared, leaf);
+    let error = result.expect_err("the chain must be refused");
+    let failure = failure.expect("a failure is handed to the context");
+    assert_eq!(failure.status, status, "status for {error:?}");
+    assert_eq!(failure.event, event, "event for {error:?}");
+    assert_eq!(
+        failure.certificate.as_deref(),
+        Some(leaf.der().as_ref()),
+        "the end-entity certificate is attached"
+    );
+    assert_eq!(failure.expected_name.as_deref(), Some(SERVER_NAME));
+}
+
+// ---------------------------------------------------------------------------------------
+// The verdict table, row by row (server certificate, client side)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn valid_chain_is_accepted_and_leaves_no_failure() {
+    let pki = Pki::new();
+    let (result, failure) = check_server(&client_credential(&pki), &pki.server_leaf(|_| {}));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(failure.is_none());
+}
+
+#[test]
+fn row_expired_is_36881_cert_expired() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+    );
+}
+
+#[test]
+fn row_not_yet_valid_is_36881_cert_expired() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| p.not_before = date_time_ymd(2031, 1, 1));
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+    );
+}
+
+#[test]
+fn row_expired_intermediate_is_36881_cert_expired() {
+    let pki = Pki::new();
+    let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
+    p.not_after = date_time_ymd(2029, 1, 1);
+    let old = intermediate_with(p, &pki.root);
+    let leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &old,
+        &[&old],
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+    );
+}
+
+#[test]
+fn row_unknown_issuer_is_36882_untrusted_root() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::UntrustedRoot,
+        EventId::ServerCertificateUntrustedRoot,
+    );
+}
+
+#[test]
+fn row_no_trusted_roots_is_36882_untrusted_root() {
+    let pki = Pki::new();
+    let shared = credential(Role::Client, Arc::new(RootCertStore::empty()));
+    assert_server_row(
+        &shared,
+        &pki.server_leaf(|_| {}),
+        Status::UntrustedRoot,
+        EventId::ServerCertificateUntrustedRoot,
+    );
+}
+
+#[test]
+fn row_revoked_is_36883_crypt_e_revoked() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![Pki::crl(&pki.inter, &[99])];
+    assert_server_row(
+        &shared,
+        &leaf,
+        Status::CryptERevoked,
+        EventId::ServerCertificateRevoked,
+    );
+}
+
+#[test]
+fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only() {
+    let pki = Pki::new();
+    let mut p = ca_params("Revoked Intermediate", BasicConstraints::Unconstrained);
+    p.serial_number = Some(SerialNumber::from(77u64));
+    let bad = intermediate_with(p, &pki.root);
+    let leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &bad,
+        &[&bad],
+    );
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![Pki::crl(&pki.root, &[77])];
+    assert_eq!(shared.options.revocation_check, RevocationCheck::WholeChain);
+    assert_server_row(
+        &shared,
+        &leaf,
+        Status::CryptERevoked,
+        EventId::ServerCertificateRevoked,
+    );
+
+    shared.options.revocation_check = RevocationCheck::EndEntityOnly;
+    let (result, failure) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(failure.is_none());
+}
+
+#[test]
+fn row_wrong_name_is_36884_wrong_principal_with_expected_name() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.inter,
+        &[&pki.inter],
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::WrongPrincipal,
+        EventId::ServerCertificateWrongName,
+    );
+}
+
+#[test]
+fn row_wrong_usage_is_36876_cert_wrong_usage() {
+    let pki = Pki::new();
+    let leaf =
+        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertWrongUsage,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let mut shared = client_credential(&pki);
+    // The root's CRL covers the intermediate; nothing covers the leaf.
+    shared.crls = vec![Pki::crl(&pki.root, &[])];
+
+    // Default: unknown status is allowed.
+    let (result, _) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+
+    shared.options.require_revocation_status = true;
+    assert_server_row(
+        &shared,
+        &leaf,
+        Status::CryptENoRevocationCheck,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn required_revocation_status_without_any_crl_is_36876_no_revocation_check() {
+    let pki = Pki::new();
+    let mut shared = client_credential(&pki);
+    shared.options.require_revocation_status = true;
+    assert_server_row(
+        &shared,
+        &pki.server_leaf(|_| {}),
+        Status::CryptENoRevocationCheck,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_expired_crl_is_revocation_offline() {
+    // webpki reports an expired CRL only with enforce_revocation_expiration, which the
+    // credential does not turn on; the row is checked on the table itself.
+    for e in [
+        CertificateError::ExpiredRevocationList,
+        CertificateError::ExpiredRevocationListContext {
+            time: now(),
+            next_update: now(),
+        },
+    ] {
+        let v = verdict(&rustls::Error::InvalidCertificate(e));
+        assert_eq!(v.status, Status::CryptERevocationOffline);
+        assert_eq!(
+            v.server_certificate_event,
+            EventId::ServerCertificateInvalid
+        );
+    }
+}
+
+#[test]
+fn row_unusable_crl_is_36876_no_revocation_check() {
+    let pki = Pki::new();
+    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
+    // Flip a bit of the signature (the DER ends with it): the CRL still parses.
+    let last = crl.len() - 1;
+    crl[last] ^= 0x01;
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![CertificateRevocationListDer::from(crl)];
+    assert_server_row(
+        &shared,
+        &pki.server_leaf(|_| {}),
+        Status::CryptENoRevocationCheck,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_bad_signature_is_36876_cert_unknown() {
+    let pki = Pki::new();
+    let mut leaf = pki.server_leaf(|_| {});
+    let mut der = leaf.chain[0].as_ref().to_vec();
+    let last = der.len() - 1;
+    der[last] ^= 0x01;
+    leaf.chain[0] = CertificateDer::from(der);
+    let (result, _) = check_server(&client_credential(&pki), &leaf);
+    assert!(
+        matches!(
+            result,
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::BadSignature
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertUnknown,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_bad_encoding_is_36876_cert_unknown() {
+    let pki = Pki::new();
+    let leaf = Leaf {
+        chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
+        key: KeyPair::generate().expect("key generation"),
+    };
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertUnknown,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_unhandled_critical_extension_is_36876_cert_unknown() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| {
+        let mut ext =
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00]);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    });
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertUnknown,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_path_length_constraint_is_36876_cert_e_chaining() {
+    let pki = Pki::new();
+    let constrained = intermediate_with(
+        ca_params("Constrained Intermediate", BasicConstraints::Constrained(0)),
+        &pki.root,
+    );
+    let below = intermediate("Too Deep", &constrained);
+    let leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &below,
+        &[&below, &constrained],
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertEChaining,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_other_webpki_refusal_is_36876_cert_unknown() {
+    // A CA certificate presented as the server's end entity (webpki: CaUsedAsEndEntity,
+    // which rustls passes on as CertificateError::Other).
+    let pki = Pki::new();
+    let mut p = ca_params(SERVER_NAME, BasicConstraints::Unconstrained);
+    p.subject_alt_names = vec![rcgen::SanType::DnsName(
+        SERVER_NAME.try_into().expect("DNS name"),
+    )];
+    let leaf = issue(p, &pki.inter, &[&pki.inter]);
+    let (result, _) = check_server(&client_credential(&pki), &leaf);
+    assert!(
+        matches!(
+            result,
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                _
+            )))
+        ),
+        "{result:?}"
+    );
+    assert_server_row(
+        &client_credential(&pki),
+        &leaf,
+        Status::CertUnknown,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+#[test]
+fn row_any_other_error_is_36876_cert_unknown() {
+    for e in [
+        rustls::Error::General("anything".into()),
+        rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
+        rustls::Error::InvalidCertificate(CertificateError::InvalidOcspResponse),
+    ] {
+        let v = verdict(&e);
+        assert_eq!(v.status, Status::CertUnknown, "{e:?}");
+        assert_eq!(
+            v.server_certificate_event,
+            EventId::ServerCertificateInvalid
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Intermediates from the credential (stores/CA)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn missing_intermediate_is_found_in_the_ca_store() {
+    let pki = Pki::new();
+    let mut leaf = pki.server_leaf(|_| {});
+    leaf.chain.truncate(1); // the server omits its intermediate
+    let mut shared = client_credential(&pki);
+    assert_server_row(
+        &shared,
+        &leaf,
+        Status::UntrustedRoot,
+        EventId::ServerCertificateUntrustedRoot,
+    );
+    shared.intermediates = vec![pki.inter.der().clone()];
+    let (result, failure) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(failure.is_none());
+}
+
+#[test]
+fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_store() {
+    let pki = Pki::new();
+    // Same name and key, two validity periods.
+    let key = KeyPair::generate().expect("key generation");
+    let mut old_params = ca_params("Renewed Intermediate", BasicConstraints::Unconstrained);
+    old_params.not_after = date_time_ymd(2029, 1, 1);
+    let old = old_params
+        .signed_by(&key, &*pki.root)
+        .expect("old intermediate");
+    let new = CertifiedIssuer::signed_by(
+        ca_params("Renewed Intermediate", BasicConstraints::Unconstrained),
+        key,
+        &*pki.root,
+    )
+    .expect("renewed intermediate");
+    let mut leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &new,
+        &[],
+    );
+    leaf.chain.push(old.der().clone());
+    let mut shared = client_credential(&pki);
+    assert_server_row(
+        &shared,
+        &leaf,
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+    );
+    shared.intermediates = vec![new.der().clone()];
+    let (result, _) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Manual validation
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn manual_validation_accepts_any_chain_and_records_nothing() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params("anything.test", ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    let mut shared = client_credential(&pki);
+    shared.options.manual_validation = true;
+    let (result, failure) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(failure.is_none());
+}
+
+#[test]
+fn manual_validation_still_checks_the_handshake_signature() {
+    let pki = Pki::new();
+    let server_leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    let impostor = pki.server_leaf(|_| {});
+    let mut client = client_credential(&pki);
+    client.options.manual_validation = true;
+    // The server presents a certificate whose key it does not hold.
+    let server_config =
+        ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(FixedServerKey(Arc::new(
+                rustls::sign::CertifiedKey::new(
+                    server_leaf.chain.clone(),
+                    impostor.certified_key().key.clone(),
+                ),
+            ))));
+    let outcome = handshake(client_config(&client), Arc::new(server_config));
+    assert!(
+        matches!(
+            outcome.client,
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::BadSignature
+            ))
+        ),
+        "{:?}",
+        outcome.client
+    );
+}
+
+#[derive(Debug)]
+struct FixedServerKey(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for FixedServerKey {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Full handshakes: what the peer receives
+// ---------------------------------------------------------------------------------------
+
+struct Outcome {
+    client: Result<(), rustls::Error>,
+    server: Result<(), rustls::Error>,
+}
+
+/// Drive a client and a server until both finish or one fails and its alert is delivered.
+fn handshake(client: Arc<ClientConfig>, server: Arc<ServerConfig>) -> Outcome {
+    let mut c = Connection::Client(
+        ClientConnection::new(client, server_name()).expect("client connection"),
+    );
+    let mut s = Connection::Server(ServerConnection::new(server).expect("server connection"));
+    let mut outcome = Outcome {
+        client: Ok(()),
+        server: Ok(()),
+    };
+    // A handshake takes a handful of flights; the bound only stops a broken test.
+    for _ in 0..20 {
+        let a = deliver(&mut c, &mut s, &mut outcome.server);
+        let b = deliver(&mut s, &mut c, &mut outcome.client);
+        if !a && !b {
+            break;
+        }
+    }
+    if outcome.client.is_ok() && outcome.server.is_ok() {
+        assert!(
+            !c.is_handshaking() && !s.is_handshaking(),
+            "handshake stalled"
+        );
+    }
+    outcome
+}
+
+/// Move what `from` has to send into `to`; the first error `to` reports is kept.
+fn deliver(
+    from: &mut Connection,
+    to: &mut Connection,
+    error: &mut Result<(), rustls::Error>,
+) -> bool {
+    let mut buf = Vec::new();
+    while from.wants_write() {
+        if from.write_tls(&mut buf).expect("write to a Vec") == 0 {
+            break;
+        }
+    }
+    if buf.is_empty() || error.is_err() {
+        return false;
+    }
+    let mut rd = &buf[..];
+    while !rd.is_empty() {
+        if to.read_tls(&mut rd).expect("read from a slice") == 0 {
+            break;
+        }
+        if let Err(e) = to.process_new_packets() {
+            *error = Err(e);
+            break;
+        }
+    }
+    true
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(aws_lc_rs::default_provider())
+}
+
+fn client_config(shared: &CredentialShared) -> Arc<ClientConfig> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"));
+    Arc::new(match client_cert_resolver(shared) {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    })
+}
+
+fn client_config_tls12(shared: &CredentialShared) -> Arc<ClientConfig> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .expect("versions")
+        .dangerous()
+        .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"));
+    Arc::new(match client_cert_resolver(shared) {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    })
+}
+
+fn server_config(shared: &CredentialShared, leaf: &Leaf) -> Arc<ServerConfig> {
+    let verifier = client_verifier(shared)
+        .expect("client verifier")
+        .unwrap_or_else(WebPkiClientVerifier::no_client_auth);
+    Arc::new(
+        ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(leaf.chain.clone(), leaf.private_key())
+            .expect("server key"),
+    )
+}
+
+fn plain_server(leaf: &Leaf) -> Arc<ServerConfig> {
+    server_config(
+        &credential(Role::Server, Arc::new(RootCertStore::empty())),
+        leaf,
+    )
+}
+
+fn received_alert(result: &Result<(), rustls::Error>) -> Option<u8> {
+    match result {
+        Err(rustls::Error::AlertReceived(a)) => Some(u8::from(*a)),
+        _ => None,
+    }
+}
+
+#[test]
+fn handshake_with_valid_server_certificate_succeeds_tls13_and_tls12() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let shared = client_credential(&pki);
+    for config in [client_config(&shared), client_config_tls12(&shared)] {
+        let outcome = handshake(config, plain_server(&leaf));
+        assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_failure().is_none());
+    }
+}
+
+/// Run a handshake against `leaf` and check the alert the server receives and the
+/// client's hand-off.
+fn assert_server_refused(
+    shared: &CredentialShared,
+    leaf: &Leaf,
+    alert: u8,
+    status: Status,
+    event: EventId,
+) {
+    for config in [client_config(shared), client_config_tls12(shared)] {
+        let outcome = handshake(config, plain_server(leaf));
+        assert!(
+            matches!(outcome.client, Err(rustls::Error::InvalidCertificate(_))),
+            "{:?}",
+            outcome.client
+        );
+        assert_eq!(
+            received_alert(&outcome.server),
+            Some(alert),
+            "{:?}",
+            outcome.server
+        );
+        let failure = take_failure().expect("hand-off");
+        assert_eq!((failure.status, failure.event), (status, event));
+        assert_eq!(failure.certificate.as_deref(), Some(leaf.der().as_ref()));
+    }
+}
+
+#[test]
+fn handshake_expired_server_certificate_sends_certificate_expired() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
+    assert_server_refused(
+        &client_credential(&pki),
+        &leaf,
+        45,
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+    );
+}
+
+#[test]
+fn handshake_untrusted_server_certificate_sends_unknown_ca() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    assert_server_refused(
+        &client_credential(&pki),
+        &leaf,
+        48,
+        Status::UntrustedRoot,
+        EventId::ServerCertificateUntrustedRoot,
+    );
+}
+
+#[test]
+fn handshake_revoked_server_certificate_sends_certificate_revoked() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![Pki::crl(&pki.inter, &[99])];
+    assert_server_refused(
+        &shared,
+        &leaf,
+        44,
+        Status::CryptERevoked,
+        EventId::ServerCertificateRevoked,
+    );
+}
+
+#[test]
+fn handshake_wrong_name_sends_bad_certificate() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.inter,
+        &[&pki.inter],
+    );
+    assert_server_refused(
+        &client_credential(&pki),
+        &leaf,
+        42,
+        Status::WrongPrincipal,
+        EventId::ServerCertificateWrongName,
+    );
+}
+
+#[test]
+fn handshake_unusable_crl_sends_handshake_failure() {
+    let pki = Pki::new();
+    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
+    let last = crl.len() - 1;
+    crl[last] ^= 0x01;
+    let mut shared = client_credential(&pki);
+    shared.crls = vec![CertificateRevocationListDer::from(crl)];
+    let outcome = handshake(
+        client_config(&shared),
+        plain_server(&pki.server_leaf(|_| {})),
+    );
+    assert!(
+        matches!(
+            outcome.client,
+            Err(rustls::Error::InvalidCertRevocationList(_))
+        ),
+        "{:?}",
+        outcome.client
+    );
+    assert_eq!(received_alert(&outcome.server), Some(40));
+    let failure = take_failure().expect("hand-off");
+    assert_eq!(
+        (failure.status, failure.event),
+        (
+            Status::CryptENoRevocationCheck,
+            EventId::ServerCertificateInvalid
+        )
+    );
+}
+
+#[test]
+fn handshake_wrong_usage_sends_unsupported_certificate() {
+    let pki = Pki::new();
+    let leaf =
+        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    assert_server_refused(
+        &client_credential(&pki),
+        &leaf,
+        43,
+        Status::CertWrongUsage,
+        EventId::ServerCertificateInvalid,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Pending alerts (SCHANNEL_ALERT_TOKEN)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn pending_alert_is_what_the_server_receives_for_every_supported_alert() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let shared = client_credential(&pki);
+    for code in [40u8, 42, 43, 44, 45, 46, 48, 49, 51, 113] {
+        set_pending_alert(Some(AlertDescription(code))).expect("supported alert");
+        let outcome = handshake(client_config(&shared), plain_server(&leaf));
+        assert!(outcome.client.is_err());
+        assert_eq!(received_alert(&outcome.server), Some(code), "alert {code}");
+        // The application chose this; no validation failure is reported.
+        assert!(take_failure().is_none());
+    }
+}
+
+#[test]
+fn pending_alert_is_used_once() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let shared = client_credential(&pki);
+    set_pending_alert(Some(AlertDescription::CERTIFICATE_UNKNOWN)).expect("supported alert");
+    assert!(handshake(client_config(&shared), plain_server(&leaf))
+        .client
+        .is_err());
+    let outcome = handshake(client_config(&shared), plain_server(&leaf));
+    assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+}
+
+#[test]
+fn pending_alert_can_be_cancelled() {
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    set_pending_alert(Some(AlertDescription::UNKNOWN_CA)).expect("supported alert");
+    set_pending_alert(None).expect("cancel");
+    let (result, _) = check_server(&client_credential(&pki), &leaf);
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[test]
+fn alerts_no_verification_error_produces_are_refused() {
+    let supported = [40u8, 42, 43, 44, 45, 46, 48, 49, 51, 113];
+    for code in 0..=255u8 {
+        let result = set_pending_alert(Some(AlertDescription(code)));
+        if supported.contains(&code) {
+            assert!(result.is_ok(), "alert {code}");
+        } else {
+            let e = result.expect_err("unsupported alert");
+            assert_eq!(e.status(), Status::UnsupportedFunction);
+        }
+    }
+    set_pending_alert(None).expect("cancel");
+}
+
+#[test]
+fn alert_table_errors_map_back_through_rustls() {
+    // Each row's error turns into exactly its alert with rustls' own conversion.
+    for code in [42u8, 43, 44, 45, 46, 48, 49, 51, 113] {
+        let Some(rustls::Error::InvalidCertificate(e)) = error_for_alert(AlertDescription(code))
+        else {
+            panic!("alert {code} must map to a certificate error");
+        };
+        assert_eq!(u8::from(rustls::AlertDescription::from(e)), code);
+    }
+    assert!(matches!(
+        error_for_alert(AlertDescription::HANDSHAKE_FAILURE),
+        Some(rustls::Error::General(_))
+    ));
+}
+
+#[test]
+fn pending_alert_applies_to_client_certificates_too() {
+    let pki = Pki::new();
+    let client_leaf = pki.client_leaf(|_| {});
+    let mut client = client_credential(&pki);
+    client.certified_key = Some(client_leaf.certified_key());
+    let server = client_auth_server(&pki, true);
+    // Client and server share this thread: the client must not verify through our
+    // verifier, or it would take the pending alert first.
+    let client_config = Arc::new(
+        ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(pki.roots())
+            .with_client_cert_resolver(client_cert_resolver(&client).expect("has a certificate")),
+    );
+    set_pending_alert(Some(AlertDescription::ACCESS_DENIED)).expect("supported alert");
+    let outcome = handshake(
+        client_config,
+        server_config(&server, &pki.server_leaf(|_| {})),
+    );
+    assert!(outcome.server.is_err());
+    assert_eq!(received_alert(&outcome.client), Some(49));
+}
+
+// ---------------------------------------------------------------------------------------
+// Client certificates (server side)
+// ---------------------------------------------------------------------------------------
+
+fn client_auth_server(pki: &Pki, require: bool) -> CredentialShared {
+    let mut shared = credential(Role::Server, pki.roots());
+    shared.options.request_client_certificate = true;
+    shared.options.require_client_certificate = require;
+    shared
+}
+
+/// Handshake with a client presenting `leaf`; returns the outcome and the server's
+/// hand-off (client and server share the test thread, and only the server verifies here).
+fn client_auth_handshake(
+    pki: &Pki,
+    server: &CredentialShared,
+    leaf: Option<&Leaf>,
+) -> (Outcome, Option<ValidationFailure>) {
+    let mut client = client_credential(pki);
+    client.certified_key = leaf.map(Leaf::certified_key);
+    let _ = take_failure();
+    let outcome = handshake(
+        client_config(&client),
+        server_config(server, &pki.server_leaf(|_| {})),
+    );
+    (outcome, take_failure())
+}
+
+#[test]
+fn no_client_verifier_without_request_or_require() {
+    let pki = Pki::new();
+    let shared = credential(Role::Server, pki.roots());
+    assert!(client_verifier(&shared).expect("builds").is_none());
+    let requested = client_auth_server(&pki, false);
+    let v = client_verifier(&requested)
+        .expect("builds")
+        .expect("requested");
+    assert!(v.offer_client_auth() && !v.client_auth_mandatory());
+    let required = client_auth_server(&pki, true);
+    let v = client_verifier(&required)
+        .expect("builds")
+        .expect("required");
+    assert!(v.offer_client_auth() && v.client_auth_mandatory());
+}
+
+#[test]
+fn valid_client_certificate_is_accepted() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let (outcome, failure) =
+        client_auth_handshake(&pki, &client_auth_server(&pki, true), Some(&leaf));
+    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+    assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+    assert!(failure.is_none());
+}
+
+fn assert_client_refused(
+    pki: &Pki,
+    server: &CredentialShared,
+    leaf: &Leaf,
+    alert: u8,
+    status: Status,
+) {
+    let (outcome, failure) = client_auth_handshake(pki, server, Some(leaf));
+    assert!(
+        matches!(outcome.server, Err(rustls::Error::InvalidCertificate(_))),
+        "{:?}",
+        outcome.server
+    );
+    assert_eq!(
+        received_alert(&outcome.client),
+        Some(alert),
+        "{:?}",
+        outcome.client
+    );
+    let failure = failure.expect("hand-off");
+    assert_eq!(failure.event, EventId::ClientCertificateInvalid);
+    assert_eq!(failure.status, status);
+    assert_eq!(failure.certificate.as_deref(), Some(leaf.der().as_ref()));
+    assert!(failure.expected_name.is_none());
+}
+
+#[test]
+fn untrusted_client_certificate_is_36877_untrusted_root() {
+    let pki = Pki::new();
+    let leaf = issue(
+        leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth),
+        &pki.stranger,
+        &[],
+    );
+    assert_client_refused(
+        &pki,
+        &client_auth_server(&pki, true),
+        &leaf,
+        48,
+        Status::UntrustedRoot,
+    );
+}
+
+#[test]
+fn expired_client_certificate_is_36877_cert_expired() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
+    assert_client_refused(
+        &pki,
+        &client_auth_server(&pki, true),
+        &leaf,
+        45,
+        Status::CertExpired,
+    );
+}
+
+#[test]
+fn revoked_client_certificate_is_36877_crypt_e_revoked() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|p| p.serial_number = Some(SerialNumber::from(5u64)));
+    let mut server = client_auth_server(&pki, true);
+    server.crls = vec![Pki::crl(&pki.inter, &[5])];
+    assert_client_refused(&pki, &server, &leaf, 44, Status::CryptERevoked);
+}
+
+#[test]
+fn server_only_certificate_is_36877_wrong_usage() {
+    let pki = Pki::new();
+    let leaf =
+        pki.client_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]);
+    assert_client_refused(
+        &pki,
+        &client_auth_server(&pki, true),
+        &leaf,
+        43,
+        Status::CertWrongUsage,
+    );
+}
+
+#[test]
+fn request_only_lets_an_anonymous_client_through_and_require_does_not() {
+    let pki = Pki::new();
+    let (outcome, failure) = client_auth_handshake(&pki, &client_auth_server(&pki, false), None);
+    assert!(outcome.server.is_ok() && outcome.client.is_ok());
+    assert!(failure.is_none());
+
+    let (outcome, failure) = client_auth_handshake(&pki, &client_auth_server(&pki, true), None);
+    assert!(
+        matches!(outcome.server, Err(rustls::Error::NoCertificatesPresented)),
+        "{:?}",
+        outcome.server
+    );
+    // No certificate was checked: the context reports this one itself.
+    assert!(failure.is_none());
+}
+
+#[test]
+fn exclusive_root_trust_accepts_only_listed_roots() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut server = client_auth_server(&pki, true);
+    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    // The machine trusts the root, but the client-auth list names another one (and the
+    // intermediate, which is not a root and does not count in this mode).
+    server.client_auth_trust_list = vec![pki.stranger.der().clone(), pki.inter.der().clone()];
+    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+
+    server.client_auth_trust_list = vec![pki.root.der().clone()];
+    let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
+    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+    assert!(failure.is_none());
+}
+
+#[test]
+fn exclusive_ca_trust_wants_the_issuing_ca_listed() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut server = client_auth_server(&pki, true);
+    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveCaTrust;
+    // Only the root is listed: the issuing CA (the intermediate) is not.
+    server.client_auth_trust_list = vec![pki.root.der().clone()];
+    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+
+    server.client_auth_trust_list = vec![pki.inter.der().clone()];
+    let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
+    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+    assert!(failure.is_none());
+}
+
+#[test]
+fn trust_mode_with_empty_list_refuses_every_client_as_untrusted() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut server = client_auth_server(&pki, true);
+    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+}
+
+#[test]
+fn trust_mode_registry_values() {
+    assert_eq!(
+        ClientAuthTrustMode::from_value(0),
+        Some(ClientAuthTrustMode::MachineTrust)
+    );
+    assert_eq!(
+        ClientAuthTrustMode::from_value(1),
+        Some(ClientAuthTrustMode::ExclusiveRootTrust)
+    );
+    assert_eq!(
+        ClientAuthTrustMode::from_value(2),
+        Some(ClientAuthTrustMode::ExclusiveCaTrust)
+    );
+    assert_eq!(ClientAuthTrustMode::from_value(3), None);
+}
+
+// ---------------------------------------------------------------------------------------
+// The trusted issuer list
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn issuer_list_is_empty_unless_send_trusted_issuer_list() {
+    let pki = Pki::new();
+    let mut server = client_auth_server(&pki, true);
+    let v = client_verifier(&server)
+        .expect("builds")
+        .expect("requested");
+    assert!(v.root_hint_subjects().is_empty());
+
+    server.send_trusted_issuer_list = true;
+    let v = client_verifier(&server)
+        .expect("builds")
+        .expect("requested");
+    let names: Vec<&[u8]> = v.root_hint_subjects().iter().map(|n| n.as_ref()).collect();
+    // The root's subject, as the DER Name the client compares with its chain.
+    let issuer = client_cert::issuer_name(pki.inter.der()).expect("parses");
+    assert_eq!(names, vec![issuer.as_slice()]);
+    assert!(!take_issuer_list_truncated());
+}
+
+/// `n` trusted roots with long names (about 1 KiB each in the list).
+fn many_roots(n: usize) -> RootCertStore {
+    let mut store = RootCertStore::empty();
+    for i in 0..n {
+        let mut p = ca_params(&format!("Root {i:03}"), BasicConstraints::Unconstrained);
+        p.distinguished_name
+            .push(DnType::OrganizationName, "O".repeat(60));
+        for u in 0..15 {
+            // Distinct attribute types: rcgen keeps one value per type.
+            p.distinguished_name.push(
+                DnType::CustomDnType(vec![1, 3, 6, 1, 4, 1, 99999, 2, u]),
+                format!("{u:02}{}", "u".repeat(58)),
+            );
+        }
+        let key = KeyPair::generate().expect("key generation");
+        let cert = p.self_signed(&key).expect("root");
+        store.add(cert.der().clone()).expect("root parses");
+    }
+    store
+}
+
+#[test]
+fn issuer_list_is_truncated_at_16_kib_and_raises_36885_when_sent() {
+    let store = many_roots(20);
+    let full: usize = store.subjects().iter().map(|n| 2 + n.as_ref().len()).sum();
+    assert!(
+        full > TrustedIssuerList::LIMIT,
+        "the test needs more than 16 KiB: {full}"
+    );
+
+    let list = TrustedIssuerList::new(store.subjects());
+    assert!(list.is_truncated());
+    let kept: usize = list.names().iter().map(|n| 2 + n.as_ref().len()).sum();
+    assert!(kept <= TrustedIssuerList::LIMIT);
+    assert!(
+        kept + 2 + store.subjects()[list.names().len()].as_ref().len() > TrustedIssuerList::LIMIT
+    );
+
+    let small = TrustedIssuerList::new(store.subjects().into_iter().take(3));
+    assert!(!small.is_truncated());
+    assert_eq!(small.names().len(), 3);
+
+    // In a handshake: the flag is raised when the CertificateRequest is written.
+    let pki = Pki::new();
+    let mut server = credential(Role::Server, Arc::new(store));
+    server.options.request_client_certificate = true;
+    server.send_trusted_issuer_list = true;
+    let v = client_verifier(&server)
+        .expect("builds")
+        .expect("requested");
+    assert!(!take_issuer_list_truncated(), "building does not raise it");
+    drop(v);
+    let client = client_credential(&pki);
+    for config in [client_config(&client), client_config_tls12(&client)] {
+        let outcome = handshake(config, server_config(&server, &pki.server_leaf(|_| {})));
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_issuer_list_truncated());
+        assert!(!take_issuer_list_truncated(), "taken once");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Client certificate choice (client side)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn no_resolver_without_a_client_certificate() {
+    let pki = Pki::new();
+    assert!(client_cert_resolver(&client_credential(&pki)).is_none());
+}
+
+#[test]
+fn client_certificate_is_offered_when_it_suits() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut client = client_credential(&pki);
+    client.certified_key = Some(leaf.certified_key());
+    let resolver = client_cert_resolver(&client).expect("has a certificate");
+    let schemes = [rustls::SignatureScheme::ECDSA_NISTP256_SHA256];
+    let root_dn = client_cert::issuer_name(pki.inter.der()).expect("parses");
+    let inter_dn = client_cert::issuer_name(&leaf.chain[0]).expect("parses");
+
+    assert!(
+        resolver.resolve(&[], &schemes).is_some(),
+        "no list: any issuer"
+    );
+    assert!(
+        resolver.resolve(&[&root_dn], &schemes).is_some(),
+        "the root"
+    );
+    assert!(
+        resolver.resolve(&[&inter_dn], &schemes).is_some(),
+        "the intermediate"
+    );
+    assert!(!take_no_suitable_client_certificate());
+}
+
+#[test]
+fn no_suitable_client_certificate_for_other_issuers_or_schemes() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut client = client_credential(&pki);
+    client.certified_key = Some(leaf.certified_key());
+    let resolver = client_cert_resolver(&client).expect("has a certificate");
+    let stranger_dn = client_cert::issuer_name(pki.stranger.der()).expect("parses");
+
+    assert!(resolver
+        .resolve(
+            &[&stranger_dn],
+            &[rustls::SignatureScheme::ECDSA_NISTP256_SHA256]
+        )
+        .is_none());
+    assert!(take_no_suitable_client_certificate());
+    assert!(!take_no_suitable_client_certificate(), "taken once");
+
+    // An ECDSA P-256 key cannot sign with RSA schemes.
+    assert!(resolver
+        .resolve(&[], &[rustls::SignatureScheme::RSA_PSS_SHA256])
+        .is_none());
+    assert!(take_no_suitable_client_certificate());
+}
+
+#[test]
+fn handshake_goes_anonymous_when_the_server_trusts_other_issuers() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    // The server trusts another root (by name too: DNs are what the list compares) and
+    // names it.
+    let mut stranger_roots = RootCertStore::empty();
+    stranger_roots
+        .add(pki.stranger.der().clone())
+        .expect("root parses");
+    let mut server = credential(Role::Server, Arc::new(stranger_roots));
+    server.options.request_client_certificate = true;
+    server.send_trusted_issuer_list = true;
+    let mut client = client_credential(&pki);
+    client.certified_key = Some(leaf.certified_key());
+    // TLS 1.3 sends the list as certificate_authorities, TLS 1.2 in the CertificateRequest.
+    for config in [client_config(&client), client_config_tls12(&client)] {
+        let outcome = handshake(config, server_config(&server, &pki.server_leaf(|_| {})));
+        assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_no_suitable_client_certificate());
+        assert!(take_failure().is_none());
+    }
+}
+
+#[test]
+fn handshake_sends_the_client_certificate_the_server_names() {
+    let pki = Pki::new();
+    let leaf = pki.client_leaf(|_| {});
+    let mut server = client_auth_server(&pki, true);
+    server.send_trusted_issuer_list = true;
+    let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
+    assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+    assert!(failure.is_none());
+    assert!(!take_no_suitable_client_certificate());
+}
+
+// ---------------------------------------------------------------------------------------
+// Logging a hand-off
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn failures_log_their_fields_in_catalog_order() {
+    let sink = Arc::new(MemorySink::new());
+    let emitter = Emitter::new(sink.clone(), EventLogging::ALL);
+    let cert: Arc<[u8]> = Arc::from(&[0x30u8, 0x00][..]);
+    let failure = |status, event, name: Option<&str>| ValidationFailure {
+        status,
+        event,
+        certificate: Some(cert.clone()),
+        expected_name: name.map(str::to_string),
+    };
+    failure(
+        Status::CertWrongUsage,
+        EventId::ServerCertificateInvalid,
+        Some(SERVER_NAME),
+    )
+    .log(&emitter, None);
+    failure(
+        Status::WrongPrincipal,
+        EventId::ServerCertificateWrongName,
+        Some(SERVER_NAME),
+    )
+    .log(&emitter, None);
+    failure(
+        Status::UntrustedRoot,
+        EventId::ClientCertificateInvalid,
+        None,
+    )
+    .log(&emitter, None);
+    failure(
+        Status::CertExpired,
+        EventId::ServerCertificateExpired,
+        Some(SERVER_NAME),
+    )
+    .log(&emitter, None);
+
+    let records = sink.records();
+    assert_eq!(sink.ids(), vec![36876, 36884, 36877, 36881]);
+    assert_eq!(records[0].field("ErrorCode"), Some("0x80090349"));
+    assert_eq!(records[1].field("Name"), Some(SERVER_NAME));
+    assert_eq!(records[2].field("ErrorCode"), Some("0x80090325"));
+    assert!(records[3].data.is_empty());
+    assert!(records
+        .iter()
+        .all(|r| r.binary.as_deref() == Some(&cert[..])));
+}
+
+// ---------------------------------------------------------------------------------------
+// The documented alert column is rustls' own conversion
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn documented_alert_column_matches_rustls() {
+    use rustls::AlertDescription as A;
+    let webpki_other = |e: webpki::Error| CertificateError::Other(rustls::OtherError(Arc::new(e)));
+    let rows: Vec<(CertificateError, A, Status)> = vec![
+        (
+            CertificateError::Expired,
+            A::CertificateExpired,
+            Status::CertExpired,
+        ),
+        (
+            CertificateError::NotValidYet,
+            A::CertificateExpired,
+            Status::CertExpired,
+        ),
+        (
+            CertificateError::UnknownIssuer,
+            A::UnknownCA,
+            Status::UntrustedRoot,
+        ),
+        (
+            CertificateError::Revoked,
+            A::CertificateRevoked,
+            Status::CryptERevoked,
+        ),
+        (
+            CertificateError::NotValidForName,
+            A::BadCertificate,
+            Status::WrongPrincipal,
+        ),
+        (
+            CertificateError::InvalidPurpose,
+            A::UnsupportedCertificate,
+            Status::CertWrongUsage,
+        ),
+        (
+            CertificateError::UnknownRevocationStatus,
+            A::UnknownCA,
+            Status::CryptENoRevocationCheck,
+        ),
+        (
+            CertificateError::ExpiredRevocationList,
+            A::UnknownCA,
+            Status::CryptERevocationOffline,
+        ),
+        (
+            CertificateError::BadSignature,
+            A::DecryptError,
+            Status::CertUnknown,
+        ),
+        (
+            CertificateError::UnsupportedSignatureAlgorithmContext {
+                signature_algorithm_id: Vec::new(),
+                supported_algorithms: Vec::new(),
+            },
+            A::DecryptError,
+            Status::CertUnknown,
+        ),
+        (
+            webpki_other(webpki::Error::PathLenConstraintViolated),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumPathDepthExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumPathBuildCallsExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            webpki_other(webpki::Error::MaximumSignatureChecksExceeded),
+            A::CertificateUnknown,
+            Status::CertEChaining,
+        ),
+        (
+            CertificateError::BadEncoding,
+            A::BadCertificate,
+            Status::CertUnknown,
+        ),
+        (
+            CertificateError::UnhandledCriticalExtension,
+            A::BadCertificate,
+            Status::CertUnknown,
+        ),
+        (
+            webpki_other(webpki::Error::CaUsedAsEndEntity),
+            A::CertificateUnknown,
+            Status::CertUnknown,
+        ),
+    ];
+    for (error, alert, status) in rows {
+        assert_eq!(A::from(error.clone()), alert, "{error:?}");
+        assert_eq!(
+            verdict(&rustls::Error::InvalidCertificate(error.clone())).status,
+            status,
+            "{error:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Figures (not a test: run with
+// `cargo test -p securechannel --release --lib verify::tests::figures -- --ignored --nocapture`)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+#[ignore = "prints figures; run on demand in release mode"]
+fn figures_verifier_build_and_verify_cost() {
+    use std::time::Instant;
+    let pki = Pki::new();
+    let leaf = pki.server_leaf(|_| {});
+    let big_crl = Pki::crl(&pki.inter, &(1000..11_000).collect::<Vec<u64>>());
+    let unrelated: Vec<CertificateDer<'static>> = (0..50)
+        .map(|i| {
+            intermediate(&format!("Unrelated {i}"), &pki.root)
+                .der()
+                .clone()
+        })
+        .collect();
+
+    let time = |label: &str, n: u32, mut f: Box<dyn FnMut() + '_>| {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let each = start.elapsed() / n;
+        println!("{label:<60} {:>10.1} µs", each.as_secs_f64() * 1e6);
+    };
+
+    let plain = client_credential(&pki);
+    let mut with_crl = client_credential(&pki);
+    with_crl.crls = vec![big_crl.clone()];
+    let mut with_store = client_credential(&pki);
+    with_store.intermediates = unrelated.clone();
+
+    time(
+        "server_verifier build, no CRL",
+        200,
+        Box::new(|| {
+            server_verifier(&plain).expect("builds");
+        }),
+    );
+    time(
+        "server_verifier build, one CRL of 10,000 entries",
+        20,
+        Box::new(|| {
+            server_verifier(&with_crl).expect("builds");
+        }),
+    );
+    for (label, shared) in [
+        ("verify_server_cert, 2-level chain", &plain),
+        (
+            "verify_server_cert, 2-level chain, CRL of 10,000 entries",
+            &with_crl,
+        ),
+        (
+            "verify_server_cert, 2-level chain, 50 stores/CA intermediates",
+            &with_store,
+        ),
+    ] {
+        let v = server_verifier(shared).expect("builds");
+        let name = server_name();
+        time(
+            label,
+            500,
+            Box::new(|| {
+                v.verify_server_cert(leaf.der(), &leaf.chain[1..], &name, &[], now())
+                    .expect("valid");
+            }),
+        );
+    }
+    let v = server_verifier(&plain).expect("builds");
+    let name = server_name();
+    let stranger = issue(
+        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
+        &pki.stranger,
+        &[],
+    );
+    time(
+        "verify_server_cert refused (unknown issuer) + hand-off",
+        500,
+        Box::new(|| {
+            assert!(v
+                .verify_server_cert(stranger.der(), &[], &name, &[], now())
+                .is_err());
+            assert!(take_failure().is_some());
+        }),
+    );
+}
