@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod credential;
+mod devca;
 mod error;
 mod hello;
 mod protocol;
@@ -19,6 +20,7 @@ pub use credential::{
     private_key_from_pem_or_der, ClientCredential, ClientCredentialBuilder, CredentialOptions,
     ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
 };
+pub use devca::{ensure_dev_credential, DevCredential, DEV_CA_CERT, DEV_CA_KEY};
 pub use error::{Error, ErrorState};
 pub use hello::{sniff_client_hello, HelloSniff};
 pub use protocol::{Protocol, Role};
