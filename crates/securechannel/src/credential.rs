@@ -405,7 +405,6 @@ enum Failure {
 fn acquire(role: Role, request: CredentialRequest<'_>) -> Result<CredentialShared, Error> {
     let provider = request.provider;
     let emitter = provider.emitter().clone();
-    let settings = provider.settings();
     let stores = provider.stores();
     let now = request.now.unwrap_or_else(unix_now);
 

@@ -35,6 +35,8 @@ pub enum ErrorState {
     KeyMismatch = 1009,
     /// The PKCS#12 (.pfx) file is not valid PKCS#12.
     Pkcs12Invalid = 1010,
+    /// The development certificate (first run of `schannel serve`) cannot be created.
+    DevCertificateFailed = 1011,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

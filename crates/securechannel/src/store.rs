@@ -579,10 +579,19 @@ pub(crate) fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKeyDer<'stat
 pub(crate) fn load_signing_key(
     der: PrivateKeyDer<'static>,
 ) -> Result<Arc<dyn SigningKey>, KeyProblem> {
+    // A key that is not even well-formed DER is corrupt; a well-formed one the provider
+    // refuses has an algorithm or parameters it does not support.
+    let well_formed = matches!(
+        x509_parser::der_parser::parse_der(der.secret_der()),
+        Ok((rest, _)) if rest.is_empty()
+    );
     rustls::crypto::aws_lc_rs::default_provider()
         .key_provider
         .load_private_key(der)
-        .map_err(|e| KeyProblem::Unsupported(e.to_string()))
+        .map_err(|e| match well_formed {
+            true => KeyProblem::Unsupported(e.to_string()),
+            false => KeyProblem::Corrupt(e.to_string()),
+        })
 }
 
 fn read_stored_key(path: &Path) -> StoredKey {
