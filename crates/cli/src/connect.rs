@@ -89,7 +89,8 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
     sock.set_write_timeout(Some(timeout))?;
     sock.set_nodelay(true)?;
 
-    let mut ctx = ClientContext::new(&credential, &host, options).map_err(|e| crate::failure_text("handshake failed", &e))?;
+    let mut ctx = ClientContext::new(&credential, &host, options)
+        .map_err(|e| crate::failure_text("handshake failed", &e))?;
     let mut input: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut out = Vec::with_capacity(4096);
     loop {
@@ -141,10 +142,13 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
 
 /// `HOST:PORT` → the name to verify and the socket address.
 fn resolve(address: &str) -> Result<(String, SocketAddr), String> {
-    let (host, port) = address
-        .rsplit_once(':')
-        .ok_or_else(|| format!("'{address}' is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+    let (host, port) = address.rsplit_once(':').ok_or_else(|| {
+        format!("'{address}' is not HOST:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)")
+    })?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port: u16 = port
         .parse()
         .map_err(|_| format!("'{port}' is not a port number"))?;
@@ -158,9 +162,9 @@ fn resolve(address: &str) -> Result<(String, SocketAddr), String> {
 
 fn read_more(sock: &mut TcpStream, input: &mut Vec<u8>) -> std::io::Result<bool> {
     let mut buf = [0u8; 16 * 1024];
-    let n = sock.read(&mut buf).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("reading from the server: {e}"))
-    })?;
+    let n = sock
+        .read(&mut buf)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("reading from the server: {e}")))?;
     input.extend_from_slice(&buf[..n]);
     Ok(n > 0)
 }
@@ -194,23 +198,58 @@ fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
 
 fn print_report(r: &serde_json::Value, ctx: &ClientContext) {
     let s = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-    let n = |k: &str| r[k].as_u64().map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    let n = |k: &str| {
+        r[k].as_u64()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "-".into())
+    };
     println!("Connected to {} ({})", s("target"), s("address"));
     println!("Protocol          : {}", s("protocol"));
-    println!("Cipher suite      : {} ({})", s("cipher_suite"), s("cipher_suite_id"));
-    println!("Cipher            : {} ({} bits)", s("cipher"), n("cipher_strength"));
-    println!("MAC               : {} (PRF hash {})", s("mac"), s("prf_hash"));
-    println!("Key exchange      : {} ({} bits)", s("exchange"), n("exchange_strength"));
-    println!("ALPN              : {}", r["alpn"].as_str().unwrap_or("(none)"));
+    println!(
+        "Cipher suite      : {} ({})",
+        s("cipher_suite"),
+        s("cipher_suite_id")
+    );
+    println!(
+        "Cipher            : {} ({} bits)",
+        s("cipher"),
+        n("cipher_strength")
+    );
+    println!(
+        "MAC               : {} (PRF hash {})",
+        s("mac"),
+        s("prf_hash")
+    );
+    println!(
+        "Key exchange      : {} ({} bits)",
+        s("exchange"),
+        n("exchange_strength")
+    );
+    println!(
+        "ALPN              : {}",
+        r["alpn"].as_str().unwrap_or("(none)")
+    );
     println!(
         "Resumed           : {}",
-        if ctx.resumed() == Some(true) { "yes" } else { "no" }
+        if ctx.resumed() == Some(true) {
+            "yes"
+        } else {
+            "no"
+        }
     );
-    for (i, c) in r["server_certificates"].as_array().into_iter().flatten().enumerate() {
+    for (i, c) in r["server_certificates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         println!("Certificate [{i}]   : {}", c.as_str().unwrap_or("?"));
     }
     println!("Activity ID       : {}", s("activity_id"));
-    println!("Events            : schannel events --activity '{}'", s("activity_id"));
+    println!(
+        "Events            : schannel events --activity '{}'",
+        s("activity_id")
+    );
 }
 
 fn http_get(

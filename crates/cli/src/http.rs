@@ -1,8 +1,6 @@
 //! The small HTTP/1.1 exchange `schannel serve` answers with: one request head in, one page
 //! (HTML, or JSON for `Accept: application/json`) out, describing how the client connected.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-
 /// The largest request head accepted; beyond it the client gets 431.
 const MAX_HEAD: usize = 16 * 1024;
 
@@ -47,22 +45,13 @@ pub struct RequestHead {
     pub wants_json: bool,
 }
 
-/// Read one request head. `Ok(None)`: the client closed before sending one.
-pub async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> std::io::Result<Option<Result<RequestHead, u16>>> {
-    let mut buf = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        if let Some(end) = find_head_end(&buf) {
-            return Ok(Some(parse_head(&buf[..end])));
-        }
-        if buf.len() > MAX_HEAD {
-            return Ok(Some(Err(431)));
-        }
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(if buf.is_empty() { None } else { Some(Err(400)) });
-        }
-        buf.extend_from_slice(&chunk[..n]);
+/// Parse a request head from the plaintext received so far: `None` while incomplete,
+/// `Some(Err(status))` for a malformed or oversized head.
+pub fn parse_request(buf: &[u8]) -> Option<Result<RequestHead, u16>> {
+    match find_head_end(buf) {
+        Some(end) => Some(parse_head(&buf[..end])),
+        None if buf.len() > MAX_HEAD => Some(Err(431)),
+        None => None,
     }
 }
 
@@ -95,18 +84,27 @@ fn parse_head(head: &[u8]) -> Result<RequestHead, u16> {
     })
 }
 
-/// Write the answer to one request and return the status code sent.
-pub async fn respond<S: AsyncWrite + Unpin>(
-    s: &mut S,
-    head: &Result<RequestHead, u16>,
-    report: &ConnectionReport,
-) -> std::io::Result<u16> {
+/// The response to one request: its status code and its bytes.
+pub fn response(head: &Result<RequestHead, u16>, report: &ConnectionReport) -> (u16, Vec<u8>) {
     let (status, reason, ctype, body) = match head {
-        Err(431) => (431, "Request Header Fields Too Large", "text/plain", "request head too large\n".to_string()),
-        Err(code) => (*code, "Bad Request", "text/plain", "malformed HTTP request\n".to_string()),
-        Ok(h) if h.method != "GET" && h.method != "HEAD" => {
-            (405, "Method Not Allowed", "text/plain", "only GET and HEAD are served\n".to_string())
-        }
+        Err(431) => (
+            431,
+            "Request Header Fields Too Large",
+            "text/plain",
+            "request head too large\n".to_string(),
+        ),
+        Err(code) => (
+            *code,
+            "Bad Request",
+            "text/plain",
+            "malformed HTTP request\n".to_string(),
+        ),
+        Ok(h) if h.method != "GET" && h.method != "HEAD" => (
+            405,
+            "Method Not Allowed",
+            "text/plain",
+            "only GET and HEAD are served\n".to_string(),
+        ),
         Ok(h) if h.wants_json => (
             200,
             "OK",
@@ -123,13 +121,14 @@ pub async fn respond<S: AsyncWrite + Unpin>(
     if !head_only {
         out.push_str(&body);
     }
-    s.write_all(out.as_bytes()).await?;
-    s.flush().await?;
-    Ok(status)
+    (status, out.into_bytes())
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The HTML page.
@@ -137,14 +136,46 @@ pub fn render_html(r: &ConnectionReport) -> String {
     let none = "<i>none</i>".to_string();
     let rows = [
         ("Protocol", esc(&r.protocol)),
-        ("Cipher suite", format!("{} ({})", esc(&r.cipher_suite), esc(&r.cipher_suite_id))),
-        ("Cipher", format!("{} ({} bits)", esc(&r.cipher), r.cipher_strength)),
+        (
+            "Cipher suite",
+            format!("{} ({})", esc(&r.cipher_suite), esc(&r.cipher_suite_id)),
+        ),
+        (
+            "Cipher",
+            format!("{} ({} bits)", esc(&r.cipher), r.cipher_strength),
+        ),
         ("MAC", esc(&r.mac)),
-        ("Key exchange", format!("{} ({} bits)", esc(&r.key_exchange), r.key_exchange_strength)),
-        ("Server name (SNI)", r.sni.as_deref().map(esc).unwrap_or_else(|| none.clone())),
-        ("ALPN", r.alpn.as_deref().map(esc).unwrap_or_else(|| none.clone())),
-        ("Resumed", if r.resumed { "yes".into() } else { "no (full handshake)".into() }),
-        ("Client certificate", r.client_certificate.as_deref().map(esc).unwrap_or_else(|| none.clone())),
+        (
+            "Key exchange",
+            format!(
+                "{} ({} bits)",
+                esc(&r.key_exchange),
+                r.key_exchange_strength
+            ),
+        ),
+        (
+            "Server name (SNI)",
+            r.sni.as_deref().map(esc).unwrap_or_else(|| none.clone()),
+        ),
+        (
+            "ALPN",
+            r.alpn.as_deref().map(esc).unwrap_or_else(|| none.clone()),
+        ),
+        (
+            "Resumed",
+            if r.resumed {
+                "yes".into()
+            } else {
+                "no (full handshake)".into()
+            },
+        ),
+        (
+            "Client certificate",
+            r.client_certificate
+                .as_deref()
+                .map(esc)
+                .unwrap_or_else(|| none.clone()),
+        ),
         ("Activity ID", esc(&r.activity_id)),
         ("Your address", esc(&r.peer)),
     ];
@@ -169,7 +200,8 @@ mod tests {
 
     #[test]
     fn parses_accept_json() {
-        let h = parse_head(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n").unwrap();
+        let h =
+            parse_head(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n").unwrap();
         assert!(h.wants_json);
         assert_eq!(h.path, "/");
         let h = parse_head(b"GET /x HTTP/1.1\r\nAccept: text/html\r\n\r\n").unwrap();
@@ -179,7 +211,10 @@ mod tests {
 
     #[test]
     fn html_escapes_client_data() {
-        let r = ConnectionReport { sni: Some("<script>".into()), ..Default::default() };
+        let r = ConnectionReport {
+            sni: Some("<script>".into()),
+            ..Default::default()
+        };
         let page = render_html(&r);
         assert!(page.contains("&lt;script&gt;") && !page.contains("<script>"));
     }

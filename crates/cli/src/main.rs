@@ -84,7 +84,10 @@ pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
             "\n      (schannel explain {id} / schannel events --id {id} --count 1)"
         ));
     } else {
-        s.push_str(&format!("\n      (schannel explain 0x{:08X})", e.status().code()));
+        s.push_str(&format!(
+            "\n      (schannel explain 0x{:08X})",
+            e.status().code()
+        ));
     }
     s
 }
