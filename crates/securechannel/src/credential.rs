@@ -63,6 +63,9 @@ pub struct CredentialOptions {
 /// What client and server credentials share; the contract with security contexts.
 pub(crate) struct CredentialShared {
     pub(crate) role: Role,
+    // Read by the security contexts, which log their events through the credential's
+    // emitter.
+    #[allow(dead_code)]
     pub(crate) emitter: Emitter,
     pub(crate) settings: Arc<Settings>,
     /// The certificate chain and signing key (absent: a client without a certificate, or a
@@ -137,6 +140,11 @@ impl CredentialShared {
 macro_rules! credential_accessors {
     ($t:ty) => {
         impl $t {
+            /// Client or server.
+            pub fn role(&self) -> Role {
+                self.shared.role
+            }
+
             /// Whether the credential has a certificate (and its key).
             pub fn has_certificate(&self) -> bool {
                 self.shared.certified_key.is_some()

@@ -35,8 +35,9 @@ pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
 pub use settings::{
-    ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef, SettingValue,
-    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef,
+    SettingValue, Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind,
+    SETTINGS_FILE,
 };
 pub use store::{
     thumbprint, CertificateStores, KeyProblem, StoreName, StoreQuery, StoreWarning,

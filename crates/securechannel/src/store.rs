@@ -102,20 +102,24 @@ impl StoredCertificate {
             Ok(Some(eku)) => eku.value.server_auth || eku.value.any,
             Err(e) => return Err(format!("invalid extended key usage: {e}")),
         };
-        let info = StoredCertificate {
+        let subject = cert.subject().to_string();
+        let issuer = cert.issuer().to_string();
+        let not_before = cert.validity().not_before.timestamp();
+        let not_after = cert.validity().not_after.timestamp();
+        let spki = cert.public_key().raw.to_vec();
+        Ok(StoredCertificate {
             store,
             path,
             thumbprint: thumbprint(&der),
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            not_before: cert.validity().not_before.timestamp(),
-            not_after: cert.validity().not_after.timestamp(),
+            subject,
+            issuer,
+            not_before,
+            not_after,
             server_auth,
-            spki: cert.public_key().raw.to_vec(),
+            spki,
             chain: Vec::new(),
-            der: CertificateDer::from(Vec::new()),
-        };
-        Ok(StoredCertificate { der, ..info })
+            der,
+        })
     }
 
     /// Whether the certificate is valid at `now` (seconds since the Unix epoch).
