@@ -20,8 +20,9 @@ pub struct Args {
     #[command(subcommand)]
     command: Option<EventsCommand>,
 
+    // Boxed: the query flags make this the largest variant of main's Command by far.
     #[command(flatten)]
-    query: QueryArgs,
+    query: Box<QueryArgs>,
 }
 
 #[derive(clap::Subcommand, Debug)]

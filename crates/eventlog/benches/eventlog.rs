@@ -46,7 +46,11 @@ fn realistic(i: u64, time: i64, computer: &Arc<str>) -> EventRecord {
             let mut r = base(EventId::HandshakeCompleted, time, computer);
             r.data = strings(&[
                 "server",
-                if i % 3 == 0 { "TLS 1.2" } else { "TLS 1.3" },
+                if i.is_multiple_of(3) {
+                    "TLS 1.2"
+                } else {
+                    "TLS 1.3"
+                },
                 "AES_256_GCM",
                 "256",
                 "AEAD",

@@ -30,6 +30,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   walks the index backwards without sorting; also every level filter;
 /// - `events_by_first_field (event_id, d0)`: a data-field filter on a first field
 ///   (AlertDesc of 36887/36888, ErrorCode of 36876-36879, Protocol of 36874, Type, Name).
+///
 /// Time and activity filters have no index of their own: newest-first queries with a
 /// count stop early, and time correlates with record order. A random-GUID activity index
 /// alone would halve the write rate.

@@ -379,7 +379,7 @@ fn kill_9_child_writer() {
             log.emit(alert_received("46", T0 + n as i64));
             n += 1;
         }
-        if n % 5_000 == 0 {
+        if n.is_multiple_of(5_000) {
             log.sync().unwrap();
             println!("committed {n}");
         }
