@@ -259,11 +259,15 @@ enum Conn {
 /// once for both sides.
 trait Unbuffered {
     type Data;
+    fn common(&self) -> &CommonState;
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data>;
 }
 
 impl Unbuffered for UnbufferedClientConnection {
     type Data = rustls::client::ClientConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -271,6 +275,9 @@ impl Unbuffered for UnbufferedClientConnection {
 
 impl Unbuffered for UnbufferedServerConnection {
     type Data = rustls::server::ServerConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -501,6 +508,14 @@ fn drive_handshake<C: Unbuffered>(
             break r;
         }
     };
+    // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
+    // handshake is complete only when rustls says so.
+    let result = match result {
+        Ok(HandshakeProgress::Complete) if c.common().is_handshaking() => {
+            Ok(HandshakeProgress::Blocked)
+        }
+        r => r,
+    };
     match result {
         Ok(p) => Handshake {
             consumed,
@@ -529,10 +544,13 @@ fn failed<C: Unbuffered>(
     }
 }
 
-/// rustls queues the fatal alert of a failure; it comes out of the next call as encode
-/// states. Bounded: an alert is one record, so a few rounds suffice.
+/// rustls queues the fatal alert of a failure (behind any message queued earlier in the
+/// same call); each following call hands out one queued chunk before it looks at input.
+/// Only call while something is queued: past that point rustls would deframe again,
+/// either reaching the same bad record (and alerting twice) or a handshake message its
+/// deframer still holds from the failed flight. Bounded by what rustls queued.
 fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
-    for _ in 0..8 {
+    while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
@@ -540,7 +558,6 @@ fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
                     return;
                 }
             }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
             _ => return,
         }
     }
