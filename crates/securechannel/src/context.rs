@@ -609,10 +609,10 @@ impl Core {
             };
             let before_server_hello = self.engine().map_or(true, |e| e.protocol().is_none());
             if tls::is_no_shared_protocol_or_suite(&err) || (legacy.is_some() && before_server_hello) {
-                let name = match self.hello {
-                    Some(HelloSniff::Offered(p)) => p.name(),
-                    _ => "unknown",
-                };
+                let name = self
+                    .hello
+                    .and_then(HelloSniff::protocol_name)
+                    .unwrap_or("unknown");
                 self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
                 event = Some(EventId::NoSharedCipherSuite);
                 if legacy.is_some() {

@@ -765,3 +765,91 @@ fn required_client_certificate_missing() {
     assert_generated(&w.server_sink, 116, 3012, "server.test");
     assert_client_received(&w, &mut p, 116);
 }
+
+// ---------------------------------------------------------------------------------------
+// Legacy hellos: rustls refuses them itself; 36874 names the client's protocol.
+
+/// A ClientHello as an SSL 3.0 / TLS 1.0 / TLS 1.1 client sends it: the version in the
+/// record and in client_version, no supported_versions; with or without a
+/// signature_algorithms extension (clients capped below TLS 1.2 usually send none).
+fn legacy_hello(version: [u8; 2], with_signature_algorithms: bool) -> Vec<u8> {
+    let mut body = vec![version[0], version[1]];
+    body.extend_from_slice(&[0x42; 32]); // random
+    body.push(0); // session id
+    body.extend_from_slice(&[0, 4, 0x00, 0x2F, 0x00, 0x35]); // RSA AES-CBC suites
+    body.extend_from_slice(&[1, 0]); // null compression
+    if with_signature_algorithms {
+        // extensions: signature_algorithms = [ecdsa_secp256r1_sha256]
+        body.extend_from_slice(&[0, 8, 0, 13, 0, 4, 0, 2, 4, 3]);
+    }
+    let mut hs = vec![1, 0, 0, body.len() as u8];
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, version[0], version[1], 0, hs.len() as u8];
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+/// An SSLv2-compatible ClientHello (RFC 5246 appendix E.2) announcing `version`.
+fn sslv2_hello(version: [u8; 2]) -> Vec<u8> {
+    let mut msg = vec![1, version[0], version[1], 0, 3, 0, 0, 0, 16];
+    msg.extend_from_slice(&[0x00, 0x00, 0x2F]);
+    msg.extend_from_slice(&[0x17; 16]);
+    let mut rec = vec![0x80, msg.len() as u8];
+    rec.extend_from_slice(&msg);
+    rec
+}
+
+/// The description of the plaintext alert record `out` holds (as a peer reads it).
+fn plaintext_alert(out: &[u8]) -> u8 {
+    assert_eq!((out.len(), out[0], out[5]), (7, 21, 2), "a fatal alert record: {out:?}");
+    out[6]
+}
+
+fn refuse_legacy(hello: Vec<u8>) -> (World, securechannel::Error, Vec<u8>) {
+    let w = World::new();
+    let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+    let mut input = hello;
+    let mut out = Vec::new();
+    let e = server.accept(&mut input, &mut out).unwrap_err();
+    (w, e, out)
+}
+
+#[test]
+fn legacy_record_hellos_are_named_in_36874_with_rustls_alert() {
+    // What rustls 0.23.46 sends: with a signature_algorithms extension the version check
+    // is reached and it answers protocol_version (PeerIncompatible::Tls12NotOffered);
+    // without one (the usual SSL 3.0 / TLS 1.0 / 1.1 hello) it stops earlier with
+    // handshake_failure (SignatureAlgorithmsExtensionRequired). Either way the status is
+    // SEC_E_UNSUPPORTED_FUNCTION and 36874 names the client's protocol.
+    for (version, name) in [([3, 0], "SSL 3.0"), ([3, 1], "TLS 1.0"), ([3, 2], "TLS 1.1")] {
+        for (sig_algs, alert, state) in [(true, 70, 3006), (false, 40, 3007)] {
+            let (w, e, out) = refuse_legacy(legacy_hello(version, sig_algs));
+            assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");
+            assert_eq!(e.event().map(|e| e.value()), Some(36874));
+            let r = one_event(&w.server_sink, 36874);
+            assert_eq!(field(&r, "Protocol"), name);
+            let text =
+                securechannel::events::render_message(&r, securechannel::events::Wording::Modern);
+            assert!(
+                text.starts_with(&format!("An {name} connection request was received")),
+                "{text}"
+            );
+            assert_eq!(plaintext_alert(&out), alert, "{name} {e:?}");
+            assert_generated(&w.server_sink, alert, state, "");
+        }
+    }
+}
+
+#[test]
+fn sslv2_compatible_hello_is_named_but_rustls_sends_decode_error() {
+    for (version, name) in [([0, 2], "SSL 2.0"), ([3, 1], "TLS 1.0")] {
+        let (w, e, out) = refuse_legacy(sslv2_hello(version));
+        assert_eq!(e.status(), Status::UnsupportedFunction);
+        assert_eq!(field(&one_event(&w.server_sink, 36874), "Protocol"), name);
+        // rustls does not recognise the SSLv2 framing at all: 0x80 is no content type, so
+        // it answers decode_error (InvalidMessage::InvalidContentType), not
+        // protocol_version; we do not write a different alert by hand.
+        assert_eq!(plaintext_alert(&out), 50);
+        assert_generated(&w.server_sink, 50, 3002, "");
+    }
+}
