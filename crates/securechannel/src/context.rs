@@ -851,3 +851,59 @@ fn failure_message(err: &rustls::Error, alert_sent: bool) -> String {
         format!("the TLS exchange failed ({err})")
     }
 }
+
+/// What a stream needs of a context: the calls [`ClientContext`] and [`ServerContext`]
+/// share, with the handshake step under one name. Sealed: only this crate's contexts
+/// implement it.
+pub trait SecurityContext: Send + sealed::Sealed {
+    /// One handshake step ([`ClientContext::initialize`] / [`ServerContext::accept`]).
+    fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error>;
+    /// Whether the handshake is complete.
+    fn is_complete(&self) -> bool;
+    /// See [`ClientContext::encrypt`].
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error>;
+    /// See [`ClientContext::decrypt`].
+    fn decrypt(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>) -> Result<Decrypted, Error>;
+    /// See [`ClientContext::take_output`].
+    fn take_output(&mut self, out: &mut Vec<u8>) -> usize;
+    /// See [`ClientContext::shutdown`].
+    fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ClientContext {}
+    impl Sealed for super::ServerContext {}
+}
+
+macro_rules! security_context {
+    ($t:ty, $step:ident) => {
+        impl SecurityContext for $t {
+            fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+                self.$step(input, out)
+            }
+            fn is_complete(&self) -> bool {
+                <$t>::is_complete(self)
+            }
+            fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::encrypt(self, plaintext, out)
+            }
+            fn decrypt(
+                &mut self,
+                input: &mut [u8],
+                plaintext: &mut Vec<u8>,
+            ) -> Result<Decrypted, Error> {
+                <$t>::decrypt(self, input, plaintext)
+            }
+            fn take_output(&mut self, out: &mut Vec<u8>) -> usize {
+                <$t>::take_output(self, out)
+            }
+            fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::shutdown(self, out)
+            }
+        }
+    };
+}
+
+security_context!(ClientContext, initialize);
+security_context!(ServerContext, accept);
