@@ -25,8 +25,8 @@
 use crate::credential::CredentialShared;
 use crate::tls::{self, ConfigError, Engine, HandshakeProgress, WriteError};
 use crate::{
-    sniff_client_hello, verify, ClientCredential, Error, ErrorState, HelloSniff, Protocol,
-    Role, ServerCredential,
+    sniff_client_hello, verify, ClientCredential, Error, ErrorState, HelloSniff, Protocol, Role,
+    ServerCredential,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use securechannel_events::{ActivityId, AlertDescription, EventId, RecordBuilder, Status};
@@ -239,7 +239,10 @@ impl ClientContext {
 
 impl ServerContext {
     /// A context accepting one client connection.
-    pub fn new(credential: &ServerCredential, options: ContextOptions) -> Result<ServerContext, Error> {
+    pub fn new(
+        credential: &ServerCredential,
+        options: ContextOptions,
+    ) -> Result<ServerContext, Error> {
         let shared = credential.shared.clone();
         let mut core = Core::new(shared, Role::Server, String::new());
         let config = match tls::server_config(&core.shared, &options.alpn) {
@@ -442,9 +445,12 @@ struct Core {
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 fn engine_error(e: rustls::Error) -> Error {
-    Error::new(Status::InternalError, "the TLS engine refused to start a connection")
-        .with_state(ErrorState::EngineConfiguration)
-        .with_source(e)
+    Error::new(
+        Status::InternalError,
+        "the TLS engine refused to start a connection",
+    )
+    .with_state(ErrorState::EngineConfiguration)
+    .with_source(e)
 }
 
 impl Core {
@@ -521,7 +527,10 @@ impl Core {
                     s => self.hello = Some(s),
                 }
             }
-            if self.shared.certified_key.is_none() && !self.no_certificate_logged && !input.is_empty() {
+            if self.shared.certified_key.is_none()
+                && !self.no_certificate_logged
+                && !input.is_empty()
+            {
                 self.no_certificate_logged = true;
                 self.emit(EventId::NoDefaultServerCredential, |r| r);
             }
@@ -607,8 +616,10 @@ impl Core {
                 Some(HelloSniff::Offered(p)) if !p.is_supported() => Some(p),
                 _ => None,
             };
-            let before_server_hello = self.engine().map_or(true, |e| e.protocol().is_none());
-            if tls::is_no_shared_protocol_or_suite(&err) || (legacy.is_some() && before_server_hello) {
+            let before_server_hello = !matches!(self.engine(), Some(e) if e.protocol().is_some());
+            if tls::is_no_shared_protocol_or_suite(&err)
+                || (legacy.is_some() && before_server_hello)
+            {
                 let name = self
                     .hello
                     .and_then(HelloSniff::protocol_name)
@@ -626,7 +637,10 @@ impl Core {
         }
         if alert_sent {
             let app_alert = alert_requested.filter(|_| {
-                matches!(err, rustls::Error::InvalidCertificate(_) | rustls::Error::General(_))
+                matches!(
+                    err,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
+                )
             });
             let (alert, why) = match app_alert {
                 Some(a) => (a, ErrorState::ApplicationAlert),
@@ -660,7 +674,11 @@ impl Core {
             return;
         };
         let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
-        let local = self.shared.tls_configs.local_subject(&self.shared).to_owned();
+        let local = self
+            .shared
+            .tls_configs
+            .local_subject(&self.shared)
+            .to_owned();
         let remote = self
             .engine()
             .and_then(|e| e.peer_certificates())
@@ -704,7 +722,9 @@ impl Core {
 
     fn write_error(&mut self, e: WriteError) -> Error {
         match e {
-            WriteError::NotReady => Error::new(Status::OutOfSequence, "the context cannot send now"),
+            WriteError::NotReady => {
+                Error::new(Status::OutOfSequence, "the context cannot send now")
+            }
             WriteError::Closed => Error::new(
                 Status::ContextExpired,
                 "the connection is closed in both directions",
@@ -802,7 +822,12 @@ impl Core {
         let suite = engine
             .cipher_suite()
             .and_then(tls::suite_info)
-            .ok_or_else(|| Error::new(Status::InternalError, "the negotiated suite is not in the suite table"))?;
+            .ok_or_else(|| {
+                Error::new(
+                    Status::InternalError,
+                    "the negotiated suite is not in the suite table",
+                )
+            })?;
         Ok((engine, protocol, suite))
     }
 

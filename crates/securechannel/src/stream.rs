@@ -161,7 +161,11 @@ impl<S: Read + Write> TlsStream<S, ClientContext> {
 
 impl<S: Read + Write> TlsStream<S, ServerContext> {
     /// Accept a client over `io`: run the handshake to completion.
-    pub fn accept(credential: &ServerCredential, options: ContextOptions, io: S) -> io::Result<Self> {
+    pub fn accept(
+        credential: &ServerCredential,
+        options: ContextOptions,
+        io: S,
+    ) -> io::Result<Self> {
         let context = ServerContext::new(credential, options).map_err(io_error)?;
         TlsStream::handshake(context, io)
     }

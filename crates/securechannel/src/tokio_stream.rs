@@ -13,7 +13,9 @@
 //!
 //! Buffers are bounded as for the std stream ([`crate::stream`]).
 
-use crate::stream::{eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE};
+use crate::stream::{
+    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,
+};
 use crate::{
     ClientContext, ClientCredential, ContextOptions, SecurityContext, ServerContext,
     ServerCredential,
@@ -155,7 +157,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite for TlsStream<S, C> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         // Back-pressure: earlier ciphertext goes out before more plaintext is taken.
         ready!(this.poll_send(cx))?;

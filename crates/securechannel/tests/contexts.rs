@@ -114,7 +114,10 @@ fn stream_sizes_and_connection_info_tls13() {
     );
     p.handshake().unwrap();
     let s = p.client.stream_sizes().unwrap();
-    assert_eq!((s.header, s.trailer, s.max_message, s.buffers), (5, 17, 16384, 4));
+    assert_eq!(
+        (s.header, s.trailer, s.max_message, s.buffers),
+        (5, 17, 16384, 4)
+    );
     let info = p.client.connection_info().unwrap();
     assert_eq!(info.protocol, Protocol::Tls13);
     assert_eq!(info.cipher, "AES_256_GCM");
@@ -123,7 +126,10 @@ fn stream_sizes_and_connection_info_tls13() {
     assert_eq!(info.prf_hash, "SHA384");
     assert_eq!((info.exchange, info.exchange_strength), ("X25519", 255));
     let suite = p.client.cipher_suite().unwrap();
-    assert_eq!((suite.name, suite.number), ("TLS_AES_256_GCM_SHA384", 0x1302));
+    assert_eq!(
+        (suite.name, suite.number),
+        ("TLS_AES_256_GCM_SHA384", 0x1302)
+    );
     assert_eq!(p.server.connection_info().unwrap(), info);
 }
 
@@ -146,7 +152,10 @@ fn stream_sizes_tls12_gcm() {
     let s = p.client.stream_sizes().unwrap();
     assert_eq!((s.header, s.trailer), (5, 24));
     let info = p.server.connection_info().unwrap();
-    assert_eq!((info.protocol, info.cipher, info.mac), (Protocol::Tls12, "AES_256_GCM", "AEAD"));
+    assert_eq!(
+        (info.protocol, info.cipher, info.mac),
+        (Protocol::Tls12, "AES_256_GCM", "AEAD")
+    );
 }
 
 #[test]
@@ -199,13 +208,17 @@ fn handshake_completed_event_36880_has_all_fields() {
     assert_ne!(p.server.activity_id(), p.client.activity_id());
     assert_ne!(field(&s, "ContextHandle"), field(&c, "ContextHandle"));
     assert_eq!(p.server.remote_certificates().len(), 2);
-    assert_eq!(p.client.remote_certificates()[0].as_ref(), w.server_key.cert[0].as_ref());
+    assert_eq!(
+        p.client.remote_certificates()[0].as_ref(),
+        w.server_key.cert[0].as_ref()
+    );
 }
 
 #[test]
 fn events_are_masked_by_event_logging() {
     let w = World::new();
-    w.client_emitter.set_logging(securechannel::events::EventLogging::DEFAULT);
+    w.client_emitter
+        .set_logging(securechannel::events::EventLogging::DEFAULT);
     let mut p = w.pair();
     p.handshake().unwrap();
     // 36880 is informational: not logged at the default mask (errors only).
@@ -272,7 +285,13 @@ fn second_handshake_is_resumed() {
     let w = World::new();
     let (cc, sc) = (w.client_credential(), w.server_credential());
     for (i, expect) in [(0, false), (1, true)] {
-        let mut p = Pair::new(&cc, "server.test", ContextOptions::default(), &sc, ContextOptions::default());
+        let mut p = Pair::new(
+            &cc,
+            "server.test",
+            ContextOptions::default(),
+            &sc,
+            ContextOptions::default(),
+        );
         p.handshake().unwrap();
         // The client stores the server's tickets when it reads them, after the handshake.
         p.client_send(b"x");
@@ -286,9 +305,18 @@ fn second_handshake_is_resumed() {
 #[test]
 fn tls12_second_handshake_is_resumed() {
     let w = World::new();
-    let (cc, sc) = (w.client_credential_with(None, tls12_only()), w.server_credential());
+    let (cc, sc) = (
+        w.client_credential_with(None, tls12_only()),
+        w.server_credential(),
+    );
     for expect in [false, true] {
-        let mut p = Pair::new(&cc, "server.test", ContextOptions::default(), &sc, ContextOptions::default());
+        let mut p = Pair::new(
+            &cc,
+            "server.test",
+            ContextOptions::default(),
+            &sc,
+            ContextOptions::default(),
+        );
         p.handshake().unwrap();
         assert_eq!(p.client.resumed(), Some(expect));
         assert_eq!(p.server.resumed(), Some(expect));
@@ -342,25 +370,40 @@ fn application_data_after_finished_is_kept_and_tail_is_extra() {
 #[test]
 fn incomplete_client_hello_reports_missing_bytes() {
     let w = World::new();
-    let mut client = ClientContext::new(&w.client_credential(), "server.test", ContextOptions::default()).unwrap();
+    let mut client = ClientContext::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+    )
+    .unwrap();
     let mut hello = Vec::new();
     client.initialize(&mut [], &mut hello).unwrap();
     let record_len = 5 + u16::from_be_bytes([hello[3], hello[4]]) as usize;
     assert_eq!(record_len, hello.len());
 
     for cut in [0, 1, 4] {
-        let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+        let mut server =
+            ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
         let mut out = Vec::new();
         let step = server.accept(&mut hello[..cut].to_vec(), &mut out).unwrap();
-        assert_eq!(step, securechannel::Step { status: StepStatus::IncompleteMessage { missing: None }, consumed: 0 });
+        assert_eq!(
+            step,
+            securechannel::Step {
+                status: StepStatus::IncompleteMessage { missing: None },
+                consumed: 0
+            }
+        );
     }
     for cut in [5, 6, 100, hello.len() - 1] {
-        let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+        let mut server =
+            ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
         let mut out = Vec::new();
         let step = server.accept(&mut hello[..cut].to_vec(), &mut out).unwrap();
         assert_eq!(
             step.status,
-            StepStatus::IncompleteMessage { missing: Some(hello.len() - cut) },
+            StepStatus::IncompleteMessage {
+                missing: Some(hello.len() - cut)
+            },
             "cut at {cut}"
         );
         assert_eq!(step.consumed, 0);
@@ -386,7 +429,8 @@ fn decrypt_of_records_split_anywhere() {
         let d = p.server.decrypt(&mut pending, &mut plain).unwrap();
         if let DecryptStatus::IncompleteMessage { missing: Some(m) } = d.status {
             // The missing count is exactly what completes the record in progress.
-            let len = u16::from_be_bytes([pending[d.consumed + 3], pending[d.consumed + 4]]) as usize;
+            let len =
+                u16::from_be_bytes([pending[d.consumed + 3], pending[d.consumed + 4]]) as usize;
             assert_eq!(m, d.consumed + 5 + len - pending.len());
         }
         statuses.push(d.status);
@@ -394,7 +438,13 @@ fn decrypt_of_records_split_anywhere() {
     }
     assert!(pending.is_empty());
     assert_eq!(plain, b"alphabravocharlie");
-    assert_eq!(statuses.iter().filter(|s| **s == DecryptStatus::Data).count(), 3);
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == DecryptStatus::Data)
+            .count(),
+        3
+    );
     assert!(statuses
         .iter()
         .any(|s| matches!(s, DecryptStatus::IncompleteMessage { missing: Some(_) })));
@@ -421,7 +471,10 @@ fn close_notify_in_both_directions() {
     p.to_client.extend_from_slice(&token);
     let mut plain = Vec::new();
     let d = p.client.decrypt(&mut p.to_client, &mut plain).unwrap();
-    assert_eq!((d.status, plain.as_slice()), (DecryptStatus::Data, &b"bye"[..]));
+    assert_eq!(
+        (d.status, plain.as_slice()),
+        (DecryptStatus::Data, &b"bye"[..])
+    );
     let d = p.client.decrypt(&mut [], &mut plain).unwrap();
     assert_eq!(d.status, DecryptStatus::PeerClosed);
     // A second shutdown appends nothing; encrypting after both closed is refused.
@@ -437,17 +490,33 @@ fn close_notify_in_both_directions() {
 #[test]
 fn shutdown_before_handshake_is_out_of_sequence() {
     let w = World::new();
-    let mut client = ClientContext::new(&w.client_credential(), "server.test", ContextOptions::default()).unwrap();
+    let mut client = ClientContext::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+    )
+    .unwrap();
     let mut out = Vec::new();
-    assert_eq!(client.shutdown(&mut out).unwrap_err().status(), Status::OutOfSequence);
-    assert_eq!(client.encrypt(b"x", &mut out).unwrap_err().status(), Status::OutOfSequence);
+    assert_eq!(
+        client.shutdown(&mut out).unwrap_err().status(),
+        Status::OutOfSequence
+    );
+    assert_eq!(
+        client.encrypt(b"x", &mut out).unwrap_err().status(),
+        Status::OutOfSequence
+    );
     assert!(out.is_empty());
 }
 
 #[test]
 fn invalid_target_name_is_refused() {
     let w = World::new();
-    let e = ClientContext::new(&w.client_credential(), "not a name!", ContextOptions::default()).unwrap_err();
+    let e = ClientContext::new(
+        &w.client_credential(),
+        "not a name!",
+        ContextOptions::default(),
+    )
+    .unwrap_err();
     assert_eq!(e.status(), Status::InvalidParameter);
 }
 
@@ -512,10 +581,19 @@ fn untrusted_server_certificate_unknown_ca() {
         None,
         other.roots(),
     );
-    let mut p = Pair::new(&cred, "server.test", ContextOptions::default(), &w.server_credential(), ContextOptions::default());
+    let mut p = Pair::new(
+        &cred,
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::UntrustedRoot);
-    assert_eq!(e.state(), Some(securechannel::ErrorState::PeerCertificateRejected));
+    assert_eq!(
+        e.state(),
+        Some(securechannel::ErrorState::PeerCertificateRejected)
+    );
     let r = one_event(&w.client_sink, 36882);
     assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
     assert_eq!(r.activity_id, Some(p.client.activity_id()));
@@ -529,7 +607,13 @@ fn untrusted_server_certificate_unknown_ca() {
 #[test]
 fn wrong_server_name_bad_certificate_36884() {
     let w = World::new();
-    let mut p = Pair::new(&w.client_credential(), "other.test", ContextOptions::default(), &w.server_credential(), ContextOptions::default());
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "other.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::WrongPrincipal);
     let r = one_event(&w.client_sink, 36884);
@@ -565,9 +649,15 @@ fn no_application_protocol_alert() {
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
-        ContextOptions { alpn: vec![b"http/1.1".to_vec()], ..Default::default() },
+        ContextOptions {
+            alpn: vec![b"http/1.1".to_vec()],
+            ..Default::default()
+        },
         &w.server_credential(),
-        ContextOptions { alpn: vec![b"h2".to_vec()], ..Default::default() },
+        ContextOptions {
+            alpn: vec![b"h2".to_vec()],
+            ..Default::default()
+        },
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::ApplicationProtocolMismatch);
@@ -606,7 +696,10 @@ fn client_tls12_only_against_server_tls13_only_protocol_version() {
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::UnsupportedFunction);
-    assert_eq!(field(&one_event(&w.server_sink, 36874), "Protocol"), "TLS 1.2");
+    assert_eq!(
+        field(&one_event(&w.server_sink, 36874), "Protocol"),
+        "TLS 1.2"
+    );
     // Refused before the certificate (and so the SNI name) was looked at.
     assert_generated(&w.server_sink, 70, 3006, "");
     assert_client_received(&w, &mut p, 70);
@@ -698,7 +791,9 @@ fn apply_alert_during_handshake_sends_it() {
     let mut p = w.pair();
     p.client_step().unwrap();
     p.server_step().unwrap();
-    p.client.apply_alert(AlertDescription::CERTIFICATE_REVOKED).unwrap();
+    p.client
+        .apply_alert(AlertDescription::CERTIFICATE_REVOKED)
+        .unwrap();
     let e = p.client_step().unwrap_err();
     assert_eq!(e.state(), Some(securechannel::ErrorState::ApplicationAlert));
     assert_generated(&w.client_sink, 44, 3016, "server.test");
@@ -711,18 +806,27 @@ fn apply_alert_limits() {
     let mut p = w.pair();
     // No certificate error makes rustls send protocol_version.
     assert_eq!(
-        p.client.apply_alert(AlertDescription::PROTOCOL_VERSION).unwrap_err().status(),
+        p.client
+            .apply_alert(AlertDescription::PROTOCOL_VERSION)
+            .unwrap_err()
+            .status(),
         Status::UnsupportedFunction
     );
     // A server that verifies no client certificate has no mechanism.
     assert_eq!(
-        p.server.apply_alert(AlertDescription::BAD_CERTIFICATE).unwrap_err().status(),
+        p.server
+            .apply_alert(AlertDescription::BAD_CERTIFICATE)
+            .unwrap_err()
+            .status(),
         Status::UnsupportedFunction
     );
     p.handshake().unwrap();
     // After the handshake rustls sends no alert but close_notify.
     assert_eq!(
-        p.client.apply_alert(AlertDescription::UNKNOWN_CA).unwrap_err().status(),
+        p.client
+            .apply_alert(AlertDescription::UNKNOWN_CA)
+            .unwrap_err()
+            .status(),
         Status::UnsupportedFunction
     );
 }
@@ -736,11 +840,16 @@ fn server_refuses_client_certificate_with_app_alert() {
         ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
-            CredentialOptions { request_client_certificate: true, ..Default::default() },
+            CredentialOptions {
+                request_client_certificate: true,
+                ..Default::default()
+            },
         ),
         ContextOptions::default(),
     );
-    p.server.apply_alert(AlertDescription::ACCESS_DENIED).unwrap();
+    p.server
+        .apply_alert(AlertDescription::ACCESS_DENIED)
+        .unwrap();
     let e = p.handshake().unwrap_err();
     assert_eq!(e.state(), Some(securechannel::ErrorState::ApplicationAlert));
     assert_generated(&w.server_sink, 49, 3016, "server.test");
@@ -756,12 +865,18 @@ fn required_client_certificate_missing() {
         ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
-            CredentialOptions { require_client_certificate: true, ..Default::default() },
+            CredentialOptions {
+                require_client_certificate: true,
+                ..Default::default()
+            },
         ),
         ContextOptions::default(),
     );
     let e = p.handshake().unwrap_err();
-    assert_eq!(e.state(), Some(securechannel::ErrorState::ClientCertificateRequired));
+    assert_eq!(
+        e.state(),
+        Some(securechannel::ErrorState::ClientCertificateRequired)
+    );
     assert_generated(&w.server_sink, 116, 3012, "server.test");
     assert_client_received(&w, &mut p, 116);
 }
@@ -801,7 +916,11 @@ fn sslv2_hello(version: [u8; 2]) -> Vec<u8> {
 
 /// The description of the plaintext alert record `out` holds (as a peer reads it).
 fn plaintext_alert(out: &[u8]) -> u8 {
-    assert_eq!((out.len(), out[0], out[5]), (7, 21, 2), "a fatal alert record: {out:?}");
+    assert_eq!(
+        (out.len(), out[0], out[5]),
+        (7, 21, 2),
+        "a fatal alert record: {out:?}"
+    );
     out[6]
 }
 
@@ -821,7 +940,11 @@ fn legacy_record_hellos_are_named_in_36874_with_rustls_alert() {
     // without one (the usual SSL 3.0 / TLS 1.0 / 1.1 hello) it stops earlier with
     // handshake_failure (SignatureAlgorithmsExtensionRequired). Either way the status is
     // SEC_E_UNSUPPORTED_FUNCTION and 36874 names the client's protocol.
-    for (version, name) in [([3, 0], "SSL 3.0"), ([3, 1], "TLS 1.0"), ([3, 2], "TLS 1.1")] {
+    for (version, name) in [
+        ([3, 0], "SSL 3.0"),
+        ([3, 1], "TLS 1.0"),
+        ([3, 2], "TLS 1.1"),
+    ] {
         for (sig_algs, alert, state) in [(true, 70, 3006), (false, 40, 3007)] {
             let (w, e, out) = refuse_legacy(legacy_hello(version, sig_algs));
             assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");

@@ -42,9 +42,12 @@ fn accept_once(w: &World, input: &[u8]) -> (bool, bool) {
 }
 
 fn client_hello(w: &World) -> Vec<u8> {
-    let mut client =
-        ClientContext::new(&w.client_credential(), "server.test", ContextOptions::default())
-            .unwrap();
+    let mut client = ClientContext::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+    )
+    .unwrap();
     let mut hello = Vec::new();
     client.initialize(&mut [], &mut hello).unwrap();
     hello
@@ -66,7 +69,10 @@ fn random_bytes_to_a_server() {
         failures += failed as usize;
         alerts += alerted as usize;
     }
-    assert!(failures > 300, "only {failures} of 400 random inputs failed");
+    assert!(
+        failures > 300,
+        "only {failures} of 400 random inputs failed"
+    );
     assert_eq!(events(&w.server_sink, 36888).len(), alerts);
 }
 
@@ -76,9 +82,12 @@ fn random_bytes_to_a_client_after_its_hello() {
     let mut rng = Rng(0x5EED_0002);
     let mut alerts = 0;
     for _ in 0..200 {
-        let mut client =
-            ClientContext::new(&w.client_credential(), "server.test", ContextOptions::default())
-                .unwrap();
+        let mut client = ClientContext::new(
+            &w.client_credential(),
+            "server.test",
+            ContextOptions::default(),
+        )
+        .unwrap();
         let mut out = Vec::new();
         client.initialize(&mut [], &mut out).unwrap();
         out.clear();
@@ -104,7 +113,11 @@ fn client_hello_prefixes_are_incomplete_with_exact_missing_counts() {
         let mut out = Vec::new();
         let step = server.accept(&mut buf, &mut out).unwrap();
         let missing = (cut >= 5).then(|| hello.len() - cut);
-        assert_eq!(step.status, StepStatus::IncompleteMessage { missing }, "cut {cut}");
+        assert_eq!(
+            step.status,
+            StepStatus::IncompleteMessage { missing },
+            "cut {cut}"
+        );
         assert!(out.is_empty());
     }
 }

@@ -50,9 +50,17 @@ fn std_stream_echo_with_close_notify() {
         tls.shutdown().expect("server close_notify");
         total
     });
-    let mut tls = TlsStream::connect(&w.client_credential(), "server.test", ContextOptions::default(), ctcp)
-        .expect("connect");
-    assert_eq!(tls.context().protocol(), Some(securechannel::Protocol::Tls13));
+    let mut tls = TlsStream::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .expect("connect");
+    assert_eq!(
+        tls.context().protocol(),
+        Some(securechannel::Protocol::Tls13)
+    );
     let message: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
     let mut echoed = vec![0u8; message.len()];
     // Write and read in pieces so neither side's socket buffer fills up.
@@ -75,8 +83,13 @@ fn std_stream_handshake_failure_is_an_io_error_with_the_status() {
     let server = thread::spawn(move || {
         TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ())
     });
-    let e = TlsStream::connect(&w.client_credential(), "wrong.test", ContextOptions::default(), ctcp)
-        .unwrap_err();
+    let e = TlsStream::connect(
+        &w.client_credential(),
+        "wrong.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .unwrap_err();
     assert_eq!(provider_status(&e), Status::WrongPrincipal);
     // The alert was sent before the error returned: the server received bad_certificate.
     let se = server.join().unwrap().unwrap_err();
@@ -90,7 +103,9 @@ fn std_stream_bounds_what_it_buffers() {
     let w = World::new();
     let (mut ctcp, stcp) = tcp_pair();
     let scred = w.server_credential();
-    let server = thread::spawn(move || TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ()));
+    let server = thread::spawn(move || {
+        TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ())
+    });
     let writer = thread::spawn(move || {
         let mut record = vec![22, 3, 3, 0x40, 0x00];
         record.extend_from_slice(&[1, 0xFF, 0xFF, 0xFF]);
@@ -106,7 +121,10 @@ fn std_stream_bounds_what_it_buffers() {
     });
     let e = server.join().unwrap().unwrap_err();
     assert!(
-        matches!(e.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other),
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other
+        ),
         "{e:?}"
     );
     let sent = writer.join().unwrap();
@@ -140,9 +158,10 @@ async fn tokio_stream_echo_with_close_notify() {
         alpn: vec![b"echo".to_vec()],
         ..Default::default()
     };
-    let mut tls = securechannel::tokio::connect(&w.client_credential(), "server.test", options, tcp)
-        .await
-        .expect("connect");
+    let mut tls =
+        securechannel::tokio::connect(&w.client_credential(), "server.test", options, tcp)
+            .await
+            .expect("connect");
     let message: Vec<u8> = (0..300_000u32).map(|i| (i * 13) as u8).collect();
     let mut echoed = vec![0u8; message.len()];
     for (chunk, back) in message.chunks(30_000).zip(echoed.chunks_mut(30_000)) {
@@ -153,7 +172,10 @@ async fn tokio_stream_echo_with_close_notify() {
     tls.shutdown().await.unwrap();
     let mut rest = Vec::new();
     assert_eq!(tls.read_to_end(&mut rest).await.unwrap(), 0);
-    tokio::time::timeout(TIMEOUT, server).await.unwrap().unwrap();
+    tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -169,10 +191,19 @@ async fn tokio_stream_handshake_failure_carries_the_status() {
             .map(|_| ())
     });
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let e = securechannel::tokio::connect(&w.client_credential(), "wrong.test", ContextOptions::default(), tcp)
-        .await
-        .unwrap_err();
+    let e = securechannel::tokio::connect(
+        &w.client_credential(),
+        "wrong.test",
+        ContextOptions::default(),
+        tcp,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(provider_status(&e), Status::WrongPrincipal);
-    let se = tokio::time::timeout(TIMEOUT, server).await.unwrap().unwrap().unwrap_err();
+    let se = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(provider_status(&se), Status::CertUnknown);
 }

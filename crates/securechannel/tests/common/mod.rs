@@ -224,8 +224,7 @@ impl Pair {
     pub fn handshake(&mut self) -> Result<(), Error> {
         for _ in 0..16 {
             let mut stepped = false;
-            if !self.client.is_complete() && (!self.client_started || !self.to_client.is_empty())
-            {
+            if !self.client.is_complete() && (!self.client_started || !self.to_client.is_empty()) {
                 self.client_step()?;
                 stepped = true;
             }
