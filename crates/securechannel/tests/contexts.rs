@@ -976,3 +976,24 @@ fn sslv2_compatible_hello_is_named_but_rustls_sends_decode_error() {
         assert_generated(&w.server_sink, 50, 3002, "");
     }
 }
+
+#[test]
+fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "alias.internal",
+        ContextOptions {
+            sni: Sni::Name("server.test".into()),
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    assert_eq!(p.server.server_name(), Some("server.test"));
+    assert_eq!(
+        field(&one_event(&w.client_sink, 36880), "TargetName"),
+        "alias.internal"
+    );
+}

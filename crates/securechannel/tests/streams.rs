@@ -207,3 +207,27 @@ async fn tokio_stream_handshake_failure_carries_the_status() {
         .unwrap_err();
     assert_eq!(provider_status(&se), Status::CertUnknown);
 }
+
+#[test]
+fn std_stream_reports_truncation_without_close_notify() {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        let mut tls = TlsStream::accept(&scred, ContextOptions::default(), stcp).expect("accept");
+        tls.write_all(b"partial").unwrap();
+        // Dropped without shutdown(): the TCP connection closes, no close_notify.
+    });
+    let mut tls = TlsStream::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .expect("connect");
+    server.join().unwrap();
+    let mut got = Vec::new();
+    let e = tls.read_to_end(&mut got).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(got, b"partial");
+}
