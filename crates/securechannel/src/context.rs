@@ -21,6 +21,26 @@
 //! already been appended to the output buffer** (for `decrypt`, it waits in
 //! [`ClientContext::take_output`]), and the caller should still send it before closing the
 //! connection, as Schannel's caller sends the token of a failed call.
+//!
+//! ```no_run
+//! # fn send(_: &[u8]) {} fn receive(_: &mut Vec<u8>) {}
+//! # fn demo(credential: &securechannel::ClientCredential) -> Result<(), securechannel::Error> {
+//! use securechannel::{ClientContext, ContextOptions, StepStatus};
+//! let mut context = ClientContext::new(credential, "server.test", ContextOptions::default())?;
+//! let (mut input, mut output) = (Vec::new(), Vec::new());
+//! loop {
+//!     let step = context.initialize(&mut input, &mut output)?;
+//!     input.drain(..step.consumed); // what is left is SSPI's extra buffer
+//!     send(&output);
+//!     output.clear();
+//!     match step.status {
+//!         StepStatus::Complete => break,
+//!         StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => receive(&mut input),
+//!     }
+//! }
+//! context.encrypt(b"GET / HTTP/1.1\r\n\r\n", &mut output)?;
+//! # Ok(()) }
+//! ```
 
 use crate::credential::CredentialShared;
 use crate::tls::{self, ConfigError, Engine, HandshakeProgress, WriteError};
@@ -232,6 +252,11 @@ impl ClientContext {
     /// One InitializeSecurityContext call: feed what the server sent (empty on the first
     /// call), append what to send to `out`. See the module docs for `consumed` and for
     /// failures (the alert to send is already in `out`).
+    ///
+    /// In TLS 1.3 the client is complete before the server has read its Finished (and its
+    /// certificate): a refusal by the server then arrives as an alert on `decrypt`.
+    /// Application data that arrived together with the last handshake flight is returned
+    /// by the next `decrypt`, even one given no input.
     pub fn initialize(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
         self.core.step(input, out)
     }
@@ -604,8 +629,12 @@ impl Core {
             self.emit(EventId::FatalAlertReceived, |r| r.field(code));
             event = Some(EventId::FatalAlertReceived);
         }
-        if let Some(f) = &failure {
+        if let Some(mut f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
+                if self.role == Role::Client {
+                    // 36884 names the target name, even when SNI carried another name.
+                    f.expected_name = Some(self.target_name.clone());
+                }
                 f.log(&self.shared.emitter, Some(self.activity_id()));
             }
             status = f.status;

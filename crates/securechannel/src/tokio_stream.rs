@@ -11,7 +11,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Buffers are bounded as for the std stream ([`crate::stream`]).
+//! Buffers are bounded as for the std [`crate::TlsStream`].
 
 use crate::stream::{
     eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,

@@ -997,3 +997,20 @@ fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
         "alias.internal"
     );
 }
+
+#[test]
+fn wrong_name_event_names_the_target_even_with_an_sni_override() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "alias.internal",
+        ContextOptions {
+            sni: Sni::Name("other.test".into()),
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    assert_eq!(p.handshake().unwrap_err().status(), Status::WrongPrincipal);
+    assert_eq!(field(&one_event(&w.client_sink, 36884), "Name"), "alias.internal");
+}
