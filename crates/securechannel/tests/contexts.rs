@@ -1012,5 +1012,8 @@ fn wrong_name_event_names_the_target_even_with_an_sni_override() {
         ContextOptions::default(),
     );
     assert_eq!(p.handshake().unwrap_err().status(), Status::WrongPrincipal);
-    assert_eq!(field(&one_event(&w.client_sink, 36884), "Name"), "alias.internal");
+    assert_eq!(
+        field(&one_event(&w.client_sink, 36884), "Name"),
+        "alias.internal"
+    );
 }
