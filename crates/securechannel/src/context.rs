@@ -595,7 +595,7 @@ impl Core {
                 },
                 consumed: h.consumed,
             }),
-            Err(e) => Err(self.fail(e, failure, h.written > 0, alert_requested)),
+            Err(e) => Err(self.fail(e, failure, h.alert_written > 0, alert_requested)),
         }
     }
 
@@ -773,7 +773,7 @@ impl Core {
         self.pending_out = pending;
         if let Err(e) = r.result {
             self.take_handoffs();
-            return Err(self.fail(e, None, r.written > 0, None));
+            return Err(self.fail(e, None, r.alert_written > 0, None));
         }
         got |= r.plaintext > 0;
         let status = if got {

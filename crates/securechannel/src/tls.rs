@@ -290,8 +290,13 @@ impl Unbuffered for UnbufferedServerConnection {
 pub(crate) struct Handshake {
     /// Input bytes rustls is done with; the rest is the caller's to hand back.
     pub(crate) consumed: usize,
-    /// Bytes appended to the output (handshake messages, or the alert after a failure).
+    /// Bytes appended to the output (handshake messages, and the alert after a failure).
     pub(crate) written: usize,
+    /// Bytes rustls had queued when it failed: its fatal alert (behind any message queued
+    /// in the same breath). Zero when it sent none, e.g. for a received alert; bytes
+    /// written before the failure (a TLS 1.3 client's compatibility ChangeCipherSpec)
+    /// do not count.
+    pub(crate) alert_written: usize,
     pub(crate) result: Result<HandshakeProgress, rustls::Error>,
     /// close_notify arrived right behind the handshake.
     pub(crate) peer_closed: bool,
@@ -313,6 +318,8 @@ pub(crate) struct Read {
     pub(crate) plaintext: usize,
     /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
     pub(crate) written: usize,
+    /// Of those, what rustls had queued when it failed (its alert), as for [`Handshake`].
+    pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
     pub(crate) result: Result<(), rustls::Error>,
@@ -529,6 +536,7 @@ fn drive_handshake<C: Unbuffered>(
             consumed,
             written: out.len() - start,
             result: Ok(p),
+            alert_written: 0,
             peer_closed,
         },
         Err(e) => failed(c, consumed, out, start, e),
@@ -543,10 +551,11 @@ fn failed<C: Unbuffered>(
     start: usize,
     e: rustls::Error,
 ) -> Handshake {
-    drain_alert(c, out);
+    let alert_written = drain_alert(c, out);
     Handshake {
         consumed,
         written: out.len() - start,
+        alert_written,
         result: Err(e),
         peer_closed: false,
     }
@@ -557,18 +566,20 @@ fn failed<C: Unbuffered>(
 /// Only call while something is queued: past that point rustls would deframe again,
 /// either reaching the same bad record (and alerting twice) or a handshake message its
 /// deframer still holds from the failed flight. Bounded by what rustls queued.
-fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
+fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
     while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
                 if encode(&mut enc, out).is_err() {
-                    return;
+                    break;
                 }
             }
-            _ => return,
+            _ => break,
         }
     }
+    out.len() - start
 }
 
 fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
@@ -643,13 +654,16 @@ fn drive_read<C: Unbuffered>(
             break r;
         }
     };
-    if result.is_err() {
-        drain_alert(c, out);
-    }
+    let alert_written = if result.is_err() {
+        drain_alert(c, out)
+    } else {
+        0
+    };
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
         written: out.len() - o0,
+        alert_written,
         peer_closed,
         result,
     }

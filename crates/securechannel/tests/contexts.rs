@@ -548,20 +548,27 @@ fn assert_server_received(w: &World, p: &mut Pair, alert: u8) {
     let r = one_event(&w.server_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
     assert_eq!(r.activity_id, Some(p.server.activity_id()));
+    // A received fatal alert is not answered.
+    assert!(events(&w.server_sink, 36888).is_empty());
 }
 
 /// The client receives the server's alert.
 fn assert_client_received(w: &World, p: &mut Pair, alert: u8) {
     // A TLS 1.3 client is complete before the server has read its Finished (and its
     // certificate): the alert then arrives as a record to decrypt.
+    let before = p.to_server.len();
     let e = if p.client.is_complete() {
         p.client_receive().unwrap_err()
     } else {
         p.client_step().unwrap_err()
     };
+    // rustls answers a fatal alert with nothing (what the client wrote here, if anything,
+    // was queued before: a TLS 1.3 client's compatibility ChangeCipherSpec).
+    assert!(p.to_server[before..].iter().all(|b| *b != 21));
     assert_eq!(e.status(), AlertDescription(alert).received_status());
     let r = one_event(&w.client_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
+    assert!(events(&w.client_sink, 36888).is_empty());
 }
 
 fn assert_generated(sink: &securechannel::events::MemorySink, alert: u8, state: u32, target: &str) {
