@@ -16,12 +16,14 @@ mod protocol;
 mod provider;
 mod settings;
 mod store;
+mod stream;
 mod tls;
+mod tokio_stream;
 mod verify;
 
 pub use context::{
     CipherSuite, ClientContext, ConnectionInfo, ContextOptions, DecryptStatus, Decrypted,
-    ServerContext, Sni, Step, StepStatus, StreamSizes,
+    SecurityContext, ServerContext, Sni, Step, StepStatus, StreamSizes,
 };
 pub use credential::{
     private_key_from_pem_or_der, ClientCredential, ClientCredentialBuilder, CredentialOptions,
@@ -44,3 +46,9 @@ pub use store::{
     StoredCertificate, StoredKey,
 };
 pub use verify::RevocationCheck;
+pub use stream::TlsStream;
+
+/// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls.
+pub mod tokio {
+    pub use crate::tokio_stream::{accept, connect, TlsStream};
+}

@@ -36,10 +36,13 @@ pub(crate) const MAX_FRAGMENT_LEN: usize = 16384;
 /// SNI is sent (ALPN is per connection on the client), server configs keyed by their ALPN
 /// list. The server's ticketer and session cache are shared by all its configs, so a
 /// ticket issued under one ALPN set resumes under another.
+/// A server's ALPN protocols, in preference order.
+type AlpnList = Vec<Vec<u8>>;
+
 #[derive(Default)]
 pub(crate) struct ConfigCache {
     client: Mutex<Vec<(bool, Arc<ClientConfig>)>>,
-    server: Mutex<Vec<(Vec<Vec<u8>>, Arc<ServerConfig>)>>,
+    server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
 }
@@ -259,11 +262,15 @@ enum Conn {
 /// once for both sides.
 trait Unbuffered {
     type Data;
+    fn common(&self) -> &CommonState;
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data>;
 }
 
 impl Unbuffered for UnbufferedClientConnection {
     type Data = rustls::client::ClientConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -271,6 +278,9 @@ impl Unbuffered for UnbufferedClientConnection {
 
 impl Unbuffered for UnbufferedServerConnection {
     type Data = rustls::server::ServerConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -280,8 +290,13 @@ impl Unbuffered for UnbufferedServerConnection {
 pub(crate) struct Handshake {
     /// Input bytes rustls is done with; the rest is the caller's to hand back.
     pub(crate) consumed: usize,
-    /// Bytes appended to the output (handshake messages, or the alert after a failure).
+    /// Bytes appended to the output (handshake messages, and the alert after a failure).
     pub(crate) written: usize,
+    /// Bytes rustls had queued when it failed: its fatal alert (behind any message queued
+    /// in the same breath). Zero when it sent none, e.g. for a received alert; bytes
+    /// written before the failure (a TLS 1.3 client's compatibility ChangeCipherSpec)
+    /// do not count.
+    pub(crate) alert_written: usize,
     pub(crate) result: Result<HandshakeProgress, rustls::Error>,
     /// close_notify arrived right behind the handshake.
     pub(crate) peer_closed: bool,
@@ -303,6 +318,8 @@ pub(crate) struct Read {
     pub(crate) plaintext: usize,
     /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
     pub(crate) written: usize,
+    /// Of those, what rustls had queued when it failed (its alert), as for [`Handshake`].
+    pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
     pub(crate) result: Result<(), rustls::Error>,
@@ -506,11 +523,20 @@ fn drive_handshake<C: Unbuffered>(
             break r;
         }
     };
+    // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
+    // handshake is complete only when rustls says so.
+    let result = match result {
+        Ok(HandshakeProgress::Complete) if c.common().is_handshaking() => {
+            Ok(HandshakeProgress::Blocked)
+        }
+        r => r,
+    };
     match result {
         Ok(p) => Handshake {
             consumed,
             written: out.len() - start,
             result: Ok(p),
+            alert_written: 0,
             peer_closed,
         },
         Err(e) => failed(c, consumed, out, start, e),
@@ -525,30 +551,35 @@ fn failed<C: Unbuffered>(
     start: usize,
     e: rustls::Error,
 ) -> Handshake {
-    drain_alert(c, out);
+    let alert_written = drain_alert(c, out);
     Handshake {
         consumed,
         written: out.len() - start,
+        alert_written,
         result: Err(e),
         peer_closed: false,
     }
 }
 
-/// rustls queues the fatal alert of a failure; it comes out of the next call as encode
-/// states. Bounded: an alert is one record, so a few rounds suffice.
-fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
-    for _ in 0..8 {
+/// rustls queues the fatal alert of a failure (behind any message queued earlier in the
+/// same call); each following call hands out one queued chunk before it looks at input.
+/// Only call while something is queued: past that point rustls would deframe again,
+/// either reaching the same bad record (and alerting twice) or a handshake message its
+/// deframer still holds from the failed flight. Bounded by what rustls queued.
+fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
                 if encode(&mut enc, out).is_err() {
-                    return;
+                    break;
                 }
             }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
-            _ => return,
+            _ => break,
         }
     }
+    out.len() - start
 }
 
 fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
@@ -623,13 +654,16 @@ fn drive_read<C: Unbuffered>(
             break r;
         }
     };
-    if result.is_err() {
-        drain_alert(c, out);
-    }
+    let alert_written = if result.is_err() {
+        drain_alert(c, out)
+    } else {
+        0
+    };
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
         written: out.len() - o0,
+        alert_written,
         peer_closed,
         result,
     }
