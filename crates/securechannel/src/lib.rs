@@ -45,8 +45,8 @@ pub use store::{
     thumbprint, CertificateStores, KeyProblem, StoreName, StoreQuery, StoreWarning,
     StoredCertificate, StoredKey,
 };
-pub use verify::RevocationCheck;
 pub use stream::TlsStream;
+pub use verify::RevocationCheck;
 
 /// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls.
 pub mod tokio {

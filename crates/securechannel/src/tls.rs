@@ -8,7 +8,7 @@
 //! internal error state, SSPI status) table that 36888 and the caller's status come from.
 
 use crate::credential::CredentialShared;
-use crate::{verify, ErrorState, Protocol, Role, Settings};
+use crate::{verify, ErrorState, Protocol};
 use rustls::client::UnbufferedClientConnection;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, UnbufferedServerConnection};
@@ -86,7 +86,7 @@ pub(crate) fn client_config(
     if let Some(c) = lock(&cache.client).iter().find(|c| c.0 == send_sni) {
         return Ok(c.1.clone());
     }
-    let provider = crypto_provider(&shared.settings, Role::Client);
+    let provider = crypto_provider(shared);
     let config = Arc::new(build_client_config(shared, provider, send_sni)?);
     lock(&cache.client).push((send_sni, config.clone()));
     Ok(config)
@@ -124,7 +124,7 @@ pub(crate) fn server_config(
     if let Some(c) = lock(&cache.server).iter().find(|c| c.0 == alpn) {
         return Ok(c.1.clone());
     }
-    let provider = crypto_provider(&shared.settings, Role::Server);
+    let provider = crypto_provider(shared);
     let resumption = cache
         .server_resumption
         .get_or_init(|| ServerResumption {
@@ -164,11 +164,21 @@ fn build_server_config(
     Ok(config)
 }
 
-/// The crypto provider for `role`. The settings work provides
-/// `Settings::crypto_provider(role)` (cipher suites and groups filtered by the SCHANNEL
-/// tree); until it lands this is aws-lc-rs' default provider, as the brief allows.
-fn crypto_provider(_settings: &Settings, _role: Role) -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+/// The crypto provider of a credential: aws-lc-rs with the cipher suites and key
+/// exchange groups the SCHANNEL settings leave (Ciphers, Hashes, KeyExchangeAlgorithms,
+/// the cipher suite order and EccCurves), for the protocols this credential may use.
+fn crypto_provider(shared: &CredentialShared) -> Arc<CryptoProvider> {
+    shared
+        .settings
+        .crypto_provider_for(&credential_protocols(shared))
+}
+
+/// The protocols of a credential: the settings' defaults, or the credential's own list
+/// (which may name a protocol that is disabled by default, never a disabled one).
+fn credential_protocols(shared: &CredentialShared) -> Vec<Protocol> {
+    shared
+        .settings
+        .protocols_for(shared.role, &shared.options.protocols)
 }
 
 /// The rustls versions both the settings and the credential enable, checked against the
@@ -177,11 +187,8 @@ fn usable_versions(
     shared: &CredentialShared,
     provider: &CryptoProvider,
 ) -> Result<Vec<&'static SupportedProtocolVersion>, ConfigError> {
-    let versions: Vec<&'static SupportedProtocolVersion> = shared
-        .settings
-        .enabled_protocols(shared.role)
+    let versions: Vec<&'static SupportedProtocolVersion> = credential_protocols(shared)
         .into_iter()
-        .filter(|p| shared.options.protocols.is_empty() || shared.options.protocols.contains(p))
         .filter_map(|p| match p {
             Protocol::Tls13 => Some(&rustls::version::TLS13),
             Protocol::Tls12 => Some(&rustls::version::TLS12),
