@@ -316,9 +316,8 @@ pub(crate) struct Read {
     pub(crate) consumed: usize,
     /// Plaintext bytes appended.
     pub(crate) plaintext: usize,
-    /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
-    pub(crate) written: usize,
-    /// Of those, what rustls had queued when it failed (its alert), as for [`Handshake`].
+    /// What rustls had queued when it failed (its alert), as for [`Handshake`]; other
+    /// post-handshake TLS bytes (a key update answer) may be in the output too.
     pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
@@ -613,7 +612,7 @@ fn drive_read<C: Unbuffered>(
     plaintext: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Read {
-    let (p0, o0) = (plaintext.len(), out.len());
+    let p0 = plaintext.len();
     let mut consumed = 0;
     let mut peer_closed = false;
     let result = loop {
@@ -662,7 +661,6 @@ fn drive_read<C: Unbuffered>(
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
-        written: out.len() - o0,
         alert_written,
         peer_closed,
         result,
