@@ -202,6 +202,8 @@ impl HelloParse {
         match self {
             HelloParse::Short => HelloSniff::NeedMore,
             HelloParse::Invalid => HelloSniff::NotAHello,
+            // Below 3.0 inside TLS framing names no protocol (SSL 2.0 has its own framing).
+            HelloParse::Version(v) if v < 0x0300 => HelloSniff::OfferedUnknown(v),
             HelloParse::Version(v) => offered(v),
         }
     }
@@ -261,8 +263,15 @@ fn parse_client_hello(message: &[u8], capped: bool) -> HelloParse {
         pos: 0,
     };
     let Some(client_version) = body.u16() else {
-        return HelloParse::Short;
+        return match body.u8() {
+            // A TLS-framed hello announces 3.x or later; SSL 2.0 has its own framing.
+            Some(major) if major < 3 => HelloParse::Invalid,
+            _ => HelloParse::Short,
+        };
     };
+    if client_version < 0x0300 {
+        return HelloParse::Invalid;
+    }
     match parse_hello_body(&mut body, client_version, complete) {
         // Decided only on the whole message, so a prefix never answers differently from
         // the complete hello (the answer is monotone in the bytes received).
@@ -351,12 +360,13 @@ fn supported_versions(data: &[u8], client_version: u16) -> Result<u16, BodyError
     let mut highest_unknown: Option<u16> = None;
     for v in versions {
         match protocol_of(v) {
-            Some(p) => {
+            // 0x0002 inside supported_versions is not SSL 2.0, which has its own framing.
+            Some(p) if p != Protocol::Ssl2 => {
                 if !matches!(best_known, Some((b, _)) if b >= p) {
                     best_known = Some((p, v));
                 }
             }
-            None => highest_unknown = highest_unknown.max(Some(v)),
+            _ => highest_unknown = highest_unknown.max(Some(v)),
         }
     }
     Ok(match (best_known, highest_unknown) {
@@ -607,6 +617,16 @@ mod tests {
         assert_eq!(sniff, HelloSniff::OfferedUnknown(0x0305));
         assert_eq!(sniff.protocol_name(), Some("unknown"));
         assert_eq!(sniff.protocol(), None);
+        // SSL 2.0 has its own framing: a TLS-framed hello claiming it is not a hello.
+        let hello = client_hello(0x0002, &[sni_ext()]);
+        let input = records(0x0301, &hello, 1 << 14);
+        assert_eq!(sniff_client_hello(&input), HelloSniff::NotAHello);
+        assert_eq!(sniff_client_hello(&input[..10]), HelloSniff::NotAHello);
+        let hello = client_hello(0x0303, &[supported_versions_ext(&[0x0002])]);
+        assert_eq!(
+            sniff_client_hello(&records(0x0301, &hello, 1 << 14)),
+            HelloSniff::OfferedUnknown(0x0002)
+        );
         let hello = client_hello(0x0304, &[]);
         assert_eq!(
             sniff_client_hello(&records(0x0301, &hello, 1 << 14)),
