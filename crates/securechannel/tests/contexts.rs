@@ -605,6 +605,11 @@ fn untrusted_server_certificate_unknown_ca() {
     assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
     assert_eq!(r.activity_id, Some(p.client.activity_id()));
     assert_generated(&w.client_sink, 48, 3001, "server.test");
+    // Every event of the context carries its activity ID.
+    assert_eq!(
+        one_event(&w.client_sink, 36888).activity_id,
+        Some(p.client.activity_id())
+    );
     assert_server_received(&w, &mut p, 48);
     // Each event once: further calls fail without logging again.
     assert_eq!(p.client_step().unwrap_err().status(), Status::UntrustedRoot);
