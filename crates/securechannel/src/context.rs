@@ -712,8 +712,8 @@ impl Core {
             .engine()
             .and_then(|e| e.peer_certificates())
             .and_then(|c| c.first())
-            .map(|c| tls::subject_name(c.as_ref()))
-            .unwrap_or_default();
+            .map(|c| self.shared.tls_configs.remote_subject(c.as_ref()))
+            .unwrap_or_else(|| "".into());
         let target = self.event_target_name().to_owned();
         self.emit(id, |r| {
             r.field(self.role.name())

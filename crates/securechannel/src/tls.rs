@@ -45,6 +45,9 @@ pub(crate) struct ConfigCache {
     server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
+    /// The last peer certificate seen and its subject: a client talking to one server, or
+    /// a server seeing one client again, parses it once (36880 only).
+    remote_subject: Mutex<Option<(Vec<u8>, Arc<str>)>>,
 }
 
 #[derive(Clone)]
@@ -74,6 +77,21 @@ impl ConfigCache {
                 .map(|c| subject_name(c.as_ref()))
                 .unwrap_or_default()
         })
+    }
+}
+
+impl ConfigCache {
+    /// The subject name of a peer's end-entity certificate, for 36880.
+    pub(crate) fn remote_subject(&self, der: &[u8]) -> Arc<str> {
+        let mut last = lock(&self.remote_subject);
+        if let Some((d, s)) = last.as_ref() {
+            if d.as_slice() == der {
+                return s.clone();
+            }
+        }
+        let subject: Arc<str> = subject_name(der).into();
+        *last = Some((der.to_vec(), subject.clone()));
+        subject
     }
 }
 
