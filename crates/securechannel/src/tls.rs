@@ -1050,9 +1050,10 @@ pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
             ErrorState::NoServerCertificate,
             Status::NoCredentials,
         ),
-        // A received fatal alert: nothing is sent; when rustls does send one here it is
+        // A received fatal alert: nothing is sent. When rustls does send one here it is
         // decode_error for a TLS 1.3 warning alert (illegal_parameter for an unknown alert
-        // level, which this row cannot tell apart).
+        // level, which this row cannot tell apart), and the context then reports
+        // SEC_E_ILLEGAL_MESSAGE instead of the received alert's status.
         E::AlertReceived(a) => v(
             AlertDescription::DECODE_ERROR,
             ErrorState::WarningAlertInTls13,

@@ -1145,3 +1145,22 @@ fn tls13_hello_with_duplicate_key_shares_illegal_parameter() {
     assert_eq!((alert.as_str(), state.as_str()), ("47", "3008"));
     assert_eq!(status, Status::IllegalMessage);
 }
+
+#[test]
+fn tls13_warning_alert_is_answered_with_decode_error() {
+    // TLS 1.3 forbids warning alerts (but user_canceled): rustls answers one with
+    // decode_error.
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    p.to_server = vec![21, 3, 3, 0, 2, 1, 48]; // warning unknown_ca
+    let e = p.server_step().unwrap_err();
+    // Our refusal (not SEC_E_UNTRUSTED_ROOT, the status of a fatal unknown_ca), and no
+    // 36887: the peer's alert was not fatal.
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.server_sink, 50, 3015, "server.test");
+    assert!(events(&w.server_sink, 36887).is_empty());
+    // The client reads the server's flight, then the decode_error behind it.
+    assert_client_received(&w, &mut p, 50);
+}
