@@ -45,6 +45,9 @@ pub(crate) struct ConfigCache {
     server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
+    /// The last peer certificate seen and its subject: a client talking to one server, or
+    /// a server seeing one client again, parses it once (36880 only).
+    remote_subject: Mutex<Option<(Vec<u8>, Arc<str>)>>,
 }
 
 #[derive(Clone)]
@@ -74,6 +77,21 @@ impl ConfigCache {
                 .map(|c| subject_name(c.as_ref()))
                 .unwrap_or_default()
         })
+    }
+}
+
+impl ConfigCache {
+    /// The subject name of a peer's end-entity certificate, for 36880.
+    pub(crate) fn remote_subject(&self, der: &[u8]) -> Arc<str> {
+        let mut last = lock(&self.remote_subject);
+        if let Some((d, s)) = last.as_ref() {
+            if d.as_slice() == der {
+                return s.clone();
+            }
+        }
+        let subject: Arc<str> = subject_name(der).into();
+        *last = Some((der.to_vec(), subject.clone()));
+        subject
     }
 }
 
@@ -323,9 +341,8 @@ pub(crate) struct Read {
     pub(crate) consumed: usize,
     /// Plaintext bytes appended.
     pub(crate) plaintext: usize,
-    /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
-    pub(crate) written: usize,
-    /// Of those, what rustls had queued when it failed (its alert), as for [`Handshake`].
+    /// What rustls had queued when it failed (its alert), as for [`Handshake`]; other
+    /// post-handshake TLS bytes (a key update answer) may be in the output too.
     pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
@@ -620,7 +637,7 @@ fn drive_read<C: Unbuffered>(
     plaintext: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Read {
-    let (p0, o0) = (plaintext.len(), out.len());
+    let p0 = plaintext.len();
     let mut consumed = 0;
     let mut peer_closed = false;
     let result = loop {
@@ -669,7 +686,6 @@ fn drive_read<C: Unbuffered>(
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
-        written: out.len() - o0,
         alert_written,
         peer_closed,
         result,
@@ -1041,9 +1057,10 @@ pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
             ErrorState::NoServerCertificate,
             Status::NoCredentials,
         ),
-        // A received fatal alert: nothing is sent; when rustls does send one here it is
+        // A received fatal alert: nothing is sent. When rustls does send one here it is
         // decode_error for a TLS 1.3 warning alert (illegal_parameter for an unknown alert
-        // level, which this row cannot tell apart).
+        // level, which this row cannot tell apart), and the context then reports
+        // SEC_E_ILLEGAL_MESSAGE instead of the received alert's status.
         E::AlertReceived(a) => v(
             AlertDescription::DECODE_ERROR,
             ErrorState::WarningAlertInTls13,
