@@ -157,6 +157,14 @@ fn main() {
             Query::new().data("AlertDesc", "46").expect("field").count(100),
         ),
         (
+            "--data AlertDesc=999 --count 100 (no such record: the worst case)",
+            Query::new().data("AlertDesc", "999").expect("field").count(100),
+        ),
+        (
+            "--data Protocol=TLS 1.2 --count 100 (36880's second field)",
+            Query::new().data("Protocol", "TLS 1.2").expect("field").count(100),
+        ),
+        (
             "--id 36887,36888 --count 100",
             Query::new()
                 .ids(&[EventId::FatalAlertReceived, EventId::FatalAlertGenerated])
@@ -174,6 +182,10 @@ fn main() {
             Query::new()
                 .xpath("*[EventData[Data[@Name='AlertDesc']=46]]")
                 .expect("xpath"),
+        ),
+        (
+            "--id 36870 --count 100 (none in the log)",
+            Query::new().ids(&[EventId::CredentialKeyAccessFailed]).count(100),
         ),
         (
             "--id 36882 --count 100 (rare)",
