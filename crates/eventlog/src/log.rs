@@ -24,6 +24,13 @@ pub const LOG_FILE_NAME: &str = "events.db";
 /// record emitted before it is committed. Dropping the log (or [`EventLog::close`])
 /// writes everything still queued, flood-control counts included.
 ///
+/// Durability: the writer commits a batch at the latest `batch_window` (50 ms by default)
+/// after it took the batch's first record from the queue, and a commit survives the
+/// process being killed (WAL, `synchronous=NORMAL`). After a kill -9, what is lost is the
+/// batch being written (at most one window's worth) and whatever was still queued (with
+/// the writer keeping up, the records of that same window; at most `channel_capacity`).
+/// The file opens again without repair.
+///
 /// Queries see committed records only: call `flush` first to see your own.
 pub struct EventLog {
     path: PathBuf,

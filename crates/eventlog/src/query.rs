@@ -8,6 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 use securechannel_events::{ActivityId, EventId, EventRecord, Fold, Level, UnixNanos, CATALOG};
 use std::fmt::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -498,7 +499,14 @@ const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_i
 pub struct LogReader {
     path: PathBuf,
     generation: Arc<AtomicU64>,
-    conn: Mutex<Option<(u64, Connection)>>,
+    conn: Mutex<Option<OpenReader>>,
+}
+
+/// A reader's connection and which file it is on.
+struct OpenReader {
+    generation: u64,
+    inode: u64,
+    conn: Connection,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -544,16 +552,26 @@ impl LogReader {
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, EventLogError> {
         let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        // The file behind the path changes when the log is archived, by this process (the
+        // generation) or another (the inode): then the reader follows the new log.
         let generation = self.generation.load(Ordering::SeqCst);
-        if slot.as_ref().is_none_or(|(g, _)| *g != generation) {
-            *slot = Some((generation, store::open_for_reading(&self.path)?));
+        let inode = std::fs::metadata(&self.path).map(|m| m.ino()).unwrap_or(0);
+        if slot
+            .as_ref()
+            .is_none_or(|s| s.generation != generation || s.inode != inode)
+        {
+            *slot = Some(OpenReader {
+                generation,
+                inode,
+                conn: store::open_for_reading(&self.path)?,
+            });
         }
         let sqlite = |source| EventLogError::Sqlite {
             path: self.path.clone(),
             source,
         };
         match slot.as_ref() {
-            Some((_, conn)) => f(conn).map_err(sqlite),
+            Some(s) => f(&s.conn).map_err(sqlite),
             None => Err(EventLogError::WriterStopped),
         }
     }

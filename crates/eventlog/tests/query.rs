@@ -184,3 +184,23 @@ fn follow_returns_new_records_as_they_are_committed() {
     assert!(follow.wait(Duration::from_millis(200)).unwrap().is_empty());
     assert_eq!(follow.last_seen(), 603);
 }
+
+#[test]
+fn a_reader_follows_the_log_across_an_archive_by_another_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    log.emit(alert_received("1", T0));
+    log.sync().unwrap();
+    // A reader that does not share the writer's generation counter, as in another process.
+    let reader = LogReader::open(log.path()).unwrap();
+    let mut follow = reader.follow(Query::new(), 0);
+    assert_eq!(follow.poll().unwrap().len(), 1);
+    let archived = log.clear(true).unwrap().expect("archived");
+    log.emit(alert_received("2", T0));
+    log.sync().unwrap();
+    let got = follow.wait(Duration::from_secs(5)).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].data, vec!["2".to_string()]);
+    assert_eq!(got[0].record_id, 2, "numbering goes on in the new log");
+    assert_eq!(LogReader::open(archived).unwrap().len().unwrap(), 1);
+}
