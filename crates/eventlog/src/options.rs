@@ -60,7 +60,7 @@ impl FloodControl {
 pub struct LogOptions {
     /// The maximum size of the log: the database's pages in use (`(page_count -
     /// freelist_count) * page_size`). The `-wal` file is not counted; it is checkpointed
-    /// back into the database every ~4 MiB.
+    /// back into the database every 16 MiB. Values under 128 KiB are taken as 128 KiB.
     pub max_size_bytes: u64,
     /// What happens at the maximum size.
     pub retention: Retention,

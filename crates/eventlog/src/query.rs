@@ -293,11 +293,11 @@ impl Filter {
             Filter::Data { name, cmp, value } => {
                 let op = if *cmp == Cmp::Ne { "!=" } else { "=" };
                 let Some(name) = name else {
-                    // Any field: one of the array's values.
+                    // Any field, with XPath's meaning: some Data element compares so
+                    // (`Data != 'v'` holds when any field differs from v).
                     let _ = write!(
                         sql,
-                        "{}EXISTS (SELECT 1 FROM json_each(events.data) WHERE json_each.value = ?)",
-                        if *cmp == Cmp::Ne { "NOT " } else { "" }
+                        "EXISTS (SELECT 1 FROM json_each(events.data) WHERE json_each.value {op} ?)"
                     );
                     params.push(Value::Text(value.clone()));
                     return;

@@ -58,6 +58,10 @@ pub(crate) struct Writer {
     pub(crate) pending: Vec<EventRecord>,
 }
 
+/// The smallest maximum size honoured (Windows' own minimum is 64 KiB; an empty log with
+/// its indexes takes about 40 KiB here).
+pub(crate) const MIN_MAX_SIZE_BYTES: u64 = 128 * 1024;
+
 /// How often a failing commit is retried at shutdown before the records are written to
 /// stderr instead (so they are never silently lost).
 const SHUTDOWN_RETRIES: u32 = 20;
@@ -202,7 +206,8 @@ impl Writer {
             path: path.clone(),
             source,
         };
-        let max = self.options.max_size_bytes;
+        // A floor, so a log smaller than its own schema cannot archive on every commit.
+        let max = self.options.max_size_bytes.max(MIN_MAX_SIZE_BYTES);
         let retention = self.options.retention;
         let conn = self.conn()?;
         if !store::over_limit(conn, max).map_err(sqlite)? {

@@ -75,6 +75,7 @@ fn sql_selects_what_the_filter_means() {
         parse_xpath("*[System[EventID!=36880] and EventData[Data='46']]").unwrap(),
         parse_xpath("*[EventData[Data[@Name='AlertDesc']!=46]]").unwrap(),
         parse_xpath("*[EventData[Data[@Name='ErrorState']]]").unwrap(),
+        parse_xpath("*[System[EventID=36888] and EventData[Data!='1205']]").unwrap(),
         parse_xpath("*[System[not(Level=4) and Computer='web-01']]").unwrap(),
         parse_xpath("*[System[Execution[@ProcessID=4242] and Provider[@Name='Other']]]").unwrap(),
     ];
