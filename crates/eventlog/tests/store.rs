@@ -434,3 +434,51 @@ fn kill_9_loses_at_most_the_last_window() {
     assert!(count >= committed, "{count} stored < {committed} committed");
     assert_eq!(reader.last_record_id().unwrap(), count);
 }
+
+/// The writer commits on its own, within its batch window: another reader sees a record
+/// without anyone calling flush.
+#[test]
+fn writer_commits_without_a_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    log.emit(alert_received("46", T0));
+    let reader = LogReader::open(dir.path().join("events.db")).unwrap();
+    assert!(eventually(Duration::from_secs(5), || reader.len().unwrap() == 1));
+}
+
+/// The provider's path: an Emitter over the log applies the EventLogging mask, and what
+/// it lets through is stored with its fields.
+#[test]
+fn emitter_over_the_log() {
+    use securechannel_events::{Emitter, EventLogging};
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open_in(dir.path(), options()).unwrap());
+    assert_eq!(
+        log.path(),
+        dir.path().join(securechannel_eventlog::LOG_FILE_NAME)
+    );
+    let emitter = Emitter::new(log.clone(), EventLogging::DEFAULT);
+    emitter
+        .event(EventId::HandshakeCompleted)
+        .field("server")
+        .send();
+    emitter
+        .event(EventId::FatalAlertGenerated)
+        .activity(Some(ActivityId(9)))
+        .field(48)
+        .field(1210)
+        .send();
+    emitter.flush();
+    let records = all(&log);
+    assert_eq!(
+        records.len(),
+        1,
+        "36880 is informational: masked out by default"
+    );
+    let r = &records[0];
+    assert_eq!(r.event_id, EventId::FatalAlertGenerated);
+    assert_eq!(r.data, vec!["48", "1210", ""]);
+    assert_eq!(r.activity_id, Some(ActivityId(9)));
+    assert_eq!(r.process_id, std::process::id());
+    assert!(r.thread_id != 0);
+}
