@@ -482,3 +482,31 @@ fn emitter_over_the_log() {
     assert_eq!(r.process_id, std::process::id());
     assert!(r.thread_id != 0);
 }
+
+/// Two writers on one file (as the server and `schannel events write` are): every record
+/// gets its own ID, none is lost.
+#[test]
+fn two_writers_share_the_numbering() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Arc::new(open(dir.path(), options()));
+    let b = Arc::new(EventLog::open(dir.path().join("events.db"), options()).unwrap());
+    let threads: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|log| {
+            std::thread::spawn(move || {
+                for i in 0..3_000 {
+                    log.emit(alert_received("46", T0 + i));
+                    if i % 300 == 0 {
+                        log.sync().unwrap();
+                    }
+                }
+                log.sync().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let ids: Vec<u64> = all(&a).iter().map(|r| r.record_id).collect();
+    assert_eq!(ids, (1..=6_000).collect::<Vec<_>>());
+}
