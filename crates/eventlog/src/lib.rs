@@ -30,6 +30,7 @@ mod flood;
 mod log;
 mod options;
 mod query;
+mod reader;
 mod store;
 mod writer;
 mod xpath;
@@ -37,7 +38,8 @@ mod xpath;
 pub use error::{EventLogError, QueryError};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
-pub use query::{field_names, Cmp, Filter, Follow, LogReader, Query, FOLLOW_POLL};
+pub use query::{field_names, Cmp, Filter, Query};
+pub use reader::{Follow, LogReader, FOLLOW_POLL};
 pub use store::MovedAside;
 pub use xpath::parse as parse_xpath;
 

@@ -3,7 +3,8 @@
 use crate::error::EventLogError;
 use crate::flood::Flood;
 use crate::options::LogOptions;
-use crate::query::{Follow, LogReader, Query};
+use crate::query::Query;
+use crate::reader::{Follow, LogReader};
 use crate::store::{self, MovedAside};
 use crate::writer::{Msg, Shared, Writer};
 use securechannel_events::{render_json, EventRecord, EventSink};
