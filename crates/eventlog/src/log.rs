@@ -104,7 +104,7 @@ impl EventLog {
     }
 
     /// The last commit or retention failure, if the latest attempt failed.
-    pub fn last_error(&self) -> Option<String> {
+    pub fn last_error(&self) -> Option<Arc<EventLogError>> {
         self.shared
             .last_error
             .lock()
@@ -125,7 +125,7 @@ impl EventLog {
         let (ack, done) = mpsc::channel();
         self.send(Msg::Flush(ack))?;
         match done.recv() {
-            Ok(r) => r.map_err(EventLogError::Write),
+            Ok(r) => r.map_err(EventLogError::Writer),
             Err(_) => Err(EventLogError::WriterStopped),
         }
     }
@@ -137,7 +137,8 @@ impl EventLog {
         let (reply, done) = mpsc::channel();
         self.send(Msg::Clear { archive, reply })?;
         match done.recv() {
-            Ok(r) => r.map_err(EventLogError::Write),
+            // The clear's own error comes back whole when no one else holds it.
+            Ok(r) => r.map_err(|e| Arc::try_unwrap(e).unwrap_or_else(EventLogError::Writer)),
             Err(_) => Err(EventLogError::WriterStopped),
         }
     }

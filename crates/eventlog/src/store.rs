@@ -155,10 +155,10 @@ pub(crate) fn open_for_writing(
             match open_checked(path, false) {
                 Ok(conn) => Ok((conn, Some(moved))),
                 Err(OpenFailure::Other(e)) => Err(e),
-                Err(OpenFailure::Damaged(reason)) => Err(EventLogError::Write(format!(
-                    "a new log at {} could not be started: {reason}",
-                    path.display()
-                ))),
+                Err(OpenFailure::Damaged(reason)) => Err(EventLogError::Unusable {
+                    path: path.to_path_buf(),
+                    reason: format!("a new log could not be started: {reason}"),
+                }),
             }
         }
     }
@@ -305,10 +305,10 @@ fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .map_err(classify(path))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(OpenFailure::Other(EventLogError::Write(format!(
-            "{} could not be switched to WAL mode (it is in {mode} mode)",
-            path.display()
-        ))));
+        return Err(OpenFailure::Other(EventLogError::Unusable {
+            path: path.to_path_buf(),
+            reason: format!("it could not be switched to WAL mode (it is in {mode} mode)"),
+        }));
     }
     // NORMAL in WAL mode: a commit survives the process being killed (it is in the -wal
     // file); only a power loss can lose the last commits. The database stays consistent.
