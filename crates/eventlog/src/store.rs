@@ -22,7 +22,7 @@ pub(crate) const UNINDEXED_FIRST_FIELD: u16 = 36880;
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
-/// How long a connection waits for another process's lock before giving up.
+/// How long a reader waits for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Record IDs: assigned by the writer inside its write transaction, from the highest of
@@ -146,13 +146,13 @@ pub(crate) fn open_for_writing(
     options: &LogOptions,
 ) -> Result<(Connection, Option<MovedAside>), EventLogError> {
     prepare_file(path)?;
-    match open_checked(path, options.verify_on_open) {
+    match open_checked(path, options.verify_on_open, options.lock_timeout) {
         Ok(conn) => Ok((conn, None)),
         Err(OpenFailure::Other(e)) => Err(e),
         Err(OpenFailure::Damaged(reason)) => {
             let moved = move_aside(path, reason)?;
             prepare_file(path)?;
-            match open_checked(path, false) {
+            match open_checked(path, false, options.lock_timeout) {
                 Ok(conn) => Ok((conn, Some(moved))),
                 Err(OpenFailure::Other(e)) => Err(e),
                 Err(OpenFailure::Damaged(reason)) => Err(EventLogError::Unusable {
@@ -286,7 +286,11 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
 }
 
 /// Open, check (optionally), set WAL, and create or validate the schema.
-fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
+fn open_checked(
+    path: &Path,
+    check: bool,
+    lock_timeout: Duration,
+) -> Result<Connection, OpenFailure> {
     check_header(path)?;
     if fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false) {
         verify(path, check)?;
@@ -296,7 +300,7 @@ fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(classify(path))?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify(path))?;
+    conn.busy_timeout(lock_timeout).map_err(classify(path))?;
     // 8 KiB pages: fewer page splits per record than the 4 KiB default (measured ~8%
     // less writer CPU). Only takes effect on a new, empty file.
     conn.execute_batch("PRAGMA page_size=8192;")

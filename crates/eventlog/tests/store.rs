@@ -521,3 +521,26 @@ fn two_writers_share_the_numbering() {
     let ids: Vec<u64> = all(&a).iter().map(|r| r.record_id).collect();
     assert_eq!(ids, (1..=6_000).collect::<Vec<_>>());
 }
+
+/// A commit that fails (another process holds the write lock past the timeout) is
+/// reported to flush, and retried with its records kept; nothing is lost.
+#[test]
+fn a_failed_commit_is_reported_and_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options();
+    opts.lock_timeout = Duration::from_millis(100);
+    let log = open(dir.path(), opts);
+    let blocker = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for i in 0..10 {
+        log.emit(alert_received("46", T0 + i));
+    }
+    let err = log.sync().unwrap_err();
+    assert!(matches!(err, EventLogError::Writer(_)), "{err:?}");
+    assert!(err.to_string().contains("locked"), "{err}");
+    assert!(log.last_error().is_some());
+    blocker.execute_batch("COMMIT").unwrap();
+    assert!(eventually(Duration::from_secs(5), || log.sync().is_ok()));
+    assert_eq!(all(&log).len(), 10);
+    assert!(log.last_error().is_none());
+}
