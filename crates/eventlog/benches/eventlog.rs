@@ -197,7 +197,11 @@ fn main() {
             Query::new().since(t0 + (n as i64 / 2) * 1_000).count(100),
         ),
         (
-            "--until <first 1% of the log> --count 100 (scans back)",
+            "--since <last 1% of the log> (all matches, through the time marks)",
+            Query::new().since(t0 + (n as i64 / 100 * 99) * 1_000),
+        ),
+        (
+            "--until <first 1% of the log> --count 100",
             Query::new().until(t0 + (n as i64 / 100) * 1_000).count(100),
         ),
         (

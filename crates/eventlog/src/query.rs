@@ -189,6 +189,28 @@ impl Filter {
         }
     }
 
+    /// The earliest and latest time every selected record must have, from the time
+    /// conditions that stand at the top level (alone or directly in an `And`).
+    pub(crate) fn time_bounds(&self, now: UnixNanos) -> (Option<UnixNanos>, Option<UnixNanos>) {
+        let one = |f: &Filter| -> (Option<UnixNanos>, Option<UnixNanos>) {
+            match f {
+                Filter::Time(Cmp::Ge | Cmp::Gt, t) => (Some(*t), None),
+                Filter::Time(Cmp::Le | Cmp::Lt, t) => (None, Some(*t)),
+                Filter::Time(Cmp::Eq, t) => (Some(*t), Some(*t)),
+                // age <= ms  <=>  time >= now - ms
+                Filter::Age(Cmp::Le | Cmp::Lt, ms) => (Some(age_bound(now, *ms)), None),
+                Filter::Age(Cmp::Ge | Cmp::Gt, ms) => (None, Some(age_bound(now, *ms))),
+                _ => (None, None),
+            }
+        };
+        match self {
+            Filter::And(v) => v.iter().map(one).fold((None, None), |(a, b), (c, d)| {
+                (a.max(c), b.into_iter().chain(d).min())
+            }),
+            f => one(f),
+        }
+    }
+
     /// Whether the record matches, with `now` for ages. Mirrors the SQL exactly; queries
     /// run in SQL, this serves tests and in-memory filtering.
     pub fn matches(&self, r: &EventRecord, now: UnixNanos) -> bool {
@@ -467,6 +489,22 @@ impl Query {
         }
         let mut params = Vec::new();
         self.filter.to_sql(now, &mut sql, &mut params);
+        // Time bounds become record ID bounds through the time marks (see store.rs), so
+        // SQLite reads a range of the table instead of all of it.
+        let (since, until) = self.filter.time_bounds(now);
+        if let Some(t) = since {
+            let _ = write!(
+                sql,
+                " AND record_id >= (SELECT ifnull(min(first_id), {}) FROM time_marks WHERE max_time >= {t})",
+                i64::MAX
+            );
+        }
+        if let Some(t) = until {
+            let _ = write!(
+                sql,
+                " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
+            );
+        }
         if let Some(after) = self.after_record {
             let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
         }

@@ -45,9 +45,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   client or server) selects half of them anyway; that alone takes a quarter off the
 ///   writer's cost per record. Queries repeat the index's condition so SQLite uses it.
 ///
-/// Time and activity filters have no index of their own: newest-first queries with a
-/// count stop early, and time correlates with record order. A random-GUID activity index
-/// alone would halve the write rate.
+/// Time filters use `time_marks` instead of an index: one row per span of up to
+/// `MARK_SPAN` consecutive records (extended by each commit), with the span's record ID
+/// range and its earliest and latest time. `--since t` becomes a record ID range (from
+/// the first span whose latest time is at or after t), exact even when times are out of
+/// order, at the cost of one row update per commit instead of one index insert per
+/// record. Activity filters have no index: a random-GUID index alone would halve the
+/// write rate.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     record_id   INTEGER PRIMARY KEY,
@@ -65,6 +69,13 @@ CREATE TABLE IF NOT EXISTS events (
     fold_last   INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS time_marks (
+    first_id    INTEGER PRIMARY KEY,
+    last_id     INTEGER NOT NULL,
+    min_time    INTEGER NOT NULL,
+    max_time    INTEGER NOT NULL,
+    records     INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
 ";
@@ -270,7 +281,7 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
     if version == 0 {
         let foreign: Option<String> = conn
             .query_row(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta') LIMIT 1",
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks') LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -421,8 +432,52 @@ pub(crate) fn insert_batch(conn: &mut Connection, records: &[EventRecord]) -> ru
             stmt.raw_execute()?;
         }
         tx.execute(RAISE_MARK, [id])?;
+        if let (Some(first), Some(min), Some(max)) = (
+            id.checked_sub(records.len() as i64 - 1),
+            records.iter().map(|r| r.time).min(),
+            records.iter().map(|r| r.time).max(),
+        ) {
+            mark_span(&tx, first, id, min, max, records.len() as i64)?;
+        }
     }
     tx.commit()
+}
+
+/// How many records one `time_marks` row covers at most.
+const MARK_SPAN: i64 = 2048;
+
+/// Record that records `first..=last` have times within `min..=max`: extend the latest
+/// span while it is small, else start a new one.
+fn mark_span(
+    tx: &rusqlite::Transaction<'_>,
+    first: i64,
+    last: i64,
+    min: i64,
+    max: i64,
+    count: i64,
+) -> rusqlite::Result<()> {
+    let latest: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT first_id, records FROM time_marks ORDER BY first_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match latest {
+        Some((span, records)) if records + count <= MARK_SPAN => {
+            tx.execute(
+                "UPDATE time_marks SET last_id = max(last_id, ?2), min_time = min(min_time, ?3), max_time = max(max_time, ?4), records = records + ?5 WHERE first_id = ?1",
+                [span, last, min, max, count],
+            )?;
+        }
+        _ => {
+            tx.execute(
+                "INSERT INTO time_marks (first_id, last_id, min_time, max_time, records) VALUES (?1, ?2, ?3, ?4, ?5)",
+                [first, last, min, max, count],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn bind_record(
@@ -531,6 +586,9 @@ pub(crate) fn overwrite_oldest(conn: &mut Connection, max: u64) -> rusqlite::Res
         let share = (used - target) as f64 / used as f64;
         let k = ((count * share).ceil() as i64).max(1);
         deleted += conn.execute("DELETE FROM events WHERE record_id < ?1", [lo + k])? as u64;
+        // Spans wholly before the deleted range go too; a span reaching past it stays
+        // (it still bounds the records that remain).
+        conn.execute("DELETE FROM time_marks WHERE last_id < ?1", [lo + k])?;
     }
     Ok(deleted)
 }

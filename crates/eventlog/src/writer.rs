@@ -252,9 +252,14 @@ impl Writer {
             return self.archive().map(Some);
         }
         let path = self.path.clone();
-        self.conn()?
-            .execute("DELETE FROM events", [])
-            .map_err(|source| EventLogError::Sqlite { path, source })?;
+        let sqlite = |source| EventLogError::Sqlite { path, source };
+        let conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite.clone())?;
+        tx.execute_batch("DELETE FROM events; DELETE FROM time_marks;")
+            .map_err(sqlite.clone())?;
+        tx.commit().map_err(sqlite)?;
         Ok(None)
     }
 

@@ -217,6 +217,11 @@ fn overwrite_oldest_keeps_the_log_under_its_maximum() {
         .file_name()
         .to_string_lossy()
         .contains("archive")));
+    // Time filters (through the time marks) still see exactly the records kept.
+    let since = log.query(&Query::new().since(T0).oldest_first()).unwrap();
+    assert_eq!(since.len(), records.len());
+    let late = log.query(&Query::new().since(T0 + 9_990)).unwrap();
+    assert_eq!(late.len(), 10);
     // Numbering goes on past deleted records.
     log.emit(alert_received("46", T0));
     log.sync().unwrap();
