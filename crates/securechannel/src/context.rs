@@ -545,11 +545,23 @@ impl Core {
             });
         }
         if self.role == Role::Server {
+            let mut legacy = None;
             if self.hello.is_none() && !input.is_empty() {
                 // Named in 36874 if rustls refuses the hello (legacy hellos included).
                 match sniff_client_hello(input) {
+                    // The start of an SSLv2-compatible hello: rustls would refuse its
+                    // framing with decode_error before the sniffer can name it (11 bytes).
+                    HelloSniff::NeedMore if input[0] & 0x80 != 0 => {
+                        return Ok(Step {
+                            status: StepStatus::IncompleteMessage { missing: None },
+                            consumed: 0,
+                        });
+                    }
                     HelloSniff::NeedMore => {}
-                    s => self.hello = Some(s),
+                    s => {
+                        self.hello = Some(s);
+                        legacy = s.protocol().filter(|p| !p.is_supported());
+                    }
                 }
             }
             if self.shared.certified_key.is_none()
@@ -558,6 +570,11 @@ impl Core {
             {
                 self.no_certificate_logged = true;
                 self.emit(EventId::NoDefaultServerCredential, |r| r);
+            }
+            if legacy.is_some() {
+                if let Some(e) = self.refuse_legacy_hello(out) {
+                    return Err(e);
+                }
             }
         }
         let alert_requested = self.pending_alert;
@@ -597,6 +614,25 @@ impl Core {
             }),
             Err(e) => Err(self.fail(e, failure, h.alert_written > 0, alert_requested)),
         }
+    }
+
+    /// A server's answer to a hello rustls cannot speak (SSLv2-compatible, SSL 3.0,
+    /// TLS 1.0, TLS 1.1): protocol_version (70), as Schannel sends it. The client's bytes
+    /// never reach the engine: rustls would answer most of them with another alert
+    /// (handshake_failure for a hello without signature_algorithms, decode_error for the
+    /// SSLv2 framing). The alert is rustls' own answer to a canonical TLS 1.0 hello (see
+    /// `tls::legacy_protocol_version_alert`); an SSLv2-compatible client gets it
+    /// TLS-framed, which is how TLS servers answer the SSLv2-compatible hellos of TLS 1.0
+    /// clients (RFC 5246 appendix E.2), the only SSLv2-framed hellos still sent.
+    ///
+    /// Logs 36874 (the client's protocol) and 36888 (70, NoSharedProtocol) once, and
+    /// fails the context with SEC_E_UNSUPPORTED_FUNCTION; the hello is consumed, nothing
+    /// more is read. `None` (nothing appended) when rustls did not answer with that alert:
+    /// the engine then answers the client's own hello.
+    fn refuse_legacy_hello(&mut self, out: &mut Vec<u8>) -> Option<Error> {
+        let config = tls::server_config(&self.shared, &[]).ok()?;
+        let err = tls::legacy_protocol_version_alert(config, out)?;
+        Some(self.fail(err, None, true, None))
     }
 
     /// 36875 and 36885: things the verifiers noticed that do not end the handshake.
