@@ -572,6 +572,11 @@ fn assert_client_received(w: &World, p: &mut Pair, alert: u8) {
         written = &written[len.min(written.len())..];
     }
     assert_eq!(e.status(), AlertDescription(alert).received_status());
+    let name = AlertDescription(alert).name().expect("a registered alert");
+    assert_eq!(
+        e.message(),
+        format!("the server refused the connection with a fatal {name} alert ({alert})")
+    );
     let r = one_event(&w.client_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
     assert!(events(&w.client_sink, 36888).is_empty());
@@ -607,6 +612,15 @@ fn untrusted_server_certificate_unknown_ca() {
         e.state(),
         Some(securechannel::ErrorState::PeerCertificateRejected)
     );
+    // Operator words in the message, rustls' detail as the source.
+    assert_eq!(
+        e.message(),
+        "the server's certificate was issued by an untrusted certificate authority (unknown_ca sent)"
+    );
+    let source = std::error::Error::source(&e)
+        .expect("rustls' error")
+        .to_string();
+    assert!(source.contains("UnknownIssuer"), "{source}");
     let r = one_event(&w.client_sink, 36882);
     assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
     assert_eq!(r.activity_id, Some(p.client.activity_id()));
@@ -976,6 +990,10 @@ fn assert_refused_as_legacy(
 ) {
     assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");
     assert_eq!(e.event().map(|e| e.value()), Some(36874), "{name}");
+    assert_eq!(
+        e.message(),
+        format!("the client offered {name}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3) (protocol_version sent)")
+    );
     let r = one_event(sink, 36874);
     assert_eq!(field(&r, "Protocol"), name);
     let text = securechannel::events::render_message(&r, securechannel::events::Wording::Modern);
