@@ -491,7 +491,7 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
             "Another crypto provider was already installed process-wide by the embedding program.",
         ],
         actions: &[
-            "Read %2 with `schannel explain <code>` and the program's own error output.",
+            "Read the program's own error output, and look up the event's error code with `schannel explain`, e.g. `schannel explain 0x80090304` (SEC_E_INTERNAL_ERROR).",
             "Reinstall or rebuild the binary on this machine; in FIPS mode, check the module's self-test output.",
         ],
         alerts: &[],
@@ -646,7 +646,8 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
             "Revocation status could not be determined and is required (CRL unreachable or stale).",
         ],
         actions: &[
-            "Explain %1: `schannel explain <ErrorCode>`.",
+            "Ask the server's operator to check its certificate: issued for server authentication (extended key usage serverAuth), correctly signed up to a root in this client's stores/Root, and with a CRL this client can reach if revocation is checked.",
+            "Look up the status in the event's ErrorCode field, e.g. `schannel explain 0x80090327` (SEC_E_CERT_UNKNOWN).",
             "Inspect the attached certificate: `schannel events --id 36876 --format xml` (the <Binary> hex is the DER).",
             "For revocation problems, check the CRL distribution point is reachable and crl/ is current.",
         ],
@@ -669,7 +670,7 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
         actions: &[
             "If the issuing CA should be trusted, add its root to stores/Root and intermediates to stores/CA.",
             "Ask the client's owner to renew or replace the certificate.",
-            "Explain %1: `schannel explain <ErrorCode>`.",
+            "Look up the status in the event's ErrorCode field, e.g. `schannel explain 0x80090325` (SEC_E_UNTRUSTED_ROOT).",
         ],
         alerts: &[42, 44, 45, 46, 48],
         statuses: &[
@@ -804,7 +805,7 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
             "Depends on the code; the most common: 40 no common protocol or suite, 42/46 the peer rejects our certificate, 48 the peer does not trust our CA, 70 protocol version mismatch.",
         ],
         actions: &[
-            "Explain the code: `schannel explain alert <AlertDesc>`.",
+            "Look up the alert code (the AlertDesc field, or the number in the error message), e.g. `schannel explain alert 48` for unknown_ca.",
             "Count by code: `schannel events --id 36887 --data AlertDesc=48`.",
             "The peer's own log says why it sent the alert.",
         ],
@@ -821,7 +822,7 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
         ],
         actions: &[
             "Look at the events with the same activity ID just before it: they name the cause.",
-            "Explain the code: `schannel explain alert <AlertDesc>`; count: `schannel events --id 36888 --data AlertDesc=40`.",
+            "Look up the alert code (the AlertDesc field), e.g. `schannel explain alert 40`; count: `schannel events --id 36888 --data AlertDesc=40`.",
         ],
         alerts: &[40, 42, 45, 46, 48, 50, 70],
         statuses: &[],
@@ -1237,7 +1238,7 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         status: Status::IllegalMessage,
         meaning: "The peer sent something that breaks the protocol, or ended the handshake with an alert that has no more specific status.",
         causes: &["The peer sent handshake_failure (40), decode_error (50) and similar alerts.", "Non-TLS traffic or a buggy peer."],
-        actions: &["Look at 36887 (AlertDesc) with the same activity ID, then `schannel explain alert <code>`."],
+        actions: &["Find the peer's alert with `schannel events --id 36887 --count 1` (its AlertDesc field), then look it up, e.g. `schannel explain alert 50` for decode_error."],
     },
     StatusExplanation {
         status: Status::CertUnknown,
@@ -1365,5 +1366,36 @@ mod tests {
         for (row, def) in EVENT_EXPLANATIONS.iter().zip(crate::CATALOG.iter()) {
             assert_eq!(row.id, def.id);
         }
+    }
+
+    #[test]
+    fn actions_stand_alone_without_placeholders() {
+        // The CLI prints an explanation's first action on its own as a hint, with no event
+        // data to fill in: no `%1` insertion strings, no `<ErrorCode>` placeholders.
+        let actions = EVENT_EXPLANATIONS
+            .iter()
+            .flat_map(|e| e.actions)
+            .chain(ALERT_EXPLANATIONS.iter().flat_map(|a| a.actions))
+            .chain(STATUS_EXPLANATIONS.iter().flat_map(|s| s.actions));
+        let mut n = 0;
+        for a in actions {
+            n += 1;
+            assert!(
+                !(1..=12).any(|i| a.contains(&format!("%{i}"))),
+                "insertion string in {a:?}"
+            );
+            // An event's data field cannot be filled in either (`<file>` in a shell
+            // command is the operator's to choose, and stays).
+            for field in crate::CATALOG
+                .iter()
+                .flat_map(|d| d.fields)
+                .chain(&["code"])
+            {
+                assert!(!a.contains(&format!("<{field}>")), "placeholder in {a:?}");
+            }
+        }
+        assert!(n > 100, "{n} actions");
+        let cert = event_explanation(EventId::ServerCertificateInvalid).actions[0];
+        assert!(cert.starts_with("Ask the server's operator"), "{cert}");
     }
 }

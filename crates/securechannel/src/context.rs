@@ -545,11 +545,23 @@ impl Core {
             });
         }
         if self.role == Role::Server {
+            let mut legacy = None;
             if self.hello.is_none() && !input.is_empty() {
                 // Named in 36874 if rustls refuses the hello (legacy hellos included).
                 match sniff_client_hello(input) {
+                    // The start of an SSLv2-compatible hello: rustls would refuse its
+                    // framing with decode_error before the sniffer can name it (11 bytes).
+                    HelloSniff::NeedMore if input[0] & 0x80 != 0 => {
+                        return Ok(Step {
+                            status: StepStatus::IncompleteMessage { missing: None },
+                            consumed: 0,
+                        });
+                    }
                     HelloSniff::NeedMore => {}
-                    s => self.hello = Some(s),
+                    s => {
+                        self.hello = Some(s);
+                        legacy = s.protocol().filter(|p| !p.is_supported());
+                    }
                 }
             }
             if self.shared.certified_key.is_none()
@@ -558,6 +570,11 @@ impl Core {
             {
                 self.no_certificate_logged = true;
                 self.emit(EventId::NoDefaultServerCredential, |r| r);
+            }
+            if legacy.is_some() {
+                if let Some(e) = self.refuse_legacy_hello(out) {
+                    return Err(e);
+                }
             }
         }
         let alert_requested = self.pending_alert;
@@ -599,6 +616,25 @@ impl Core {
         }
     }
 
+    /// A server's answer to a hello rustls cannot speak (SSLv2-compatible, SSL 3.0,
+    /// TLS 1.0, TLS 1.1): protocol_version (70), as Schannel sends it. The client's bytes
+    /// never reach the engine: rustls would answer most of them with another alert
+    /// (handshake_failure for a hello without signature_algorithms, decode_error for the
+    /// SSLv2 framing). The alert is rustls' own answer to a canonical TLS 1.0 hello (see
+    /// `tls::legacy_protocol_version_alert`); an SSLv2-compatible client gets it
+    /// TLS-framed, which is how TLS servers answer the SSLv2-compatible hellos of TLS 1.0
+    /// clients (RFC 5246 appendix E.2), the only SSLv2-framed hellos still sent.
+    ///
+    /// Logs 36874 (the client's protocol) and 36888 (70, NoSharedProtocol) once, and
+    /// fails the context with SEC_E_UNSUPPORTED_FUNCTION; the hello is consumed, nothing
+    /// more is read. `None` (nothing appended) when rustls did not answer with that alert:
+    /// the engine then answers the client's own hello.
+    fn refuse_legacy_hello(&mut self, out: &mut Vec<u8>) -> Option<Error> {
+        let config = tls::server_config(&self.shared, &[]).ok()?;
+        let err = tls::legacy_protocol_version_alert(config, out)?;
+        Some(self.fail(err, None, true, None))
+    }
+
     /// 36875 and 36885: things the verifiers noticed that do not end the handshake.
     fn take_handoffs(&self) {
         if verify::take_no_suitable_client_certificate() {
@@ -623,6 +659,8 @@ impl Core {
         let mut status = verdict.status;
         let mut event = None;
         let mut state = None;
+        let mut sent = None;
+        let mut legacy = None;
 
         if let rustls::Error::AlertReceived(a) = &err {
             if alert_sent {
@@ -647,7 +685,7 @@ impl Core {
             event = Some(f.event);
         }
         if self.role == Role::Server {
-            let legacy = match self.hello {
+            legacy = match self.hello {
                 Some(HelloSniff::Offered(p)) if !p.is_supported() => Some(p),
                 _ => None,
             };
@@ -687,9 +725,23 @@ impl Core {
             });
             event = event.or(Some(EventId::FatalAlertGenerated));
             state = Some(why);
+            sent = Some(alert);
         }
         self.state = State::Failed(status);
-        let mut e = Error::new(status, failure_message(&err, alert_sent)).with_source(err);
+        let what = Failure {
+            role: self.role,
+            target_name: &self.target_name,
+            status,
+            state: state.unwrap_or(verdict.state),
+            legacy,
+            alert_sent,
+        }
+        .describe(&err);
+        let message = match sent {
+            Some(a) => format!("{what} ({} sent)", alert_name(a)),
+            None => what,
+        };
+        let mut e = Error::new(status, message).with_source(err);
         if let Some(ev) = event {
             e = e.with_event(ev);
         }
@@ -904,12 +956,131 @@ impl Core {
     }
 }
 
-fn failure_message(err: &rustls::Error, alert_sent: bool) -> String {
-    if alert_sent {
-        format!("TLS failed ({err}); the alert rustls produced is in the output (after decrypt: take_output)")
-    } else {
-        format!("the TLS exchange failed ({err})")
+/// A failed exchange in an operator's words (the `Display` of the caller's error, which
+/// `schannel connect` prints); rustls' own wording stays available as the error's
+/// `source()`. What to do with the output buffer is API documentation (module docs), not
+/// part of the message.
+struct Failure<'a> {
+    role: Role,
+    /// Client: the name the server's certificate was checked against.
+    target_name: &'a str,
+    /// The status the call returns (for a certificate, the verifier's).
+    status: Status,
+    /// The error state 36888 logged, or the failure table's.
+    state: ErrorState,
+    /// Server: the legacy protocol the client offered.
+    legacy: Option<Protocol>,
+    /// Whether an alert of ours went out.
+    alert_sent: bool,
+}
+
+impl Failure<'_> {
+    fn peer(&self) -> &'static str {
+        match self.role {
+            Role::Client => "the server",
+            Role::Server => "the client",
+        }
     }
+
+    fn describe(&self, err: &rustls::Error) -> String {
+        let peer = self.peer();
+        if let rustls::Error::AlertReceived(a) = err {
+            let a = AlertDescription(u8::from(*a));
+            // rustls answers only an alert that was not fatal (see `verdict`).
+            return if self.alert_sent {
+                format!(
+                    "{peer} sent a {} warning alert, which TLS 1.3 forbids",
+                    alert_name(a)
+                )
+            } else {
+                format!(
+                    "{peer} refused the connection with a fatal {} alert ({})",
+                    alert_name(a),
+                    a.0
+                )
+            };
+        }
+        match self.state {
+            ErrorState::PeerCertificateRejected => self.certificate(),
+            ErrorState::ApplicationAlert => {
+                format!("the application refused {peer}'s certificate")
+            }
+            ErrorState::NoSharedProtocol => match self.legacy {
+                Some(p) => format!(
+                    "the client offered {}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3)",
+                    p.name()
+                ),
+                None => format!("{peer} and this {} have no protocol version in common", self.role),
+            },
+            ErrorState::NoSharedAlgorithm => format!(
+                "{peer} offered no cipher suite, key exchange group or signature scheme this {} accepts",
+                self.role
+            ),
+            ErrorState::MalformedMessage => format!("{peer} sent a malformed TLS message"),
+            ErrorState::RecordDecryptFailed => format!(
+                "a record from {peer} failed authentication (corrupted or altered on the way)"
+            ),
+            ErrorState::RecordOverflow => format!("{peer} sent a record larger than TLS allows"),
+            ErrorState::UnexpectedMessage => format!(
+                "{peer} sent a message TLS does not allow at this point (is it speaking TLS?)"
+            ),
+            ErrorState::IllegalParameter => {
+                format!("{peer} sent a value TLS forbids in a handshake message")
+            }
+            ErrorState::MissingExtension => {
+                format!("{peer} left out an extension TLS requires")
+            }
+            ErrorState::UnsupportedExtension => {
+                format!("{peer} sent an extension it must not send there")
+            }
+            ErrorState::PeerMisbehaved => format!("{peer} broke the TLS protocol"),
+            ErrorState::ClientCertificateRequired => {
+                "the client sent no certificate, and this server requires one".to_owned()
+            }
+            ErrorState::NoApplicationProtocol => {
+                format!("{peer} offers no application protocol (ALPN) this {} accepts", self.role)
+            }
+            ErrorState::NoServerCertificate => {
+                "this server has no certificate to offer (its credential holds none)".to_owned()
+            }
+            _ => "the TLS exchange failed".to_owned(),
+        }
+    }
+
+    /// A rejected peer certificate, by the status the verifier chose.
+    fn certificate(&self) -> String {
+        let cert = format!("{}'s certificate", self.peer());
+        match self.status {
+            Status::UntrustedRoot => {
+                format!("{cert} was issued by an untrusted certificate authority")
+            }
+            Status::CertEChaining => {
+                format!("{cert} does not chain up to a trusted certificate authority")
+            }
+            Status::CertExpired => format!("{cert} has expired or is not valid yet"),
+            Status::WrongPrincipal if self.role == Role::Client => {
+                format!("{cert} is not valid for the name {}", self.target_name)
+            }
+            Status::WrongPrincipal => format!("{cert} is not valid for its name"),
+            Status::CryptERevoked => format!("{cert} has been revoked"),
+            Status::CryptENoRevocationCheck => {
+                format!("the revocation status of {cert} could not be checked")
+            }
+            Status::CryptERevocationOffline => {
+                format!("the revocation server for {cert} could not be reached")
+            }
+            Status::CertWrongUsage => {
+                format!("{cert} is not valid for this use (key usage or extended key usage)")
+            }
+            _ => format!("{cert} was rejected"),
+        }
+    }
+}
+
+/// An alert's registry name (`unknown_ca`), or its number when it has none.
+fn alert_name(a: AlertDescription) -> String {
+    a.name()
+        .map_or_else(|| format!("alert {}", a.0), str::to_owned)
 }
 
 /// What a stream needs of a context: the calls [`ClientContext`] and [`ServerContext`]

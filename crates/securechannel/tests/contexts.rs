@@ -564,8 +564,19 @@ fn assert_client_received(w: &World, p: &mut Pair, alert: u8) {
     };
     // rustls answers a fatal alert with nothing (what the client wrote here, if anything,
     // was queued before: a TLS 1.3 client's compatibility ChangeCipherSpec).
-    assert!(p.to_server[before..].iter().all(|b| *b != 21));
+    // Read record by record: encrypted bytes may hold 21 anywhere.
+    let mut written = &p.to_server[before..];
+    while written.len() >= 5 {
+        assert_ne!(written[0], 21, "the client answered with an alert");
+        let len = 5 + usize::from(u16::from_be_bytes([written[3], written[4]]));
+        written = &written[len.min(written.len())..];
+    }
     assert_eq!(e.status(), AlertDescription(alert).received_status());
+    let name = AlertDescription(alert).name().expect("a registered alert");
+    assert_eq!(
+        e.message(),
+        format!("the server refused the connection with a fatal {name} alert ({alert})")
+    );
     let r = one_event(&w.client_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
     assert!(events(&w.client_sink, 36888).is_empty());
@@ -601,6 +612,15 @@ fn untrusted_server_certificate_unknown_ca() {
         e.state(),
         Some(securechannel::ErrorState::PeerCertificateRejected)
     );
+    // Operator words in the message, rustls' detail as the source.
+    assert_eq!(
+        e.message(),
+        "the server's certificate was issued by an untrusted certificate authority (unknown_ca sent)"
+    );
+    let source = std::error::Error::source(&e)
+        .expect("rustls' error")
+        .to_string();
+    assert!(source.contains("UnknownIssuer"), "{source}");
     let r = one_event(&w.client_sink, 36882);
     assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
     assert_eq!(r.activity_id, Some(p.client.activity_id()));
@@ -894,7 +914,8 @@ fn required_client_certificate_missing() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Legacy hellos: rustls refuses them itself; 36874 names the client's protocol.
+// Legacy hellos: 36874 names the client's protocol, the peer gets protocol_version (70),
+// encoded by rustls.
 
 /// A ClientHello as an SSL 3.0 / TLS 1.0 / TLS 1.1 client sends it: the version in the
 /// record and in client_version, no supported_versions; with or without a
@@ -938,55 +959,126 @@ fn plaintext_alert(out: &[u8]) -> u8 {
 
 fn refuse_legacy(hello: Vec<u8>) -> (World, securechannel::Error, Vec<u8>) {
     let w = World::new();
-    let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
-    let mut input = hello;
-    let mut out = Vec::new();
-    let e = server.accept(&mut input, &mut out).unwrap_err();
+    let (e, out) = refuse_with(&w.server_credential(), hello);
     (w, e, out)
 }
 
+fn refuse_with(
+    credential: &securechannel::ServerCredential,
+    hello: Vec<u8>,
+) -> (securechannel::Error, Vec<u8>) {
+    let mut server = ServerContext::new(credential, ContextOptions::default()).unwrap();
+    let mut input = hello;
+    let mut out = Vec::new();
+    let e = server.accept(&mut input, &mut out).unwrap_err();
+    // The context has failed for good: the next call neither sends nor logs anything.
+    let mut more = Vec::new();
+    let again = server.accept(&mut input, &mut more).unwrap_err();
+    assert_eq!(again.status(), e.status());
+    assert!(more.is_empty());
+    (e, out)
+}
+
+/// What the server logged and sent for a legacy hello: SEC_E_UNSUPPORTED_FUNCTION, 36874
+/// naming `name` once, 36888 (70, NoSharedProtocol 3006, no TargetName) once, and a
+/// single protocol_version alert record as the whole output.
+fn assert_refused_as_legacy(
+    sink: &securechannel::events::MemorySink,
+    e: &securechannel::Error,
+    out: &[u8],
+    name: &str,
+) {
+    assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");
+    assert_eq!(e.event().map(|e| e.value()), Some(36874), "{name}");
+    assert_eq!(
+        e.message(),
+        format!("the client offered {name}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3) (protocol_version sent)")
+    );
+    let r = one_event(sink, 36874);
+    assert_eq!(field(&r, "Protocol"), name);
+    let text = securechannel::events::render_message(&r, securechannel::events::Wording::Modern);
+    assert!(
+        text.starts_with(&format!("An {name} connection request was received")),
+        "{text}"
+    );
+    assert_eq!(plaintext_alert(out), 70, "{name} {e:?}");
+    assert_generated(sink, 70, 3006, "");
+}
+
 #[test]
-fn legacy_record_hellos_are_named_in_36874_with_rustls_alert() {
-    // What rustls 0.23.46 sends: with a signature_algorithms extension the version check
-    // is reached and it answers protocol_version (PeerIncompatible::Tls12NotOffered);
-    // without one (the usual SSL 3.0 / TLS 1.0 / 1.1 hello) it stops earlier with
-    // handshake_failure (SignatureAlgorithmsExtensionRequired). Either way the status is
-    // SEC_E_UNSUPPORTED_FUNCTION and 36874 names the client's protocol.
+fn legacy_record_hellos_are_named_in_36874_and_get_protocol_version() {
+    // Clients capped below TLS 1.2 send no signature_algorithms; rustls alone would answer
+    // those with handshake_failure. Both shapes get protocol_version, as from Schannel.
     for (version, name) in [
         ([3, 0], "SSL 3.0"),
         ([3, 1], "TLS 1.0"),
         ([3, 2], "TLS 1.1"),
     ] {
-        for (sig_algs, alert, state) in [(true, 70, 3006), (false, 40, 3007)] {
+        for sig_algs in [true, false] {
             let (w, e, out) = refuse_legacy(legacy_hello(version, sig_algs));
-            assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");
-            assert_eq!(e.event().map(|e| e.value()), Some(36874));
-            let r = one_event(&w.server_sink, 36874);
-            assert_eq!(field(&r, "Protocol"), name);
-            let text =
-                securechannel::events::render_message(&r, securechannel::events::Wording::Modern);
-            assert!(
-                text.starts_with(&format!("An {name} connection request was received")),
-                "{text}"
-            );
-            assert_eq!(plaintext_alert(&out), alert, "{name} {e:?}");
-            assert_generated(&w.server_sink, alert, state, "");
+            assert_refused_as_legacy(&w.server_sink, &e, &out, name);
         }
     }
 }
 
 #[test]
-fn sslv2_compatible_hello_is_named_but_rustls_sends_decode_error() {
-    for (version, name) in [([0, 2], "SSL 2.0"), ([3, 1], "TLS 1.0")] {
-        let (w, e, out) = refuse_legacy(sslv2_hello(version));
-        assert_eq!(e.status(), Status::UnsupportedFunction);
-        assert_eq!(field(&one_event(&w.server_sink, 36874), "Protocol"), name);
-        // rustls does not recognise the SSLv2 framing at all: 0x80 is no content type, so
-        // it answers decode_error (InvalidMessage::InvalidContentType), not
-        // protocol_version; we do not write a different alert by hand.
-        assert_eq!(plaintext_alert(&out), 50);
-        assert_generated(&w.server_sink, 50, 3002, "");
+fn legacy_hello_gets_protocol_version_whatever_the_server_enables() {
+    for options in [tls12_only(), tls13_only()] {
+        let w = World::new();
+        let credential = w.server_credential_with(Some(w.server_key.clone()), options.clone());
+        for (version, name) in [([3, 1], "TLS 1.0"), ([3, 2], "TLS 1.1")] {
+            let (e, out) = refuse_with(&credential, legacy_hello(version, false));
+            assert_eq!(plaintext_alert(&out), 70, "{name} {:?}", options.protocols);
+            assert_eq!(e.status(), Status::UnsupportedFunction);
+        }
+        assert_eq!(events(&w.server_sink, 36874).len(), 2);
+        assert_eq!(events(&w.server_sink, 36888).len(), 2);
     }
+}
+
+#[test]
+fn legacy_hello_to_a_server_without_certificate_logs_36886_too() {
+    let w = World::new();
+    let credential = w.server_credential_with(None, CredentialOptions::default());
+    let (e, out) = refuse_with(&credential, legacy_hello([3, 1], false));
+    one_event(&w.server_sink, 36886);
+    assert_refused_as_legacy(&w.server_sink, &e, &out, "TLS 1.0");
+}
+
+#[test]
+fn sslv2_compatible_hello_is_named_and_gets_protocol_version() {
+    // rustls' deframer would refuse the SSLv2 framing with decode_error; the client gets
+    // rustls' TLS-framed protocol_version alert, which SSLv2-compatible TLS clients read.
+    for (version, name) in [
+        ([0, 2], "SSL 2.0"),
+        ([3, 0], "SSL 3.0"),
+        ([3, 1], "TLS 1.0"),
+    ] {
+        let (w, e, out) = refuse_legacy(sslv2_hello(version));
+        assert_refused_as_legacy(&w.server_sink, &e, &out, name);
+    }
+}
+
+#[test]
+fn sslv2_compatible_hello_arriving_in_pieces_waits_to_be_named() {
+    let w = World::new();
+    let hello = sslv2_hello([3, 1]);
+    let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+    let mut out = Vec::new();
+    // 11 bytes name the client's version; fewer are held back from rustls.
+    for cut in [1, 5, 10] {
+        let step = server.accept(&mut hello[..cut].to_vec(), &mut out).unwrap();
+        assert_eq!(
+            step,
+            securechannel::Step {
+                status: StepStatus::IncompleteMessage { missing: None },
+                consumed: 0
+            }
+        );
+        assert!(out.is_empty());
+    }
+    let e = server.accept(&mut hello.clone(), &mut out).unwrap_err();
+    assert_refused_as_legacy(&w.server_sink, &e, &out, "TLS 1.0");
 }
 
 #[test]

@@ -513,3 +513,56 @@ fn unsuitable_client_certificate_36875_and_truncated_issuer_list_36885() {
         .expect("36885");
     assert_eq!(truncated.activity_id, Some(server.activity_id()));
 }
+
+// ---- legacy hellos ---------------------------------------------------------------------
+
+#[test]
+fn canonical_legacy_hello_makes_rustls_send_one_protocol_version_alert() {
+    let p = pki("Legacy Root");
+    let key = leaf(&p, "server.test");
+    // Whatever the server enables, and with or without a certificate (rustls checks the
+    // version before it asks for one).
+    for (protocols, key) in [
+        (vec![Protocol::Tls13, Protocol::Tls12], Some(key.clone())),
+        (vec![Protocol::Tls13], Some(key.clone())),
+        (vec![Protocol::Tls12], Some(key.clone())),
+        (vec![Protocol::Tls13, Protocol::Tls12], None),
+    ] {
+        let (_, mut s) = shared(Role::Server, key.clone(), roots(&[]));
+        s.options.protocols = protocols.clone();
+        let config = server_config(&s, &[]).expect("server config");
+        let mut out = vec![0xEE]; // appended to, never overwritten
+        let err = legacy_protocol_version_alert(config, &mut out)
+            .unwrap_or_else(|| panic!("no protocol_version alert for {protocols:?}"));
+        assert_eq!(
+            err,
+            rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls12NotOffered)
+        );
+        // One plaintext alert record: type 21, version 3.x, length 2, fatal, 70.
+        assert_eq!(out.len(), 1 + 7, "{protocols:?} {out:02x?}");
+        let record = &out[1..];
+        assert_eq!((record[0], record[1]), (21, 3), "{record:02x?}");
+        assert_eq!(u16::from_be_bytes([record[3], record[4]]), 2);
+        assert_eq!((record[5], record[6]), (2, 70), "{record:02x?}");
+        assert_eq!(verdict(&err).state, ErrorState::NoSharedProtocol);
+    }
+}
+
+#[test]
+fn canonical_legacy_hello_is_a_tls10_hello_with_signature_algorithms() {
+    let hello = canonical_legacy_hello();
+    // Built once.
+    assert!(std::ptr::eq(hello, canonical_legacy_hello()));
+    assert_eq!(
+        crate::sniff_client_hello(hello),
+        crate::HelloSniff::Offered(Protocol::Tls10)
+    );
+    assert_eq!(missing_bytes(hello), None, "one complete record");
+    assert_eq!(
+        usize::from(u16::from_be_bytes([hello[3], hello[4]])) + 5,
+        hello.len()
+    );
+    // The last extension is signature_algorithms with its three schemes.
+    let tail = &hello[hello.len() - 12..];
+    assert_eq!(tail, [0, 13, 0, 8, 0, 6, 4, 3, 8, 4, 4, 1]);
+}
