@@ -280,7 +280,10 @@ fn http_get(
         plaintext.clear();
         match d.status {
             securechannel::DecryptStatus::PeerClosed => break,
-            securechannel::DecryptStatus::Data if !input.is_empty() => continue,
+            // Decrypt again even with no input left: a close_notify that came in the same
+            // read as the last data is only reported (PeerClosed) by the next call, and a
+            // server waiting for our close_notify would otherwise never close.
+            securechannel::DecryptStatus::Data => continue,
             _ => {
                 if !read_more(sock, input)? {
                     break;
