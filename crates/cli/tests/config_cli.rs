@@ -234,3 +234,25 @@ fn show_prints_the_effective_tree_and_warnings() {
         ]
     );
 }
+
+#[test]
+fn set_creates_the_file_and_keeps_an_existing_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new-data-dir");
+    let o = schannel(&data, &["set", "SendTrustedIssuerList", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let file = data.join("settings.toml");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "SendTrustedIssuerList = 1\n"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = schannel(&data, &["set", "EventLog\\MaxSize", "0x100000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("[EventLog]\nMaxSize = 0x100000\n"));
+}

@@ -21,6 +21,26 @@
 //! already been appended to the output buffer** (for `decrypt`, it waits in
 //! [`ClientContext::take_output`]), and the caller should still send it before closing the
 //! connection, as Schannel's caller sends the token of a failed call.
+//!
+//! ```no_run
+//! # fn send(_: &[u8]) {} fn receive(_: &mut Vec<u8>) {}
+//! # fn demo(credential: &securechannel::ClientCredential) -> Result<(), securechannel::Error> {
+//! use securechannel::{ClientContext, ContextOptions, StepStatus};
+//! let mut context = ClientContext::new(credential, "server.test", ContextOptions::default())?;
+//! let (mut input, mut output) = (Vec::new(), Vec::new());
+//! loop {
+//!     let step = context.initialize(&mut input, &mut output)?;
+//!     input.drain(..step.consumed); // what is left is SSPI's extra buffer
+//!     send(&output);
+//!     output.clear();
+//!     match step.status {
+//!         StepStatus::Complete => break,
+//!         StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => receive(&mut input),
+//!     }
+//! }
+//! context.encrypt(b"GET / HTTP/1.1\r\n\r\n", &mut output)?;
+//! # Ok(()) }
+//! ```
 
 use crate::credential::CredentialShared;
 use crate::tls::{self, ConfigError, Engine, HandshakeProgress, WriteError};
@@ -232,6 +252,11 @@ impl ClientContext {
     /// One InitializeSecurityContext call: feed what the server sent (empty on the first
     /// call), append what to send to `out`. See the module docs for `consumed` and for
     /// failures (the alert to send is already in `out`).
+    ///
+    /// In TLS 1.3 the client is complete before the server has read its Finished (and its
+    /// certificate): a refusal by the server then arrives as an alert on `decrypt`.
+    /// Application data that arrived together with the last handshake flight is returned
+    /// by the next `decrypt`, even one given no input.
     pub fn initialize(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
         self.core.step(input, out)
     }
@@ -570,7 +595,7 @@ impl Core {
                 },
                 consumed: h.consumed,
             }),
-            Err(e) => Err(self.fail(e, failure, h.written > 0, alert_requested)),
+            Err(e) => Err(self.fail(e, failure, h.alert_written > 0, alert_requested)),
         }
     }
 
@@ -600,12 +625,22 @@ impl Core {
         let mut state = None;
 
         if let rustls::Error::AlertReceived(a) = &err {
-            let code = u8::from(*a);
-            self.emit(EventId::FatalAlertReceived, |r| r.field(code));
-            event = Some(EventId::FatalAlertReceived);
+            if alert_sent {
+                // rustls answers only an alert that was not fatal (a TLS 1.3 warning, an
+                // unknown level) and refuses it: our failure, not the peer's fatal alert.
+                status = Status::IllegalMessage;
+            } else {
+                let code = u8::from(*a);
+                self.emit(EventId::FatalAlertReceived, |r| r.field(code));
+                event = Some(EventId::FatalAlertReceived);
+            }
         }
-        if let Some(f) = &failure {
+        if let Some(mut f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
+                if self.role == Role::Client {
+                    // 36884 names the target name, even when SNI carried another name.
+                    f.expected_name = Some(self.target_name.clone());
+                }
                 f.log(&self.shared.emitter, Some(self.activity_id()));
             }
             status = f.status;
@@ -616,14 +651,14 @@ impl Core {
                 Some(HelloSniff::Offered(p)) if !p.is_supported() => Some(p),
                 _ => None,
             };
-            let before_server_hello = self.engine().map_or(true, |e| e.protocol().is_none());
+            let before_server_hello = !matches!(self.engine(), Some(e) if e.protocol().is_some());
             if tls::is_no_shared_protocol_or_suite(&err)
                 || (legacy.is_some() && before_server_hello)
             {
-                let name = match self.hello {
-                    Some(HelloSniff::Offered(p)) => p.name(),
-                    _ => "unknown",
-                };
+                let name = self
+                    .hello
+                    .and_then(HelloSniff::protocol_name)
+                    .unwrap_or("unknown");
                 self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
                 event = Some(EventId::NoSharedCipherSuite);
                 if legacy.is_some() {
@@ -683,8 +718,8 @@ impl Core {
             .engine()
             .and_then(|e| e.peer_certificates())
             .and_then(|c| c.first())
-            .map(|c| tls::subject_name(c.as_ref()))
-            .unwrap_or_default();
+            .map(|c| self.shared.tls_configs.remote_subject(c.as_ref()))
+            .unwrap_or_else(|| "".into());
         let target = self.event_target_name().to_owned();
         self.emit(id, |r| {
             r.field(self.role.name())
@@ -744,7 +779,7 @@ impl Core {
         self.pending_out = pending;
         if let Err(e) = r.result {
             self.take_handoffs();
-            return Err(self.fail(e, None, r.written > 0, None));
+            return Err(self.fail(e, None, r.alert_written > 0, None));
         }
         got |= r.plaintext > 0;
         let status = if got {
@@ -876,3 +911,59 @@ fn failure_message(err: &rustls::Error, alert_sent: bool) -> String {
         format!("the TLS exchange failed ({err})")
     }
 }
+
+/// What a stream needs of a context: the calls [`ClientContext`] and [`ServerContext`]
+/// share, with the handshake step under one name. Sealed: only this crate's contexts
+/// implement it.
+pub trait SecurityContext: Send + sealed::Sealed {
+    /// One handshake step ([`ClientContext::initialize`] / [`ServerContext::accept`]).
+    fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error>;
+    /// Whether the handshake is complete.
+    fn is_complete(&self) -> bool;
+    /// See [`ClientContext::encrypt`].
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error>;
+    /// See [`ClientContext::decrypt`].
+    fn decrypt(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>) -> Result<Decrypted, Error>;
+    /// See [`ClientContext::take_output`].
+    fn take_output(&mut self, out: &mut Vec<u8>) -> usize;
+    /// See [`ClientContext::shutdown`].
+    fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ClientContext {}
+    impl Sealed for super::ServerContext {}
+}
+
+macro_rules! security_context {
+    ($t:ty, $step:ident) => {
+        impl SecurityContext for $t {
+            fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+                self.$step(input, out)
+            }
+            fn is_complete(&self) -> bool {
+                <$t>::is_complete(self)
+            }
+            fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::encrypt(self, plaintext, out)
+            }
+            fn decrypt(
+                &mut self,
+                input: &mut [u8],
+                plaintext: &mut Vec<u8>,
+            ) -> Result<Decrypted, Error> {
+                <$t>::decrypt(self, input, plaintext)
+            }
+            fn take_output(&mut self, out: &mut Vec<u8>) -> usize {
+                <$t>::take_output(self, out)
+            }
+            fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::shutdown(self, out)
+            }
+        }
+    };
+}
+
+security_context!(ClientContext, initialize);
+security_context!(ServerContext, accept);

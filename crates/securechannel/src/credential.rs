@@ -63,6 +63,7 @@ pub struct CredentialOptions {
 /// What client and server credentials share; the contract with security contexts.
 pub(crate) struct CredentialShared {
     pub(crate) role: Role,
+    /// The security contexts log their events through the credential's emitter.
     pub(crate) emitter: Emitter,
     pub(crate) settings: Arc<Settings>,
     /// The certificate chain and signing key (absent: a client without a certificate, or a
@@ -137,6 +138,11 @@ impl CredentialShared {
 macro_rules! credential_accessors {
     ($t:ty) => {
         impl $t {
+            /// Client or server.
+            pub fn role(&self) -> Role {
+                self.shared.role
+            }
+
             /// Whether the credential has a certificate (and its key).
             pub fn has_certificate(&self) -> bool {
                 self.shared.certified_key.is_some()
@@ -403,6 +409,16 @@ enum Failure {
 }
 
 fn acquire(role: Role, request: CredentialRequest<'_>) -> Result<CredentialShared, Error> {
+    let fixed_time = request.now;
+    let mut shared = acquire_at(role, request)?;
+    // A credential made at a fixed time (`at_time`, for tests) also validates peers then.
+    shared.validation_time = fixed_time
+        .and_then(|t| u64::try_from(t).ok())
+        .map(|t| rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(t)));
+    Ok(shared)
+}
+
+fn acquire_at(role: Role, request: CredentialRequest<'_>) -> Result<CredentialShared, Error> {
     let provider = request.provider;
     let emitter = provider.emitter().clone();
     let stores = provider.stores();
@@ -625,6 +641,13 @@ fn finish(
     shared.intermediates = stores.intermediates();
     shared.crls = stores.crls().to_vec();
     shared.options = options.clone();
+    shared.client_auth_trust_mode = shared.settings.client_auth_trust_mode();
+    shared.send_trusted_issuer_list = shared.settings.send_trusted_issuer_list();
+    shared.client_auth_trust_list = stores
+        .certificates(StoreName::ClientAuth)
+        .iter()
+        .map(|c| c.der.clone())
+        .collect();
     Ok(shared)
 }
 

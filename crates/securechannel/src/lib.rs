@@ -16,12 +16,14 @@ mod protocol;
 mod provider;
 mod settings;
 mod store;
+mod stream;
 mod tls;
+mod tokio_stream;
 mod verify;
 
 pub use context::{
     CipherSuite, ClientContext, ConnectionInfo, ContextOptions, DecryptStatus, Decrypted,
-    ServerContext, Sni, Step, StepStatus, StreamSizes,
+    SecurityContext, ServerContext, Sni, Step, StepStatus, StreamSizes,
 };
 pub use credential::{
     private_key_from_pem_or_der, ClientCredential, ClientCredentialBuilder, CredentialOptions,
@@ -35,11 +37,18 @@ pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
 pub use settings::{
-    ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef, SettingValue,
-    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef,
+    SettingValue, Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind,
+    SETTINGS_FILE,
 };
 pub use store::{
     thumbprint, CertificateStores, KeyProblem, StoreName, StoreQuery, StoreWarning,
     StoredCertificate, StoredKey,
 };
+pub use stream::TlsStream;
 pub use verify::RevocationCheck;
+
+/// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls.
+pub mod tokio {
+    pub use crate::tokio_stream::{accept, connect, TlsStream};
+}

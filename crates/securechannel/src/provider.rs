@@ -241,6 +241,15 @@ mod tests {
     }
 
     #[test]
+    fn provider_and_credentials_are_shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Provider>();
+        send_sync::<crate::ServerCredential>();
+        send_sync::<crate::ClientCredential>();
+        send_sync::<CertificateStores>();
+    }
+
+    #[test]
     fn the_real_crypto_module_works() {
         assert!(prepare_crypto(&rustls::crypto::aws_lc_rs::default_provider()).is_ok());
     }

@@ -211,7 +211,7 @@ impl SettingDef {
     }
 
     /// Convert a TOML value of the settings file.
-    fn from_toml(&self, value: &toml_edit::Value) -> Result<SettingValue, SettingsError> {
+    fn read_toml(&self, value: &toml_edit::Value) -> Result<SettingValue, SettingsError> {
         use toml_edit::Value as V;
         match (self.kind, value) {
             (ValueKind::Dword { .. }, V::Integer(i)) => self.check_dword(i128::from(*i.value())),
@@ -255,7 +255,7 @@ impl SettingDef {
             file: None,
             position: None,
             name: Some(self.name.clone()),
-            problem,
+            problem: Box::new(problem),
         }
     }
 }
@@ -289,8 +289,8 @@ pub struct SettingsError {
     pub position: Option<(usize, usize)>,
     /// The setting's name (registry path), where one is concerned.
     pub name: Option<String>,
-    /// What is wrong.
-    pub problem: SettingsProblem,
+    /// What is wrong (boxed: errors travel by value through `Result`s).
+    pub problem: Box<SettingsProblem>,
 }
 
 /// What is wrong with a setting.
@@ -343,7 +343,7 @@ impl fmt::Display for SettingsError {
         if let Some(name) = &self.name {
             write!(f, "`{name}`: ")?;
         }
-        match &self.problem {
+        match &*self.problem {
             SettingsProblem::Unreadable(e) => write!(f, "cannot be read: {e}"),
             SettingsProblem::Syntax(e) => write!(f, "invalid TOML: {e}"),
             SettingsProblem::UnknownName { suggestions } => {
@@ -486,7 +486,7 @@ impl Settings {
                     file: Some(file),
                     position: None,
                     name: None,
-                    problem: SettingsProblem::Unreadable(e.to_string()),
+                    problem: Box::new(SettingsProblem::Unreadable(e.to_string())),
                 }
                 .into_error())
             }
@@ -501,12 +501,11 @@ impl Settings {
             file: file.map(Path::to_path_buf),
             position: at(e.span()),
             name: None,
-            problem: SettingsProblem::Syntax(e.message().to_string()),
+            problem: Box::new(SettingsProblem::Syntax(e.message().to_string())),
         })?;
         let mut settings = Settings::default();
-        let mut prefix = Vec::new();
         settings
-            .read_table(doc.as_table(), &mut prefix)
+            .read_table(doc.as_table(), &[])
             .map_err(|(mut e, span)| {
                 e.file = file.map(Path::to_path_buf);
                 e.position = at(span);
@@ -518,25 +517,25 @@ impl Settings {
     fn read_table(
         &mut self,
         table: &dyn toml_edit::TableLike,
-        prefix: &mut Vec<String>,
+        prefix: &[String],
     ) -> Result<(), (SettingsError, Option<std::ops::Range<usize>>)> {
         for (key, item) in table.iter() {
             let span = table
                 .key(key)
                 .and_then(|k| k.span())
                 .or_else(|| item.span());
-            let mut segments = prefix.clone();
+            let mut segments = prefix.to_vec();
             segments.push(key.to_string());
             let name = segments.join("\\");
             if let Some(sub) = item.as_table_like() {
                 let Some(canonical) = canonical_group(&name) else {
                     return Err((unknown_name(&name), span));
                 };
-                let mut sub_prefix: Vec<String> = canonical.split('\\').map(String::from).collect();
-                self.read_table(sub, &mut sub_prefix)?;
+                let sub_prefix: Vec<String> = canonical.split('\\').map(String::from).collect();
+                self.read_table(sub, &sub_prefix)?;
             } else if let Some(value) = item.as_value() {
                 let def = Settings::definition(&name).map_err(|e| (e, span.clone()))?;
-                let value = def.from_toml(value).map_err(|e| (e, span.clone()))?;
+                let value = def.read_toml(value).map_err(|e| (e, span.clone()))?;
                 self.store(def, Some(value));
             } else {
                 return Err((unknown_name(&name), span));
@@ -816,11 +815,11 @@ impl Settings {
         let allowed: Vec<CipherSuiteRow> = cipher_suite_table()
             .into_iter()
             .filter(|row| protocols.contains(&row.protocol))
-            .filter(|row| row.cipher.map_or(true, |c| self.cipher_enabled(c)))
+            .filter(|row| row.cipher.is_none_or(|c| self.cipher_enabled(c)))
             .filter(|row| self.hash_enabled(row.hash))
             .filter(|row| {
                 row.key_exchange
-                    .map_or(true, |k| self.key_exchange_enabled(k))
+                    .is_none_or(|k| self.key_exchange_enabled(k))
             })
             .collect();
         if self.cipher_suite_order.is_empty() {
@@ -1031,22 +1030,32 @@ fn kx_group_for_curve(name: &str) -> Option<&'static dyn SupportedKxGroup> {
         .map(|(_, g)| *g)
 }
 
-/// Registry names use `\`; accept `/` only where it cannot be part of a key name, i.e.
-/// never: `AES 128/128` contains one. Leading/trailing separators and the base key are
-/// dropped so a name copied from regedit works.
-fn normalise_name(name: &str) -> String {
-    const BASES: [&str; 2] = [
-        "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\",
-        "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\",
-    ];
+/// Registry names use `\` (never `/`: `AES 128/128` contains one). The full registry
+/// paths are accepted too, so a name copied from regedit or a `.reg` file works: the
+/// SCHANNEL base key is dropped, and the cipher suite policy key
+/// (`...\Cryptography\Configuration\SSL\00010002`) becomes `CipherSuiteOrder`.
+pub fn normalise_name(name: &str) -> String {
+    const ROOTS: [&str; 2] = ["HKEY_LOCAL_MACHINE\\", "HKLM\\"];
+    const SCHANNEL: &str = "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL";
+    const SUITE_POLICY: &str =
+        "SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002";
+    fn strip<'a>(n: &'a str, prefix: &str) -> Option<&'a str> {
+        (n.len() >= prefix.len()
+            && n.is_char_boundary(prefix.len())
+            && n[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &n[prefix.len()..])
+    }
     let mut n = name.trim().trim_matches('\\');
-    for base in BASES {
-        if n.len() >= base.len()
-            && n.is_char_boundary(base.len())
-            && n[..base.len()].eq_ignore_ascii_case(base)
-        {
-            n = &n[base.len()..];
+    for root in ROOTS {
+        if let Some(rest) = strip(n, root) {
+            n = rest;
         }
+    }
+    if let Some(rest) = strip(n, SCHANNEL) {
+        return rest.trim_start_matches('\\').to_string();
+    }
+    if let Some(rest) = strip(n, SUITE_POLICY) {
+        return format!("CipherSuiteOrder{rest}");
     }
     n.to_string()
 }
@@ -1087,9 +1096,9 @@ fn unknown_name(name: &str) -> SettingsError {
         file: None,
         position: None,
         name: Some(name.to_string()),
-        problem: SettingsProblem::UnknownName {
+        problem: Box::new(SettingsProblem::UnknownName {
             suggestions: scored.into_iter().take(3).map(|(_, c)| c).collect(),
-        },
+        }),
     }
 }
 
@@ -1586,7 +1595,7 @@ FloodWindowSeconds = 60
             err.name.as_deref(),
             Some("Protocols\\TLS 1.3\\Server\\Enabld")
         );
-        let SettingsProblem::UnknownName { suggestions } = &err.problem else {
+        let SettingsProblem::UnknownName { suggestions } = &*err.problem else {
             panic!("{err:?}")
         };
         assert_eq!(suggestions[0], "Protocols\\TLS 1.3\\Server\\Enabled");
@@ -1598,7 +1607,7 @@ FloodWindowSeconds = 60
     fn unknown_group_is_an_error() {
         let err =
             Settings::parse("[Protocol.\"TLS 1.3\".Server]\nEnabled = 0\n", None).unwrap_err();
-        let SettingsProblem::UnknownName { suggestions } = &err.problem else {
+        let SettingsProblem::UnknownName { suggestions } = &*err.problem else {
             panic!("{err:?}")
         };
         assert!(
@@ -1610,7 +1619,7 @@ FloodWindowSeconds = 60
     #[test]
     fn syntax_error_has_position_and_becomes_36866() {
         let err = Settings::parse("EventLogging = = 3\n", Some(Path::new("s.toml"))).unwrap_err();
-        assert!(matches!(err.problem, SettingsProblem::Syntax(_)));
+        assert!(matches!(*err.problem, SettingsProblem::Syntax(_)));
         assert_eq!(err.position.map(|p| p.0), Some(1));
         let e = err.into_error();
         assert_eq!(e.event(), Some(EventId::PackageLoadFailed));
@@ -1622,15 +1631,15 @@ FloodWindowSeconds = 60
     fn out_of_range_and_wrong_type_are_errors() {
         let err = Settings::parse("EventLogging = 8\n", None).unwrap_err();
         assert!(matches!(
-            err.problem,
+            *err.problem,
             SettingsProblem::OutOfRange { value: 8, .. }
         ));
         let err = Settings::parse("EventLogging = \"7\"\n", None).unwrap_err();
-        assert!(matches!(err.problem, SettingsProblem::WrongType { .. }));
+        assert!(matches!(*err.problem, SettingsProblem::WrongType { .. }));
         let err = Settings::parse("[EventLog]\nRetention = \"keep\"\n", None).unwrap_err();
-        assert!(matches!(err.problem, SettingsProblem::NotAChoice { .. }));
+        assert!(matches!(*err.problem, SettingsProblem::NotAChoice { .. }));
         let err = Settings::parse("[Ciphers.\"AES 128/128\"]\nEnabled = -1\n", None).unwrap_err();
-        assert!(matches!(err.problem, SettingsProblem::OutOfRange { .. }));
+        assert!(matches!(*err.problem, SettingsProblem::OutOfRange { .. }));
     }
 
     #[test]
@@ -1643,6 +1652,16 @@ FloodWindowSeconds = 60
         )
         .unwrap();
         assert_eq!(d.name(), "EventLogging");
+        let d = Settings::definition(
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002\\Functions",
+        )
+        .unwrap();
+        assert_eq!(d.name(), "CipherSuiteOrder\\Functions");
+        let d = Settings::definition(
+            "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.0\\Server\\Enabled",
+        )
+        .unwrap();
+        assert_eq!(d.name(), "Protocols\\TLS 1.0\\Server\\Enabled");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum StoreName {
     Ca,
     /// `stores/My`: the machine's own certificates (with keys in `keys/`).
     My,
+    /// `stores/ClientAuth`: the client-authentication trust list that
+    /// `ClientAuthTrustMode` 1 (Exclusive Root Trust) and 2 (Exclusive CA Trust) use.
+    ClientAuth,
 }
 
 impl StoreName {
@@ -41,6 +44,7 @@ impl StoreName {
             StoreName::Root => "Root",
             StoreName::Ca => "CA",
             StoreName::My => "My",
+            StoreName::ClientAuth => "ClientAuth",
         }
     }
 }
@@ -102,20 +106,24 @@ impl StoredCertificate {
             Ok(Some(eku)) => eku.value.server_auth || eku.value.any,
             Err(e) => return Err(format!("invalid extended key usage: {e}")),
         };
-        let info = StoredCertificate {
+        let subject = cert.subject().to_string();
+        let issuer = cert.issuer().to_string();
+        let not_before = cert.validity().not_before.timestamp();
+        let not_after = cert.validity().not_after.timestamp();
+        let spki = cert.public_key().raw.to_vec();
+        Ok(StoredCertificate {
             store,
             path,
             thumbprint: thumbprint(&der),
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            not_before: cert.validity().not_before.timestamp(),
-            not_after: cert.validity().not_after.timestamp(),
+            subject,
+            issuer,
+            not_before,
+            not_after,
             server_auth,
-            spki: cert.public_key().raw.to_vec(),
+            spki,
             chain: Vec::new(),
-            der: CertificateDer::from(Vec::new()),
-        };
-        Ok(StoredCertificate { der, ..info })
+            der,
+        })
     }
 
     /// Whether the certificate is valid at `now` (seconds since the Unix epoch).
@@ -244,13 +252,21 @@ pub struct CertificateStores {
     root: Vec<StoredCertificate>,
     ca: Vec<StoredCertificate>,
     my: Vec<StoredCertificate>,
+    client_auth: Vec<StoredCertificate>,
     keys: Vec<StoredKey>,
     crls: Vec<CertificateRevocationListDer<'static>>,
     warnings: Vec<StoreWarning>,
 }
 
 /// The directories of the layout, relative to the data directory.
-const LAYOUT: [&str; 5] = ["stores/Root", "stores/CA", "stores/My", "keys", "crl"];
+const LAYOUT: [&str; 6] = [
+    "stores/Root",
+    "stores/CA",
+    "stores/My",
+    "stores/ClientAuth",
+    "keys",
+    "crl",
+];
 
 impl CertificateStores {
     /// Stores with nothing in them and no directory (for in-memory providers).
@@ -267,7 +283,12 @@ impl CertificateStores {
             dir: Some(data_dir.to_path_buf()),
             ..CertificateStores::default()
         };
-        for store in [StoreName::Root, StoreName::Ca, StoreName::My] {
+        for store in [
+            StoreName::Root,
+            StoreName::Ca,
+            StoreName::My,
+            StoreName::ClientAuth,
+        ] {
             let dir = data_dir.join("stores").join(store.dir_name());
             for path in list_files(&dir)? {
                 stores.read_certificate_file(store, &path);
@@ -323,6 +344,7 @@ impl CertificateStores {
             }
             StoreName::Root => self.root.extend(parsed),
             StoreName::Ca => self.ca.extend(parsed),
+            StoreName::ClientAuth => self.client_auth.extend(parsed),
         }
     }
 
@@ -375,6 +397,7 @@ impl CertificateStores {
             StoreName::Root => &self.root,
             StoreName::Ca => &self.ca,
             StoreName::My => &self.my,
+            StoreName::ClientAuth => &self.client_auth,
         }
     }
 

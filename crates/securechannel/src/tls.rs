@@ -8,7 +8,7 @@
 //! internal error state, SSPI status) table that 36888 and the caller's status come from.
 
 use crate::credential::CredentialShared;
-use crate::{verify, ErrorState, Protocol, Role, Settings};
+use crate::{verify, ErrorState, Protocol};
 use rustls::client::UnbufferedClientConnection;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, UnbufferedServerConnection};
@@ -36,12 +36,18 @@ pub(crate) const MAX_FRAGMENT_LEN: usize = 16384;
 /// SNI is sent (ALPN is per connection on the client), server configs keyed by their ALPN
 /// list. The server's ticketer and session cache are shared by all its configs, so a
 /// ticket issued under one ALPN set resumes under another.
+/// A server's ALPN protocols, in preference order.
+type AlpnList = Vec<Vec<u8>>;
+
 #[derive(Default)]
 pub(crate) struct ConfigCache {
     client: Mutex<Vec<(bool, Arc<ClientConfig>)>>,
-    server: Mutex<Vec<(Vec<Vec<u8>>, Arc<ServerConfig>)>>,
+    server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
+    /// The last peer certificate seen and its subject: a client talking to one server, or
+    /// a server seeing one client again, parses it once (36880 only).
+    remote_subject: Mutex<Option<(Vec<u8>, Arc<str>)>>,
 }
 
 #[derive(Clone)]
@@ -74,6 +80,21 @@ impl ConfigCache {
     }
 }
 
+impl ConfigCache {
+    /// The subject name of a peer's end-entity certificate, for 36880.
+    pub(crate) fn remote_subject(&self, der: &[u8]) -> Arc<str> {
+        let mut last = lock(&self.remote_subject);
+        if let Some((d, s)) = last.as_ref() {
+            if d.as_slice() == der {
+                return s.clone();
+            }
+        }
+        let subject: Arc<str> = subject_name(der).into();
+        *last = Some((der.to_vec(), subject.clone()));
+        subject
+    }
+}
+
 /// The client configuration for `shared`, built on first use.
 pub(crate) fn client_config(
     shared: &CredentialShared,
@@ -83,7 +104,7 @@ pub(crate) fn client_config(
     if let Some(c) = lock(&cache.client).iter().find(|c| c.0 == send_sni) {
         return Ok(c.1.clone());
     }
-    let provider = crypto_provider(&shared.settings, Role::Client);
+    let provider = crypto_provider(shared);
     let config = Arc::new(build_client_config(shared, provider, send_sni)?);
     lock(&cache.client).push((send_sni, config.clone()));
     Ok(config)
@@ -121,7 +142,7 @@ pub(crate) fn server_config(
     if let Some(c) = lock(&cache.server).iter().find(|c| c.0 == alpn) {
         return Ok(c.1.clone());
     }
-    let provider = crypto_provider(&shared.settings, Role::Server);
+    let provider = crypto_provider(shared);
     let resumption = cache
         .server_resumption
         .get_or_init(|| ServerResumption {
@@ -161,11 +182,21 @@ fn build_server_config(
     Ok(config)
 }
 
-/// The crypto provider for `role`. The settings work provides
-/// `Settings::crypto_provider(role)` (cipher suites and groups filtered by the SCHANNEL
-/// tree); until it lands this is aws-lc-rs' default provider, as the brief allows.
-fn crypto_provider(_settings: &Settings, _role: Role) -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+/// The crypto provider of a credential: aws-lc-rs with the cipher suites and key
+/// exchange groups the SCHANNEL settings leave (Ciphers, Hashes, KeyExchangeAlgorithms,
+/// the cipher suite order and EccCurves), for the protocols this credential may use.
+fn crypto_provider(shared: &CredentialShared) -> Arc<CryptoProvider> {
+    shared
+        .settings
+        .crypto_provider_for(&credential_protocols(shared))
+}
+
+/// The protocols of a credential: the settings' defaults, or the credential's own list
+/// (which may name a protocol that is disabled by default, never a disabled one).
+fn credential_protocols(shared: &CredentialShared) -> Vec<Protocol> {
+    shared
+        .settings
+        .protocols_for(shared.role, &shared.options.protocols)
 }
 
 /// The rustls versions both the settings and the credential enable, checked against the
@@ -174,11 +205,8 @@ fn usable_versions(
     shared: &CredentialShared,
     provider: &CryptoProvider,
 ) -> Result<Vec<&'static SupportedProtocolVersion>, ConfigError> {
-    let versions: Vec<&'static SupportedProtocolVersion> = shared
-        .settings
-        .enabled_protocols(shared.role)
+    let versions: Vec<&'static SupportedProtocolVersion> = credential_protocols(shared)
         .into_iter()
-        .filter(|p| shared.options.protocols.is_empty() || shared.options.protocols.contains(p))
         .filter_map(|p| match p {
             Protocol::Tls13 => Some(&rustls::version::TLS13),
             Protocol::Tls12 => Some(&rustls::version::TLS12),
@@ -259,11 +287,15 @@ enum Conn {
 /// once for both sides.
 trait Unbuffered {
     type Data;
+    fn common(&self) -> &CommonState;
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data>;
 }
 
 impl Unbuffered for UnbufferedClientConnection {
     type Data = rustls::client::ClientConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -271,6 +303,9 @@ impl Unbuffered for UnbufferedClientConnection {
 
 impl Unbuffered for UnbufferedServerConnection {
     type Data = rustls::server::ServerConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -280,8 +315,13 @@ impl Unbuffered for UnbufferedServerConnection {
 pub(crate) struct Handshake {
     /// Input bytes rustls is done with; the rest is the caller's to hand back.
     pub(crate) consumed: usize,
-    /// Bytes appended to the output (handshake messages, or the alert after a failure).
+    /// Bytes appended to the output (handshake messages, and the alert after a failure).
     pub(crate) written: usize,
+    /// Bytes rustls had queued when it failed: its fatal alert (behind any message queued
+    /// in the same breath). Zero when it sent none, e.g. for a received alert; bytes
+    /// written before the failure (a TLS 1.3 client's compatibility ChangeCipherSpec)
+    /// do not count.
+    pub(crate) alert_written: usize,
     pub(crate) result: Result<HandshakeProgress, rustls::Error>,
     /// close_notify arrived right behind the handshake.
     pub(crate) peer_closed: bool,
@@ -301,8 +341,9 @@ pub(crate) struct Read {
     pub(crate) consumed: usize,
     /// Plaintext bytes appended.
     pub(crate) plaintext: usize,
-    /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
-    pub(crate) written: usize,
+    /// What rustls had queued when it failed (its alert), as for [`Handshake`]; other
+    /// post-handshake TLS bytes (a key update answer) may be in the output too.
+    pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
     pub(crate) result: Result<(), rustls::Error>,
@@ -506,11 +547,20 @@ fn drive_handshake<C: Unbuffered>(
             break r;
         }
     };
+    // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
+    // handshake is complete only when rustls says so.
+    let result = match result {
+        Ok(HandshakeProgress::Complete) if c.common().is_handshaking() => {
+            Ok(HandshakeProgress::Blocked)
+        }
+        r => r,
+    };
     match result {
         Ok(p) => Handshake {
             consumed,
             written: out.len() - start,
             result: Ok(p),
+            alert_written: 0,
             peer_closed,
         },
         Err(e) => failed(c, consumed, out, start, e),
@@ -525,30 +575,35 @@ fn failed<C: Unbuffered>(
     start: usize,
     e: rustls::Error,
 ) -> Handshake {
-    drain_alert(c, out);
+    let alert_written = drain_alert(c, out);
     Handshake {
         consumed,
         written: out.len() - start,
+        alert_written,
         result: Err(e),
         peer_closed: false,
     }
 }
 
-/// rustls queues the fatal alert of a failure; it comes out of the next call as encode
-/// states. Bounded: an alert is one record, so a few rounds suffice.
-fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
-    for _ in 0..8 {
+/// rustls queues the fatal alert of a failure (behind any message queued earlier in the
+/// same call); each following call hands out one queued chunk before it looks at input.
+/// Only call while something is queued: past that point rustls would deframe again,
+/// either reaching the same bad record (and alerting twice) or a handshake message its
+/// deframer still holds from the failed flight. Bounded by what rustls queued.
+fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
                 if encode(&mut enc, out).is_err() {
-                    return;
+                    break;
                 }
             }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
-            _ => return,
+            _ => break,
         }
     }
+    out.len() - start
 }
 
 fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
@@ -582,7 +637,7 @@ fn drive_read<C: Unbuffered>(
     plaintext: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Read {
-    let (p0, o0) = (plaintext.len(), out.len());
+    let p0 = plaintext.len();
     let mut consumed = 0;
     let mut peer_closed = false;
     let result = loop {
@@ -623,13 +678,15 @@ fn drive_read<C: Unbuffered>(
             break r;
         }
     };
-    if result.is_err() {
-        drain_alert(c, out);
-    }
+    let alert_written = if result.is_err() {
+        drain_alert(c, out)
+    } else {
+        0
+    };
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
-        written: out.len() - o0,
+        alert_written,
         peer_closed,
         result,
     }
@@ -1000,9 +1057,10 @@ pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
             ErrorState::NoServerCertificate,
             Status::NoCredentials,
         ),
-        // A received fatal alert: nothing is sent; when rustls does send one here it is
+        // A received fatal alert: nothing is sent. When rustls does send one here it is
         // decode_error for a TLS 1.3 warning alert (illegal_parameter for an unknown alert
-        // level, which this row cannot tell apart).
+        // level, which this row cannot tell apart), and the context then reports
+        // SEC_E_ILLEGAL_MESSAGE instead of the received alert's status.
         E::AlertReceived(a) => v(
             AlertDescription::DECODE_ERROR,
             ErrorState::WarningAlertInTls13,

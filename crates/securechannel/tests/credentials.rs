@@ -3,10 +3,9 @@
 mod provider_pki;
 
 use provider_pki::*;
-use rcgen::ExtendedKeyUsagePurpose;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use securechannel::events::{EventRecord, MemorySink};
-use securechannel::{ErrorState, EventId, Protocol, Provider, Settings, Status, StoreQuery};
+use securechannel::{ErrorState, EventId, Protocol, Provider, Settings, Status};
 use std::sync::Arc;
 
 fn record(sink: &MemorySink, id: u16) -> EventRecord {
@@ -429,8 +428,16 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 #[test]
-fn unused_imports_guard() {
-    // Keeps ExtendedKeyUsagePurpose and StoreQuery in use for the helpers' types.
-    let _ = ExtendedKeyUsagePurpose::ServerAuth;
-    let _ = StoreQuery::Subject("x".into());
+#[should_panic(expected = "carries key material")]
+fn the_key_material_check_catches_a_leak() {
+    // The check above must be able to fail: an event whose binary data holds the key.
+    let ca = ca("Test CA");
+    let leaf = leaf(&ca, LeafSpec::server("leak.test"));
+    let emitter = securechannel::events::Emitter::new(
+        Arc::new(MemorySink::new()),
+        securechannel::events::EventLogging::ALL,
+    );
+    let mut r = emitter.blank(EventId::CredentialCreating);
+    r.binary = Some(Arc::from(leaf.key_der().as_slice()));
+    assert_no_key_material(&[r], &leaf.key_der(), &leaf.der);
 }

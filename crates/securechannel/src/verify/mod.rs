@@ -18,7 +18,6 @@
 
 // Until the contexts work (tls.rs / context.rs) calls this module, only the tests do;
 // remove this when it lands so that dead code shows again.
-#![cfg_attr(not(test), allow(dead_code))]
 
 mod choice;
 mod client_cert;
