@@ -411,6 +411,13 @@ fn malformed_input_does_not_stop_serve() {
         b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
         false,
     ));
+    // A handshake message header claiming 20 MB inside a 4-byte record. (Before the
+    // contexts fix merged in 5db399a this panicked inside rustls, called by tls.rs.)
+    cases.push((
+        "20 MB handshake header".into(),
+        vec![22, 3, 1, 0, 4, 1, 0x31, 0x2D, 0x00],
+        false,
+    ));
     // A record header claiming 65535 bytes (more than a plaintext record may hold).
     let mut big = vec![22, 3, 1, 0xff, 0xff];
     big.extend(noise(1000, 3));
@@ -461,6 +468,8 @@ fn malformed_input_does_not_stop_serve() {
         .iter()
         .map(|(n, got)| format!("{n}: {:?}\n", alert_in(got)))
         .collect();
+    // What each input really got (visible with --nocapture).
+    eprintln!("alerts received per malformed input:\n{report}");
     assert_eq!(
         wire_alerts,
         logged,
@@ -479,29 +488,4 @@ fn malformed_input_does_not_stop_serve() {
         }
     }
     assert_eq!(with_id(&records, 36880).len(), 1, "{}", summary(&records));
-}
-
-/// A ClientHello header claiming a 20 MB handshake message, in a 4-byte record.
-const HUGE_HELLO_HEADER: [u8; 9] = [22, 3, 1, 0, 4, 1, 0x31, 0x2D, 0x00];
-
-#[test]
-#[ignore = "bug: a handshake header claiming 20 MB panics rustls inside tls.rs drain_alert (process(&mut []) after a failure with unprocessed input); see the interop report"]
-fn handshake_header_claiming_20_mb_gets_an_alert_without_a_panic() {
-    require_tool("curl");
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path();
-    log_everything(data);
-    let mut serve = Serve::start(data, &[]);
-    let got = raw_exchange(&serve, &HUGE_HELLO_HEADER, false);
-    assert!(serve.alive(), "serve died:\n{}", serve.proc.stderr());
-    let ca = serve.dev_ca();
-    let after = curl(&["--cacert", ca.to_str().unwrap(), &serve.url()]);
-    assert!(after.status.success(), "{}", after.both());
-    let stderr = serve.stop();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let wire = alert_in(&got).unwrap_or_else(|| panic!("no alert on the wire: {got:02x?}"));
-    let records = events(data);
-    let sent = with_id(&records, 36888);
-    assert_eq!(sent.len(), 1, "{}", summary(&records));
-    assert_eq!(field(sent[0], "AlertDesc"), wire.to_string());
 }
