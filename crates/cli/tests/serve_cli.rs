@@ -21,7 +21,9 @@ fn serve_refuses_an_address_in_use() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("hint: pick another address with --listen"));
+    assert!(r
+        .stderr
+        .contains("hint: pick another address with --listen"));
 }
 
 #[test]
