@@ -110,6 +110,24 @@ fn first_run_creates_the_dev_ca_and_curl_gets_the_page() {
     }
     assert_handshake_event_matches(&records, &page);
     assert_eq!(with_id(&records, 36880).len(), 2, "{}", summary(&records));
+    // The same connection as an admin reads it: `schannel events --activity ... --format json`.
+    let activity = page["activity_id"].as_str().unwrap();
+    let listed = events_json(data, &["--activity", activity, "--oldest-first"]);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let e = &listed[0];
+    assert_eq!(e["EventID"], 36880);
+    assert_eq!(e["Level"], 4);
+    assert_eq!(e["ActivityID"], activity);
+    assert_eq!(e["EventData"]["Type"], "server");
+    assert_eq!(e["EventData"]["Protocol"], page["protocol"]);
+    assert_eq!(e["EventData"]["CipherSuite"], page["cipher_suite_id"]);
+    assert!(
+        e["Message"]
+            .as_str()
+            .unwrap()
+            .starts_with("A TLS server handshake completed successfully."),
+        "{e}"
+    );
 
     // Second run on the same data directory: the development credential is reused.
     let serve = Serve::start(data, &[]);
@@ -293,6 +311,15 @@ fn require_client_cert_refuses_no_certificate_and_an_untrusted_one() {
     // untrusted one.
     assert!(alerts.contains(&"116"), "{alerts:?}");
     assert!(alerts.contains(&"48"), "{alerts:?}");
+    // The XPath query an admin would paste from Event Viewer finds the same records.
+    let xpath = events_json(
+        &data,
+        &["--query", "*[System[(EventID=36877 or EventID=36888)]]"],
+    );
+    assert_eq!(xpath.len(), 3, "{xpath:?}");
+    let by_data = events_json(&data, &["--data", "AlertDesc=48"]);
+    assert_eq!(by_data.len(), 1, "{by_data:?}");
+    assert_eq!(by_data[0]["EventID"], 36888);
 }
 
 /// A one-shot HTTP backend: reads one request head, answers a fixed response, closes.

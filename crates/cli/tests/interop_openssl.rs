@@ -243,6 +243,11 @@ fn assert_refused_legacy(data: &std::path::Path, protocol: &str) -> Vec<String> 
         )),
         "{message}"
     );
+    let listed = events_json(data, &["--id", "36874"]);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["EventData"]["Protocol"], protocol);
+    assert_eq!(listed[0]["LevelName"], "Error");
+    assert_eq!(listed[0]["Message"], message.as_str());
     let activity = refused[0].activity_id.expect("36874 has an activity");
     assert!(with_id(&records, 36880).is_empty(), "{}", summary(&records));
     with_id(&records, 36888)

@@ -607,3 +607,17 @@ impl SServer {
         format!("{}\n{}", self.proc.stdout(), self.proc.stderr())
     }
 }
+
+/// `schannel events --format json ARGS...`: one JSON object per record, as an admin's
+/// script would read them.
+pub fn events_json(data: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["events", "--format", "json"];
+    all.extend_from_slice(args);
+    let r = schannel(data, &all);
+    assert!(r.status.success(), "schannel events failed: {}", r.both());
+    r.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+        .collect()
+}
