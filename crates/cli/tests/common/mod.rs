@@ -272,7 +272,8 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// `schannel serve` on 127.0.0.1 with a 2 s handshake timeout and `extra` flags.
+    /// `schannel serve` on 127.0.0.1 with a 5 s handshake timeout (unless `extra` sets
+    /// one) and `extra` flags.
     pub fn start(data: &Path, extra: &[&str]) -> Serve {
         Serve::start_on(data, LOCALHOST_V4, extra)
     }
@@ -282,7 +283,12 @@ impl Serve {
         for _attempt in 0..5 {
             let addr = SocketAddr::new(ip, free_port(ip));
             let listen = addr.to_string();
-            let mut args = vec!["serve", "--listen", &listen, "--handshake-timeout", "2"];
+            let mut args = vec!["serve", "--listen", &listen];
+            if !extra.contains(&"--handshake-timeout") {
+                // Short enough that no test waits long on a stuck peer, long enough that
+                // a loaded CI machine completes every real handshake within it.
+                args.extend(["--handshake-timeout", "5"]);
+            }
             args.extend_from_slice(extra);
             let mut proc = Proc::spawn("schannel serve", schannel_cmd(data, &args), None);
             let ready = proc.wait_for(START_TIMEOUT, |_, err| {
