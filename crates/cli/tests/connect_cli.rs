@@ -418,3 +418,86 @@ fn connect_refused_by_a_server_requiring_a_certificate_logs_36887() {
         assert!(received[0].activity_id.is_some());
     }
 }
+
+#[test]
+fn connect_tls13_only_to_a_tls12_server_receives_protocol_version() {
+    let s = setup();
+    let leaf = s.pki.server_leaf("server");
+    let mut server = SServer::start(&leaf, &["-tls1_2", "-naccept", "1"]);
+    let ca = s.pki.ca_pem.to_str().unwrap();
+    let r = connect(&s.data, &server.address(), &["--cafile", ca, "--tls1.3"]);
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    let records = events(&s.data);
+    let received = with_id(&records, 36887);
+    assert_eq!(received.len(), 1, "{}", summary(&records));
+    assert_eq!(field(received[0], "AlertDesc"), "70");
+    // alerts.toml: protocol_version received → SEC_E_UNSUPPORTED_FUNCTION.
+    let status = securechannel_events::AlertDescription(70).received_status();
+    assert_eq!(status.hex(), "0x80090302");
+    assert!(r.stderr.contains("0x80090302"), "{}", r.stderr);
+    assert!(r.stderr.contains("36887"), "{}", r.stderr);
+}
+
+#[test]
+fn connect_to_a_tls11_only_server_receives_protocol_version() {
+    let s = setup();
+    let leaf = s.pki.server_leaf("server");
+    // OpenSSL 3 only speaks TLS 1.1 at security level 0.
+    let mut server = SServer::start(
+        &leaf,
+        &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-naccept", "1"],
+    );
+    let ca = s.pki.ca_pem.to_str().unwrap();
+    let r = connect(&s.data, &server.address(), &["--cafile", ca]);
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    assert!(r.stderr.contains("0x80090302"), "{}", r.stderr);
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    let records = events(&s.data);
+    // Our hello offers TLS 1.2 and 1.3 only: the server refuses it.
+    let received = with_id(&records, 36887);
+    assert_eq!(received.len(), 1, "{}", summary(&records));
+    assert_eq!(field(received[0], "AlertDesc"), "70");
+    assert!(with_id(&records, 36888).is_empty(), "{}", summary(&records));
+    assert!(with_id(&records, 36880).is_empty());
+}
+
+#[test]
+fn connect_to_a_server_that_does_not_speak_tls() {
+    let l = std::net::TcpListener::bind((LOCALHOST_V4, 0)).unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let plain = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut sock, _) = l.accept().unwrap();
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        // Take the whole ClientHello record, so what is read next is the client's answer.
+        let mut header = [0u8; 5];
+        sock.read_exact(&mut header).unwrap();
+        let mut hello = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+        sock.read_exact(&mut hello).unwrap();
+        let n = hello.len();
+        let _ = sock.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        // Read what the client answers (its alert) until it closes.
+        let mut answer = Vec::new();
+        let _ = sock.read_to_end(&mut answer);
+        (n, answer)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    log_everything(data);
+    let r = connect(data, &addr, &[]);
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    let (hello_len, answer) = plain.join().unwrap();
+    assert!(hello_len > 0, "connect sent a ClientHello");
+    let records = events(data);
+    let sent = with_id(&records, 36888);
+    // The peer got a fatal alert (decode_error when observed), and that alert is logged.
+    let [21, 3, _, 0, 2, 2, code, ..] = answer.as_slice() else {
+        panic!("no alert to the peer: {answer:02x?}");
+    };
+    assert_eq!(sent.len(), 1, "{}", summary(&records));
+    assert_eq!(field(sent[0], "AlertDesc"), code.to_string());
+    assert!(r.stderr.contains("36888"), "{}", r.stderr);
+    assert!(with_id(&records, 36880).is_empty());
+}
