@@ -98,6 +98,8 @@ fn first_run_creates_the_dev_ca_and_curl_gets_the_page() {
         "{page}"
     );
     assert_eq!(page["resumed"], false);
+    // curl offers h2 and http/1.1; serve speaks HTTP/1.1 only.
+    assert_eq!(page["alpn"], "http/1.1");
     serve.stop();
 
     let records = events(data);
