@@ -501,3 +501,24 @@ fn connect_to_a_server_that_does_not_speak_tls() {
     assert!(r.stderr.contains("36888"), "{}", r.stderr);
     assert!(with_id(&records, 36880).is_empty());
 }
+
+#[test]
+fn connect_answers_a_hello_retry_request() {
+    let s = setup();
+    let leaf = s.pki.server_leaf("server");
+    // Our first key share is X25519; a P-256-only s_server asks again.
+    let server = SServer::start(&leaf, &["-groups", "P-256"]);
+    let ca = s.pki.ca_pem.to_str().unwrap();
+    let r = connect(&s.data, &server.address(), &["--cafile", ca]);
+    assert!(r.status.success(), "{}", r.both());
+    assert_eq!(line(&r.stdout, "Protocol"), "TLS 1.3");
+    let exchange = line(&r.stdout, "Key exchange");
+    assert_client_handshake(&s.data, &r.stdout, "TLS 1.3");
+    let records = events(&s.data);
+    let e = with_id(&records, 36880)[0];
+    assert!(
+        exchange.starts_with(field(e, "Exchange")),
+        "{exchange} vs {e:?}"
+    );
+    assert_ne!(field(e, "Exchange"), "X25519");
+}

@@ -654,3 +654,26 @@ fn server_cipher_suite_order_wins_over_the_clients() {
     );
     assert_eq!(tls12, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
 }
+
+#[test]
+fn s_client_key_share_the_server_lacks_gets_a_hello_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    log_everything(data);
+    let serve = Serve::start(data, &[]);
+    // openssl sends a key share for its first group only: P-521, which serve does not
+    // offer, so serve asks again (HelloRetryRequest) for X25519.
+    let (r, page) = s_client_page(&serve, &["-tls1_3", "-groups", "P-521:X25519", "-msg"]);
+    assert!(
+        r.stdout.contains("ServerHello") && r.stdout.matches("ClientHello").count() >= 2,
+        "a second ClientHello was sent:\n{}",
+        r.stdout
+    );
+    assert_eq!(page["protocol"], "TLS 1.3");
+    assert_eq!(page["key_exchange"], "X25519");
+    serve.stop();
+    let records = events(data);
+    let done = with_id(&records, 36880);
+    assert_eq!(done.len(), 1, "{}", summary(&records));
+    assert_eq!(field(done[0], "Exchange"), "X25519");
+}
