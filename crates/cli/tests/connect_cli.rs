@@ -138,35 +138,6 @@ fn connect_untrusted_ca_logs_36882_and_s_server_receives_unknown_ca() {
     assert!(with_id(&records, 36880).is_empty());
 }
 
-/// Whether a PEM file holds this DER certificate (base64 compared line-insensitively).
-fn pem_holds_der(pem: &str, der: &[u8]) -> bool {
-    let b64: String = pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<Vec<_>>()
-        .concat();
-    let decoded = base64_decode(&b64);
-    decoded == der
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes() {
-        let Some(v) = A.iter().position(|&x| x == c) else {
-            continue; // '=' padding
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
-
 /// connect to s_server presenting `leaf`; 36884 expected with `name`.
 fn wrong_name(leaf_names: &[&str], args: &[&str], name: &str) {
     let s = setup();

@@ -627,3 +627,10 @@ pub fn events_json(data: &Path, args: &[&str]) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
         .collect()
 }
+
+/// Whether a PEM text's (first) certificate is this DER certificate.
+pub fn pem_holds_der(pem: &str, der: &[u8]) -> bool {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .is_ok_and(|c| c.as_ref() == der)
+}
