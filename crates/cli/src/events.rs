@@ -114,11 +114,10 @@ struct ClearArgs {
     archive: bool,
 }
 
-/// The log's options for this data directory. For now the defaults (20 MiB, overwrite
-/// oldest, flood control on); the `[EventLog]` table of `<data_dir>/settings.toml` is to
-/// be wired here when the settings module reads it.
-pub fn log_options(_data_dir: &Path) -> LogOptions {
-    LogOptions::default()
+/// The log's options for this data directory: the `[EventLog]` table of
+/// `settings.toml` (size, retention, flood control), as every command uses them.
+pub fn log_options(data_dir: &Path) -> LogOptions {
+    crate::runtime::log_options(data_dir)
 }
 
 /// Run `schannel events`.

@@ -28,11 +28,6 @@ impl Runtime {
         Ok(Runtime { provider, log })
     }
 
-    /// The log.
-    pub fn log(&self) -> &Arc<EventLog> {
-        &self.log
-    }
-
     /// A client credential: the machine's roots, plus `cafile`'s, plus an optional client
     /// certificate, narrowed to `protocols` (empty: the settings decide).
     pub fn client_credential(

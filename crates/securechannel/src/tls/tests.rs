@@ -3,7 +3,10 @@
 
 use super::*;
 use crate::credential::CredentialShared;
-use crate::{ClientContext, ClientCredential, ContextOptions, ServerContext, ServerCredential};
+use crate::{
+    ClientContext, ClientCredential, ContextOptions, Role, ServerContext, ServerCredential,
+    Settings,
+};
 use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
 use rustls::crypto::aws_lc_rs as provider;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
