@@ -131,7 +131,11 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
     }
 
     if let Some(path) = &args.get {
-        http_get(&mut ctx, &mut sock, &mut input, &host, path)?;
+        if !http_get(&mut ctx, &mut sock, &mut input, &host, path)? {
+            // A TLS failure after the handshake (in TLS 1.3 a server's refusal of the
+            // client certificate arrives here): the same exit code as a failed handshake.
+            return Ok(ExitCode::from(1));
+        }
     }
     out.clear();
     if ctx.shutdown(&mut out).is_ok() {
@@ -258,7 +262,7 @@ fn http_get(
     input: &mut Vec<u8>,
     host: &str,
     path: &str,
-) -> CmdResult {
+) -> Result<bool, Box<dyn std::error::Error>> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: schannel-connect\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
@@ -274,13 +278,22 @@ fn http_get(
         if !out.is_empty() {
             let _ = sock.write_all(&out);
         }
-        let d = d.map_err(|e| crate::failure_text("decrypt failed", &e))?;
+        let d = match d {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{}", crate::failure_text("decrypt failed", &e));
+                return Ok(false);
+            }
+        };
         input.drain(..d.consumed);
         std::io::stdout().write_all(&plaintext)?;
         plaintext.clear();
         match d.status {
             securechannel::DecryptStatus::PeerClosed => break,
-            securechannel::DecryptStatus::Data if !input.is_empty() => continue,
+            // Decrypt again even with no input left: a close_notify that came in the same
+            // read as the last data is only reported (PeerClosed) by the next call, and a
+            // server waiting for our close_notify would otherwise never close.
+            securechannel::DecryptStatus::Data => continue,
             _ => {
                 if !read_more(sock, input)? {
                     break;
@@ -288,5 +301,5 @@ fn http_get(
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(true)
 }

@@ -1,0 +1,636 @@
+//! What the interop tests share: bounded child processes (killed on drop, waited with a
+//! deadline), `schannel serve` on a free loopback port, real `openssl` / `curl` runs, test
+//! PKI made with rcgen, and the event log read back with securechannel-eventlog's reader.
+//!
+//! Every wait has a deadline and every child is killed when its guard drops, so a test
+//! fails instead of hanging, even when it panics half-way.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use securechannel_eventlog::{LogReader, Query};
+use securechannel_events::EventRecord;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long any single external command may run.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long `schannel serve` may take to print that it is serving.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Panic with an install hint when a tool the interop tests drive is missing: these
+/// tests must fail, not pass silently, on a machine without it (CI installs both).
+pub fn require_tool(tool: &str) {
+    let arg = if tool == "openssl" {
+        "version"
+    } else {
+        "--version"
+    };
+    let ok = Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "`{tool}` is required by the interop tests and was not found or does not run; \
+         install it (Debian/Ubuntu: sudo apt-get install {tool})"
+    );
+}
+
+/// A child process with captured output, killed (and reaped) when dropped.
+pub struct Proc {
+    name: String,
+    child: Option<Child>,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    status: Option<ExitStatus>,
+}
+
+fn drain(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => into
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+}
+
+impl Proc {
+    /// Spawn `cmd` with stdout/stderr captured; `stdin` is written then closed (None:
+    /// stdin is /dev/null).
+    pub fn spawn(name: &str, mut cmd: Command, stdin: Option<Vec<u8>>) -> Proc {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name} ({cmd:?}): {e}"));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            drain(out, stdout.clone());
+        }
+        if let Some(err) = child.stderr.take() {
+            drain(err, stderr.clone());
+        }
+        if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), stdin) {
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+                // Dropping the pipe closes the child's stdin.
+            });
+        }
+        Proc {
+            name: name.to_string(),
+            child: Some(child),
+            stdout,
+            stderr,
+            status: None,
+        }
+    }
+
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Everything the child wrote on stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Everything the child wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Whether the child has exited (and reap it).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(s)) = c.try_wait() {
+                    self.status = Some(s);
+                }
+            }
+        }
+        self.status
+    }
+
+    /// Poll until `ready(stdout, stderr)` holds; false when the child exits first or the
+    /// deadline passes.
+    pub fn wait_for(&mut self, timeout: Duration, ready: impl Fn(&str, &str) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if ready(&self.stdout(), &self.stderr()) {
+                return true;
+            }
+            if self.exited().is_some() || Instant::now() > deadline {
+                // One last look: the output may have landed just before the exit.
+                return ready(&self.stdout(), &self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait for the exit; on timeout kill the child and panic with what it printed.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.exited() {
+                // Give the reader threads a moment to collect the last bytes.
+                std::thread::sleep(Duration::from_millis(30));
+                return s;
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                panic!(
+                    "{} did not exit within {timeout:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+                    self.name,
+                    self.stdout(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Send SIGTERM (with the `kill` command: no unsafe code here) and wait for the exit.
+    pub fn terminate(&mut self, timeout: Duration) -> ExitStatus {
+        if self.exited().is_none() {
+            let ok = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.pid().to_string())
+                .status()
+                .map(|s| s.success())
+                .unwrap_or(false);
+            assert!(ok, "kill -TERM {} failed", self.pid());
+        }
+        self.wait_exit(timeout)
+    }
+
+    /// Kill the child (SIGKILL) and reap it.
+    pub fn kill(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            if self.status.is_none() {
+                let _ = c.kill();
+                self.status = c.wait().ok();
+            }
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The result of one bounded command run.
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout and stderr, for assertion messages.
+    pub fn both(&self) -> String {
+        format!(
+            "status {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.status.code(),
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// Run a command to its end, within [`COMMAND_TIMEOUT`].
+pub fn run(name: &str, cmd: Command, stdin: Option<Vec<u8>>) -> Run {
+    let mut p = Proc::spawn(name, cmd, stdin);
+    let status = p.wait_exit(COMMAND_TIMEOUT);
+    Run {
+        status,
+        stdout: p.stdout(),
+        stderr: p.stderr(),
+    }
+}
+
+/// `schannel --data-dir DATA ARGS...` as a command.
+pub fn schannel_cmd(data: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_schannel"));
+    c.arg("--data-dir").arg(data).args(args);
+    c.env_remove("SCHANNEL_DATA");
+    c
+}
+
+/// Run `schannel` to its end.
+pub fn schannel(data: &Path, args: &[&str]) -> Run {
+    run("schannel", schannel_cmd(data, args), None)
+}
+
+/// `EventLogging = 7`: errors, warnings and informational events (36880 is one).
+pub fn log_everything(data: &Path) {
+    let r = schannel(data, &["config", "set", "EventLogging", "7"]);
+    assert!(r.status.success(), "config set failed: {}", r.both());
+}
+
+/// A port nobody listens on right now (bind :0, read it, drop the listener). Another
+/// process may take it before we do: callers retry on "cannot listen".
+pub fn free_port(ip: IpAddr) -> u16 {
+    let l = TcpListener::bind(SocketAddr::new(ip, 0)).expect("bind an ephemeral port");
+    l.local_addr().expect("local address").port()
+}
+
+/// Whether this machine has a usable IPv6 loopback.
+pub fn ipv6_loopback() -> Result<(), String> {
+    TcpListener::bind((Ipv6Addr::LOCALHOST, 0))
+        .map(drop)
+        .map_err(|e| format!("cannot bind [::1]: {e}"))
+}
+
+pub const LOCALHOST_V4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+pub const LOCALHOST_V6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+
+/// A running `schannel serve`, killed when dropped; [`Serve::stop`] ends it properly.
+pub struct Serve {
+    pub proc: Proc,
+    pub addr: SocketAddr,
+    pub data: PathBuf,
+}
+
+impl Serve {
+    /// `schannel serve` on 127.0.0.1 with a 5 s handshake timeout (unless `extra` sets
+    /// one) and `extra` flags.
+    pub fn start(data: &Path, extra: &[&str]) -> Serve {
+        Serve::start_on(data, LOCALHOST_V4, extra)
+    }
+
+    /// `schannel serve` on `ip`, retrying with another port if the chosen one got taken.
+    pub fn start_on(data: &Path, ip: IpAddr, extra: &[&str]) -> Serve {
+        for _attempt in 0..5 {
+            let addr = SocketAddr::new(ip, free_port(ip));
+            let listen = addr.to_string();
+            let mut args = vec!["serve", "--listen", &listen];
+            if !extra.contains(&"--handshake-timeout") {
+                // Short enough that no test waits long on a stuck peer, long enough that
+                // a loaded CI machine completes every real handshake within it.
+                args.extend(["--handshake-timeout", "5"]);
+            }
+            args.extend_from_slice(extra);
+            let mut proc = Proc::spawn("schannel serve", schannel_cmd(data, &args), None);
+            let ready = proc.wait_for(START_TIMEOUT, |_, err| {
+                err.contains("schannel: serving https://") || err.contains("schannel: proxying")
+            });
+            if ready {
+                return Serve {
+                    proc,
+                    addr,
+                    data: data.to_path_buf(),
+                };
+            }
+            let err = proc.stderr();
+            if proc.exited().is_some() && err.contains("cannot listen") {
+                continue;
+            }
+            proc.kill();
+            panic!("schannel serve did not start:\n{err}");
+        }
+        panic!("schannel serve found no free port in 5 attempts");
+    }
+
+    /// `https://127.0.0.1:PORT/` (brackets for IPv6).
+    pub fn url(&self) -> String {
+        format!("https://{}/", self.addr)
+    }
+
+    /// `127.0.0.1:PORT` for openssl's `-connect`.
+    pub fn host_port(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The development CA clients must trust.
+    pub fn dev_ca(&self) -> PathBuf {
+        self.data.join("stores/Root/dev-ca.pem")
+    }
+
+    /// Whether serve is still running.
+    pub fn alive(&mut self) -> bool {
+        self.proc.exited().is_none()
+    }
+
+    /// SIGTERM; asserts exit status 0 and the closing line; returns stderr.
+    pub fn stop(mut self) -> String {
+        let status = self.proc.terminate(Duration::from_secs(15));
+        let err = self.proc.stderr();
+        assert!(
+            status.success(),
+            "serve exited with {status:?} after SIGTERM:\n{err}"
+        );
+        assert!(
+            err.contains("schannel: stopped;"),
+            "serve did not report its shutdown:\n{err}"
+        );
+        err
+    }
+}
+
+/// Every record of the data directory's log, oldest first.
+pub fn events(data: &Path) -> Vec<EventRecord> {
+    let reader = LogReader::open(data.join("events.db")).expect("the event log exists");
+    reader
+        .query(&Query::new().oldest_first())
+        .expect("the event log can be read")
+}
+
+/// The records with this event ID.
+pub fn with_id(records: &[EventRecord], id: u16) -> Vec<&EventRecord> {
+    records
+        .iter()
+        .filter(|r| r.event_id.value() == id)
+        .collect()
+}
+
+/// The records of one activity (connection), by its `{GUID}` text.
+pub fn of_activity<'a>(records: &'a [EventRecord], activity: &str) -> Vec<&'a EventRecord> {
+    records
+        .iter()
+        .filter(|r| r.activity_id.is_some_and(|a| a.to_string() == activity))
+        .collect()
+}
+
+/// A field's value, or a panic naming the record.
+pub fn field<'a>(r: &'a EventRecord, name: &str) -> &'a str {
+    r.field(name)
+        .unwrap_or_else(|| panic!("event {} has no field {name}: {r:?}", r.event_id.value()))
+}
+
+/// A one-line summary per record, for assertion messages.
+pub fn summary(records: &[EventRecord]) -> String {
+    records
+        .iter()
+        .map(|r| {
+            format!(
+                "#{} {} {:?} {:?}\n",
+                r.record_id,
+                r.event_id.value(),
+                r.activity_id,
+                r.data
+            )
+        })
+        .collect()
+}
+
+/// A test PKI made with rcgen: a CA, and leaves it signs, written as PEM files.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub ca_pem: PathBuf,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+/// One certificate and its key on disk.
+pub struct Leaf {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A calendar date: (year, month, day).
+pub type Ymd = (i32, u8, u8);
+
+/// What kind of leaf to issue.
+pub struct LeafSpec<'a> {
+    pub file_stem: &'a str,
+    pub common_name: &'a str,
+    pub names: &'a [&'a str],
+    pub client: bool,
+    /// (not_before, not_after) as (year, month, day); None: rcgen's wide default.
+    pub validity: Option<(Ymd, Ymd)>,
+}
+
+impl Pki {
+    /// A new CA named `name`, its certificate written to `dir/<stem>-ca.pem`.
+    pub fn new(dir: &Path, name: &str) -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let cert = params.self_signed(&key).expect("CA certificate");
+        let stem: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let ca_pem = dir.join(format!("{stem}-ca.pem"));
+        std::fs::write(&ca_pem, cert.pem()).expect("write CA");
+        Pki {
+            dir: dir.to_path_buf(),
+            ca_pem,
+            issuer: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// Issue a leaf (server or client authentication); PEM files `<stem>.pem` / `<stem>.key`.
+    pub fn leaf(&self, spec: LeafSpec<'_>) -> Leaf {
+        use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+        let key = KeyPair::generate().expect("leaf key");
+        let names: Vec<String> = spec.names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("leaf names");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, spec.common_name);
+        params.extended_key_usages = vec![if spec.client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        params.use_authority_key_identifier_extension = true;
+        if let Some(((y0, m0, d0), (y1, m1, d1))) = spec.validity {
+            params.not_before = rcgen::date_time_ymd(y0, m0, d0);
+            params.not_after = rcgen::date_time_ymd(y1, m1, d1);
+        }
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("leaf certificate");
+        let leaf = Leaf {
+            cert: self.dir.join(format!("{}.pem", spec.file_stem)),
+            key: self.dir.join(format!("{}.key", spec.file_stem)),
+        };
+        std::fs::write(&leaf.cert, cert.pem()).expect("write leaf");
+        write_private(&leaf.key, key.serialize_pem().as_bytes());
+        leaf
+    }
+
+    /// A server leaf for 127.0.0.1 / localhost.
+    pub fn server_leaf(&self, stem: &str) -> Leaf {
+        self.leaf(LeafSpec {
+            file_stem: stem,
+            common_name: "localhost",
+            names: &["localhost", "127.0.0.1"],
+            client: false,
+            validity: None,
+        })
+    }
+
+    /// A client leaf.
+    pub fn client_leaf(&self, stem: &str, common_name: &str) -> Leaf {
+        self.leaf(LeafSpec {
+            file_stem: stem,
+            common_name,
+            names: &[],
+            client: true,
+            validity: None,
+        })
+    }
+}
+
+/// Write a key file with mode 0600 (the provider refuses group/world-readable keys).
+pub fn write_private(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("create key file");
+    f.write_all(bytes).expect("write key file");
+}
+
+/// `curl -sS --max-time 10 ARGS...` run to its end.
+pub fn curl(args: &[&str]) -> Run {
+    require_tool("curl");
+    let mut c = Command::new("curl");
+    c.args(["-sS", "--max-time", "10"]).args(args);
+    run("curl", c, None)
+}
+
+/// `openssl ARGS...` run to its end, with `stdin` written then closed.
+pub fn openssl(args: &[&str], stdin: &[u8]) -> Run {
+    require_tool("openssl");
+    let mut c = Command::new("openssl");
+    c.args(args);
+    run("openssl", c, Some(stdin.to_vec()))
+}
+
+/// The `SSL alert number N` openssl printed (the alert it received), if any.
+pub fn openssl_alert_number(text: &str) -> Option<u8> {
+    let at = text.find("alert number ")?;
+    let digits: String = text[at + "alert number ".len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// The page JSON `schannel serve` answers with, parsed from curl's or openssl's output
+/// (the first `{` to the last `}`).
+pub fn page_json(text: &str) -> serde_json::Value {
+    // openssl prints its own text (and `{`s) before the response: start at its body.
+    let body_at = text
+        .find("HTTP/1.1 ")
+        .and_then(|h| text[h..].find("\r\n\r\n").map(|b| h + b))
+        .unwrap_or(0);
+    let Some(start) = text[body_at..].find('{').map(|s| body_at + s) else {
+        panic!("no JSON object in:\n{text}");
+    };
+    // The first JSON value; openssl may print more (session tickets) after it.
+    match serde_json::Deserializer::from_str(&text[start..])
+        .into_iter::<serde_json::Value>()
+        .next()
+    {
+        Some(Ok(v)) => v,
+        other => panic!("bad JSON ({other:?}) in:\n{text}"),
+    }
+}
+
+/// An HTTP/1.1 request asking the page as JSON.
+pub const JSON_REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nConnection: close\r\n\r\n";
+
+/// `openssl s_server` with a certificate, on a free port, until it prints ACCEPT.
+pub struct SServer {
+    pub proc: Proc,
+    pub port: u16,
+}
+
+impl SServer {
+    /// Start `openssl s_server -accept PORT -cert C -key K -www EXTRA...`.
+    pub fn start(leaf: &Leaf, extra: &[&str]) -> SServer {
+        require_tool("openssl");
+        for _attempt in 0..5 {
+            let port = free_port(LOCALHOST_V4);
+            let mut c = Command::new("openssl");
+            c.arg("s_server")
+                .arg("-accept")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("-cert")
+                .arg(&leaf.cert)
+                .arg("-key")
+                .arg(&leaf.key)
+                // -www: answer over HTTP; without it s_server reads stdin (/dev/null here)
+                // and closes every connection at its EOF, mid-handshake.
+                .arg("-www")
+                .args(extra);
+            let mut proc = Proc::spawn("openssl s_server", c, None);
+            if proc.wait_for(START_TIMEOUT, |out, _| out.contains("ACCEPT")) {
+                return SServer { proc, port };
+            }
+            let err = proc.stderr();
+            if proc.exited().is_some() && (err.contains("in use") || err.contains("bind")) {
+                continue;
+            }
+            proc.kill();
+            panic!("openssl s_server did not start:\n{}\n{err}", proc.stdout());
+        }
+        panic!("openssl s_server found no free port in 5 attempts");
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What s_server printed (stdout and stderr), after letting it finish its output.
+    pub fn output(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(100));
+        format!("{}\n{}", self.proc.stdout(), self.proc.stderr())
+    }
+}
+
+/// `schannel events --format json ARGS...`: one JSON object per record, as an admin's
+/// script would read them.
+pub fn events_json(data: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["events", "--format", "json"];
+    all.extend_from_slice(args);
+    let r = schannel(data, &all);
+    assert!(r.status.success(), "schannel events failed: {}", r.both());
+    r.stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+        .collect()
+}
+
+/// Whether a PEM text's (first) certificate is this DER certificate.
+pub fn pem_holds_der(pem: &str, der: &[u8]) -> bool {
+    use rustls_pki_types::pem::PemObject;
+    rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
+        .is_ok_and(|c| c.as_ref() == der)
+}
