@@ -124,7 +124,12 @@ fn stream_sizes_and_connection_info_tls13() {
     assert_eq!(info.cipher_strength, 256);
     assert_eq!(info.mac, "AEAD");
     assert_eq!(info.prf_hash, "SHA384");
-    assert_eq!((info.exchange, info.exchange_strength), ("X25519", 255));
+    // With no EccCurves setting the hybrid post-quantum group is preferred (settings.rs);
+    // its strength is that of its classical part.
+    assert_eq!(
+        (info.exchange, info.exchange_strength),
+        ("X25519MLKEM768", 255)
+    );
     let suite = p.client.cipher_suite().unwrap();
     assert_eq!(
         (suite.name, suite.number),
@@ -183,7 +188,7 @@ fn handshake_completed_event_36880_has_all_fields() {
         ("Cipher", "AES_256_GCM"),
         ("CipherStrength", "256"),
         ("MAC", "AEAD"),
-        ("Exchange", "X25519"),
+        ("Exchange", "X25519MLKEM768"),
         ("ExchangeStrength", "255"),
         ("CipherSuite", "0x1302"),
         ("TargetName", "server.test"),
