@@ -1,1 +1,53 @@
+//! The durable Schannel System log.
+//!
+//! An SQLite file (WAL mode, mode 0600) fed by a writer thread through a bounded queue;
+//! retention by size (overwrite oldest, or archive); flood control; queries by ID, level,
+//! time, data field, activity, and the XPath subset Windows admins use; follow mode.
+//!
+//! ```no_run
+//! use securechannel_eventlog::{EventLog, LogOptions, Query};
+//! use securechannel_events::{Emitter, EventId, EventLogging};
+//! use std::sync::Arc;
+//!
+//! let log = Arc::new(EventLog::open("schannel-data/events.db", LogOptions::default())?);
+//! if let Some(moved) = log.moved_aside() {
+//!     eprintln!("{moved}");
+//! }
+//! let emitter = Emitter::new(log.clone(), EventLogging::ALL);
+//! emitter.event(EventId::FatalAlertReceived).field(46).send();
+//! emitter.flush();
+//! let q = Query::new().xpath("*[EventData[Data[@Name='AlertDesc']=46]]")?.count(10);
+//! for r in log.query(&q)? {
+//!     println!("{}", securechannel_events::render_xml(&r));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod flood;
+mod log;
+mod options;
+mod query;
+mod store;
+mod writer;
+mod xpath;
+
+pub use error::{EventLogError, QueryError};
+pub use log::{EventLog, LOG_FILE_NAME};
+pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
+pub use query::{field_names, Cmp, Filter, Follow, LogReader, Query, FOLLOW_POLL};
+pub use store::MovedAside;
+pub use xpath::parse as parse_xpath;
+
+use securechannel_events::UnixNanos;
+
+/// The current time in nanoseconds since the Unix epoch.
+pub(crate) fn now_nanos() -> UnixNanos {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_nanos().min(i64::MAX as u128) as i64,
+        Err(e) => -(e.duration().as_nanos().min(i64::MAX as u128) as i64),
+    }
+}

@@ -18,6 +18,12 @@ pub struct CredentialOptions {
     /// Client: do not validate the server certificate here; the application will
     /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous; named as such in the builder.
     pub manual_validation: bool,
+    /// Which certificates of the peer's path the CRLs are checked for
+    /// (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN); default the whole chain.
+    pub revocation_check: crate::RevocationCheck,
+    /// Refuse a peer certificate whose revocation status is unknown (no CRL covers it);
+    /// default false, i.e. SCH_CRED_IGNORE_NO_REVOCATION_CHECK.
+    pub require_revocation_status: bool,
 }
 
 /// What client and server credentials share; the contract with security contexts.
@@ -35,6 +41,18 @@ pub(crate) struct CredentialShared {
     /// CRLs (crl/).
     pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
     pub(crate) options: CredentialOptions,
+    /// Validate peer certificates at this time instead of the clock (tests, and
+    /// diagnosing a certificate against a given date); `None`: now.
+    pub(crate) validation_time: Option<rustls::pki_types::UnixTime>,
+    /// `ClientAuthTrustMode` (server): which CAs client certificates may chain to.
+    pub(crate) client_auth_trust_mode: crate::ClientAuthTrustMode,
+    /// The client-auth trust list (stores/ClientAuth) for trust modes 1 and 2.
+    pub(crate) client_auth_trust_list: Vec<CertificateDer<'static>>,
+    /// `SendTrustedIssuerList` (server): name the trusted CAs in the CertificateRequest.
+    pub(crate) send_trusted_issuer_list: bool,
+    /// The rustls configurations built from this credential, reused by every context
+    /// (owner: contexts work, see tls.rs).
+    pub(crate) tls_configs: crate::tls::ConfigCache,
 }
 
 /// A client credential.
@@ -68,6 +86,12 @@ impl CredentialShared {
             intermediates: Vec::new(),
             crls: Vec::new(),
             options: CredentialOptions::default(),
+            validation_time: None,
+            client_auth_trust_mode: crate::ClientAuthTrustMode::default(),
+            client_auth_trust_list: Vec::new(),
+            // Windows 8 / Server 2012 and later send no list by default.
+            send_trusted_issuer_list: false,
+            tls_configs: crate::tls::ConfigCache::default(),
         }
     }
 }

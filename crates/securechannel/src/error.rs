@@ -40,6 +40,44 @@ pub enum ErrorState {
     /// The key's algorithm is not supported by the crypto provider.
     KeyUnsupported = 2005,
 
+    /// We rejected the peer's certificate (the alert follows the certificate error, as
+    /// rustls maps it: unknown_ca, certificate_expired, bad_certificate, ...).
+    PeerCertificateRejected = 3001,
+    /// A record or handshake message could not be decoded (decode_error).
+    MalformedMessage = 3002,
+    /// A record failed authentication or decryption (bad_record_mac).
+    RecordDecryptFailed = 3003,
+    /// A record's plaintext exceeded the protocol's limit (record_overflow).
+    RecordOverflow = 3004,
+    /// A message arrived that the handshake state does not allow (unexpected_message).
+    UnexpectedMessage = 3005,
+    /// The peer offers no protocol version we have enabled (protocol_version).
+    NoSharedProtocol = 3006,
+    /// The peer offers no cipher suite, group or signature scheme we accept
+    /// (handshake_failure).
+    NoSharedAlgorithm = 3007,
+    /// A field of the peer's message holds a value the protocol forbids
+    /// (illegal_parameter).
+    IllegalParameter = 3008,
+    /// The peer left out an extension the protocol requires (missing_extension).
+    MissingExtension = 3009,
+    /// The peer sent an extension it must not send there (unsupported_extension).
+    UnsupportedExtension = 3010,
+    /// The peer broke the protocol in a way rustls answers with another alert.
+    PeerMisbehaved = 3011,
+    /// The client sent no certificate where one is required (certificate_required).
+    ClientCertificateRequired = 3012,
+    /// No application protocol (ALPN) is shared (no_application_protocol).
+    NoApplicationProtocol = 3013,
+    /// The server credential has no certificate to offer (access_denied).
+    NoServerCertificate = 3014,
+    /// A TLS 1.3 peer sent a warning alert, which TLS 1.3 forbids (decode_error).
+    WarningAlertInTls13 = 3015,
+    /// The application asked for this alert (SCHANNEL_ALERT_TOKEN).
+    ApplicationAlert = 3016,
+    /// Any other failure after which rustls sends handshake_failure.
+    HandshakeFailed = 3099,
+
     /// The crypto provider could not be installed.
     CryptoProviderUnavailable = 4001,
     /// The settings file cannot be read or parsed.

@@ -6,13 +6,20 @@
 //! [`securechannel_events::EventSink`] the program chooses.
 #![forbid(unsafe_code)]
 
+mod context;
 mod credential;
+mod credential_mem;
 mod error;
 mod hello;
 mod protocol;
 mod settings;
+mod tls;
 mod verify;
 
+pub use context::{
+    CipherSuite, ClientContext, ConnectionInfo, ContextOptions, DecryptStatus, Decrypted,
+    ServerContext, Sni, Step, StepStatus, StreamSizes,
+};
 pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
 pub use error::{Error, ErrorState};
 pub use hello::{sniff_client_hello, HelloSniff, MAX_SNIFF_BYTES};
@@ -20,3 +27,4 @@ pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
 pub use settings::Settings;
+pub use verify::{ClientAuthTrustMode, RevocationCheck};

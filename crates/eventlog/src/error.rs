@@ -1,0 +1,145 @@
+//! Errors of the event log.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// What can go wrong with the event log.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum EventLogError {
+    /// The data directory could not be created, or the log file in it not created or
+    /// opened (permissions, a file where a directory should be, a read-only disk).
+    DataDir {
+        /// The directory or file concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// SQLite failed on the log.
+    Sqlite {
+        /// The log file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The log is damaged and could not be moved aside (so nothing was changed).
+    MoveAside {
+        /// The damaged log.
+        path: PathBuf,
+        /// Where it was to go.
+        to: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+    /// The log was written by a newer version of securechannel with another schema.
+    NewerSchema {
+        /// The log file.
+        path: PathBuf,
+        /// Its schema version.
+        version: i64,
+    },
+    /// The writer thread has stopped; records can no longer be stored.
+    WriterStopped,
+    /// The writer failed to commit (the records stay queued and are retried).
+    Write(String),
+    /// A query or filter that cannot be understood.
+    Query(QueryError),
+}
+
+impl fmt::Display for EventLogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventLogError::DataDir { path, source } => write!(
+                f,
+                "cannot create or open the event log at {}: {source} (check that the data directory exists and is writable, or choose another with --data-dir)",
+                path.display()
+            ),
+            EventLogError::Sqlite { path, source } => {
+                write!(f, "event log {}: {source}", path.display())
+            }
+            EventLogError::MoveAside { path, to, source } => write!(
+                f,
+                "the event log {} is damaged and could not be moved aside to {}: {source}",
+                path.display(),
+                to.display()
+            ),
+            EventLogError::NewerSchema { path, version } => write!(
+                f,
+                "the event log {} has schema version {version}, newer than this program understands ({}); use a newer schannel or another --data-dir",
+                path.display(),
+                crate::store::SCHEMA_VERSION
+            ),
+            EventLogError::WriterStopped => {
+                f.write_str("the event log's writer thread has stopped; records cannot be stored")
+            }
+            EventLogError::Write(m) => write!(f, "the event log could not commit: {m}"),
+            EventLogError::Query(q) => q.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for EventLogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EventLogError::DataDir { source, .. } | EventLogError::MoveAside { source, .. } => {
+                Some(source)
+            }
+            EventLogError::Sqlite { source, .. } => Some(source),
+            EventLogError::Query(q) => Some(q),
+            _ => None,
+        }
+    }
+}
+
+impl From<QueryError> for EventLogError {
+    fn from(q: QueryError) -> Self {
+        EventLogError::Query(q)
+    }
+}
+
+/// A filter or XPath query that cannot be understood. For XPath, `position` is the
+/// character where the parser stopped understanding, and the display shows the query with
+/// a caret under that character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    /// What is wrong, and what would be understood instead.
+    pub message: String,
+    /// The XPath query, when the error is in one.
+    pub query: Option<String>,
+    /// The character position (0-based) in `query` where understanding stopped.
+    pub position: Option<usize>,
+}
+
+impl QueryError {
+    /// An error in a filter (not in an XPath query).
+    pub fn filter(message: impl Into<String>) -> QueryError {
+        QueryError {
+            message: message.into(),
+            query: None,
+            position: None,
+        }
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.query, self.position) {
+            (Some(q), Some(p)) => {
+                write!(
+                    f,
+                    "unsupported query at character {}: {}\n  {}\n  {}^",
+                    p + 1,
+                    self.message,
+                    q.chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect::<String>(),
+                    " ".repeat(p)
+                )
+            }
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}

@@ -1,0 +1,207 @@
+//! The log handle: open, emit (the `EventSink`), flush, clear, close, and queries.
+
+use crate::error::EventLogError;
+use crate::flood::Flood;
+use crate::options::LogOptions;
+use crate::query::{Follow, LogReader, Query};
+use crate::store::{self, MovedAside};
+use crate::writer::{Msg, Shared, Writer};
+use securechannel_events::{render_json, EventRecord, EventSink};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// The file name of the log in a data directory.
+pub const LOG_FILE_NAME: &str = "events.db";
+
+/// The durable System log: an SQLite file (WAL mode, mode 0600) and the writer thread
+/// that fills it.
+///
+/// As an [`EventSink`], `emit` puts the record on a bounded queue and returns; it waits
+/// only when the queue is full (`channel_capacity` records): **the emitter then waits
+/// until the writer has made room. A record is never dropped.** `flush` waits until every
+/// record emitted before it is committed. Dropping the log (or [`EventLog::close`])
+/// writes everything still queued, flood-control counts included.
+///
+/// Queries see committed records only: call `flush` first to see your own.
+pub struct EventLog {
+    path: PathBuf,
+    queue: Option<SyncSender<Msg>>,
+    writer: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    reader: LogReader,
+    moved_aside: Option<MovedAside>,
+}
+
+impl std::fmt::Debug for EventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventLog")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl EventLog {
+    /// Open the log at `path`, creating it (and its directory) when missing. A damaged or
+    /// foreign file is moved aside and a new log started: see [`EventLog::moved_aside`].
+    pub fn open(path: impl AsRef<Path>, options: LogOptions) -> Result<EventLog, EventLogError> {
+        let path = path.as_ref().to_path_buf();
+        let (conn, moved_aside) = store::open_for_writing(&path, &options)?;
+        let (queue, rx) = mpsc::sync_channel(options.channel_capacity.max(1));
+        let shared = Arc::new(Shared::default());
+        let writer = Writer {
+            conn: Some(conn),
+            path: path.clone(),
+            flood: Flood::new(options.flood),
+            options,
+            rx,
+            shared: shared.clone(),
+            pending: Vec::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("schannel-eventlog".into())
+            .spawn(move || writer.run())
+            .map_err(|source| EventLogError::DataDir {
+                path: path.clone(),
+                source,
+            })?;
+        let reader = LogReader::with_generation(path.clone(), shared.generation_handle());
+        Ok(EventLog {
+            path,
+            queue: Some(queue),
+            writer: Some(handle),
+            shared,
+            reader,
+            moved_aside,
+        })
+    }
+
+    /// Open `<data_dir>/events.db`.
+    pub fn open_in(
+        data_dir: impl AsRef<Path>,
+        options: LogOptions,
+    ) -> Result<EventLog, EventLogError> {
+        EventLog::open(data_dir.as_ref().join(LOG_FILE_NAME), options)
+    }
+
+    /// The log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// When opening found a damaged file and moved it aside: what and where. Show it.
+    pub fn moved_aside(&self) -> Option<&MovedAside> {
+        self.moved_aside.as_ref()
+    }
+
+    /// The last commit or retention failure, if the latest attempt failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn send(&self, m: Msg) -> Result<(), EventLogError> {
+        match &self.queue {
+            Some(q) => q.send(m).map_err(|_| EventLogError::WriterStopped),
+            None => Err(EventLogError::WriterStopped),
+        }
+    }
+
+    /// Wait until every record emitted so far is committed; the error if the commit
+    /// failed (the records stay queued and the writer retries).
+    pub fn sync(&self) -> Result<(), EventLogError> {
+        let (ack, done) = mpsc::channel();
+        self.send(Msg::Flush(ack))?;
+        match done.recv() {
+            Ok(r) => r.map_err(EventLogError::Write),
+            Err(_) => Err(EventLogError::WriterStopped),
+        }
+    }
+
+    /// Empty the log (`wevtutil cl System`): with `archive`, the current log is moved to
+    /// `events-archive-<UTC time>.db` first and its path returned; without, its records
+    /// are deleted. Either way record IDs go on from where they were.
+    pub fn clear(&self, archive: bool) -> Result<Option<PathBuf>, EventLogError> {
+        let (reply, done) = mpsc::channel();
+        self.send(Msg::Clear { archive, reply })?;
+        match done.recv() {
+            Ok(r) => r.map_err(EventLogError::Write),
+            Err(_) => Err(EventLogError::WriterStopped),
+        }
+    }
+
+    /// Write everything still queued and stop the writer.
+    pub fn close(mut self) -> Result<(), EventLogError> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<(), EventLogError> {
+        // Closing the queue tells the writer to finish; it drains everything first.
+        drop(self.queue.take());
+        match self.writer.take() {
+            Some(h) => h.join().map_err(|_| EventLogError::WriterStopped),
+            None => Ok(()),
+        }
+    }
+
+    /// The reader over this log.
+    pub fn reader(&self) -> &LogReader {
+        &self.reader
+    }
+
+    /// The records the query selects (committed ones).
+    pub fn query(&self, q: &Query) -> Result<Vec<EventRecord>, EventLogError> {
+        self.reader.query(q)
+    }
+
+    /// The highest record ID committed (0 when empty).
+    pub fn last_record_id(&self) -> Result<u64, EventLogError> {
+        self.reader.last_record_id()
+    }
+
+    /// Follow new records above `after` (see [`LogReader::follow`]).
+    pub fn follow(&self, query: Query, after: u64) -> Follow<'_> {
+        self.reader.follow(query, after)
+    }
+}
+
+impl EventSink for EventLog {
+    /// Queue the record. Waits only while the queue is full (never drops). If the writer
+    /// has stopped (it panicked), the record goes to stderr as JSON, so it is not lost
+    /// silently.
+    fn emit(&self, record: EventRecord) {
+        let Some(q) = &self.queue else {
+            eprintln!(
+                "securechannel-eventlog: log closed; record not stored: {}",
+                render_json(&record)
+            );
+            return;
+        };
+        if let Err(mpsc::SendError(Msg::Record(r))) = q.send(Msg::Record(record)) {
+            eprintln!(
+                "securechannel-eventlog: the writer of {} has stopped; record not stored: {}",
+                self.path.display(),
+                render_json(&r)
+            );
+        }
+    }
+
+    fn flush(&self) {
+        if let Err(e) = self.sync() {
+            eprintln!(
+                "securechannel-eventlog: flush of {}: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+impl Drop for EventLog {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}

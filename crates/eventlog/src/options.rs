@@ -1,0 +1,98 @@
+//! How a log is kept: size limit and retention, batching, the queue, flood control.
+
+use std::time::Duration;
+
+/// What happens when the log reaches [`LogOptions::max_size_bytes`] (Windows' "When
+/// maximum event log size is reached").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Retention {
+    /// "Overwrite events as needed (oldest events first)": the oldest records are deleted
+    /// so the log stays under its maximum size. The Windows default.
+    #[default]
+    OverwriteOldest,
+    /// "Archive the log when full, do not overwrite events": the full log is moved to
+    /// `events-archive-<UTC time>.db` next to it and a new log is started; record IDs go
+    /// on from where the archived log stopped.
+    Archive,
+}
+
+/// Flood control: beyond `threshold` identical events (same event ID and same data)
+/// within `window`, further copies are counted instead of stored, and a summary record
+/// (`fold: Some(Fold { count, first, last })`) is written when the window ends, on
+/// flush and on shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FloodControl {
+    /// Whether flood control runs at all. Off: every event is stored.
+    pub enabled: bool,
+    /// How many identical events are stored one by one per window before folding starts.
+    pub threshold: u32,
+    /// How long a window lasts, from the first event of it.
+    pub window: Duration,
+    /// How many distinct (event, data) pairs are tracked at once. Events beyond that are
+    /// stored normally: flood control never costs unbounded memory, nor loses an event.
+    pub max_tracked: usize,
+}
+
+impl Default for FloodControl {
+    fn default() -> Self {
+        FloodControl {
+            enabled: true,
+            threshold: 10,
+            window: Duration::from_secs(60),
+            max_tracked: 100_000,
+        }
+    }
+}
+
+impl FloodControl {
+    /// Flood control switched off: every event is stored.
+    pub fn off() -> FloodControl {
+        FloodControl {
+            enabled: false,
+            ..FloodControl::default()
+        }
+    }
+}
+
+/// Everything that decides how a log is kept. `Default` gives the Windows-like defaults:
+/// 20 MiB, overwrite oldest, 50 ms batch window, 65,536 queued records, flood control on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The maximum size of the log: the database's pages in use (`(page_count -
+    /// freelist_count) * page_size`). The `-wal` file is not counted; it is checkpointed
+    /// back into the database every ~4 MiB.
+    pub max_size_bytes: u64,
+    /// What happens at the maximum size.
+    pub retention: Retention,
+    /// The longest a record the writer has taken from the queue waits before its
+    /// transaction commits. After a kill -9, at most the records of the last window plus
+    /// those still queued are lost; the database itself needs no repair.
+    pub batch_window: Duration,
+    /// The most records written in one transaction.
+    pub max_batch: usize,
+    /// How many records the queue between emitters and the writer holds. When it is full,
+    /// the emitter waits (it never drops a record).
+    pub channel_capacity: usize,
+    /// Flood control.
+    pub flood: FloodControl,
+    /// Run SQLite's `quick_check` when the log is opened, so a damaged log is moved aside
+    /// at once rather than failing later. Reads the whole file (about 0.1 s per 20 MiB).
+    pub verify_on_open: bool,
+}
+
+/// 20 MiB, the Windows default maximum size of the System log.
+pub const DEFAULT_MAX_SIZE_BYTES: u64 = 20 * 1024 * 1024;
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            max_size_bytes: DEFAULT_MAX_SIZE_BYTES,
+            retention: Retention::OverwriteOldest,
+            batch_window: Duration::from_millis(50),
+            max_batch: 16_384,
+            channel_capacity: 65_536,
+            flood: FloodControl::default(),
+            verify_on_open: true,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Shared helpers of the event log tests: realistic records and quick log setup.
+#![allow(dead_code)] // each test file uses a different subset
+
+use securechannel_eventlog::{EventLog, FloodControl, LogOptions, Query};
+use securechannel_events::{ActivityId, EventId, EventRecord, Fold, UnixNanos};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const T0: UnixNanos = 1_795_000_000_123_456_789; // 2026-11-18T..., ns precision
+
+pub fn record(id: EventId, data: &[&str], time: UnixNanos) -> EventRecord {
+    EventRecord {
+        record_id: 0,
+        time,
+        event_id: id,
+        computer: Arc::from("web-01"),
+        process_id: 4242,
+        thread_id: 4243,
+        activity_id: None,
+        data: data.iter().map(|s| s.to_string()).collect(),
+        binary: None,
+        fold: None,
+    }
+}
+
+/// A 36880 as a server logs it after a TLS 1.3 handshake.
+pub fn handshake(time: UnixNanos, activity: ActivityId) -> EventRecord {
+    let mut r = record(
+        EventId::HandshakeCompleted,
+        &[
+            "server",
+            "TLS 1.3",
+            "AES_256_GCM",
+            "256",
+            "AEAD",
+            "X25519",
+            "255",
+            "0x1302",
+            "0x1a2b3c4d5e6f",
+            "www.example.com",
+            "CN=www.example.com",
+            "",
+        ],
+        time,
+    );
+    r.activity_id = Some(activity);
+    r
+}
+
+pub fn alert_received(desc: &str, time: UnixNanos) -> EventRecord {
+    record(EventId::FatalAlertReceived, &[desc], time)
+}
+
+pub fn alert_generated(desc: &str, state: &str, time: UnixNanos) -> EventRecord {
+    record(
+        EventId::FatalAlertGenerated,
+        &[desc, state, "client.example.net"],
+        time,
+    )
+}
+
+/// Options for tests: flood control off unless a test turns it on.
+pub fn options() -> LogOptions {
+    LogOptions {
+        flood: FloodControl::off(),
+        ..LogOptions::default()
+    }
+}
+
+pub fn open(dir: &Path, options: LogOptions) -> EventLog {
+    let log = EventLog::open(dir.join("events.db"), options).expect("open a new log in a tempdir");
+    assert!(log.moved_aside().is_none());
+    log
+}
+
+pub fn all(log: &EventLog) -> Vec<EventRecord> {
+    log.query(&Query::new().oldest_first()).expect("query all")
+}
+
+pub fn folded(count: u64, first: UnixNanos, last: UnixNanos) -> Option<Fold> {
+    Some(Fold { count, first, last })
+}
+
+/// Poll until `f` holds or the deadline passes (bounded waits instead of sleeps).
+pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}

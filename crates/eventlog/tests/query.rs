@@ -1,0 +1,188 @@
+//! Queries: flags and XPath select exactly what the same filter selects in memory; order,
+//! count, indexes, follow.
+
+mod common;
+
+use common::*;
+use securechannel_eventlog::{parse_xpath, Cmp, EventLog, Filter, LogReader, Query};
+use securechannel_events::{ActivityId, EventId, EventRecord, EventSink, Level, UnixNanos};
+use std::time::Duration;
+
+const SEC: i64 = 1_000_000_000;
+
+/// A mixed log: 600 records over 10 minutes from T0, with activities on the handshakes
+/// and some alerts.
+fn mixed(dir: &std::path::Path) -> (EventLog, Vec<EventRecord>) {
+    let log = open(dir, options());
+    let descs = ["46", "48", "40", "70", "42"];
+    for i in 0..600i64 {
+        let t = T0 + i * SEC;
+        let mut r = match i % 6 {
+            0 | 1 => handshake(t, ActivityId(1000 + i as u128)),
+            2 => alert_received(descs[(i as usize / 6) % 5], t),
+            3 => alert_generated(descs[(i as usize / 7) % 5], "1205", t),
+            4 => record(EventId::NoSharedCipherSuite, &["TLS 1.0"], t),
+            _ if i % 12 == 11 => record(EventId::NoDefaultServerCredentialWarning, &[], t),
+            _ => record(EventId::ServerCertificateUntrustedRoot, &[], t),
+        };
+        if i % 6 == 2 {
+            r.activity_id = Some(ActivityId(1000 + i as u128 - 2));
+        }
+        log.emit(r);
+    }
+    log.sync().unwrap();
+    let records = all(&log);
+    assert_eq!(records.len(), 600);
+    (log, records)
+}
+
+/// The records the filter selects in memory, newest first.
+fn expected(records: &[EventRecord], f: &Filter, now: UnixNanos) -> Vec<u64> {
+    records
+        .iter()
+        .rev()
+        .filter(|r| f.matches(r, now))
+        .map(|r| r.record_id)
+        .collect()
+}
+
+fn ids(records: &[EventRecord]) -> Vec<u64> {
+    records.iter().map(|r| r.record_id).collect()
+}
+
+#[test]
+fn sql_selects_what_the_filter_means() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, records) = mixed(dir.path());
+    // The log's times are in the past (T0); ages are measured from the time of T0 + 10 min
+    // in the in-memory check, and queries with an age are checked separately below.
+    let filters = vec![
+        Filter::ids(&[EventId::FatalAlertReceived]),
+        Filter::ids(&[EventId::FatalAlertReceived, EventId::FatalAlertGenerated]),
+        Filter::levels(&[Level::Error]),
+        Filter::levels(&[Level::Warning]),
+        Filter::levels(&[Level::Information, Level::Error]),
+        Filter::data_eq("AlertDesc", "46").unwrap(),
+        Filter::data_eq("alertdesc", "48").unwrap(),
+        Filter::data_eq("ErrorState", "1205").unwrap(),
+        Filter::data_eq("Protocol", "TLS 1.3").unwrap(),
+        Filter::data_eq("Protocol", "TLS 1.0").unwrap(),
+        Filter::Time(Cmp::Ge, T0 + 300 * SEC),
+        Filter::Time(Cmp::Ge, T0 + 100 * SEC).and(Filter::Time(Cmp::Le, T0 + 200 * SEC)),
+        Filter::Activity(ActivityId(1000 + 12)),
+        Filter::RecordId(Cmp::Gt, 590),
+        parse_xpath("*[System[(EventID=36887 or EventID=36888) and Level<=2]]").unwrap(),
+        parse_xpath("*[System[EventID!=36880] and EventData[Data='46']]").unwrap(),
+        parse_xpath("*[EventData[Data[@Name='AlertDesc']!=46]]").unwrap(),
+        parse_xpath("*[EventData[Data[@Name='ErrorState']]]").unwrap(),
+        parse_xpath("*[System[not(Level=4) and Computer='web-01']]").unwrap(),
+        parse_xpath("*[System[Execution[@ProcessID=4242] and Provider[@Name='Other']]]").unwrap(),
+    ];
+    for f in filters {
+        let got = log.query(&Query::new().filter(f.clone())).unwrap();
+        let want = expected(&records, &f, 0);
+        assert_eq!(ids(&got), want, "{f:?}");
+        let selects_nothing = want.is_empty();
+        assert_eq!(
+            selects_nothing,
+            f == parse_xpath("*[System[Execution[@ProcessID=4242] and Provider[@Name='Other']]]")
+                .unwrap(),
+            "{f:?}: only the other provider's query selects nothing"
+        );
+    }
+}
+
+#[test]
+fn order_and_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = mixed(dir.path());
+    let newest = log.query(&Query::new().count(3)).unwrap();
+    assert_eq!(ids(&newest), vec![600, 599, 598]);
+    let oldest = log.query(&Query::new().oldest_first().count(3)).unwrap();
+    assert_eq!(ids(&oldest), vec![1, 2, 3]);
+    let alerts = log
+        .query(&Query::new().ids(&[EventId::FatalAlertReceived]).count(2))
+        .unwrap();
+    assert_eq!(ids(&alerts), vec![597, 591]);
+}
+
+#[test]
+fn brief_xpath_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    let day = 86_400 * SEC;
+    log.emit(alert_received("46", now - 2 * day)); // 1: too old for timediff
+    log.emit(alert_received("46", now - 60 * SEC)); // 2
+    log.emit(alert_generated("48", "1205", now - 30 * SEC)); // 3
+    log.emit(handshake(now - 10 * SEC, ActivityId(7))); // 4
+    log.emit(record(EventId::NoSharedCipherSuite, &["TLS 1.0"], now)); // 5
+    log.sync().unwrap();
+    let run = |x: &str| ids(&log.query(&Query::new().xpath(x).unwrap()).unwrap());
+    assert_eq!(
+        run("*[System[Provider[@Name='Schannel'] and (EventID=36887 or EventID=36888) and TimeCreated[timediff(@SystemTime) <= 86400000]]]"),
+        vec![3, 2]
+    );
+    assert_eq!(run("*[System[Level=2]]"), vec![5, 3, 2, 1]);
+    assert_eq!(run("*[EventData[Data[@Name='AlertDesc']=46]]"), vec![2, 1]);
+    assert_eq!(run("*[System[EventRecordID=4]]"), vec![4]);
+    assert_eq!(
+        run("*[System[Correlation[@ActivityID='{00000000-0000-0000-0000-000000000007}']]]"),
+        vec![4]
+    );
+    let since = securechannel_events::format_rfc3339(now - 45 * SEC, 3);
+    assert_eq!(
+        run(&format!("*[System[TimeCreated[@SystemTime>='{since}']]]")),
+        vec![5, 4, 3]
+    );
+    assert_eq!(
+        run("*[System[TimeCreated[timediff(@SystemTime) > 86400000]]]"),
+        vec![1]
+    );
+}
+
+#[test]
+fn unknown_data_field_lists_the_known_ones() {
+    let e = Query::new().data("AlertDescription", "46").unwrap_err();
+    assert!(e.to_string().contains("AlertDesc"), "{e}");
+    assert!(e.to_string().contains("ErrorState"), "{e}");
+    let e = Filter::parse_data("AlertDesc").unwrap_err();
+    assert!(e.to_string().contains("NAME=VALUE"), "{e}");
+}
+
+#[test]
+fn queries_use_the_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = mixed(dir.path());
+    let plan = |q: Query| log.reader().explain(&q).unwrap().join(" / ");
+    let by_id = plan(Query::new().ids(&[EventId::FatalAlertReceived]).count(100));
+    assert!(by_id.contains("events_by_id"), "{by_id}");
+    assert!(!by_id.contains("TEMP B-TREE"), "no sort needed: {by_id}");
+    let by_data = plan(Query::new().data("AlertDesc", "46").unwrap().count(100));
+    assert!(by_data.contains("events_by_first_field"), "{by_data}");
+    let by_activity = plan(Query::new().activity(ActivityId(1012)));
+    assert!(by_activity.contains("events_by_activity"), "{by_activity}");
+}
+
+#[test]
+fn follow_returns_new_records_as_they_are_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, _) = mixed(dir.path());
+    // A reader of its own, as `schannel events --follow` in another process would have.
+    let reader = LogReader::open(log.path()).unwrap();
+    let start = reader.last_record_id().unwrap();
+    let mut follow = reader.follow(Query::new().ids(&[EventId::FatalAlertReceived]), start);
+    assert!(follow.poll().unwrap().is_empty());
+    log.emit(handshake(T0, ActivityId(1)));
+    log.emit(alert_received("80", T0));
+    log.emit(alert_received("81", T0));
+    log.sync().unwrap();
+    let got = follow.wait(Duration::from_secs(5)).unwrap();
+    let descs: Vec<&str> = got.iter().map(|r| r.data[0].as_str()).collect();
+    assert_eq!(descs, vec!["80", "81"], "oldest first, only matches");
+    assert!(follow.wait(Duration::from_millis(200)).unwrap().is_empty());
+    assert_eq!(follow.last_seen(), 603);
+}

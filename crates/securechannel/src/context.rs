@@ -1,0 +1,853 @@
+//! Security contexts, as InitializeSecurityContext / AcceptSecurityContext drive them:
+//! tokens in, tokens out, typed statuses; then EncryptMessage / DecryptMessage,
+//! QueryContextAttributes, and ApplyControlToken (shutdown and alert tokens).
+//!
+//! # The token contract
+//!
+//! Every call that takes input (`initialize`, `accept`, `decrypt`) takes it as
+//! `&mut [u8]` (TLS records are decrypted in place) and says how many bytes it
+//! `consumed`. The caller removes exactly those bytes from the front of its buffer and
+//! hands the rest (SSPI's SECBUFFER_EXTRA) back at the front of the next call, with
+//! whatever arrived since. This holds for every status, including `IncompleteMessage`:
+//! rustls may have consumed whole records while it waits for the rest of a handshake
+//! message, and it may keep a handshake message that spans records in the caller's
+//! buffer until the message is complete (it is then not counted as consumed).
+//!
+//! Output (handshake messages, alerts, encrypted records) is appended to a caller
+//! `Vec<u8>`; everything appended must be sent, in order.
+//!
+//! On failure a call returns `Err(Error)` carrying the SSPI status, the event logged for
+//! it and the internal error state; **the fatal alert rustls produced (if any) has then
+//! already been appended to the output buffer** (for `decrypt`, it waits in
+//! [`ClientContext::take_output`]), and the caller should still send it before closing the
+//! connection, as Schannel's caller sends the token of a failed call.
+
+use crate::credential::CredentialShared;
+use crate::tls::{self, ConfigError, Engine, HandshakeProgress, WriteError};
+use crate::{
+    sniff_client_hello, verify, ClientCredential, Error, ErrorState, HelloSniff, Protocol,
+    Role, ServerCredential,
+};
+use rustls_pki_types::{CertificateDer, ServerName};
+use securechannel_events::{ActivityId, AlertDescription, EventId, RecordBuilder, Status};
+use std::cell::OnceCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// What a caller asks of one context (the ISC_REQ / ASC_REQ flags and buffers that are
+/// not the credential's).
+#[derive(Debug, Clone, Default)]
+pub struct ContextOptions {
+    /// Application protocols offered (client, in preference order) or accepted (server,
+    /// in preference order); empty: no ALPN.
+    pub alpn: Vec<Vec<u8>>,
+    /// Client: which name goes into the server_name extension.
+    pub sni: Sni,
+}
+
+/// The server_name indication a client sends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Sni {
+    /// The target name (an IP address target sends none, as TLS requires).
+    #[default]
+    Target,
+    /// This name instead of the target name. rustls verifies the server certificate
+    /// against the name it sends, so this name is also the one the certificate must carry;
+    /// events keep naming the target name.
+    Name(String),
+    /// No SNI; the certificate is still verified against the target name.
+    Disabled,
+}
+
+/// The outcome of a handshake step (InitializeSecurityContext / AcceptSecurityContext).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Where the handshake stands.
+    pub status: StepStatus,
+    /// Input bytes used; the rest of the input is the "extra" buffer (see the module
+    /// docs), for example application data that arrived right after the Finished message.
+    pub consumed: usize,
+}
+
+/// Where the handshake stands after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// Output was produced and must be sent; more input is needed
+    /// (SEC_I_CONTINUE_NEEDED).
+    ContinueNeeded,
+    /// Nothing was produced; the input is short (SEC_E_INCOMPLETE_MESSAGE). `missing` is
+    /// how many more bytes complete the record in progress, from its 5-byte header;
+    /// `None` when not even a header is there.
+    IncompleteMessage {
+        /// Bytes still missing from the current record.
+        missing: Option<usize>,
+    },
+    /// The handshake is complete (SEC_E_OK); any output produced must still be sent.
+    Complete,
+}
+
+impl StepStatus {
+    /// The SSPI status this outcome is.
+    pub fn status(self) -> Status {
+        match self {
+            StepStatus::ContinueNeeded => Status::ContinueNeeded,
+            StepStatus::IncompleteMessage { .. } => Status::IncompleteMessage,
+            StepStatus::Complete => Status::Ok,
+        }
+    }
+}
+
+/// The outcome of [`ClientContext::decrypt`] (DecryptMessage).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decrypted {
+    /// What the input held.
+    pub status: DecryptStatus,
+    /// Input bytes used; the rest is the "extra" buffer.
+    pub consumed: usize,
+}
+
+/// What a decrypt call found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecryptStatus {
+    /// Plaintext was appended (SEC_E_OK).
+    Data,
+    /// No complete record (SEC_E_INCOMPLETE_MESSAGE); `missing` as for [`StepStatus`].
+    IncompleteMessage {
+        /// Bytes still missing from the current record.
+        missing: Option<usize>,
+    },
+    /// The peer sent close_notify (SEC_I_CONTEXT_EXPIRED): no more data will come. Reply
+    /// with [`ClientContext::shutdown`].
+    PeerClosed,
+}
+
+impl DecryptStatus {
+    /// The SSPI status this outcome is.
+    pub fn status(self) -> Status {
+        match self {
+            DecryptStatus::Data => Status::Ok,
+            DecryptStatus::IncompleteMessage { .. } => Status::IncompleteMessage,
+            DecryptStatus::PeerClosed => Status::ContextExpiredInfo,
+        }
+    }
+}
+
+/// SecPkgContext_StreamSizes: how to size encrypt buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSizes {
+    /// Record header (5).
+    pub header: usize,
+    /// Bytes after the plaintext of a record: TLS 1.3 inner content type + tag (17);
+    /// TLS 1.2 AES-GCM explicit nonce + tag (24), ChaCha20-Poly1305 tag (16).
+    pub trailer: usize,
+    /// Largest plaintext of one record (16384); `encrypt` splits longer messages.
+    pub max_message: usize,
+    /// Buffers EncryptMessage takes (header, data, trailer, empty): 4.
+    pub buffers: u32,
+    /// Block size: 1, every suite rustls speaks is an AEAD without padding.
+    pub block_size: usize,
+}
+
+/// SecPkgContext_ConnectionInfo (with Schannel's names, as 36880 prints them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The protocol (`TLS 1.3`).
+    pub protocol: Protocol,
+    /// The bulk cipher (`AES_256_GCM`).
+    pub cipher: &'static str,
+    /// Its key length in bits.
+    pub cipher_strength: u32,
+    /// The MAC: `AEAD` for every suite (all suites rustls speaks authenticate records
+    /// with their AEAD; the hash in a suite's name is its PRF's, see `prf_hash`).
+    pub mac: &'static str,
+    /// The PRF / HKDF hash (`SHA384`).
+    pub prf_hash: &'static str,
+    /// The key exchange (`X25519`, `ECDH_P256`, `X25519MLKEM768`, ...).
+    pub exchange: &'static str,
+    /// The key exchange's strength in bits (X25519 255, P-256 256, P-384 384; a hybrid
+    /// reports its classical part).
+    pub exchange_strength: u32,
+}
+
+/// The negotiated cipher suite (SecPkgContext_CipherInfo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CipherSuite {
+    /// IANA name (`TLS_AES_256_GCM_SHA384`).
+    pub name: &'static str,
+    /// IANA number (0x1302).
+    pub number: u16,
+}
+
+/// A client security context (InitializeSecurityContext).
+pub struct ClientContext {
+    core: Core,
+}
+
+/// A server security context (AcceptSecurityContext).
+pub struct ServerContext {
+    core: Core,
+}
+
+impl ClientContext {
+    /// A context connecting to `target_name` (a DNS name or an IP address), verified
+    /// against it (or against `options.sni`'s name, see [`Sni::Name`]).
+    ///
+    /// Fails with SEC_E_ALGORITHM_MISMATCH and event 36873, before anything is sent, when
+    /// the effective configuration leaves no usable cipher suite.
+    pub fn new(
+        credential: &ClientCredential,
+        target_name: &str,
+        options: ContextOptions,
+    ) -> Result<ClientContext, Error> {
+        let shared = credential.shared.clone();
+        let verified_name = match &options.sni {
+            Sni::Name(n) => n.as_str(),
+            Sni::Target | Sni::Disabled => target_name,
+        };
+        let server_name = ServerName::try_from(verified_name.to_owned()).map_err(|e| {
+            Error::new(
+                Status::InvalidParameter,
+                format!("'{verified_name}' is neither a DNS name nor an IP address"),
+            )
+            .with_source(e)
+        })?;
+        let mut core = Core::new(shared, Role::Client, target_name.to_owned());
+        let config = match tls::client_config(&core.shared, options.sni != Sni::Disabled) {
+            Ok(c) => c,
+            Err(ConfigError::NoCipherSuite) => {
+                core.emit(EventId::NoClientCipherSuites, |r| r);
+                return Err(Error::new(
+                    Status::AlgorithmMismatch,
+                    "no cipher suite is usable with the enabled protocols and algorithms",
+                )
+                .with_event(EventId::NoClientCipherSuites));
+            }
+            Err(ConfigError::Other(e)) => return Err(e),
+        };
+        let engine = Engine::client(config, server_name, options.alpn).map_err(engine_error)?;
+        core.engine = Some(engine);
+        Ok(ClientContext { core })
+    }
+
+    /// One InitializeSecurityContext call: feed what the server sent (empty on the first
+    /// call), append what to send to `out`. See the module docs for `consumed` and for
+    /// failures (the alert to send is already in `out`).
+    pub fn initialize(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+        self.core.step(input, out)
+    }
+}
+
+impl ServerContext {
+    /// A context accepting one client connection.
+    pub fn new(credential: &ServerCredential, options: ContextOptions) -> Result<ServerContext, Error> {
+        let shared = credential.shared.clone();
+        let mut core = Core::new(shared, Role::Server, String::new());
+        let config = match tls::server_config(&core.shared, &options.alpn) {
+            Ok(c) => c,
+            Err(ConfigError::NoCipherSuite) => {
+                return Err(Error::new(
+                    Status::AlgorithmMismatch,
+                    "no cipher suite is usable with the enabled protocols and algorithms",
+                ))
+            }
+            Err(ConfigError::Other(e)) => return Err(e),
+        };
+        core.engine = Some(Engine::server(config).map_err(engine_error)?);
+        Ok(ServerContext { core })
+    }
+
+    /// One AcceptSecurityContext call: feed what the client sent, append what to send to
+    /// `out`. See the module docs for `consumed` and for failures.
+    pub fn accept(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+        self.core.step(input, out)
+    }
+}
+
+/// The calls both sides share, written once.
+macro_rules! context_methods {
+    ($t:ty) => {
+        impl $t {
+            /// Whether the handshake is complete (asked from the engine).
+            pub fn is_complete(&self) -> bool {
+                self.core.state == State::Established
+            }
+
+            /// EncryptMessage: encrypt `plaintext` into records of at most
+            /// [`StreamSizes::max_message`] bytes each, appended to `out`.
+            pub fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+                self.core.encrypt(plaintext, out)
+            }
+
+            /// DecryptMessage: decrypt every complete record of `input` in place, appending
+            /// the plaintext to `plaintext`. Post-handshake messages (session tickets, key
+            /// updates) are handled here; an answer they need (or, after a failure, the
+            /// alert) waits in [`Self::take_output`].
+            pub fn decrypt(
+                &mut self,
+                input: &mut [u8],
+                plaintext: &mut Vec<u8>,
+            ) -> Result<Decrypted, Error> {
+                self.core.decrypt(input, plaintext)
+            }
+
+            /// Move TLS bytes that a decrypt produced (a key update answer, or the fatal
+            /// alert of a failed decrypt) to `out`; returns how many. `encrypt` and
+            /// `shutdown` do this first on their own.
+            pub fn take_output(&mut self, out: &mut Vec<u8>) -> usize {
+                let n = self.core.pending_out.len();
+                out.append(&mut self.core.pending_out);
+                n
+            }
+
+            /// ApplyControlToken(SCHANNEL_SHUTDOWN) and the call after it: append a
+            /// close_notify alert to `out`. Only an established context can send one
+            /// (SEC_E_OUT_OF_SEQUENCE otherwise); a second call appends nothing.
+            pub fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+                self.core.shutdown(out)
+            }
+
+            /// ApplyControlToken(SCHANNEL_ALERT_TOKEN): make the handshake fail with `alert`.
+            ///
+            /// rustls sends alerts itself and has no call to send an arbitrary one, and
+            /// this provider never writes TLS records by hand. So the alert is realised
+            /// through rustls' own mechanism: the next verification of the peer's
+            /// certificate fails with the certificate error that rustls answers with
+            /// `alert`. The alerts that can be produced so are 40, 42, 43, 44, 45, 46, 48,
+            /// 49, 51 and 113; any other returns SEC_E_UNSUPPORTED_FUNCTION. Also
+            /// SEC_E_UNSUPPORTED_FUNCTION: after the handshake (no mechanism exists), and on
+            /// a server that does not ask for a client certificate (no certificate will be
+            /// verified). Apply it before the step that receives the peer's certificate
+            /// (a client: before its second step; a server: before the step that receives
+            /// the client's Certificate); later it has no effect.
+            pub fn apply_alert(&mut self, alert: AlertDescription) -> Result<(), Error> {
+                self.core.apply_alert(alert)
+            }
+
+            /// StreamSizes (established contexts only).
+            pub fn stream_sizes(&self) -> Result<StreamSizes, Error> {
+                self.core.stream_sizes()
+            }
+
+            /// ConnectionInfo (established contexts only).
+            pub fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+                self.core.connection_info()
+            }
+
+            /// The negotiated cipher suite.
+            pub fn cipher_suite(&self) -> Option<CipherSuite> {
+                self.core.cipher_suite()
+            }
+
+            /// The negotiated protocol.
+            pub fn protocol(&self) -> Option<Protocol> {
+                self.core.engine().and_then(|e| e.protocol())
+            }
+
+            /// The peer's certificate chain, DER, end-entity first (empty when the peer
+            /// sent none).
+            pub fn remote_certificates(&self) -> &[CertificateDer<'static>] {
+                self.core
+                    .engine()
+                    .and_then(|e| e.peer_certificates())
+                    .unwrap_or(&[])
+            }
+
+            /// The negotiated application protocol (ALPN).
+            pub fn alpn(&self) -> Option<&[u8]> {
+                self.core.engine().and_then(|e| e.alpn())
+            }
+
+            /// Whether the handshake resumed an earlier session (`None` before it is done).
+            pub fn resumed(&self) -> Option<bool> {
+                self.core.engine().and_then(|e| e.resumed())
+            }
+
+            /// The context's activity ID: every event of this context carries it.
+            pub fn activity_id(&self) -> ActivityId {
+                self.core.activity_id()
+            }
+
+            /// The context handle as 36880 prints it (a number unique in this process).
+            pub fn context_handle(&self) -> u64 {
+                self.core.handle
+            }
+        }
+    };
+}
+
+context_methods!(ClientContext);
+context_methods!(ServerContext);
+
+impl ClientContext {
+    /// The target name the context was created for.
+    pub fn target_name(&self) -> &str {
+        &self.core.target_name
+    }
+}
+
+impl ServerContext {
+    /// The server name the client sent (SNI), once its hello has been read.
+    pub fn server_name(&self) -> Option<&str> {
+        self.core.engine().and_then(|e| e.sni())
+    }
+}
+
+impl std::fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.core.debug("ClientContext", f)
+    }
+}
+
+impl std::fmt::Debug for ServerContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.core.debug("ServerContext", f)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Handshaking,
+    Established,
+    Failed(Status),
+}
+
+/// What client and server contexts share.
+struct Core {
+    shared: Arc<CredentialShared>,
+    role: Role,
+    /// `None` only while the constructor runs.
+    engine: Option<Engine>,
+    state: State,
+    /// Client: the target name; server: empty (the SNI name is read from the engine).
+    target_name: String,
+    handle: u64,
+    /// Created on first use, so a context whose events are all masked pays nothing.
+    activity: OnceCell<ActivityId>,
+    /// SCHANNEL_ALERT_TOKEN waiting for the next certificate verification.
+    pending_alert: Option<AlertDescription>,
+    /// Application data that arrived with the last handshake flight, returned by the
+    /// first decrypt.
+    early_plaintext: Vec<u8>,
+    /// TLS bytes produced by decrypt (key update answers, an alert after a failure).
+    pending_out: Vec<u8>,
+    /// Server: what the first bytes said about the client's hello.
+    hello: Option<HelloSniff>,
+    no_certificate_logged: bool,
+    sent_close_notify: bool,
+}
+
+/// Process-wide context handle numbers.
+static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
+
+fn engine_error(e: rustls::Error) -> Error {
+    Error::new(Status::InternalError, "the TLS engine refused to start a connection")
+        .with_state(ErrorState::EngineConfiguration)
+        .with_source(e)
+}
+
+impl Core {
+    fn new(shared: Arc<CredentialShared>, role: Role, target_name: String) -> Core {
+        Core {
+            shared,
+            role,
+            engine: None,
+            state: State::Handshaking,
+            target_name,
+            handle: NEXT_HANDLE.fetch_add(1, Ordering::Relaxed),
+            activity: OnceCell::new(),
+            pending_alert: None,
+            early_plaintext: Vec::new(),
+            pending_out: Vec::new(),
+            hello: None,
+            no_certificate_logged: false,
+            sent_close_notify: false,
+        }
+    }
+
+    fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    fn engine_mut(&mut self) -> Result<&mut Engine, Error> {
+        // The constructors only return a context with an engine.
+        self.engine
+            .as_mut()
+            .ok_or_else(|| Error::new(Status::InvalidHandle, "the context was never started"))
+    }
+
+    fn activity_id(&self) -> ActivityId {
+        *self.activity.get_or_init(ActivityId::new_random)
+    }
+
+    /// Log `id` with this context's activity ID, filling the fields with `fill`; nothing
+    /// (not even the activity ID) is computed when the mask excludes the event.
+    fn emit(&self, id: EventId, fill: impl FnOnce(RecordBuilder<'_>) -> RecordBuilder<'_>) {
+        let emitter = &self.shared.emitter;
+        if emitter.is_enabled(id) {
+            fill(emitter.event(id).activity(Some(self.activity_id()))).send();
+        }
+    }
+
+    /// The name events print as TargetName: the client's target, the server's SNI.
+    fn event_target_name(&self) -> &str {
+        match self.role {
+            Role::Client => &self.target_name,
+            Role::Server => self.engine().and_then(|e| e.sni()).unwrap_or(""),
+        }
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed(status) => Err(Error::new(status, "the context has already failed")),
+            _ => Ok(()),
+        }
+    }
+
+    fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+        self.check_usable()?;
+        if self.state == State::Established {
+            return Ok(Step {
+                status: StepStatus::Complete,
+                consumed: 0,
+            });
+        }
+        if self.role == Role::Server {
+            if self.hello.is_none() && !input.is_empty() {
+                // Named in 36874 if rustls refuses the hello (legacy hellos included).
+                match sniff_client_hello(input) {
+                    HelloSniff::NeedMore => {}
+                    s => self.hello = Some(s),
+                }
+            }
+            if self.shared.certified_key.is_none() && !self.no_certificate_logged && !input.is_empty() {
+                self.no_certificate_logged = true;
+                self.emit(EventId::NoDefaultServerCredential, |r| r);
+            }
+        }
+        let alert_requested = self.pending_alert;
+        if let Some(a) = alert_requested {
+            // apply_alert only accepts alerts verify can produce.
+            verify::set_pending_alert(Some(a))?;
+        }
+        let mut early = std::mem::take(&mut self.early_plaintext);
+        let h = self.engine_mut()?.handshake(input, out, &mut early);
+        self.early_plaintext = early;
+        if alert_requested.is_some() {
+            // Reset so no later call on this thread (another context) inherits it; the
+            // pending alert of this context stays for its next step unless it fired.
+            let _ = verify::set_pending_alert(None);
+        }
+        self.take_handoffs();
+        let failure = verify::take_failure();
+        match h.result {
+            Ok(HandshakeProgress::Complete) => {
+                self.state = State::Established;
+                self.pending_alert = None;
+                self.log_completed();
+                Ok(Step {
+                    status: StepStatus::Complete,
+                    consumed: h.consumed,
+                })
+            }
+            Ok(HandshakeProgress::Blocked) => Ok(Step {
+                status: if h.written > 0 {
+                    StepStatus::ContinueNeeded
+                } else {
+                    StepStatus::IncompleteMessage {
+                        missing: tls::missing_bytes(&input[h.consumed..]),
+                    }
+                },
+                consumed: h.consumed,
+            }),
+            Err(e) => Err(self.fail(e, failure, h.written > 0, alert_requested)),
+        }
+    }
+
+    /// 36875 and 36885: things the verifiers noticed that do not end the handshake.
+    fn take_handoffs(&self) {
+        if verify::take_no_suitable_client_certificate() {
+            self.emit(EventId::NoSuitableClientCertificate, |r| r);
+        }
+        if verify::take_issuer_list_truncated() {
+            self.emit(EventId::TrustedIssuerListTruncated, |r| r);
+        }
+    }
+
+    /// Turn a rustls failure into the caller's error, logging each event once: the
+    /// validation event, 36887 for a received alert, 36874 for a hello we share nothing
+    /// with, 36888 for the alert we sent (when rustls produced one).
+    fn fail(
+        &mut self,
+        err: rustls::Error,
+        failure: Option<verify::ValidationFailure>,
+        alert_sent: bool,
+        alert_requested: Option<AlertDescription>,
+    ) -> Error {
+        let verdict = tls::verdict(&err);
+        let mut status = verdict.status;
+        let mut event = None;
+        let mut state = None;
+
+        if let rustls::Error::AlertReceived(a) = &err {
+            let code = u8::from(*a);
+            self.emit(EventId::FatalAlertReceived, |r| r.field(code));
+            event = Some(EventId::FatalAlertReceived);
+        }
+        if let Some(f) = &failure {
+            if self.shared.emitter.is_enabled(f.event) {
+                f.log(&self.shared.emitter, Some(self.activity_id()));
+            }
+            status = f.status;
+            event = Some(f.event);
+        }
+        if self.role == Role::Server {
+            let legacy = match self.hello {
+                Some(HelloSniff::Offered(p)) if !p.is_supported() => Some(p),
+                _ => None,
+            };
+            let before_server_hello = self.engine().map_or(true, |e| e.protocol().is_none());
+            if tls::is_no_shared_protocol_or_suite(&err) || (legacy.is_some() && before_server_hello) {
+                let name = match self.hello {
+                    Some(HelloSniff::Offered(p)) => p.name(),
+                    _ => "unknown",
+                };
+                self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
+                event = Some(EventId::NoSharedCipherSuite);
+                if legacy.is_some() {
+                    status = Status::UnsupportedFunction;
+                }
+            }
+            if verdict.state == ErrorState::NoServerCertificate {
+                // 36886 was logged when the hello arrived.
+                event = Some(EventId::NoDefaultServerCredential);
+            }
+        }
+        if alert_sent {
+            let app_alert = alert_requested.filter(|_| {
+                matches!(err, rustls::Error::InvalidCertificate(_) | rustls::Error::General(_))
+            });
+            let (alert, why) = match app_alert {
+                Some(a) => (a, ErrorState::ApplicationAlert),
+                None => (verdict.alert, verdict.state),
+            };
+            let target = self.event_target_name().to_owned();
+            self.emit(EventId::FatalAlertGenerated, |r| {
+                r.field(alert.0).field(why.code()).field(&target)
+            });
+            event = event.or(Some(EventId::FatalAlertGenerated));
+            state = Some(why);
+        }
+        self.state = State::Failed(status);
+        let mut e = Error::new(status, failure_message(&err, alert_sent)).with_source(err);
+        if let Some(ev) = event {
+            e = e.with_event(ev);
+        }
+        if let Some(s) = state {
+            e = e.with_state(s);
+        }
+        e
+    }
+
+    /// 36880, with all twelve fields.
+    fn log_completed(&self) {
+        let id = EventId::HandshakeCompleted;
+        if !self.shared.emitter.is_enabled(id) {
+            return;
+        }
+        let Ok(info) = self.connection_info() else {
+            return;
+        };
+        let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
+        let local = self.shared.tls_configs.local_subject(&self.shared).to_owned();
+        let remote = self
+            .engine()
+            .and_then(|e| e.peer_certificates())
+            .and_then(|c| c.first())
+            .map(|c| tls::subject_name(c.as_ref()))
+            .unwrap_or_default();
+        let target = self.event_target_name().to_owned();
+        self.emit(id, |r| {
+            r.field(self.role.name())
+                .field(info.protocol.name())
+                .field(info.cipher)
+                .field(info.cipher_strength)
+                .field(info.mac)
+                .field(info.exchange)
+                .field(info.exchange_strength)
+                .field(format_args!("0x{suite:04X}"))
+                .field(format_args!("0x{:X}", self.handle))
+                .field(&target)
+                .field(&local)
+                .field(&remote)
+        });
+    }
+
+    fn established(&mut self) -> Result<&mut Engine, Error> {
+        self.check_usable()?;
+        if self.state != State::Established {
+            return Err(Error::new(
+                Status::OutOfSequence,
+                "the handshake is not complete",
+            ));
+        }
+        self.engine_mut()
+    }
+
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.established()?;
+        out.append(&mut self.pending_out);
+        let r = self.engine_mut()?.write(plaintext, out);
+        r.map_err(|e| self.write_error(e))
+    }
+
+    fn write_error(&mut self, e: WriteError) -> Error {
+        match e {
+            WriteError::NotReady => Error::new(Status::OutOfSequence, "the context cannot send now"),
+            WriteError::Closed => Error::new(
+                Status::ContextExpired,
+                "the connection is closed in both directions",
+            ),
+            WriteError::Engine(err) => {
+                Error::new(Status::EncryptFailure, "the TLS engine cannot encrypt").with_source(err)
+            }
+        }
+    }
+
+    fn decrypt(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>) -> Result<Decrypted, Error> {
+        self.established()?;
+        let mut got = !self.early_plaintext.is_empty();
+        plaintext.append(&mut self.early_plaintext);
+        let mut pending = std::mem::take(&mut self.pending_out);
+        let r = self.engine_mut()?.read(input, plaintext, &mut pending);
+        self.pending_out = pending;
+        if let Err(e) = r.result {
+            self.take_handoffs();
+            return Err(self.fail(e, None, r.written > 0, None));
+        }
+        got |= r.plaintext > 0;
+        let status = if got {
+            DecryptStatus::Data
+        } else if self.engine().is_some_and(|e| e.peer_has_closed()) {
+            DecryptStatus::PeerClosed
+        } else {
+            DecryptStatus::IncompleteMessage {
+                missing: tls::missing_bytes(&input[r.consumed..]),
+            }
+        };
+        Ok(Decrypted {
+            status,
+            consumed: r.consumed,
+        })
+    }
+
+    fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.established()?;
+        out.append(&mut self.pending_out);
+        if self.sent_close_notify {
+            return Ok(());
+        }
+        let r = self.engine_mut()?.close(out);
+        r.map_err(|e| self.write_error(e))?;
+        self.sent_close_notify = true;
+        Ok(())
+    }
+
+    fn apply_alert(&mut self, alert: AlertDescription) -> Result<(), Error> {
+        self.check_usable()?;
+        if self.state == State::Established {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                "after the handshake rustls can send no alert but close_notify",
+            ));
+        }
+        if verify::error_for_alert(alert).is_none() {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                format!("alert {alert} has no certificate error that makes rustls send it"),
+            ));
+        }
+        let options = &self.shared.options;
+        if self.role == Role::Server
+            && !options.request_client_certificate
+            && !options.require_client_certificate
+        {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                "this server context verifies no client certificate, so no alert can be raised through it",
+            ));
+        }
+        self.pending_alert = Some(alert);
+        Ok(())
+    }
+
+    fn cipher_suite(&self) -> Option<CipherSuite> {
+        let n = self.engine()?.cipher_suite()?;
+        let info = tls::suite_info(n);
+        Some(CipherSuite {
+            name: info.map(|i| i.name).unwrap_or("unknown"),
+            number: n,
+        })
+    }
+
+    fn negotiated(&self) -> Result<(&Engine, Protocol, &'static tls::SuiteInfo), Error> {
+        self.check_usable()?;
+        let not_yet = || Error::new(Status::OutOfSequence, "the handshake is not complete");
+        let engine = self.engine().ok_or_else(not_yet)?;
+        if self.state != State::Established || engine.is_handshaking() {
+            return Err(not_yet());
+        }
+        let protocol = engine.protocol().ok_or_else(not_yet)?;
+        let suite = engine
+            .cipher_suite()
+            .and_then(tls::suite_info)
+            .ok_or_else(|| Error::new(Status::InternalError, "the negotiated suite is not in the suite table"))?;
+        Ok((engine, protocol, suite))
+    }
+
+    fn stream_sizes(&self) -> Result<StreamSizes, Error> {
+        let (_, protocol, suite) = self.negotiated()?;
+        Ok(StreamSizes {
+            header: tls::RECORD_HEADER_LEN,
+            trailer: tls::record_trailer(suite, protocol),
+            max_message: tls::MAX_FRAGMENT_LEN,
+            buffers: 4,
+            block_size: 1,
+        })
+    }
+
+    fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        let (engine, protocol, suite) = self.negotiated()?;
+        // TLS 1.2 resumption negotiates no new key exchange: rustls reports no group.
+        let (exchange, exchange_strength) = engine
+            .key_exchange_group()
+            .and_then(tls::exchange_info)
+            .unwrap_or(("", 0));
+        Ok(ConnectionInfo {
+            protocol,
+            cipher: suite.cipher,
+            cipher_strength: suite.cipher_strength,
+            mac: tls::AEAD_MAC,
+            prf_hash: suite.prf_hash,
+            exchange,
+            exchange_strength,
+        })
+    }
+
+    fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("handle", &self.handle)
+            .field("state", &self.state)
+            .field("target_name", &self.target_name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn failure_message(err: &rustls::Error, alert_sent: bool) -> String {
+    if alert_sent {
+        format!("TLS failed ({err}); the alert rustls produced is in the output (after decrypt: take_output)")
+    } else {
+        format!("the TLS exchange failed ({err})")
+    }
+}

@@ -1,0 +1,68 @@
+//! In-memory credentials: a certificate, key and roots the program already holds, with no
+//! store or settings file behind them (tests, embedding). The provider's acquisition API
+//! (stores, settings.toml) builds on the same `CredentialShared`; the lead may fold these
+//! constructors into it.
+
+use crate::credential::CredentialShared;
+use crate::{ClientCredential, CredentialOptions, Role, ServerCredential, Settings};
+use rustls::sign::CertifiedKey;
+use rustls::RootCertStore;
+use securechannel_events::Emitter;
+use std::sync::Arc;
+
+impl ClientCredential {
+    /// A client credential from memory: optional client certificate and key, and the
+    /// roots the server's certificate must chain to.
+    pub fn new_in_memory(
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<CertifiedKey>>,
+        roots: Arc<RootCertStore>,
+    ) -> ClientCredential {
+        Self::new_in_memory_with(emitter, settings, certified_key, roots, CredentialOptions::default())
+    }
+
+    /// [`ClientCredential::new_in_memory`] with the caller's SCH_CREDENTIALS options.
+    pub fn new_in_memory_with(
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<CertifiedKey>>,
+        roots: Arc<RootCertStore>,
+        options: CredentialOptions,
+    ) -> ClientCredential {
+        let mut shared = CredentialShared::new(Role::Client, emitter, settings, certified_key, roots);
+        shared.options = options;
+        ClientCredential {
+            shared: Arc::new(shared),
+        }
+    }
+}
+
+impl ServerCredential {
+    /// A server credential from memory: the certificate chain and key (`None`: a server
+    /// relying on a default credential that does not exist, which fails every connection
+    /// with 36886), and the roots client certificates must chain to.
+    pub fn new_in_memory(
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<CertifiedKey>>,
+        roots: Arc<RootCertStore>,
+    ) -> ServerCredential {
+        Self::new_in_memory_with(emitter, settings, certified_key, roots, CredentialOptions::default())
+    }
+
+    /// [`ServerCredential::new_in_memory`] with the caller's SCH_CREDENTIALS options.
+    pub fn new_in_memory_with(
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<CertifiedKey>>,
+        roots: Arc<RootCertStore>,
+        options: CredentialOptions,
+    ) -> ServerCredential {
+        let mut shared = CredentialShared::new(Role::Server, emitter, settings, certified_key, roots);
+        shared.options = options;
+        ServerCredential {
+            shared: Arc::new(shared),
+        }
+    }
+}

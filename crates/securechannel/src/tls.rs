@@ -1,0 +1,980 @@
+//! The rustls adapter: the only file that names rustls' unbuffered connection types
+//! (`UnbufferedClientConnection`, `UnbufferedServerConnection`, `ConnectionState`,
+//! `process_tls_records`). Contexts (context.rs) see [`Engine`] and the project's own types.
+//!
+//! Besides driving the connection, this file holds the tables that turn what rustls
+//! negotiated or refused into Schannel's vocabulary: cipher suites and key exchanges as
+//! 36880 and the connection-info query name them, and the rustls `Error` → (alert we sent,
+//! internal error state, SSPI status) table that 36888 and the caller's status come from.
+
+use crate::credential::CredentialShared;
+use crate::{verify, ErrorState, Protocol, Role, Settings};
+use rustls::client::UnbufferedClientConnection;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, UnbufferedServerConnection};
+use rustls::sign::CertifiedKey;
+use rustls::unbuffered::{
+    ConnectionState, EncodeError, EncodeTlsData, EncryptError, InsufficientSizeError,
+    UnbufferedStatus,
+};
+use rustls::{ClientConfig, CommonState, ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::ServerName;
+use securechannel_events::{AlertDescription, Status};
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The TLS record header: content type, version, length.
+pub(crate) const RECORD_HEADER_LEN: usize = 5;
+/// The largest plaintext one record carries (RFC 8446 section 5.1).
+pub(crate) const MAX_FRAGMENT_LEN: usize = 16384;
+
+// ---------------------------------------------------------------------------------------
+// Configurations, built once per credential and reused (the per-context cost of a
+// handshake is then rustls' own).
+
+/// The rustls configurations built from one credential: client configs keyed by whether
+/// SNI is sent (ALPN is per connection on the client), server configs keyed by their ALPN
+/// list. The server's ticketer and session cache are shared by all its configs, so a
+/// ticket issued under one ALPN set resumes under another.
+#[derive(Default)]
+pub(crate) struct ConfigCache {
+    client: Mutex<Vec<(bool, Arc<ClientConfig>)>>,
+    server: Mutex<Vec<(Vec<Vec<u8>>, Arc<ServerConfig>)>>,
+    server_resumption: OnceLock<ServerResumption>,
+    local_subject: OnceLock<String>,
+}
+
+#[derive(Clone)]
+struct ServerResumption {
+    ticketer: Option<Arc<dyn rustls::server::ProducesTickets>>,
+    sessions: Arc<dyn rustls::server::StoresServerSessions>,
+}
+
+/// Why no configuration could be built.
+#[derive(Debug)]
+pub(crate) enum ConfigError {
+    /// The effective protocols x cipher suites leave nothing usable (36873 on a client).
+    NoCipherSuite,
+    /// Something else: the verifier could not be built, rustls refused the configuration.
+    Other(crate::Error),
+}
+
+impl ConfigCache {
+    /// The subject name of the credential's own end-entity certificate, for 36880
+    /// (parsed once per credential).
+    pub(crate) fn local_subject(&self, shared: &CredentialShared) -> &str {
+        self.local_subject.get_or_init(|| {
+            shared
+                .certified_key
+                .as_ref()
+                .and_then(|k| k.cert.first())
+                .map(|c| subject_name(c.as_ref()))
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// The client configuration for `shared`, built on first use.
+pub(crate) fn client_config(
+    shared: &CredentialShared,
+    send_sni: bool,
+) -> Result<Arc<ClientConfig>, ConfigError> {
+    let cache = &shared.tls_configs;
+    if let Some(c) = lock(&cache.client).iter().find(|c| c.0 == send_sni) {
+        return Ok(c.1.clone());
+    }
+    let provider = crypto_provider(&shared.settings, Role::Client);
+    let config = Arc::new(build_client_config(shared, provider, send_sni)?);
+    lock(&cache.client).push((send_sni, config.clone()));
+    Ok(config)
+}
+
+fn build_client_config(
+    shared: &CredentialShared,
+    provider: Arc<CryptoProvider>,
+    send_sni: bool,
+) -> Result<ClientConfig, ConfigError> {
+    let versions = usable_versions(shared, &provider)?;
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(engine_config_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(
+            verify::server_verifier(shared).map_err(ConfigError::Other)?,
+        );
+    let mut config = match verify::client_cert_resolver(shared) {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    };
+    config.enable_sni = send_sni;
+    // Resumption stays at rustls' default: an in-memory cache of 256 sessions, shared by
+    // every context of this credential because the config is.
+    Ok(config)
+}
+
+/// The server configuration for `shared` offering `alpn`, built on first use.
+pub(crate) fn server_config(
+    shared: &CredentialShared,
+    alpn: &[Vec<u8>],
+) -> Result<Arc<ServerConfig>, ConfigError> {
+    let cache = &shared.tls_configs;
+    if let Some(c) = lock(&cache.server).iter().find(|c| c.0 == alpn) {
+        return Ok(c.1.clone());
+    }
+    let provider = crypto_provider(&shared.settings, Role::Server);
+    let resumption = cache
+        .server_resumption
+        .get_or_init(|| ServerResumption {
+            // Without a ticketer rustls still resumes through the session cache (stateful
+            // tickets in TLS 1.3, session IDs in TLS 1.2); a failing RNG is the only cause.
+            ticketer: rustls::crypto::aws_lc_rs::Ticketer::new().ok(),
+            sessions: rustls::server::ServerSessionMemoryCache::new(4096),
+        })
+        .clone();
+    let config = Arc::new(build_server_config(shared, provider, alpn, resumption)?);
+    lock(&cache.server).push((alpn.to_vec(), config.clone()));
+    Ok(config)
+}
+
+fn build_server_config(
+    shared: &CredentialShared,
+    provider: Arc<CryptoProvider>,
+    alpn: &[Vec<u8>],
+    resumption: ServerResumption,
+) -> Result<ServerConfig, ConfigError> {
+    let versions = usable_versions(shared, &provider)?;
+    let builder = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(engine_config_error)?;
+    let builder = match verify::client_verifier(shared).map_err(ConfigError::Other)? {
+        Some(v) => builder.with_client_cert_verifier(v),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(ServerCertificate {
+        key: shared.certified_key.clone(),
+    }));
+    config.alpn_protocols = alpn.to_vec();
+    config.session_storage = resumption.sessions;
+    if let Some(t) = resumption.ticketer {
+        config.ticketer = t;
+    }
+    Ok(config)
+}
+
+/// The crypto provider for `role`. The settings work provides
+/// `Settings::crypto_provider(role)` (cipher suites and groups filtered by the SCHANNEL
+/// tree); until it lands this is aws-lc-rs' default provider, as the brief allows.
+fn crypto_provider(_settings: &Settings, _role: Role) -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The rustls versions both the settings and the credential enable, checked against the
+/// provider's suites: an empty result is "no usable cipher suite".
+fn usable_versions(
+    shared: &CredentialShared,
+    provider: &CryptoProvider,
+) -> Result<Vec<&'static SupportedProtocolVersion>, ConfigError> {
+    let versions: Vec<&'static SupportedProtocolVersion> = shared
+        .settings
+        .enabled_protocols(shared.role)
+        .into_iter()
+        .filter(|p| shared.options.protocols.is_empty() || shared.options.protocols.contains(p))
+        .filter_map(|p| match p {
+            Protocol::Tls13 => Some(&rustls::version::TLS13),
+            Protocol::Tls12 => Some(&rustls::version::TLS12),
+            _ => None,
+        })
+        .filter(|v| provider.cipher_suites.iter().any(|s| s.version() == *v))
+        .collect();
+    if versions.is_empty() || provider.kx_groups.is_empty() {
+        return Err(ConfigError::NoCipherSuite);
+    }
+    Ok(versions)
+}
+
+fn engine_config_error(e: rustls::Error) -> ConfigError {
+    if matches!(&e, rustls::Error::General(_)) && provider_error_means_no_suite(&e) {
+        return ConfigError::NoCipherSuite;
+    }
+    ConfigError::Other(
+        crate::Error::new(
+            Status::InternalError,
+            "the TLS engine rejected the configuration",
+        )
+        .with_state(ErrorState::EngineConfiguration)
+        .with_source(e),
+    )
+}
+
+/// rustls refuses a provider with no suite for the chosen versions with a General error.
+fn provider_error_means_no_suite(e: &rustls::Error) -> bool {
+    matches!(e, rustls::Error::General(m) if m.contains("cipher suite"))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock leaves a Vec of Arcs, which is still consistent.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The server's certificate, handed to rustls for every ClientHello. It also records the
+/// SNI name the client sent (rustls 0.23's unbuffered server connection has no accessor
+/// for it); resolution runs synchronously inside `process_tls_records`, on the caller's
+/// thread, so a thread-local hand-off is exact.
+#[derive(Debug)]
+struct ServerCertificate {
+    key: Option<Arc<CertifiedKey>>,
+}
+
+thread_local! {
+    static CLIENT_SNI: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+impl ResolvesServerCert for ServerCertificate {
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let sni = client_hello.server_name().map(str::to_owned);
+        CLIENT_SNI.with(|s| *s.borrow_mut() = sni);
+        // None makes rustls refuse the hello with access_denied (ErrorState 3014).
+        self.key.clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The engine: one unbuffered rustls connection, driven the way SSPI calls drive it.
+
+/// One side's rustls connection.
+pub(crate) struct Engine {
+    conn: Conn,
+    /// Server: the SNI name the client sent.
+    sni: Option<String>,
+    /// The peer sent close_notify (rustls reports it once, as a state).
+    peer_closed: bool,
+}
+
+enum Conn {
+    Client(Box<UnbufferedClientConnection>),
+    Server(Box<UnbufferedServerConnection>),
+}
+
+/// What rustls' unbuffered connections have in common, so the drive loops are written
+/// once for both sides.
+trait Unbuffered {
+    type Data;
+    fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data>;
+}
+
+impl Unbuffered for UnbufferedClientConnection {
+    type Data = rustls::client::ClientConnectionData;
+    fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
+        self.process_tls_records(input)
+    }
+}
+
+impl Unbuffered for UnbufferedServerConnection {
+    type Data = rustls::server::ServerConnectionData;
+    fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
+        self.process_tls_records(input)
+    }
+}
+
+/// The outcome of one handshake call.
+pub(crate) struct Handshake {
+    /// Input bytes rustls is done with; the rest is the caller's to hand back.
+    pub(crate) consumed: usize,
+    /// Bytes appended to the output (handshake messages, or the alert after a failure).
+    pub(crate) written: usize,
+    pub(crate) result: Result<HandshakeProgress, rustls::Error>,
+    /// close_notify arrived right behind the handshake.
+    pub(crate) peer_closed: bool,
+}
+
+/// Where the handshake stands after a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandshakeProgress {
+    /// rustls needs more input.
+    Blocked,
+    /// rustls says the handshake is complete.
+    Complete,
+}
+
+/// The outcome of one read (decrypt) call.
+pub(crate) struct Read {
+    pub(crate) consumed: usize,
+    /// Plaintext bytes appended.
+    pub(crate) plaintext: usize,
+    /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
+    pub(crate) written: usize,
+    /// close_notify arrived in this call.
+    pub(crate) peer_closed: bool,
+    pub(crate) result: Result<(), rustls::Error>,
+}
+
+macro_rules! with_conn {
+    ($engine:expr, $c:ident => $body:expr) => {
+        match &mut $engine.conn {
+            Conn::Client($c) => $body,
+            Conn::Server($c) => $body,
+        }
+    };
+}
+
+impl Engine {
+    /// A client connection to `name`, offering `alpn`.
+    pub(crate) fn client(
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        alpn: Vec<Vec<u8>>,
+    ) -> Result<Engine, rustls::Error> {
+        let conn = UnbufferedClientConnection::new_with_alpn(config, name, alpn)?;
+        Ok(Engine {
+            conn: Conn::Client(Box::new(conn)),
+            sni: None,
+            peer_closed: false,
+        })
+    }
+
+    /// A server connection.
+    pub(crate) fn server(config: Arc<ServerConfig>) -> Result<Engine, rustls::Error> {
+        let conn = UnbufferedServerConnection::new(config)?;
+        Ok(Engine {
+            conn: Conn::Server(Box::new(conn)),
+            sni: None,
+            peer_closed: false,
+        })
+    }
+
+    fn common(&self) -> &CommonState {
+        match &self.conn {
+            Conn::Client(c) => c,
+            Conn::Server(c) => c,
+        }
+    }
+
+    /// Feed handshake input, append output. Application data that arrives with the last
+    /// handshake flight is appended to `early_plaintext` (it is never dropped).
+    pub(crate) fn handshake(
+        &mut self,
+        input: &mut [u8],
+        out: &mut Vec<u8>,
+        early_plaintext: &mut Vec<u8>,
+    ) -> Handshake {
+        let h = with_conn!(self, c => drive_handshake(&mut **c, input, out, early_plaintext));
+        self.peer_closed |= h.peer_closed;
+        if matches!(self.conn, Conn::Server(_)) {
+            if let Some(sni) = CLIENT_SNI.with(|s| s.borrow_mut().take()) {
+                self.sni = Some(sni);
+            }
+        }
+        h
+    }
+
+    /// Decrypt every complete record of `input`, appending plaintext to `plaintext` and
+    /// any TLS bytes rustls must send in answer (key update, alert) to `out`.
+    pub(crate) fn read(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>, out: &mut Vec<u8>) -> Read {
+        let r = with_conn!(self, c => drive_read(&mut **c, input, plaintext, out));
+        self.peer_closed |= r.peer_closed;
+        r
+    }
+
+    /// Encrypt `plaintext` into records appended to `out`.
+    pub(crate) fn write(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), WriteError> {
+        // Room for the plaintext and each record's header, nonce, tag and content type.
+        let room = plaintext.len() + (plaintext.len() / MAX_FRAGMENT_LEN + 1) * 64;
+        let closed = &mut self.peer_closed;
+        with_conn!(self, c => drive_write(&mut **c, out, room, closed, |wt, buf| wt.encrypt(plaintext, buf)))
+    }
+
+    /// Append a close_notify alert to `out`.
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let closed = &mut self.peer_closed;
+        with_conn!(self, c => drive_write(&mut **c, out, 64, closed, |wt, buf| wt.queue_close_notify(buf)))
+    }
+
+    /// Whether rustls still considers the handshake in progress.
+    pub(crate) fn is_handshaking(&self) -> bool {
+        self.common().is_handshaking()
+    }
+
+    /// Whether the peer sent close_notify.
+    pub(crate) fn peer_has_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// The negotiated protocol.
+    pub(crate) fn protocol(&self) -> Option<Protocol> {
+        self.common()
+            .protocol_version()
+            .and_then(|v| Protocol::from_wire(u16::from(v)))
+    }
+
+    /// The negotiated cipher suite's IANA number.
+    pub(crate) fn cipher_suite(&self) -> Option<u16> {
+        self.common()
+            .negotiated_cipher_suite()
+            .map(|s| u16::from(s.suite()))
+    }
+
+    /// The negotiated key-exchange group's IANA number.
+    pub(crate) fn key_exchange_group(&self) -> Option<u16> {
+        self.common()
+            .negotiated_key_exchange_group()
+            .map(|g| u16::from(g.name()))
+    }
+
+    /// The negotiated ALPN protocol.
+    pub(crate) fn alpn(&self) -> Option<&[u8]> {
+        self.common().alpn_protocol()
+    }
+
+    /// Whether this handshake resumed a session.
+    pub(crate) fn resumed(&self) -> Option<bool> {
+        self.common()
+            .handshake_kind()
+            .map(|k| k == rustls::HandshakeKind::Resumed)
+    }
+
+    /// The peer's certificate chain (DER, end-entity first).
+    pub(crate) fn peer_certificates(&self) -> Option<&[rustls_pki_types::CertificateDer<'static>]> {
+        self.common().peer_certificates()
+    }
+
+    /// Server: the SNI name the client sent.
+    pub(crate) fn sni(&self) -> Option<&str> {
+        self.sni.as_deref()
+    }
+}
+
+fn drive_handshake<C: Unbuffered>(
+    c: &mut C,
+    input: &mut [u8],
+    out: &mut Vec<u8>,
+    early_plaintext: &mut Vec<u8>,
+) -> Handshake {
+    let start = out.len();
+    let mut consumed = 0;
+    let mut peer_closed = false;
+    let result = loop {
+        let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..]);
+        let mut extra_discard = 0;
+        let step = match state {
+            Err(e) => Some(Err(e)),
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => match encode(&mut enc, out) {
+                Ok(()) => None,
+                Err(e) => Some(Err(e)),
+            },
+            // The bytes stay in `out` for the caller to send; rustls only needs to know
+            // they are on their way.
+            Ok(ConnectionState::TransmitTlsData(t)) => {
+                t.done();
+                None
+            }
+            Ok(ConnectionState::BlockedHandshake) => Some(Ok(HandshakeProgress::Blocked)),
+            Ok(ConnectionState::WriteTraffic(_)) => Some(Ok(HandshakeProgress::Complete)),
+            Ok(ConnectionState::ReadTraffic(mut rt)) => {
+                while let Some(rec) = rt.next_record() {
+                    match rec {
+                        Ok(rec) => {
+                            extra_discard += rec.discard;
+                            early_plaintext.extend_from_slice(rec.payload);
+                        }
+                        Err(e) => {
+                            consumed += discard + extra_discard;
+                            return failed(c, consumed, out, start, e);
+                        }
+                    }
+                }
+                None
+            }
+            // close_notify right after the handshake: the handshake is complete, the
+            // context's reads report the closure.
+            Ok(ConnectionState::PeerClosed) | Ok(ConnectionState::Closed) => {
+                peer_closed = true;
+                Some(Ok(HandshakeProgress::Complete))
+            }
+            // Early data is not enabled on our server configs; any future state is a
+            // protocol state we do not drive.
+            Ok(_) => Some(Err(rustls::Error::General(
+                "unexpected TLS engine state during the handshake".into(),
+            ))),
+        };
+        consumed += discard + extra_discard;
+        if let Some(r) = step {
+            break r;
+        }
+    };
+    match result {
+        Ok(p) => Handshake {
+            consumed,
+            written: out.len() - start,
+            result: Ok(p),
+            peer_closed,
+        },
+        Err(e) => failed(c, consumed, out, start, e),
+    }
+}
+
+/// After rustls failed: collect the alert it queued (if any) into `out`.
+fn failed<C: Unbuffered>(
+    c: &mut C,
+    consumed: usize,
+    out: &mut Vec<u8>,
+    start: usize,
+    e: rustls::Error,
+) -> Handshake {
+    drain_alert(c, out);
+    Handshake {
+        consumed,
+        written: out.len() - start,
+        result: Err(e),
+        peer_closed: false,
+    }
+}
+
+/// rustls queues the fatal alert of a failure; it comes out of the next call as encode
+/// states. Bounded: an alert is one record, so a few rounds suffice.
+fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
+    for _ in 0..8 {
+        let st = c.process(&mut []);
+        match st.state {
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
+                if encode(&mut enc, out).is_err() {
+                    return;
+                }
+            }
+            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
+            _ => return,
+        }
+    }
+}
+
+fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
+    let start = out.len();
+    // Most handshake chunks fit; a certificate chain may not, then rustls says how much.
+    out.resize(start + 4096, 0);
+    let r = match enc.encode(&mut out[start..]) {
+        Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+            out.resize(start + required_size, 0);
+            enc.encode(&mut out[start..])
+        }
+        r => r,
+    };
+    match r {
+        Ok(n) => {
+            out.truncate(start + n);
+            Ok(())
+        }
+        Err(e) => {
+            out.truncate(start);
+            Err(rustls::Error::General(format!("cannot encode a handshake record: {e}")))
+        }
+    }
+}
+
+fn drive_read<C: Unbuffered>(
+    c: &mut C,
+    input: &mut [u8],
+    plaintext: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Read {
+    let (p0, o0) = (plaintext.len(), out.len());
+    let mut consumed = 0;
+    let mut peer_closed = false;
+    let result = loop {
+        let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..]);
+        let mut extra_discard = 0;
+        let stop = match state {
+            Ok(ConnectionState::ReadTraffic(mut rt)) => {
+                let mut r = None;
+                while let Some(rec) = rt.next_record() {
+                    match rec {
+                        Ok(rec) => {
+                            extra_discard += rec.discard;
+                            plaintext.extend_from_slice(rec.payload);
+                        }
+                        Err(e) => {
+                            r = Some(Err(e));
+                            break;
+                        }
+                    }
+                }
+                r
+            }
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => encode(&mut enc, out).err().map(Err),
+            Ok(ConnectionState::TransmitTlsData(t)) => {
+                t.done();
+                None
+            }
+            Ok(ConnectionState::PeerClosed) => {
+                peer_closed = true;
+                None
+            }
+            // No complete record left (WriteTraffic), or both sides closed.
+            Ok(_) => Some(Ok(())),
+            Err(e) => Some(Err(e)),
+        };
+        consumed += discard + extra_discard;
+        if let Some(r) = stop {
+            break r;
+        }
+    };
+    if result.is_err() {
+        drain_alert(c, out);
+    }
+    Read {
+        consumed,
+        plaintext: plaintext.len() - p0,
+        written: out.len() - o0,
+        peer_closed,
+        result,
+    }
+}
+
+/// Why a write (encrypt, close) could not be done.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    /// The handshake is not complete.
+    NotReady,
+    /// Both sides closed the connection.
+    Closed,
+    /// rustls refused (the sequence number space is exhausted, an earlier failure).
+    Engine(rustls::Error),
+}
+
+fn drive_write<C: Unbuffered>(
+    c: &mut C,
+    out: &mut Vec<u8>,
+    room: usize,
+    peer_closed: &mut bool,
+    mut write: impl FnMut(
+        &mut rustls::unbuffered::WriteTraffic<'_, C::Data>,
+        &mut [u8],
+    ) -> Result<usize, EncryptError>,
+) -> Result<(), WriteError> {
+    // Bounded: pending post-handshake messages (a key update) come first, then the state
+    // that allows writing.
+    for _ in 0..16 {
+        let st = c.process(&mut []);
+        match st.state {
+            Ok(ConnectionState::WriteTraffic(mut wt)) => {
+                let start = out.len();
+                // rustls says precisely how much room it needs when `room` is not enough.
+                out.resize(start + room, 0);
+                let mut r = write(&mut wt, &mut out[start..]);
+                if let Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size })) = r {
+                    out.resize(start + required_size, 0);
+                    r = write(&mut wt, &mut out[start..]);
+                }
+                return match r {
+                    Ok(n) => {
+                        out.truncate(start + n);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        out.truncate(start);
+                        Err(WriteError::Engine(rustls::Error::General(format!(
+                            "cannot encrypt: {e}"
+                        ))))
+                    }
+                };
+            }
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
+                encode(&mut enc, out).map_err(WriteError::Engine)?;
+            }
+            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
+            Ok(ConnectionState::PeerClosed) => *peer_closed = true,
+            Ok(ConnectionState::Closed) => return Err(WriteError::Closed),
+            Ok(_) => return Err(WriteError::NotReady),
+            Err(e) => return Err(WriteError::Engine(e)),
+        }
+    }
+    Err(WriteError::NotReady)
+}
+
+/// How many bytes complete the first incomplete record of `buf` (`None` while its header
+/// itself is incomplete, or when every record is complete and rustls wants the next one).
+pub(crate) fn missing_bytes(buf: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while buf.len() - at >= RECORD_HEADER_LEN {
+        let len = usize::from(u16::from_be_bytes([buf[at + 3], buf[at + 4]]));
+        let end = at + RECORD_HEADER_LEN + len;
+        if end > buf.len() {
+            return Some(end - buf.len());
+        }
+        at = end;
+    }
+    None
+}
+
+/// The subject of a DER certificate as 36880 prints it (RFC 4514 style: `CN=host, O=org`);
+/// empty when it does not parse.
+pub(crate) fn subject_name(der: &[u8]) -> String {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.subject().to_string())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Tables: negotiated parameters as Schannel names them.
+
+/// A cipher suite as 36880 and the connection-info query name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SuiteInfo {
+    /// IANA number (0x1302).
+    pub(crate) number: u16,
+    /// IANA name (`TLS_AES_256_GCM_SHA384`).
+    pub(crate) name: &'static str,
+    /// Bulk cipher as Schannel names it (`AES_256_GCM`).
+    pub(crate) cipher: &'static str,
+    /// Cipher key length in bits.
+    pub(crate) cipher_strength: u32,
+    /// The hash of the suite's PRF / HKDF (`SHA384`).
+    pub(crate) prf_hash: &'static str,
+    /// Record overhead after the 5-byte header: explicit nonce + tag (+ TLS 1.3's inner
+    /// content type), as StreamSizes' trailer.
+    pub(crate) trailer_tls12: usize,
+}
+
+/// Every suite the aws-lc-rs provider offers. MAC is "AEAD" for all of them: every suite
+/// rustls speaks authenticates with its AEAD, the hash in the name is the PRF's.
+const SUITES: &[SuiteInfo] = &[
+    SuiteInfo { number: 0x1301, name: "TLS_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 0 },
+    SuiteInfo { number: 0x1302, name: "TLS_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 0 },
+    SuiteInfo { number: 0x1303, name: "TLS_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 0 },
+    SuiteInfo { number: 0xC02B, name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 8 + 16 },
+    SuiteInfo { number: 0xC02C, name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 8 + 16 },
+    SuiteInfo { number: 0xCCA9, name: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 16 },
+    SuiteInfo { number: 0xC02F, name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 8 + 16 },
+    SuiteInfo { number: 0xC030, name: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 8 + 16 },
+    SuiteInfo { number: 0xCCA8, name: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 16 },
+];
+
+/// The MAC name of every suite (see [`SUITES`]).
+pub(crate) const AEAD_MAC: &str = "AEAD";
+
+/// The suite with this IANA number.
+pub(crate) fn suite_info(number: u16) -> Option<&'static SuiteInfo> {
+    SUITES.iter().find(|s| s.number == number)
+}
+
+/// The record trailer for a suite under a protocol: TLS 1.3 adds the inner content type
+/// byte and the 16-byte tag; TLS 1.2 GCM an 8-byte explicit nonce and the tag, ChaCha20
+/// the tag only.
+pub(crate) fn record_trailer(suite: &SuiteInfo, protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Tls13 => 1 + 16,
+        _ => suite.trailer_tls12,
+    }
+}
+
+/// (IANA group number, Schannel-style exchange name, strength in bits). The strength is
+/// the key size of the curve; hybrids report their classical part (the ML-KEM part's
+/// strength has no "bits" in Schannel's sense), ML-KEM alone its parameter set.
+const EXCHANGES: &[(u16, &str, u32)] = &[
+    (0x001D, "X25519", 255),
+    (0x001E, "X448", 448),
+    (0x0017, "ECDH_P256", 256),
+    (0x0018, "ECDH_P384", 384),
+    (0x0019, "ECDH_P521", 521),
+    (0x11EC, "X25519MLKEM768", 255),
+    (0x11EB, "ECDH_P256MLKEM768", 256),
+    (0x0201, "MLKEM768", 768),
+    (0x0202, "MLKEM1024", 1024),
+];
+
+/// The exchange name and strength of a group.
+pub(crate) fn exchange_info(group: u16) -> Option<(&'static str, u32)> {
+    EXCHANGES
+        .iter()
+        .find(|e| e.0 == group)
+        .map(|e| (e.1, e.2))
+}
+
+// ---------------------------------------------------------------------------------------
+// The one table from a rustls failure to what Schannel reports.
+
+/// What a rustls failure means for Schannel: the alert rustls sends for it (when it sends
+/// one), our stable internal error state, and the status the call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub(crate) alert: AlertDescription,
+    pub(crate) state: ErrorState,
+    pub(crate) status: Status,
+}
+
+fn alert_of(a: rustls::AlertDescription) -> AlertDescription {
+    AlertDescription(u8::from(a))
+}
+
+/// The alert rustls sends for `err`, mirroring where rustls 0.23.46 calls
+/// `send_fatal_alert` (common_state.rs, conn.rs, client/, server/): rustls does not say
+/// which alert it sent, only that bytes were queued, so the code comes from here. Whether
+/// an alert was sent at all is taken from rustls (bytes produced after the failure).
+///
+/// Known ambiguity: `Error::DecryptError` is sent as bad_record_mac when a record fails
+/// authentication, but as decrypt_error when a Finished message or PSK binder does not
+/// verify; the error alone cannot tell them apart, and the record case is the common one.
+pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
+    use rustls::Error as E;
+    use rustls::{PeerIncompatible as PI, PeerMisbehaved as PM};
+    let v = |alert: AlertDescription, state, status| Verdict { alert, state, status };
+    match err {
+        // send_cert_verify_error_alert: the certificate error's own alert (rustls'
+        // `From<CertificateError> for AlertDescription`).
+        E::InvalidCertificate(ce) => v(
+            alert_of(ce.clone().into()),
+            ErrorState::PeerCertificateRejected,
+            certificate_status(ce),
+        ),
+        // Message::try_from / the deframer: `From<InvalidMessage>` (decode_error, or
+        // illegal_parameter / unsupported_extension for the few cases rustls names).
+        E::InvalidMessage(m) => v(
+            alert_of((*m).into()),
+            ErrorState::MalformedMessage,
+            Status::IllegalMessage,
+        ),
+        E::DecryptError => v(
+            AlertDescription::BAD_RECORD_MAC,
+            ErrorState::RecordDecryptFailed,
+            Status::DecryptFailure,
+        ),
+        E::PeerSentOversizedRecord => v(
+            AlertDescription::RECORD_OVERFLOW,
+            ErrorState::RecordOverflow,
+            Status::IllegalMessage,
+        ),
+        E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => v(
+            AlertDescription::UNEXPECTED_MESSAGE,
+            ErrorState::UnexpectedMessage,
+            Status::IllegalMessage,
+        ),
+        E::PeerIncompatible(pi) => match pi {
+            PI::Tls12NotOffered
+            | PI::Tls12NotOfferedOrEnabled
+            | PI::SupportedVersionsExtensionRequired
+            | PI::Tls13RequiredForQuic
+            | PI::ServerDoesNotSupportTls12Or13
+            | PI::ServerTlsVersionIsDisabledByOurConfig => v(
+                AlertDescription::PROTOCOL_VERSION,
+                ErrorState::NoSharedProtocol,
+                Status::UnsupportedFunction,
+            ),
+            PI::NullCompressionRequired | PI::UncompressedEcPointsRequired => v(
+                AlertDescription::ILLEGAL_PARAMETER,
+                ErrorState::IllegalParameter,
+                Status::IllegalMessage,
+            ),
+            PI::ServerRejectedEncryptedClientHello(_) => v(
+                AlertDescription(121), // encrypted_client_hello_required
+                ErrorState::NoSharedAlgorithm,
+                Status::AlgorithmMismatch,
+            ),
+            // No suites, groups or signature schemes in common, EMS required, ...
+            _ => v(
+                AlertDescription::HANDSHAKE_FAILURE,
+                ErrorState::NoSharedAlgorithm,
+                Status::AlgorithmMismatch,
+            ),
+        },
+        E::PeerMisbehaved(pm) => {
+            let alert = match pm {
+                PM::IllegalMiddleboxChangeCipherSpec
+                | PM::KeyEpochWithPendingFragment
+                | PM::KeyUpdateReceivedInQuicConnection
+                | PM::TooMuchEarlyDataReceived => AlertDescription::UNEXPECTED_MESSAGE,
+                PM::MissingKeyShare
+                | PM::MissingPskExtensionInSecondClientHello
+                | PM::MissingPskModesExtension => AlertDescription(109), // missing_extension
+                PM::DisallowedEncryptedExtension
+                | PM::UnexpectedCleartextExtension
+                | PM::UnsolicitedEchExtension
+                | PM::UnsolicitedEncryptedExtension
+                | PM::UnsolicitedServerHelloExtension => AlertDescription(110), // unsupported_extension
+                PM::SelectedUnofferedCertCompression | PM::InvalidCertCompression => {
+                    AlertDescription::BAD_CERTIFICATE
+                }
+                PM::IncorrectBinder => AlertDescription::DECRYPT_ERROR,
+                PM::MissingBinderInPskExtension => AlertDescription::DECODE_ERROR,
+                PM::SelectedUnofferedCipherSuite | PM::ServerHelloMustOfferUncompressedEcPoints => {
+                    AlertDescription::HANDSHAKE_FAILURE
+                }
+                // Everything else rustls answers with illegal_parameter (and
+                // send_cert_verify_error_alert does the same for any PeerMisbehaved).
+                _ => AlertDescription::ILLEGAL_PARAMETER,
+            };
+            let state = match alert.0 {
+                10 => ErrorState::UnexpectedMessage,
+                47 => ErrorState::IllegalParameter,
+                109 => ErrorState::MissingExtension,
+                110 => ErrorState::UnsupportedExtension,
+                _ => ErrorState::PeerMisbehaved,
+            };
+            v(alert, state, Status::IllegalMessage)
+        }
+        E::NoCertificatesPresented => v(
+            AlertDescription::CERTIFICATE_REQUIRED,
+            ErrorState::ClientCertificateRequired,
+            Status::IncompleteCredentials,
+        ),
+        E::NoApplicationProtocol => v(
+            AlertDescription::NO_APPLICATION_PROTOCOL,
+            ErrorState::NoApplicationProtocol,
+            Status::ApplicationProtocolMismatch,
+        ),
+        // The server's certificate resolver found nothing (hs.rs: access_denied with
+        // "no server certificate chain resolved").
+        E::General(m) if m.contains("no server certificate") => v(
+            AlertDescription::ACCESS_DENIED,
+            ErrorState::NoServerCertificate,
+            Status::NoCredentials,
+        ),
+        // A received fatal alert: nothing is sent; when rustls does send one here it is
+        // decode_error for a TLS 1.3 warning alert (illegal_parameter for an unknown alert
+        // level, which this row cannot tell apart).
+        E::AlertReceived(a) => v(
+            AlertDescription::DECODE_ERROR,
+            ErrorState::WarningAlertInTls13,
+            alert_of(*a).received_status(),
+        ),
+        // send_cert_verify_error_alert's default.
+        _ => v(
+            AlertDescription::HANDSHAKE_FAILURE,
+            ErrorState::HandshakeFailed,
+            Status::InternalError,
+        ),
+    }
+}
+
+/// The status of a certificate error when the verifier left no failure of its own.
+fn certificate_status(ce: &rustls::CertificateError) -> Status {
+    use rustls::CertificateError as C;
+    match ce {
+        C::UnknownIssuer => Status::UntrustedRoot,
+        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+            Status::CertExpired
+        }
+        C::Revoked => Status::CryptERevoked,
+        C::NotValidForName | C::NotValidForNameContext { .. } => Status::WrongPrincipal,
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => Status::CertWrongUsage,
+        C::UnknownRevocationStatus => Status::CryptENoRevocationCheck,
+        _ => Status::CertUnknown,
+    }
+}
+
+/// Whether rustls' failure is "the ClientHello shares no protocol or cipher suite with
+/// us" (36874 on a server).
+pub(crate) fn is_no_shared_protocol_or_suite(err: &rustls::Error) -> bool {
+    use rustls::PeerIncompatible as PI;
+    matches!(
+        err,
+        rustls::Error::PeerIncompatible(
+            PI::Tls12NotOffered
+                | PI::Tls12NotOfferedOrEnabled
+                | PI::SupportedVersionsExtensionRequired
+                | PI::NoCipherSuitesInCommon
+        )
+    )
+}
+
+// The unit tests need configs with hand-picked providers and verifiers, so they live here
+// next to the builders.
+#[cfg(test)]
+mod tests;

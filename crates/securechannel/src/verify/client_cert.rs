@@ -1,0 +1,261 @@
+//! Server side: asking for client certificates, the trusted issuer list, and checking
+//! what clients send.
+
+use super::{
+    build_error, record_failure, record_issuer_list_truncated, take_pending_alert_error, verdict,
+    verification_provider, ClientAuthTrustMode, RevocationCheck, ValidationFailure,
+};
+use crate::credential::CredentialShared;
+use crate::Error;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
+};
+use securechannel_events::EventId;
+use std::sync::Arc;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// The distinguished names a server sends in its CertificateRequest
+/// (`SendTrustedIssuerList`), cut at Windows' limit.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TrustedIssuerList {
+    names: Vec<DistinguishedName>,
+    truncated: bool,
+}
+
+impl TrustedIssuerList {
+    /// Windows caps the list at 16 KiB of its TLS encoding (each name with its 2-byte
+    /// length), well under the 65535 bytes TLS allows, and logs 36885 when it cuts.
+    pub(crate) const LIMIT: usize = 16 * 1024;
+
+    /// The names in order, up to the first that no longer fits.
+    pub(crate) fn new(subjects: impl IntoIterator<Item = DistinguishedName>) -> TrustedIssuerList {
+        let mut list = TrustedIssuerList::default();
+        let mut size = 0;
+        for name in subjects {
+            let encoded = 2 + name.as_ref().len();
+            if size + encoded > Self::LIMIT {
+                list.truncated = true;
+                break;
+            }
+            size += encoded;
+            list.names.push(name);
+        }
+        list
+    }
+
+    pub(crate) fn names(&self) -> &[DistinguishedName] {
+        &self.names
+    }
+
+    pub(crate) fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+/// Checks client certificates with webpki against the anchors `ClientAuthTrustMode`
+/// selects, and leaves a [`ValidationFailure`] (36877) for the context when it refuses.
+#[derive(Debug)]
+pub(super) struct ClientCertificateVerifier {
+    /// `None` when the trust mode leaves no anchor: every client certificate then has an
+    /// unknown issuer (rustls refuses to build a verifier without roots).
+    webpki: Option<Arc<dyn ClientCertVerifier>>,
+    /// Refuse clients that send no certificate (request-only lets them through).
+    mandatory: bool,
+    issuers: TrustedIssuerList,
+    /// stores/CA, offered to path building after the client's own intermediates.
+    intermediates: Vec<CertificateDer<'static>>,
+    /// Exclusive CA Trust: the subjects (DER Names) allowed to issue client certificates.
+    issuing_cas: Option<Vec<DistinguishedName>>,
+    require_revocation_without_crls: bool,
+    algorithms: WebPkiSupportedAlgorithms,
+    clock: Option<UnixTime>,
+}
+
+impl ClientCertificateVerifier {
+    pub(super) fn new(shared: &CredentialShared) -> Result<ClientCertificateVerifier, Error> {
+        let provider = verification_provider();
+        let algorithms = provider.signature_verification_algorithms;
+        let options = &shared.options;
+        let anchors = match shared.client_auth_trust_mode {
+            ClientAuthTrustMode::MachineTrust => shared.roots.clone(),
+            ClientAuthTrustMode::ExclusiveRootTrust => Arc::new(anchors_from(
+                shared
+                    .client_auth_trust_list
+                    .iter()
+                    .filter(|c| is_self_issued(c)),
+            )),
+            ClientAuthTrustMode::ExclusiveCaTrust => {
+                Arc::new(anchors_from(shared.client_auth_trust_list.iter()))
+            }
+        };
+        let issuing_cas = (shared.client_auth_trust_mode == ClientAuthTrustMode::ExclusiveCaTrust)
+            .then(|| anchors.subjects());
+        let issuers = if shared.send_trusted_issuer_list {
+            TrustedIssuerList::new(anchors.subjects())
+        } else {
+            TrustedIssuerList::default()
+        };
+        let mandatory = options.require_client_certificate;
+        let webpki = if anchors.is_empty() {
+            None
+        } else {
+            // The hints are ours (truncated, and empty unless SendTrustedIssuerList).
+            let mut builder = WebPkiClientVerifier::builder_with_provider(anchors, provider)
+                .clear_root_hint_subjects();
+            if !mandatory {
+                builder = builder.allow_unauthenticated();
+            }
+            if !shared.crls.is_empty() {
+                builder = builder.with_crls(shared.crls.iter().cloned());
+                if options.revocation_check == RevocationCheck::EndEntityOnly {
+                    builder = builder.only_check_end_entity_revocation();
+                }
+                if !options.require_revocation_status {
+                    builder = builder.allow_unknown_revocation_status();
+                }
+            }
+            Some(
+                builder
+                    .build()
+                    .map_err(|e| build_error("client certificate", e))?,
+            )
+        };
+        Ok(ClientCertificateVerifier {
+            webpki,
+            mandatory,
+            issuers,
+            intermediates: shared.intermediates.clone(),
+            issuing_cas,
+            require_revocation_without_crls: options.require_revocation_status
+                && shared.crls.is_empty(),
+            algorithms,
+            clock: shared.validation_time,
+        })
+    }
+
+    fn verify_chain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        let Some(webpki) = &self.webpki else {
+            ParsedCertificate::try_from(end_entity)?;
+            return Err(CertificateError::UnknownIssuer.into());
+        };
+        let verified = if self.intermediates.is_empty() {
+            webpki.verify_client_cert(end_entity, intermediates, now)?
+        } else {
+            // The union, for the reason given in server_cert.rs.
+            let chain: Vec<CertificateDer<'_>> = intermediates
+                .iter()
+                .chain(self.intermediates.iter())
+                .map(|c| CertificateDer::from(c.as_ref()))
+                .collect();
+            webpki.verify_client_cert(end_entity, &chain, now)?
+        };
+        if let Some(cas) = &self.issuing_cas {
+            // The path ended at a listed certificate; Exclusive CA Trust also wants the
+            // certificate's own issuer listed, not just some CA above it.
+            let issuer = issuer_name(end_entity).ok_or(CertificateError::BadEncoding)?;
+            if !cas.iter().any(|ca| ca.as_ref() == issuer.as_slice()) {
+                return Err(CertificateError::UnknownIssuer.into());
+            }
+        }
+        if self.require_revocation_without_crls {
+            return Err(CertificateError::UnknownRevocationStatus.into());
+        }
+        Ok(verified)
+    }
+}
+
+impl ClientCertVerifier for ClientCertificateVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.mandatory
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        // rustls asks for the list when it writes the CertificateRequest, inside
+        // process_tls_records on the caller's thread: the moment to raise 36885.
+        if self.issuers.is_truncated() {
+            record_issuer_list_truncated();
+        }
+        self.issuers.names()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if let Some(e) = take_pending_alert_error() {
+            return Err(e);
+        }
+        let now = self.clock.unwrap_or(now);
+        let result = self.verify_chain(end_entity, intermediates, now);
+        if let Err(e) = &result {
+            record_failure(ValidationFailure {
+                status: verdict(e).status,
+                event: EventId::ClientCertificateInvalid,
+                certificate: Some(Arc::from(end_entity.as_ref())),
+                expected_name: None,
+            });
+        }
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Trust anchors from certificates; one that does not parse is left out (store loading,
+/// the credential work, reports unreadable certificates).
+fn anchors_from<'a>(certs: impl Iterator<Item = &'a CertificateDer<'static>>) -> RootCertStore {
+    let mut store = RootCertStore::empty();
+    store.add_parsable_certificates(certs.cloned());
+    store
+}
+
+/// Whether the certificate names itself as its issuer (a root).
+fn is_self_issued(cert: &CertificateDer<'_>) -> bool {
+    match X509Certificate::from_der(cert.as_ref()) {
+        Ok((_, c)) => c.subject().as_raw() == c.issuer().as_raw(),
+        Err(_) => false,
+    }
+}
+
+/// The DER `Name` of the certificate's issuer.
+pub(super) fn issuer_name(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
+    X509Certificate::from_der(cert.as_ref())
+        .ok()
+        .map(|(_, c)| c.issuer().as_raw().to_vec())
+}

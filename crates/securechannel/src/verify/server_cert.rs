@@ -1,0 +1,206 @@
+//! Client side: the server's certificate.
+
+use super::{
+    build_error, record_failure, take_pending_alert_error, verdict, verification_provider,
+    RevocationCheck, ValidationFailure,
+};
+use crate::credential::CredentialShared;
+use crate::Error;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use std::sync::Arc;
+
+/// Checks the server's chain with webpki against the credential's roots, intermediates
+/// and CRLs, and leaves a [`ValidationFailure`] for the context when it refuses.
+#[derive(Debug)]
+pub(super) struct ServerCertificateVerifier {
+    /// `None` when the credential trusts no root: every chain then ends at an unknown
+    /// issuer (36882), as on Windows with an empty Root store. rustls refuses to build a
+    /// verifier without roots, and failing the context creation instead would hide the
+    /// reason from the event log.
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// stores/CA, offered to path building after the server's own intermediates.
+    intermediates: Vec<CertificateDer<'static>>,
+    /// SCH_CRED_REVOCATION_CHECK_* with no CRL at all: every status is unknown.
+    require_revocation_without_crls: bool,
+    algorithms: WebPkiSupportedAlgorithms,
+    clock: Option<UnixTime>,
+}
+
+impl ServerCertificateVerifier {
+    pub(super) fn new(shared: &CredentialShared) -> Result<ServerCertificateVerifier, Error> {
+        let provider = verification_provider();
+        let algorithms = provider.signature_verification_algorithms;
+        let options = &shared.options;
+        let webpki = if shared.roots.is_empty() {
+            None
+        } else {
+            let mut builder =
+                WebPkiServerVerifier::builder_with_provider(shared.roots.clone(), provider);
+            if !shared.crls.is_empty() {
+                builder = builder.with_crls(shared.crls.iter().cloned());
+                if options.revocation_check == RevocationCheck::EndEntityOnly {
+                    builder = builder.only_check_end_entity_revocation();
+                }
+                if !options.require_revocation_status {
+                    builder = builder.allow_unknown_revocation_status();
+                }
+            }
+            Some(
+                builder
+                    .build()
+                    .map_err(|e| build_error("server certificate", e))?,
+            )
+        };
+        Ok(ServerCertificateVerifier {
+            webpki,
+            intermediates: shared.intermediates.clone(),
+            require_revocation_without_crls: options.require_revocation_status
+                && shared.crls.is_empty(),
+            algorithms,
+            clock: shared.validation_time,
+        })
+    }
+
+    fn verify_chain(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(webpki) = &self.webpki else {
+            ParsedCertificate::try_from(end_entity)?;
+            return Err(CertificateError::UnknownIssuer.into());
+        };
+        let verified = if self.intermediates.is_empty() {
+            webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?
+        } else {
+            // One call with the union rather than a retry after UnknownIssuer: webpki
+            // explores every candidate path and reports the most relevant error, so a
+            // server that sends an expired intermediate while stores/CA holds its renewal
+            // still validates, as with CryptoAPI's chain engine. The certificates are
+            // borrowed, not copied.
+            let chain: Vec<CertificateDer<'_>> = intermediates
+                .iter()
+                .chain(self.intermediates.iter())
+                .map(|c| CertificateDer::from(c.as_ref()))
+                .collect();
+            webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?
+        };
+        if self.require_revocation_without_crls {
+            return Err(CertificateError::UnknownRevocationStatus.into());
+        }
+        Ok(verified)
+    }
+}
+
+impl ServerCertVerifier for ServerCertificateVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(e) = take_pending_alert_error() {
+            return Err(e);
+        }
+        let now = self.clock.unwrap_or(now);
+        let result = self.verify_chain(end_entity, intermediates, server_name, ocsp_response, now);
+        if let Err(e) = &result {
+            let v = verdict(e);
+            record_failure(ValidationFailure {
+                status: v.status,
+                event: v.server_certificate_event,
+                certificate: Some(Arc::from(end_entity.as_ref())),
+                expected_name: Some(server_name.to_str().into_owned()),
+            });
+        }
+        result
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// SCH_CRED_MANUAL_CRED_VALIDATION: the application validates the server's chain itself
+/// after the handshake (from the peer certificates), so this accepts any chain. It still
+/// checks the handshake signatures, which prove the server holds the certificate's key.
+#[derive(Debug)]
+pub(super) struct ManualValidation {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ManualValidation {
+    /// Dangerous: no chain, name, expiry or revocation check at all.
+    pub(super) fn dangerous_accept_any_chain() -> ManualValidation {
+        ManualValidation {
+            algorithms: verification_provider().signature_verification_algorithms,
+        }
+    }
+}
+
+impl ServerCertVerifier for ManualValidation {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // The application may still refuse with an alert token during the handshake.
+        if let Some(e) = take_pending_alert_error() {
+            return Err(e);
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
