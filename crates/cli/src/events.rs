@@ -1,13 +1,546 @@
-//! `schannel events`.
+//! `schannel events`: read the System log the way `wevtutil qe System` and `Get-WinEvent`
+//! do, follow it, and write test events (`write`, `demo`, `clear`).
 
 use crate::CmdResult;
+use securechannel_eventlog::{EventLog, Filter, LogOptions, Query, QueryError};
+use securechannel_events::{
+    parse_rfc3339, render_json, render_text, render_xml, ActivityId, Emitter, EventId,
+    EventLogging, EventRecord, EventSink, Level, UnixNanos, CATALOG,
+};
+use std::io::{self, Write};
 use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Arguments of `schannel events`.
+/// Arguments of `schannel events`. Without a subcommand: query the log (newest first).
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<EventsCommand>,
+
+    // Boxed: the query flags make this the largest variant of main's Command by far.
+    #[command(flatten)]
+    query: Box<QueryArgs>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum EventsCommand {
+    /// Write one record of a catalog event, like eventcreate / Write-EventLog
+    /// (e.g. `schannel events write --id 36887 --data AlertDesc=48`).
+    Write(WriteArgs),
+    /// Fill the log with a realistic mixed sample (handshakes, alerts, refused
+    /// protocols, certificate errors, a flood) to try the reader on.
+    Demo(DemoArgs),
+    /// Empty the log (`wevtutil cl System`); `--archive` keeps it as
+    /// events-archive-<UTC time>.db. Record IDs go on either way.
+    Clear(ClearArgs),
+}
+
+/// The query flags, on `schannel events` itself.
+#[derive(clap::Args, Debug, Default)]
+struct QueryArgs {
+    /// At most N events (`wevtutil /c:N`).
+    #[arg(long, short = 'c', value_name = "N")]
+    count: Option<usize>,
+    /// Oldest first (the default is newest first, like `wevtutil /rd:true`).
+    #[arg(long)]
+    oldest_first: bool,
+    /// Only these event IDs, e.g. `--id 36887,36888`.
+    #[arg(long, value_delimiter = ',', value_name = "ID[,ID...]")]
+    id: Vec<String>,
+    /// Only these levels: error, warning, information (comma list).
+    #[arg(long, value_delimiter = ',', value_name = "LEVEL[,LEVEL...]")]
+    level: Vec<String>,
+    /// Only events at or after: a span back from now (30s, 30m, 1h, 2d, 1w) or an RFC 3339
+    /// time (2026-11-25T10:00:00Z).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+    /// Only events at or before (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Only events whose data field equals a value, by EventData name, e.g.
+    /// `--data AlertDesc=46` (repeatable; all must match).
+    #[arg(long, value_name = "NAME=VALUE")]
+    data: Vec<String>,
+    /// Only events of this activity (one connection): `{GUID}`.
+    #[arg(long, value_name = "GUID")]
+    activity: Option<String>,
+    /// An XPath query as wevtutil and Event Viewer take it, e.g.
+    /// "*[System[(EventID=36887 or EventID=36888)]]".
+    #[arg(long, value_name = "XPATH")]
+    query: Option<String>,
+    /// Output: text (wevtutil /f:text), xml (Event Viewer's XML view), json (one per line).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Keep running and print new events as they are logged (Ctrl-C to stop).
+    #[arg(long, short = 'f')]
+    follow: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Format {
+    #[default]
+    Text,
+    Xml,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+struct WriteArgs {
+    /// The event ID (36864-36888).
+    #[arg(long)]
+    id: String,
+    /// A data field by its EventData name (repeatable); fields not given are empty.
+    #[arg(long, value_name = "NAME=VALUE")]
+    data: Vec<String>,
+    /// The activity (connection) GUID to attach.
+    #[arg(long, value_name = "GUID")]
+    activity: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct DemoArgs {
+    /// How many events to generate.
+    #[arg(long, short = 'c', default_value_t = 200)]
+    count: usize,
+}
+
+#[derive(clap::Args, Debug)]
+struct ClearArgs {
+    /// Move the log to events-archive-<UTC time>.db instead of deleting its records.
+    #[arg(long)]
+    archive: bool,
+}
+
+/// The log's options for this data directory. For now the defaults (20 MiB, overwrite
+/// oldest, flood control on); the `[EventLog]` table of `<data_dir>/settings.toml` is to
+/// be wired here when the settings module reads it.
+pub fn log_options(_data_dir: &Path) -> LogOptions {
+    LogOptions::default()
+}
 
 /// Run `schannel events`.
-pub fn run(_args: Args, _data_dir: &Path) -> CmdResult {
-    Err("`schannel events` is not built yet".into())
+pub fn run(args: Args, data_dir: &Path) -> CmdResult {
+    // Check the query before touching the disk, so a typo costs nothing.
+    let query = match &args.command {
+        None => Some(build_query(&args.query, now())?),
+        Some(_) => None,
+    };
+    let log = open(data_dir)?;
+    match args.command {
+        Some(EventsCommand::Write(w)) => write(&log, w),
+        Some(EventsCommand::Demo(d)) => demo(&log, d),
+        Some(EventsCommand::Clear(c)) => clear(&log, c),
+        None => read(&log, &args.query, query.unwrap_or_default()),
+    }
+}
+
+fn open(data_dir: &Path) -> Result<EventLog, Box<dyn std::error::Error>> {
+    let log = EventLog::open_in(data_dir, log_options(data_dir))?;
+    if let Some(moved) = log.moved_aside() {
+        eprintln!("schannel: warning: {moved}");
+    }
+    Ok(log)
+}
+
+fn now() -> UnixNanos {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos().min(i64::MAX as u128) as i64)
+        .unwrap_or(0)
+}
+
+fn parse_id(s: &str) -> Result<EventId, QueryError> {
+    let n: u32 = s.trim().parse().map_err(|_| {
+        QueryError::filter(format!(
+            "'{s}' is not an event ID; Schannel's are 36864-36888 (e.g. 36887 for a fatal alert received)"
+        ))
+    })?;
+    EventId::try_from(n).map_err(|e| QueryError::filter(format!("{e}; {}", id_list())))
+}
+
+fn id_list() -> String {
+    let ids: Vec<String> = CATALOG
+        .iter()
+        .map(|d| format!("{} {}", d.id.value(), d.title))
+        .collect();
+    format!("the valid IDs are:\n  {}", ids.join("\n  "))
+}
+
+/// `30s`, `30m`, `1h`, `2d`, `1w` back from `now`, or an RFC 3339 time.
+fn parse_when(s: &str, now: UnixNanos, flag: &str) -> Result<UnixNanos, QueryError> {
+    let t = s.trim();
+    let unit = t.chars().last().unwrap_or(' ');
+    let scale: Option<i64> = match unit {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        'w' => Some(7 * 86_400),
+        _ => None,
+    };
+    if let Some(scale) = scale {
+        if let Ok(n) = t[..t.len() - 1].parse::<i64>() {
+            return Ok(now.saturating_sub(n.saturating_mul(scale).saturating_mul(1_000_000_000)));
+        }
+    }
+    parse_rfc3339(t).map_err(|_| {
+        QueryError::filter(format!(
+            "{flag} '{s}' is neither a span (30s, 30m, 1h, 2d, 1w) nor an RFC 3339 time (2026-11-25T10:00:00Z)"
+        ))
+    })
+}
+
+fn build_query(a: &QueryArgs, now: UnixNanos) -> Result<Query, QueryError> {
+    let mut q = Query::new();
+    if !a.id.is_empty() {
+        let ids =
+            a.id.iter()
+                .map(|s| parse_id(s))
+                .collect::<Result<Vec<_>, _>>()?;
+        q = q.ids(&ids);
+    }
+    if !a.level.is_empty() {
+        let levels = a
+            .level
+            .iter()
+            .map(|s| {
+                Level::parse(s.trim()).ok_or_else(|| {
+                    QueryError::filter(format!(
+                        "'{s}' is not a level; use error, warning or information (or critical, or 1-4)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        q = q.levels(&levels);
+    }
+    if let Some(s) = &a.since {
+        q = q.since(parse_when(s, now, "--since")?);
+    }
+    if let Some(s) = &a.until {
+        q = q.until(parse_when(s, now, "--until")?);
+    }
+    for d in &a.data {
+        q = q.filter(Filter::parse_data(d)?);
+    }
+    if let Some(s) = &a.activity {
+        q = q.activity(ActivityId::parse(s).map_err(QueryError::filter)?);
+    }
+    if let Some(x) = &a.query {
+        q = q.xpath(x)?;
+    }
+    if a.oldest_first {
+        q = q.oldest_first();
+    }
+    if let Some(n) = a.count {
+        q = q.count(n);
+    }
+    Ok(q)
+}
+
+/// Print one record in the chosen format. `index` is wevtutil's `Event[n]`.
+fn print(out: &mut impl Write, r: &EventRecord, format: Format, index: usize) -> io::Result<()> {
+    match format {
+        Format::Text => {
+            if index > 0 {
+                writeln!(out)?;
+            }
+            write!(out, "{}", render_text(r, index))
+        }
+        Format::Xml => writeln!(out, "{}", render_xml(r)),
+        Format::Json => writeln!(out, "{}", render_json(r)),
+    }
+}
+
+/// A closed pipe (`| head`) ends the output quietly, as it does for other tools.
+fn output_result(r: io::Result<()>) -> CmdResult {
+    match r {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
+    let stdout = io::stdout();
+    if !a.follow {
+        let records = log.query(&query)?;
+        let mut out = io::BufWriter::new(stdout.lock());
+        let r = records
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, r)| print(&mut out, r, a.format, i))
+            .and_then(|()| out.flush());
+        return output_result(r);
+    }
+    // Follow: the last events first (10 unless --count says), oldest first like `tail -f`,
+    // then each new one as it is committed, by this process or another.
+    let start = log.last_record_id()?;
+    if query.count.is_none() {
+        query.count = Some(10);
+    }
+    let mut backlog = log.query(&Query {
+        oldest_first: false,
+        ..query.clone()
+    })?;
+    backlog.reverse();
+    let mut index = 0;
+    let emit = |records: &[EventRecord], index: &mut usize| -> io::Result<()> {
+        let mut out = stdout.lock();
+        for r in records {
+            print(&mut out, r, a.format, *index)?;
+            *index += 1;
+        }
+        out.flush()
+    };
+    if let Err(e) = emit(&backlog, &mut index) {
+        return output_result(Err(e));
+    }
+    let mut follow = log.follow(
+        Query {
+            count: None,
+            ..query
+        },
+        start,
+    );
+    loop {
+        let records = follow.wait(Duration::from_secs(1))?;
+        if let Err(e) = emit(&records, &mut index) {
+            return output_result(Err(e));
+        }
+    }
+}
+
+fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
+    let id = parse_id(&w.id)?;
+    let def = id.def();
+    let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
+    let mut record = emitter.blank(id);
+    record.data = vec![String::new(); def.fields.len()];
+    for spec in &w.data {
+        let (name, value) = spec.split_once('=').ok_or_else(|| {
+            QueryError::filter(format!("'{spec}' is not NAME=VALUE (e.g. AlertDesc=48)"))
+        })?;
+        let Some(i) = def.field_index(name.trim()) else {
+            let valid = if def.fields.is_empty() {
+                "it has no data fields".to_string()
+            } else {
+                format!("its fields are: {}", def.fields.join(", "))
+            };
+            return Err(QueryError::filter(format!(
+                "event {} ({}) has no data field '{}'; {valid}",
+                id.value(),
+                def.title,
+                name.trim()
+            ))
+            .into());
+        };
+        record.data[i] = value.to_string();
+    }
+    if let Some(a) = &w.activity {
+        record.activity_id = Some(ActivityId::parse(a).map_err(QueryError::filter)?);
+    }
+    log.emit(record);
+    log.sync()?;
+    println!(
+        "Wrote event {} ({}) as record {} to {}",
+        id.value(),
+        def.title,
+        log.last_record_id()?,
+        log.path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Only for `Emitter::blank`, which stamps time, computer, process and thread.
+struct NoSink;
+
+impl EventSink for NoSink {
+    fn emit(&self, _record: EventRecord) {}
+}
+
+/// A small deterministic generator, so the demo is the same each time.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n.max(1) as u64) as usize
+    }
+}
+
+fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
+    let before = log.last_record_id()?;
+    let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
+    let mut rng = Lcg(0x5C4A_11E1);
+    let n = d.count;
+    let now = now();
+    let minute = 60 * 1_000_000_000i64;
+    // Spread over the last day, oldest first, so record IDs follow time.
+    let span = 24 * 60 * minute;
+    let step = span / n.max(1) as i64;
+    let hosts = [
+        "www.example.com",
+        "api.example.com",
+        "mail.example.org",
+        "legacy.intranet",
+    ];
+    let clients = ["scanner.example.net", "client.example.com", "10.0.0.7"];
+    let make = |id: EventId, data: &[&str], t: UnixNanos, activity: Option<ActivityId>| {
+        let mut r = emitter.blank(id);
+        r.time = t;
+        r.data = data.iter().map(|s| s.to_string()).collect();
+        r.data.resize(id.def().fields.len(), String::new());
+        r.activity_id = activity;
+        r
+    };
+    let mut emitted = 0usize;
+    if n > 0 {
+        log.emit(make(EventId::PackageLoaded, &[], now - span, None));
+        emitted += 1;
+    }
+    while emitted < n {
+        let t = now - span + (emitted as i64 + 1) * step;
+        let activity = Some(ActivityId::new_random());
+        let host = hosts[rng.next(hosts.len())];
+        let roll = rng.next(100);
+        let records: Vec<EventRecord> = match roll {
+            0..=54 => {
+                let (proto, cipher, suite, mac, exch, bits) = match rng.next(3) {
+                    0 => ("TLS 1.3", "AES_256_GCM", "0x1302", "AEAD", "X25519", "255"),
+                    1 => (
+                        "TLS 1.3",
+                        "AES_128_GCM",
+                        "0x1301",
+                        "AEAD",
+                        "secp256r1",
+                        "256",
+                    ),
+                    _ => (
+                        "TLS 1.2",
+                        "AES_256_GCM",
+                        "0xC030",
+                        "SHA384",
+                        "ECDHE_RSA",
+                        "255",
+                    ),
+                };
+                let side = if rng.next(4) == 0 { "client" } else { "server" };
+                let subject = format!("CN={host}");
+                vec![make(
+                    EventId::HandshakeCompleted,
+                    &[
+                        side,
+                        proto,
+                        cipher,
+                        "256",
+                        mac,
+                        exch,
+                        bits,
+                        suite,
+                        "0x7f3a00c0",
+                        host,
+                        &subject,
+                        "",
+                    ],
+                    t,
+                    activity,
+                )]
+            }
+            55..=69 => {
+                // The client refuses our certificate: it sends an alert.
+                let desc = ["46", "48", "42", "45"][rng.next(4)];
+                vec![make(EventId::FatalAlertReceived, &[desc], t, activity)]
+            }
+            70..=81 => {
+                // We refuse the peer: the alert we send, and the internal error state.
+                let (desc, state) = [
+                    ("40", "1205"),
+                    ("70", "1203"),
+                    ("80", "1208"),
+                    ("48", "1210"),
+                ][rng.next(4)];
+                vec![make(
+                    EventId::FatalAlertGenerated,
+                    &[desc, state, clients[rng.next(clients.len())]],
+                    t,
+                    activity,
+                )]
+            }
+            82..=89 => {
+                let proto = ["SSL 3.0", "TLS 1.0", "TLS 1.1"][rng.next(3)];
+                vec![
+                    make(EventId::NoSharedCipherSuite, &[proto], t, activity),
+                    make(
+                        EventId::FatalAlertGenerated,
+                        &["70", "1203", clients[0]],
+                        t + 1000,
+                        activity,
+                    ),
+                ]
+            }
+            90..=93 => vec![make(
+                EventId::ServerCertificateWrongName,
+                &[host],
+                t,
+                activity,
+            )],
+            94..=95 => vec![make(
+                EventId::ServerCertificateUntrustedRoot,
+                &[],
+                t,
+                activity,
+            )],
+            96 => vec![make(EventId::ServerCertificateExpired, &[], t, activity)],
+            97 => vec![make(EventId::NoSuitableClientCertificate, &[], t, activity)],
+            98 => vec![make(
+                EventId::ClientCertificateInvalid,
+                &["0x800B0109"],
+                t,
+                activity,
+            )],
+            _ => {
+                // A scanner's burst: identical alerts within seconds. Flood control
+                // stores the first ones and folds the rest into a summary.
+                (0..25)
+                    .map(|k| {
+                        make(
+                            EventId::FatalAlertGenerated,
+                            &["40", "1205", clients[0]],
+                            t + k * 100_000_000,
+                            None,
+                        )
+                    })
+                    .collect()
+            }
+        };
+        for r in records.into_iter().take(n - emitted) {
+            log.emit(r);
+            emitted += 1;
+        }
+    }
+    log.sync()?;
+    let stored = log.last_record_id()?.saturating_sub(before);
+    println!(
+        "Wrote {emitted} demo events over the last 24 hours to {} ({stored} records; flood control folded the rest into summaries).\nTry: schannel events --count 5 | schannel events --id 36887,36888 --format xml --count 2 | schannel events --query \"*[EventData[Data[@Name='AlertDesc']=46]]\"",
+        log.path().display(),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clear(log: &EventLog, c: ClearArgs) -> CmdResult {
+    match log.clear(c.archive)? {
+        Some(archive) => println!(
+            "Archived the log to {} and started a new one at {}",
+            archive.display(),
+            log.path().display()
+        ),
+        None => println!("Cleared the log {}", log.path().display()),
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@
 //! translation to SQL, reading records back, and following new records.
 
 use crate::error::{EventLogError, QueryError};
-use crate::store::{self, DATA_COLUMNS};
+use crate::store;
 use crate::{now_nanos, xpath};
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -291,13 +291,17 @@ impl Filter {
             }
             Filter::Data { name, cmp, value } => {
                 let op = if *cmp == Cmp::Ne { "!=" } else { "=" };
-                let pairs: Vec<(Option<EventId>, usize)> = match name {
-                    Some(n) => field_positions(n)
-                        .into_iter()
-                        .map(|(id, i)| (Some(id), i))
-                        .collect(),
-                    None => (0..DATA_COLUMNS).map(|i| (None, i)).collect(),
+                let Some(name) = name else {
+                    // Any field: one of the array's values.
+                    let _ = write!(
+                        sql,
+                        "{}EXISTS (SELECT 1 FROM json_each(events.data) WHERE json_each.value = ?)",
+                        if *cmp == Cmp::Ne { "NOT " } else { "" }
+                    );
+                    params.push(Value::Text(value.clone()));
+                    return;
                 };
+                let pairs = field_positions(name);
                 if pairs.is_empty() {
                     sql.push('0');
                     return;
@@ -307,13 +311,16 @@ impl Filter {
                     if k > 0 {
                         sql.push_str(" OR ");
                     }
-                    match id {
-                        Some(id) => {
-                            let _ = write!(sql, "(event_id = {} AND d{i} {op} ?)", id.value());
-                        }
-                        None => {
-                            let _ = write!(sql, "d{i} {op} ?");
-                        }
+                    // The first field has a column and an index; the others are read
+                    // from the JSON array of the rows the event ID selects.
+                    if *i == 0 {
+                        let _ = write!(sql, "(event_id = {} AND d0 {op} ?)", id.value());
+                    } else {
+                        let _ = write!(
+                            sql,
+                            "(event_id = {} AND data ->> '$[{i}]' {op} ?)",
+                            id.value()
+                        );
                     }
                     params.push(Value::Text(value.clone()));
                 }
@@ -458,7 +465,7 @@ impl Query {
     }
 }
 
-const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, d0, d1, d2, d3, d4, d5, d6, d7, d8, d9, d10, d11, data_more, binary, fold_count, fold_first, fold_last";
+const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last";
 
 /// Reads a log: queries and follow. Never writes, never creates the file. One reader
 /// holds one connection, reopened when the log is archived under it.
@@ -661,33 +668,15 @@ fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<
         .get::<_, Option<Vec<u8>>>(6)?
         .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
         .map(|b| ActivityId(u128::from_be_bytes(b)));
-    let mut data = Vec::with_capacity(event_id.def().fields.len());
-    let mut columns: Vec<Option<String>> = Vec::with_capacity(DATA_COLUMNS);
-    for i in 0..DATA_COLUMNS {
-        columns.push(row.get(7 + i)?);
-    }
-    // Trailing NULLs are fields the record did not have; an empty field is ''.
-    let used = columns
-        .iter()
-        .rposition(Option::is_some)
-        .map_or(0, |p| p + 1);
-    data.extend(
-        columns
-            .into_iter()
-            .take(used)
-            .map(Option::unwrap_or_default),
-    );
-    if let Some(more) = row.get::<_, Option<String>>(19)? {
-        let extra: Vec<String> = serde_json::from_str(&more).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(19, rusqlite::types::Type::Text, e.into())
-        })?;
-        data.extend(extra);
-    }
-    let binary = row.get::<_, Option<Vec<u8>>>(20)?.map(Arc::from);
+    let json: String = row.get(7)?;
+    let data: Vec<String> = serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
+    })?;
+    let binary = row.get::<_, Option<Vec<u8>>>(8)?.map(Arc::from);
     let fold = match (
-        row.get::<_, Option<i64>>(21)?,
-        row.get::<_, Option<i64>>(22)?,
-        row.get::<_, Option<i64>>(23)?,
+        row.get::<_, Option<i64>>(9)?,
+        row.get::<_, Option<i64>>(10)?,
+        row.get::<_, Option<i64>>(11)?,
     ) {
         (Some(count), Some(first), Some(last)) => Some(Fold {
             count: count.max(0) as u64,

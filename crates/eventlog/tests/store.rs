@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use securechannel_eventlog::{EventLog, EventLogError, LogOptions, LogReader, Query, Retention};
+use securechannel_eventlog::{EventLog, EventLogError, LogReader, Query, Retention};
 use securechannel_events::{ActivityId, EventId, EventSink};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -31,7 +31,7 @@ fn round_trips_every_field() {
     wide.data = (0..15).map(|i| format!("v{i}")).collect();
     let unicode = record(
         EventId::ServerCertificateWrongName,
-        &["bücher.example ✓ <&>"],
+        &["bücher.example ✓ <&> \"quoted\" back\\slash\nline\ttab\u{1}"],
         T0 + 10,
     );
     let sent = vec![hs, summary, empty, wide, unicode];
@@ -379,7 +379,7 @@ fn kill_9_child_writer() {
             log.emit(alert_received("46", T0 + n as i64));
             n += 1;
         }
-        if n % 5_000 == 0 {
+        if n.is_multiple_of(5_000) {
             log.sync().unwrap();
             println!("committed {n}");
         }

@@ -21,12 +21,32 @@
 //! already been appended to the output buffer** (for `decrypt`, it waits in
 //! [`ClientContext::take_output`]), and the caller should still send it before closing the
 //! connection, as Schannel's caller sends the token of a failed call.
+//!
+//! ```no_run
+//! # fn send(_: &[u8]) {} fn receive(_: &mut Vec<u8>) {}
+//! # fn demo(credential: &securechannel::ClientCredential) -> Result<(), securechannel::Error> {
+//! use securechannel::{ClientContext, ContextOptions, StepStatus};
+//! let mut context = ClientContext::new(credential, "server.test", ContextOptions::default())?;
+//! let (mut input, mut output) = (Vec::new(), Vec::new());
+//! loop {
+//!     let step = context.initialize(&mut input, &mut output)?;
+//!     input.drain(..step.consumed); // what is left is SSPI's extra buffer
+//!     send(&output);
+//!     output.clear();
+//!     match step.status {
+//!         StepStatus::Complete => break,
+//!         StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => receive(&mut input),
+//!     }
+//! }
+//! context.encrypt(b"GET / HTTP/1.1\r\n\r\n", &mut output)?;
+//! # Ok(()) }
+//! ```
 
 use crate::credential::CredentialShared;
 use crate::tls::{self, ConfigError, Engine, HandshakeProgress, WriteError};
 use crate::{
-    sniff_client_hello, verify, ClientCredential, Error, ErrorState, HelloSniff, Protocol,
-    Role, ServerCredential,
+    sniff_client_hello, verify, ClientCredential, Error, ErrorState, HelloSniff, Protocol, Role,
+    ServerCredential,
 };
 use rustls_pki_types::{CertificateDer, ServerName};
 use securechannel_events::{ActivityId, AlertDescription, EventId, RecordBuilder, Status};
@@ -232,6 +252,11 @@ impl ClientContext {
     /// One InitializeSecurityContext call: feed what the server sent (empty on the first
     /// call), append what to send to `out`. See the module docs for `consumed` and for
     /// failures (the alert to send is already in `out`).
+    ///
+    /// In TLS 1.3 the client is complete before the server has read its Finished (and its
+    /// certificate): a refusal by the server then arrives as an alert on `decrypt`.
+    /// Application data that arrived together with the last handshake flight is returned
+    /// by the next `decrypt`, even one given no input.
     pub fn initialize(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
         self.core.step(input, out)
     }
@@ -239,7 +264,10 @@ impl ClientContext {
 
 impl ServerContext {
     /// A context accepting one client connection.
-    pub fn new(credential: &ServerCredential, options: ContextOptions) -> Result<ServerContext, Error> {
+    pub fn new(
+        credential: &ServerCredential,
+        options: ContextOptions,
+    ) -> Result<ServerContext, Error> {
         let shared = credential.shared.clone();
         let mut core = Core::new(shared, Role::Server, String::new());
         let config = match tls::server_config(&core.shared, &options.alpn) {
@@ -442,9 +470,12 @@ struct Core {
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 fn engine_error(e: rustls::Error) -> Error {
-    Error::new(Status::InternalError, "the TLS engine refused to start a connection")
-        .with_state(ErrorState::EngineConfiguration)
-        .with_source(e)
+    Error::new(
+        Status::InternalError,
+        "the TLS engine refused to start a connection",
+    )
+    .with_state(ErrorState::EngineConfiguration)
+    .with_source(e)
 }
 
 impl Core {
@@ -521,7 +552,10 @@ impl Core {
                     s => self.hello = Some(s),
                 }
             }
-            if self.shared.certified_key.is_none() && !self.no_certificate_logged && !input.is_empty() {
+            if self.shared.certified_key.is_none()
+                && !self.no_certificate_logged
+                && !input.is_empty()
+            {
                 self.no_certificate_logged = true;
                 self.emit(EventId::NoDefaultServerCredential, |r| r);
             }
@@ -595,8 +629,12 @@ impl Core {
             self.emit(EventId::FatalAlertReceived, |r| r.field(code));
             event = Some(EventId::FatalAlertReceived);
         }
-        if let Some(f) = &failure {
+        if let Some(mut f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
+                if self.role == Role::Client {
+                    // 36884 names the target name, even when SNI carried another name.
+                    f.expected_name = Some(self.target_name.clone());
+                }
                 f.log(&self.shared.emitter, Some(self.activity_id()));
             }
             status = f.status;
@@ -607,12 +645,14 @@ impl Core {
                 Some(HelloSniff::Offered(p)) if !p.is_supported() => Some(p),
                 _ => None,
             };
-            let before_server_hello = self.engine().map_or(true, |e| e.protocol().is_none());
-            if tls::is_no_shared_protocol_or_suite(&err) || (legacy.is_some() && before_server_hello) {
-                let name = match self.hello {
-                    Some(HelloSniff::Offered(p)) => p.name(),
-                    _ => "unknown",
-                };
+            let before_server_hello = !matches!(self.engine(), Some(e) if e.protocol().is_some());
+            if tls::is_no_shared_protocol_or_suite(&err)
+                || (legacy.is_some() && before_server_hello)
+            {
+                let name = self
+                    .hello
+                    .and_then(HelloSniff::protocol_name)
+                    .unwrap_or("unknown");
                 self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
                 event = Some(EventId::NoSharedCipherSuite);
                 if legacy.is_some() {
@@ -626,7 +666,10 @@ impl Core {
         }
         if alert_sent {
             let app_alert = alert_requested.filter(|_| {
-                matches!(err, rustls::Error::InvalidCertificate(_) | rustls::Error::General(_))
+                matches!(
+                    err,
+                    rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
+                )
             });
             let (alert, why) = match app_alert {
                 Some(a) => (a, ErrorState::ApplicationAlert),
@@ -660,7 +703,11 @@ impl Core {
             return;
         };
         let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
-        let local = self.shared.tls_configs.local_subject(&self.shared).to_owned();
+        let local = self
+            .shared
+            .tls_configs
+            .local_subject(&self.shared)
+            .to_owned();
         let remote = self
             .engine()
             .and_then(|e| e.peer_certificates())
@@ -704,7 +751,9 @@ impl Core {
 
     fn write_error(&mut self, e: WriteError) -> Error {
         match e {
-            WriteError::NotReady => Error::new(Status::OutOfSequence, "the context cannot send now"),
+            WriteError::NotReady => {
+                Error::new(Status::OutOfSequence, "the context cannot send now")
+            }
             WriteError::Closed => Error::new(
                 Status::ContextExpired,
                 "the connection is closed in both directions",
@@ -802,7 +851,12 @@ impl Core {
         let suite = engine
             .cipher_suite()
             .and_then(tls::suite_info)
-            .ok_or_else(|| Error::new(Status::InternalError, "the negotiated suite is not in the suite table"))?;
+            .ok_or_else(|| {
+                Error::new(
+                    Status::InternalError,
+                    "the negotiated suite is not in the suite table",
+                )
+            })?;
         Ok((engine, protocol, suite))
     }
 
@@ -851,3 +905,59 @@ fn failure_message(err: &rustls::Error, alert_sent: bool) -> String {
         format!("the TLS exchange failed ({err})")
     }
 }
+
+/// What a stream needs of a context: the calls [`ClientContext`] and [`ServerContext`]
+/// share, with the handshake step under one name. Sealed: only this crate's contexts
+/// implement it.
+pub trait SecurityContext: Send + sealed::Sealed {
+    /// One handshake step ([`ClientContext::initialize`] / [`ServerContext::accept`]).
+    fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error>;
+    /// Whether the handshake is complete.
+    fn is_complete(&self) -> bool;
+    /// See [`ClientContext::encrypt`].
+    fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error>;
+    /// See [`ClientContext::decrypt`].
+    fn decrypt(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>) -> Result<Decrypted, Error>;
+    /// See [`ClientContext::take_output`].
+    fn take_output(&mut self, out: &mut Vec<u8>) -> usize;
+    /// See [`ClientContext::shutdown`].
+    fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ClientContext {}
+    impl Sealed for super::ServerContext {}
+}
+
+macro_rules! security_context {
+    ($t:ty, $step:ident) => {
+        impl SecurityContext for $t {
+            fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+                self.$step(input, out)
+            }
+            fn is_complete(&self) -> bool {
+                <$t>::is_complete(self)
+            }
+            fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::encrypt(self, plaintext, out)
+            }
+            fn decrypt(
+                &mut self,
+                input: &mut [u8],
+                plaintext: &mut Vec<u8>,
+            ) -> Result<Decrypted, Error> {
+                <$t>::decrypt(self, input, plaintext)
+            }
+            fn take_output(&mut self, out: &mut Vec<u8>) -> usize {
+                <$t>::take_output(self, out)
+            }
+            fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+                <$t>::shutdown(self, out)
+            }
+        }
+    };
+}
+
+security_context!(ClientContext, initialize);
+security_context!(ServerContext, accept);

@@ -19,7 +19,13 @@ impl ClientCredential {
         certified_key: Option<Arc<CertifiedKey>>,
         roots: Arc<RootCertStore>,
     ) -> ClientCredential {
-        Self::new_in_memory_with(emitter, settings, certified_key, roots, CredentialOptions::default())
+        Self::new_in_memory_with(
+            emitter,
+            settings,
+            certified_key,
+            roots,
+            CredentialOptions::default(),
+        )
     }
 
     /// [`ClientCredential::new_in_memory`] with the caller's SCH_CREDENTIALS options.
@@ -30,7 +36,8 @@ impl ClientCredential {
         roots: Arc<RootCertStore>,
         options: CredentialOptions,
     ) -> ClientCredential {
-        let mut shared = CredentialShared::new(Role::Client, emitter, settings, certified_key, roots);
+        let mut shared =
+            CredentialShared::new(Role::Client, emitter, settings, certified_key, roots);
         shared.options = options;
         ClientCredential {
             shared: Arc::new(shared),
@@ -48,7 +55,13 @@ impl ServerCredential {
         certified_key: Option<Arc<CertifiedKey>>,
         roots: Arc<RootCertStore>,
     ) -> ServerCredential {
-        Self::new_in_memory_with(emitter, settings, certified_key, roots, CredentialOptions::default())
+        Self::new_in_memory_with(
+            emitter,
+            settings,
+            certified_key,
+            roots,
+            CredentialOptions::default(),
+        )
     }
 
     /// [`ServerCredential::new_in_memory`] with the caller's SCH_CREDENTIALS options.
@@ -59,7 +72,8 @@ impl ServerCredential {
         roots: Arc<RootCertStore>,
         options: CredentialOptions,
     ) -> ServerCredential {
-        let mut shared = CredentialShared::new(Role::Server, emitter, settings, certified_key, roots);
+        let mut shared =
+            CredentialShared::new(Role::Server, emitter, settings, certified_key, roots);
         shared.options = options;
         ServerCredential {
             shared: Arc::new(shared),

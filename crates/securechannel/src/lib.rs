@@ -13,12 +13,14 @@ mod error;
 mod hello;
 mod protocol;
 mod settings;
+mod stream;
 mod tls;
+mod tokio_stream;
 mod verify;
 
 pub use context::{
     CipherSuite, ClientContext, ConnectionInfo, ContextOptions, DecryptStatus, Decrypted,
-    ServerContext, Sni, Step, StepStatus, StreamSizes,
+    SecurityContext, ServerContext, Sni, Step, StepStatus, StreamSizes,
 };
 pub use credential::{ClientCredential, CredentialOptions, ServerCredential};
 pub use error::{Error, ErrorState};
@@ -27,4 +29,10 @@ pub use protocol::{Protocol, Role};
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Status};
 pub use settings::Settings;
+pub use stream::TlsStream;
+
+/// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls.
+pub mod tokio {
+    pub use crate::tokio_stream::{accept, connect, TlsStream};
+}
 pub use verify::{ClientAuthTrustMode, RevocationCheck};

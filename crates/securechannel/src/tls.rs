@@ -36,10 +36,13 @@ pub(crate) const MAX_FRAGMENT_LEN: usize = 16384;
 /// SNI is sent (ALPN is per connection on the client), server configs keyed by their ALPN
 /// list. The server's ticketer and session cache are shared by all its configs, so a
 /// ticket issued under one ALPN set resumes under another.
+/// A server's ALPN protocols, in preference order.
+type AlpnList = Vec<Vec<u8>>;
+
 #[derive(Default)]
 pub(crate) struct ConfigCache {
     client: Mutex<Vec<(bool, Arc<ClientConfig>)>>,
-    server: Mutex<Vec<(Vec<Vec<u8>>, Arc<ServerConfig>)>>,
+    server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
 }
@@ -259,11 +262,15 @@ enum Conn {
 /// once for both sides.
 trait Unbuffered {
     type Data;
+    fn common(&self) -> &CommonState;
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data>;
 }
 
 impl Unbuffered for UnbufferedClientConnection {
     type Data = rustls::client::ClientConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -271,6 +278,9 @@ impl Unbuffered for UnbufferedClientConnection {
 
 impl Unbuffered for UnbufferedServerConnection {
     type Data = rustls::server::ServerConnectionData;
+    fn common(&self) -> &CommonState {
+        self
+    }
     fn process<'c, 'i>(&'c mut self, input: &'i mut [u8]) -> UnbufferedStatus<'c, 'i, Self::Data> {
         self.process_tls_records(input)
     }
@@ -369,7 +379,12 @@ impl Engine {
 
     /// Decrypt every complete record of `input`, appending plaintext to `plaintext` and
     /// any TLS bytes rustls must send in answer (key update, alert) to `out`.
-    pub(crate) fn read(&mut self, input: &mut [u8], plaintext: &mut Vec<u8>, out: &mut Vec<u8>) -> Read {
+    pub(crate) fn read(
+        &mut self,
+        input: &mut [u8],
+        plaintext: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> Read {
         let r = with_conn!(self, c => drive_read(&mut **c, input, plaintext, out));
         self.peer_closed |= r.peer_closed;
         r
@@ -501,6 +516,14 @@ fn drive_handshake<C: Unbuffered>(
             break r;
         }
     };
+    // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
+    // handshake is complete only when rustls says so.
+    let result = match result {
+        Ok(HandshakeProgress::Complete) if c.common().is_handshaking() => {
+            Ok(HandshakeProgress::Blocked)
+        }
+        r => r,
+    };
     match result {
         Ok(p) => Handshake {
             consumed,
@@ -529,10 +552,13 @@ fn failed<C: Unbuffered>(
     }
 }
 
-/// rustls queues the fatal alert of a failure; it comes out of the next call as encode
-/// states. Bounded: an alert is one record, so a few rounds suffice.
+/// rustls queues the fatal alert of a failure (behind any message queued earlier in the
+/// same call); each following call hands out one queued chunk before it looks at input.
+/// Only call while something is queued: past that point rustls would deframe again,
+/// either reaching the same bad record (and alerting twice) or a handshake message its
+/// deframer still holds from the failed flight. Bounded by what rustls queued.
 fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
-    for _ in 0..8 {
+    while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
@@ -540,7 +566,6 @@ fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
                     return;
                 }
             }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
             _ => return,
         }
     }
@@ -564,7 +589,9 @@ fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), ru
         }
         Err(e) => {
             out.truncate(start);
-            Err(rustls::Error::General(format!("cannot encode a handshake record: {e}")))
+            Err(rustls::Error::General(format!(
+                "cannot encode a handshake record: {e}"
+            )))
         }
     }
 }
@@ -659,7 +686,10 @@ fn drive_write<C: Unbuffered>(
                 // rustls says precisely how much room it needs when `room` is not enough.
                 out.resize(start + room, 0);
                 let mut r = write(&mut wt, &mut out[start..]);
-                if let Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size })) = r {
+                if let Err(EncryptError::InsufficientSize(InsufficientSizeError {
+                    required_size,
+                })) = r
+                {
                     out.resize(start + required_size, 0);
                     r = write(&mut wt, &mut out[start..]);
                 }
@@ -736,15 +766,78 @@ pub(crate) struct SuiteInfo {
 /// Every suite the aws-lc-rs provider offers. MAC is "AEAD" for all of them: every suite
 /// rustls speaks authenticates with its AEAD, the hash in the name is the PRF's.
 const SUITES: &[SuiteInfo] = &[
-    SuiteInfo { number: 0x1301, name: "TLS_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 0 },
-    SuiteInfo { number: 0x1302, name: "TLS_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 0 },
-    SuiteInfo { number: 0x1303, name: "TLS_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 0 },
-    SuiteInfo { number: 0xC02B, name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 8 + 16 },
-    SuiteInfo { number: 0xC02C, name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 8 + 16 },
-    SuiteInfo { number: 0xCCA9, name: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 16 },
-    SuiteInfo { number: 0xC02F, name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", cipher: "AES_128_GCM", cipher_strength: 128, prf_hash: "SHA256", trailer_tls12: 8 + 16 },
-    SuiteInfo { number: 0xC030, name: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", cipher: "AES_256_GCM", cipher_strength: 256, prf_hash: "SHA384", trailer_tls12: 8 + 16 },
-    SuiteInfo { number: 0xCCA8, name: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", cipher: "CHACHA20_POLY1305", cipher_strength: 256, prf_hash: "SHA256", trailer_tls12: 16 },
+    SuiteInfo {
+        number: 0x1301,
+        name: "TLS_AES_128_GCM_SHA256",
+        cipher: "AES_128_GCM",
+        cipher_strength: 128,
+        prf_hash: "SHA256",
+        trailer_tls12: 0,
+    },
+    SuiteInfo {
+        number: 0x1302,
+        name: "TLS_AES_256_GCM_SHA384",
+        cipher: "AES_256_GCM",
+        cipher_strength: 256,
+        prf_hash: "SHA384",
+        trailer_tls12: 0,
+    },
+    SuiteInfo {
+        number: 0x1303,
+        name: "TLS_CHACHA20_POLY1305_SHA256",
+        cipher: "CHACHA20_POLY1305",
+        cipher_strength: 256,
+        prf_hash: "SHA256",
+        trailer_tls12: 0,
+    },
+    SuiteInfo {
+        number: 0xC02B,
+        name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        cipher: "AES_128_GCM",
+        cipher_strength: 128,
+        prf_hash: "SHA256",
+        trailer_tls12: 8 + 16,
+    },
+    SuiteInfo {
+        number: 0xC02C,
+        name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        cipher: "AES_256_GCM",
+        cipher_strength: 256,
+        prf_hash: "SHA384",
+        trailer_tls12: 8 + 16,
+    },
+    SuiteInfo {
+        number: 0xCCA9,
+        name: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        cipher: "CHACHA20_POLY1305",
+        cipher_strength: 256,
+        prf_hash: "SHA256",
+        trailer_tls12: 16,
+    },
+    SuiteInfo {
+        number: 0xC02F,
+        name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        cipher: "AES_128_GCM",
+        cipher_strength: 128,
+        prf_hash: "SHA256",
+        trailer_tls12: 8 + 16,
+    },
+    SuiteInfo {
+        number: 0xC030,
+        name: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        cipher: "AES_256_GCM",
+        cipher_strength: 256,
+        prf_hash: "SHA384",
+        trailer_tls12: 8 + 16,
+    },
+    SuiteInfo {
+        number: 0xCCA8,
+        name: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        cipher: "CHACHA20_POLY1305",
+        cipher_strength: 256,
+        prf_hash: "SHA256",
+        trailer_tls12: 16,
+    },
 ];
 
 /// The MAC name of every suite (see [`SUITES`]).
@@ -782,10 +875,7 @@ const EXCHANGES: &[(u16, &str, u32)] = &[
 
 /// The exchange name and strength of a group.
 pub(crate) fn exchange_info(group: u16) -> Option<(&'static str, u32)> {
-    EXCHANGES
-        .iter()
-        .find(|e| e.0 == group)
-        .map(|e| (e.1, e.2))
+    EXCHANGES.iter().find(|e| e.0 == group).map(|e| (e.1, e.2))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -815,7 +905,11 @@ fn alert_of(a: rustls::AlertDescription) -> AlertDescription {
 pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
     use rustls::Error as E;
     use rustls::{PeerIncompatible as PI, PeerMisbehaved as PM};
-    let v = |alert: AlertDescription, state, status| Verdict { alert, state, status };
+    let v = |alert: AlertDescription, state, status| Verdict {
+        alert,
+        state,
+        status,
+    };
     match err {
         // send_cert_verify_error_alert: the certificate error's own alert (rustls'
         // `From<CertificateError> for AlertDescription`).

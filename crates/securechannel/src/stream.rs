@@ -1,0 +1,302 @@
+//! `TlsStream`: a context over a std `Read + Write` transport, itself `Read + Write`.
+//! The buffering shared with the tokio stream ([`Buffers`]) lives here too.
+//!
+//! Memory is bounded: at most [`MAX_PENDING_INPUT`] bytes of undecrypted input are held
+//! (a peer announcing more than that without completing a record fails the stream), and
+//! a single write encrypts at most [`MAX_WRITE`] bytes before the ciphertext is sent.
+
+use crate::{
+    ClientContext, ClientCredential, ContextOptions, DecryptStatus, Error, SecurityContext,
+    ServerContext, ServerCredential, StepStatus,
+};
+use std::io::{self, Read, Write};
+
+/// The most undecrypted input a stream holds. A handshake message may span records
+/// (rustls keeps them in our buffer until it is whole; it refuses messages over 64 KiB),
+/// so this leaves room for the largest one and a few records.
+pub(crate) const MAX_PENDING_INPUT: usize = 128 * 1024;
+/// How much is read from the transport at a time: one full record.
+pub(crate) const READ_CHUNK: usize = 16 * 1024 + 256;
+/// The most plaintext one write call takes.
+pub(crate) const MAX_WRITE: usize = 64 * 1024;
+
+/// A TLS stream over `S`, with the security context `C` ([`ClientContext`] or
+/// [`ServerContext`]).
+pub struct TlsStream<S, C> {
+    io: S,
+    context: C,
+    buffers: Buffers,
+}
+
+/// The sans-I/O part of a stream: input not yet decrypted, plaintext not yet read,
+/// ciphertext not yet sent.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    pub(crate) incoming: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
+    pub(crate) plaintext_at: usize,
+    pub(crate) outgoing: Vec<u8>,
+    pub(crate) outgoing_at: usize,
+    pub(crate) peer_closed: bool,
+    pub(crate) close_sent: bool,
+}
+
+/// What the stream needs next.
+pub(crate) enum Need {
+    /// Nothing: the handshake is complete, or plaintext / end of stream is ready.
+    Ready,
+    /// More input from the transport.
+    Input,
+}
+
+impl Buffers {
+    /// One handshake step over the input held; output goes to `outgoing`.
+    pub(crate) fn handshake<C: SecurityContext>(&mut self, context: &mut C) -> Result<Need, Error> {
+        let r = context.step(&mut self.incoming, &mut self.outgoing);
+        let step = r?;
+        self.incoming.drain(..step.consumed);
+        Ok(match step.status {
+            StepStatus::Complete => Need::Ready,
+            StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => Need::Input,
+        })
+    }
+
+    /// Decrypt what is held unless plaintext or the end of stream is already there.
+    pub(crate) fn decrypt<C: SecurityContext>(&mut self, context: &mut C) -> Result<Need, Error> {
+        if self.plaintext_at < self.plaintext.len() || self.peer_closed {
+            return Ok(Need::Ready);
+        }
+        self.plaintext.clear();
+        self.plaintext_at = 0;
+        let r = context.decrypt(&mut self.incoming, &mut self.plaintext);
+        // A key update answer, or the alert of a failure, goes out with the next write.
+        context.take_output(&mut self.outgoing);
+        let d = r?;
+        self.incoming.drain(..d.consumed);
+        Ok(match d.status {
+            DecryptStatus::Data => Need::Ready,
+            DecryptStatus::PeerClosed => {
+                self.peer_closed = true;
+                Need::Ready
+            }
+            DecryptStatus::IncompleteMessage { .. } => Need::Input,
+        })
+    }
+
+    /// Copy held plaintext to `buf`.
+    pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> usize {
+        let available = &self.plaintext[self.plaintext_at..];
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.plaintext_at += n;
+        n
+    }
+
+    /// Room at the end of `incoming` for one read from the transport; call
+    /// [`Buffers::filled`] with what was read.
+    pub(crate) fn input_space(&mut self) -> io::Result<&mut [u8]> {
+        let held = self.incoming.len();
+        if held >= MAX_PENDING_INPUT {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the peer sent {held} bytes without completing a TLS record"),
+            ));
+        }
+        self.incoming.resize(held + READ_CHUNK, 0);
+        Ok(&mut self.incoming[held..])
+    }
+
+    /// `n` bytes were read into the space [`Buffers::input_space`] gave.
+    pub(crate) fn filled(&mut self, n: usize) {
+        let len = self.incoming.len() - READ_CHUNK + n;
+        self.incoming.truncate(len);
+    }
+
+    /// The ciphertext still to send.
+    pub(crate) fn unsent(&self) -> &[u8] {
+        &self.outgoing[self.outgoing_at..]
+    }
+
+    /// `n` bytes of [`Buffers::unsent`] were sent.
+    pub(crate) fn sent(&mut self, n: usize) {
+        self.outgoing_at += n;
+        if self.outgoing_at == self.outgoing.len() {
+            self.outgoing.clear();
+            self.outgoing_at = 0;
+        }
+    }
+}
+
+/// A provider error as an I/O error; `get_ref()` / `into_inner()` give it back.
+pub(crate) fn io_error(e: Error) -> io::Error {
+    io::Error::other(e)
+}
+
+pub(crate) fn eof_in_handshake() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the transport closed during the TLS handshake",
+    )
+}
+
+pub(crate) fn eof_without_close_notify() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the peer closed the transport without close_notify (possible truncation)",
+    )
+}
+
+impl<S: Read + Write> TlsStream<S, ClientContext> {
+    /// Connect over `io` to `target_name`: run the handshake to completion.
+    pub fn connect(
+        credential: &ClientCredential,
+        target_name: &str,
+        options: ContextOptions,
+        io: S,
+    ) -> io::Result<Self> {
+        let context = ClientContext::new(credential, target_name, options).map_err(io_error)?;
+        TlsStream::handshake(context, io)
+    }
+}
+
+impl<S: Read + Write> TlsStream<S, ServerContext> {
+    /// Accept a client over `io`: run the handshake to completion.
+    pub fn accept(
+        credential: &ServerCredential,
+        options: ContextOptions,
+        io: S,
+    ) -> io::Result<Self> {
+        let context = ServerContext::new(credential, options).map_err(io_error)?;
+        TlsStream::handshake(context, io)
+    }
+}
+
+impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
+    /// Run the handshake of a fresh `context` over `io`. On failure the alert (if any) is
+    /// sent before the error returns.
+    pub fn handshake(context: C, io: S) -> io::Result<Self> {
+        let mut s = TlsStream {
+            io,
+            context,
+            buffers: Buffers::default(),
+        };
+        loop {
+            let r = s.buffers.handshake(&mut s.context);
+            s.send_all()?;
+            match r.map_err(io_error)? {
+                Need::Ready => return Ok(s),
+                Need::Input => {
+                    if s.fill()? == 0 {
+                        return Err(eof_in_handshake());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Send close_notify and flush (the other direction stays readable until the peer's
+    /// close_notify arrives).
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        if !self.buffers.close_sent {
+            self.context
+                .shutdown(&mut self.buffers.outgoing)
+                .map_err(io_error)?;
+            self.buffers.close_sent = true;
+        }
+        self.send_all()?;
+        self.io.flush()
+    }
+
+    fn send_all(&mut self) -> io::Result<()> {
+        while !self.buffers.unsent().is_empty() {
+            let n = self.io.write(self.buffers.unsent())?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.buffers.sent(n);
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let space = self.buffers.input_space()?;
+        let r = self.io.read(space);
+        let n = *r.as_ref().unwrap_or(&0);
+        self.buffers.filled(n);
+        r
+    }
+}
+
+impl<S, C> TlsStream<S, C> {
+    /// The security context (queries: connection info, ALPN, peer certificates, ...).
+    pub fn context(&self) -> &C {
+        &self.context
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport, mutably (reading or writing it directly corrupts the stream).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The transport and the context.
+    pub fn into_parts(self) -> (S, C) {
+        (self.io, self.context)
+    }
+}
+
+impl<S: Read + Write, C: SecurityContext> Read for TlsStream<S, C> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self.buffers.read_plaintext(buf);
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.buffers.peer_closed {
+                return Ok(0);
+            }
+            let need = self.buffers.decrypt(&mut self.context);
+            self.send_all()?;
+            match need.map_err(io_error)? {
+                Need::Ready => continue,
+                Need::Input => {
+                    if self.fill()? == 0 {
+                        return Err(eof_without_close_notify());
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<S: Read + Write, C: SecurityContext> Write for TlsStream<S, C> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(MAX_WRITE);
+        self.context
+            .encrypt(&buf[..n], &mut self.buffers.outgoing)
+            .map_err(io_error)?;
+        self.send_all()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_all()?;
+        self.io.flush()
+    }
+}
+
+impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for TlsStream<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream")
+            .field("io", &self.io)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}

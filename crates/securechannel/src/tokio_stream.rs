@@ -1,0 +1,207 @@
+//! The tokio stream: a context over an `AsyncRead + AsyncWrite` transport, itself
+//! `AsyncRead + AsyncWrite`, used like tokio-rustls:
+//!
+//! ```no_run
+//! # async fn demo(credential: securechannel::ClientCredential) -> std::io::Result<()> {
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! let tcp = tokio::net::TcpStream::connect("127.0.0.1:8443").await?;
+//! let mut tls = securechannel::tokio::connect(&credential, "server.test", Default::default(), tcp).await?;
+//! tls.write_all(b"hello").await?;
+//! tls.shutdown().await?; // sends close_notify
+//! # Ok(()) }
+//! ```
+//!
+//! Buffers are bounded as for the std [`crate::TlsStream`].
+
+use crate::stream::{
+    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,
+};
+use crate::{
+    ClientContext, ClientCredential, ContextOptions, SecurityContext, ServerContext,
+    ServerCredential,
+};
+use ::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+/// A TLS stream over the async transport `S`, with the security context `C`.
+pub struct TlsStream<S, C> {
+    io: S,
+    context: C,
+    buffers: Buffers,
+}
+
+/// Connect over `io` to `target_name` and run the handshake.
+pub async fn connect<S: AsyncRead + AsyncWrite + Unpin>(
+    credential: &ClientCredential,
+    target_name: &str,
+    options: ContextOptions,
+    io: S,
+) -> io::Result<TlsStream<S, ClientContext>> {
+    let context = ClientContext::new(credential, target_name, options).map_err(io_error)?;
+    TlsStream::handshake(context, io).await
+}
+
+/// Accept a client over `io` and run the handshake.
+pub async fn accept<S: AsyncRead + AsyncWrite + Unpin>(
+    credential: &ServerCredential,
+    options: ContextOptions,
+    io: S,
+) -> io::Result<TlsStream<S, ServerContext>> {
+    let context = ServerContext::new(credential, options).map_err(io_error)?;
+    TlsStream::handshake(context, io).await
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext> TlsStream<S, C> {
+    /// Run the handshake of a fresh `context` over `io`. On failure the alert (if any) is
+    /// sent before the error returns.
+    pub async fn handshake(context: C, io: S) -> io::Result<Self> {
+        let mut s = TlsStream {
+            io,
+            context,
+            buffers: Buffers::default(),
+        };
+        loop {
+            let r = s.buffers.handshake(&mut s.context);
+            let unsent = s.buffers.unsent().len();
+            s.io.write_all(s.buffers.unsent()).await?;
+            s.buffers.sent(unsent);
+            match r.map_err(io_error)? {
+                Need::Ready => {
+                    s.io.flush().await?;
+                    return Ok(s);
+                }
+                Need::Input => {
+                    let space = s.buffers.input_space()?;
+                    let r = s.io.read(space).await;
+                    let n = *r.as_ref().unwrap_or(&0);
+                    s.buffers.filled(n);
+                    if r? == 0 {
+                        return Err(eof_in_handshake());
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<S, C> TlsStream<S, C> {
+    /// The security context.
+    pub fn context(&self) -> &C {
+        &self.context
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport and the context.
+    pub fn into_parts(self) -> (S, C) {
+        (self.io, self.context)
+    }
+}
+
+impl<S: AsyncWrite + Unpin, C> TlsStream<S, C> {
+    fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.buffers.unsent().is_empty() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.buffers.unsent()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.buffers.sent(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead for TlsStream<S, C> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            let n = this.buffers.read_plaintext(buf.initialize_unfilled());
+            if n > 0 {
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if this.buffers.peer_closed || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let need = this.buffers.decrypt(&mut this.context);
+            // Answers produced by decrypt go out when the transport takes them; a full
+            // transport does not hold up reading.
+            if let Poll::Ready(Err(e)) = this.poll_send(cx) {
+                return Poll::Ready(Err(e));
+            }
+            match need.map_err(io_error)? {
+                Need::Ready => continue,
+                Need::Input => {
+                    let space = this.buffers.input_space()?;
+                    let mut rb = ReadBuf::new(space);
+                    let r = Pin::new(&mut this.io).poll_read(cx, &mut rb);
+                    let n = rb.filled().len();
+                    this.buffers.filled(n);
+                    ready!(r)?;
+                    if n == 0 {
+                        return Poll::Ready(Err(eof_without_close_notify()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite for TlsStream<S, C> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // Back-pressure: earlier ciphertext goes out before more plaintext is taken.
+        ready!(this.poll_send(cx))?;
+        let n = data.len().min(MAX_WRITE);
+        this.context
+            .encrypt(&data[..n], &mut this.buffers.outgoing)
+            .map_err(io_error)?;
+        // The data is ours now; if the transport is full the waker is registered and the
+        // rest goes out on the next write or flush.
+        if let Poll::Ready(Err(e)) = this.poll_send(cx) {
+            return Poll::Ready(Err(e));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_send(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    /// Sends close_notify, then shuts the transport's write side down.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.buffers.close_sent {
+            this.context
+                .shutdown(&mut this.buffers.outgoing)
+                .map_err(io_error)?;
+            this.buffers.close_sent = true;
+        }
+        ready!(this.poll_send(cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
+
+impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for TlsStream<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream")
+            .field("io", &self.io)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,309 @@
+//! Shared test helpers: an rcgen PKI, credentials, an in-memory client/server pair that
+//! runs the handshake and moves data, and event lookups.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::sign::CertifiedKey;
+use rustls::RootCertStore;
+use securechannel::events::{Emitter, EventLogging, EventRecord, MemorySink};
+use securechannel::{
+    ClientContext, ClientCredential, ContextOptions, CredentialOptions, Error, ServerContext,
+    ServerCredential, Settings, StepStatus,
+};
+use std::sync::Arc;
+
+/// A certificate authority made with rcgen.
+pub struct Pki {
+    pub ca_der: CertificateDer<'static>,
+    ca_params: CertificateParams,
+    ca_key: KeyPair,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Pki {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("no names");
+        params.distinguished_name = dn(name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let key = KeyPair::generate().expect("P-256 key generation");
+        let cert = params.self_signed(&key).expect("self-signed CA");
+        Pki {
+            ca_der: cert.der().clone(),
+            ca_params: params,
+            ca_key: key,
+        }
+    }
+
+    pub fn roots(&self) -> Arc<RootCertStore> {
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca_der.clone()).expect("rcgen CA is valid");
+        Arc::new(roots)
+    }
+
+    /// An end-entity certificate for `names` (DNS names or IP addresses), CN = `cn`.
+    pub fn leaf(&self, cn: &str, names: &[&str]) -> Arc<CertifiedKey> {
+        self.leaf_with(cn, names, |_| {})
+    }
+
+    /// Like `leaf`, with the parameters adjusted by `adjust` (validity, usages, ...).
+    pub fn leaf_with(
+        &self,
+        cn: &str,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> Arc<CertifiedKey> {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("valid names");
+        params.distinguished_name = dn(cn);
+        adjust(&mut params);
+        let key = KeyPair::generate().expect("P-256 key generation");
+        let issuer = Issuer::from_params(&self.ca_params, &self.ca_key);
+        let cert = params.signed_by(&key, &issuer).expect("signed leaf");
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
+            .expect("aws-lc-rs signs P-256");
+        Arc::new(CertifiedKey::new(
+            vec![cert.der().clone(), self.ca_der.clone()],
+            signer,
+        ))
+    }
+}
+
+fn dn(cn: &str) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+/// An emitter that records every event in memory.
+pub fn recording() -> (Arc<MemorySink>, Emitter) {
+    let sink = Arc::new(MemorySink::new());
+    let emitter = Emitter::new(sink.clone(), EventLogging::ALL);
+    (sink, emitter)
+}
+
+/// The usual test world: one CA, a server certificate for server.test and 127.0.0.1, a
+/// client certificate, and a sink per side.
+pub struct World {
+    pub pki: Pki,
+    pub server_key: Arc<CertifiedKey>,
+    pub client_key: Arc<CertifiedKey>,
+    pub client_sink: Arc<MemorySink>,
+    pub server_sink: Arc<MemorySink>,
+    pub client_emitter: Emitter,
+    pub server_emitter: Emitter,
+}
+
+impl World {
+    pub fn new() -> World {
+        let pki = Pki::new("Test Root CA");
+        let server_key = pki.leaf("server.test", &["server.test", "127.0.0.1"]);
+        let client_key = pki.leaf("client.test", &["client.test"]);
+        let (client_sink, client_emitter) = recording();
+        let (server_sink, server_emitter) = recording();
+        World {
+            pki,
+            server_key,
+            client_key,
+            client_sink,
+            server_sink,
+            client_emitter,
+            server_emitter,
+        }
+    }
+
+    pub fn client_credential(&self) -> ClientCredential {
+        self.client_credential_with(None, CredentialOptions::default())
+    }
+
+    pub fn client_credential_with(
+        &self,
+        key: Option<Arc<CertifiedKey>>,
+        options: CredentialOptions,
+    ) -> ClientCredential {
+        ClientCredential::new_in_memory_with(
+            self.client_emitter.clone(),
+            Arc::new(Settings::default()),
+            key,
+            self.pki.roots(),
+            options,
+        )
+    }
+
+    pub fn server_credential(&self) -> ServerCredential {
+        self.server_credential_with(Some(self.server_key.clone()), CredentialOptions::default())
+    }
+
+    pub fn server_credential_with(
+        &self,
+        key: Option<Arc<CertifiedKey>>,
+        options: CredentialOptions,
+    ) -> ServerCredential {
+        ServerCredential::new_in_memory_with(
+            self.server_emitter.clone(),
+            Arc::new(Settings::default()),
+            key,
+            self.pki.roots(),
+            options,
+        )
+    }
+
+    pub fn pair(&self) -> Pair {
+        Pair::new(
+            &self.client_credential(),
+            "server.test",
+            ContextOptions::default(),
+            &self.server_credential(),
+            ContextOptions::default(),
+        )
+    }
+}
+
+/// A client and a server context joined by two in-memory pipes.
+pub struct Pair {
+    pub client: ClientContext,
+    pub server: ServerContext,
+    /// Bytes in flight to the server (what it has not consumed yet).
+    pub to_server: Vec<u8>,
+    /// Bytes in flight to the client.
+    pub to_client: Vec<u8>,
+    /// Every step's outcome, as "client ContinueNeeded", "server Complete", ...
+    pub transcript: Vec<String>,
+    client_started: bool,
+}
+
+impl Pair {
+    pub fn new(
+        client_cred: &ClientCredential,
+        target: &str,
+        client_options: ContextOptions,
+        server_cred: &ServerCredential,
+        server_options: ContextOptions,
+    ) -> Pair {
+        Pair {
+            client: ClientContext::new(client_cred, target, client_options)
+                .expect("client context"),
+            server: ServerContext::new(server_cred, server_options).expect("server context"),
+            to_server: Vec::new(),
+            to_client: Vec::new(),
+            transcript: Vec::new(),
+            client_started: false,
+        }
+    }
+
+    /// One client step over what is in flight to it; its output goes to the server (the
+    /// alert too when the step fails).
+    pub fn client_step(&mut self) -> Result<StepStatus, Error> {
+        self.client_started = true;
+        let mut out = Vec::new();
+        let r = self.client.initialize(&mut self.to_client, &mut out);
+        self.to_server.extend_from_slice(&out);
+        record(&mut self.transcript, "client", &r);
+        let step = r?;
+        self.to_client.drain(..step.consumed);
+        Ok(step.status)
+    }
+
+    /// One server step, likewise.
+    pub fn server_step(&mut self) -> Result<StepStatus, Error> {
+        let mut out = Vec::new();
+        let r = self.server.accept(&mut self.to_server, &mut out);
+        self.to_client.extend_from_slice(&out);
+        record(&mut self.transcript, "server", &r);
+        let step = r?;
+        self.to_server.drain(..step.consumed);
+        Ok(step.status)
+    }
+
+    /// Step both sides until both are complete; the first failure is returned (its alert
+    /// is then in flight to the other side).
+    pub fn handshake(&mut self) -> Result<(), Error> {
+        for _ in 0..16 {
+            let mut stepped = false;
+            if !self.client.is_complete() && (!self.client_started || !self.to_client.is_empty()) {
+                self.client_step()?;
+                stepped = true;
+            }
+            if !self.server.is_complete() && !self.to_server.is_empty() {
+                self.server_step()?;
+                stepped = true;
+            }
+            if self.client.is_complete() && self.server.is_complete() {
+                return Ok(());
+            }
+            assert!(stepped, "handshake stalled: {:?}", self.transcript);
+        }
+        panic!("handshake did not finish: {:?}", self.transcript);
+    }
+
+    /// Encrypt `data` on the client, in flight to the server.
+    pub fn client_send(&mut self, data: &[u8]) {
+        let mut out = Vec::new();
+        self.client.encrypt(data, &mut out).expect("client encrypt");
+        self.to_server.extend_from_slice(&out);
+    }
+
+    /// Encrypt `data` on the server, in flight to the client.
+    pub fn server_send(&mut self, data: &[u8]) {
+        let mut out = Vec::new();
+        self.server.encrypt(data, &mut out).expect("server encrypt");
+        self.to_client.extend_from_slice(&out);
+    }
+
+    /// Decrypt everything in flight to the server.
+    pub fn server_receive(&mut self) -> Result<Vec<u8>, Error> {
+        let mut plain = Vec::new();
+        let d = self.server.decrypt(&mut self.to_server, &mut plain)?;
+        self.to_server.drain(..d.consumed);
+        Ok(plain)
+    }
+
+    /// Decrypt everything in flight to the client.
+    pub fn client_receive(&mut self) -> Result<Vec<u8>, Error> {
+        let mut plain = Vec::new();
+        let d = self.client.decrypt(&mut self.to_client, &mut plain)?;
+        self.to_client.drain(..d.consumed);
+        Ok(plain)
+    }
+}
+
+fn record(t: &mut Vec<String>, side: &str, r: &Result<securechannel::Step, Error>) {
+    t.push(match r {
+        Ok(s) => format!("{side} {}", status_name(s.status)),
+        Err(e) => format!("{side} {}", e.status().name()),
+    });
+}
+
+fn status_name(s: StepStatus) -> &'static str {
+    match s {
+        StepStatus::ContinueNeeded => "ContinueNeeded",
+        StepStatus::IncompleteMessage { .. } => "IncompleteMessage",
+        StepStatus::Complete => "Complete",
+    }
+}
+
+/// The records of one event ID.
+pub fn events(sink: &MemorySink, id: u16) -> Vec<EventRecord> {
+    sink.records()
+        .into_iter()
+        .filter(|r| r.event_id.value() == id)
+        .collect()
+}
+
+/// The one record of `id` (panics when there is not exactly one).
+pub fn one_event(sink: &MemorySink, id: u16) -> EventRecord {
+    let mut e = events(sink, id);
+    assert_eq!(e.len(), 1, "expected one {id}, got {:?}", sink.ids());
+    e.remove(0)
+}
+
+/// A field of a record by its catalog name.
+pub fn field(r: &EventRecord, name: &str) -> String {
+    r.field(name)
+        .unwrap_or_else(|| panic!("{} has no field {name}", r.event_id.value()))
+        .to_string()
+}

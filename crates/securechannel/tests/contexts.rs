@@ -1,0 +1,1019 @@
+//! Security contexts end to end, in memory: handshakes as SSPI statuses, data, extra
+//! buffers, close_notify, alerts in both directions with their events, queries.
+
+mod common;
+
+use common::{events, field, one_event, Pair, World};
+use securechannel::{
+    AlertDescription, ClientContext, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
+    ServerContext, Sni, Status, StepStatus,
+};
+
+fn tls12_only() -> CredentialOptions {
+    CredentialOptions {
+        protocols: vec![Protocol::Tls12],
+        ..Default::default()
+    }
+}
+
+fn tls13_only() -> CredentialOptions {
+    CredentialOptions {
+        protocols: vec![Protocol::Tls13],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn tls13_handshake_transcript() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().expect("handshake");
+    assert_eq!(
+        p.transcript,
+        [
+            "client ContinueNeeded", // ClientHello
+            "server ContinueNeeded", // ServerHello .. Finished
+            "client Complete",       // Finished
+            "server Complete",       // NewSessionTicket x2
+        ]
+    );
+    assert_eq!(p.client.protocol(), Some(Protocol::Tls13));
+    assert_eq!(p.server.protocol(), Some(Protocol::Tls13));
+}
+
+#[test]
+fn tls12_handshake_transcript() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(None, tls12_only()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().expect("handshake");
+    assert_eq!(
+        p.transcript,
+        [
+            "client ContinueNeeded", // ClientHello
+            "server ContinueNeeded", // ServerHello .. ServerHelloDone
+            "client ContinueNeeded", // ClientKeyExchange, ChangeCipherSpec, Finished
+            "server Complete",       // NewSessionTicket, ChangeCipherSpec, Finished
+            "client Complete",
+        ]
+    );
+    assert_eq!(p.client.protocol(), Some(Protocol::Tls12));
+}
+
+#[test]
+fn first_server_step_without_input_is_incomplete() {
+    let w = World::new();
+    let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+    let mut out = Vec::new();
+    let step = server.accept(&mut [], &mut out).unwrap();
+    assert_eq!(step.status, StepStatus::IncompleteMessage { missing: None });
+    assert_eq!(step.status.status(), Status::IncompleteMessage);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn data_both_ways_and_large_messages_split_into_records() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    p.client_send(b"ping");
+    assert_eq!(p.server_receive().unwrap(), b"ping");
+    p.server_send(b"pong");
+    assert_eq!(p.client_receive().unwrap(), b"pong");
+
+    let big: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+    let mut wire = Vec::new();
+    p.client.encrypt(&big, &mut wire).unwrap();
+    // Each record is at most header + max_message + trailer.
+    let sizes = p.client.stream_sizes().unwrap();
+    let mut at = 0;
+    let mut records = 0;
+    while at < wire.len() {
+        let len = u16::from_be_bytes([wire[at + 3], wire[at + 4]]) as usize;
+        assert!(len <= sizes.max_message + sizes.trailer, "record of {len}");
+        at += 5 + len;
+        records += 1;
+    }
+    assert_eq!(records, 100_000usize.div_ceil(16384));
+    p.to_server.extend_from_slice(&wire);
+    assert_eq!(p.server_receive().unwrap(), big);
+}
+
+#[test]
+fn stream_sizes_and_connection_info_tls13() {
+    let w = World::new();
+    let mut p = w.pair();
+    assert_eq!(
+        p.client.stream_sizes().unwrap_err().status(),
+        Status::OutOfSequence
+    );
+    p.handshake().unwrap();
+    let s = p.client.stream_sizes().unwrap();
+    assert_eq!(
+        (s.header, s.trailer, s.max_message, s.buffers),
+        (5, 17, 16384, 4)
+    );
+    let info = p.client.connection_info().unwrap();
+    assert_eq!(info.protocol, Protocol::Tls13);
+    assert_eq!(info.cipher, "AES_256_GCM");
+    assert_eq!(info.cipher_strength, 256);
+    assert_eq!(info.mac, "AEAD");
+    assert_eq!(info.prf_hash, "SHA384");
+    assert_eq!((info.exchange, info.exchange_strength), ("X25519", 255));
+    let suite = p.client.cipher_suite().unwrap();
+    assert_eq!(
+        (suite.name, suite.number),
+        ("TLS_AES_256_GCM_SHA384", 0x1302)
+    );
+    assert_eq!(p.server.connection_info().unwrap(), info);
+}
+
+#[test]
+fn stream_sizes_tls12_gcm() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(None, tls12_only()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    let suite = p.client.cipher_suite().unwrap();
+    assert_eq!(
+        (suite.name, suite.number),
+        ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", 0xC02C)
+    );
+    let s = p.client.stream_sizes().unwrap();
+    assert_eq!((s.header, s.trailer), (5, 24));
+    let info = p.server.connection_info().unwrap();
+    assert_eq!(
+        (info.protocol, info.cipher, info.mac),
+        (Protocol::Tls12, "AES_256_GCM", "AEAD")
+    );
+}
+
+#[test]
+fn handshake_completed_event_36880_has_all_fields() {
+    let w = World::new();
+    let ckey = w.client_key.clone();
+    let mut p = Pair::new(
+        &w.client_credential_with(Some(ckey), CredentialOptions::default()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(
+            Some(w.server_key.clone()),
+            CredentialOptions {
+                request_client_certificate: true,
+                ..Default::default()
+            },
+        ),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    let c = one_event(&w.client_sink, 36880);
+    let expect = [
+        ("Type", "client"),
+        ("Protocol", "TLS 1.3"),
+        ("Cipher", "AES_256_GCM"),
+        ("CipherStrength", "256"),
+        ("MAC", "AEAD"),
+        ("Exchange", "X25519"),
+        ("ExchangeStrength", "255"),
+        ("CipherSuite", "0x1302"),
+        ("TargetName", "server.test"),
+        ("LocalCertSubjectName", "CN=client.test"),
+        ("RemoteCertSubjectName", "CN=server.test"),
+    ];
+    for (name, value) in expect {
+        assert_eq!(field(&c, name), value, "client {name}");
+    }
+    assert_eq!(
+        field(&c, "ContextHandle"),
+        format!("0x{:X}", p.client.context_handle())
+    );
+    assert_eq!(c.activity_id, Some(p.client.activity_id()));
+
+    let s = one_event(&w.server_sink, 36880);
+    assert_eq!(field(&s, "Type"), "server");
+    assert_eq!(field(&s, "TargetName"), "server.test"); // the SNI the client sent
+    assert_eq!(field(&s, "LocalCertSubjectName"), "CN=server.test");
+    assert_eq!(field(&s, "RemoteCertSubjectName"), "CN=client.test");
+    assert_eq!(s.activity_id, Some(p.server.activity_id()));
+    assert_ne!(p.server.activity_id(), p.client.activity_id());
+    assert_ne!(field(&s, "ContextHandle"), field(&c, "ContextHandle"));
+    assert_eq!(p.server.remote_certificates().len(), 2);
+    assert_eq!(
+        p.client.remote_certificates()[0].as_ref(),
+        w.server_key.cert[0].as_ref()
+    );
+}
+
+#[test]
+fn events_are_masked_by_event_logging() {
+    let w = World::new();
+    w.client_emitter
+        .set_logging(securechannel::events::EventLogging::DEFAULT);
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    // 36880 is informational: not logged at the default mask (errors only).
+    assert!(events(&w.client_sink, 36880).is_empty());
+    assert_eq!(events(&w.server_sink, 36880).len(), 1);
+}
+
+#[test]
+fn alpn_is_negotiated() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions {
+            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions {
+            alpn: vec![b"http/1.1".to_vec()],
+            ..Default::default()
+        },
+    );
+    p.handshake().unwrap();
+    assert_eq!(p.client.alpn(), Some(&b"http/1.1"[..]));
+    assert_eq!(p.server.alpn(), Some(&b"http/1.1"[..]));
+}
+
+#[test]
+fn sni_is_seen_by_the_server_unless_disabled() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    assert_eq!(p.server.server_name(), Some("server.test"));
+    assert_eq!(p.client.target_name(), "server.test");
+
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions {
+            sni: Sni::Disabled,
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    assert_eq!(p.server.server_name(), None);
+
+    // An IP address target: no SNI, the certificate's IP SAN is checked.
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "127.0.0.1",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    assert_eq!(p.server.server_name(), None);
+}
+
+#[test]
+fn second_handshake_is_resumed() {
+    let w = World::new();
+    let (cc, sc) = (w.client_credential(), w.server_credential());
+    for (i, expect) in [(0, false), (1, true)] {
+        let mut p = Pair::new(
+            &cc,
+            "server.test",
+            ContextOptions::default(),
+            &sc,
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        // The client stores the server's tickets when it reads them, after the handshake.
+        p.client_send(b"x");
+        assert_eq!(p.server_receive().unwrap(), b"x");
+        assert!(p.client_receive().unwrap().is_empty());
+        assert_eq!(p.client.resumed(), Some(expect), "handshake {i}");
+        assert_eq!(p.server.resumed(), Some(expect), "handshake {i}");
+    }
+}
+
+#[test]
+fn tls12_second_handshake_is_resumed() {
+    let w = World::new();
+    let (cc, sc) = (
+        w.client_credential_with(None, tls12_only()),
+        w.server_credential(),
+    );
+    for expect in [false, true] {
+        let mut p = Pair::new(
+            &cc,
+            "server.test",
+            ContextOptions::default(),
+            &sc,
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        assert_eq!(p.client.resumed(), Some(expect));
+        assert_eq!(p.server.resumed(), Some(expect));
+    }
+}
+
+#[test]
+fn application_data_after_finished_is_kept_and_tail_is_extra() {
+    // TLS 1.2: the server completes first and may send data at once; the client then
+    // receives Finished, the data and the start of a second record in one input.
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(None, tls12_only()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    p.client_step().unwrap();
+    assert_eq!(p.server_step().unwrap(), StepStatus::Complete);
+    p.server_send(b"first");
+    let mut second = Vec::new();
+    p.server.encrypt(b"second", &mut second).unwrap();
+    p.to_client.extend_from_slice(&second[..10]);
+
+    let mut input = p.to_client.clone();
+    let mut out = Vec::new();
+    let step = p.client.initialize(&mut input, &mut out).unwrap();
+    assert_eq!(step.status, StepStatus::Complete);
+    // The partial record is the extra buffer, untouched.
+    assert_eq!(step.consumed, input.len() - 10);
+    assert_eq!(&input[step.consumed..], &second[..10]);
+
+    // The data that came with Finished is returned by the first decrypt, then the
+    // second record once complete.
+    let mut extra = second[..10].to_vec();
+    let mut plain = Vec::new();
+    let d = p.client.decrypt(&mut extra, &mut plain).unwrap();
+    assert_eq!(d.status, DecryptStatus::Data);
+    assert_eq!(plain, b"first");
+    assert_eq!(d.consumed, 0);
+    let mut rest = second.clone();
+    plain.clear();
+    let d = p.client.decrypt(&mut rest, &mut plain).unwrap();
+    assert_eq!((d.status, d.consumed), (DecryptStatus::Data, second.len()));
+    assert_eq!(plain, b"second");
+}
+
+#[test]
+fn incomplete_client_hello_reports_missing_bytes() {
+    let w = World::new();
+    let mut client = ClientContext::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+    )
+    .unwrap();
+    let mut hello = Vec::new();
+    client.initialize(&mut [], &mut hello).unwrap();
+    let record_len = 5 + u16::from_be_bytes([hello[3], hello[4]]) as usize;
+    assert_eq!(record_len, hello.len());
+
+    for cut in [0, 1, 4] {
+        let mut server =
+            ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+        let mut out = Vec::new();
+        let step = server.accept(&mut hello[..cut].to_vec(), &mut out).unwrap();
+        assert_eq!(
+            step,
+            securechannel::Step {
+                status: StepStatus::IncompleteMessage { missing: None },
+                consumed: 0
+            }
+        );
+    }
+    for cut in [5, 6, 100, hello.len() - 1] {
+        let mut server =
+            ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+        let mut out = Vec::new();
+        let step = server.accept(&mut hello[..cut].to_vec(), &mut out).unwrap();
+        assert_eq!(
+            step.status,
+            StepStatus::IncompleteMessage {
+                missing: Some(hello.len() - cut)
+            },
+            "cut at {cut}"
+        );
+        assert_eq!(step.consumed, 0);
+        assert!(out.is_empty());
+    }
+}
+
+#[test]
+fn decrypt_of_records_split_anywhere() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    let mut wire = Vec::new();
+    for msg in [&b"alpha"[..], b"bravo", b"charlie"] {
+        p.client.encrypt(msg, &mut wire).unwrap();
+    }
+    // Feed 7 bytes at a time, keeping the extra bytes as SSPI callers do.
+    let mut pending = Vec::new();
+    let mut plain = Vec::new();
+    let mut statuses = Vec::new();
+    for chunk in wire.chunks(7) {
+        pending.extend_from_slice(chunk);
+        let d = p.server.decrypt(&mut pending, &mut plain).unwrap();
+        if let DecryptStatus::IncompleteMessage { missing: Some(m) } = d.status {
+            // The missing count is exactly what completes the record in progress.
+            let len =
+                u16::from_be_bytes([pending[d.consumed + 3], pending[d.consumed + 4]]) as usize;
+            assert_eq!(m, d.consumed + 5 + len - pending.len());
+        }
+        statuses.push(d.status);
+        pending.drain(..d.consumed);
+    }
+    assert!(pending.is_empty());
+    assert_eq!(plain, b"alphabravocharlie");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == DecryptStatus::Data)
+            .count(),
+        3
+    );
+    assert!(statuses
+        .iter()
+        .any(|s| matches!(s, DecryptStatus::IncompleteMessage { missing: Some(_) })));
+}
+
+#[test]
+fn close_notify_in_both_directions() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    let mut token = Vec::new();
+    p.client.shutdown(&mut token).unwrap();
+    assert!(!token.is_empty());
+    p.to_server.extend_from_slice(&token);
+    let mut plain = Vec::new();
+    let d = p.server.decrypt(&mut p.to_server, &mut plain).unwrap();
+    assert_eq!(d.status, DecryptStatus::PeerClosed);
+    assert_eq!(d.status.status(), Status::ContextExpiredInfo);
+    p.to_server.clear();
+    // The server may still send, then closes too.
+    p.server_send(b"bye");
+    let mut token = Vec::new();
+    p.server.shutdown(&mut token).unwrap();
+    p.to_client.extend_from_slice(&token);
+    let mut plain = Vec::new();
+    let d = p.client.decrypt(&mut p.to_client, &mut plain).unwrap();
+    assert_eq!(
+        (d.status, plain.as_slice()),
+        (DecryptStatus::Data, &b"bye"[..])
+    );
+    let d = p.client.decrypt(&mut [], &mut plain).unwrap();
+    assert_eq!(d.status, DecryptStatus::PeerClosed);
+    // A second shutdown appends nothing; encrypting after both closed is refused.
+    let mut again = Vec::new();
+    p.client.shutdown(&mut again).unwrap();
+    assert!(again.is_empty());
+    assert_eq!(
+        p.client.encrypt(b"late", &mut again).unwrap_err().status(),
+        Status::ContextExpired
+    );
+}
+
+#[test]
+fn shutdown_before_handshake_is_out_of_sequence() {
+    let w = World::new();
+    let mut client = ClientContext::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    assert_eq!(
+        client.shutdown(&mut out).unwrap_err().status(),
+        Status::OutOfSequence
+    );
+    assert_eq!(
+        client.encrypt(b"x", &mut out).unwrap_err().status(),
+        Status::OutOfSequence
+    );
+    assert!(out.is_empty());
+}
+
+#[test]
+fn invalid_target_name_is_refused() {
+    let w = World::new();
+    let e = ClientContext::new(
+        &w.client_credential(),
+        "not a name!",
+        ContextOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.status(), Status::InvalidParameter);
+}
+
+#[test]
+fn client_without_usable_cipher_suite_logs_36873_and_sends_nothing() {
+    let w = World::new();
+    let cred = w.client_credential_with(
+        None,
+        CredentialOptions {
+            protocols: vec![Protocol::Tls10],
+            ..Default::default()
+        },
+    );
+    let e = ClientContext::new(&cred, "server.test", ContextOptions::default()).unwrap_err();
+    assert_eq!(e.status(), Status::AlgorithmMismatch);
+    assert_eq!(e.event().map(|e| e.value()), Some(36873));
+    let r = one_event(&w.client_sink, 36873);
+    assert!(r.activity_id.is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// Alerts: what we send (36888) and what the peer receives (36887 and its status).
+
+/// The server receives the client's alert: its status and 36887.
+fn assert_server_received(w: &World, p: &mut Pair, alert: u8) {
+    let e = p.server_step().unwrap_err();
+    assert_eq!(e.status(), AlertDescription(alert).received_status());
+    assert_eq!(e.event().map(|e| e.value()), Some(36887));
+    let r = one_event(&w.server_sink, 36887);
+    assert_eq!(field(&r, "AlertDesc"), alert.to_string());
+    assert_eq!(r.activity_id, Some(p.server.activity_id()));
+}
+
+/// The client receives the server's alert.
+fn assert_client_received(w: &World, p: &mut Pair, alert: u8) {
+    // A TLS 1.3 client is complete before the server has read its Finished (and its
+    // certificate): the alert then arrives as a record to decrypt.
+    let e = if p.client.is_complete() {
+        p.client_receive().unwrap_err()
+    } else {
+        p.client_step().unwrap_err()
+    };
+    assert_eq!(e.status(), AlertDescription(alert).received_status());
+    let r = one_event(&w.client_sink, 36887);
+    assert_eq!(field(&r, "AlertDesc"), alert.to_string());
+}
+
+fn assert_generated(sink: &securechannel::events::MemorySink, alert: u8, state: u32, target: &str) {
+    let r = one_event(sink, 36888);
+    assert_eq!(field(&r, "AlertDesc"), alert.to_string());
+    assert_eq!(field(&r, "ErrorState"), state.to_string());
+    assert_eq!(field(&r, "TargetName"), target);
+}
+
+#[test]
+fn untrusted_server_certificate_unknown_ca() {
+    let w = World::new();
+    let other = common::Pki::new("Other Root");
+    let cred = securechannel::ClientCredential::new_in_memory(
+        w.client_emitter.clone(),
+        Default::default(),
+        None,
+        other.roots(),
+    );
+    let mut p = Pair::new(
+        &cred,
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::UntrustedRoot);
+    assert_eq!(
+        e.state(),
+        Some(securechannel::ErrorState::PeerCertificateRejected)
+    );
+    let r = one_event(&w.client_sink, 36882);
+    assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
+    assert_eq!(r.activity_id, Some(p.client.activity_id()));
+    assert_generated(&w.client_sink, 48, 3001, "server.test");
+    assert_server_received(&w, &mut p, 48);
+    // Each event once: further calls fail without logging again.
+    assert_eq!(p.client_step().unwrap_err().status(), Status::UntrustedRoot);
+    assert_eq!(events(&w.client_sink, 36888).len(), 1);
+}
+
+#[test]
+fn wrong_server_name_bad_certificate_36884() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "other.test",
+        ContextOptions::default(),
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::WrongPrincipal);
+    let r = one_event(&w.client_sink, 36884);
+    assert_eq!(field(&r, "Name"), "other.test");
+    assert_generated(&w.client_sink, 42, 3001, "other.test");
+    assert_server_received(&w, &mut p, 42);
+}
+
+#[test]
+fn expired_server_certificate_36881() {
+    let w = World::new();
+    let expired = w.pki.leaf_with("server.test", &["server.test"], |p| {
+        p.not_before = rcgen::date_time_ymd(2001, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2002, 1, 1);
+    });
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(Some(expired), CredentialOptions::default()),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::CertExpired);
+    one_event(&w.client_sink, 36881);
+    assert_generated(&w.client_sink, 45, 3001, "server.test");
+    assert_server_received(&w, &mut p, 45);
+}
+
+#[test]
+fn no_application_protocol_alert() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions {
+            alpn: vec![b"http/1.1".to_vec()],
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions {
+            alpn: vec![b"h2".to_vec()],
+            ..Default::default()
+        },
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::ApplicationProtocolMismatch);
+    assert_generated(&w.server_sink, 120, 3013, "server.test");
+    assert_client_received(&w, &mut p, 120);
+}
+
+#[test]
+fn client_tls13_only_against_server_tls12_only_protocol_version() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(None, tls13_only()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(Some(w.server_key.clone()), tls12_only()),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::UnsupportedFunction);
+    assert_eq!(e.event().map(|e| e.value()), Some(36874));
+    let r = one_event(&w.server_sink, 36874);
+    assert_eq!(field(&r, "Protocol"), "TLS 1.3");
+    assert_generated(&w.server_sink, 70, 3006, "");
+    assert_client_received(&w, &mut p, 70);
+}
+
+#[test]
+fn client_tls12_only_against_server_tls13_only_protocol_version() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(None, tls12_only()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(Some(w.server_key.clone()), tls13_only()),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::UnsupportedFunction);
+    assert_eq!(
+        field(&one_event(&w.server_sink, 36874), "Protocol"),
+        "TLS 1.2"
+    );
+    // Refused before the certificate (and so the SNI name) was looked at.
+    assert_generated(&w.server_sink, 70, 3006, "");
+    assert_client_received(&w, &mut p, 70);
+}
+
+#[test]
+fn server_without_certificate_logs_36886_and_denies_access() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(None, CredentialOptions::default()),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::NoCredentials);
+    assert_eq!(e.event().map(|e| e.value()), Some(36886));
+    one_event(&w.server_sink, 36886);
+    assert_generated(&w.server_sink, 49, 3014, "server.test");
+    assert_client_received(&w, &mut p, 49);
+}
+
+#[test]
+fn unexpected_message_before_client_hello() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    // Application data where the ClientHello must come.
+    p.to_server = vec![23, 3, 3, 0, 1, 0];
+    let e = p.server_step().unwrap_err();
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.server_sink, 10, 3005, "");
+    assert_client_received(&w, &mut p, 10);
+}
+
+#[test]
+fn undecodable_client_hello_decode_error() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    // A handshake record holding a ClientHello with an empty body.
+    p.to_server = vec![22, 3, 1, 0, 4, 1, 0, 0, 0];
+    let e = p.server_step().unwrap_err();
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.server_sink, 50, 3002, "");
+    assert_client_received(&w, &mut p, 50);
+}
+
+#[test]
+fn tampered_record_bad_record_mac_both_directions() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    let _ = p.client_receive().unwrap(); // tickets
+    p.client_send(b"secret");
+    let last = p.to_server.len() - 1;
+    p.to_server[last] ^= 0x01;
+    let e = p.server_receive().unwrap_err();
+    assert_eq!(e.status(), Status::DecryptFailure);
+    assert_generated(&w.server_sink, 20, 3003, "server.test");
+    // The alert waits in take_output; the client receives it.
+    let mut alert = Vec::new();
+    assert!(p.server.take_output(&mut alert) > 0);
+    p.to_client.extend_from_slice(&alert);
+    let e = p.client_receive().unwrap_err();
+    assert_eq!(e.status(), Status::MessageAltered);
+    assert_eq!(field(&one_event(&w.client_sink, 36887), "AlertDesc"), "20");
+}
+
+#[test]
+fn oversized_record_header_is_refused_without_buffering() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    // A header announcing 65535 bytes (the most a record header can say): refused as
+    // soon as the header is seen, no body is waited for.
+    p.to_server = vec![22, 3, 1, 0xFF, 0xFF];
+    let e = p.server_step().unwrap_err();
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.server_sink, 50, 3002, "");
+    assert_client_received(&w, &mut p, 50);
+}
+
+#[test]
+fn apply_alert_during_handshake_sends_it() {
+    // Client refuses the (valid) server certificate with certificate_revoked.
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    p.client
+        .apply_alert(AlertDescription::CERTIFICATE_REVOKED)
+        .unwrap();
+    let e = p.client_step().unwrap_err();
+    assert_eq!(e.state(), Some(securechannel::ErrorState::ApplicationAlert));
+    assert_generated(&w.client_sink, 44, 3016, "server.test");
+    assert_server_received(&w, &mut p, 44);
+}
+
+#[test]
+fn apply_alert_limits() {
+    let w = World::new();
+    let mut p = w.pair();
+    // No certificate error makes rustls send protocol_version.
+    assert_eq!(
+        p.client
+            .apply_alert(AlertDescription::PROTOCOL_VERSION)
+            .unwrap_err()
+            .status(),
+        Status::UnsupportedFunction
+    );
+    // A server that verifies no client certificate has no mechanism.
+    assert_eq!(
+        p.server
+            .apply_alert(AlertDescription::BAD_CERTIFICATE)
+            .unwrap_err()
+            .status(),
+        Status::UnsupportedFunction
+    );
+    p.handshake().unwrap();
+    // After the handshake rustls sends no alert but close_notify.
+    assert_eq!(
+        p.client
+            .apply_alert(AlertDescription::UNKNOWN_CA)
+            .unwrap_err()
+            .status(),
+        Status::UnsupportedFunction
+    );
+}
+
+#[test]
+fn server_refuses_client_certificate_with_app_alert() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential_with(Some(w.client_key.clone()), CredentialOptions::default()),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(
+            Some(w.server_key.clone()),
+            CredentialOptions {
+                request_client_certificate: true,
+                ..Default::default()
+            },
+        ),
+        ContextOptions::default(),
+    );
+    p.server
+        .apply_alert(AlertDescription::ACCESS_DENIED)
+        .unwrap();
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.state(), Some(securechannel::ErrorState::ApplicationAlert));
+    assert_generated(&w.server_sink, 49, 3016, "server.test");
+    assert_client_received(&w, &mut p, 49);
+}
+
+#[test]
+fn required_client_certificate_missing() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        &w.server_credential_with(
+            Some(w.server_key.clone()),
+            CredentialOptions {
+                require_client_certificate: true,
+                ..Default::default()
+            },
+        ),
+        ContextOptions::default(),
+    );
+    let e = p.handshake().unwrap_err();
+    assert_eq!(
+        e.state(),
+        Some(securechannel::ErrorState::ClientCertificateRequired)
+    );
+    assert_generated(&w.server_sink, 116, 3012, "server.test");
+    assert_client_received(&w, &mut p, 116);
+}
+
+// ---------------------------------------------------------------------------------------
+// Legacy hellos: rustls refuses them itself; 36874 names the client's protocol.
+
+/// A ClientHello as an SSL 3.0 / TLS 1.0 / TLS 1.1 client sends it: the version in the
+/// record and in client_version, no supported_versions; with or without a
+/// signature_algorithms extension (clients capped below TLS 1.2 usually send none).
+fn legacy_hello(version: [u8; 2], with_signature_algorithms: bool) -> Vec<u8> {
+    let mut body = vec![version[0], version[1]];
+    body.extend_from_slice(&[0x42; 32]); // random
+    body.push(0); // session id
+    body.extend_from_slice(&[0, 4, 0x00, 0x2F, 0x00, 0x35]); // RSA AES-CBC suites
+    body.extend_from_slice(&[1, 0]); // null compression
+    if with_signature_algorithms {
+        // extensions: signature_algorithms = [ecdsa_secp256r1_sha256]
+        body.extend_from_slice(&[0, 8, 0, 13, 0, 4, 0, 2, 4, 3]);
+    }
+    let mut hs = vec![1, 0, 0, body.len() as u8];
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, version[0], version[1], 0, hs.len() as u8];
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+/// An SSLv2-compatible ClientHello (RFC 5246 appendix E.2) announcing `version`.
+fn sslv2_hello(version: [u8; 2]) -> Vec<u8> {
+    let mut msg = vec![1, version[0], version[1], 0, 3, 0, 0, 0, 16];
+    msg.extend_from_slice(&[0x00, 0x00, 0x2F]);
+    msg.extend_from_slice(&[0x17; 16]);
+    let mut rec = vec![0x80, msg.len() as u8];
+    rec.extend_from_slice(&msg);
+    rec
+}
+
+/// The description of the plaintext alert record `out` holds (as a peer reads it).
+fn plaintext_alert(out: &[u8]) -> u8 {
+    assert_eq!(
+        (out.len(), out[0], out[5]),
+        (7, 21, 2),
+        "a fatal alert record: {out:?}"
+    );
+    out[6]
+}
+
+fn refuse_legacy(hello: Vec<u8>) -> (World, securechannel::Error, Vec<u8>) {
+    let w = World::new();
+    let mut server = ServerContext::new(&w.server_credential(), ContextOptions::default()).unwrap();
+    let mut input = hello;
+    let mut out = Vec::new();
+    let e = server.accept(&mut input, &mut out).unwrap_err();
+    (w, e, out)
+}
+
+#[test]
+fn legacy_record_hellos_are_named_in_36874_with_rustls_alert() {
+    // What rustls 0.23.46 sends: with a signature_algorithms extension the version check
+    // is reached and it answers protocol_version (PeerIncompatible::Tls12NotOffered);
+    // without one (the usual SSL 3.0 / TLS 1.0 / 1.1 hello) it stops earlier with
+    // handshake_failure (SignatureAlgorithmsExtensionRequired). Either way the status is
+    // SEC_E_UNSUPPORTED_FUNCTION and 36874 names the client's protocol.
+    for (version, name) in [
+        ([3, 0], "SSL 3.0"),
+        ([3, 1], "TLS 1.0"),
+        ([3, 2], "TLS 1.1"),
+    ] {
+        for (sig_algs, alert, state) in [(true, 70, 3006), (false, 40, 3007)] {
+            let (w, e, out) = refuse_legacy(legacy_hello(version, sig_algs));
+            assert_eq!(e.status(), Status::UnsupportedFunction, "{name}");
+            assert_eq!(e.event().map(|e| e.value()), Some(36874));
+            let r = one_event(&w.server_sink, 36874);
+            assert_eq!(field(&r, "Protocol"), name);
+            let text =
+                securechannel::events::render_message(&r, securechannel::events::Wording::Modern);
+            assert!(
+                text.starts_with(&format!("An {name} connection request was received")),
+                "{text}"
+            );
+            assert_eq!(plaintext_alert(&out), alert, "{name} {e:?}");
+            assert_generated(&w.server_sink, alert, state, "");
+        }
+    }
+}
+
+#[test]
+fn sslv2_compatible_hello_is_named_but_rustls_sends_decode_error() {
+    for (version, name) in [([0, 2], "SSL 2.0"), ([3, 1], "TLS 1.0")] {
+        let (w, e, out) = refuse_legacy(sslv2_hello(version));
+        assert_eq!(e.status(), Status::UnsupportedFunction);
+        assert_eq!(field(&one_event(&w.server_sink, 36874), "Protocol"), name);
+        // rustls does not recognise the SSLv2 framing at all: 0x80 is no content type, so
+        // it answers decode_error (InvalidMessage::InvalidContentType), not
+        // protocol_version; we do not write a different alert by hand.
+        assert_eq!(plaintext_alert(&out), 50);
+        assert_generated(&w.server_sink, 50, 3002, "");
+    }
+}
+
+#[test]
+fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "alias.internal",
+        ContextOptions {
+            sni: Sni::Name("server.test".into()),
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    p.handshake().unwrap();
+    assert_eq!(p.server.server_name(), Some("server.test"));
+    assert_eq!(
+        field(&one_event(&w.client_sink, 36880), "TargetName"),
+        "alias.internal"
+    );
+}
+
+#[test]
+fn wrong_name_event_names_the_target_even_with_an_sni_override() {
+    let w = World::new();
+    let mut p = Pair::new(
+        &w.client_credential(),
+        "alias.internal",
+        ContextOptions {
+            sni: Sni::Name("other.test".into()),
+            ..Default::default()
+        },
+        &w.server_credential(),
+        ContextOptions::default(),
+    );
+    assert_eq!(p.handshake().unwrap_err().status(), Status::WrongPrincipal);
+    assert_eq!(
+        field(&one_event(&w.client_sink, 36884), "Name"),
+        "alias.internal"
+    );
+}

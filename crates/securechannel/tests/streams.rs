@@ -1,0 +1,233 @@
+//! std and tokio streams over 127.0.0.1 sockets: echo, large transfers, close_notify,
+//! handshake failures as I/O errors carrying the provider's error, bounded input.
+
+mod common;
+
+use common::World;
+use securechannel::{ContextOptions, Status, TlsStream};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    for s in [&client, &server] {
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        s.set_write_timeout(Some(TIMEOUT)).unwrap();
+    }
+    (client, server)
+}
+
+fn provider_status(e: &std::io::Error) -> Status {
+    e.get_ref()
+        .and_then(|e| e.downcast_ref::<securechannel::Error>())
+        .map(|e| e.status())
+        .unwrap_or_else(|| panic!("not a provider error: {e:?}"))
+}
+
+#[test]
+fn std_stream_echo_with_close_notify() {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        let mut tls = TlsStream::accept(&scred, ContextOptions::default(), stcp).expect("accept");
+        let mut buf = [0u8; 4096];
+        let mut total = 0;
+        loop {
+            let n = tls.read(&mut buf).expect("server read");
+            if n == 0 {
+                break; // close_notify
+            }
+            total += n;
+            tls.write_all(&buf[..n]).expect("echo");
+        }
+        tls.shutdown().expect("server close_notify");
+        total
+    });
+    let mut tls = TlsStream::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .expect("connect");
+    assert_eq!(
+        tls.context().protocol(),
+        Some(securechannel::Protocol::Tls13)
+    );
+    let message: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7) as u8).collect();
+    let mut echoed = vec![0u8; message.len()];
+    // Write and read in pieces so neither side's socket buffer fills up.
+    for (chunk, back) in message.chunks(50_000).zip(echoed.chunks_mut(50_000)) {
+        tls.write_all(chunk).unwrap();
+        tls.read_exact(back).unwrap();
+    }
+    assert!(echoed == message);
+    tls.shutdown().unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(tls.read_to_end(&mut rest).unwrap(), 0);
+    assert_eq!(server.join().unwrap(), message.len());
+}
+
+#[test]
+fn std_stream_handshake_failure_is_an_io_error_with_the_status() {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ())
+    });
+    let e = TlsStream::connect(
+        &w.client_credential(),
+        "wrong.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .unwrap_err();
+    assert_eq!(provider_status(&e), Status::WrongPrincipal);
+    // The alert was sent before the error returned: the server received bad_certificate.
+    let se = server.join().unwrap().unwrap_err();
+    assert_eq!(provider_status(&se), Status::CertUnknown);
+}
+
+#[test]
+fn std_stream_bounds_what_it_buffers() {
+    // A "ClientHello" announcing a 16 MB handshake message, then 20 MB of records
+    // continuing it: the server must refuse without holding it all.
+    let w = World::new();
+    let (mut ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ())
+    });
+    let writer = thread::spawn(move || {
+        let mut record = vec![22, 3, 3, 0x40, 0x00];
+        record.extend_from_slice(&[1, 0xFF, 0xFF, 0xFF]);
+        record.resize(5 + 0x4000, 0x41);
+        let mut sent = 0usize;
+        while sent < 20 << 20 {
+            if ctcp.write_all(&record).is_err() {
+                break; // the server gave up and closed
+            }
+            sent += record.len();
+        }
+        sent
+    });
+    let e = server.join().unwrap().unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other
+        ),
+        "{e:?}"
+    );
+    let sent = writer.join().unwrap();
+    assert!(sent < 20 << 20, "the server kept reading all {sent} bytes");
+}
+
+#[tokio::test]
+async fn tokio_stream_echo_with_close_notify() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = World::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let scred = w.server_credential();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = securechannel::tokio::accept(&scred, ContextOptions::default(), tcp)
+            .await
+            .expect("accept");
+        let mut buf = vec![0u8; 8192];
+        loop {
+            let n = tls.read(&mut buf).await.expect("server read");
+            if n == 0 {
+                break;
+            }
+            tls.write_all(&buf[..n]).await.expect("echo");
+        }
+        tls.shutdown().await.expect("close_notify");
+    });
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let options = ContextOptions {
+        alpn: vec![b"echo".to_vec()],
+        ..Default::default()
+    };
+    let mut tls =
+        securechannel::tokio::connect(&w.client_credential(), "server.test", options, tcp)
+            .await
+            .expect("connect");
+    let message: Vec<u8> = (0..300_000u32).map(|i| (i * 13) as u8).collect();
+    let mut echoed = vec![0u8; message.len()];
+    for (chunk, back) in message.chunks(30_000).zip(echoed.chunks_mut(30_000)) {
+        tls.write_all(chunk).await.unwrap();
+        tls.read_exact(back).await.unwrap();
+    }
+    assert!(echoed == message);
+    tls.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    assert_eq!(tls.read_to_end(&mut rest).await.unwrap(), 0);
+    tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn tokio_stream_handshake_failure_carries_the_status() {
+    let w = World::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let scred = w.server_credential();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        securechannel::tokio::accept(&scred, ContextOptions::default(), tcp)
+            .await
+            .map(|_| ())
+    });
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let e = securechannel::tokio::connect(
+        &w.client_credential(),
+        "wrong.test",
+        ContextOptions::default(),
+        tcp,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(provider_status(&e), Status::WrongPrincipal);
+    let se = tokio::time::timeout(TIMEOUT, server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(provider_status(&se), Status::CertUnknown);
+}
+
+#[test]
+fn std_stream_reports_truncation_without_close_notify() {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        let mut tls = TlsStream::accept(&scred, ContextOptions::default(), stcp).expect("accept");
+        tls.write_all(b"partial").unwrap();
+        // Dropped without shutdown(): the TCP connection closes, no close_notify.
+    });
+    let mut tls = TlsStream::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .expect("connect");
+    server.join().unwrap();
+    let mut got = Vec::new();
+    let e = tls.read_to_end(&mut got).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(got, b"partial");
+}
