@@ -65,9 +65,27 @@ impl Sample {
     }
 }
 
-/// Something measured for a fixed duration.
+/// How long one run lasts: a fixed duration (the table), or a fixed count of handshakes
+/// or records (`--iterations`, for profilers, which slow everything down).
+#[derive(Debug, Clone, Copy)]
+pub enum Budget {
+    Time(Duration),
+    Count(u64),
+}
+
+impl Budget {
+    /// Whether another handshake or record fits, after `done` of them since `start`.
+    pub fn more(self, start: Instant, done: u64) -> bool {
+        match self {
+            Budget::Time(d) => start.elapsed() < d,
+            Budget::Count(n) => done < n,
+        }
+    }
+}
+
+/// Something measured under a [`Budget`].
 pub trait Workload {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError>;
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,17 +195,20 @@ struct Args {
     seconds: f64,
     warmup: f64,
     reps: usize,
+    iterations: Option<u64>,
     only: Option<String>,
     buffered: bool,
     quick: bool,
 }
 
 const USAGE: &str =
-    "usage: securechannel-bench [--quick] [--seconds S] [--reps N] [--only TEXT] [--no-buffered]
+    "usage: securechannel-bench [--quick] [--seconds S] [--reps N] [--iterations N] [--only TEXT] [--no-buffered]
   --seconds S    measure each column of each row for S seconds per repetition (default 2;
                  env BENCH_SECONDS)
   --reps N       repetitions per column, median reported (default 3)
   --quick        0.1 s x 3 repetitions: the whole table in about 10 s (a smoke run)
+  --iterations N each run does N handshakes / N records instead of a duration, without
+                 warm-up (for profilers: perf, valgrind --tool=callgrind)
   --only TEXT    only the rows whose label contains TEXT (e.g. 'bulk', 'TLS 1.2', 'RSA')
   --no-buffered  skip the raw rustls buffered reference column";
 
@@ -199,6 +220,7 @@ fn parse_args() -> Result<Args, BoxError> {
         Err(_) => 2.0,
     };
     let mut reps = 3;
+    let mut iterations = None;
     let mut only = None;
     let mut buffered = true;
     let mut quick = false;
@@ -217,6 +239,13 @@ fn parse_args() -> Result<Args, BoxError> {
                 reps = v
                     .parse()
                     .map_err(|_| format!("--reps {v} is not a count"))?;
+            }
+            "--iterations" => {
+                let v = value("--iterations")?;
+                iterations = Some(
+                    v.parse()
+                        .map_err(|_| format!("--iterations {v} is not a count"))?,
+                );
             }
             "--only" => only = Some(value("--only")?),
             "--no-buffered" => buffered = false,
@@ -239,6 +268,7 @@ fn parse_args() -> Result<Args, BoxError> {
         seconds,
         warmup: (seconds / 4.0).max(0.05),
         reps,
+        iterations,
         only,
         buffered,
         quick,
@@ -249,6 +279,19 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// VmHWM: flood control keeps every distinct record it tracks in memory, so the peak
+/// resident size is part of the log's cost.
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 fn cpu_model() -> String {
@@ -402,11 +445,16 @@ fn run_case(case: &Case, pki: &ServerPki, logs: &Logs, args: &Args) -> Result<Ro
         }
     }
 
-    let warmup = Duration::from_secs_f64(args.warmup);
-    for (_, w) in &mut workloads {
-        w.run_for(warmup)?;
-    }
-    let measure = Duration::from_secs_f64(args.seconds);
+    let measure = match args.iterations {
+        Some(n) => Budget::Count(n),
+        None => {
+            let warmup = Budget::Time(Duration::from_secs_f64(args.warmup));
+            for (_, w) in &mut workloads {
+                w.run_for(warmup)?;
+            }
+            Budget::Time(Duration::from_secs_f64(args.seconds))
+        }
+    };
     let mut columns: Vec<(Column, Vec<Sample>)> =
         workloads.iter().map(|(c, _)| (*c, Vec::new())).collect();
     for _ in 0..args.reps {
@@ -634,8 +682,9 @@ fn run() -> Result<(), BoxError> {
     report_log(&logs.flood_on, "flood control on: LogOptions::default()")?;
     report_log(&logs.flood_off, "flood control off")?;
     println!(
-        "load average at end {}; total {:.0} s",
+        "load average at end {}; peak RSS {}; total {:.0} s",
         load_average(),
+        peak_rss(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -3,7 +3,7 @@
 //! accept / encrypt / decrypt), as an SSPI caller drives Schannel.
 
 use crate::pki::ServerPki;
-use crate::{BoxError, Sample, Workload};
+use crate::{BoxError, Budget, Sample, Workload};
 use securechannel::{
     ClientContext, ClientCredential, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
     ServerContext, ServerCredential, Settings, StepStatus,
@@ -12,7 +12,7 @@ use securechannel_eventlog::EventLog;
 use securechannel_events::{Emitter, EventLogging};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// EventLogging = 7: errors, warnings and informational events (36880 included).
 pub const EVENT_LOGGING: EventLogging = EventLogging(7);
@@ -154,11 +154,11 @@ pub struct Handshakes {
 }
 
 impl Workload for Handshakes {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
-        let mut n = 0u64;
         let mut resumed = 0u64;
-        while start.elapsed() < d {
+        let mut n = 0u64;
+        while budget.more(start, n) {
             let pair = ContextPair::handshake(&self.creds, &self.names.next_name())?;
             resumed += u64::from(pair.client.resumed() == Some(true));
             n += 1;
@@ -206,10 +206,10 @@ impl Bulk {
 }
 
 impl Workload for Bulk {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
         let mut bytes = 0u64;
-        while start.elapsed() < d {
+        while budget.more(start, bytes / crate::RECORD_LEN as u64) {
             self.one_record()?;
             bytes += crate::RECORD_LEN as u64;
         }

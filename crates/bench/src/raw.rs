@@ -12,7 +12,7 @@
 //! away must; the buffered reader copies too).
 
 use crate::pki::ServerPki;
-use crate::{BoxError, Sample, Workload};
+use crate::{BoxError, Budget, Sample, Workload};
 use rustls::client::UnbufferedClientConnection;
 use rustls::crypto::{aws_lc_rs, CryptoProvider};
 use rustls::server::{ServerSessionMemoryCache, UnbufferedServerConnection};
@@ -26,7 +26,7 @@ use rustls::{
 use rustls_pki_types::ServerName;
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One cipher suite, X25519 only.
 pub fn provider(suite: SupportedCipherSuite) -> Arc<CryptoProvider> {
@@ -219,11 +219,11 @@ pub struct UnbufferedHandshakes {
 }
 
 impl Workload for UnbufferedHandshakes {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
-        let mut n = 0u64;
         let mut resumed = 0u64;
-        while start.elapsed() < d {
+        let mut n = 0u64;
+        while budget.more(start, n) {
             let pair =
                 UnbufferedPair::handshake(&self.client, &self.server, self.names.next_name())?;
             resumed += u64::from(pair.resumed());
@@ -277,10 +277,10 @@ impl UnbufferedBulk {
 }
 
 impl Workload for UnbufferedBulk {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
         let mut bytes = 0u64;
-        while start.elapsed() < d {
+        while budget.more(start, bytes / crate::RECORD_LEN as u64) {
             self.one_record()?;
             bytes += crate::RECORD_LEN as u64;
         }
@@ -383,11 +383,11 @@ pub struct BufferedHandshakes {
 }
 
 impl Workload for BufferedHandshakes {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
-        let mut n = 0u64;
         let mut resumed = 0u64;
-        while start.elapsed() < d {
+        let mut n = 0u64;
+        while budget.more(start, n) {
             let pair = BufferedPair::handshake(&self.client, &self.server, self.names.next_name())?;
             resumed += u64::from(pair.client.handshake_kind() == Some(HandshakeKind::Resumed));
             n += 1;
@@ -430,10 +430,10 @@ impl BufferedBulk {
 }
 
 impl Workload for BufferedBulk {
-    fn run_for(&mut self, d: Duration) -> Result<Sample, BoxError> {
+    fn run_for(&mut self, budget: Budget) -> Result<Sample, BoxError> {
         let start = Instant::now();
         let mut bytes = 0u64;
-        while start.elapsed() < d {
+        while budget.more(start, bytes / crate::RECORD_LEN as u64) {
             self.one_record()?;
             bytes += crate::RECORD_LEN as u64;
         }
