@@ -31,6 +31,9 @@ pub struct OurLog {
 /// provider work's `Settings::crypto_provider` lands there; until then this order is not
 /// applied, and the run checks what was negotiated instead of trusting it (see
 /// `check_negotiated` in main.rs).
+// Assignments rather than struct-update syntax: the provider work's `Settings` has private
+// fields, which `..Settings::default()` cannot fill from outside its crate.
+#[allow(clippy::field_reassign_with_default)]
 pub fn settings(suite_iana: &str) -> Arc<Settings> {
     let mut s = Settings::default();
     s.event_logging = EVENT_LOGGING;
