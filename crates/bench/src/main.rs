@@ -198,11 +198,12 @@ struct Args {
     iterations: Option<u64>,
     only: Option<String>,
     buffered: bool,
+    null_sink: bool,
     quick: bool,
 }
 
 const USAGE: &str =
-    "usage: securechannel-bench [--quick] [--seconds S] [--reps N] [--iterations N] [--only TEXT] [--no-buffered]
+    "usage: securechannel-bench [--quick] [--seconds S] [--reps N] [--iterations N] [--only TEXT] [--no-buffered] [--null-sink]
   --seconds S    measure each column of each row for S seconds per repetition (default 2;
                  env BENCH_SECONDS)
   --reps N       repetitions per column, median reported (default 3)
@@ -210,7 +211,9 @@ const USAGE: &str =
   --iterations N each run does N handshakes / N records instead of a duration, without
                  warm-up (for profilers: perf, valgrind --tool=callgrind)
   --only TEXT    only the rows whose label contains TEXT (e.g. 'bulk', 'TLS 1.2', 'RSA')
-  --no-buffered  skip the raw rustls buffered reference column";
+  --no-buffered  skip the raw rustls buffered reference column
+  --null-sink    add a diagnostic column: ours with events built but sent to a NullSink
+                 (the provider's own cost, without the SQLite log)";
 
 fn parse_args() -> Result<Args, BoxError> {
     let mut seconds: f64 = match std::env::var("BENCH_SECONDS") {
@@ -223,6 +226,7 @@ fn parse_args() -> Result<Args, BoxError> {
     let mut iterations = None;
     let mut only = None;
     let mut buffered = true;
+    let mut null_sink = false;
     let mut quick = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -249,6 +253,7 @@ fn parse_args() -> Result<Args, BoxError> {
             }
             "--only" => only = Some(value("--only")?),
             "--no-buffered" => buffered = false,
+            "--null-sink" => null_sink = true,
             "--quick" => quick = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -271,6 +276,7 @@ fn parse_args() -> Result<Args, BoxError> {
         iterations,
         only,
         buffered,
+        null_sink,
         quick,
     })
 }
@@ -313,6 +319,7 @@ enum Column {
     RawUnbuffered,
     Ours,
     OursFloodOff,
+    OursNullSink,
     RawBuffered,
 }
 
@@ -365,17 +372,16 @@ fn run_case(case: &Case, pki: &ServerPki, logs: &Logs, args: &Args) -> Result<Ro
     let resume = case.kind == Kind::Resumed;
     let client = raw::client_config(case.suite, case.version(), pki)?;
     let server = raw::server_config(case.suite, case.version(), pki)?;
-    let creds =
-        || ours::Credentials::new(logs.flood_on.clone(), pki, case.protocol, case.suite_iana);
-    let creds_off =
-        || ours::Credentials::new(logs.flood_off.clone(), pki, case.protocol, case.suite_iana);
+    let creds = |log: Option<&Arc<ours::OurLog>>| {
+        ours::Credentials::new(log.cloned(), pki, case.protocol, case.suite_iana)
+    };
 
     // A probe handshake each (for the resumed rows it also primes the client's cache):
     // what did each side really negotiate?
     let mut raw_names = raw::Names::new(resume);
     let raw_probe = raw::UnbufferedPair::handshake(&client, &server, raw_names.next_name())?;
     let (raw_suite, raw_group) = raw_probe.negotiated();
-    let our_creds = creds();
+    let our_creds = creds(Some(&logs.flood_on));
     let mut our_names = raw::Names::new(resume);
     let our_probe = ours::ContextPair::handshake(&our_creds, &our_names.next_name())?;
     let (our_suite, our_exchange) = our_probe.negotiated()?;
@@ -406,16 +412,16 @@ fn run_case(case: &Case, pki: &ServerPki, logs: &Logs, args: &Args) -> Result<Ro
                     names: our_names,
                 }),
             ));
-            let off = creds_off();
-            let mut off_names = raw::Names::new(resume);
-            ours::ContextPair::handshake(&off, &off_names.next_name())?;
-            workloads.push((
-                Column::OursFloodOff,
-                Box::new(ours::Handshakes {
-                    creds: off,
-                    names: off_names,
-                }),
-            ));
+            let mut variants = vec![(Column::OursFloodOff, Some(&logs.flood_off))];
+            if args.null_sink {
+                variants.push((Column::OursNullSink, None));
+            }
+            for (column, log) in variants {
+                let c = creds(log);
+                let mut names = raw::Names::new(resume);
+                ours::ContextPair::handshake(&c, &names.next_name())?;
+                workloads.push((column, Box::new(ours::Handshakes { creds: c, names })));
+            }
             if args.buffered {
                 // A separate client config: the buffered client's session cache is its own.
                 let bclient = raw::client_config(case.suite, case.version(), pki)?;
@@ -521,42 +527,76 @@ fn fmt_ratio(a: Option<f64>, b: Option<f64>, comparable: bool) -> String {
 }
 
 fn print_table(rows: &[RowResult]) {
-    println!(
-        "{:<34} {:<5} {:<22} {:>10} {:>10} {:>8} {:>12} {:>8} {:>10} {:>9}",
-        "row",
-        "unit",
-        "suite / group",
-        "raw-unbuf",
-        "ours",
-        "ours/raw",
-        "ours-noflood",
-        "/raw",
-        "raw-buf",
-        "ours/buf"
-    );
-    println!("{}", "-".repeat(140));
+    type Cell = fn(&RowResult) -> String;
+    let mut columns: Vec<(&str, usize, Cell)> = vec![
+        ("raw-unbuf", 10, |r| {
+            fmt_rate(r.median_rate(Column::RawUnbuffered))
+        }),
+        ("ours", 10, |r| fmt_rate(r.median_rate(Column::Ours))),
+        ("ours/raw", 8, |r| {
+            fmt_ratio(
+                r.median_rate(Column::Ours),
+                r.median_rate(Column::RawUnbuffered),
+                r.same_parameters,
+            )
+        }),
+        ("ours-noflood", 12, |r| {
+            fmt_rate(r.median_rate(Column::OursFloodOff))
+        }),
+        ("/raw", 8, |r| {
+            fmt_ratio(
+                r.median_rate(Column::OursFloodOff),
+                r.median_rate(Column::RawUnbuffered),
+                r.same_parameters,
+            )
+        }),
+    ];
+    if rows
+        .iter()
+        .any(|r| r.median_rate(Column::OursNullSink).is_some())
+    {
+        columns.push(("ours-null", 10, |r| {
+            fmt_rate(r.median_rate(Column::OursNullSink))
+        }));
+        columns.push(("/raw", 8, |r| {
+            fmt_ratio(
+                r.median_rate(Column::OursNullSink),
+                r.median_rate(Column::RawUnbuffered),
+                r.same_parameters,
+            )
+        }));
+    }
+    if rows
+        .iter()
+        .any(|r| r.median_rate(Column::RawBuffered).is_some())
+    {
+        columns.push(("raw-buf", 10, |r| {
+            fmt_rate(r.median_rate(Column::RawBuffered))
+        }));
+        columns.push(("ours/buf", 9, |r| {
+            fmt_ratio(
+                r.median_rate(Column::Ours),
+                r.median_rate(Column::RawBuffered),
+                r.same_parameters,
+            )
+        }));
+    }
+    let mut header = format!("{:<34} {:<5} {:<22}", "row", "unit", "suite / group");
+    for (name, width, _) in &columns {
+        header.push_str(&format!(" {name:>width$}"));
+    }
+    println!("{header}");
+    println!("{}", "-".repeat(header.len()));
     for r in rows {
-        let raw = r.median_rate(Column::RawUnbuffered);
-        let ours = r.median_rate(Column::Ours);
-        let off = r.median_rate(Column::OursFloodOff);
-        let buf = r.median_rate(Column::RawBuffered);
-        println!(
-            "{:<34} {:<5} {:<22} {:>10} {:>10} {:>8} {:>12} {:>8} {:>10} {:>9}",
-            r.label,
-            r.unit,
-            r.negotiated,
-            fmt_rate(raw),
-            fmt_rate(ours),
-            fmt_ratio(ours, raw, r.same_parameters),
-            fmt_rate(off),
-            fmt_ratio(off, raw, r.same_parameters),
-            fmt_rate(buf),
-            fmt_ratio(ours, buf, r.same_parameters),
-        );
+        let mut line = format!("{:<34} {:<5} {:<22}", r.label, r.unit, r.negotiated);
+        for (_, width, cell) in &columns {
+            line.push_str(&format!(" {:>width$}", cell(r)));
+        }
+        println!("{line}");
     }
     println!(
-        "ratios: median of ours / median of raw; '<' below the 0.97 target; '*' ours negotiated \
-         other parameters than raw (see notes)"
+        "ratios: median of the column / median of raw-unbuf (ours/buf: of raw-buf); '<' below the \
+         0.97 target; '*' ours negotiated other parameters than raw (see notes)"
     );
 }
 
