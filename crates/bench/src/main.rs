@@ -41,6 +41,10 @@ pub struct Sample {
     /// Handshakes that resumed a session.
     resumed: u64,
     elapsed: Duration,
+    /// CPU time of the measuring thread during the run (None: not measurable here).
+    cpu: Option<Duration>,
+    /// CPU time of the logs' writer threads during the run.
+    writer_cpu: Option<Duration>,
 }
 
 impl Sample {
@@ -49,6 +53,8 @@ impl Sample {
             units: n,
             resumed,
             elapsed,
+            cpu: None,
+            writer_cpu: None,
         }
     }
 
@@ -57,6 +63,8 @@ impl Sample {
             units: n,
             resumed: 0,
             elapsed,
+            cpu: None,
+            writer_cpu: None,
         }
     }
 
@@ -287,6 +295,31 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".to_owned())
 }
 
+/// The CPU time this thread has run (Linux schedstat, ns): unlike rates, it does not
+/// depend on what else the machine runs.
+fn thread_cpu() -> Option<Duration> {
+    schedstat_runtime("/proc/thread-self/schedstat")
+}
+
+/// The CPU time of the event logs' writer threads (named `schannel-eventlog`, which the
+/// kernel truncates to 15 characters).
+fn writer_cpu() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end().starts_with("schannel-event") {
+            total += schedstat_runtime(task.path().join("schedstat"))?;
+        }
+    }
+    Some(total)
+}
+
+fn schedstat_runtime(path: impl AsRef<std::path::Path>) -> Option<Duration> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// VmHWM: flood control keeps every distinct record it tracks in memory, so the peak
 /// resident size is part of the log's cost.
 fn peak_rss() -> String {
@@ -340,6 +373,25 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 impl RowResult {
+    /// Median CPU microseconds per handshake (per MB for bulk) of the measuring thread
+    /// (`writer: false`) or of the log writer threads (`writer: true`).
+    fn median_cpu_per_unit(&self, col: Column, writer: bool) -> Option<f64> {
+        let (_, samples) = self.columns.iter().find(|c| c.0 == col)?;
+        let per_unit: Option<Vec<f64>> = samples
+            .iter()
+            .map(|s| {
+                let cpu = if writer { s.writer_cpu } else { s.cpu }?;
+                let units = if self.unit == "MB/s" {
+                    s.units as f64 / 1e6
+                } else {
+                    s.units as f64
+                };
+                (units > 0.0).then(|| cpu.as_secs_f64() * 1e6 / units)
+            })
+            .collect();
+        per_unit.filter(|v| !v.is_empty()).map(median)
+    }
+
     fn median_rate(&self, col: Column) -> Option<f64> {
         let (_, samples) = self.columns.iter().find(|c| c.0 == col)?;
         let rates: Vec<f64> = samples.iter().map(Sample::rate).collect();
@@ -465,7 +517,10 @@ fn run_case(case: &Case, pki: &ServerPki, logs: &Logs, args: &Args) -> Result<Ro
         workloads.iter().map(|(c, _)| (*c, Vec::new())).collect();
     for _ in 0..args.reps {
         for (i, (_, w)) in workloads.iter_mut().enumerate() {
-            let s = w.run_for(measure)?;
+            let (cpu0, writer0) = (thread_cpu(), writer_cpu());
+            let mut s = w.run_for(measure)?;
+            s.cpu = thread_cpu().zip(cpu0).map(|(b, a)| b.saturating_sub(a));
+            s.writer_cpu = writer_cpu().zip(writer0).map(|(b, a)| b.saturating_sub(a));
             columns[i].1.push(s);
         }
     }
@@ -600,6 +655,73 @@ fn print_table(rows: &[RowResult]) {
     );
 }
 
+/// CPU time per unit: what each side costs the machine, whatever else runs on it.
+fn print_cpu_table(rows: &[RowResult]) {
+    let header = format!(
+        "{:<34} {:<7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>11}",
+        "CPU per unit (us)",
+        "per",
+        "raw",
+        "ours",
+        "+writer",
+        "raw/ours",
+        "/+writer",
+        "noflood",
+        "+writer",
+        "/+writer",
+        "writer@raw"
+    );
+    println!("{header}");
+    println!("{}", "-".repeat(header.len()));
+    let f = |v: Option<f64>| match v {
+        Some(v) if v >= 100.0 => format!("{v:.0}"),
+        Some(v) => format!("{v:.1}"),
+        None => "-".to_owned(),
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>, comparable: bool| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => {
+            let flag = if !comparable {
+                "*"
+            } else if a / b < 0.97 {
+                " <"
+            } else {
+                ""
+            };
+            format!("{:.3}{flag}", a / b)
+        }
+        _ => "-".to_owned(),
+    };
+    for r in rows {
+        let raw = r.median_cpu_per_unit(Column::RawUnbuffered, false);
+        let ours = r.median_cpu_per_unit(Column::Ours, false);
+        let ours_w = r.median_cpu_per_unit(Column::Ours, true);
+        let off = r.median_cpu_per_unit(Column::OursFloodOff, false);
+        let off_w = r.median_cpu_per_unit(Column::OursFloodOff, true);
+        let sum = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
+        let per = if r.unit == "MB/s" { "MB" } else { "hs" };
+        println!(
+            "{:<34} {:<7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>11}",
+            r.label,
+            per,
+            f(raw),
+            f(ours),
+            f(ours_w),
+            ratio(raw, ours, r.same_parameters),
+            ratio(raw, sum(ours, ours_w), r.same_parameters),
+            f(off),
+            f(off_w),
+            ratio(raw, sum(off, off_w), r.same_parameters),
+            f(r.median_cpu_per_unit(Column::RawUnbuffered, true)),
+        );
+    }
+    println!(
+        "CPU: Linux schedstat run time of the measuring thread, and of the logs' writer threads \
+         (+writer) during the same runs; ratios raw/ours (higher is better for ours, target \
+         0.97); writer@raw: the writer threads' CPU while raw ran (flood-control timers), \
+         charged to nobody"
+    );
+}
+
 /// What the log stored of our 36880 events, queried from the log itself.
 fn report_log(l: &ours::OurLog, flood: &str) -> Result<(), BoxError> {
     l.log.sync()?;
@@ -713,6 +835,8 @@ fn run() -> Result<(), BoxError> {
 
     println!();
     print_table(&rows);
+    println!();
+    print_cpu_table(&rows);
     for r in &rows {
         for n in &r.notes {
             println!("note: {n}");
