@@ -658,7 +658,7 @@ fn print_table(rows: &[RowResult]) {
 /// CPU time per unit: what each side costs the machine, whatever else runs on it.
 fn print_cpu_table(rows: &[RowResult]) {
     let header = format!(
-        "{:<34} {:<7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>11}",
+        "{:<34} {:<4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
         "CPU per unit (us)",
         "per",
         "raw",
@@ -669,6 +669,8 @@ fn print_cpu_table(rows: &[RowResult]) {
         "noflood",
         "+writer",
         "/+writer",
+        "ours-null",
+        "raw/null",
         "writer@raw"
     );
     println!("{header}");
@@ -699,8 +701,9 @@ fn print_cpu_table(rows: &[RowResult]) {
         let off_w = r.median_cpu_per_unit(Column::OursFloodOff, true);
         let sum = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
         let per = if r.unit == "MB/s" { "MB" } else { "hs" };
+        let null = r.median_cpu_per_unit(Column::OursNullSink, false);
         println!(
-            "{:<34} {:<7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>9} {:>8} {:>11}",
+            "{:<34} {:<4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>10}",
             r.label,
             per,
             f(raw),
@@ -711,6 +714,8 @@ fn print_cpu_table(rows: &[RowResult]) {
             f(off),
             f(off_w),
             ratio(raw, sum(off, off_w), r.same_parameters),
+            f(null),
+            ratio(raw, null, r.same_parameters),
             f(r.median_cpu_per_unit(Column::RawUnbuffered, true)),
         );
     }
