@@ -157,6 +157,14 @@ fn main() {
             Query::new().data("AlertDesc", "46").expect("field").count(100),
         ),
         (
+            "--data AlertDesc=999 --count 100 (no such record: the worst case)",
+            Query::new().data("AlertDesc", "999").expect("field").count(100),
+        ),
+        (
+            "--data Protocol=TLS 1.2 --count 100 (36880's second field)",
+            Query::new().data("Protocol", "TLS 1.2").expect("field").count(100),
+        ),
+        (
             "--id 36887,36888 --count 100",
             Query::new()
                 .ids(&[EventId::FatalAlertReceived, EventId::FatalAlertGenerated])
@@ -176,6 +184,10 @@ fn main() {
                 .expect("xpath"),
         ),
         (
+            "--id 36870 --count 100 (none in the log)",
+            Query::new().ids(&[EventId::CredentialKeyAccessFailed]).count(100),
+        ),
+        (
             "--id 36882 --count 100 (rare)",
             Query::new().ids(&[EventId::ServerCertificateUntrustedRoot]).count(100),
         ),
@@ -185,7 +197,11 @@ fn main() {
             Query::new().since(t0 + (n as i64 / 2) * 1_000).count(100),
         ),
         (
-            "--until <first 1% of the log> --count 100 (scans back)",
+            "--since <last 1% of the log> (all matches, through the time marks)",
+            Query::new().since(t0 + (n as i64 / 100 * 99) * 1_000),
+        ),
+        (
+            "--until <first 1% of the log> --count 100",
             Query::new().until(t0 + (n as i64 / 100) * 1_000).count(100),
         ),
         (

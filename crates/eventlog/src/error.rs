@@ -41,8 +41,22 @@ pub enum EventLogError {
     },
     /// The writer thread has stopped; records can no longer be stored.
     WriterStopped,
-    /// The writer failed to commit (the records stay queued and are retried).
-    Write(String),
+    /// The file cannot serve as a log (it refuses WAL mode, or a new log could not be
+    /// started after a damaged one was moved aside).
+    Unusable {
+        /// The log file.
+        path: PathBuf,
+        /// Why (SQLite's words).
+        reason: String,
+    },
+    /// Reopening the log on the writer thread found it damaged; it was moved aside.
+    MovedAside(crate::MovedAside),
+    /// Retention (overwrite oldest, archive) failed after a commit; the records are
+    /// committed and retention is tried again after the next one.
+    Retention(Box<EventLogError>),
+    /// The writer thread's failure, shared with every caller that waited on it (the
+    /// records stay queued and are retried).
+    Writer(std::sync::Arc<EventLogError>),
     /// A query or filter that cannot be understood.
     Query(QueryError),
 }
@@ -73,7 +87,12 @@ impl fmt::Display for EventLogError {
             EventLogError::WriterStopped => {
                 f.write_str("the event log's writer thread has stopped; records cannot be stored")
             }
-            EventLogError::Write(m) => write!(f, "the event log could not commit: {m}"),
+            EventLogError::Unusable { path, reason } => {
+                write!(f, "{} cannot be used as the event log: {reason}", path.display())
+            }
+            EventLogError::MovedAside(m) => m.fmt(f),
+            EventLogError::Retention(e) => write!(f, "retention could not be applied: {e}"),
+            EventLogError::Writer(e) => write!(f, "the event log could not commit: {e}"),
             EventLogError::Query(q) => q.fmt(f),
         }
     }
@@ -87,6 +106,8 @@ impl std::error::Error for EventLogError {
             }
             EventLogError::Sqlite { source, .. } => Some(source),
             EventLogError::Query(q) => Some(q),
+            EventLogError::Retention(e) => Some(e.as_ref()),
+            EventLogError::Writer(e) => Some(e.as_ref()),
             _ => None,
         }
     }

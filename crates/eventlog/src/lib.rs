@@ -4,6 +4,24 @@
 //! retention by size (overwrite oldest, or archive); flood control; queries by ID, level,
 //! time, data field, activity, and the XPath subset Windows admins use; follow mode.
 //!
+//! The policies, in one place:
+//! - **Full queue:** `emit` waits until the writer has made room. A record is never
+//!   dropped; a writer that has died sends records to stderr as JSON instead.
+//! - **Durability:** a batch commits at most `batch_window` (50 ms) after the writer took
+//!   its first record; a kill -9 loses that batch and what was still queued, and the file
+//!   opens again without repair. `flush` waits for everything emitted before it; closing
+//!   (or dropping) the log writes everything.
+//! - **Record IDs:** monotonic and never reused, across retention, `clear`, and into the
+//!   new log after an archive (see `store.rs` for how).
+//! - **Retention:** past `max_size_bytes` (20 MiB), delete the oldest records, or move the
+//!   file to `events-archive-<UTC time>.db` and start a new one.
+//! - **Flood control:** beyond `threshold` identical events (same ID and data) within
+//!   `window`, copies are counted; a summary record with `fold: Some(Fold { .. })` says
+//!   how many, written when the window ends and on flush and shutdown.
+//! - **Damage:** a file that is not a database, is damaged, or belongs to another program
+//!   is moved to `events.db.corrupt-<UTC time>` (with its -wal/-shm), never deleted; a new
+//!   log starts, and [`EventLog::moved_aside`] says so.
+//!
 //! ```no_run
 //! use securechannel_eventlog::{EventLog, LogOptions, Query};
 //! use securechannel_events::{Emitter, EventId, EventLogging};
@@ -30,6 +48,7 @@ mod flood;
 mod log;
 mod options;
 mod query;
+mod reader;
 mod store;
 mod writer;
 mod xpath;
@@ -37,7 +56,8 @@ mod xpath;
 pub use error::{EventLogError, QueryError};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
-pub use query::{field_names, Cmp, Filter, Follow, LogReader, Query, FOLLOW_POLL};
+pub use query::{field_names, Cmp, Filter, Query};
+pub use reader::{Follow, LogReader, FOLLOW_POLL};
 pub use store::MovedAside;
 pub use xpath::parse as parse_xpath;
 

@@ -3,7 +3,8 @@
 use crate::error::EventLogError;
 use crate::flood::Flood;
 use crate::options::LogOptions;
-use crate::query::{Follow, LogReader, Query};
+use crate::query::Query;
+use crate::reader::{Follow, LogReader};
 use crate::store::{self, MovedAside};
 use crate::writer::{Msg, Shared, Writer};
 use securechannel_events::{render_json, EventRecord, EventSink};
@@ -23,6 +24,13 @@ pub const LOG_FILE_NAME: &str = "events.db";
 /// until the writer has made room. A record is never dropped.** `flush` waits until every
 /// record emitted before it is committed. Dropping the log (or [`EventLog::close`])
 /// writes everything still queued, flood-control counts included.
+///
+/// Durability: the writer commits a batch at the latest `batch_window` (50 ms by default)
+/// after it took the batch's first record from the queue, and a commit survives the
+/// process being killed (WAL, `synchronous=NORMAL`). After a kill -9, what is lost is the
+/// batch being written (at most one window's worth) and whatever was still queued (with
+/// the writer keeping up, the records of that same window; at most `channel_capacity`).
+/// The file opens again without repair.
 ///
 /// Queries see committed records only: call `flush` first to see your own.
 pub struct EventLog {
@@ -96,7 +104,7 @@ impl EventLog {
     }
 
     /// The last commit or retention failure, if the latest attempt failed.
-    pub fn last_error(&self) -> Option<String> {
+    pub fn last_error(&self) -> Option<Arc<EventLogError>> {
         self.shared
             .last_error
             .lock()
@@ -117,7 +125,7 @@ impl EventLog {
         let (ack, done) = mpsc::channel();
         self.send(Msg::Flush(ack))?;
         match done.recv() {
-            Ok(r) => r.map_err(EventLogError::Write),
+            Ok(r) => r.map_err(EventLogError::Writer),
             Err(_) => Err(EventLogError::WriterStopped),
         }
     }
@@ -129,7 +137,8 @@ impl EventLog {
         let (reply, done) = mpsc::channel();
         self.send(Msg::Clear { archive, reply })?;
         match done.recv() {
-            Ok(r) => r.map_err(EventLogError::Write),
+            // The clear's own error comes back whole when no one else holds it.
+            Ok(r) => r.map_err(|e| Arc::try_unwrap(e).unwrap_or_else(EventLogError::Writer)),
             Err(_) => Err(EventLogError::WriterStopped),
         }
     }

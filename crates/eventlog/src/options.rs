@@ -60,7 +60,7 @@ impl FloodControl {
 pub struct LogOptions {
     /// The maximum size of the log: the database's pages in use (`(page_count -
     /// freelist_count) * page_size`). The `-wal` file is not counted; it is checkpointed
-    /// back into the database every ~4 MiB.
+    /// back into the database every 16 MiB. Values under 128 KiB are taken as 128 KiB.
     pub max_size_bytes: u64,
     /// What happens at the maximum size.
     pub retention: Retention,
@@ -75,6 +75,10 @@ pub struct LogOptions {
     pub channel_capacity: usize,
     /// Flood control.
     pub flood: FloodControl,
+    /// How long the writer waits for another process's write lock on the file (another
+    /// writer's commit) before a commit fails; a failed commit is retried, its records
+    /// kept.
+    pub lock_timeout: Duration,
     /// Run SQLite's `quick_check` when the log is opened, so a damaged log is moved aside
     /// at once rather than failing later. Reads the whole file (about 0.1 s per 20 MiB).
     pub verify_on_open: bool,
@@ -92,6 +96,7 @@ impl Default for LogOptions {
             max_batch: 16_384,
             channel_capacity: 65_536,
             flood: FloodControl::default(),
+            lock_timeout: Duration::from_secs(5),
             verify_on_open: true,
         }
     }

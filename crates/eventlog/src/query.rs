@@ -1,17 +1,12 @@
-//! Queries: a filter tree (what the CLI flags and the XPath subset both become), its
-//! translation to SQL, reading records back, and following new records.
+//! Queries: a filter tree (what the CLI flags and the XPath subset both become) and its
+//! translation to SQL. Running them is the reader's job (`reader.rs`).
 
-use crate::error::{EventLogError, QueryError};
+use crate::error::QueryError;
 use crate::store;
-use crate::{now_nanos, xpath};
+use crate::xpath;
 use rusqlite::types::Value;
-use rusqlite::Connection;
-use securechannel_events::{ActivityId, EventId, EventRecord, Fold, Level, UnixNanos, CATALOG};
+use securechannel_events::{ActivityId, EventId, EventRecord, Level, UnixNanos, CATALOG};
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// A comparison, as XPath writes them (`=`, `!=`, `<`, `<=`, `>`, `>=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +189,28 @@ impl Filter {
         }
     }
 
+    /// The earliest and latest time every selected record must have, from the time
+    /// conditions that stand at the top level (alone or directly in an `And`).
+    pub(crate) fn time_bounds(&self, now: UnixNanos) -> (Option<UnixNanos>, Option<UnixNanos>) {
+        let one = |f: &Filter| -> (Option<UnixNanos>, Option<UnixNanos>) {
+            match f {
+                Filter::Time(Cmp::Ge | Cmp::Gt, t) => (Some(*t), None),
+                Filter::Time(Cmp::Le | Cmp::Lt, t) => (None, Some(*t)),
+                Filter::Time(Cmp::Eq, t) => (Some(*t), Some(*t)),
+                // age <= ms  <=>  time >= now - ms
+                Filter::Age(Cmp::Le | Cmp::Lt, ms) => (Some(age_bound(now, *ms)), None),
+                Filter::Age(Cmp::Ge | Cmp::Gt, ms) => (None, Some(age_bound(now, *ms))),
+                _ => (None, None),
+            }
+        };
+        match self {
+            Filter::And(v) => v.iter().map(one).fold((None, None), |(a, b), (c, d)| {
+                (a.max(c), b.into_iter().chain(d).min())
+            }),
+            f => one(f),
+        }
+    }
+
     /// Whether the record matches, with `now` for ages. Mirrors the SQL exactly; queries
     /// run in SQL, this serves tests and in-memory filtering.
     pub fn matches(&self, r: &EventRecord, now: UnixNanos) -> bool {
@@ -292,11 +309,11 @@ impl Filter {
             Filter::Data { name, cmp, value } => {
                 let op = if *cmp == Cmp::Ne { "!=" } else { "=" };
                 let Some(name) = name else {
-                    // Any field: one of the array's values.
+                    // Any field, with XPath's meaning: some Data element compares so
+                    // (`Data != 'v'` holds when any field differs from v).
                     let _ = write!(
                         sql,
-                        "{}EXISTS (SELECT 1 FROM json_each(events.data) WHERE json_each.value = ?)",
-                        if *cmp == Cmp::Ne { "NOT " } else { "" }
+                        "EXISTS (SELECT 1 FROM json_each(events.data) WHERE json_each.value {op} ?)"
                     );
                     params.push(Value::Text(value.clone()));
                     return;
@@ -313,7 +330,14 @@ impl Filter {
                     }
                     // The first field has a column and an index; the others are read
                     // from the JSON array of the rows the event ID selects.
-                    if *i == 0 {
+                    if *i == 0 && id.value() != store::UNINDEXED_FIRST_FIELD {
+                        let _ = write!(
+                            sql,
+                            "(event_id = {} AND d0 {op} ? AND event_id != {})",
+                            id.value(),
+                            store::UNINDEXED_FIRST_FIELD
+                        );
+                    } else if *i == 0 {
                         let _ = write!(sql, "(event_id = {} AND d0 {op} ?)", id.value());
                     } else {
                         let _ = write!(
@@ -444,12 +468,43 @@ impl Query {
     }
 
     /// The SQL and its parameters, with `now` for ages.
-    pub(crate) fn to_sql(&self, now: UnixNanos) -> (String, Vec<Value>) {
+    pub(crate) fn to_sql(&self, now: UnixNanos, scan: Option<u64>) -> (String, Vec<Value>) {
         let mut sql = String::from("SELECT ");
         sql.push_str(COLUMNS);
-        sql.push_str(" FROM events WHERE ");
+        match scan {
+            None => sql.push_str(" FROM events WHERE "),
+            // Only the `rows` newest (or oldest) records, read in record order: no index.
+            Some(rows) if self.oldest_first => {
+                let _ = write!(
+                    sql,
+                    " FROM events NOT INDEXED WHERE record_id < (SELECT min(record_id) FROM events) + {rows} AND "
+                );
+            }
+            Some(rows) => {
+                let _ = write!(
+                    sql,
+                    " FROM events NOT INDEXED WHERE record_id > (SELECT max(record_id) FROM events) - {rows} AND "
+                );
+            }
+        }
         let mut params = Vec::new();
         self.filter.to_sql(now, &mut sql, &mut params);
+        // Time bounds become record ID bounds through the time marks (see store.rs), so
+        // SQLite reads a range of the table instead of all of it.
+        let (since, until) = self.filter.time_bounds(now);
+        if let Some(t) = since {
+            let _ = write!(
+                sql,
+                " AND record_id >= (SELECT ifnull(min(first_id), {}) FROM time_marks WHERE max_time >= {t})",
+                i64::MAX
+            );
+        }
+        if let Some(t) = until {
+            let _ = write!(
+                sql,
+                " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
+            );
+        }
         if let Some(after) = self.after_record {
             let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
         }
@@ -465,236 +520,5 @@ impl Query {
     }
 }
 
-const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last";
-
-/// Reads a log: queries and follow. Never writes, never creates the file. One reader
-/// holds one connection, reopened when the log is archived under it.
-pub struct LogReader {
-    path: PathBuf,
-    generation: Arc<AtomicU64>,
-    conn: Mutex<Option<(u64, Connection)>>,
-}
-
-impl std::fmt::Debug for LogReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogReader")
-            .field("path", &self.path)
-            .finish()
-    }
-}
-
-impl LogReader {
-    /// A reader of the log at `path` (which must exist; use [`crate::EventLog::open`] to
-    /// create one).
-    pub fn open(path: impl AsRef<Path>) -> Result<LogReader, EventLogError> {
-        let path = path.as_ref().to_path_buf();
-        if !path.exists() {
-            return Err(EventLogError::DataDir {
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no event log there"),
-                path,
-            });
-        }
-        Ok(LogReader::with_generation(
-            path,
-            Arc::new(AtomicU64::new(0)),
-        ))
-    }
-
-    pub(crate) fn with_generation(path: PathBuf, generation: Arc<AtomicU64>) -> LogReader {
-        LogReader {
-            path,
-            generation,
-            conn: Mutex::new(None),
-        }
-    }
-
-    /// The log file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    fn with_conn<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, EventLogError> {
-        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let generation = self.generation.load(Ordering::SeqCst);
-        if slot.as_ref().is_none_or(|(g, _)| *g != generation) {
-            *slot = Some((generation, store::open_for_reading(&self.path)?));
-        }
-        let sqlite = |source| EventLogError::Sqlite {
-            path: self.path.clone(),
-            source,
-        };
-        match slot.as_ref() {
-            Some((_, conn)) => f(conn).map_err(sqlite),
-            None => Err(EventLogError::WriterStopped),
-        }
-    }
-
-    /// The records the query selects, in its order.
-    pub fn query(&self, q: &Query) -> Result<Vec<EventRecord>, EventLogError> {
-        let (sql, params) = q.to_sql(now_nanos());
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-            let mut out = Vec::new();
-            let mut computer: Arc<str> = Arc::from("");
-            while let Some(row) = rows.next()? {
-                out.push(decode(row, &mut computer)?);
-            }
-            Ok(out)
-        })
-    }
-
-    /// The SQLite query plan of a query (for benchmarks and checking indexes).
-    pub fn explain(&self, q: &Query) -> Result<Vec<String>, EventLogError> {
-        let (sql, params) = q.to_sql(now_nanos());
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                r.get::<_, String>(3)
-            })?;
-            rows.collect()
-        })
-    }
-
-    /// How many records the log holds.
-    pub fn len(&self) -> Result<u64, EventLogError> {
-        self.with_conn(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)))
-            .map(|n| n.max(0) as u64)
-    }
-
-    /// Whether the log holds no record.
-    pub fn is_empty(&self) -> Result<bool, EventLogError> {
-        self.last_record_id_present().map(|r| r.is_none())
-    }
-
-    fn last_record_id_present(&self) -> Result<Option<u64>, EventLogError> {
-        self.with_conn(|c| {
-            c.query_row("SELECT max(record_id) FROM events", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-        })
-        .map(|o| o.map(|n| n.max(0) as u64))
-    }
-
-    /// The highest record ID in the log now (0 when empty).
-    pub fn last_record_id(&self) -> Result<u64, EventLogError> {
-        Ok(self.last_record_id_present()?.unwrap_or(0))
-    }
-
-    /// The bytes the log's records and indexes occupy (what `max_size_bytes` limits).
-    pub fn used_bytes(&self) -> Result<u64, EventLogError> {
-        self.with_conn(store::used_bytes)
-    }
-
-    /// Follow the log: records the query selects with a record ID above `after`, as they
-    /// are committed (by this process or another).
-    pub fn follow(&self, query: Query, after: u64) -> Follow<'_> {
-        Follow {
-            reader: self,
-            query,
-            last_seen: after,
-        }
-    }
-}
-
-/// Following a log (`--follow`): each call returns the new matching records, oldest first.
-#[derive(Debug)]
-pub struct Follow<'a> {
-    reader: &'a LogReader,
-    query: Query,
-    last_seen: u64,
-}
-
-/// How often [`Follow::wait`] looks for new records.
-pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
-
-impl Follow<'_> {
-    /// The highest record ID returned so far (or the starting point).
-    pub fn last_seen(&self) -> u64 {
-        self.last_seen
-    }
-
-    /// The new matching records now (possibly none), oldest first.
-    pub fn poll(&mut self) -> Result<Vec<EventRecord>, EventLogError> {
-        let mut q = self.query.clone();
-        q.oldest_first = true;
-        q.after_record = Some(self.last_seen);
-        q.count = Some(10_000);
-        let records = self.reader.query(&q)?;
-        if let Some(last) = records.last() {
-            self.last_seen = last.record_id;
-        } else {
-            // Records that did not match still move the mark, so the next poll is cheap.
-            self.last_seen = self.last_seen.max(self.reader.last_record_id()?);
-        }
-        Ok(records)
-    }
-
-    /// Wait up to `timeout` for new matching records; returns them (empty on timeout).
-    pub fn wait(&mut self, timeout: Duration) -> Result<Vec<EventRecord>, EventLogError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let records = self.poll()?;
-            let now = Instant::now();
-            if !records.is_empty() || now >= deadline {
-                return Ok(records);
-            }
-            std::thread::sleep(FOLLOW_POLL.min(deadline - now));
-        }
-    }
-}
-
-fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<EventRecord> {
-    let record_id: i64 = row.get(0)?;
-    let raw_id: i64 = row.get(2)?;
-    let event_id = u32::try_from(raw_id)
-        .ok()
-        .and_then(|v| EventId::try_from(v).ok())
-        .ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Integer,
-                format!("record {record_id} has event ID {raw_id}, not a Schannel event").into(),
-            )
-        })?;
-    let name: String = row.get(3)?;
-    if *computer.as_ref() != *name {
-        *computer = Arc::from(name);
-    }
-    let activity_id = row
-        .get::<_, Option<Vec<u8>>>(6)?
-        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
-        .map(|b| ActivityId(u128::from_be_bytes(b)));
-    let json: String = row.get(7)?;
-    let data: Vec<String> = serde_json::from_str(&json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
-    })?;
-    let binary = row.get::<_, Option<Vec<u8>>>(8)?.map(Arc::from);
-    let fold = match (
-        row.get::<_, Option<i64>>(9)?,
-        row.get::<_, Option<i64>>(10)?,
-        row.get::<_, Option<i64>>(11)?,
-    ) {
-        (Some(count), Some(first), Some(last)) => Some(Fold {
-            count: count.max(0) as u64,
-            first,
-            last,
-        }),
-        _ => None,
-    };
-    Ok(EventRecord {
-        record_id: record_id.max(0) as u64,
-        time: row.get(1)?,
-        event_id,
-        computer: computer.clone(),
-        process_id: row.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
-        thread_id: row.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
-        activity_id,
-        data,
-        binary,
-        fold,
-    })
-}
+/// The columns a query reads, in the order `reader::decode` takes them.
+pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last";

@@ -14,13 +14,24 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The event whose first field the `events_by_first_field` index leaves out (its
+/// condition, `event_id != 36880`, must appear verbatim in a query to be used).
+pub(crate) const UNINDEXED_FIRST_FIELD: u16 = 36880;
+
 /// The schema this code writes (`PRAGMA user_version`).
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
-/// How long a connection waits for another process's lock before giving up.
+/// How long a reader waits for another process's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Record IDs: assigned by the writer inside its write transaction, from the highest of
+/// the table's largest ID and `meta.last_record_id` (the high-water mark, updated once
+/// per batch). That is AUTOINCREMENT's guarantee (monotonic, never reused: not after
+/// retention deletes, `clear`, nor in a new log after an archive, which inherits the
+/// mark) without AUTOINCREMENT's per-row update of `sqlite_sequence`, which measured 15%
+/// of the writer's time. The write lock makes it safe with several writer processes.
+///
 /// One table; the level is not stored because the catalog fixes it per event ID, and a
 /// level filter becomes an event ID filter. The insertion strings are one JSON array
 /// (`data`, readable with `sqlite3` and `->>`), the first one also in `d0` for its
@@ -29,14 +40,21 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// - `events_by_id (event_id[, record_id])`: `--id 36887 --count 100`, newest first,
 ///   walks the index backwards without sorting; also every level filter;
 /// - `events_by_first_field (event_id, d0)`: a data-field filter on a first field
-///   (AlertDesc of 36887/36888, ErrorCode of 36876-36879, Protocol of 36874, Type, Name).
+///   (AlertDesc of 36887/36888, ErrorCode of 36876-36879, Protocol of 36874, Name of
+///   36884). Partial: not for 36880, the bulk of a busy log, whose first field (Type,
+///   client or server) selects half of them anyway; that alone takes a quarter off the
+///   writer's cost per record. Queries repeat the index's condition so SQLite uses it.
 ///
-/// Time and activity filters have no index of their own: newest-first queries with a
-/// count stop early, and time correlates with record order. A random-GUID activity index
-/// alone would halve the write rate.
+/// Time filters use `time_marks` instead of an index: one row per span of up to
+/// `MARK_SPAN` consecutive records (extended by each commit), with the span's record ID
+/// range and its earliest and latest time. `--since t` becomes a record ID range (from
+/// the first span whose latest time is at or after t), exact even when times are out of
+/// order, at the cost of one row update per commit instead of one index insert per
+/// record. Activity filters have no index: a random-GUID index alone would halve the
+/// write rate.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
-    record_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id   INTEGER PRIMARY KEY,
     time        INTEGER NOT NULL,
     event_id    INTEGER NOT NULL,
     computer    TEXT NOT NULL,
@@ -50,11 +68,25 @@ CREATE TABLE IF NOT EXISTS events (
     fold_first  INTEGER,
     fold_last   INTEGER
 );
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS time_marks (
+    first_id    INTEGER PRIMARY KEY,
+    last_id     INTEGER NOT NULL,
+    min_time    INTEGER NOT NULL,
+    max_time    INTEGER NOT NULL,
+    records     INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS events_by_id ON events(event_id);
-CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0);
+CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
 ";
 
-const INSERT: &str = "INSERT INTO events (time, event_id, computer, process_id, thread_id, activity_id, d0, data, binary, fold_count, fold_first, fold_last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT: &str = "INSERT INTO events (record_id, time, event_id, computer, process_id, thread_id, activity_id, d0, data, binary, fold_count, fold_first, fold_last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// The highest record ID ever assigned: the larger of the table's and the mark's.
+const LAST_ASSIGNED: &str = "SELECT max(ifnull((SELECT max(record_id) FROM events), 0), ifnull((SELECT value FROM meta WHERE key = 'last_record_id'), 0))";
+
+/// Raise the high-water mark (never lowers it).
+const RAISE_MARK: &str = "INSERT INTO meta (key, value) VALUES ('last_record_id', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
 
 /// A damaged or foreign `events.db` that was moved aside when the log was opened, so a new
 /// log could start. The caller shows it to the operator (the CLI prints it on stderr).
@@ -125,19 +157,19 @@ pub(crate) fn open_for_writing(
     options: &LogOptions,
 ) -> Result<(Connection, Option<MovedAside>), EventLogError> {
     prepare_file(path)?;
-    match open_checked(path, options.verify_on_open) {
+    match open_checked(path, options.verify_on_open, options.lock_timeout) {
         Ok(conn) => Ok((conn, None)),
         Err(OpenFailure::Other(e)) => Err(e),
         Err(OpenFailure::Damaged(reason)) => {
             let moved = move_aside(path, reason)?;
             prepare_file(path)?;
-            match open_checked(path, false) {
+            match open_checked(path, false, options.lock_timeout) {
                 Ok(conn) => Ok((conn, Some(moved))),
                 Err(OpenFailure::Other(e)) => Err(e),
-                Err(OpenFailure::Damaged(reason)) => Err(EventLogError::Write(format!(
-                    "a new log at {} could not be started: {reason}",
-                    path.display()
-                ))),
+                Err(OpenFailure::Damaged(reason)) => Err(EventLogError::Unusable {
+                    path: path.to_path_buf(),
+                    reason: format!("a new log could not be started: {reason}"),
+                }),
             }
         }
     }
@@ -249,7 +281,7 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
     if version == 0 {
         let foreign: Option<String> = conn
             .query_row(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'sqlite_sequence') LIMIT 1",
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks') LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -265,7 +297,11 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
 }
 
 /// Open, check (optionally), set WAL, and create or validate the schema.
-fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
+fn open_checked(
+    path: &Path,
+    check: bool,
+    lock_timeout: Duration,
+) -> Result<Connection, OpenFailure> {
     check_header(path)?;
     if fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false) {
         verify(path, check)?;
@@ -275,20 +311,28 @@ fn open_checked(path: &Path, check: bool) -> Result<Connection, OpenFailure> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(classify(path))?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(classify(path))?;
+    conn.busy_timeout(lock_timeout).map_err(classify(path))?;
+    // 8 KiB pages: fewer page splits per record than the 4 KiB default (measured ~8%
+    // less writer CPU). Only takes effect on a new, empty file.
+    conn.execute_batch("PRAGMA page_size=8192;")
+        .map_err(classify(path))?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .map_err(classify(path))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(OpenFailure::Other(EventLogError::Write(format!(
-            "{} could not be switched to WAL mode (it is in {mode} mode)",
-            path.display()
-        ))));
+        return Err(OpenFailure::Other(EventLogError::Unusable {
+            path: path.to_path_buf(),
+            reason: format!("it could not be switched to WAL mode (it is in {mode} mode)"),
+        }));
     }
     // NORMAL in WAL mode: a commit survives the process being killed (it is in the -wal
     // file); only a power loss can lose the last commits. The database stays consistent.
-    conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;")
-        .map_err(classify(path))?;
+    // wal_autocheckpoint: copy the -wal back every 2048 pages (16 MiB) instead of 1000,
+    // so pages written many times (index leaves) are copied fewer times (~7% less CPU).
+    conn.execute_batch(
+        "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=2048;",
+    )
+    .map_err(classify(path))?;
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(classify(path))?;
@@ -376,39 +420,88 @@ fn move_aside(path: &Path, reason: String) -> Result<MovedAside, EventLogError> 
 pub(crate) fn insert_batch(conn: &mut Connection, records: &[EventRecord]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
+        // Under the write lock: no other writer can take the same IDs.
+        let mut id: i64 = tx.query_row(LAST_ASSIGNED, [], |r| r.get(0))?;
         // One row per statement: measured faster than multi-row VALUES, which SQLite
         // runs through a co-routine.
         let mut stmt = tx.prepare_cached(INSERT)?;
         let mut json = String::with_capacity(512);
         for r in records {
-            bind_record(&mut stmt, 0, r, &mut json)?;
+            id += 1;
+            bind_record(&mut stmt, id, r, &mut json)?;
             stmt.raw_execute()?;
+        }
+        tx.execute(RAISE_MARK, [id])?;
+        if let (Some(first), Some(min), Some(max)) = (
+            id.checked_sub(records.len() as i64 - 1),
+            records.iter().map(|r| r.time).min(),
+            records.iter().map(|r| r.time).max(),
+        ) {
+            mark_span(&tx, first, id, min, max, records.len() as i64)?;
         }
     }
     tx.commit()
 }
 
+/// How many records one `time_marks` row covers at most.
+const MARK_SPAN: i64 = 2048;
+
+/// Record that records `first..=last` have times within `min..=max`: extend the latest
+/// span while it is small, else start a new one.
+fn mark_span(
+    tx: &rusqlite::Transaction<'_>,
+    first: i64,
+    last: i64,
+    min: i64,
+    max: i64,
+    count: i64,
+) -> rusqlite::Result<()> {
+    let latest: Option<(i64, i64)> = tx
+        .query_row(
+            "SELECT first_id, records FROM time_marks ORDER BY first_id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match latest {
+        Some((span, records)) if records + count <= MARK_SPAN => {
+            tx.execute(
+                "UPDATE time_marks SET last_id = max(last_id, ?2), min_time = min(min_time, ?3), max_time = max(max_time, ?4), records = records + ?5 WHERE first_id = ?1",
+                [span, last, min, max, count],
+            )?;
+        }
+        _ => {
+            tx.execute(
+                "INSERT INTO time_marks (first_id, last_id, min_time, max_time, records) VALUES (?1, ?2, ?3, ?4, ?5)",
+                [first, last, min, max, count],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn bind_record(
     stmt: &mut rusqlite::CachedStatement<'_>,
-    base: usize,
+    id: i64,
     r: &EventRecord,
     json: &mut String,
 ) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(base + 1, r.time)?;
-    stmt.raw_bind_parameter(base + 2, r.event_id.value())?;
-    stmt.raw_bind_parameter(base + 3, &*r.computer)?;
-    stmt.raw_bind_parameter(base + 4, r.process_id)?;
-    stmt.raw_bind_parameter(base + 5, r.thread_id)?;
+    stmt.raw_bind_parameter(1, id)?;
+    stmt.raw_bind_parameter(2, r.time)?;
+    stmt.raw_bind_parameter(3, r.event_id.value())?;
+    stmt.raw_bind_parameter(4, &*r.computer)?;
+    stmt.raw_bind_parameter(5, r.process_id)?;
+    stmt.raw_bind_parameter(6, r.thread_id)?;
     let activity = r.activity_id.map(|a| a.0.to_be_bytes());
-    stmt.raw_bind_parameter(base + 6, activity.as_ref().map(|a| &a[..]))?;
-    stmt.raw_bind_parameter(base + 7, r.data.first().map(String::as_str))?;
+    stmt.raw_bind_parameter(7, activity.as_ref().map(|a| &a[..]))?;
+    stmt.raw_bind_parameter(8, r.data.first().map(String::as_str))?;
     json.clear();
     encode_json_array(&r.data, json);
-    stmt.raw_bind_parameter(base + 8, json.as_str())?;
-    stmt.raw_bind_parameter(base + 9, r.binary.as_deref())?;
-    stmt.raw_bind_parameter(base + 10, r.fold.map(|f| f.count as i64))?;
-    stmt.raw_bind_parameter(base + 11, r.fold.map(|f| f.first))?;
-    stmt.raw_bind_parameter(base + 12, r.fold.map(|f| f.last))?;
+    stmt.raw_bind_parameter(9, json.as_str())?;
+    stmt.raw_bind_parameter(10, r.binary.as_deref())?;
+    stmt.raw_bind_parameter(11, r.fold.map(|f| f.count as i64))?;
+    stmt.raw_bind_parameter(12, r.fold.map(|f| f.first))?;
+    stmt.raw_bind_parameter(13, r.fold.map(|f| f.last))?;
     Ok(())
 }
 
@@ -455,32 +548,17 @@ pub(crate) fn used_bytes(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(((pages - free).max(0) as u64) * size as u64)
 }
 
-/// The highest record ID ever assigned (kept by AUTOINCREMENT even when records are
-/// deleted), 0 for a new log.
+/// The highest record ID ever assigned (kept even when records are deleted), 0 for a
+/// new log.
 pub(crate) fn last_assigned_id(conn: &Connection) -> rusqlite::Result<u64> {
-    let seq: Option<i64> = conn
-        .query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name='events'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(seq.unwrap_or(0).max(0) as u64)
+    let last: i64 = conn.query_row(LAST_ASSIGNED, [], |r| r.get(0))?;
+    Ok(last.max(0) as u64)
 }
 
 /// Make the next record ID at least `last + 1` (a new log after an archive goes on where
 /// the archived one stopped).
 pub(crate) fn continue_numbering(conn: &Connection, last: u64) -> rusqlite::Result<()> {
-    let updated = conn.execute(
-        "UPDATE sqlite_sequence SET seq=max(seq, ?1) WHERE name='events'",
-        [last as i64],
-    )?;
-    if updated == 0 {
-        conn.execute(
-            "INSERT INTO sqlite_sequence(name, seq) VALUES('events', ?1)",
-            [last as i64],
-        )?;
-    }
+    conn.execute(RAISE_MARK, [last.min(i64::MAX as u64) as i64])?;
     Ok(())
 }
 
@@ -508,6 +586,9 @@ pub(crate) fn overwrite_oldest(conn: &mut Connection, max: u64) -> rusqlite::Res
         let share = (used - target) as f64 / used as f64;
         let k = ((count * share).ceil() as i64).max(1);
         deleted += conn.execute("DELETE FROM events WHERE record_id < ?1", [lo + k])? as u64;
+        // Spans wholly before the deleted range go too; a span reaching past it stays
+        // (it still bounds the records that remain).
+        conn.execute("DELETE FROM time_marks WHERE last_id < ?1", [lo + k])?;
     }
     Ok(deleted)
 }

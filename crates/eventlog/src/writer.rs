@@ -22,12 +22,15 @@ use std::time::Instant;
 /// a flush covers exactly the records emitted before it.
 pub(crate) enum Msg {
     Record(EventRecord),
-    Flush(Sender<Result<(), String>>),
+    Flush(Sender<Result<(), SharedError>>),
     Clear {
         archive: bool,
-        reply: Sender<Result<Option<PathBuf>, String>>,
+        reply: Sender<Result<Option<PathBuf>, SharedError>>,
     },
 }
+
+/// An error of the writer thread, handed to every caller that waited on it.
+pub(crate) type SharedError = Arc<EventLogError>;
 
 /// State the writer shares with the log handle and its readers.
 #[derive(Debug, Default)]
@@ -35,7 +38,7 @@ pub(crate) struct Shared {
     /// Bumped when the file behind the path changes (archive), so readers reopen.
     pub(crate) generation: Arc<AtomicU64>,
     /// The last commit or retention failure, for the caller to see.
-    pub(crate) last_error: Mutex<Option<String>>,
+    pub(crate) last_error: Mutex<Option<SharedError>>,
 }
 
 impl Shared {
@@ -43,7 +46,7 @@ impl Shared {
         self.generation.clone()
     }
 
-    fn set_error(&self, e: Option<String>) {
+    fn set_error(&self, e: Option<SharedError>) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = e;
     }
 }
@@ -57,6 +60,10 @@ pub(crate) struct Writer {
     pub(crate) shared: Arc<Shared>,
     pub(crate) pending: Vec<EventRecord>,
 }
+
+/// The smallest maximum size honoured (Windows' own minimum is 64 KiB; an empty log with
+/// its indexes takes about 40 KiB here).
+pub(crate) const MIN_MAX_SIZE_BYTES: u64 = 128 * 1024;
 
 /// How often a failing commit is retried at shutdown before the records are written to
 /// stderr instead (so they are never silently lost).
@@ -118,7 +125,7 @@ impl Writer {
                     }
                     Msg::Clear { archive, reply } => {
                         let r = match &result {
-                            Ok(()) => self.clear(archive).map_err(|e| e.to_string()),
+                            Ok(()) => self.clear(archive).map_err(Arc::new),
                             Err(e) => Err(e.clone()),
                         };
                         let _ = reply.send(r);
@@ -159,7 +166,8 @@ impl Writer {
             opts.verify_on_open = false;
             let (conn, moved) = store::open_for_writing(&self.path, &opts)?;
             if let Some(m) = moved {
-                self.shared.set_error(Some(m.to_string()));
+                self.shared
+                    .set_error(Some(Arc::new(EventLogError::MovedAside(m))));
             }
             self.conn = Some(conn);
         }
@@ -167,7 +175,7 @@ impl Writer {
     }
 
     /// Commit the pending records, then apply retention.
-    fn commit(&mut self) -> Result<(), String> {
+    fn commit(&mut self) -> Result<(), SharedError> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -181,15 +189,15 @@ impl Writer {
                 None => Err(EventLogError::WriterStopped),
             });
         if let Err(e) = inserted {
-            let m = e.to_string();
-            self.shared.set_error(Some(m.clone()));
-            return Err(m);
+            let e = Arc::new(e);
+            self.shared.set_error(Some(e.clone()));
+            return Err(e);
         }
         self.pending.clear();
         if let Err(e) = self.apply_retention() {
             // The records are committed; a retention failure is reported, not fatal.
             self.shared
-                .set_error(Some(format!("retention could not be applied: {e}")));
+                .set_error(Some(Arc::new(EventLogError::Retention(Box::new(e)))));
         } else {
             self.shared.set_error(None);
         }
@@ -202,7 +210,8 @@ impl Writer {
             path: path.clone(),
             source,
         };
-        let max = self.options.max_size_bytes;
+        // A floor, so a log smaller than its own schema cannot archive on every commit.
+        let max = self.options.max_size_bytes.max(MIN_MAX_SIZE_BYTES);
         let retention = self.options.retention;
         let conn = self.conn()?;
         if !store::over_limit(conn, max).map_err(sqlite)? {
@@ -243,9 +252,14 @@ impl Writer {
             return self.archive().map(Some);
         }
         let path = self.path.clone();
-        self.conn()?
-            .execute("DELETE FROM events", [])
-            .map_err(|source| EventLogError::Sqlite { path, source })?;
+        let sqlite = |source| EventLogError::Sqlite { path, source };
+        let conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite.clone())?;
+        tx.execute_batch("DELETE FROM events; DELETE FROM time_marks;")
+            .map_err(sqlite.clone())?;
+        tx.commit().map_err(sqlite)?;
         Ok(None)
     }
 
@@ -259,7 +273,8 @@ impl Writer {
             self.shared
                 .last_error
                 .lock()
-                .map(|e| e.clone().unwrap_or_default())
+                .ok()
+                .and_then(|e| e.as_ref().map(|e| e.to_string()))
                 .unwrap_or_default()
         );
         for r in self.pending.drain(..) {

@@ -217,6 +217,11 @@ fn overwrite_oldest_keeps_the_log_under_its_maximum() {
         .file_name()
         .to_string_lossy()
         .contains("archive")));
+    // Time filters (through the time marks) still see exactly the records kept.
+    let since = log.query(&Query::new().since(T0).oldest_first()).unwrap();
+    assert_eq!(since.len(), records.len());
+    let late = log.query(&Query::new().since(T0 + 9_990)).unwrap();
+    assert_eq!(late.len(), 10);
     // Numbering goes on past deleted records.
     log.emit(alert_received("46", T0));
     log.sync().unwrap();
@@ -403,26 +408,37 @@ fn kill_9_loses_at_most_the_last_window() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Lines are read on a thread so the wait is bounded even if the child falls silent.
     let stdout = child.stdout.take().unwrap();
-    let mut committed = 0u64;
-    let started = std::time::Instant::now();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(n) = line.strip_prefix("committed ") {
-            committed = n.trim().parse().unwrap();
-            if committed >= 40_000 {
-                break;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(n) = line.strip_prefix("committed ") {
+                if tx.send(n.trim().parse::<u64>().unwrap_or(0)).is_err() {
+                    break;
+                }
             }
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "child too slow"
-        );
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut committed = 0u64;
+    while committed < 40_000 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(n) => committed = n,
+            Err(_) => break,
+        }
     }
     // Child::kill is SIGKILL on Unix: no destructor, no flush.
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(committed >= 40_000);
+    drop(rx);
+    reader.join().unwrap();
+    assert!(
+        committed >= 40_000,
+        "the child committed only {committed} in 60 s"
+    );
     // The log opens without repair: no moved-aside file, quick_check passes, every
     // acknowledged record is there and IDs have no holes.
     let mut opts = options();
@@ -433,4 +449,103 @@ fn kill_9_loses_at_most_the_last_window() {
     let count = reader.len().unwrap();
     assert!(count >= committed, "{count} stored < {committed} committed");
     assert_eq!(reader.last_record_id().unwrap(), count);
+}
+
+/// The writer commits on its own, within its batch window: another reader sees a record
+/// without anyone calling flush.
+#[test]
+fn writer_commits_without_a_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    log.emit(alert_received("46", T0));
+    let reader = LogReader::open(dir.path().join("events.db")).unwrap();
+    assert!(eventually(Duration::from_secs(5), || reader.len().unwrap() == 1));
+}
+
+/// The provider's path: an Emitter over the log applies the EventLogging mask, and what
+/// it lets through is stored with its fields.
+#[test]
+fn emitter_over_the_log() {
+    use securechannel_events::{Emitter, EventLogging};
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(EventLog::open_in(dir.path(), options()).unwrap());
+    assert_eq!(
+        log.path(),
+        dir.path().join(securechannel_eventlog::LOG_FILE_NAME)
+    );
+    let emitter = Emitter::new(log.clone(), EventLogging::DEFAULT);
+    emitter
+        .event(EventId::HandshakeCompleted)
+        .field("server")
+        .send();
+    emitter
+        .event(EventId::FatalAlertGenerated)
+        .activity(Some(ActivityId(9)))
+        .field(48)
+        .field(1210)
+        .send();
+    emitter.flush();
+    let records = all(&log);
+    assert_eq!(
+        records.len(),
+        1,
+        "36880 is informational: masked out by default"
+    );
+    let r = &records[0];
+    assert_eq!(r.event_id, EventId::FatalAlertGenerated);
+    assert_eq!(r.data, vec!["48", "1210", ""]);
+    assert_eq!(r.activity_id, Some(ActivityId(9)));
+    assert_eq!(r.process_id, std::process::id());
+    assert!(r.thread_id != 0);
+}
+
+/// Two writers on one file (as the server and `schannel events write` are): every record
+/// gets its own ID, none is lost.
+#[test]
+fn two_writers_share_the_numbering() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Arc::new(open(dir.path(), options()));
+    let b = Arc::new(EventLog::open(dir.path().join("events.db"), options()).unwrap());
+    let threads: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|log| {
+            std::thread::spawn(move || {
+                for i in 0..3_000 {
+                    log.emit(alert_received("46", T0 + i));
+                    if i % 300 == 0 {
+                        log.sync().unwrap();
+                    }
+                }
+                log.sync().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let ids: Vec<u64> = all(&a).iter().map(|r| r.record_id).collect();
+    assert_eq!(ids, (1..=6_000).collect::<Vec<_>>());
+}
+
+/// A commit that fails (another process holds the write lock past the timeout) is
+/// reported to flush, and retried with its records kept; nothing is lost.
+#[test]
+fn a_failed_commit_is_reported_and_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options();
+    opts.lock_timeout = Duration::from_millis(100);
+    let log = open(dir.path(), opts);
+    let blocker = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    for i in 0..10 {
+        log.emit(alert_received("46", T0 + i));
+    }
+    let err = log.sync().unwrap_err();
+    assert!(matches!(err, EventLogError::Writer(_)), "{err:?}");
+    assert!(err.to_string().contains("locked"), "{err}");
+    assert!(log.last_error().is_some());
+    blocker.execute_batch("COMMIT").unwrap();
+    assert!(eventually(Duration::from_secs(5), || log.sync().is_ok()));
+    assert_eq!(all(&log).len(), 10);
+    assert!(log.last_error().is_none());
 }

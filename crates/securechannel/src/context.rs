@@ -595,7 +595,7 @@ impl Core {
                 },
                 consumed: h.consumed,
             }),
-            Err(e) => Err(self.fail(e, failure, h.written > 0, alert_requested)),
+            Err(e) => Err(self.fail(e, failure, h.alert_written > 0, alert_requested)),
         }
     }
 
@@ -625,9 +625,15 @@ impl Core {
         let mut state = None;
 
         if let rustls::Error::AlertReceived(a) = &err {
-            let code = u8::from(*a);
-            self.emit(EventId::FatalAlertReceived, |r| r.field(code));
-            event = Some(EventId::FatalAlertReceived);
+            if alert_sent {
+                // rustls answers only an alert that was not fatal (a TLS 1.3 warning, an
+                // unknown level) and refuses it: our failure, not the peer's fatal alert.
+                status = Status::IllegalMessage;
+            } else {
+                let code = u8::from(*a);
+                self.emit(EventId::FatalAlertReceived, |r| r.field(code));
+                event = Some(EventId::FatalAlertReceived);
+            }
         }
         if let Some(mut f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
@@ -712,8 +718,8 @@ impl Core {
             .engine()
             .and_then(|e| e.peer_certificates())
             .and_then(|c| c.first())
-            .map(|c| tls::subject_name(c.as_ref()))
-            .unwrap_or_default();
+            .map(|c| self.shared.tls_configs.remote_subject(c.as_ref()))
+            .unwrap_or_else(|| "".into());
         let target = self.event_target_name().to_owned();
         self.emit(id, |r| {
             r.field(self.role.name())
@@ -773,7 +779,7 @@ impl Core {
         self.pending_out = pending;
         if let Err(e) = r.result {
             self.take_handoffs();
-            return Err(self.fail(e, None, r.written > 0, None));
+            return Err(self.fail(e, None, r.alert_written > 0, None));
         }
         got |= r.plaintext > 0;
         let status = if got {

@@ -45,6 +45,9 @@ pub(crate) struct ConfigCache {
     server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
     local_subject: OnceLock<String>,
+    /// The last peer certificate seen and its subject: a client talking to one server, or
+    /// a server seeing one client again, parses it once (36880 only).
+    remote_subject: Mutex<Option<(Vec<u8>, Arc<str>)>>,
 }
 
 #[derive(Clone)]
@@ -74,6 +77,21 @@ impl ConfigCache {
                 .map(|c| subject_name(c.as_ref()))
                 .unwrap_or_default()
         })
+    }
+}
+
+impl ConfigCache {
+    /// The subject name of a peer's end-entity certificate, for 36880.
+    pub(crate) fn remote_subject(&self, der: &[u8]) -> Arc<str> {
+        let mut last = lock(&self.remote_subject);
+        if let Some((d, s)) = last.as_ref() {
+            if d.as_slice() == der {
+                return s.clone();
+            }
+        }
+        let subject: Arc<str> = subject_name(der).into();
+        *last = Some((der.to_vec(), subject.clone()));
+        subject
     }
 }
 
@@ -290,8 +308,13 @@ impl Unbuffered for UnbufferedServerConnection {
 pub(crate) struct Handshake {
     /// Input bytes rustls is done with; the rest is the caller's to hand back.
     pub(crate) consumed: usize,
-    /// Bytes appended to the output (handshake messages, or the alert after a failure).
+    /// Bytes appended to the output (handshake messages, and the alert after a failure).
     pub(crate) written: usize,
+    /// Bytes rustls had queued when it failed: its fatal alert (behind any message queued
+    /// in the same breath). Zero when it sent none, e.g. for a received alert; bytes
+    /// written before the failure (a TLS 1.3 client's compatibility ChangeCipherSpec)
+    /// do not count.
+    pub(crate) alert_written: usize,
     pub(crate) result: Result<HandshakeProgress, rustls::Error>,
     /// close_notify arrived right behind the handshake.
     pub(crate) peer_closed: bool,
@@ -311,8 +334,9 @@ pub(crate) struct Read {
     pub(crate) consumed: usize,
     /// Plaintext bytes appended.
     pub(crate) plaintext: usize,
-    /// Post-handshake TLS bytes appended (a key update answer, an alert after failure).
-    pub(crate) written: usize,
+    /// What rustls had queued when it failed (its alert), as for [`Handshake`]; other
+    /// post-handshake TLS bytes (a key update answer) may be in the output too.
+    pub(crate) alert_written: usize,
     /// close_notify arrived in this call.
     pub(crate) peer_closed: bool,
     pub(crate) result: Result<(), rustls::Error>,
@@ -529,6 +553,7 @@ fn drive_handshake<C: Unbuffered>(
             consumed,
             written: out.len() - start,
             result: Ok(p),
+            alert_written: 0,
             peer_closed,
         },
         Err(e) => failed(c, consumed, out, start, e),
@@ -543,10 +568,11 @@ fn failed<C: Unbuffered>(
     start: usize,
     e: rustls::Error,
 ) -> Handshake {
-    drain_alert(c, out);
+    let alert_written = drain_alert(c, out);
     Handshake {
         consumed,
         written: out.len() - start,
+        alert_written,
         result: Err(e),
         peer_closed: false,
     }
@@ -557,18 +583,20 @@ fn failed<C: Unbuffered>(
 /// Only call while something is queued: past that point rustls would deframe again,
 /// either reaching the same bad record (and alerting twice) or a handshake message its
 /// deframer still holds from the failed flight. Bounded by what rustls queued.
-fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) {
+fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) -> usize {
+    let start = out.len();
     while c.common().wants_write() {
         let st = c.process(&mut []);
         match st.state {
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
                 if encode(&mut enc, out).is_err() {
-                    return;
+                    break;
                 }
             }
-            _ => return,
+            _ => break,
         }
     }
+    out.len() - start
 }
 
 fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
@@ -602,7 +630,7 @@ fn drive_read<C: Unbuffered>(
     plaintext: &mut Vec<u8>,
     out: &mut Vec<u8>,
 ) -> Read {
-    let (p0, o0) = (plaintext.len(), out.len());
+    let p0 = plaintext.len();
     let mut consumed = 0;
     let mut peer_closed = false;
     let result = loop {
@@ -643,13 +671,15 @@ fn drive_read<C: Unbuffered>(
             break r;
         }
     };
-    if result.is_err() {
-        drain_alert(c, out);
-    }
+    let alert_written = if result.is_err() {
+        drain_alert(c, out)
+    } else {
+        0
+    };
     Read {
         consumed,
         plaintext: plaintext.len() - p0,
-        written: out.len() - o0,
+        alert_written,
         peer_closed,
         result,
     }
@@ -1020,9 +1050,10 @@ pub(crate) fn verdict(err: &rustls::Error) -> Verdict {
             ErrorState::NoServerCertificate,
             Status::NoCredentials,
         ),
-        // A received fatal alert: nothing is sent; when rustls does send one here it is
+        // A received fatal alert: nothing is sent. When rustls does send one here it is
         // decode_error for a TLS 1.3 warning alert (illegal_parameter for an unknown alert
-        // level, which this row cannot tell apart).
+        // level, which this row cannot tell apart), and the context then reports
+        // SEC_E_ILLEGAL_MESSAGE instead of the received alert's status.
         E::AlertReceived(a) => v(
             AlertDescription::DECODE_ERROR,
             ErrorState::WarningAlertInTls13,

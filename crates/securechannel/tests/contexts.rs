@@ -548,20 +548,27 @@ fn assert_server_received(w: &World, p: &mut Pair, alert: u8) {
     let r = one_event(&w.server_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
     assert_eq!(r.activity_id, Some(p.server.activity_id()));
+    // A received fatal alert is not answered.
+    assert!(events(&w.server_sink, 36888).is_empty());
 }
 
 /// The client receives the server's alert.
 fn assert_client_received(w: &World, p: &mut Pair, alert: u8) {
     // A TLS 1.3 client is complete before the server has read its Finished (and its
     // certificate): the alert then arrives as a record to decrypt.
+    let before = p.to_server.len();
     let e = if p.client.is_complete() {
         p.client_receive().unwrap_err()
     } else {
         p.client_step().unwrap_err()
     };
+    // rustls answers a fatal alert with nothing (what the client wrote here, if anything,
+    // was queued before: a TLS 1.3 client's compatibility ChangeCipherSpec).
+    assert!(p.to_server[before..].iter().all(|b| *b != 21));
     assert_eq!(e.status(), AlertDescription(alert).received_status());
     let r = one_event(&w.client_sink, 36887);
     assert_eq!(field(&r, "AlertDesc"), alert.to_string());
+    assert!(events(&w.client_sink, 36888).is_empty());
 }
 
 fn assert_generated(sink: &securechannel::events::MemorySink, alert: u8, state: u32, target: &str) {
@@ -598,6 +605,11 @@ fn untrusted_server_certificate_unknown_ca() {
     assert_eq!(r.binary.as_deref(), Some(w.server_key.cert[0].as_ref()));
     assert_eq!(r.activity_id, Some(p.client.activity_id()));
     assert_generated(&w.client_sink, 48, 3001, "server.test");
+    // Every event of the context carries its activity ID.
+    assert_eq!(
+        one_event(&w.client_sink, 36888).activity_id,
+        Some(p.client.activity_id())
+    );
     assert_server_received(&w, &mut p, 48);
     // Each event once: further calls fail without logging again.
     assert_eq!(p.client_step().unwrap_err().status(), Status::UntrustedRoot);
@@ -1016,4 +1028,139 @@ fn wrong_name_event_names_the_target_even_with_an_sni_override() {
         field(&one_event(&w.client_sink, 36884), "Name"),
         "alias.internal"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hand-made hellos that rustls refuses for one specific reason: each checks a row of the
+// failure table (alert and ErrorState in 36888) against the alert that reaches the peer.
+
+/// A TLS 1.2-framed ClientHello with these extensions (type, body).
+fn hello_with(extensions: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x42; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 4, 0x13, 0x01, 0xC0, 0x2B]); // TLS_AES_128_GCM_SHA256, ECDHE_ECDSA_AES_128_GCM
+    body.extend_from_slice(&[1, 0]);
+    let mut ext = Vec::new();
+    for (t, b) in extensions {
+        ext.extend_from_slice(&t.to_be_bytes());
+        ext.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        ext.extend_from_slice(b);
+    }
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![1, 0];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+fn sig_algs() -> (u16, Vec<u8>) {
+    (13, vec![0, 2, 4, 3]) // ecdsa_secp256r1_sha256
+}
+
+fn groups() -> (u16, Vec<u8>) {
+    (10, vec![0, 2, 0, 0x1D]) // x25519
+}
+
+fn tls13_versions() -> (u16, Vec<u8>) {
+    (43, vec![2, 3, 4])
+}
+
+/// The server's answer to `hello`: status, 36888's (AlertDesc, ErrorState), and the
+/// alert in the output as a peer reads it.
+fn refuse(hello: Vec<u8>) -> (Status, String, String, u8) {
+    let (w, e, out) = refuse_legacy(hello);
+    let r = one_event(&w.server_sink, 36888);
+    (
+        e.status(),
+        field(&r, "AlertDesc"),
+        field(&r, "ErrorState"),
+        plaintext_alert(&out),
+    )
+}
+
+#[test]
+fn hello_with_a_duplicated_extension_illegal_parameter() {
+    let (status, alert, state, sent) = refuse(hello_with(&[sig_algs(), sig_algs(), groups()]));
+    assert_eq!((alert.as_str(), sent), ("47", 47));
+    assert_eq!(status, Status::IllegalMessage);
+    assert_eq!(state, "3002", "rustls: InvalidMessage::DuplicateExtension");
+}
+
+#[test]
+fn tls13_hello_without_key_share_handshake_failure() {
+    // rustls: PeerIncompatible::KeyShareExtensionRequired.
+    let (status, alert, state, sent) =
+        refuse(hello_with(&[sig_algs(), groups(), tls13_versions()]));
+    assert_eq!(alert, sent.to_string());
+    assert_eq!((alert.as_str(), state.as_str()), ("40", "3007"));
+    assert_eq!(status, Status::AlgorithmMismatch);
+}
+
+#[test]
+fn tls13_hello_with_psk_but_no_psk_modes_missing_extension() {
+    let mut share = vec![0, 36, 0, 0x1D, 0, 32, 9];
+    share.resize(2 + 36, 0); // the X25519 base point as public key
+    let mut psk = vec![0, 9, 0, 3, b'a', b'b', b'c', 0, 0, 0, 0, 0, 33, 32];
+    psk.resize(psk.len() + 32, 0);
+    let (status, alert, state, sent) = refuse(hello_with(&[
+        sig_algs(),
+        groups(),
+        tls13_versions(),
+        (51, share),
+        (41, psk), // pre_shared_key, last as required; psk_key_exchange_modes missing
+    ]));
+    assert_eq!(alert, sent.to_string());
+    assert_eq!((alert.as_str(), state.as_str()), ("109", "3009"));
+    assert_eq!(status, Status::IllegalMessage);
+}
+
+#[test]
+fn tls13_hello_without_supported_groups_handshake_failure() {
+    let (status, alert, state, sent) = refuse(hello_with(&[sig_algs(), tls13_versions()]));
+    assert_eq!(alert, sent.to_string());
+    assert_eq!((alert.as_str(), state.as_str()), ("40", "3007"));
+    assert_eq!(status, Status::AlgorithmMismatch);
+}
+
+#[test]
+fn tls13_hello_with_duplicate_key_shares_illegal_parameter() {
+    let mut entry = vec![0, 0x1D, 0, 32, 9];
+    entry.resize(4 + 32, 0);
+    let mut share = vec![0, 72];
+    share.extend_from_slice(&entry);
+    share.extend_from_slice(&entry);
+    let (status, alert, state, sent) = refuse(hello_with(&[
+        sig_algs(),
+        groups(),
+        tls13_versions(),
+        (51, share),
+    ]));
+    assert_eq!(alert, sent.to_string());
+    // rustls: PeerMisbehaved::OfferedDuplicateKeyShares.
+    assert_eq!((alert.as_str(), state.as_str()), ("47", "3008"));
+    assert_eq!(status, Status::IllegalMessage);
+}
+
+#[test]
+fn tls13_warning_alert_is_answered_with_decode_error() {
+    // TLS 1.3 forbids warning alerts (but user_canceled): rustls answers one with
+    // decode_error.
+    let w = World::new();
+    let mut p = w.pair();
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    p.to_server = vec![21, 3, 3, 0, 2, 1, 48]; // warning unknown_ca
+    let e = p.server_step().unwrap_err();
+    // Our refusal (not SEC_E_UNTRUSTED_ROOT, the status of a fatal unknown_ca), and no
+    // 36887: the peer's alert was not fatal.
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.server_sink, 50, 3015, "server.test");
+    assert!(events(&w.server_sink, 36887).is_empty());
+    // The client reads the server's flight, then the decode_error behind it.
+    assert_client_received(&w, &mut p, 50);
 }

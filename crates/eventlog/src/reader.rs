@@ -1,0 +1,286 @@
+//! Reading a log: queries against the file, follow mode, turning rows back into records.
+
+use crate::error::EventLogError;
+use crate::now_nanos;
+use crate::query::Query;
+use crate::store;
+use rusqlite::Connection;
+use securechannel_events::{ActivityId, EventId, EventRecord, Fold, UnixNanos};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How many of the newest records a query with a count reads in order before it turns to
+/// the indexes (a few milliseconds' worth).
+const RECENT_SCAN_ROWS: u64 = 20_000;
+
+/// Reads a log: queries and follow. Never writes, never creates the file. One reader
+/// holds one connection, reopened when the log is archived under it.
+pub struct LogReader {
+    path: PathBuf,
+    generation: Arc<AtomicU64>,
+    conn: Mutex<Option<OpenReader>>,
+}
+
+/// A reader's connection and which file it is on.
+struct OpenReader {
+    generation: u64,
+    inode: u64,
+    conn: Connection,
+}
+
+impl std::fmt::Debug for LogReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogReader")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl LogReader {
+    /// A reader of the log at `path` (which must exist; use [`crate::EventLog::open`] to
+    /// create one).
+    pub fn open(path: impl AsRef<Path>) -> Result<LogReader, EventLogError> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(EventLogError::DataDir {
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no event log there"),
+                path,
+            });
+        }
+        Ok(LogReader::with_generation(
+            path,
+            Arc::new(AtomicU64::new(0)),
+        ))
+    }
+
+    pub(crate) fn with_generation(path: PathBuf, generation: Arc<AtomicU64>) -> LogReader {
+        LogReader {
+            path,
+            generation,
+            conn: Mutex::new(None),
+        }
+    }
+
+    /// The log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, EventLogError> {
+        let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        // The file behind the path changes when the log is archived, by this process (the
+        // generation) or another (the inode): then the reader follows the new log.
+        let generation = self.generation.load(Ordering::SeqCst);
+        let inode = std::fs::metadata(&self.path).map(|m| m.ino()).unwrap_or(0);
+        if slot
+            .as_ref()
+            .is_none_or(|s| s.generation != generation || s.inode != inode)
+        {
+            *slot = Some(OpenReader {
+                generation,
+                inode,
+                conn: store::open_for_reading(&self.path)?,
+            });
+        }
+        let sqlite = |source| EventLogError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        match slot.as_ref() {
+            Some(s) => f(&s.conn).map_err(sqlite),
+            None => Err(EventLogError::WriterStopped),
+        }
+    }
+
+    /// The records the query selects, in its order.
+    pub fn query(&self, q: &Query) -> Result<Vec<EventRecord>, EventLogError> {
+        let now = now_nanos();
+        // With a count, look at the newest (oldest) records in order first: when the
+        // filter matches often, that finds `count` records in a few thousand rows, where
+        // an index plan would collect every match and sort them (a data filter on a field
+        // of 36880, say). Only when that falls short does the indexed query run.
+        if let (Some(n), None) = (q.count, q.after_record) {
+            let records = self.run(q, now, Some(RECENT_SCAN_ROWS))?;
+            if records.len() >= n {
+                return Ok(records);
+            }
+        }
+        self.run(q, now, None)
+    }
+
+    fn run(
+        &self,
+        q: &Query,
+        now: UnixNanos,
+        scan: Option<u64>,
+    ) -> Result<Vec<EventRecord>, EventLogError> {
+        let (sql, params) = q.to_sql(now, scan);
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut out = Vec::new();
+            let mut computer: Arc<str> = Arc::from("");
+            while let Some(row) = rows.next()? {
+                out.push(decode(row, &mut computer)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The SQLite query plan of a query (for benchmarks and checking indexes).
+    pub fn explain(&self, q: &Query) -> Result<Vec<String>, EventLogError> {
+        let (sql, params) = q.to_sql(now_nanos(), None);
+        self.with_conn(|conn| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                r.get::<_, String>(3)
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// How many records the log holds.
+    pub fn len(&self) -> Result<u64, EventLogError> {
+        self.with_conn(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
+    }
+
+    /// Whether the log holds no record.
+    pub fn is_empty(&self) -> Result<bool, EventLogError> {
+        self.last_record_id_present().map(|r| r.is_none())
+    }
+
+    fn last_record_id_present(&self) -> Result<Option<u64>, EventLogError> {
+        self.with_conn(|c| {
+            c.query_row("SELECT max(record_id) FROM events", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+        })
+        .map(|o| o.map(|n| n.max(0) as u64))
+    }
+
+    /// The highest record ID in the log now (0 when empty).
+    pub fn last_record_id(&self) -> Result<u64, EventLogError> {
+        Ok(self.last_record_id_present()?.unwrap_or(0))
+    }
+
+    /// The bytes the log's records and indexes occupy (what `max_size_bytes` limits).
+    pub fn used_bytes(&self) -> Result<u64, EventLogError> {
+        self.with_conn(store::used_bytes)
+    }
+
+    /// Follow the log: records the query selects with a record ID above `after`, as they
+    /// are committed (by this process or another).
+    pub fn follow(&self, query: Query, after: u64) -> Follow<'_> {
+        Follow {
+            reader: self,
+            query,
+            last_seen: after,
+        }
+    }
+}
+
+/// Following a log (`--follow`): each call returns the new matching records, oldest first.
+#[derive(Debug)]
+pub struct Follow<'a> {
+    reader: &'a LogReader,
+    query: Query,
+    last_seen: u64,
+}
+
+/// How often [`Follow::wait`] looks for new records.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+impl Follow<'_> {
+    /// The highest record ID returned so far (or the starting point).
+    pub fn last_seen(&self) -> u64 {
+        self.last_seen
+    }
+
+    /// The new matching records now (possibly none), oldest first.
+    pub fn poll(&mut self) -> Result<Vec<EventRecord>, EventLogError> {
+        let mut q = self.query.clone();
+        q.oldest_first = true;
+        q.after_record = Some(self.last_seen);
+        q.count = Some(10_000);
+        let records = self.reader.query(&q)?;
+        if let Some(last) = records.last() {
+            self.last_seen = last.record_id;
+        } else {
+            // Records that did not match still move the mark, so the next poll is cheap.
+            self.last_seen = self.last_seen.max(self.reader.last_record_id()?);
+        }
+        Ok(records)
+    }
+
+    /// Wait up to `timeout` for new matching records; returns them (empty on timeout).
+    pub fn wait(&mut self, timeout: Duration) -> Result<Vec<EventRecord>, EventLogError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let records = self.poll()?;
+            let now = Instant::now();
+            if !records.is_empty() || now >= deadline {
+                return Ok(records);
+            }
+            std::thread::sleep(FOLLOW_POLL.min(deadline - now));
+        }
+    }
+}
+
+fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<EventRecord> {
+    let record_id: i64 = row.get(0)?;
+    let raw_id: i64 = row.get(2)?;
+    let event_id = u32::try_from(raw_id)
+        .ok()
+        .and_then(|v| EventId::try_from(v).ok())
+        .ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Integer,
+                format!("record {record_id} has event ID {raw_id}, not a Schannel event").into(),
+            )
+        })?;
+    let name: String = row.get(3)?;
+    if *computer.as_ref() != *name {
+        *computer = Arc::from(name);
+    }
+    let activity_id = row
+        .get::<_, Option<Vec<u8>>>(6)?
+        .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        .map(|b| ActivityId(u128::from_be_bytes(b)));
+    let json: String = row.get(7)?;
+    let data: Vec<String> = serde_json::from_str(&json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
+    })?;
+    let binary = row.get::<_, Option<Vec<u8>>>(8)?.map(Arc::from);
+    let fold = match (
+        row.get::<_, Option<i64>>(9)?,
+        row.get::<_, Option<i64>>(10)?,
+        row.get::<_, Option<i64>>(11)?,
+    ) {
+        (Some(count), Some(first), Some(last)) => Some(Fold {
+            count: count.max(0) as u64,
+            first,
+            last,
+        }),
+        _ => None,
+    };
+    Ok(EventRecord {
+        record_id: record_id.max(0) as u64,
+        time: row.get(1)?,
+        event_id,
+        computer: computer.clone(),
+        process_id: row.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
+        thread_id: row.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
+        activity_id,
+        data,
+        binary,
+        fold,
+    })
+}
