@@ -4,6 +4,7 @@
 
 use crate::pki::ServerPki;
 use crate::{BoxError, Budget, Sample, Workload};
+use securechannel::SettingValue;
 use securechannel::{
     ClientContext, ClientCredential, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
     ServerContext, ServerCredential, Settings, StepStatus,
@@ -38,6 +39,13 @@ pub fn settings(suite_iana: &str) -> Arc<Settings> {
     let mut s = Settings::default();
     s.event_logging = EVENT_LOGGING;
     s.cipher_suite_order = vec![suite_iana.to_owned()];
+    // The same single group as raw rustls (the provider prefers the hybrid
+    // X25519MLKEM768 when EccCurves is unset).
+    s.set(
+        "CipherSuiteOrder\\EccCurves",
+        SettingValue::List(vec!["curve25519".into()]),
+    )
+    .expect("EccCurves is a known setting and curve25519 a valid value");
     Arc::new(s)
 }
 
