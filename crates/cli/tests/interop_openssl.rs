@@ -304,7 +304,6 @@ fn openssl_tls11_hello_is_refused_and_named_in_36874() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.0 hello from openssl gets handshake_failure (40), not protocol_version (70) (rustls: SignatureAlgorithmsExtensionRequired); see the interop report"]
 fn openssl_tls10_hello_gets_protocol_version_alert() {
     let (received, logged, text) = openssl_legacy("-tls1", "TLS 1.0");
     assert_eq!(received, Some(70), "{text}");
@@ -312,7 +311,6 @@ fn openssl_tls10_hello_gets_protocol_version_alert() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.1 hello from openssl gets handshake_failure (40), not protocol_version (70) (rustls: SignatureAlgorithmsExtensionRequired); see the interop report"]
 fn openssl_tls11_hello_gets_protocol_version_alert() {
     let (received, logged, text) = openssl_legacy("-tls1_1", "TLS 1.1");
     assert_eq!(received, Some(70), "{text}");
@@ -359,7 +357,6 @@ fn raw_sslv2_compatible_tls10_hello_is_refused_and_named_in_36874() {
 }
 
 #[test]
-#[ignore = "bug: legacy hellos without signature_algorithms get 40 (SSL 3.0; rustls SignatureAlgorithmsExtensionRequired), SSLv2-framed ones get 50 (rustls InvalidContentType); only TLS 1.0/1.1 hellos with signature_algorithms get 70; see the interop report"]
 fn raw_legacy_hellos_get_protocol_version_alert() {
     let (mut seen, mut ok) = (Vec::new(), true);
     for (hello, protocol) in [
