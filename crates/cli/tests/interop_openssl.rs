@@ -642,7 +642,6 @@ fn cipher_suite_order_setting_limits_the_suites() {
 }
 
 #[test]
-#[ignore = "bug: serve picks the client's preferred suite, not the first of the server's CipherSuiteOrder (rustls ServerConfig::ignore_client_order is not set in tls.rs); see the interop report"]
 fn server_cipher_suite_order_wins_over_the_clients() {
     // The client prefers AES-128; the server's order puts ChaCha20 first.
     let (tls12, _) = suites_under_order(

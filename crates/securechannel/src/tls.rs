@@ -174,6 +174,10 @@ fn build_server_config(
     let mut config = builder.with_cert_resolver(Arc::new(ServerCertificate {
         key: shared.certified_key.clone(),
     }));
+    // Schannel servers choose the cipher suite by their own order (the cipher suite order
+    // setting, which the provider's suite list follows), not the client's: the first of
+    // ours the client offers wins. rustls defaults to the client's order.
+    config.ignore_client_order = true;
     config.alpn_protocols = alpn.to_vec();
     config.session_storage = resumption.sessions;
     if let Some(t) = resumption.ticketer {

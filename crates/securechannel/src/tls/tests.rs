@@ -373,33 +373,32 @@ fn run(client: &mut ClientContext, server: &mut ServerContext) -> (Vec<u8>, Opti
     panic!("no outcome");
 }
 
-#[test]
-fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
+/// A client and a server whose configs are built on `client` and `server` providers: the
+/// client's and the server's event sinks and contexts.
+fn contexts_on(
+    client: Arc<CryptoProvider>,
+    server: Arc<CryptoProvider>,
+) -> (
+    Arc<MemorySink>,
+    ClientContext,
+    Arc<MemorySink>,
+    ServerContext,
+) {
     let p = pki("Root");
     let (csink, cshared) = shared(Role::Client, None, roots(&[&p.ca]));
     let (ssink, sshared) = shared(Role::Server, Some(leaf(&p, "server.test")), roots(&[&p.ca]));
-    // Seed the caches with configs on disjoint providers (the settings work will make
-    // this reachable through Ciphers / cipher suite order).
-    let cconfig = build_client_config(
-        &cshared,
-        provider_with(provider::cipher_suite::TLS13_AES_128_GCM_SHA256),
-        true,
-    )
-    .map_err(|_| ())
-    .expect("client config");
+    // Seed the caches with configs on these providers.
+    let cconfig = build_client_config(&cshared, client, true)
+        .map_err(|_| ())
+        .expect("client config");
     lock(&cshared.tls_configs.client).push((true, Arc::new(cconfig)));
     let resumption = ServerResumption {
         ticketer: None,
         sessions: rustls::server::ServerSessionMemoryCache::new(8),
     };
-    let sconfig = build_server_config(
-        &sshared,
-        provider_with(provider::cipher_suite::TLS13_AES_256_GCM_SHA384),
-        &[],
-        resumption,
-    )
-    .map_err(|_| ())
-    .expect("server config");
+    let sconfig = build_server_config(&sshared, server, &[], resumption)
+        .map_err(|_| ())
+        .expect("server config");
     lock(&sshared.tls_configs.server).push((Vec::new(), Arc::new(sconfig)));
     let ccred = ClientCredential {
         shared: Arc::new(cshared),
@@ -407,9 +406,17 @@ fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
     let scred = ServerCredential {
         shared: Arc::new(sshared),
     };
+    let client = ClientContext::new(&ccred, "server.test", ContextOptions::default()).unwrap();
+    let server = ServerContext::new(&scred, ContextOptions::default()).unwrap();
+    (csink, client, ssink, server)
+}
 
-    let mut client = ClientContext::new(&ccred, "server.test", ContextOptions::default()).unwrap();
-    let mut server = ServerContext::new(&scred, ContextOptions::default()).unwrap();
+#[test]
+fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
+    let (csink, mut client, ssink, mut server) = contexts_on(
+        provider_with(provider::cipher_suite::TLS13_AES_128_GCM_SHA256),
+        provider_with(provider::cipher_suite::TLS13_AES_256_GCM_SHA384),
+    );
     let (mut alert, e) = run(&mut client, &mut server);
     let e = e.expect("refused");
     assert_eq!(e.status(), Status::AlgorithmMismatch);
@@ -434,6 +441,32 @@ fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
         .find(|r| r.event_id.value() == 36887)
         .expect("36887");
     assert_eq!(got.field("AlertDesc"), Some("40"));
+}
+
+fn provider_with_suites(suites: Vec<rustls::SupportedCipherSuite>) -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: suites,
+        ..provider::default_provider()
+    })
+}
+
+#[test]
+fn server_chooses_the_suite_by_its_own_order() {
+    use provider::cipher_suite::{
+        TLS13_AES_128_GCM_SHA256 as A128, TLS13_AES_256_GCM_SHA384 as A256,
+    };
+    // Schannel servers pick the first suite of their own order that the client offers.
+    for (client, server, chosen) in [
+        (vec![A128, A256], vec![A256, A128], 0x1302),
+        (vec![A256, A128], vec![A128, A256], 0x1301),
+    ] {
+        let (_, mut c, _, mut s) =
+            contexts_on(provider_with_suites(client), provider_with_suites(server));
+        let (_, e) = run(&mut c, &mut s);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(s.cipher_suite().map(|x| x.number), Some(chosen));
+        assert_eq!(c.cipher_suite().map(|x| x.number), Some(chosen));
+    }
 }
 
 #[test]
