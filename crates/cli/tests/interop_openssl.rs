@@ -536,7 +536,6 @@ fn tls12_client_with_only_rsa_certificate_suites_gets_36874() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.2 client offering only RSA key exchange suites (no supported_groups) fails with rustls NoKxGroupsInCommon, which tls.rs is_no_shared_protocol_or_suite does not count: alert 40 and 36888 but no 36874; see the interop report"]
 fn tls12_client_with_only_rsa_key_exchange_suites_gets_36874() {
     // AES128-SHA256 / AES256-SHA are RSA key exchange, which rustls does not implement.
     let (received, protocol, alerts) =

@@ -443,6 +443,113 @@ fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
     assert_eq!(got.field("AlertDesc"), Some("40"));
 }
 
+/// A provider with these key exchange groups only.
+fn provider_with_groups(
+    groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>,
+) -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        kx_groups: groups,
+        ..provider::default_provider()
+    })
+}
+
+#[test]
+fn no_key_exchange_group_in_common_is_handshake_failure_and_36874() {
+    // rustls refuses with NoKxGroupsInCommon; Schannel counts it as no shared suite (a
+    // TLS 1.2 client offering only RSA key exchange, without supported_groups, ends here).
+    let (_, mut client, ssink, mut server) = contexts_on(
+        provider_with_groups(vec![provider::kx_group::SECP384R1]),
+        provider_with_groups(vec![provider::kx_group::X25519]),
+    );
+    let (_, e) = run(&mut client, &mut server);
+    let e = e.expect("refused");
+    assert_eq!(e.status(), Status::AlgorithmMismatch);
+    assert_eq!(
+        std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .cloned(),
+        Some(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::NoKxGroupsInCommon
+        ))
+    );
+    let r = ssink.records();
+    let refused: Vec<_> = r.iter().filter(|r| r.event_id.value() == 36874).collect();
+    assert_eq!(refused.len(), 1, "{:?}", ssink.ids());
+    assert_eq!(refused[0].field("Protocol"), Some("TLS 1.3"));
+    let gen = r
+        .iter()
+        .find(|r| r.event_id.value() == 36888)
+        .expect("36888");
+    assert_eq!(gen.field("AlertDesc"), Some("40"));
+    assert_eq!(
+        e.event(),
+        Some(securechannel_events::EventId::NoSharedCipherSuite)
+    );
+}
+
+#[test]
+fn no_shared_protocol_or_suite_table_rows() {
+    use rustls::PeerIncompatible as PI;
+    // Every PeerIncompatible variant of rustls 0.23.46: whether it is 36874's "no shared
+    // protocol, cipher suite or key exchange group".
+    let rows: Vec<(PI, bool)> = vec![
+        (PI::Tls12NotOffered, true),
+        (PI::Tls12NotOfferedOrEnabled, true),
+        (PI::SupportedVersionsExtensionRequired, true),
+        (PI::Tls13RequiredForQuic, true),
+        (PI::NoCipherSuitesInCommon, true),
+        (PI::NoKxGroupsInCommon, true),
+        (PI::NamedGroupsExtensionRequired, true),
+        (PI::ServerDoesNotSupportTls12Or13, false),
+        (PI::ServerTlsVersionIsDisabledByOurConfig, false),
+        (PI::NoSignatureSchemesInCommon, false),
+        (PI::NoCertificateRequestSignatureSchemesInCommon, false),
+        (PI::SignatureAlgorithmsExtensionRequired, false),
+        (PI::KeyShareExtensionRequired, false),
+        (PI::NullCompressionRequired, false),
+        (PI::ExtendedMasterSecretExtensionRequired, false),
+        (PI::EcPointsExtensionRequired, false),
+        (PI::NoEcPointFormatsInCommon, false),
+        (PI::UncompressedEcPointsRequired, false),
+        (PI::IncorrectCertificateTypeExtension, false),
+        (PI::UnsolicitedCertificateTypeExtension, false),
+        (PI::ServerSentHelloRetryRequestWithUnknownExtension, false),
+        (PI::ServerRejectedEncryptedClientHello(None), false),
+    ];
+    for (pi, shared_nothing) in rows {
+        let err = rustls::Error::PeerIncompatible(pi);
+        assert_eq!(
+            is_no_shared_protocol_or_suite(&err),
+            shared_nothing,
+            "{err:?}"
+        );
+    }
+    assert!(!is_no_shared_protocol_or_suite(
+        &rustls::Error::DecryptError
+    ));
+}
+
+#[test]
+fn no_kx_groups_in_common_is_no_shared_suite() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoKxGroupsInCommon)
+    ));
+}
+
+#[test]
+fn named_groups_extension_required_is_no_shared_suite() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NamedGroupsExtensionRequired)
+    ));
+}
+
+#[test]
+fn tls13_required_for_quic_is_no_shared_protocol() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls13RequiredForQuic)
+    ));
+}
+
 fn provider_with_suites(suites: Vec<rustls::SupportedCipherSuite>) -> Arc<CryptoProvider> {
     Arc::new(CryptoProvider {
         cipher_suites: suites,
