@@ -72,8 +72,9 @@ pub enum Sni {
     #[default]
     Target,
     /// This name instead of the target name. rustls verifies the server certificate
-    /// against the name it sends, so this name is also the one the certificate must carry;
-    /// events keep naming the target name.
+    /// against the name it sends, so this name is also the one the certificate must carry,
+    /// and the one 36884 (and the error) names when it does not; the TargetName of other
+    /// events stays the target name.
     Name(String),
     /// No SNI; the certificate is still verified against the target name.
     Disabled,
@@ -673,14 +674,16 @@ impl Core {
                 event = Some(EventId::FatalAlertReceived);
             }
         }
-        if let Some(mut f) = failure {
+        // Client: the name the server's certificate was checked against, which the
+        // verifier recorded (the SNI override when one was given, see `Sni::Name`).
+        let mut checked_name = None;
+        if let Some(f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
-                if self.role == Role::Client {
-                    // 36884 names the target name, even when SNI carried another name.
-                    f.expected_name = Some(self.target_name.clone());
-                }
+                // 36884's Name is that name too: naming the target name would report a
+                // mismatch against a name that was never checked.
                 f.log(&self.shared.emitter, Some(self.activity_id()));
             }
+            checked_name = f.expected_name;
             status = f.status;
             event = Some(f.event);
         }
@@ -730,7 +733,7 @@ impl Core {
         self.state = State::Failed(status);
         let what = Failure {
             role: self.role,
-            target_name: &self.target_name,
+            checked_name: checked_name.as_deref().unwrap_or(&self.target_name),
             status,
             state: state.unwrap_or(verdict.state),
             legacy,
@@ -962,8 +965,9 @@ impl Core {
 /// part of the message.
 struct Failure<'a> {
     role: Role,
-    /// Client: the name the server's certificate was checked against.
-    target_name: &'a str,
+    /// Client: the name the server's certificate was checked against (the SNI override
+    /// when one was given, else the target name).
+    checked_name: &'a str,
     /// The status the call returns (for a certificate, the verifier's).
     status: Status,
     /// The error state 36888 logged, or the failure table's.
@@ -1059,7 +1063,7 @@ impl Failure<'_> {
             }
             Status::CertExpired => format!("{cert} has expired or is not valid yet"),
             Status::WrongPrincipal if self.role == Role::Client => {
-                format!("{cert} is not valid for the name {}", self.target_name)
+                format!("{cert} is not valid for the name {}", self.checked_name)
             }
             Status::WrongPrincipal => format!("{cert} is not valid for its name"),
             Status::CryptERevoked => format!("{cert} has been revoked"),

@@ -1108,7 +1108,7 @@ fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
 }
 
 #[test]
-fn wrong_name_event_names_the_target_even_with_an_sni_override() {
+fn wrong_name_event_names_the_sni_override_the_certificate_was_checked_against() {
     let w = World::new();
     let mut p = Pair::new(
         &w.client_credential(),
@@ -1120,11 +1120,18 @@ fn wrong_name_event_names_the_target_even_with_an_sni_override() {
         &w.server_credential(),
         ContextOptions::default(),
     );
-    assert_eq!(p.handshake().unwrap_err().status(), Status::WrongPrincipal);
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::WrongPrincipal);
+    assert_eq!(
+        e.message(),
+        "the server's certificate is not valid for the name other.test (bad_certificate sent)"
+    );
     assert_eq!(
         field(&one_event(&w.client_sink, 36884), "Name"),
-        "alias.internal"
+        "other.test"
     );
+    // TargetName stays the target name.
+    assert_generated(&w.client_sink, 42, 3001, "alias.internal");
 }
 
 // ---------------------------------------------------------------------------------------
