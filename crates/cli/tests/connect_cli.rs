@@ -336,7 +336,6 @@ fn connect_36880_names_no_local_certificate_when_none_was_sent() {
 }
 
 #[test]
-#[ignore = "bug: no 36875 when the client credential has no certificate at all (verify::client_cert_resolver returns None); see the interop report"]
 fn connect_without_any_client_certificate_logs_36875() {
     let s = setup();
     let client_ca = Pki::new(&s.pki.dir, "interop client CA");

@@ -123,10 +123,7 @@ fn build_client_config(
         .with_custom_certificate_verifier(
             verify::server_verifier(shared).map_err(ConfigError::Other)?,
         );
-    let mut config = match verify::client_cert_resolver(shared) {
-        Some(resolver) => builder.with_client_cert_resolver(resolver),
-        None => builder.with_no_client_auth(),
-    };
+    let mut config = builder.with_client_cert_resolver(verify::client_cert_resolver(shared));
     config.enable_sni = send_sni;
     // Resumption stays at rustls' default: an in-memory cache of 256 sessions, shared by
     // every context of this credential because the config is.

@@ -1134,6 +1134,42 @@ fn wrong_name_event_names_the_sni_override_the_certificate_was_checked_against()
     assert_generated(&w.client_sink, 42, 3001, "alias.internal");
 }
 
+#[test]
+fn client_without_a_certificate_asked_for_one_logs_36875_and_goes_on_anonymously() {
+    let w = World::new();
+    for options in [tls13_only(), tls12_only()] {
+        let (client_sink, client_emitter) = common::recording();
+        let cred = securechannel::ClientCredential::new_in_memory_with(
+            client_emitter,
+            Default::default(),
+            None,
+            w.pki.roots(),
+            options,
+        );
+        let mut p = Pair::new(
+            &cred,
+            "server.test",
+            ContextOptions::default(),
+            &w.server_credential_with(
+                Some(w.server_key.clone()),
+                CredentialOptions {
+                    request_client_certificate: true,
+                    ..Default::default()
+                },
+            ),
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        assert!(p.server.remote_certificates().is_empty());
+        let r = one_event(&client_sink, 36875);
+        assert_eq!(r.activity_id, Some(p.client.activity_id()));
+        assert_eq!(
+            field(&one_event(&client_sink, 36880), "LocalCertSubjectName"),
+            ""
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Hand-made hellos that rustls refuses for one specific reason: each checks a row of the
 // failure table (alert and ErrorState in 36888) against the alert that reaches the peer.

@@ -5,7 +5,7 @@
 //!
 //! - Client side: [`server_verifier`] checks the server's certificate (events 36876,
 //!   36881-36884); [`client_cert_resolver`] picks the client certificate when the server
-//!   asks for one (36875 when none suits).
+//!   asks for one (36875 when none suits, or the credential has none).
 //! - Server side: [`client_verifier`] asks for and checks client certificates (36877) and
 //!   sends the trusted issuer list (36885 when truncated).
 //!
@@ -120,13 +120,14 @@ pub(crate) fn client_verifier(
     )?)))
 }
 
-/// Chooses the client certificate when a server asks for one; `None` when the client
-/// credential has no certificate at all (the context then uses `with_no_client_auth`).
-pub(crate) fn client_cert_resolver(
-    shared: &CredentialShared,
-) -> Option<Arc<dyn ResolvesClientCert>> {
-    let key = shared.certified_key.clone()?;
-    Some(Arc::new(choice::ClientCertificateChoice::new(key)))
+/// Chooses the client certificate when a server asks for one. There is a resolver even
+/// when the client credential has no certificate at all: it declines every request and
+/// records 36875, as Schannel logs "no suitable client certificate could be found" then
+/// too (rustls' `with_no_client_auth` would decline silently).
+pub(crate) fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn ResolvesClientCert> {
+    Arc::new(choice::ClientCertificateChoice::new(
+        shared.certified_key.clone(),
+    ))
 }
 
 // The hand-offs. Verification and certificate choice run inside `process_tls_records` on
