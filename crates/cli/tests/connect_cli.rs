@@ -319,7 +319,6 @@ fn connect_with_an_unsuitable_client_certificate_logs_36875() {
 }
 
 #[test]
-#[ignore = "bug: the client's 36880 names the credential's certificate in LocalCertSubjectName although none was sent (context.rs log_completed / tls.rs local_subject); see the interop report"]
 fn connect_36880_names_no_local_certificate_when_none_was_sent() {
     let s = setup();
     let client_ca = Pki::new(&s.pki.dir, "interop client CA");

@@ -463,6 +463,9 @@ struct Core {
     pending_out: Vec<u8>,
     /// Server: what the first bytes said about the client's hello.
     hello: Option<HelloSniff>,
+    /// Client: the credential's certificate went out in answer to a CertificateRequest
+    /// (36880 names it only then).
+    client_certificate_sent: bool,
     no_certificate_logged: bool,
     sent_close_notify: bool,
 }
@@ -493,6 +496,7 @@ impl Core {
             early_plaintext: Vec::new(),
             pending_out: Vec::new(),
             hello: None,
+            client_certificate_sent: false,
             no_certificate_logged: false,
             sent_close_notify: false,
         }
@@ -636,8 +640,12 @@ impl Core {
         Some(self.fail(err, None, true, None))
     }
 
-    /// 36875 and 36885: things the verifiers noticed that do not end the handshake.
-    fn take_handoffs(&self) {
+    /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and
+    /// whether the client's certificate was sent.
+    fn take_handoffs(&mut self) {
+        if verify::take_client_certificate_offered() {
+            self.client_certificate_sent = true;
+        }
         if verify::take_no_suitable_client_certificate() {
             self.emit(EventId::NoSuitableClientCertificate, |r| r);
         }
@@ -764,11 +772,16 @@ impl Core {
             return;
         };
         let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
-        let local = self
-            .shared
-            .tls_configs
-            .local_subject(&self.shared)
-            .to_owned();
+        // A server always sends its certificate; a client only when the server asked for
+        // one and the credential's suited (otherwise it went on anonymously, 36875).
+        let local = match self.role {
+            Role::Client if !self.client_certificate_sent => String::new(),
+            _ => self
+                .shared
+                .tls_configs
+                .local_subject(&self.shared)
+                .to_owned(),
+        };
         let remote = self
             .engine()
             .and_then(|e| e.peer_certificates())

@@ -1170,6 +1170,41 @@ fn client_without_a_certificate_asked_for_one_logs_36875_and_goes_on_anonymously
     }
 }
 
+#[test]
+fn client_36880_names_its_certificate_only_when_it_was_sent() {
+    let w = World::new();
+    for (requested, subject) in [(false, ""), (true, "CN=client.test")] {
+        let (client_sink, client_emitter) = common::recording();
+        let cred = securechannel::ClientCredential::new_in_memory(
+            client_emitter,
+            Default::default(),
+            Some(w.client_key.clone()),
+            w.pki.roots(),
+        );
+        let mut p = Pair::new(
+            &cred,
+            "server.test",
+            ContextOptions::default(),
+            &w.server_credential_with(
+                Some(w.server_key.clone()),
+                CredentialOptions {
+                    request_client_certificate: requested,
+                    ..Default::default()
+                },
+            ),
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        assert_eq!(p.server.remote_certificates().is_empty(), !requested);
+        assert_eq!(
+            field(&one_event(&client_sink, 36880), "LocalCertSubjectName"),
+            subject,
+            "requested: {requested}"
+        );
+        assert!(events(&client_sink, 36875).is_empty());
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Hand-made hellos that rustls refuses for one specific reason: each checks a row of the
 // failure table (alert and ErrorState in 36888) against the alert that reaches the peer.

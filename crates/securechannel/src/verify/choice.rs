@@ -1,6 +1,6 @@
 //! Client side: which certificate to send when the server asks for one.
 
-use super::record_no_suitable_client_certificate;
+use super::{record_client_certificate_offered, record_no_suitable_client_certificate};
 use rustls::client::ResolvesClientCert;
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
@@ -66,7 +66,10 @@ impl ResolvesClientCert for ClientCertificateChoice {
         // `suitable` already checked that it can sign with one of `sigschemes`, the only
         // other condition rustls puts on it.
         match self.suitable(root_hint_subjects, sigschemes) {
-            Some(key) => Some(key.clone()),
+            Some(key) => {
+                record_client_certificate_offered();
+                Some(key.clone())
+            }
             None => {
                 record_no_suitable_client_certificate();
                 None

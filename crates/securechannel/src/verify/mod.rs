@@ -12,7 +12,8 @@
 //! The verifiers do not log. rustls calls them synchronously inside the context's
 //! `process_tls_records`, on the caller's thread, so they leave what happened in
 //! thread-local hand-offs that the context takes right after that call ([`take_failure`],
-//! [`take_no_suitable_client_certificate`], [`take_issuer_list_truncated`]) and logs with
+//! [`take_no_suitable_client_certificate`], [`take_client_certificate_offered`],
+//! [`take_issuer_list_truncated`]) and logs with
 //! its activity ID. In the other direction the context sets [`set_pending_alert`] before
 //! the call when the application asked for an alert (SCHANNEL_ALERT_TOKEN).
 
@@ -138,6 +139,7 @@ pub(crate) fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn Resolve
 thread_local! {
     static FAILURE: RefCell<Option<ValidationFailure>> = const { RefCell::new(None) };
     static NO_SUITABLE_CLIENT_CERTIFICATE: Cell<bool> = const { Cell::new(false) };
+    static CLIENT_CERTIFICATE_OFFERED: Cell<bool> = const { Cell::new(false) };
     static ISSUER_LIST_TRUNCATED: Cell<bool> = const { Cell::new(false) };
     static PENDING_ALERT: Cell<Option<AlertDescription>> = const { Cell::new(None) };
 }
@@ -152,6 +154,13 @@ pub(crate) fn take_failure() -> Option<ValidationFailure> {
 /// and none suited (event 36875), taken once.
 pub(crate) fn take_no_suitable_client_certificate() -> bool {
     NO_SUITABLE_CLIENT_CERTIFICATE.with(|f| f.replace(false))
+}
+
+/// Whether, during the last call on this thread, a server asked for a client certificate
+/// and the credential's was sent (36880's LocalCertSubjectName names it only then),
+/// taken once.
+pub(crate) fn take_client_certificate_offered() -> bool {
+    CLIENT_CERTIFICATE_OFFERED.with(|f| f.replace(false))
 }
 
 /// Whether, during the last call on this thread, the server sent a trusted issuer list
@@ -194,6 +203,10 @@ fn record_failure(failure: ValidationFailure) {
 
 fn record_no_suitable_client_certificate() {
     NO_SUITABLE_CLIENT_CERTIFICATE.with(|f| f.set(true));
+}
+
+fn record_client_certificate_offered() {
+    CLIENT_CERTIFICATE_OFFERED.with(|f| f.set(true));
 }
 
 fn record_issuer_list_truncated() {

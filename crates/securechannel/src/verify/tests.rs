@@ -1358,6 +1358,7 @@ fn resolver_without_a_client_certificate_declines_with_36875() {
     let schemes = [rustls::SignatureScheme::ECDSA_NISTP256_SHA256];
     assert!(resolver.resolve(&[], &schemes).is_none());
     assert!(take_no_suitable_client_certificate());
+    assert!(!take_client_certificate_offered());
 }
 
 #[test]
@@ -1370,6 +1371,7 @@ fn handshake_without_a_client_certificate_goes_anonymous_with_36875() {
         assert!(outcome.client.is_ok(), "{:?}", outcome.client);
         assert!(outcome.server.is_ok(), "{:?}", outcome.server);
         assert!(take_no_suitable_client_certificate());
+        assert!(!take_client_certificate_offered());
     }
 }
 
@@ -1397,6 +1399,8 @@ fn client_certificate_is_offered_when_it_suits() {
         "the intermediate"
     );
     assert!(!take_no_suitable_client_certificate());
+    assert!(take_client_certificate_offered());
+    assert!(!take_client_certificate_offered(), "taken once");
 }
 
 #[test]
@@ -1416,6 +1420,7 @@ fn no_suitable_client_certificate_for_other_issuers_or_schemes() {
         .is_none());
     assert!(take_no_suitable_client_certificate());
     assert!(!take_no_suitable_client_certificate(), "taken once");
+    assert!(!take_client_certificate_offered());
 
     // An ECDSA P-256 key cannot sign with RSA schemes.
     assert!(resolver
@@ -1445,6 +1450,7 @@ fn handshake_goes_anonymous_when_the_server_trusts_other_issuers() {
         assert!(outcome.client.is_ok(), "{:?}", outcome.client);
         assert!(outcome.server.is_ok(), "{:?}", outcome.server);
         assert!(take_no_suitable_client_certificate());
+        assert!(!take_client_certificate_offered());
         assert!(take_failure().is_none());
     }
 }
@@ -1459,6 +1465,7 @@ fn handshake_sends_the_client_certificate_the_server_names() {
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
     assert!(!take_no_suitable_client_certificate());
+    assert!(take_client_certificate_offered());
 }
 
 // ---------------------------------------------------------------------------------------
