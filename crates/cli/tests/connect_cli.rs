@@ -184,7 +184,6 @@ fn connect_wrong_name_logs_36884_with_the_name() {
 }
 
 #[test]
-#[ignore = "bug: with --sni other.example the certificate is checked against other.example but 36884 names the target 127.0.0.1 (context.rs:641 overrides expected_name), which the certificate does contain; see the interop report"]
 fn connect_wrong_sni_name_logs_36884_with_the_sni_name() {
     wrong_name(&["127.0.0.1"], &["--sni", "other.example"], "other.example");
 }
@@ -320,7 +319,6 @@ fn connect_with_an_unsuitable_client_certificate_logs_36875() {
 }
 
 #[test]
-#[ignore = "bug: the client's 36880 names the credential's certificate in LocalCertSubjectName although none was sent (context.rs log_completed / tls.rs local_subject); see the interop report"]
 fn connect_36880_names_no_local_certificate_when_none_was_sent() {
     let s = setup();
     let client_ca = Pki::new(&s.pki.dir, "interop client CA");
@@ -337,7 +335,6 @@ fn connect_36880_names_no_local_certificate_when_none_was_sent() {
 }
 
 #[test]
-#[ignore = "bug: no 36875 when the client credential has no certificate at all (verify::client_cert_resolver returns None); see the interop report"]
 fn connect_without_any_client_certificate_logs_36875() {
     let s = setup();
     let client_ca = Pki::new(&s.pki.dir, "interop client CA");

@@ -304,7 +304,6 @@ fn openssl_tls11_hello_is_refused_and_named_in_36874() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.0 hello from openssl gets handshake_failure (40), not protocol_version (70) (rustls: SignatureAlgorithmsExtensionRequired); see the interop report"]
 fn openssl_tls10_hello_gets_protocol_version_alert() {
     let (received, logged, text) = openssl_legacy("-tls1", "TLS 1.0");
     assert_eq!(received, Some(70), "{text}");
@@ -312,7 +311,6 @@ fn openssl_tls10_hello_gets_protocol_version_alert() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.1 hello from openssl gets handshake_failure (40), not protocol_version (70) (rustls: SignatureAlgorithmsExtensionRequired); see the interop report"]
 fn openssl_tls11_hello_gets_protocol_version_alert() {
     let (received, logged, text) = openssl_legacy("-tls1_1", "TLS 1.1");
     assert_eq!(received, Some(70), "{text}");
@@ -359,7 +357,6 @@ fn raw_sslv2_compatible_tls10_hello_is_refused_and_named_in_36874() {
 }
 
 #[test]
-#[ignore = "bug: legacy hellos without signature_algorithms get 40 (SSL 3.0; rustls SignatureAlgorithmsExtensionRequired), SSLv2-framed ones get 50 (rustls InvalidContentType); only TLS 1.0/1.1 hellos with signature_algorithms get 70; see the interop report"]
 fn raw_legacy_hellos_get_protocol_version_alert() {
     let (mut seen, mut ok) = (Vec::new(), true);
     for (hello, protocol) in [
@@ -539,7 +536,6 @@ fn tls12_client_with_only_rsa_certificate_suites_gets_36874() {
 }
 
 #[test]
-#[ignore = "bug: a TLS 1.2 client offering only RSA key exchange suites (no supported_groups) fails with rustls NoKxGroupsInCommon, which tls.rs is_no_shared_protocol_or_suite does not count: alert 40 and 36888 but no 36874; see the interop report"]
 fn tls12_client_with_only_rsa_key_exchange_suites_gets_36874() {
     // AES128-SHA256 / AES256-SHA are RSA key exchange, which rustls does not implement.
     let (received, protocol, alerts) =
@@ -645,7 +641,6 @@ fn cipher_suite_order_setting_limits_the_suites() {
 }
 
 #[test]
-#[ignore = "bug: serve picks the client's preferred suite, not the first of the server's CipherSuiteOrder (rustls ServerConfig::ignore_client_order is not set in tls.rs); see the interop report"]
 fn server_cipher_suite_order_wins_over_the_clients() {
     // The client prefers AES-128; the server's order puts ChaCha20 first.
     let (tls12, _) = suites_under_order(

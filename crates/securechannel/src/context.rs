@@ -72,8 +72,9 @@ pub enum Sni {
     #[default]
     Target,
     /// This name instead of the target name. rustls verifies the server certificate
-    /// against the name it sends, so this name is also the one the certificate must carry;
-    /// events keep naming the target name.
+    /// against the name it sends, so this name is also the one the certificate must carry,
+    /// and the one 36884 (and the error) names when it does not; the TargetName of other
+    /// events stays the target name.
     Name(String),
     /// No SNI; the certificate is still verified against the target name.
     Disabled,
@@ -462,6 +463,9 @@ struct Core {
     pending_out: Vec<u8>,
     /// Server: what the first bytes said about the client's hello.
     hello: Option<HelloSniff>,
+    /// Client: the credential's certificate went out in answer to a CertificateRequest
+    /// (36880 names it only then).
+    client_certificate_sent: bool,
     no_certificate_logged: bool,
     sent_close_notify: bool,
 }
@@ -492,6 +496,7 @@ impl Core {
             early_plaintext: Vec::new(),
             pending_out: Vec::new(),
             hello: None,
+            client_certificate_sent: false,
             no_certificate_logged: false,
             sent_close_notify: false,
         }
@@ -635,8 +640,12 @@ impl Core {
         Some(self.fail(err, None, true, None))
     }
 
-    /// 36875 and 36885: things the verifiers noticed that do not end the handshake.
-    fn take_handoffs(&self) {
+    /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and
+    /// whether the client's certificate was sent.
+    fn take_handoffs(&mut self) {
+        if verify::take_client_certificate_offered() {
+            self.client_certificate_sent = true;
+        }
         if verify::take_no_suitable_client_certificate() {
             self.emit(EventId::NoSuitableClientCertificate, |r| r);
         }
@@ -673,14 +682,16 @@ impl Core {
                 event = Some(EventId::FatalAlertReceived);
             }
         }
-        if let Some(mut f) = failure {
+        // Client: the name the server's certificate was checked against, which the
+        // verifier recorded (the SNI override when one was given, see `Sni::Name`).
+        let mut checked_name = None;
+        if let Some(f) = failure {
             if self.shared.emitter.is_enabled(f.event) {
-                if self.role == Role::Client {
-                    // 36884 names the target name, even when SNI carried another name.
-                    f.expected_name = Some(self.target_name.clone());
-                }
+                // 36884's Name is that name too: naming the target name would report a
+                // mismatch against a name that was never checked.
                 f.log(&self.shared.emitter, Some(self.activity_id()));
             }
+            checked_name = f.expected_name;
             status = f.status;
             event = Some(f.event);
         }
@@ -730,7 +741,7 @@ impl Core {
         self.state = State::Failed(status);
         let what = Failure {
             role: self.role,
-            target_name: &self.target_name,
+            checked_name: checked_name.as_deref().unwrap_or(&self.target_name),
             status,
             state: state.unwrap_or(verdict.state),
             legacy,
@@ -761,11 +772,16 @@ impl Core {
             return;
         };
         let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
-        let local = self
-            .shared
-            .tls_configs
-            .local_subject(&self.shared)
-            .to_owned();
+        // A server always sends its certificate; a client only when the server asked for
+        // one and the credential's suited (otherwise it went on anonymously, 36875).
+        let local = match self.role {
+            Role::Client if !self.client_certificate_sent => String::new(),
+            _ => self
+                .shared
+                .tls_configs
+                .local_subject(&self.shared)
+                .to_owned(),
+        };
         let remote = self
             .engine()
             .and_then(|e| e.peer_certificates())
@@ -962,8 +978,9 @@ impl Core {
 /// part of the message.
 struct Failure<'a> {
     role: Role,
-    /// Client: the name the server's certificate was checked against.
-    target_name: &'a str,
+    /// Client: the name the server's certificate was checked against (the SNI override
+    /// when one was given, else the target name).
+    checked_name: &'a str,
     /// The status the call returns (for a certificate, the verifier's).
     status: Status,
     /// The error state 36888 logged, or the failure table's.
@@ -1059,7 +1076,7 @@ impl Failure<'_> {
             }
             Status::CertExpired => format!("{cert} has expired or is not valid yet"),
             Status::WrongPrincipal if self.role == Role::Client => {
-                format!("{cert} is not valid for the name {}", self.target_name)
+                format!("{cert} is not valid for the name {}", self.checked_name)
             }
             Status::WrongPrincipal => format!("{cert} is not valid for its name"),
             Status::CryptERevoked => format!("{cert} has been revoked"),

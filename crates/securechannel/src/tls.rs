@@ -123,10 +123,7 @@ fn build_client_config(
         .with_custom_certificate_verifier(
             verify::server_verifier(shared).map_err(ConfigError::Other)?,
         );
-    let mut config = match verify::client_cert_resolver(shared) {
-        Some(resolver) => builder.with_client_cert_resolver(resolver),
-        None => builder.with_no_client_auth(),
-    };
+    let mut config = builder.with_client_cert_resolver(verify::client_cert_resolver(shared));
     config.enable_sni = send_sni;
     // Resumption stays at rustls' default: an in-memory cache of 256 sessions, shared by
     // every context of this credential because the config is.
@@ -174,6 +171,10 @@ fn build_server_config(
     let mut config = builder.with_cert_resolver(Arc::new(ServerCertificate {
         key: shared.certified_key.clone(),
     }));
+    // Schannel servers choose the cipher suite by their own order (the cipher suite order
+    // setting, which the provider's suite list follows), not the client's: the first of
+    // ours the client offers wins. rustls defaults to the client's order.
+    config.ignore_client_order = true;
     config.alpn_protocols = alpn.to_vec();
     config.session_storage = resumption.sessions;
     if let Some(t) = resumption.ticketer {
@@ -1168,8 +1169,30 @@ fn certificate_status(ce: &rustls::CertificateError) -> Status {
     }
 }
 
-/// Whether rustls' failure is "the ClientHello shares no protocol or cipher suite with
-/// us" (36874 on a server).
+/// Whether rustls' failure is "the ClientHello shares no protocol, cipher suite or key
+/// exchange group with us" (36874 on a server).
+///
+/// The `PeerIncompatible` variants of rustls 0.23.46 that say so, and where it raises
+/// them on a server (server/hs.rs):
+/// - protocol: `Tls12NotOffered` (a hello below TLS 1.2 without supported_versions),
+///   `Tls12NotOfferedOrEnabled` (supported_versions names nothing we enable),
+///   `SupportedVersionsExtensionRequired` (TLS 1.3 only here, the hello has no
+///   supported_versions), `Tls13RequiredForQuic` (QUIC only, which this provider never
+///   runs; counted so the table is complete);
+/// - cipher suite: `NoCipherSuitesInCommon`;
+/// - key exchange group: `NoKxGroupsInCommon` (choose_suite_and_kx_group: none of the
+///   client's groups is ours, including a TLS 1.2 hello that sends no supported_groups
+///   because it offers only RSA key exchange suites, which rustls does not implement:
+///   Schannel counts a suite whose key exchange cannot happen as not shared), and
+///   `NamedGroupsExtensionRequired` (defined for the same case, not raised by 0.23.46).
+///
+/// Not counted: the client-side versions of the protocol mismatch
+/// (`ServerDoesNotSupportTls12Or13`, `ServerTlsVersionIsDisabledByOurConfig`: a
+/// ServerHello, not a ClientHello); signature schemes (`NoSignatureSchemesInCommon`,
+/// `SignatureAlgorithmsExtensionRequired`: the certificate's key, not a suite; legacy
+/// hellos without signature_algorithms are refused before rustls sees them); and missing
+/// or malformed extensions (`KeyShareExtensionRequired`, `NullCompressionRequired`,
+/// `ExtendedMasterSecretExtensionRequired`, EC point formats, certificate types).
 pub(crate) fn is_no_shared_protocol_or_suite(err: &rustls::Error) -> bool {
     use rustls::PeerIncompatible as PI;
     matches!(
@@ -1178,7 +1201,10 @@ pub(crate) fn is_no_shared_protocol_or_suite(err: &rustls::Error) -> bool {
             PI::Tls12NotOffered
                 | PI::Tls12NotOfferedOrEnabled
                 | PI::SupportedVersionsExtensionRequired
+                | PI::Tls13RequiredForQuic
                 | PI::NoCipherSuitesInCommon
+                | PI::NoKxGroupsInCommon
+                | PI::NamedGroupsExtensionRequired
         )
     )
 }

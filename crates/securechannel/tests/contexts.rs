@@ -1108,7 +1108,7 @@ fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
 }
 
 #[test]
-fn wrong_name_event_names_the_target_even_with_an_sni_override() {
+fn wrong_name_event_names_the_sni_override_the_certificate_was_checked_against() {
     let w = World::new();
     let mut p = Pair::new(
         &w.client_credential(),
@@ -1120,11 +1120,89 @@ fn wrong_name_event_names_the_target_even_with_an_sni_override() {
         &w.server_credential(),
         ContextOptions::default(),
     );
-    assert_eq!(p.handshake().unwrap_err().status(), Status::WrongPrincipal);
+    let e = p.handshake().unwrap_err();
+    assert_eq!(e.status(), Status::WrongPrincipal);
+    assert_eq!(
+        e.message(),
+        "the server's certificate is not valid for the name other.test (bad_certificate sent)"
+    );
     assert_eq!(
         field(&one_event(&w.client_sink, 36884), "Name"),
-        "alias.internal"
+        "other.test"
     );
+    // TargetName stays the target name.
+    assert_generated(&w.client_sink, 42, 3001, "alias.internal");
+}
+
+#[test]
+fn client_without_a_certificate_asked_for_one_logs_36875_and_goes_on_anonymously() {
+    let w = World::new();
+    for options in [tls13_only(), tls12_only()] {
+        let (client_sink, client_emitter) = common::recording();
+        let cred = securechannel::ClientCredential::new_in_memory_with(
+            client_emitter,
+            Default::default(),
+            None,
+            w.pki.roots(),
+            options,
+        );
+        let mut p = Pair::new(
+            &cred,
+            "server.test",
+            ContextOptions::default(),
+            &w.server_credential_with(
+                Some(w.server_key.clone()),
+                CredentialOptions {
+                    request_client_certificate: true,
+                    ..Default::default()
+                },
+            ),
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        assert!(p.server.remote_certificates().is_empty());
+        let r = one_event(&client_sink, 36875);
+        assert_eq!(r.activity_id, Some(p.client.activity_id()));
+        assert_eq!(
+            field(&one_event(&client_sink, 36880), "LocalCertSubjectName"),
+            ""
+        );
+    }
+}
+
+#[test]
+fn client_36880_names_its_certificate_only_when_it_was_sent() {
+    let w = World::new();
+    for (requested, subject) in [(false, ""), (true, "CN=client.test")] {
+        let (client_sink, client_emitter) = common::recording();
+        let cred = securechannel::ClientCredential::new_in_memory(
+            client_emitter,
+            Default::default(),
+            Some(w.client_key.clone()),
+            w.pki.roots(),
+        );
+        let mut p = Pair::new(
+            &cred,
+            "server.test",
+            ContextOptions::default(),
+            &w.server_credential_with(
+                Some(w.server_key.clone()),
+                CredentialOptions {
+                    request_client_certificate: requested,
+                    ..Default::default()
+                },
+            ),
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        assert_eq!(p.server.remote_certificates().is_empty(), !requested);
+        assert_eq!(
+            field(&one_event(&client_sink, 36880), "LocalCertSubjectName"),
+            subject,
+            "requested: {requested}"
+        );
+        assert!(events(&client_sink, 36875).is_empty());
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -373,33 +373,32 @@ fn run(client: &mut ClientContext, server: &mut ServerContext) -> (Vec<u8>, Opti
     panic!("no outcome");
 }
 
-#[test]
-fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
+/// A client and a server whose configs are built on `client` and `server` providers: the
+/// client's and the server's event sinks and contexts.
+fn contexts_on(
+    client: Arc<CryptoProvider>,
+    server: Arc<CryptoProvider>,
+) -> (
+    Arc<MemorySink>,
+    ClientContext,
+    Arc<MemorySink>,
+    ServerContext,
+) {
     let p = pki("Root");
     let (csink, cshared) = shared(Role::Client, None, roots(&[&p.ca]));
     let (ssink, sshared) = shared(Role::Server, Some(leaf(&p, "server.test")), roots(&[&p.ca]));
-    // Seed the caches with configs on disjoint providers (the settings work will make
-    // this reachable through Ciphers / cipher suite order).
-    let cconfig = build_client_config(
-        &cshared,
-        provider_with(provider::cipher_suite::TLS13_AES_128_GCM_SHA256),
-        true,
-    )
-    .map_err(|_| ())
-    .expect("client config");
+    // Seed the caches with configs on these providers.
+    let cconfig = build_client_config(&cshared, client, true)
+        .map_err(|_| ())
+        .expect("client config");
     lock(&cshared.tls_configs.client).push((true, Arc::new(cconfig)));
     let resumption = ServerResumption {
         ticketer: None,
         sessions: rustls::server::ServerSessionMemoryCache::new(8),
     };
-    let sconfig = build_server_config(
-        &sshared,
-        provider_with(provider::cipher_suite::TLS13_AES_256_GCM_SHA384),
-        &[],
-        resumption,
-    )
-    .map_err(|_| ())
-    .expect("server config");
+    let sconfig = build_server_config(&sshared, server, &[], resumption)
+        .map_err(|_| ())
+        .expect("server config");
     lock(&sshared.tls_configs.server).push((Vec::new(), Arc::new(sconfig)));
     let ccred = ClientCredential {
         shared: Arc::new(cshared),
@@ -407,9 +406,17 @@ fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
     let scred = ServerCredential {
         shared: Arc::new(sshared),
     };
+    let client = ClientContext::new(&ccred, "server.test", ContextOptions::default()).unwrap();
+    let server = ServerContext::new(&scred, ContextOptions::default()).unwrap();
+    (csink, client, ssink, server)
+}
 
-    let mut client = ClientContext::new(&ccred, "server.test", ContextOptions::default()).unwrap();
-    let mut server = ServerContext::new(&scred, ContextOptions::default()).unwrap();
+#[test]
+fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
+    let (csink, mut client, ssink, mut server) = contexts_on(
+        provider_with(provider::cipher_suite::TLS13_AES_128_GCM_SHA256),
+        provider_with(provider::cipher_suite::TLS13_AES_256_GCM_SHA384),
+    );
     let (mut alert, e) = run(&mut client, &mut server);
     let e = e.expect("refused");
     assert_eq!(e.status(), Status::AlgorithmMismatch);
@@ -434,6 +441,139 @@ fn no_cipher_suite_in_common_is_handshake_failure_and_36874() {
         .find(|r| r.event_id.value() == 36887)
         .expect("36887");
     assert_eq!(got.field("AlertDesc"), Some("40"));
+}
+
+/// A provider with these key exchange groups only.
+fn provider_with_groups(
+    groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup>,
+) -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        kx_groups: groups,
+        ..provider::default_provider()
+    })
+}
+
+#[test]
+fn no_key_exchange_group_in_common_is_handshake_failure_and_36874() {
+    // rustls refuses with NoKxGroupsInCommon; Schannel counts it as no shared suite (a
+    // TLS 1.2 client offering only RSA key exchange, without supported_groups, ends here).
+    let (_, mut client, ssink, mut server) = contexts_on(
+        provider_with_groups(vec![provider::kx_group::SECP384R1]),
+        provider_with_groups(vec![provider::kx_group::X25519]),
+    );
+    let (_, e) = run(&mut client, &mut server);
+    let e = e.expect("refused");
+    assert_eq!(e.status(), Status::AlgorithmMismatch);
+    assert_eq!(
+        std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<rustls::Error>())
+            .cloned(),
+        Some(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::NoKxGroupsInCommon
+        ))
+    );
+    let r = ssink.records();
+    let refused: Vec<_> = r.iter().filter(|r| r.event_id.value() == 36874).collect();
+    assert_eq!(refused.len(), 1, "{:?}", ssink.ids());
+    assert_eq!(refused[0].field("Protocol"), Some("TLS 1.3"));
+    let gen = r
+        .iter()
+        .find(|r| r.event_id.value() == 36888)
+        .expect("36888");
+    assert_eq!(gen.field("AlertDesc"), Some("40"));
+    assert_eq!(
+        e.event(),
+        Some(securechannel_events::EventId::NoSharedCipherSuite)
+    );
+}
+
+#[test]
+fn no_shared_protocol_or_suite_table_rows() {
+    use rustls::PeerIncompatible as PI;
+    // Every PeerIncompatible variant of rustls 0.23.46: whether it is 36874's "no shared
+    // protocol, cipher suite or key exchange group".
+    let rows: Vec<(PI, bool)> = vec![
+        (PI::Tls12NotOffered, true),
+        (PI::Tls12NotOfferedOrEnabled, true),
+        (PI::SupportedVersionsExtensionRequired, true),
+        (PI::Tls13RequiredForQuic, true),
+        (PI::NoCipherSuitesInCommon, true),
+        (PI::NoKxGroupsInCommon, true),
+        (PI::NamedGroupsExtensionRequired, true),
+        (PI::ServerDoesNotSupportTls12Or13, false),
+        (PI::ServerTlsVersionIsDisabledByOurConfig, false),
+        (PI::NoSignatureSchemesInCommon, false),
+        (PI::NoCertificateRequestSignatureSchemesInCommon, false),
+        (PI::SignatureAlgorithmsExtensionRequired, false),
+        (PI::KeyShareExtensionRequired, false),
+        (PI::NullCompressionRequired, false),
+        (PI::ExtendedMasterSecretExtensionRequired, false),
+        (PI::EcPointsExtensionRequired, false),
+        (PI::NoEcPointFormatsInCommon, false),
+        (PI::UncompressedEcPointsRequired, false),
+        (PI::IncorrectCertificateTypeExtension, false),
+        (PI::UnsolicitedCertificateTypeExtension, false),
+        (PI::ServerSentHelloRetryRequestWithUnknownExtension, false),
+        (PI::ServerRejectedEncryptedClientHello(None), false),
+    ];
+    for (pi, shared_nothing) in rows {
+        let err = rustls::Error::PeerIncompatible(pi);
+        assert_eq!(
+            is_no_shared_protocol_or_suite(&err),
+            shared_nothing,
+            "{err:?}"
+        );
+    }
+    assert!(!is_no_shared_protocol_or_suite(
+        &rustls::Error::DecryptError
+    ));
+}
+
+#[test]
+fn no_kx_groups_in_common_is_no_shared_suite() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoKxGroupsInCommon)
+    ));
+}
+
+#[test]
+fn named_groups_extension_required_is_no_shared_suite() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NamedGroupsExtensionRequired)
+    ));
+}
+
+#[test]
+fn tls13_required_for_quic_is_no_shared_protocol() {
+    assert!(is_no_shared_protocol_or_suite(
+        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls13RequiredForQuic)
+    ));
+}
+
+fn provider_with_suites(suites: Vec<rustls::SupportedCipherSuite>) -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: suites,
+        ..provider::default_provider()
+    })
+}
+
+#[test]
+fn server_chooses_the_suite_by_its_own_order() {
+    use provider::cipher_suite::{
+        TLS13_AES_128_GCM_SHA256 as A128, TLS13_AES_256_GCM_SHA384 as A256,
+    };
+    // Schannel servers pick the first suite of their own order that the client offers.
+    for (client, server, chosen) in [
+        (vec![A128, A256], vec![A256, A128], 0x1302),
+        (vec![A256, A128], vec![A128, A256], 0x1301),
+    ] {
+        let (_, mut c, _, mut s) =
+            contexts_on(provider_with_suites(client), provider_with_suites(server));
+        let (_, e) = run(&mut c, &mut s);
+        assert!(e.is_none(), "{e:?}");
+        assert_eq!(s.cipher_suite().map(|x| x.number), Some(chosen));
+        assert_eq!(c.cipher_suite().map(|x| x.number), Some(chosen));
+    }
 }
 
 #[test]

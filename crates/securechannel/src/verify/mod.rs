@@ -5,14 +5,15 @@
 //!
 //! - Client side: [`server_verifier`] checks the server's certificate (events 36876,
 //!   36881-36884); [`client_cert_resolver`] picks the client certificate when the server
-//!   asks for one (36875 when none suits).
+//!   asks for one (36875 when none suits, or the credential has none).
 //! - Server side: [`client_verifier`] asks for and checks client certificates (36877) and
 //!   sends the trusted issuer list (36885 when truncated).
 //!
 //! The verifiers do not log. rustls calls them synchronously inside the context's
 //! `process_tls_records`, on the caller's thread, so they leave what happened in
 //! thread-local hand-offs that the context takes right after that call ([`take_failure`],
-//! [`take_no_suitable_client_certificate`], [`take_issuer_list_truncated`]) and logs with
+//! [`take_no_suitable_client_certificate`], [`take_client_certificate_offered`],
+//! [`take_issuer_list_truncated`]) and logs with
 //! its activity ID. In the other direction the context sets [`set_pending_alert`] before
 //! the call when the application asked for an alert (SCHANNEL_ALERT_TOKEN).
 
@@ -120,13 +121,14 @@ pub(crate) fn client_verifier(
     )?)))
 }
 
-/// Chooses the client certificate when a server asks for one; `None` when the client
-/// credential has no certificate at all (the context then uses `with_no_client_auth`).
-pub(crate) fn client_cert_resolver(
-    shared: &CredentialShared,
-) -> Option<Arc<dyn ResolvesClientCert>> {
-    let key = shared.certified_key.clone()?;
-    Some(Arc::new(choice::ClientCertificateChoice::new(key)))
+/// Chooses the client certificate when a server asks for one. There is a resolver even
+/// when the client credential has no certificate at all: it declines every request and
+/// records 36875, as Schannel logs "no suitable client certificate could be found" then
+/// too (rustls' `with_no_client_auth` would decline silently).
+pub(crate) fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn ResolvesClientCert> {
+    Arc::new(choice::ClientCertificateChoice::new(
+        shared.certified_key.clone(),
+    ))
 }
 
 // The hand-offs. Verification and certificate choice run inside `process_tls_records` on
@@ -137,6 +139,7 @@ pub(crate) fn client_cert_resolver(
 thread_local! {
     static FAILURE: RefCell<Option<ValidationFailure>> = const { RefCell::new(None) };
     static NO_SUITABLE_CLIENT_CERTIFICATE: Cell<bool> = const { Cell::new(false) };
+    static CLIENT_CERTIFICATE_OFFERED: Cell<bool> = const { Cell::new(false) };
     static ISSUER_LIST_TRUNCATED: Cell<bool> = const { Cell::new(false) };
     static PENDING_ALERT: Cell<Option<AlertDescription>> = const { Cell::new(None) };
 }
@@ -151,6 +154,13 @@ pub(crate) fn take_failure() -> Option<ValidationFailure> {
 /// and none suited (event 36875), taken once.
 pub(crate) fn take_no_suitable_client_certificate() -> bool {
     NO_SUITABLE_CLIENT_CERTIFICATE.with(|f| f.replace(false))
+}
+
+/// Whether, during the last call on this thread, a server asked for a client certificate
+/// and the credential's was sent (36880's LocalCertSubjectName names it only then),
+/// taken once.
+pub(crate) fn take_client_certificate_offered() -> bool {
+    CLIENT_CERTIFICATE_OFFERED.with(|f| f.replace(false))
 }
 
 /// Whether, during the last call on this thread, the server sent a trusted issuer list
@@ -193,6 +203,10 @@ fn record_failure(failure: ValidationFailure) {
 
 fn record_no_suitable_client_certificate() {
     NO_SUITABLE_CLIENT_CERTIFICATE.with(|f| f.set(true));
+}
+
+fn record_client_certificate_offered() {
+    CLIENT_CERTIFICATE_OFFERED.with(|f| f.set(true));
 }
 
 fn record_issuer_list_truncated() {

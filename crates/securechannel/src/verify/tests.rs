@@ -761,10 +761,7 @@ fn client_config(shared: &CredentialShared) -> Arc<ClientConfig> {
         .expect("versions")
         .dangerous()
         .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"));
-    Arc::new(match client_cert_resolver(shared) {
-        Some(resolver) => builder.with_client_cert_resolver(resolver),
-        None => builder.with_no_client_auth(),
-    })
+    Arc::new(builder.with_client_cert_resolver(client_cert_resolver(shared)))
 }
 
 fn client_config_tls12(shared: &CredentialShared) -> Arc<ClientConfig> {
@@ -773,10 +770,7 @@ fn client_config_tls12(shared: &CredentialShared) -> Arc<ClientConfig> {
         .expect("versions")
         .dangerous()
         .with_custom_certificate_verifier(server_verifier(shared).expect("server verifier"));
-    Arc::new(match client_cert_resolver(shared) {
-        Some(resolver) => builder.with_client_cert_resolver(resolver),
-        None => builder.with_no_client_auth(),
-    })
+    Arc::new(builder.with_client_cert_resolver(client_cert_resolver(shared)))
 }
 
 fn server_config(shared: &CredentialShared, leaf: &Leaf) -> Arc<ServerConfig> {
@@ -1042,7 +1036,7 @@ fn pending_alert_applies_to_client_certificates_too() {
             .with_safe_default_protocol_versions()
             .expect("versions")
             .with_root_certificates(pki.roots())
-            .with_client_cert_resolver(client_cert_resolver(&client).expect("has a certificate")),
+            .with_client_cert_resolver(client_cert_resolver(&client)),
     );
     set_pending_alert(Some(AlertDescription::ACCESS_DENIED)).expect("supported alert");
     let outcome = handshake(
@@ -1354,9 +1348,31 @@ fn issuer_list_is_truncated_at_16_kib_and_raises_36885_when_sent() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn no_resolver_without_a_client_certificate() {
+fn resolver_without_a_client_certificate_declines_with_36875() {
     let pki = Pki::new();
-    assert!(client_cert_resolver(&client_credential(&pki)).is_none());
+    let resolver = client_cert_resolver(&client_credential(&pki));
+    assert!(
+        !resolver.has_certs(),
+        "no transcript kept for a CertificateVerify"
+    );
+    let schemes = [rustls::SignatureScheme::ECDSA_NISTP256_SHA256];
+    assert!(resolver.resolve(&[], &schemes).is_none());
+    assert!(take_no_suitable_client_certificate());
+    assert!(!take_client_certificate_offered());
+}
+
+#[test]
+fn handshake_without_a_client_certificate_goes_anonymous_with_36875() {
+    let pki = Pki::new();
+    let server = client_auth_server(&pki, false);
+    let client = client_credential(&pki);
+    for config in [client_config(&client), client_config_tls12(&client)] {
+        let outcome = handshake(config, server_config(&server, &pki.server_leaf(|_| {})));
+        assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(take_no_suitable_client_certificate());
+        assert!(!take_client_certificate_offered());
+    }
 }
 
 #[test]
@@ -1365,7 +1381,7 @@ fn client_certificate_is_offered_when_it_suits() {
     let leaf = pki.client_leaf(|_| {});
     let mut client = client_credential(&pki);
     client.certified_key = Some(leaf.certified_key());
-    let resolver = client_cert_resolver(&client).expect("has a certificate");
+    let resolver = client_cert_resolver(&client);
     let schemes = [rustls::SignatureScheme::ECDSA_NISTP256_SHA256];
     let root_dn = client_cert::issuer_name(pki.inter.der()).expect("parses");
     let inter_dn = client_cert::issuer_name(&leaf.chain[0]).expect("parses");
@@ -1383,6 +1399,8 @@ fn client_certificate_is_offered_when_it_suits() {
         "the intermediate"
     );
     assert!(!take_no_suitable_client_certificate());
+    assert!(take_client_certificate_offered());
+    assert!(!take_client_certificate_offered(), "taken once");
 }
 
 #[test]
@@ -1391,7 +1409,7 @@ fn no_suitable_client_certificate_for_other_issuers_or_schemes() {
     let leaf = pki.client_leaf(|_| {});
     let mut client = client_credential(&pki);
     client.certified_key = Some(leaf.certified_key());
-    let resolver = client_cert_resolver(&client).expect("has a certificate");
+    let resolver = client_cert_resolver(&client);
     let stranger_dn = client_cert::issuer_name(pki.stranger.der()).expect("parses");
 
     assert!(resolver
@@ -1402,6 +1420,7 @@ fn no_suitable_client_certificate_for_other_issuers_or_schemes() {
         .is_none());
     assert!(take_no_suitable_client_certificate());
     assert!(!take_no_suitable_client_certificate(), "taken once");
+    assert!(!take_client_certificate_offered());
 
     // An ECDSA P-256 key cannot sign with RSA schemes.
     assert!(resolver
@@ -1431,6 +1450,7 @@ fn handshake_goes_anonymous_when_the_server_trusts_other_issuers() {
         assert!(outcome.client.is_ok(), "{:?}", outcome.client);
         assert!(outcome.server.is_ok(), "{:?}", outcome.server);
         assert!(take_no_suitable_client_certificate());
+        assert!(!take_client_certificate_offered());
         assert!(take_failure().is_none());
     }
 }
@@ -1445,6 +1465,7 @@ fn handshake_sends_the_client_certificate_the_server_names() {
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
     assert!(!take_no_suitable_client_certificate());
+    assert!(take_client_certificate_offered());
 }
 
 // ---------------------------------------------------------------------------------------
