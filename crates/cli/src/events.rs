@@ -266,6 +266,17 @@ fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
     let stdout = io::stdout();
     if !a.follow {
         let records = log.query(&query)?;
+        if records.is_empty() {
+            // On stderr, so scripts reading stdout still see an empty result.
+            eprintln!(
+                "schannel: no events match{}",
+                if log.last_record_id()? == 0 {
+                    " (the log is empty; EventLogging decides what is recorded: `schannel config get EventLogging`)"
+                } else {
+                    ""
+                }
+            );
+        }
         let mut out = io::BufWriter::new(stdout.lock());
         let r = records
             .iter()

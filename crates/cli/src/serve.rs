@@ -81,7 +81,8 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = rt.block_on(serve(args, credential, data_dir));
+    let logging = runtime.provider.emitter().logging().0;
+    let result = rt.block_on(serve(args, credential, data_dir, logging));
     runtime.close();
     result
 }
@@ -140,7 +141,12 @@ struct Server {
     failed: AtomicU64,
 }
 
-async fn serve(args: Args, credential: ServerCredential, data_dir: &Path) -> CmdResult {
+async fn serve(
+    args: Args,
+    credential: ServerCredential,
+    data_dir: &Path,
+    logging: u32,
+) -> CmdResult {
     let listener = TcpListener::bind(args.listen).await.map_err(|e| {
         format!(
             "cannot listen on {}: {e}\nhint: pick another address with --listen",
@@ -162,6 +168,12 @@ async fn serve(args: Args, credential: ServerCredential, data_dir: &Path) -> Cmd
         "schannel: events go to {} (read them with: schannel events); Ctrl-C stops",
         data_dir.join("events.db").display()
     );
+    if logging & 0x4 == 0 {
+        eprintln!(
+            "schannel: EventLogging = {logging} records {}; `schannel config set EventLogging 7` also records successful handshakes (36880)",
+            if logging & 0x2 != 0 { "errors and warnings" } else if logging & 0x1 != 0 { "errors only" } else { "nothing" }
+        );
+    }
     let server = Arc::new(Server {
         credential,
         options: ContextOptions {
