@@ -605,8 +605,3 @@ pub(crate) fn archive_file(path: &Path) -> Result<PathBuf, EventLogError> {
     rename_with_companions(path, &to)?;
     Ok(to)
 }
-
-/// Whether the retention policy must act now.
-pub(crate) fn over_limit(conn: &Connection, max_size_bytes: u64) -> rusqlite::Result<bool> {
-    Ok(used_bytes(conn)? > max_size_bytes)
-}
