@@ -104,13 +104,19 @@ impl Hasher for PreHashed {
     }
 }
 
-/// (event ID, data) as bytes: the ID, then each string's length and bytes. Lengths make
-/// the encoding unambiguous (["ab"] and ["a", "b"] differ).
+/// (event ID, data) as bytes: the ID, then each string's length (LEB128: one byte for
+/// lengths under 128) and bytes. Lengths make the encoding unambiguous (["ab", "c"] and
+/// ["a", "bc"] differ).
 fn encode_key(id: EventId, data: &[String], out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&id.value().to_le_bytes());
     for d in data {
-        out.extend_from_slice(&(d.len() as u64).to_le_bytes());
+        let mut n = d.len();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
         out.extend_from_slice(d.as_bytes());
     }
 }
@@ -137,6 +143,9 @@ pub(crate) struct Flood {
     folded: Vec<u64>,
     pending_folds: usize,
     scratch: Vec<u8>,
+    /// Tests: give every pair the same hash, so the full-key comparison is exercised.
+    #[cfg(test)]
+    collide: bool,
 }
 
 impl Flood {
@@ -151,6 +160,8 @@ impl Flood {
             folded: Vec::new(),
             pending_folds: 0,
             scratch: Vec::with_capacity(256),
+            #[cfg(test)]
+            collide: false,
         }
     }
 
@@ -175,6 +186,8 @@ impl Flood {
         }
         encode_key(record.event_id, &record.data, &mut self.scratch);
         let h = self.hasher.hash_one(&self.scratch[..]);
+        #[cfg(test)]
+        let h = if self.collide { 7 } else { h };
         let window = self.window_nanos;
         if let Some(slot) = self.tracked.get_mut(&h) {
             if let Some(t) = slot.find(&self.scratch) {
@@ -383,6 +396,77 @@ mod tests {
         f.drain_summaries(&mut out);
         f.expire(10_000 * MS, &mut out);
         assert_eq!(out.len(), before);
+    }
+
+    /// Pairs whose hashes collide are still told apart by their full keys: each folds
+    /// on its own, and ending one's window keeps the other.
+    #[test]
+    fn colliding_hashes_never_fold_different_events() {
+        let mut f = Flood::new(config(1, 100));
+        f.collide = true;
+        let mut out = Vec::new();
+        // Same ID, data that would run together without length prefixes.
+        let a = |t| rec(EventId::FatalAlertGenerated, &["ab", "c"], t * MS);
+        let b = |t| rec(EventId::FatalAlertGenerated, &["a", "bc"], t * MS);
+        let c = |t| rec(EventId::FatalAlertReceived, &["ab", "c"], t * MS);
+        let long = "x".repeat(300);
+        let mut k1 = Vec::new();
+        let mut k2 = Vec::new();
+        encode_key(
+            EventId::FatalAlertGenerated,
+            &[long.clone(), "y".into()],
+            &mut k1,
+        );
+        encode_key(EventId::FatalAlertGenerated, &[long + "y"], &mut k2);
+        assert_ne!(k1, k2, "a long field's length is encoded whole");
+        for t in 0..3 {
+            f.admit(a(t), &mut out);
+        }
+        for t in 50..54 {
+            f.admit(b(t), &mut out);
+        }
+        f.admit(c(60), &mut out);
+        assert_eq!(out.len(), 3, "the first of each pair is stored");
+        assert_eq!(f.tracked.len(), 1, "all three share one slot");
+        assert_eq!(f.tracked_count, 3);
+        // a's window ends at 100 ms: its summary only; b and c stay tracked.
+        f.expire(100 * MS, &mut out);
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[3].data, vec!["ab".to_string(), "c".to_string()]);
+        assert_eq!(out[3].fold.map(|f| f.count), Some(2));
+        assert_eq!(f.tracked_count, 2);
+        f.drain_summaries(&mut out);
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[4].data, vec!["a".to_string(), "bc".to_string()]);
+        assert_eq!(out[4].fold.map(|f| f.count), Some(3));
+        f.expire(200 * MS, &mut out);
+        assert_eq!(out.len(), 5);
+        assert!(!f.is_active());
+        assert!(f.tracked.is_empty());
+    }
+
+    /// A pair that started a new window is not ended by its old window's deadline.
+    #[test]
+    fn a_restarted_window_outlives_its_old_deadline() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        let r = |t| rec(EventId::FatalAlertReceived, &["46"], t * MS);
+        f.admit(r(0), &mut out);
+        f.admit(r(120), &mut out); // a new window, 120..220
+        f.admit(r(130), &mut out); // folded
+        assert_eq!(out.len(), 2);
+        f.expire(150 * MS, &mut out);
+        assert_eq!(
+            out.len(),
+            2,
+            "the 0..100 deadline must not end the 120..220 window"
+        );
+        assert!(f.is_active());
+        f.expire(220 * MS, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[2].fold.map(|f| f.count), Some(1));
+        assert!(!f.is_active());
+        assert_eq!(f.next_deadline(), None, "no deadline left behind");
     }
 
     #[test]

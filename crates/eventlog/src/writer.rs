@@ -449,3 +449,64 @@ impl Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use securechannel_events::EventId;
+
+    fn handshake() -> EventRecord {
+        EventRecord {
+            record_id: 0,
+            time: 0,
+            event_id: EventId::HandshakeCompleted,
+            computer: Arc::from("host"),
+            process_id: 1,
+            thread_id: 1,
+            activity_id: None,
+            data: ["server", "TLS 1.3", "AES_256_GCM", "256", "AEAD", "X25519"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            binary: None,
+            fold: None,
+        }
+    }
+
+    /// The size is measured first, then only when the estimate reaches the maximum (or
+    /// after `CHECK_EVERY` commits); a measurement showing more growth than estimated
+    /// raises the factor so the estimate stays an over-estimate.
+    #[test]
+    fn size_is_measured_only_near_the_maximum() {
+        let mut s = SizeEstimate::default();
+        let max = 1_000_000;
+        assert!(s.must_check(max), "unknown size: measure");
+        s.checked(500_000);
+        let batch = vec![handshake(); 100];
+        let per_batch = 100 * record_bytes(&batch[0]) * START_FACTOR_PCT / 100;
+        let mut commits = 0;
+        while !s.must_check(max) {
+            s.added(&batch);
+            commits += 1;
+        }
+        assert_eq!(
+            commits,
+            500_000 / per_batch + 1,
+            "checks when the estimate passes max"
+        );
+        // The log grew twice as much as the estimate: the factor goes up.
+        let grown = 2 * s.added;
+        s.checked(500_000 + grown);
+        assert!(s.factor_pct >= 2 * START_FACTOR_PCT);
+        // However small the commits, every CHECK_EVERY-th one measures.
+        let mut s = SizeEstimate::default();
+        s.checked(0);
+        for _ in 0..CHECK_EVERY {
+            assert!(!s.must_check(u64::MAX));
+            s.added(&[]);
+        }
+        assert!(s.must_check(u64::MAX));
+        s.forget();
+        assert!(s.must_check(u64::MAX));
+    }
+}
