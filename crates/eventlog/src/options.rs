@@ -30,6 +30,8 @@ pub struct FloodControl {
     pub window: Duration,
     /// How many distinct (event, data) pairs are tracked at once. Events beyond that are
     /// stored normally: flood control never costs unbounded memory, nor loses an event.
+    /// A tracked pair costs its (ID, data) bytes plus about 130 bytes: ~25 MB for
+    /// 100,000 distinct 36880s.
     pub max_tracked: usize,
 }
 
