@@ -7,23 +7,27 @@
 
 use crate::options::FloodControl;
 use securechannel_events::{EventId, EventRecord, Fold, UnixNanos};
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::cmp::Reverse;
+use std::collections::hash_map::{Entry, RandomState};
+use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
+/// One (event ID, data) pair being watched.
 struct Tracked {
-    event_id: EventId,
-    data: Vec<String>,
+    /// The pair, encoded by [`encode_key`]: one allocation instead of a copy of every
+    /// string, and compared whole, so two pairs that share a hash are never folded
+    /// together.
+    key: Box<[u8]>,
     window_start: UnixNanos,
     seen: u64,
     /// The folded copies so far in this window: count, first time, and the latest copy
-    /// (the summary's base record).
-    folded: Option<(u64, UnixNanos, EventRecord)>,
+    /// (the summary's base record). Boxed: most pairs never fold.
+    folded: Option<Box<(u64, UnixNanos, EventRecord)>>,
 }
 
 impl Tracked {
     fn take_summary(&mut self) -> Option<EventRecord> {
-        let (count, first, mut base) = self.folded.take()?;
+        let (count, first, mut base) = *self.folded.take()?;
         base.fold = Some(Fold {
             count,
             first,
@@ -33,21 +37,115 @@ impl Tracked {
     }
 }
 
+/// The pairs that share one hash: nearly always just `head`.
+struct Slot {
+    head: Tracked,
+    more: Vec<Tracked>,
+}
+
+impl Slot {
+    fn find(&mut self, key: &[u8]) -> Option<&mut Tracked> {
+        std::iter::once(&mut self.head)
+            .chain(self.more.iter_mut())
+            .find(|t| *t.key == *key)
+    }
+
+    /// Forget every pair whose window is over at `now`, its summary to `out`. Returns
+    /// (pairs removed, summaries written, whether the slot is now empty).
+    fn expire(
+        &mut self,
+        now: UnixNanos,
+        window: i64,
+        out: &mut Vec<EventRecord>,
+    ) -> (usize, usize, bool) {
+        let mut removed = 0;
+        let mut summaries = 0;
+        let mut over = |t: &mut Tracked| {
+            if now >= t.window_start.saturating_add(window) {
+                if let Some(s) = t.take_summary() {
+                    summaries += 1;
+                    out.push(s);
+                }
+                removed += 1;
+                true
+            } else {
+                false
+            }
+        };
+        self.more.retain_mut(|t| !over(t));
+        let head_over = over(&mut self.head);
+        let mut empty = false;
+        if head_over {
+            match self.more.pop() {
+                Some(t) => self.head = t,
+                None => empty = true,
+            }
+        }
+        (removed, summaries, empty)
+    }
+}
+
+/// The map's keys are already hashes (keyed, from `RandomState`): used as they are.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; fold anything else in rather than panic.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// (event ID, data) as bytes: the ID, then each string's length (LEB128: one byte for
+/// lengths under 128) and bytes. Lengths make the encoding unambiguous (["ab", "c"] and
+/// ["a", "bc"] differ).
+fn encode_key(id: EventId, data: &[String], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&id.value().to_le_bytes());
+    for d in data {
+        let mut n = d.len();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(d.as_bytes());
+    }
+}
+
 /// The flood-control state of one log.
+///
+/// Costs: admitting a record encodes and hashes its key (no allocation unless a new pair
+/// is tracked: then one); ending windows pops a min-heap of deadlines, so it costs per
+/// window ended, not per pair tracked; a flush visits only the pairs with counts.
+/// Memory: at most `max_tracked` pairs (each its encoded key plus ~100 bytes), and one
+/// heap entry per window started.
 pub(crate) struct Flood {
     config: FloodControl,
     window_nanos: i64,
-    /// Keyed by a hash of (ID, data); a bucket holds the pairs that share the hash.
-    tracked: HashMap<u64, Vec<Tracked>>,
+    hasher: RandomState,
+    /// Keyed by a hash of the encoded pair; a slot holds the pairs that share it.
+    tracked: HashMap<u64, Slot, BuildHasherDefault<PreHashed>>,
     tracked_count: usize,
+    /// When each window started so far ends, soonest first: (deadline, hash). An entry
+    /// may be stale (its pair started a new window since, which has an entry of its own);
+    /// popping it then changes nothing.
+    deadlines: BinaryHeap<Reverse<(UnixNanos, u64)>>,
+    /// The hashes of pairs that got a count since the last drain (may repeat or be stale).
+    folded: Vec<u64>,
     pending_folds: usize,
-}
-
-fn key_hash(id: EventId, data: &[String]) -> u64 {
-    let mut h = DefaultHasher::new();
-    id.hash(&mut h);
-    data.hash(&mut h);
-    h.finish()
+    scratch: Vec<u8>,
+    /// Tests: give every pair the same hash, so the full-key comparison is exercised.
+    #[cfg(test)]
+    collide: bool,
 }
 
 impl Flood {
@@ -55,15 +153,28 @@ impl Flood {
         Flood {
             config,
             window_nanos: config.window.as_nanos().min(i64::MAX as u128) as i64,
-            tracked: HashMap::new(),
+            hasher: RandomState::new(),
+            tracked: HashMap::default(),
             tracked_count: 0,
+            deadlines: BinaryHeap::new(),
+            folded: Vec::new(),
             pending_folds: 0,
+            scratch: Vec::with_capacity(256),
+            #[cfg(test)]
+            collide: false,
         }
     }
 
-    /// Whether anything is tracked (then the writer wakes up to end windows on time).
+    /// Whether anything is tracked.
+    #[cfg(test)]
     pub(crate) fn is_active(&self) -> bool {
         self.tracked_count > 0
+    }
+
+    /// When the soonest window ends (the writer wakes up then to write its summary), or
+    /// None when nothing is tracked.
+    pub(crate) fn next_deadline(&self) -> Option<UnixNanos> {
+        self.deadlines.peek().map(|Reverse((d, _))| *d)
     }
 
     /// Take one record: push it to `out` to be stored, or count it.
@@ -73,90 +184,123 @@ impl Flood {
             out.push(record);
             return;
         }
-        let h = key_hash(record.event_id, &record.data);
-        let bucket = self.tracked.entry(h).or_default();
+        encode_key(record.event_id, &record.data, &mut self.scratch);
+        let h = self.hasher.hash_one(&self.scratch[..]);
+        #[cfg(test)]
+        let h = if self.collide { 7 } else { h };
         let window = self.window_nanos;
-        if let Some(t) = bucket
-            .iter_mut()
-            .find(|t| t.event_id == record.event_id && t.data == record.data)
-        {
-            if record.time >= t.window_start.saturating_add(window) {
-                if let Some(summary) = t.take_summary() {
-                    self.pending_folds -= 1;
-                    out.push(summary);
+        if let Some(slot) = self.tracked.get_mut(&h) {
+            if let Some(t) = slot.find(&self.scratch) {
+                if record.time >= t.window_start.saturating_add(window) {
+                    if let Some(summary) = t.take_summary() {
+                        self.pending_folds -= 1;
+                        out.push(summary);
+                    }
+                    t.window_start = record.time;
+                    t.seen = 1;
+                    self.deadlines
+                        .push(Reverse((record.time.saturating_add(window), h)));
+                    out.push(record);
+                    return;
                 }
-                t.window_start = record.time;
-                t.seen = 1;
-                out.push(record);
+                t.seen += 1;
+                if t.seen <= u64::from(self.config.threshold) {
+                    out.push(record);
+                    return;
+                }
+                match &mut t.folded {
+                    None => {
+                        self.pending_folds += 1;
+                        self.folded.push(h);
+                        t.folded = Some(Box::new((1, record.time, record)));
+                    }
+                    Some(f) => {
+                        f.0 += 1;
+                        f.1 = f.1.min(record.time);
+                        f.2 = record;
+                    }
+                }
                 return;
             }
-            t.seen += 1;
-            if t.seen <= u64::from(self.config.threshold) {
-                out.push(record);
-                return;
-            }
-            t.folded = Some(match t.folded.take() {
-                None => {
-                    self.pending_folds += 1;
-                    (1, record.time, record)
-                }
-                Some((count, first, _)) => (count + 1, first.min(record.time), record),
-            });
-            return;
         }
+        // A pair not tracked yet (beyond `max_tracked`: simply stored).
         if self.tracked_count < self.config.max_tracked {
-            bucket.push(Tracked {
-                event_id: record.event_id,
-                data: record.data.clone(),
-                window_start: record.time,
-                seen: 1,
-                folded: None,
-            });
-            self.tracked_count += 1;
-        } else if bucket.is_empty() {
-            self.tracked.remove(&h);
+            let t = self.track(&record, h);
+            match self.tracked.entry(h) {
+                Entry::Occupied(mut slot) => slot.get_mut().more.push(t),
+                Entry::Vacant(v) => {
+                    v.insert(Slot {
+                        head: t,
+                        more: Vec::new(),
+                    });
+                }
+            }
         }
         out.push(record);
+    }
+
+    /// A new pair (its key is in `scratch`), its window starting at the record.
+    fn track(&mut self, record: &EventRecord, h: u64) -> Tracked {
+        self.tracked_count += 1;
+        self.deadlines
+            .push(Reverse((record.time.saturating_add(self.window_nanos), h)));
+        Tracked {
+            key: self.scratch.as_slice().into(),
+            window_start: record.time,
+            seen: 1,
+            folded: None,
+        }
     }
 
     /// End every window that is over at `now`: its summary (if any) goes to `out`, and
     /// the pair is forgotten.
     pub(crate) fn expire(&mut self, now: UnixNanos, out: &mut Vec<EventRecord>) {
-        if self.tracked_count == 0 {
-            return;
-        }
         let window = self.window_nanos;
-        let mut removed = 0;
-        let mut summaries = 0;
-        self.tracked.retain(|_, bucket| {
-            bucket.retain_mut(|t| {
-                if now >= t.window_start.saturating_add(window) {
-                    if let Some(s) = t.take_summary() {
-                        summaries += 1;
-                        out.push(s);
-                    }
-                    removed += 1;
-                    false
-                } else {
-                    true
+        while let Some(&Reverse((deadline, h))) = self.deadlines.peek() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop();
+            if let Entry::Occupied(mut slot) = self.tracked.entry(h) {
+                let (removed, summaries, empty) = slot.get_mut().expire(now, window, out);
+                self.tracked_count -= removed;
+                self.pending_folds -= summaries;
+                if empty {
+                    slot.remove();
                 }
+            }
+        }
+        if self.tracked.is_empty() {
+            // Keep the map's memory bounded by what is tracked now, not by a past flood.
+            self.tracked.shrink_to_fit();
+        }
+        if self.folded.len() > 2 * self.pending_folds + 1024 {
+            let tracked = &mut self.tracked;
+            self.folded.retain(|h| {
+                tracked.get_mut(h).is_some_and(|s| {
+                    std::iter::once(&s.head)
+                        .chain(s.more.iter())
+                        .any(|t| t.folded.is_some())
+                })
             });
-            !bucket.is_empty()
-        });
-        self.tracked_count -= removed;
-        self.pending_folds -= summaries;
+            self.folded.sort_unstable();
+            self.folded.dedup();
+        }
     }
 
     /// Write out every count so far (flush, shutdown). The windows stay open: later
     /// copies in the same window are counted again, into a later summary.
     pub(crate) fn drain_summaries(&mut self, out: &mut Vec<EventRecord>) {
         if self.pending_folds == 0 {
+            self.folded.clear();
             return;
         }
-        for bucket in self.tracked.values_mut() {
-            for t in bucket.iter_mut() {
-                if let Some(s) = t.take_summary() {
-                    out.push(s);
+        for h in self.folded.drain(..) {
+            if let Some(slot) = self.tracked.get_mut(&h) {
+                for t in std::iter::once(&mut slot.head).chain(slot.more.iter_mut()) {
+                    if let Some(s) = t.take_summary() {
+                        out.push(s);
+                    }
                 }
             }
         }
@@ -252,6 +396,77 @@ mod tests {
         f.drain_summaries(&mut out);
         f.expire(10_000 * MS, &mut out);
         assert_eq!(out.len(), before);
+    }
+
+    /// Pairs whose hashes collide are still told apart by their full keys: each folds
+    /// on its own, and ending one's window keeps the other.
+    #[test]
+    fn colliding_hashes_never_fold_different_events() {
+        let mut f = Flood::new(config(1, 100));
+        f.collide = true;
+        let mut out = Vec::new();
+        // Same ID, data that would run together without length prefixes.
+        let a = |t| rec(EventId::FatalAlertGenerated, &["ab", "c"], t * MS);
+        let b = |t| rec(EventId::FatalAlertGenerated, &["a", "bc"], t * MS);
+        let c = |t| rec(EventId::FatalAlertReceived, &["ab", "c"], t * MS);
+        let long = "x".repeat(300);
+        let mut k1 = Vec::new();
+        let mut k2 = Vec::new();
+        encode_key(
+            EventId::FatalAlertGenerated,
+            &[long.clone(), "y".into()],
+            &mut k1,
+        );
+        encode_key(EventId::FatalAlertGenerated, &[long + "y"], &mut k2);
+        assert_ne!(k1, k2, "a long field's length is encoded whole");
+        for t in 0..3 {
+            f.admit(a(t), &mut out);
+        }
+        for t in 50..54 {
+            f.admit(b(t), &mut out);
+        }
+        f.admit(c(60), &mut out);
+        assert_eq!(out.len(), 3, "the first of each pair is stored");
+        assert_eq!(f.tracked.len(), 1, "all three share one slot");
+        assert_eq!(f.tracked_count, 3);
+        // a's window ends at 100 ms: its summary only; b and c stay tracked.
+        f.expire(100 * MS, &mut out);
+        assert_eq!(out.len(), 4);
+        assert_eq!(out[3].data, vec!["ab".to_string(), "c".to_string()]);
+        assert_eq!(out[3].fold.map(|f| f.count), Some(2));
+        assert_eq!(f.tracked_count, 2);
+        f.drain_summaries(&mut out);
+        assert_eq!(out.len(), 5);
+        assert_eq!(out[4].data, vec!["a".to_string(), "bc".to_string()]);
+        assert_eq!(out[4].fold.map(|f| f.count), Some(3));
+        f.expire(200 * MS, &mut out);
+        assert_eq!(out.len(), 5);
+        assert!(!f.is_active());
+        assert!(f.tracked.is_empty());
+    }
+
+    /// A pair that started a new window is not ended by its old window's deadline.
+    #[test]
+    fn a_restarted_window_outlives_its_old_deadline() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        let r = |t| rec(EventId::FatalAlertReceived, &["46"], t * MS);
+        f.admit(r(0), &mut out);
+        f.admit(r(120), &mut out); // a new window, 120..220
+        f.admit(r(130), &mut out); // folded
+        assert_eq!(out.len(), 2);
+        f.expire(150 * MS, &mut out);
+        assert_eq!(
+            out.len(),
+            2,
+            "the 0..100 deadline must not end the 120..220 window"
+        );
+        assert!(f.is_active());
+        f.expire(220 * MS, &mut out);
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[2].fold.map(|f| f.count), Some(1));
+        assert!(!f.is_active());
+        assert_eq!(f.next_deadline(), None, "no deadline left behind");
     }
 
     #[test]

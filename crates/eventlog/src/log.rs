@@ -6,7 +6,7 @@ use crate::options::LogOptions;
 use crate::query::Query;
 use crate::reader::{Follow, LogReader};
 use crate::store::{self, MovedAside};
-use crate::writer::{Msg, Shared, Writer};
+use crate::writer::{Msg, Shared, Waker, Writer};
 use securechannel_events::{render_json, EventRecord, EventSink};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, SyncSender};
@@ -36,6 +36,7 @@ pub const LOG_FILE_NAME: &str = "events.db";
 pub struct EventLog {
     path: PathBuf,
     queue: Option<SyncSender<Msg>>,
+    waker: Arc<Waker>,
     writer: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     reader: LogReader,
@@ -58,7 +59,9 @@ impl EventLog {
         let (conn, moved_aside) = store::open_for_writing(&path, &options)?;
         let (queue, rx) = mpsc::sync_channel(options.channel_capacity.max(1));
         let shared = Arc::new(Shared::default());
+        let waker = Arc::new(Waker::new(&options));
         let writer = Writer {
+            waker: waker.clone(),
             conn: Some(conn),
             path: path.clone(),
             flood: Flood::new(options.flood),
@@ -66,6 +69,7 @@ impl EventLog {
             rx,
             shared: shared.clone(),
             pending: Vec::new(),
+            size: Default::default(),
         };
         let handle = std::thread::Builder::new()
             .name("schannel-eventlog".into())
@@ -74,10 +78,12 @@ impl EventLog {
                 path: path.clone(),
                 source,
             })?;
+        waker.set_writer(handle.thread().clone());
         let reader = LogReader::with_generation(path.clone(), shared.generation_handle());
         Ok(EventLog {
             path,
             queue: Some(queue),
+            waker,
             writer: Some(handle),
             shared,
             reader,
@@ -112,9 +118,15 @@ impl EventLog {
             .clone()
     }
 
+    /// Queue a control message and wake the writer, so it commits at once.
     fn send(&self, m: Msg) -> Result<(), EventLogError> {
         match &self.queue {
-            Some(q) => q.send(m).map_err(|_| EventLogError::WriterStopped),
+            Some(q) => {
+                let n = self.waker.queueing();
+                q.send(m).map_err(|_| EventLogError::WriterStopped)?;
+                self.waker.queued(n, true);
+                Ok(())
+            }
             None => Err(EventLogError::WriterStopped),
         }
     }
@@ -151,6 +163,7 @@ impl EventLog {
     fn shutdown(&mut self) -> Result<(), EventLogError> {
         // Closing the queue tells the writer to finish; it drains everything first.
         drop(self.queue.take());
+        self.waker.wake();
         match self.writer.take() {
             Some(h) => h.join().map_err(|_| EventLogError::WriterStopped),
             None => Ok(()),
@@ -190,12 +203,15 @@ impl EventSink for EventLog {
             );
             return;
         };
-        if let Err(mpsc::SendError(Msg::Record(r))) = q.send(Msg::Record(record)) {
-            eprintln!(
+        let n = self.waker.queueing();
+        match q.send(Msg::Record(record)) {
+            Ok(()) => self.waker.queued(n, false),
+            Err(mpsc::SendError(Msg::Record(r))) => eprintln!(
                 "securechannel-eventlog: the writer of {} has stopped; record not stored: {}",
                 self.path.display(),
                 render_json(&r)
-            );
+            ),
+            Err(_) => {}
         }
     }
 

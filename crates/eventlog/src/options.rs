@@ -30,6 +30,8 @@ pub struct FloodControl {
     pub window: Duration,
     /// How many distinct (event, data) pairs are tracked at once. Events beyond that are
     /// stored normally: flood control never costs unbounded memory, nor loses an event.
+    /// A tracked pair costs its (ID, data) bytes plus about 130 bytes: ~25 MB for
+    /// 100,000 distinct 36880s.
     pub max_tracked: usize,
 }
 
@@ -55,7 +57,7 @@ impl FloodControl {
 }
 
 /// Everything that decides how a log is kept. `Default` gives the Windows-like defaults:
-/// 20 MiB, overwrite oldest, 50 ms batch window, 65,536 queued records, flood control on.
+/// 20 MiB, overwrite oldest, 50 ms batch window, 8,192 queued records, flood control on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
     /// The maximum size of the log: the database's pages in use (`(page_count -
@@ -71,7 +73,9 @@ pub struct LogOptions {
     /// The most records written in one transaction.
     pub max_batch: usize,
     /// How many records the queue between emitters and the writer holds. When it is full,
-    /// the emitter waits (it never drops a record).
+    /// the emitter waits (it never drops a record). The writer is woken when the queue is
+    /// half full, so 8,192 (the default; ~16 ms at 500,000 records/s) keeps it busy
+    /// without the memory of a deeper queue.
     pub channel_capacity: usize,
     /// Flood control.
     pub flood: FloodControl,
@@ -94,7 +98,7 @@ impl Default for LogOptions {
             retention: Retention::OverwriteOldest,
             batch_window: Duration::from_millis(50),
             max_batch: 16_384,
-            channel_capacity: 65_536,
+            channel_capacity: 8_192,
             flood: FloodControl::default(),
             lock_timeout: Duration::from_secs(5),
             verify_on_open: true,

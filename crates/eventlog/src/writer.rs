@@ -1,10 +1,12 @@
 //! The writer thread: takes records from the bounded queue, runs flood control, writes
 //! them in batches (one transaction per batch), applies retention.
 //!
-//! Batching: the writer blocks for the first record, then takes whatever else is queued
-//! until the queue is empty, `max_batch` records are taken, or `batch_window` has passed,
-//! and commits. So a record is committed at most `batch_window` (plus one commit) after
-//! the writer took it, and under load a batch holds many records.
+//! Batching: the writer blocks for the first record, then keeps collecting until
+//! `batch_window` has passed since it took that record, `max_batch` records are taken, or
+//! a flush or clear arrives (those commit at once), and commits once. So a record is
+//! committed at most `batch_window` (plus one commit) after the writer took it, and a
+//! batch holds everything of its window: one transaction per window even when records
+//! trickle in, rather than one per momentarily empty queue.
 
 use crate::flood::Flood;
 use crate::options::{LogOptions, Retention};
@@ -13,10 +15,11 @@ use crate::{now_nanos, EventLogError};
 use rusqlite::Connection;
 use securechannel_events::{render_json, EventRecord};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 /// What goes through the queue. Control messages travel in the same queue as records, so
 /// a flush covers exactly the records emitted before it.
@@ -51,7 +54,58 @@ impl Shared {
     }
 }
 
+/// How emitters wake the writer while it sleeps collecting a batch: a count of queued
+/// messages (one atomic add per emit), and an unpark once the queue holds `threshold`
+/// of them or when a flush, clear or shutdown is queued. Without it the writer would wake
+/// (and the emitter pay a futex wake) for every record.
+#[derive(Debug)]
+pub(crate) struct Waker {
+    queued: AtomicUsize,
+    threshold: usize,
+    writer: OnceLock<Thread>,
+}
+
+impl Waker {
+    pub(crate) fn new(options: &LogOptions) -> Waker {
+        Waker {
+            queued: AtomicUsize::new(0),
+            // Half the queue: the writer drains it long before an emitter has to wait.
+            threshold: (options.channel_capacity / 2).min(options.max_batch).max(1),
+            writer: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn set_writer(&self, thread: Thread) {
+        let _ = self.writer.set(thread);
+    }
+
+    /// Before queueing a message (so the writer's count never goes below zero).
+    pub(crate) fn queueing(&self) -> usize {
+        self.queued.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// After queueing: wake the writer if the queue is filling up, or `now`.
+    pub(crate) fn queued(&self, count: usize, now: bool) {
+        if now || count >= self.threshold {
+            self.wake();
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        if let Some(t) = self.writer.get() {
+            t.unpark();
+        }
+    }
+
+    fn taken(&self, n: usize) {
+        if n > 0 {
+            self.queued.fetch_sub(n, Ordering::Relaxed);
+        }
+    }
+}
+
 pub(crate) struct Writer {
+    pub(crate) waker: Arc<Waker>,
     pub(crate) conn: Option<Connection>,
     pub(crate) path: PathBuf,
     pub(crate) options: LogOptions,
@@ -59,6 +113,81 @@ pub(crate) struct Writer {
     pub(crate) rx: Receiver<Msg>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) pending: Vec<EventRecord>,
+    pub(crate) size: SizeEstimate,
+}
+
+/// What the writer knows of the log's size between real measurements (`used_bytes`, a
+/// query of three pragmas): the size last measured plus an over-estimate of what the
+/// commits since then added. The real size is measured only when that sum reaches the
+/// maximum, or every `CHECK_EVERY` commits, so retention acts as before (the log never
+/// goes over its maximum unseen) without a size query after every commit.
+#[derive(Debug, Default)]
+pub(crate) struct SizeEstimate {
+    /// The size last measured; None: measure at the next commit.
+    used: Option<u64>,
+    /// Estimated bytes added since (records' own bytes times `factor_pct`%).
+    added: u64,
+    /// Raw estimate since, before the factor (to correct the factor).
+    raw: u64,
+    commits: u32,
+    /// How much the log grows per byte of record data, in percent; starts at
+    /// `START_FACTOR_PCT` and rises when a measurement shows more growth than estimated.
+    factor_pct: u64,
+}
+
+/// A commit in this many measures the size whatever the estimate says.
+const CHECK_EVERY: u32 = 256;
+/// Rows, two indexes and half-full B-tree pages: measured ~1.0-1.3x a record's own bytes
+/// as counted by `record_bytes`; 3x to be safe from the start.
+const START_FACTOR_PCT: u64 = 300;
+
+/// A record's own bytes as stored (row header, fields, the JSON array, `d0`, the index
+/// entries' share).
+fn record_bytes(r: &EventRecord) -> u64 {
+    let data: usize = r.data.iter().map(|d| d.len() + 3).sum();
+    let d0 = r.data.first().map_or(0, String::len);
+    (96 + r.computer.len() + r.binary.as_ref().map_or(0, |b| b.len()) + data + 2 * d0) as u64
+}
+
+impl SizeEstimate {
+    fn added(&mut self, records: &[EventRecord]) {
+        let raw: u64 = records.iter().map(record_bytes).sum();
+        let factor = self.factor_pct.max(START_FACTOR_PCT);
+        self.raw = self.raw.saturating_add(raw);
+        self.added = self.added.saturating_add(raw.saturating_mul(factor) / 100);
+        self.commits += 1;
+    }
+
+    fn must_check(&self, max: u64) -> bool {
+        match self.used {
+            None => true,
+            Some(used) => used.saturating_add(self.added) > max || self.commits >= CHECK_EVERY,
+        }
+    }
+
+    fn checked(&mut self, used_now: u64) {
+        if let Some(before) = self.used {
+            // Grew more than the factor allowed for: raise it (with a margin).
+            let grown = used_now.saturating_sub(before);
+            if self.raw > 0 && grown > self.added {
+                self.factor_pct = self
+                    .factor_pct
+                    .max(START_FACTOR_PCT)
+                    .max(grown.saturating_mul(125) / self.raw);
+            }
+        }
+        self.used = Some(used_now);
+        self.added = 0;
+        self.raw = 0;
+        self.commits = 0;
+    }
+
+    fn forget(&mut self) {
+        self.used = None;
+        self.added = 0;
+        self.raw = 0;
+        self.commits = 0;
+    }
 }
 
 /// The smallest maximum size honoured (Windows' own minimum is 64 KiB; an empty log with
@@ -76,42 +205,71 @@ impl Writer {
         let mut shutdown_failures = 0;
         loop {
             let mut control = Vec::new();
+            let mut collect = true;
             if self.pending.is_empty() && !disconnected {
                 // Wait for work; wake up on time to end flood windows while any are open.
-                let first = if self.flood.is_active() {
-                    match self.rx.recv_timeout(window) {
-                        Ok(m) => Some(m),
-                        Err(RecvTimeoutError::Timeout) => None,
-                        Err(RecvTimeoutError::Disconnected) => {
-                            disconnected = true;
-                            None
+                let first = match self.flood.next_deadline() {
+                    Some(deadline) => {
+                        let wait = Duration::from_nanos(
+                            deadline.saturating_sub(now_nanos()).max(0) as u64,
+                        );
+                        match self.rx.recv_timeout(wait) {
+                            Ok(m) => Some(m),
+                            Err(RecvTimeoutError::Timeout) => None,
+                            Err(RecvTimeoutError::Disconnected) => {
+                                disconnected = true;
+                                None
+                            }
                         }
                     }
-                } else {
-                    match self.rx.recv() {
+                    None => match self.rx.recv() {
                         Ok(m) => Some(m),
                         Err(_) => {
                             disconnected = true;
                             None
                         }
-                    }
+                    },
                 };
-                if let Some(m) = first {
-                    self.take(m, &mut control);
+                match first {
+                    Some(m) => {
+                        self.waker.taken(1);
+                        self.take(m, &mut control);
+                    }
+                    // A flood window ended (or the queue closed): nothing to collect.
+                    None => collect = false,
                 }
             }
-            let started = Instant::now();
-            while !disconnected
+            // Collect until the window closes, the batch is full, a flush or clear
+            // arrives, or the queue closes. Between drains the writer sleeps rather than
+            // waking for every record: emitters wake it (`Waker`) when the queue fills up
+            // or a flush/clear is queued.
+            let deadline = Instant::now() + window;
+            let mut taken = 0;
+            while collect
+                && !disconnected
                 && control.is_empty()
                 && self.pending.len() < self.options.max_batch
-                && started.elapsed() < window
             {
                 match self.rx.try_recv() {
-                    Ok(m) => self.take(m, &mut control),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => disconnected = true,
+                    Ok(m) => {
+                        taken += 1;
+                        self.take(m, &mut control);
+                        continue;
+                    }
+                    Err(TryRecvError::Disconnected) => {
+                        disconnected = true;
+                        break;
+                    }
+                    Err(TryRecvError::Empty) => {}
                 }
+                self.waker.taken(std::mem::take(&mut taken));
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                std::thread::park_timeout(deadline - now);
             }
+            self.waker.taken(taken);
             self.flood.expire(now_nanos(), &mut self.pending);
             if !control.is_empty() || disconnected {
                 // Flush and shutdown: nothing counted stays unwritten.
@@ -193,6 +351,7 @@ impl Writer {
             self.shared.set_error(Some(e.clone()));
             return Err(e);
         }
+        self.size.added(&self.pending);
         self.pending.clear();
         if let Err(e) = self.apply_retention() {
             // The records are committed; a retention failure is reported, not fatal.
@@ -212,19 +371,25 @@ impl Writer {
         };
         // A floor, so a log smaller than its own schema cannot archive on every commit.
         let max = self.options.max_size_bytes.max(MIN_MAX_SIZE_BYTES);
+        if !self.size.must_check(max) {
+            return Ok(());
+        }
         let retention = self.options.retention;
-        let conn = self.conn()?;
-        if !store::over_limit(conn, max).map_err(sqlite)? {
+        let used = store::used_bytes(self.conn()?).map_err(sqlite)?;
+        self.size.checked(used);
+        if used <= max {
             return Ok(());
         }
         match retention {
             Retention::OverwriteOldest => {
-                store::overwrite_oldest(conn, max).map_err(sqlite)?;
+                store::overwrite_oldest(self.conn()?, max).map_err(sqlite)?;
             }
             Retention::Archive => {
                 self.archive()?;
             }
         }
+        // The next commit measures again.
+        self.size.forget();
         Ok(())
     }
 
@@ -244,6 +409,7 @@ impl Writer {
         let conn = self.conn()?;
         store::continue_numbering(conn, last).map_err(sqlite)?;
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
+        self.size.forget();
         archived
     }
 
@@ -260,6 +426,7 @@ impl Writer {
         tx.execute_batch("DELETE FROM events; DELETE FROM time_marks;")
             .map_err(sqlite.clone())?;
         tx.commit().map_err(sqlite)?;
+        self.size.forget();
         Ok(None)
     }
 
@@ -280,5 +447,66 @@ impl Writer {
         for r in self.pending.drain(..) {
             eprintln!("{}", render_json(&r));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use securechannel_events::EventId;
+
+    fn handshake() -> EventRecord {
+        EventRecord {
+            record_id: 0,
+            time: 0,
+            event_id: EventId::HandshakeCompleted,
+            computer: Arc::from("host"),
+            process_id: 1,
+            thread_id: 1,
+            activity_id: None,
+            data: ["server", "TLS 1.3", "AES_256_GCM", "256", "AEAD", "X25519"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            binary: None,
+            fold: None,
+        }
+    }
+
+    /// The size is measured first, then only when the estimate reaches the maximum (or
+    /// after `CHECK_EVERY` commits); a measurement showing more growth than estimated
+    /// raises the factor so the estimate stays an over-estimate.
+    #[test]
+    fn size_is_measured_only_near_the_maximum() {
+        let mut s = SizeEstimate::default();
+        let max = 1_000_000;
+        assert!(s.must_check(max), "unknown size: measure");
+        s.checked(500_000);
+        let batch = vec![handshake(); 100];
+        let per_batch = 100 * record_bytes(&batch[0]) * START_FACTOR_PCT / 100;
+        let mut commits = 0;
+        while !s.must_check(max) {
+            s.added(&batch);
+            commits += 1;
+        }
+        assert_eq!(
+            commits,
+            500_000 / per_batch + 1,
+            "checks when the estimate passes max"
+        );
+        // The log grew twice as much as the estimate: the factor goes up.
+        let grown = 2 * s.added;
+        s.checked(500_000 + grown);
+        assert!(s.factor_pct >= 2 * START_FACTOR_PCT);
+        // However small the commits, every CHECK_EVERY-th one measures.
+        let mut s = SizeEstimate::default();
+        s.checked(0);
+        for _ in 0..CHECK_EVERY {
+            assert!(!s.must_check(u64::MAX));
+            s.added(&[]);
+        }
+        assert!(s.must_check(u64::MAX));
+        s.forget();
+        assert!(s.must_check(u64::MAX));
     }
 }
