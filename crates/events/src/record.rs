@@ -187,6 +187,22 @@ impl RecordBuilder<'_> {
         self
     }
 
+    /// Append the next insertion string, already built (no formatting, no copy).
+    pub fn field_string(mut self, value: String) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push(value);
+        }
+        self
+    }
+
+    /// Append the next insertion string from a `&str` (one copy, no formatting).
+    pub fn field_str(mut self, value: &str) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push(value.to_owned());
+        }
+        self
+    }
+
     /// Attach the connection's activity ID.
     pub fn activity(mut self, activity: Option<ActivityId>) -> Self {
         if let Some(r) = &mut self.record {
