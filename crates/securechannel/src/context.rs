@@ -316,7 +316,11 @@ macro_rules! context_methods {
             /// [`Self::take_output`] behind it and the count excludes them). Nothing is
             /// zeroed or copied on the provider's side, so a caller reusing one buffer
             /// pays for the encryption only.
-            pub fn encrypt_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+            pub fn encrypt_into(
+                &mut self,
+                plaintext: &[u8],
+                out: &mut [u8],
+            ) -> Result<usize, Error> {
                 self.core.encrypt_into(plaintext, out)
             }
 
@@ -794,12 +798,12 @@ impl Core {
             r.field_str(self.role.name())
                 .field_str(info.protocol.name())
                 .field_str(info.cipher)
-                .field(info.cipher_strength)
+                .field_string(decimal(info.cipher_strength.into()))
                 .field_str(info.mac)
                 .field_str(info.exchange)
-                .field(info.exchange_strength)
-                .field(format_args!("0x{suite:04X}"))
-                .field(format_args!("0x{:X}", self.handle))
+                .field_string(decimal(info.exchange_strength.into()))
+                .field_string(hex(suite.into(), 4))
+                .field_string(hex(self.handle, 1))
                 .field_string(target)
                 .field_string(local)
                 .field_string(remote)
@@ -1132,6 +1136,38 @@ impl Failure<'_> {
 }
 
 /// An alert's registry name (`unknown_ca`), or its number when it has none.
+/// `v` in decimal, as `{v}` prints it, without the formatting machinery (36880 is built
+/// on every handshake).
+fn decimal(mut v: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| char::from(d)).collect()
+}
+
+/// `v` as `0x` and upper-case hex digits, at least `width` of them, as `0x{v:0width$X}`
+/// prints it.
+fn hex(v: u64, width: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(18);
+    s.push_str("0x");
+    let significant = (64 - v.leading_zeros() as usize)
+        .div_ceil(4)
+        .max(width.min(16))
+        .max(1);
+    for i in (0..significant).rev() {
+        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xF) as usize]));
+    }
+    s
+}
+
 fn alert_name(a: AlertDescription) -> String {
     a.name()
         .map_or_else(|| format!("alert {}", a.0), str::to_owned)
@@ -1192,3 +1228,30 @@ macro_rules! security_context {
 
 security_context!(ClientContext, initialize);
 security_context!(ServerContext, accept);
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal, hex};
+
+    #[test]
+    fn decimal_and_hex_print_as_format_does() {
+        let values = [
+            0u64,
+            1,
+            9,
+            10,
+            255,
+            256,
+            0x1302,
+            0xC02C,
+            65_535,
+            1 << 32,
+            u64::MAX,
+        ];
+        for v in values {
+            assert_eq!(decimal(v), format!("{v}"));
+            assert_eq!(hex(v, 4), format!("0x{v:04X}"));
+            assert_eq!(hex(v, 1), format!("0x{v:X}"));
+        }
+    }
+}

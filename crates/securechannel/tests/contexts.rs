@@ -121,7 +121,10 @@ fn encrypt_into_writes_records_into_the_callers_buffer() {
         for (i, len) in [1usize, 16_384, 100_000, 5].into_iter().enumerate() {
             let msg: Vec<u8> = (0..len).map(|j| (i + j) as u8).collect();
             let n = p.client.encrypt_into(&msg, &mut buf).unwrap();
-            assert!(n > len, "{len} bytes of plaintext became {n} bytes of records");
+            assert!(
+                n > len,
+                "{len} bytes of plaintext became {n} bytes of records"
+            );
             p.to_server.extend_from_slice(&buf[..n]);
             assert_eq!(p.server_receive().unwrap(), msg);
         }
