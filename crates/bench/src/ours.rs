@@ -28,10 +28,8 @@ pub struct OurLog {
 /// The settings both our credentials get: EventLogging = 7 and the row's cipher suite as
 /// the only entry of the cipher suite order.
 ///
-/// The contexts' tls.rs builds its crypto provider from aws-lc-rs' defaults until the
-/// provider work's `Settings::crypto_provider` lands there; until then this order is not
-/// applied, and the run checks what was negotiated instead of trusting it (see
-/// `check_negotiated` in main.rs).
+/// tls.rs builds its crypto provider from these settings; the run still checks what was
+/// negotiated instead of trusting it (see `check_negotiated` in main.rs).
 // Assignments rather than struct-update syntax: the provider work's `Settings` has private
 // fields, which `..Settings::default()` cannot fill from outside its crate.
 #[allow(clippy::field_reassign_with_default)]
