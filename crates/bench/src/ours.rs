@@ -28,10 +28,8 @@ pub struct OurLog {
 /// The settings both our credentials get: EventLogging = 7 and the row's cipher suite as
 /// the only entry of the cipher suite order.
 ///
-/// The contexts' tls.rs builds its crypto provider from aws-lc-rs' defaults until the
-/// provider work's `Settings::crypto_provider` lands there; until then this order is not
-/// applied, and the run checks what was negotiated instead of trusting it (see
-/// `check_negotiated` in main.rs).
+/// tls.rs builds its crypto provider from these settings; the run still checks what was
+/// negotiated instead of trusting it (see `check_negotiated` in main.rs).
 // Assignments rather than struct-update syntax: the provider work's `Settings` has private
 // fields, which `..Settings::default()` cannot fill from outside its crate.
 #[allow(clippy::field_reassign_with_default)]
@@ -189,8 +187,9 @@ impl Workload for Handshakes {
     }
 }
 
-/// 16 KiB messages: the client encrypts (EncryptMessage), the server decrypts
-/// (DecryptMessage).
+/// 16 KiB messages: the client encrypts (EncryptMessage, into the caller's buffer with
+/// `encrypt_into`, as raw rustls' `encrypt` writes into a reused slice), the server
+/// decrypts (DecryptMessage).
 pub struct Bulk {
     pair: ContextPair,
     plaintext: Vec<u8>,
@@ -203,21 +202,25 @@ impl Bulk {
         Bulk {
             pair,
             plaintext: crate::record_plaintext(),
-            wire: Vec::with_capacity(crate::RECORD_LEN + 64),
+            // Initialised once and reused: what `encrypt_into` asks for (plaintext, 64
+            // bytes per record and 64 more).
+            wire: vec![0; crate::RECORD_LEN + 3 * 64],
             received: Vec::with_capacity(crate::RECORD_LEN),
         }
     }
 
     fn one_record(&mut self) -> Result<(), BoxError> {
-        self.wire.clear();
         self.received.clear();
-        self.pair.client.encrypt(&self.plaintext, &mut self.wire)?;
+        let n = self
+            .pair
+            .client
+            .encrypt_into(&self.plaintext, &mut self.wire)?;
         let d = self
             .pair
             .server
-            .decrypt(&mut self.wire, &mut self.received)?;
+            .decrypt(&mut self.wire[..n], &mut self.received)?;
         if d.status != DecryptStatus::Data
-            || d.consumed != self.wire.len()
+            || d.consumed != n
             || self.received.len() != crate::RECORD_LEN
         {
             return Err(format!("securechannel: record not decrypted whole ({d:?})").into());

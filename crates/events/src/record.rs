@@ -2,7 +2,8 @@
 
 use crate::{EventId, Level, UnixNanos};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The provider name of every Schannel event.
 pub const PROVIDER_NAME: &str = "Schannel";
@@ -15,9 +16,16 @@ pub const PROVIDER_GUID: &str = "{1F678132-5938-4686-9FDC-C8FF68F15C85}";
 pub struct ActivityId(pub u128);
 
 impl ActivityId {
-    /// A new random (version 4) GUID.
+    /// A new version 4 GUID, unique in this process and random-looking across processes.
+    ///
+    /// Activity IDs are correlation IDs, not secrets: nothing is protected by guessing
+    /// one being hard. So the OS random generator is asked once per process (for the
+    /// keys below), not once per connection (a `getrandom` system call per handshake),
+    /// and each ID is a process-wide counter put through a keyed bijection: distinct
+    /// counters give distinct IDs (for 2^62 IDs), and IDs of different processes differ
+    /// by their random keys. The RFC 4122 version (4) and variant (10) bits are kept.
     pub fn new_random() -> ActivityId {
-        ActivityId(uuid::Uuid::new_v4().as_u128())
+        ActivityId(activity_generator().next())
     }
 
     /// Parse `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}`, with or without braces.
@@ -47,6 +55,63 @@ impl fmt::Debug for ActivityId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
+}
+
+/// The process-wide source of [`ActivityId::new_random`].
+struct ActivityGenerator {
+    /// Keys of the 62-bit bijection (the low half, unique per counter value).
+    k_low: [u64; 2],
+    /// Key of the high half (random-looking; uniqueness comes from the low half).
+    k_high: u64,
+    counter: AtomicU64,
+}
+
+fn activity_generator() -> &'static ActivityGenerator {
+    static GENERATOR: OnceLock<ActivityGenerator> = OnceLock::new();
+    GENERATOR.get_or_init(|| {
+        // Two version 4 UUIDs: 244 bits from the OS random generator, once.
+        let a = uuid::Uuid::new_v4().as_u128();
+        let b = uuid::Uuid::new_v4().as_u128();
+        ActivityGenerator {
+            k_low: [a as u64, (a >> 64) as u64],
+            k_high: b as u64 ^ (b >> 64) as u64,
+            counter: AtomicU64::new(0),
+        }
+    })
+}
+
+const LOW_62: u64 = (1 << 62) - 1;
+
+impl ActivityGenerator {
+    fn next(&self) -> u128 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let low = permute_62(n & LOW_62, self.k_low);
+        let high = mix_64(n ^ self.k_high);
+        // Version 4 in bits 76-79, variant 10 in bits 62-63 (RFC 4122 section 4.1).
+        let high = (high & !0xF000) | 0x4000;
+        let low = low | (0b10 << 62);
+        (u128::from(high) << 64) | u128::from(low)
+    }
+}
+
+/// A keyed permutation of the 62-bit integers: each step (xor with a key, multiplication
+/// by an odd number modulo 2^62, xor with a right shift of itself) is a bijection.
+fn permute_62(mut x: u64, k: [u64; 2]) -> u64 {
+    x = (x ^ k[0]) & LOW_62;
+    x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15) & LOW_62;
+    x ^= x >> 29;
+    x = (x ^ k[1]) & LOW_62;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9) & LOW_62;
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB) & LOW_62;
+    x ^ (x >> 30)
+}
+
+/// splitmix64's finaliser.
+fn mix_64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 /// Flood control's summary: this record stands for `count` further identical events
@@ -122,6 +187,22 @@ impl RecordBuilder<'_> {
         self
     }
 
+    /// Append the next insertion string, already built (no formatting, no copy).
+    pub fn field_string(mut self, value: String) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push(value);
+        }
+        self
+    }
+
+    /// Append the next insertion string from a `&str` (one copy, no formatting).
+    pub fn field_str(mut self, value: &str) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push(value.to_owned());
+        }
+        self
+    }
+
     /// Attach the connection's activity ID.
     pub fn activity(mut self, activity: Option<ActivityId>) -> Self {
         if let Some(r) = &mut self.record {
@@ -146,5 +227,59 @@ impl RecordBuilder<'_> {
             r.data.resize(n, String::new());
             self.emitter.sink().emit(r);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn random_activity_ids_are_unique_version_4_guids() {
+        let ids: Vec<ActivityId> = (0..100_000).map(|_| ActivityId::new_random()).collect();
+        let distinct: HashSet<u128> = ids.iter().map(|a| a.0).collect();
+        assert_eq!(distinct.len(), ids.len());
+        for a in &ids {
+            let u = uuid::Uuid::from_u128(a.0);
+            assert_eq!(u.get_version_num(), 4, "{a}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{a}");
+        }
+        // Consecutive IDs share no obvious structure: both halves change.
+        for w in ids.windows(2) {
+            assert_ne!(w[0].0 >> 64, w[1].0 >> 64);
+            assert_ne!(w[0].0 as u64, w[1].0 as u64);
+        }
+    }
+
+    #[test]
+    fn random_activity_ids_are_unique_across_threads() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..20_000)
+                        .map(|_| ActivityId::new_random().0)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all = HashSet::new();
+        for t in threads {
+            // A panicking thread fails the test, which is what it should do.
+            for id in t.join().expect("generator thread panicked") {
+                assert!(all.insert(id), "duplicate activity ID");
+            }
+        }
+        assert_eq!(all.len(), 80_000);
+    }
+
+    #[test]
+    fn the_permutation_is_a_bijection_on_a_window() {
+        // Distinct inputs (including near the 62-bit edge) give distinct outputs in range.
+        let k = [0x0123_4567_89AB_CDEF, 0xFEDC_BA98_7654_3210];
+        let inputs = (0..50_000u64).chain((LOW_62 - 50_000)..=LOW_62);
+        let outs: HashSet<u64> = inputs.map(|x| permute_62(x, k)).collect();
+        assert_eq!(outs.len(), 100_001);
+        assert!(outs.iter().all(|&o| o <= LOW_62));
     }
 }

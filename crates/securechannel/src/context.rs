@@ -307,6 +307,24 @@ macro_rules! context_methods {
                 self.core.encrypt(plaintext, out)
             }
 
+            /// EncryptMessage into the caller's buffer, as SSPI's EncryptMessage writes
+            /// into the caller's buffers: TLS bytes waiting in [`Self::take_output`]
+            /// first, then the records of `plaintext`, from the start of `out`; returns
+            /// how many bytes were written. `out` must hold the waiting bytes plus
+            /// `plaintext.len()` and 64 bytes per 16 KiB record plus 64
+            /// (SEC_E_BUFFER_TOO_SMALL otherwise, with nothing encrypted; should a
+            /// post-handshake message still not fit, the records wait in
+            /// [`Self::take_output`] behind it and the count excludes them). Nothing is
+            /// zeroed or copied on the provider's side, so a caller reusing one buffer
+            /// pays for the encryption only.
+            pub fn encrypt_into(
+                &mut self,
+                plaintext: &[u8],
+                out: &mut [u8],
+            ) -> Result<usize, Error> {
+                self.core.encrypt_into(plaintext, out)
+            }
+
             /// DecryptMessage: decrypt every complete record of `input` in place, appending
             /// the plaintext to `plaintext`. Post-handshake messages (session tickets, key
             /// updates) are handled here; an answer they need (or, after a failure, the
@@ -772,8 +790,11 @@ impl Core {
             return;
         };
         let suite = self.cipher_suite().map(|s| s.number).unwrap_or(0);
-        // A server always sends its certificate; a client only when the server asked for
-        // one and the credential's suited (otherwise it went on anonymously, 36875).
+        // Fields are built once, straight into the record: the subjects come from the
+        // credential's caches (no certificate parsing per handshake), the strings are
+        // moved in rather than formatted. A server always sends its certificate; a client
+        // only when the server asked for one and the credential's suited (otherwise it
+        // went on anonymously, 36875).
         let local = match self.role {
             Role::Client if !self.client_certificate_sent => String::new(),
             _ => self
@@ -786,22 +807,22 @@ impl Core {
             .engine()
             .and_then(|e| e.peer_certificates())
             .and_then(|c| c.first())
-            .map(|c| self.shared.tls_configs.remote_subject(c.as_ref()))
-            .unwrap_or_else(|| "".into());
+            .map(|c| String::from(&*self.shared.tls_configs.remote_subject(c.as_ref())))
+            .unwrap_or_default();
         let target = self.event_target_name().to_owned();
         self.emit(id, |r| {
-            r.field(self.role.name())
-                .field(info.protocol.name())
-                .field(info.cipher)
-                .field(info.cipher_strength)
-                .field(info.mac)
-                .field(info.exchange)
-                .field(info.exchange_strength)
-                .field(format_args!("0x{suite:04X}"))
-                .field(format_args!("0x{:X}", self.handle))
-                .field(&target)
-                .field(&local)
-                .field(&remote)
+            r.field_str(self.role.name())
+                .field_str(info.protocol.name())
+                .field_str(info.cipher)
+                .field_string(decimal(info.cipher_strength.into()))
+                .field_str(info.mac)
+                .field_str(info.exchange)
+                .field_string(decimal(info.exchange_strength.into()))
+                .field_string(hex(suite.into(), 4))
+                .field_string(hex(self.handle, 1))
+                .field_string(target)
+                .field_string(local)
+                .field_string(remote)
         });
     }
 
@@ -823,8 +844,45 @@ impl Core {
         r.map_err(|e| self.write_error(e))
     }
 
+    fn encrypt_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<usize, Error> {
+        self.established()?;
+        let waiting = self.pending_out.len();
+        // Room for a post-handshake message rustls may queue before the records (a key
+        // update near the AEAD's limit), checked before anything is encrypted.
+        let required = waiting + tls::write_room(plaintext.len()) + 64;
+        if out.len() < required {
+            return Err(self.write_error(WriteError::TooSmall { required }));
+        }
+        out[..waiting].copy_from_slice(&self.pending_out);
+        self.pending_out.clear();
+        let mut queued = Vec::new();
+        let r = self
+            .engine_mut()?
+            .write_into(plaintext, &mut out[waiting..], &mut queued);
+        let n = r.map_err(|e| self.write_error(e))?;
+        if !queued.is_empty() {
+            // Rare (a key update): its bytes go before the records just written; the
+            // room check above leaves space for them.
+            let q = queued.len();
+            if waiting + q + n > out.len() {
+                // Nothing is lost: both wait, in order, for take_output.
+                queued.extend_from_slice(&out[waiting..waiting + n]);
+                self.pending_out = queued;
+                return Ok(waiting);
+            }
+            out.copy_within(waiting..waiting + n, waiting + q);
+            out[waiting..waiting + q].copy_from_slice(&queued);
+            return Ok(waiting + q + n);
+        }
+        Ok(waiting + n)
+    }
+
     fn write_error(&mut self, e: WriteError) -> Error {
         match e {
+            WriteError::TooSmall { required } => Error::new(
+                Status::BufferTooSmall,
+                format!("the output buffer is too small: the records need {required} bytes"),
+            ),
             WriteError::NotReady => {
                 Error::new(Status::OutOfSequence, "the context cannot send now")
             }
@@ -1095,6 +1153,38 @@ impl Failure<'_> {
 }
 
 /// An alert's registry name (`unknown_ca`), or its number when it has none.
+/// `v` in decimal, as `{v}` prints it, without the formatting machinery (36880 is built
+/// on every handshake).
+fn decimal(mut v: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| char::from(d)).collect()
+}
+
+/// `v` as `0x` and upper-case hex digits, at least `width` of them, as `0x{v:0width$X}`
+/// prints it.
+fn hex(v: u64, width: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(18);
+    s.push_str("0x");
+    let significant = (64 - v.leading_zeros() as usize)
+        .div_ceil(4)
+        .max(width.min(16))
+        .max(1);
+    for i in (0..significant).rev() {
+        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xF) as usize]));
+    }
+    s
+}
+
 fn alert_name(a: AlertDescription) -> String {
     a.name()
         .map_or_else(|| format!("alert {}", a.0), str::to_owned)
@@ -1155,3 +1245,30 @@ macro_rules! security_context {
 
 security_context!(ClientContext, initialize);
 security_context!(ServerContext, accept);
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal, hex};
+
+    #[test]
+    fn decimal_and_hex_print_as_format_does() {
+        let values = [
+            0u64,
+            1,
+            9,
+            10,
+            255,
+            256,
+            0x1302,
+            0xC02C,
+            65_535,
+            1 << 32,
+            u64::MAX,
+        ];
+        for v in values {
+            assert_eq!(decimal(v), format!("{v}"));
+            assert_eq!(hex(v, 4), format!("0x{v:04X}"));
+            assert_eq!(hex(v, 1), format!("0x{v:X}"));
+        }
+    }
+}

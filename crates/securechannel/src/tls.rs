@@ -424,10 +424,23 @@ impl Engine {
 
     /// Encrypt `plaintext` into records appended to `out`.
     pub(crate) fn write(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), WriteError> {
-        // Room for the plaintext and each record's header, nonce, tag and content type.
-        let room = plaintext.len() + (plaintext.len() / MAX_FRAGMENT_LEN + 1) * 64;
+        let room = write_room(plaintext.len());
         let closed = &mut self.peer_closed;
         with_conn!(self, c => drive_write(&mut **c, out, room, closed, |wt, buf| wt.encrypt(plaintext, buf)))
+    }
+
+    /// Encrypt `plaintext` into records written at the start of `out` (the caller's
+    /// buffer, already initialised: nothing is zeroed or copied on our side); returns
+    /// the bytes written. Post-handshake messages rustls must send first (a key update)
+    /// go to `pending`. `WriteError::TooSmall` says how much room rustls needs.
+    pub(crate) fn write_into(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut [u8],
+        pending: &mut Vec<u8>,
+    ) -> Result<usize, WriteError> {
+        let closed = &mut self.peer_closed;
+        with_conn!(self, c => drive_write_into(&mut **c, out, pending, closed, |wt, buf| wt.encrypt(plaintext, buf)))
     }
 
     /// Append a close_notify alert to `out`.
@@ -607,29 +620,43 @@ fn drain_alert<C: Unbuffered>(c: &mut C, out: &mut Vec<u8>) -> usize {
     out.len() - start
 }
 
+thread_local! {
+    /// Initialised room rustls encodes handshake records into. rustls writes into a
+    /// `&mut [u8]`; growing the caller's `Vec` for that zero-fills the room on every
+    /// message (4 KiB, several times per handshake), while this buffer is zeroed once per
+    /// thread and only the bytes rustls wrote are copied out.
+    static ENCODE_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The scratch buffer starts at this size: most handshake chunks fit; a certificate
+/// chain may not, then rustls says how much it needs and the buffer grows for good.
+const ENCODE_SCRATCH_LEN: usize = 4096;
+
 fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), rustls::Error> {
-    let start = out.len();
-    // Most handshake chunks fit; a certificate chain may not, then rustls says how much.
-    out.resize(start + 4096, 0);
-    let r = match enc.encode(&mut out[start..]) {
-        Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
-            out.resize(start + required_size, 0);
-            enc.encode(&mut out[start..])
+    ENCODE_SCRATCH.with(|scratch| {
+        // Not re-entrant: rustls calls nothing of ours while encoding.
+        let mut buf = scratch.borrow_mut();
+        if buf.len() < ENCODE_SCRATCH_LEN {
+            buf.resize(ENCODE_SCRATCH_LEN, 0);
         }
-        r => r,
-    };
-    match r {
-        Ok(n) => {
-            out.truncate(start + n);
-            Ok(())
-        }
-        Err(e) => {
-            out.truncate(start);
-            Err(rustls::Error::General(format!(
+        let r = match enc.encode(&mut buf[..]) {
+            Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+                let len = required_size.max(buf.len());
+                buf.resize(len, 0);
+                enc.encode(&mut buf[..])
+            }
+            r => r,
+        };
+        match r {
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                Ok(())
+            }
+            Err(e) => Err(rustls::Error::General(format!(
                 "cannot encode a handshake record: {e}"
-            )))
+            ))),
         }
-    }
+    })
 }
 
 fn drive_read<C: Unbuffered>(
@@ -693,9 +720,16 @@ fn drive_read<C: Unbuffered>(
     }
 }
 
+/// Room for `len` bytes of plaintext: each record's header, nonce, tag and content type.
+pub(crate) fn write_room(len: usize) -> usize {
+    len + (len / MAX_FRAGMENT_LEN + 1) * 64
+}
+
 /// Why a write (encrypt, close) could not be done.
 #[derive(Debug)]
 pub(crate) enum WriteError {
+    /// The caller's buffer is smaller than the records (`required` bytes).
+    TooSmall { required: usize },
     /// The handshake is not complete.
     NotReady,
     /// Both sides closed the connection.
@@ -746,6 +780,46 @@ fn drive_write<C: Unbuffered>(
             }
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
                 encode(&mut enc, out).map_err(WriteError::Engine)?;
+            }
+            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
+            Ok(ConnectionState::PeerClosed) => *peer_closed = true,
+            Ok(ConnectionState::Closed) => return Err(WriteError::Closed),
+            Ok(_) => return Err(WriteError::NotReady),
+            Err(e) => return Err(WriteError::Engine(e)),
+        }
+    }
+    Err(WriteError::NotReady)
+}
+
+/// [`drive_write`] into the caller's slice.
+fn drive_write_into<C: Unbuffered>(
+    c: &mut C,
+    out: &mut [u8],
+    pending: &mut Vec<u8>,
+    peer_closed: &mut bool,
+    mut write: impl FnMut(
+        &mut rustls::unbuffered::WriteTraffic<'_, C::Data>,
+        &mut [u8],
+    ) -> Result<usize, EncryptError>,
+) -> Result<usize, WriteError> {
+    for _ in 0..16 {
+        let st = c.process(&mut []);
+        match st.state {
+            Ok(ConnectionState::WriteTraffic(mut wt)) => {
+                return match write(&mut wt, out) {
+                    Ok(n) => Ok(n),
+                    Err(EncryptError::InsufficientSize(InsufficientSizeError {
+                        required_size,
+                    })) => Err(WriteError::TooSmall {
+                        required: required_size,
+                    }),
+                    Err(e) => Err(WriteError::Engine(rustls::Error::General(format!(
+                        "cannot encrypt: {e}"
+                    )))),
+                };
+            }
+            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
+                encode(&mut enc, pending).map_err(WriteError::Engine)?;
             }
             Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
             Ok(ConnectionState::PeerClosed) => *peer_closed = true,

@@ -105,6 +105,59 @@ fn data_both_ways_and_large_messages_split_into_records() {
 }
 
 #[test]
+fn encrypt_into_writes_records_into_the_callers_buffer() {
+    for options in [tls13_only(), tls12_only()] {
+        let w = World::new();
+        let mut p = Pair::new(
+            &w.client_credential_with(None, options),
+            "server.test",
+            ContextOptions::default(),
+            &w.server_credential(),
+            ContextOptions::default(),
+        );
+        p.handshake().unwrap();
+        // One buffer, initialised once and reused, as the benchmark and SSPI callers do.
+        let mut buf = vec![0u8; 100_000 + 64 * 8 + 64];
+        for (i, len) in [1usize, 16_384, 100_000, 5].into_iter().enumerate() {
+            let msg: Vec<u8> = (0..len).map(|j| (i + j) as u8).collect();
+            let n = p.client.encrypt_into(&msg, &mut buf).unwrap();
+            assert!(
+                n > len,
+                "{len} bytes of plaintext became {n} bytes of records"
+            );
+            p.to_server.extend_from_slice(&buf[..n]);
+            assert_eq!(p.server_receive().unwrap(), msg);
+        }
+    }
+}
+
+#[test]
+fn encrypt_into_a_short_buffer_is_buffer_too_small_and_encrypts_nothing() {
+    let w = World::new();
+    let mut p = w.pair();
+    p.handshake().unwrap();
+    let mut small = vec![0u8; 100];
+    let e = p.client.encrypt_into(&[7u8; 200], &mut small).unwrap_err();
+    assert_eq!(e.status(), Status::BufferTooSmall);
+    // Nothing was encrypted: the next record is the next the server expects.
+    let mut buf = vec![0u8; 1024];
+    let n = p.client.encrypt_into(b"after", &mut buf).unwrap();
+    p.to_server.extend_from_slice(&buf[..n]);
+    assert_eq!(p.server_receive().unwrap(), b"after");
+}
+
+#[test]
+fn encrypt_into_before_the_handshake_is_out_of_sequence() {
+    let w = World::new();
+    let mut p = w.pair();
+    let mut buf = vec![0u8; 1024];
+    assert_eq!(
+        p.client.encrypt_into(b"x", &mut buf).unwrap_err().status(),
+        Status::OutOfSequence
+    );
+}
+
+#[test]
 fn stream_sizes_and_connection_info_tls13() {
     let w = World::new();
     let mut p = w.pair();
