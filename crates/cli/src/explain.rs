@@ -23,6 +23,12 @@ pub struct Args {
 pub fn run(args: Args, _data_dir: &Path) -> CmdResult {
     let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     let subject = Subject::parse(&words)?;
-    print!("{}", explain(subject));
+    let text = explain(subject);
+    // Every explanation ends its last line, whichever kind it is.
+    if text.ends_with('\n') {
+        print!("{text}");
+    } else {
+        println!("{text}");
+    }
     Ok(ExitCode::SUCCESS)
 }
