@@ -748,38 +748,69 @@ fn drive_write<C: Unbuffered>(
         &mut [u8],
     ) -> Result<usize, EncryptError>,
 ) -> Result<(), WriteError> {
-    // Bounded: pending post-handshake messages (a key update) come first, then the state
-    // that allows writing.
+    // Messages rustls queues first (a key update) go to `out` too, ahead of the records.
+    drive_to_write(c, out, peer_closed, |wt, out| {
+        let start = out.len();
+        // rustls says precisely how much room it needs when `room` is not enough.
+        out.resize(start + room, 0);
+        let mut r = write(wt, &mut out[start..]);
+        if let Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size })) = r {
+            out.resize(start + required_size, 0);
+            r = write(wt, &mut out[start..]);
+        }
+        match r {
+            Ok(n) => {
+                out.truncate(start + n);
+                Ok(())
+            }
+            Err(e) => {
+                out.truncate(start);
+                Err(encrypt_failed(e))
+            }
+        }
+    })
+}
+
+/// [`drive_write`] into the caller's slice; what rustls queues first goes to `pending`.
+fn drive_write_into<C: Unbuffered>(
+    c: &mut C,
+    out: &mut [u8],
+    pending: &mut Vec<u8>,
+    peer_closed: &mut bool,
+    mut write: impl FnMut(
+        &mut rustls::unbuffered::WriteTraffic<'_, C::Data>,
+        &mut [u8],
+    ) -> Result<usize, EncryptError>,
+) -> Result<usize, WriteError> {
+    drive_to_write(c, pending, peer_closed, |wt, _| match write(wt, out) {
+        Ok(n) => Ok(n),
+        Err(EncryptError::InsufficientSize(InsufficientSizeError { required_size })) => {
+            Err(WriteError::TooSmall {
+                required: required_size,
+            })
+        }
+        Err(e) => Err(encrypt_failed(e)),
+    })
+}
+
+/// Drive the connection to the state that allows writing and hand it to `on_write`.
+/// Bounded: pending post-handshake messages (a key update) are encoded into `queue`
+/// first, then the write happens.
+fn drive_to_write<C: Unbuffered, R>(
+    c: &mut C,
+    queue: &mut Vec<u8>,
+    peer_closed: &mut bool,
+    mut on_write: impl FnMut(
+        &mut rustls::unbuffered::WriteTraffic<'_, C::Data>,
+        &mut Vec<u8>,
+    ) -> Result<R, WriteError>,
+) -> Result<R, WriteError> {
     for _ in 0..16 {
         let st = c.process(&mut []);
         match st.state {
-            Ok(ConnectionState::WriteTraffic(mut wt)) => {
-                let start = out.len();
-                // rustls says precisely how much room it needs when `room` is not enough.
-                out.resize(start + room, 0);
-                let mut r = write(&mut wt, &mut out[start..]);
-                if let Err(EncryptError::InsufficientSize(InsufficientSizeError {
-                    required_size,
-                })) = r
-                {
-                    out.resize(start + required_size, 0);
-                    r = write(&mut wt, &mut out[start..]);
-                }
-                return match r {
-                    Ok(n) => {
-                        out.truncate(start + n);
-                        Ok(())
-                    }
-                    Err(e) => {
-                        out.truncate(start);
-                        Err(WriteError::Engine(rustls::Error::General(format!(
-                            "cannot encrypt: {e}"
-                        ))))
-                    }
-                };
-            }
+            Ok(ConnectionState::WriteTraffic(mut wt)) => return on_write(&mut wt, queue),
             Ok(ConnectionState::EncodeTlsData(mut enc)) => {
-                encode(&mut enc, out).map_err(WriteError::Engine)?;
+                encode(&mut enc, queue).map_err(WriteError::Engine)?;
             }
             Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
             Ok(ConnectionState::PeerClosed) => *peer_closed = true,
@@ -791,44 +822,9 @@ fn drive_write<C: Unbuffered>(
     Err(WriteError::NotReady)
 }
 
-/// [`drive_write`] into the caller's slice.
-fn drive_write_into<C: Unbuffered>(
-    c: &mut C,
-    out: &mut [u8],
-    pending: &mut Vec<u8>,
-    peer_closed: &mut bool,
-    mut write: impl FnMut(
-        &mut rustls::unbuffered::WriteTraffic<'_, C::Data>,
-        &mut [u8],
-    ) -> Result<usize, EncryptError>,
-) -> Result<usize, WriteError> {
-    for _ in 0..16 {
-        let st = c.process(&mut []);
-        match st.state {
-            Ok(ConnectionState::WriteTraffic(mut wt)) => {
-                return match write(&mut wt, out) {
-                    Ok(n) => Ok(n),
-                    Err(EncryptError::InsufficientSize(InsufficientSizeError {
-                        required_size,
-                    })) => Err(WriteError::TooSmall {
-                        required: required_size,
-                    }),
-                    Err(e) => Err(WriteError::Engine(rustls::Error::General(format!(
-                        "cannot encrypt: {e}"
-                    )))),
-                };
-            }
-            Ok(ConnectionState::EncodeTlsData(mut enc)) => {
-                encode(&mut enc, pending).map_err(WriteError::Engine)?;
-            }
-            Ok(ConnectionState::TransmitTlsData(t)) => t.done(),
-            Ok(ConnectionState::PeerClosed) => *peer_closed = true,
-            Ok(ConnectionState::Closed) => return Err(WriteError::Closed),
-            Ok(_) => return Err(WriteError::NotReady),
-            Err(e) => return Err(WriteError::Engine(e)),
-        }
-    }
-    Err(WriteError::NotReady)
+/// rustls refused to encrypt for a reason other than the buffer's size.
+fn encrypt_failed(e: EncryptError) -> WriteError {
+    WriteError::Engine(rustls::Error::General(format!("cannot encrypt: {e}")))
 }
 
 /// How many bytes complete the first incomplete record of `buf` (`None` while its header
