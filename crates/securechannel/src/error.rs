@@ -167,6 +167,28 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The provider's error inside an I/O error, as the streams ([`crate::TlsStream`],
+    /// [`crate::tokio::TlsStream`]) return it: a failed handshake, decrypt or encrypt
+    /// keeps its status, event and error state.
+    ///
+    /// ```
+    /// # fn demo(e: std::io::Error) {
+    /// if let Some(e) = securechannel::Error::from_io_error(&e) {
+    ///     eprintln!("TLS failed: {} (event {:?})", e.status(), e.event());
+    /// }
+    /// # }
+    /// ```
+    pub fn from_io_error(e: &std::io::Error) -> Option<&Error> {
+        e.get_ref()?.downcast_ref::<Error>()
+    }
+}
+
+impl From<Error> for std::io::Error {
+    /// The error as the streams return it ([`Error::from_io_error`] takes it back out).
+    fn from(e: Error) -> std::io::Error {
+        std::io::Error::other(e)
+    }
 }
 
 impl fmt::Display for Error {

@@ -18,6 +18,7 @@ mod settings;
 mod store;
 mod stream;
 mod tls;
+#[cfg(feature = "tokio")]
 mod tokio_stream;
 mod verify;
 
@@ -42,13 +43,14 @@ pub use settings::{
     SETTINGS_FILE,
 };
 pub use store::{
-    thumbprint, CertificateStores, KeyProblem, StoreName, StoreQuery, StoreWarning,
-    StoredCertificate, StoredKey,
+    certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,
+    StoreName, StoreQuery, StoreWarning, StoredCertificate, StoredKey,
 };
 pub use stream::TlsStream;
 pub use verify::RevocationCheck;
 
-/// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls.
+/// Streams over tokio's `AsyncRead + AsyncWrite`, used like tokio-rustls (feature `tokio`).
+#[cfg(feature = "tokio")]
 pub mod tokio {
     pub use crate::tokio_stream::{accept, connect, TlsStream};
 }

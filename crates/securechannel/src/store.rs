@@ -540,6 +540,27 @@ fn pem_has_private_key(bytes: &[u8]) -> bool {
     })
 }
 
+/// The certificates of a PEM file (every CERTIFICATE section, in order) or of a DER file
+/// (one certificate), as `--cafile` and the stores read them. Nothing is validated
+/// beyond the encoding.
+pub fn certificates_from_pem_or_der(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
+    certificates_from_bytes(bytes).map_err(|why| {
+        Error::new(
+            Status::CertUnknown,
+            format!("not a certificate file: it {why}"),
+        )
+        .with_state(ErrorState::CertificateUnreadable)
+    })
+}
+
+/// The subject of a DER certificate in RFC 4514 style (`CN=host, O=org`), as 36880 and
+/// the connection reports print it; `None` when it does not parse as X.509.
+pub fn subject_name(der: &[u8]) -> Option<String> {
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .map(|(_, c)| c.subject().to_string())
+}
+
 /// The certificates of a PEM (every CERTIFICATE section) or DER (one certificate) file.
 pub(crate) fn certificates_from_bytes(
     bytes: &[u8],

@@ -26,6 +26,10 @@ pub struct TlsStream<S, C> {
     io: S,
     context: C,
     buffers: Buffers,
+    /// A transport error that happened after plaintext was accepted: `write` returned
+    /// `Ok(n)` for those bytes (they are encrypted and queued), and the error surfaces on
+    /// the next call instead, so a retry never encrypts the same bytes twice.
+    deferred: Option<io::Error>,
 }
 
 /// The sans-I/O part of a stream: input not yet decrypted, plaintext not yet read,
@@ -127,7 +131,15 @@ impl Buffers {
     }
 }
 
-/// A provider error as an I/O error; `get_ref()` / `into_inner()` give it back.
+/// Transport errors after which the same call may simply be made again.
+pub(crate) fn is_retryable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted | io::ErrorKind::TimedOut
+    )
+}
+
+/// A provider error as an I/O error; [`Error::from_io_error`] gives it back.
 pub(crate) fn io_error(e: Error) -> io::Error {
     io::Error::other(e)
 }
@@ -179,6 +191,7 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
             io,
             context,
             buffers: Buffers::default(),
+            deferred: None,
         };
         loop {
             let r = s.buffers.handshake(&mut s.context);
@@ -197,6 +210,7 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
     /// Send close_notify and flush (the other direction stays readable until the peer's
     /// close_notify arrives).
     pub fn shutdown(&mut self) -> io::Result<()> {
+        self.take_deferred()?;
         if !self.buffers.close_sent {
             self.context
                 .shutdown(&mut self.buffers.outgoing)
@@ -205,6 +219,14 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
         }
         self.send_all()?;
         self.io.flush()
+    }
+
+    /// The transport error a `write` that had already accepted its bytes left behind.
+    fn take_deferred(&mut self) -> io::Result<()> {
+        match self.deferred.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn send_all(&mut self) -> io::Result<()> {
@@ -243,6 +265,18 @@ impl<S, C> TlsStream<S, C> {
         &mut self.io
     }
 
+    /// The security context, mutably (to shut down or query it; its tokens must go
+    /// through the stream, or the stream loses track of the connection).
+    pub fn context_mut(&mut self) -> &mut C {
+        &mut self.context
+    }
+
+    /// The transport, giving up TLS: ciphertext received and not yet decrypted, and
+    /// ciphertext not yet sent, are lost. Call [`TlsStream::shutdown`] first.
+    pub fn into_inner(self) -> S {
+        self.io
+    }
+
     /// The transport and the context.
     pub fn into_parts(self) -> (S, C) {
         (self.io, self.context)
@@ -251,6 +285,7 @@ impl<S, C> TlsStream<S, C> {
 
 impl<S: Read + Write, C: SecurityContext> Read for TlsStream<S, C> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.take_deferred()?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -277,16 +312,29 @@ impl<S: Read + Write, C: SecurityContext> Read for TlsStream<S, C> {
 }
 
 impl<S: Read + Write, C: SecurityContext> Write for TlsStream<S, C> {
+    /// Encrypts up to 64 KiB of `buf` and sends it. rustls' `Stream` rule: once the
+    /// plaintext is encrypted the call returns `Ok(n)`, whatever the transport then says;
+    /// ciphertext the transport did not take waits for the next `write` or `flush`, and a
+    /// transport error surfaces on the next call. So retrying after `WouldBlock`,
+    /// `Interrupted` or `TimedOut` never sends the same bytes twice.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.take_deferred()?;
+        // Earlier ciphertext first: an error here accepted nothing of `buf`.
+        self.send_all()?;
         let n = buf.len().min(MAX_WRITE);
         self.context
             .encrypt(&buf[..n], &mut self.buffers.outgoing)
             .map_err(io_error)?;
-        self.send_all()?;
+        if let Err(e) = self.send_all() {
+            if !is_retryable(&e) {
+                self.deferred = Some(e);
+            }
+        }
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.take_deferred()?;
         self.send_all()?;
         self.io.flush()
     }

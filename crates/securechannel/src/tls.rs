@@ -845,9 +845,7 @@ pub(crate) fn missing_bytes(buf: &[u8]) -> Option<usize> {
 /// The subject of a DER certificate as 36880 prints it (RFC 4514 style: `CN=host, O=org`);
 /// empty when it does not parse.
 pub(crate) fn subject_name(der: &[u8]) -> String {
-    x509_parser::parse_x509_certificate(der)
-        .map(|(_, c)| c.subject().to_string())
-        .unwrap_or_default()
+    crate::store::subject_name(der).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@
 //! Buffers are bounded as for the std [`crate::TlsStream`].
 
 use crate::stream::{
-    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,
+    eof_in_handshake, eof_without_close_notify, io_error, is_retryable, Buffers, Need, MAX_WRITE,
 };
 use crate::{
     ClientContext, ClientCredential, ContextOptions, SecurityContext, ServerContext,
@@ -30,6 +30,9 @@ pub struct TlsStream<S, C> {
     io: S,
     context: C,
     buffers: Buffers,
+    /// A transport error after `poll_write` accepted its bytes (see the std stream's
+    /// `write`): it surfaces on the next call.
+    deferred: Option<io::Error>,
 }
 
 /// Connect over `io` to `target_name` and run the handshake.
@@ -61,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext> TlsStream<S, C> {
             io,
             context,
             buffers: Buffers::default(),
+            deferred: None,
         };
         loop {
             let r = s.buffers.handshake(&mut s.context);
@@ -92,9 +96,25 @@ impl<S, C> TlsStream<S, C> {
         &self.context
     }
 
+    /// The security context, mutably (its tokens must go through the stream).
+    pub fn context_mut(&mut self) -> &mut C {
+        &mut self.context
+    }
+
     /// The transport.
     pub fn get_ref(&self) -> &S {
         &self.io
+    }
+
+    /// The transport, mutably (reading or writing it directly corrupts the stream).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The transport, giving up TLS (undecrypted and unsent ciphertext is lost; shut
+    /// down first).
+    pub fn into_inner(self) -> S {
+        self.io
     }
 
     /// The transport and the context.
@@ -104,6 +124,13 @@ impl<S, C> TlsStream<S, C> {
 }
 
 impl<S: AsyncWrite + Unpin, C> TlsStream<S, C> {
+    fn take_deferred(&mut self) -> io::Result<()> {
+        match self.deferred.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.buffers.unsent().is_empty() {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.buffers.unsent()))?;
@@ -123,6 +150,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.take_deferred()?;
         loop {
             let n = this.buffers.read_plaintext(buf.initialize_unfilled());
             if n > 0 {
@@ -163,22 +191,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.take_deferred()?;
         // Back-pressure: earlier ciphertext goes out before more plaintext is taken.
         ready!(this.poll_send(cx))?;
         let n = data.len().min(MAX_WRITE);
         this.context
             .encrypt(&data[..n], &mut this.buffers.outgoing)
             .map_err(io_error)?;
-        // The data is ours now; if the transport is full the waker is registered and the
-        // rest goes out on the next write or flush.
+        // The data is ours now: whatever the transport says, the call returns Ok(n). If
+        // it is full the waker is registered and the rest goes out on the next write or
+        // flush; an error surfaces on the next call (a retry would encrypt twice).
         if let Poll::Ready(Err(e)) = this.poll_send(cx) {
-            return Poll::Ready(Err(e));
+            if !is_retryable(&e) {
+                this.deferred = Some(e);
+            }
         }
         Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.take_deferred()?;
         ready!(this.poll_send(cx))?;
         Pin::new(&mut this.io).poll_flush(cx)
     }
@@ -186,6 +219,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
     /// Sends close_notify, then shuts the transport's write side down.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.take_deferred()?;
         if !this.buffers.close_sent {
             this.context
                 .shutdown(&mut this.buffers.outgoing)

@@ -131,6 +131,7 @@ fn std_stream_bounds_what_it_buffers() {
     assert!(sent < 20 << 20, "the server kept reading all {sent} bytes");
 }
 
+#[cfg(feature = "tokio")]
 #[tokio::test]
 async fn tokio_stream_echo_with_close_notify() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -178,6 +179,7 @@ async fn tokio_stream_echo_with_close_notify() {
         .unwrap();
 }
 
+#[cfg(feature = "tokio")]
 #[tokio::test]
 async fn tokio_stream_handshake_failure_carries_the_status() {
     let w = World::new();
@@ -230,4 +232,152 @@ fn std_stream_reports_truncation_without_close_notify() {
     let e = tls.read_to_end(&mut got).unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
     assert_eq!(got, b"partial");
+}
+
+/// A transport that, when told to, takes only part of the next write and then fails the
+/// following one (with `WouldBlock`, or a hard error), as a non-blocking or broken socket
+/// does.
+struct Flaky {
+    inner: TcpStream,
+    plan: std::sync::Arc<std::sync::Mutex<Option<(usize, std::io::ErrorKind)>>>,
+    failing: Option<std::io::ErrorKind>,
+}
+
+impl Read for Flaky {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf)
+    }
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(kind) = self.failing.take() {
+            return Err(kind.into());
+        }
+        if let Some((accept, kind)) = self.plan.lock().unwrap().take() {
+            self.failing = Some(kind);
+            return self.inner.write(&buf[..accept.min(buf.len())]);
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// What the peer decrypts when the transport takes part of a write and then fails with
+/// `kind`, and the caller does what std's `write_all` does with that error.
+fn peer_receives_after_partial_write(kind: std::io::ErrorKind) -> (Vec<u8>, Vec<std::io::Error>) {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        let mut tls = TlsStream::accept(&scred, ContextOptions::default(), stcp).expect("accept");
+        let mut got = Vec::new();
+        let _ = tls.read_to_end(&mut got);
+        got
+    });
+    let plan = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let flaky = Flaky {
+        inner: ctcp,
+        plan: plan.clone(),
+        failing: None,
+    };
+    let mut tls = TlsStream::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        flaky,
+    )
+    .expect("connect");
+    let message = b"transfer 100 EUR to account 42\n";
+    *plan.lock().unwrap() = Some((7, kind));
+    let mut errors = Vec::new();
+    let mut sent = 0;
+    // write_all's loop, keeping the errors: retry on Interrupted / WouldBlock / TimedOut.
+    while sent < message.len() && errors.len() < 5 {
+        match tls.write(&message[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if is_retryable(&e) => errors.push(e),
+            Err(e) => {
+                errors.push(e);
+                break;
+            }
+        }
+    }
+    if let Err(e) = tls.flush() {
+        errors.push(e);
+    }
+    let _ = tls.shutdown();
+    drop(tls);
+    (server.join().unwrap(), errors)
+}
+
+fn is_retryable(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock
+            | std::io::ErrorKind::Interrupted
+            | std::io::ErrorKind::TimedOut
+    )
+}
+
+#[test]
+fn std_stream_write_never_sends_data_twice_when_the_transport_would_block() {
+    for kind in [
+        std::io::ErrorKind::WouldBlock,
+        std::io::ErrorKind::Interrupted,
+        std::io::ErrorKind::TimedOut,
+    ] {
+        let (got, errors) = peer_receives_after_partial_write(kind);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            "transfer 100 EUR to account 42\n",
+            "{kind:?}: the peer must decrypt the message exactly once (errors seen: {errors:?})"
+        );
+    }
+}
+
+#[test]
+fn std_stream_write_surfaces_a_transport_error_on_the_next_call() {
+    let (got, errors) = peer_receives_after_partial_write(std::io::ErrorKind::BrokenPipe);
+    // The bytes were accepted (Ok), the broken pipe shows on the flush after them, and
+    // nothing was encrypted twice: the peer got at most the message, never a repeat.
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe),
+        "{errors:?}"
+    );
+    assert!(
+        b"transfer 100 EUR to account 42\n".starts_with(&got),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+#[test]
+fn the_provider_error_comes_back_out_of_the_io_error() {
+    let w = World::new();
+    let (ctcp, stcp) = tcp_pair();
+    let scred = w.server_credential();
+    let server = thread::spawn(move || {
+        TlsStream::accept(&scred, ContextOptions::default(), stcp).map(|_| ())
+    });
+    let e = TlsStream::connect(
+        &w.client_credential(),
+        "wrong.test",
+        ContextOptions::default(),
+        ctcp,
+    )
+    .unwrap_err();
+    let inner = securechannel::Error::from_io_error(&e).expect("the provider's error");
+    assert_eq!(inner.status(), Status::WrongPrincipal);
+    assert_eq!(
+        inner.event(),
+        Some(securechannel::EventId::ServerCertificateWrongName)
+    );
+    let _ = server.join();
+    let plain = std::io::Error::other("not ours");
+    assert!(securechannel::Error::from_io_error(&plain).is_none());
 }
