@@ -274,7 +274,10 @@ fn peer_receives_after_partial_write(kind: std::io::ErrorKind) -> (Vec<u8>, Vec<
     let server = thread::spawn(move || {
         let mut tls = TlsStream::accept(&scred, ContextOptions::default(), stcp).expect("accept");
         let mut got = Vec::new();
-        let _ = tls.read_to_end(&mut got);
+        if let Err(e) = tls.read_to_end(&mut got) {
+            eprintln!("server read: {e:?}");
+        }
+        let _ = tls.shutdown();
         got
     });
     let plan = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -309,6 +312,9 @@ fn peer_receives_after_partial_write(kind: std::io::ErrorKind) -> (Vec<u8>, Vec<
         errors.push(e);
     }
     let _ = tls.shutdown();
+    // Read to the server's close_notify, so no unread byte makes the kernel reset the
+    // connection under the server's last read.
+    let _ = tls.read_to_end(&mut Vec::new());
     drop(tls);
     (server.join().unwrap(), errors)
 }
