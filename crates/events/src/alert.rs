@@ -1,4 +1,4 @@
-//! TLS alert descriptions and the SSPI status each maps to when received (shared/spec/alerts.toml).
+//! TLS alert descriptions and the SSPI status each maps to when received (spec/alerts.toml).
 
 use crate::Status;
 use std::fmt;

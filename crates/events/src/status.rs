@@ -1,4 +1,4 @@
-//! SSPI / CryptoAPI status codes with their exact HRESULT values (shared/spec/status.toml).
+//! SSPI / CryptoAPI status codes with their exact HRESULT values (spec/status.toml).
 
 use std::fmt;
 

@@ -1,15 +1,42 @@
-//! The tables in code against the spec files in shared/spec, read at test time, in both
-//! directions: every entry of the spec is in code with the same values, and code has
-//! nothing the spec does not.
+//! The tables in code against the repository's spec files (spec/ at the root, copies of
+//! the shared spec), read at test time, in both directions: every entry of the spec is in
+//! code with the same values, and code has nothing the spec does not. Where the shared spec
+//! exists beside the repository, the copies are checked against it byte for byte.
 
 use securechannel_events::{AlertDescription, EventId, Level, Status, CATALOG};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The files of spec/ that are copies of the shared spec (spec/README.md is the
+/// repository's own).
+const SPEC_FILES: [&str; 5] = [
+    "events.toml",
+    "status.toml",
+    "chain-status.toml",
+    "alerts.toml",
+    "registry.md",
+];
+
+/// The repository's root (this crate is crates/events).
+fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Canonical only so that messages name the directory plainly.
+    root.canonicalize().unwrap_or(root)
+}
+
+/// The repository's own copy of the spec.
+fn spec_dir() -> PathBuf {
+    repo_root().join("spec")
+}
+
+/// The shared spec beside the repository (`<root>/../shared/spec`), which only the
+/// project's own machines and CI have; a clean clone does not.
+fn shared_spec_dir() -> PathBuf {
+    repo_root().join("..").join("shared").join("spec")
+}
 
 fn spec(file: &str) -> toml::Table {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "../../../shared/spec", file]
-        .iter()
-        .collect();
+    let path = spec_dir().join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.parse::<toml::Table>()
@@ -182,4 +209,57 @@ fn alerts_match_alerts_toml_both_directions() {
             );
         }
     }
+}
+
+#[test]
+fn repo_spec_agrees_with_shared_spec() {
+    // Always, shared spec or not: every copied file is in spec/ and readable, and the
+    // TOML files parse (the tests above read them; this names a missing one first).
+    for file in SPEC_FILES {
+        let path = spec_dir().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        assert!(!text.trim().is_empty(), "{} is empty", path.display());
+        if file.ends_with(".toml") {
+            spec(file);
+        }
+    }
+    let shared = shared_spec_dir();
+    if !shared.is_dir() {
+        eprintln!(
+            "NOTE: {} does not exist, so the agreement check of spec/ with the shared spec \
+             was not possible; only the repository's copy was checked.",
+            shared.display()
+        );
+        return;
+    }
+    let mut problems = Vec::new();
+    let entries =
+        std::fs::read_dir(&shared).unwrap_or_else(|e| panic!("listing {}: {e}", shared.display()));
+    let mut shared_names = Vec::new();
+    for entry in entries {
+        let entry = entry.unwrap_or_else(|e| panic!("listing {}: {e}", shared.display()));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let theirs = std::fs::read(entry.path())
+            .unwrap_or_else(|e| panic!("reading {}: {e}", entry.path().display()));
+        match std::fs::read(spec_dir().join(&name)) {
+            Ok(ours) if ours == theirs => {}
+            Ok(_) => problems.push(format!(
+                "spec/{name} differs from {}",
+                entry.path().display()
+            )),
+            Err(_) => problems.push(format!("spec/{name} is missing (the shared spec has it)")),
+        }
+        shared_names.push(name);
+    }
+    for file in SPEC_FILES {
+        if !shared_names.iter().any(|n| n == file) {
+            problems.push(format!("spec/{file} is not in {}", shared.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "spec/ and the shared spec disagree (copy the shared file unchanged):\n  {}",
+        problems.join("\n  ")
+    );
 }
