@@ -136,18 +136,38 @@ fn insertion_numbers(template: &str) -> Vec<usize> {
     out
 }
 
+/// The status files of the spec: status.toml (SSPI and the CryptoAPI codes Schannel
+/// returns) and chain-status.toml (the chain-policy codes beside them). `Status` is one
+/// table for both.
+const STATUS_FILES: [&str; 2] = ["status.toml", "chain-status.toml"];
+
 #[test]
-fn status_matches_status_toml_both_directions() {
-    let spec = spec("status.toml");
-    let mut by_name: BTreeMap<String, (u32, bool)> = BTreeMap::new();
-    for (section, is_error) in [("success", false), ("error", true)] {
-        for (name, value) in spec[section].as_table().expect(section) {
-            let value = value.as_integer().expect("value") as u32;
-            by_name.insert(name.clone(), (value, is_error));
+fn status_matches_status_and_chain_status_toml_both_directions() {
+    // name -> (value, is_error, file)
+    let mut by_name: BTreeMap<String, (u32, bool, &str)> = BTreeMap::new();
+    for file in STATUS_FILES {
+        let spec = spec(file);
+        for section in spec.keys() {
+            assert!(
+                section == "success" || section == "error",
+                "{file}: unexpected section [{section}]"
+            );
+        }
+        for (section, is_error) in [("success", false), ("error", true)] {
+            let Some(table) = spec.get(section) else {
+                continue;
+            };
+            for (name, value) in table.as_table().expect(section) {
+                let value = value.as_integer().expect("value") as u32;
+                if let Some((_, _, first)) = by_name.insert(name.clone(), (value, is_error, file)) {
+                    panic!("{name} is in both {first} and {file}");
+                }
+            }
         }
     }
-    for (name, (value, is_error)) in &by_name {
-        let s = Status::from_name(name).unwrap_or_else(|| panic!("{name} missing in Status"));
+    for (name, (value, is_error, file)) in &by_name {
+        let s =
+            Status::from_name(name).unwrap_or_else(|| panic!("{name} ({file}) missing in Status"));
         assert_eq!(s.code(), *value, "{name}: value");
         assert_eq!(s.name(), name, "{name}: name");
         assert_eq!(Status::from_code(*value), Some(s), "{name}: from_code");
@@ -155,9 +175,12 @@ fn status_matches_status_toml_both_directions() {
         assert_eq!(s.hex(), format!("0x{value:08X}"), "{name}: hex");
     }
     for s in Status::all() {
-        let (value, _) = by_name
-            .get(s.name())
-            .unwrap_or_else(|| panic!("{} is in code but not in status.toml", s.name()));
+        let (value, _, _) = by_name.get(s.name()).unwrap_or_else(|| {
+            panic!(
+                "{} is in code but in neither status.toml nor chain-status.toml",
+                s.name()
+            )
+        });
         assert_eq!(s.code(), *value, "{}", s.name());
     }
     assert_eq!(Status::all().count(), by_name.len());
