@@ -20,16 +20,21 @@ impl EventLogging {
     /// Nothing.
     pub const NONE: EventLogging = EventLogging(0);
 
-    /// Whether an event of this level is recorded.
-    pub fn allows(self, level: Level) -> bool {
-        let bit = match level {
+    /// The bit of the mask that lets events of this level through: 0x1 errors, 0x2
+    /// warnings, 0x4 informational and success events.
+    pub const fn bit(level: Level) -> u32 {
+        match level {
             // Critical events share the error bit: Schannel defines none, and an operator
             // who logs errors wants anything worse too.
             Level::Critical | Level::Error => 0x1,
             Level::Warning => 0x2,
             Level::Information => 0x4,
-        };
-        self.0 & bit != 0
+        }
+    }
+
+    /// Whether an event of this level is recorded.
+    pub fn allows(self, level: Level) -> bool {
+        self.0 & EventLogging::bit(level) != 0
     }
 }
 
@@ -233,6 +238,23 @@ mod tests {
         assert!(!m.allows(Level::Error) && m.allows(Level::Information));
         assert!(!EventLogging(0).allows(Level::Error));
         assert_eq!(EventLogging::default(), EventLogging(1));
+    }
+
+    #[test]
+    fn each_level_has_exactly_its_bit() {
+        for (level, bit) in [
+            (Level::Critical, 0x1),
+            (Level::Error, 0x1),
+            (Level::Warning, 0x2),
+            (Level::Information, 0x4),
+        ] {
+            assert_eq!(EventLogging::bit(level), bit, "{level}");
+            assert!(EventLogging(bit).allows(level), "{level}");
+            assert!(
+                !EventLogging(0x7 & !bit).allows(level),
+                "{level}: only bit {bit:#x}"
+            );
+        }
     }
 
     #[test]

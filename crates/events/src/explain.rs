@@ -241,15 +241,6 @@ pub fn status_explanation(status: Status) -> Option<&'static StatusExplanation> 
     STATUS_EXPLANATIONS.iter().find(|s| s.status == status)
 }
 
-/// The EventLogging bit that lets events of this level through.
-pub fn event_logging_bit(level: Level) -> u32 {
-    match level {
-        Level::Critical | Level::Error => 0x1,
-        Level::Warning => 0x2,
-        Level::Information => 0x4,
-    }
-}
-
 /// The text `schannel explain` prints.
 pub fn explain(subject: Subject) -> String {
     match subject {
@@ -292,7 +283,7 @@ fn explain_event(id: EventId) -> String {
     let _ = writeln!(s, "\n{}", ex.meaning);
     list(&mut s, "Likely causes:", ex.causes);
     list(&mut s, "What to do:", ex.actions);
-    let bit = event_logging_bit(def.level);
+    let bit = EventLogging::bit(def.level);
     let _ = writeln!(
         s,
         "\nRecorded when EventLogging has bit 0x{bit:X} ({}).{}",
