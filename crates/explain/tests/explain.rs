@@ -1,10 +1,10 @@
 //! The explanation tables: a row for every event, alert and status, each with a meaning,
 //! causes and actions; the parser's accepted forms; and what the rendered text must say.
 
-use securechannel_events::{
-    alert_explanation, event_explanation, explain, status_explanation, AlertDescription, EventId,
-    EventLogging, Level, Status, Subject, ALERT_EXPLANATIONS, CATALOG, EVENT_EXPLANATIONS,
-    STATUS_EXPLANATIONS,
+use securechannel_events::{AlertDescription, EventId, EventLogging, Level, Status, CATALOG};
+use securechannel_explain::{
+    alert_explanation, event_explanation, explain, status_explanation, Subject, ALERT_EXPLANATIONS,
+    EVENT_EXPLANATIONS, STATUS_EXPLANATIONS,
 };
 
 fn filled(what: &str, meaning: &str, causes: &[&str], actions: &[&str]) {

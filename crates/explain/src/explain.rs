@@ -6,7 +6,7 @@
 //! registry and the status table (tested). The texts are this project's own words, written
 //! for this provider (its data directory, settings.toml keys and commands), not Windows'.
 
-use crate::{AlertDescription, EventId, EventLogging, Level, Status};
+use securechannel_events::{AlertDescription, EventId, EventLogging, Level, Status, CATALOG};
 use std::fmt::{self, Write};
 
 /// What an operator reads about one event.
@@ -116,7 +116,7 @@ impl Subject {
 
 fn parse_event(s: &str) -> Result<Subject, ExplainError> {
     let t = s.trim();
-    if let Some(def) = crate::CATALOG
+    if let Some(def) = CATALOG
         .iter()
         .find(|d| d.symbolic.is_some_and(|n| n.eq_ignore_ascii_case(t)))
     {
@@ -207,7 +207,7 @@ fn parse_any(s: &str) -> Result<Subject, ExplainError> {
     if let Some(a) = AlertDescription::from_name(t) {
         return Ok(Subject::Alert(a));
     }
-    if crate::CATALOG
+    if CATALOG
         .iter()
         .any(|d| d.symbolic.is_some_and(|n| n.eq_ignore_ascii_case(t)))
     {
@@ -1443,8 +1443,8 @@ mod tests {
 
     #[test]
     fn every_event_has_a_row_in_id_order() {
-        assert_eq!(EVENT_EXPLANATIONS.len(), crate::CATALOG.len());
-        for (row, def) in EVENT_EXPLANATIONS.iter().zip(crate::CATALOG.iter()) {
+        assert_eq!(EVENT_EXPLANATIONS.len(), CATALOG.len());
+        for (row, def) in EVENT_EXPLANATIONS.iter().zip(CATALOG.iter()) {
             assert_eq!(row.id, def.id);
         }
     }
@@ -1467,11 +1467,7 @@ mod tests {
             );
             // An event's data field cannot be filled in either (`<file>` in a shell
             // command is the operator's to choose, and stays).
-            for field in crate::CATALOG
-                .iter()
-                .flat_map(|d| d.fields)
-                .chain(&["code"])
-            {
+            for field in CATALOG.iter().flat_map(|d| d.fields).chain(&["code"]) {
                 assert!(!a.contains(&format!("<{field}>")), "placeholder in {a:?}");
             }
         }
