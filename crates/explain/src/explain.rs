@@ -1050,6 +1050,15 @@ pub static ALERT_EXPLANATIONS: &[AlertExplanation] = &[
         causes: &["The client asks for an application protocol the server does not offer."],
         actions: &["Align the ALPN lists of both sides."],
     },
+    AlertExplanation {
+        code: 121,
+        meaning: "encrypted_client_hello_required: the client offered Encrypted Client Hello (ECH, RFC 9849), the server did not accept it, and the client refuses to go on without it.",
+        causes: &[
+            "The server's ECH keys changed and the client used a stale ECHConfig (from DNS HTTPS records or a cache).",
+            "A server or a TLS-terminating proxy in front of it that does not support ECH.",
+        ],
+        actions: &["Publish the server's current ECHConfigs (its DNS HTTPS record), or configure the client not to require ECH."],
+    },
 ];
 
 /// One row per status of the status table (status.toml and chain-status.toml).
