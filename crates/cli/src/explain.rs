@@ -1,14 +1,14 @@
 //! `schannel explain`: what an event ID, a TLS alert or an SSPI status means, its likely
-//! causes and what to do. The texts live in securechannel-events' explanation tables.
+//! causes and what to do. The texts live in securechannel-explain's tables.
 
 use crate::CmdResult;
-use securechannel_events::{explain, Subject};
+use securechannel_explain::{explain, Subject};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Arguments of `schannel explain`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = securechannel_events::ACCEPTED_FORMS)]
+#[command(after_help = securechannel_explain::ACCEPTED_FORMS)]
 pub struct Args {
     /// What to explain: `36887`, `alert 48`, `alert unknown_ca`, `0x80090325`,
     /// `-2146893019`, `SEC_E_UNTRUSTED_ROOT` (optionally prefixed by `event`, `alert` or

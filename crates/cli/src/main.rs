@@ -69,7 +69,7 @@ pub type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
 /// A provider failure as every command prints it: what failed, the error with its event
 /// ID and status, a one-line hint, and where to read more.
 pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
-    use securechannel_events::{event_explanation, status_explanation};
+    use securechannel_explain::{event_explanation, status_explanation};
     let mut s = format!("schannel: {what}: {e}");
     let hint = e
         .event()

@@ -1,4 +1,4 @@
-//! TLS alert descriptions and the SSPI status each maps to when received (shared/spec/alerts.toml).
+//! TLS alert descriptions and the SSPI status each maps to when received (spec/alerts.toml).
 
 use crate::Status;
 use std::fmt;
@@ -7,7 +7,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AlertDescription(pub u8);
 
-/// (code, name, status when received, reserved) for every alert the registry names.
+/// (code, name, status when received, reserved) for every alert the registry names, in
+/// code order: those of spec/alerts.toml, and the ones marked below as beyond it.
 const TABLE: &[(u8, &str, Option<Status>, bool)] = &[
     (0, "close_notify", None, false),
     (
@@ -83,6 +84,10 @@ const TABLE: &[(u8, &str, Option<Status>, bool)] = &[
     (115, "unknown_psk_identity", None, false),
     (116, "certificate_required", None, false),
     (120, "no_application_protocol", None, false),
+    // Beyond spec/alerts.toml: RFC 9849 (Encrypted Client Hello) section 6.1.6, sent by a
+    // client whose ECH offer the server rejected. No status in the spec's table, so "any
+    // other code" applies. The spec test lists it as known beyond the spec.
+    (121, "encrypted_client_hello_required", None, false),
 ];
 
 impl AlertDescription {
@@ -92,10 +97,16 @@ impl AlertDescription {
     pub const UNEXPECTED_MESSAGE: AlertDescription = AlertDescription(10);
     /// bad_record_mac (20).
     pub const BAD_RECORD_MAC: AlertDescription = AlertDescription(20);
+    /// decryption_failed (21).
+    pub const DECRYPTION_FAILED: AlertDescription = AlertDescription(21);
     /// record_overflow (22).
     pub const RECORD_OVERFLOW: AlertDescription = AlertDescription(22);
+    /// decompression_failure (30).
+    pub const DECOMPRESSION_FAILURE: AlertDescription = AlertDescription(30);
     /// handshake_failure (40).
     pub const HANDSHAKE_FAILURE: AlertDescription = AlertDescription(40);
+    /// no_certificate (41).
+    pub const NO_CERTIFICATE: AlertDescription = AlertDescription(41);
     /// bad_certificate (42).
     pub const BAD_CERTIFICATE: AlertDescription = AlertDescription(42);
     /// unsupported_certificate (43).
@@ -116,20 +127,40 @@ impl AlertDescription {
     pub const DECODE_ERROR: AlertDescription = AlertDescription(50);
     /// decrypt_error (51).
     pub const DECRYPT_ERROR: AlertDescription = AlertDescription(51);
+    /// export_restriction (60).
+    pub const EXPORT_RESTRICTION: AlertDescription = AlertDescription(60);
     /// protocol_version (70).
     pub const PROTOCOL_VERSION: AlertDescription = AlertDescription(70);
     /// insufficient_security (71).
     pub const INSUFFICIENT_SECURITY: AlertDescription = AlertDescription(71);
     /// internal_error (80).
     pub const INTERNAL_ERROR: AlertDescription = AlertDescription(80);
+    /// inappropriate_fallback (86).
+    pub const INAPPROPRIATE_FALLBACK: AlertDescription = AlertDescription(86);
     /// user_canceled (90).
     pub const USER_CANCELED: AlertDescription = AlertDescription(90);
+    /// no_renegotiation (100).
+    pub const NO_RENEGOTIATION: AlertDescription = AlertDescription(100);
+    /// missing_extension (109).
+    pub const MISSING_EXTENSION: AlertDescription = AlertDescription(109);
+    /// unsupported_extension (110).
+    pub const UNSUPPORTED_EXTENSION: AlertDescription = AlertDescription(110);
+    /// certificate_unobtainable (111).
+    pub const CERTIFICATE_UNOBTAINABLE: AlertDescription = AlertDescription(111);
     /// unrecognized_name (112).
     pub const UNRECOGNIZED_NAME: AlertDescription = AlertDescription(112);
+    /// bad_certificate_status_response (113).
+    pub const BAD_CERTIFICATE_STATUS_RESPONSE: AlertDescription = AlertDescription(113);
+    /// bad_certificate_hash_value (114).
+    pub const BAD_CERTIFICATE_HASH_VALUE: AlertDescription = AlertDescription(114);
+    /// unknown_psk_identity (115).
+    pub const UNKNOWN_PSK_IDENTITY: AlertDescription = AlertDescription(115);
     /// certificate_required (116).
     pub const CERTIFICATE_REQUIRED: AlertDescription = AlertDescription(116);
     /// no_application_protocol (120).
     pub const NO_APPLICATION_PROTOCOL: AlertDescription = AlertDescription(120);
+    /// encrypted_client_hello_required (121).
+    pub const ENCRYPTED_CLIENT_HELLO_REQUIRED: AlertDescription = AlertDescription(121);
 
     fn row(self) -> Option<&'static (u8, &'static str, Option<Status>, bool)> {
         TABLE.iter().find(|r| r.0 == self.0)
@@ -175,5 +206,106 @@ impl fmt::Display for AlertDescription {
             Some(n) => write!(f, "{} ({})", n, self.0),
             None => write!(f, "unassigned alert ({})", self.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every named constant, with the registry name it stands for.
+    const NAMED: &[(AlertDescription, &str)] = &[
+        (AlertDescription::CLOSE_NOTIFY, "close_notify"),
+        (AlertDescription::UNEXPECTED_MESSAGE, "unexpected_message"),
+        (AlertDescription::BAD_RECORD_MAC, "bad_record_mac"),
+        (AlertDescription::DECRYPTION_FAILED, "decryption_failed"),
+        (AlertDescription::RECORD_OVERFLOW, "record_overflow"),
+        (
+            AlertDescription::DECOMPRESSION_FAILURE,
+            "decompression_failure",
+        ),
+        (AlertDescription::HANDSHAKE_FAILURE, "handshake_failure"),
+        (AlertDescription::NO_CERTIFICATE, "no_certificate"),
+        (AlertDescription::BAD_CERTIFICATE, "bad_certificate"),
+        (
+            AlertDescription::UNSUPPORTED_CERTIFICATE,
+            "unsupported_certificate",
+        ),
+        (AlertDescription::CERTIFICATE_REVOKED, "certificate_revoked"),
+        (AlertDescription::CERTIFICATE_EXPIRED, "certificate_expired"),
+        (AlertDescription::CERTIFICATE_UNKNOWN, "certificate_unknown"),
+        (AlertDescription::ILLEGAL_PARAMETER, "illegal_parameter"),
+        (AlertDescription::UNKNOWN_CA, "unknown_ca"),
+        (AlertDescription::ACCESS_DENIED, "access_denied"),
+        (AlertDescription::DECODE_ERROR, "decode_error"),
+        (AlertDescription::DECRYPT_ERROR, "decrypt_error"),
+        (AlertDescription::EXPORT_RESTRICTION, "export_restriction"),
+        (AlertDescription::PROTOCOL_VERSION, "protocol_version"),
+        (
+            AlertDescription::INSUFFICIENT_SECURITY,
+            "insufficient_security",
+        ),
+        (AlertDescription::INTERNAL_ERROR, "internal_error"),
+        (
+            AlertDescription::INAPPROPRIATE_FALLBACK,
+            "inappropriate_fallback",
+        ),
+        (AlertDescription::USER_CANCELED, "user_canceled"),
+        (AlertDescription::NO_RENEGOTIATION, "no_renegotiation"),
+        (AlertDescription::MISSING_EXTENSION, "missing_extension"),
+        (
+            AlertDescription::UNSUPPORTED_EXTENSION,
+            "unsupported_extension",
+        ),
+        (
+            AlertDescription::CERTIFICATE_UNOBTAINABLE,
+            "certificate_unobtainable",
+        ),
+        (AlertDescription::UNRECOGNIZED_NAME, "unrecognized_name"),
+        (
+            AlertDescription::BAD_CERTIFICATE_STATUS_RESPONSE,
+            "bad_certificate_status_response",
+        ),
+        (
+            AlertDescription::BAD_CERTIFICATE_HASH_VALUE,
+            "bad_certificate_hash_value",
+        ),
+        (
+            AlertDescription::UNKNOWN_PSK_IDENTITY,
+            "unknown_psk_identity",
+        ),
+        (
+            AlertDescription::CERTIFICATE_REQUIRED,
+            "certificate_required",
+        ),
+        (
+            AlertDescription::NO_APPLICATION_PROTOCOL,
+            "no_application_protocol",
+        ),
+        (
+            AlertDescription::ENCRYPTED_CLIENT_HELLO_REQUIRED,
+            "encrypted_client_hello_required",
+        ),
+    ];
+
+    #[test]
+    fn every_alert_of_the_table_has_its_named_constant() {
+        for (alert, name) in NAMED {
+            assert_eq!(alert.name(), Some(*name), "{}", alert.0);
+        }
+        let named: Vec<u8> = NAMED.iter().map(|(a, _)| a.0).collect();
+        let table: Vec<u8> = AlertDescription::all().map(|a| a.0).collect();
+        assert_eq!(
+            named, table,
+            "one constant per alert of the table, in code order"
+        );
+    }
+
+    #[test]
+    fn ech_required_is_named_not_unassigned() {
+        let alert = AlertDescription(121);
+        assert_eq!(alert.name(), Some("encrypted_client_hello_required"));
+        assert_eq!(alert.to_string(), "encrypted_client_hello_required (121)");
+        assert_eq!(alert.received_status(), Status::IllegalMessage);
     }
 }

@@ -1,4 +1,4 @@
-// The 25 events, transcribed from shared/spec/events.toml. Do not edit one without the other.
+// The 25 events, transcribed from spec/events.toml. Do not edit one without the other.
 /// Every Schannel event this project emits, with its exact Windows event ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u16)]

@@ -2,6 +2,7 @@
 
 use crate::record::RecordBuilder;
 use crate::{time, EventId, EventRecord, Level};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -20,16 +21,21 @@ impl EventLogging {
     /// Nothing.
     pub const NONE: EventLogging = EventLogging(0);
 
-    /// Whether an event of this level is recorded.
-    pub fn allows(self, level: Level) -> bool {
-        let bit = match level {
+    /// The bit of the mask that lets events of this level through: 0x1 errors, 0x2
+    /// warnings, 0x4 informational and success events.
+    pub const fn bit(level: Level) -> u32 {
+        match level {
             // Critical events share the error bit: Schannel defines none, and an operator
             // who logs errors wants anything worse too.
             Level::Critical | Level::Error => 0x1,
             Level::Warning => 0x2,
             Level::Information => 0x4,
-        };
-        self.0 & bit != 0
+        }
+    }
+
+    /// Whether an event of this level is recorded.
+    pub fn allows(self, level: Level) -> bool {
+        self.0 & EventLogging::bit(level) != 0
     }
 }
 
@@ -52,45 +58,96 @@ pub trait EventSink: Send + Sync {
     fn flush(&self) {}
 }
 
-/// A sink that keeps records in memory (for tests and embedding).
-#[derive(Debug, Default)]
+/// A sink that keeps the newest records in memory (for tests and embedding).
+///
+/// It is bounded: it holds at most its capacity ([`MemorySink::DEFAULT_CAPACITY`] records,
+/// or the number given to [`MemorySink::with_capacity`]). Beyond it, each new record drops
+/// the oldest one, and [`MemorySink::dropped`] counts every record dropped so; nothing is
+/// lost without being counted. Record IDs keep counting across drops, so the first record
+/// kept has ID `dropped() + 1`.
+#[derive(Debug)]
 pub struct MemorySink {
-    records: Mutex<Vec<EventRecord>>,
+    capacity: usize,
+    kept: Mutex<Kept>,
+}
+
+/// The records a [`MemorySink`] holds, and how many it dropped to stay in its capacity.
+#[derive(Debug, Default)]
+struct Kept {
+    records: VecDeque<EventRecord>,
+    dropped: u64,
 }
 
 impl MemorySink {
-    /// An empty sink.
+    /// The capacity of [`MemorySink::new`]: 65,536 records, far more than a test emits,
+    /// and recent history enough for a program that embeds the provider and reads its
+    /// events back, in memory that stops growing.
+    pub const DEFAULT_CAPACITY: usize = 65_536;
+
+    /// An empty sink holding at most [`MemorySink::DEFAULT_CAPACITY`] records.
     pub fn new() -> MemorySink {
-        MemorySink::default()
+        MemorySink::with_capacity(MemorySink::DEFAULT_CAPACITY)
     }
 
-    /// A copy of every record so far, oldest first.
+    /// An empty sink holding at most `capacity` records (0 keeps none and counts every
+    /// record as dropped).
+    pub fn with_capacity(capacity: usize) -> MemorySink {
+        MemorySink {
+            capacity,
+            kept: Mutex::new(Kept::default()),
+        }
+    }
+
+    /// The most records this sink holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many records were dropped, oldest first, to stay within the capacity.
+    pub fn dropped(&self) -> u64 {
+        self.kept().dropped
+    }
+
+    /// A copy of every record kept, oldest first.
     pub fn records(&self) -> Vec<EventRecord> {
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.kept().records.iter().cloned().collect()
     }
 
-    /// The IDs of every record so far, oldest first.
+    /// The IDs of every record kept, oldest first.
     pub fn ids(&self) -> Vec<u16> {
-        self.records().iter().map(|r| r.event_id.value()).collect()
+        self.kept()
+            .records
+            .iter()
+            .map(|r| r.event_id.value())
+            .collect()
     }
 
-    /// Forget every record.
+    /// Forget every record, and the count of dropped ones: the sink starts over.
     pub fn clear(&self) {
-        self.records
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        *self.kept() = Kept::default();
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
+        // A panic while the lock was held leaves whole records behind: keep using them.
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for MemorySink {
+    fn default() -> Self {
+        MemorySink::new()
     }
 }
 
 impl EventSink for MemorySink {
     fn emit(&self, mut record: EventRecord) {
-        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
-        record.record_id = records.len() as u64 + 1;
-        records.push(record);
+        let mut kept = self.kept();
+        record.record_id = kept.dropped + kept.records.len() as u64 + 1;
+        kept.records.push_back(record);
+        while kept.records.len() > self.capacity {
+            kept.records.pop_front();
+            kept.dropped += 1;
+        }
     }
 }
 
@@ -233,6 +290,68 @@ mod tests {
         assert!(!m.allows(Level::Error) && m.allows(Level::Information));
         assert!(!EventLogging(0).allows(Level::Error));
         assert_eq!(EventLogging::default(), EventLogging(1));
+    }
+
+    #[test]
+    fn each_level_has_exactly_its_bit() {
+        for (level, bit) in [
+            (Level::Critical, 0x1),
+            (Level::Error, 0x1),
+            (Level::Warning, 0x2),
+            (Level::Information, 0x4),
+        ] {
+            assert_eq!(EventLogging::bit(level), bit, "{level}");
+            assert!(EventLogging(bit).allows(level), "{level}");
+            assert!(
+                !EventLogging(0x7 & !bit).allows(level),
+                "{level}: only bit {bit:#x}"
+            );
+        }
+    }
+
+    #[test]
+    fn memory_sink_is_bounded_by_default() {
+        let sink = Arc::new(MemorySink::new());
+        let e = Emitter::new(sink.clone(), EventLogging::ALL);
+        for i in 0..65_536 + 5 {
+            e.event(EventId::FatalAlertReceived).field(i).send();
+        }
+        let records = sink.records();
+        assert_eq!(records.len(), 65_536, "the default capacity holds");
+        // The newest are kept, the oldest went.
+        assert_eq!(records[0].data[0], "5");
+        assert_eq!(records[65_535].data[0], "65540");
+        assert_eq!(sink.capacity(), MemorySink::DEFAULT_CAPACITY);
+        assert_eq!(sink.dropped(), 5);
+    }
+
+    #[test]
+    fn memory_sink_drops_the_oldest_and_counts_them() {
+        let sink = Arc::new(MemorySink::with_capacity(3));
+        let e = Emitter::new(sink.clone(), EventLogging::ALL);
+        for i in 0..3 {
+            e.event(EventId::FatalAlertReceived).field(i).send();
+        }
+        assert_eq!((sink.records().len(), sink.dropped()), (3, 0));
+        for i in 3..10 {
+            e.event(EventId::FatalAlertReceived).field(i).send();
+        }
+        let records = sink.records();
+        let data: Vec<&str> = records.iter().map(|r| r.data[0].as_str()).collect();
+        assert_eq!(data, ["7", "8", "9"]);
+        assert_eq!(sink.dropped(), 7);
+        // Record IDs keep counting across drops: the gap says what went.
+        let ids: Vec<u64> = records.iter().map(|r| r.record_id).collect();
+        assert_eq!(ids, [8, 9, 10]);
+        sink.clear();
+        assert_eq!((sink.records().len(), sink.dropped()), (0, 0));
+
+        let none = Arc::new(MemorySink::with_capacity(0));
+        Emitter::new(none.clone(), EventLogging::ALL)
+            .event(EventId::FatalAlertReceived)
+            .field(48)
+            .send();
+        assert_eq!((none.records().len(), none.dropped()), (0, 1));
     }
 
     #[test]

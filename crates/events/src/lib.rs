@@ -16,7 +16,6 @@
 mod alert;
 mod catalog;
 mod emitter;
-mod explain;
 mod record;
 mod render;
 mod status;
@@ -25,11 +24,6 @@ mod time;
 pub use alert::AlertDescription;
 pub use catalog::{EventDef, EventId, Level, UnknownEventId, CATALOG};
 pub use emitter::{Emitter, EventLogging, EventSink, MemorySink, NullSink};
-pub use explain::{
-    alert_explanation, event_explanation, event_logging_bit, explain, status_explanation,
-    AlertExplanation, EventExplanation, ExplainError, StatusExplanation, Subject, ACCEPTED_FORMS,
-    ALERT_EXPLANATIONS, EVENT_EXPLANATIONS, STATUS_EXPLANATIONS,
-};
 pub use record::{ActivityId, EventRecord, Fold, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME};
 pub use render::{render_json, render_message, render_text, render_xml, Wording};
 pub use status::Status;

@@ -122,7 +122,7 @@ fn hex_upper(bytes: &[u8], out: &mut String) {
 }
 
 /// Event Viewer's XML view of the record, in the exact shape Windows renders
-/// (shared/spec/registry.md). Flood-control summaries carry three extra Data elements
+/// (spec/registry.md). Flood-control summaries carry three extra Data elements
 /// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast`.
 pub fn render_xml(record: &EventRecord) -> String {
     let mut s = String::with_capacity(1024);

@@ -1,4 +1,5 @@
-//! SSPI / CryptoAPI status codes with their exact HRESULT values (shared/spec/status.toml).
+//! SSPI / CryptoAPI status codes with their exact HRESULT values (spec/status.toml), and
+//! the CryptoAPI certificate-chain codes beside them (spec/chain-status.toml): one table.
 
 use std::fmt;
 
@@ -83,18 +84,42 @@ pub enum Status {
     InvalidParameter = 0x8009035D,
     /// `SEC_E_APPLICATION_PROTOCOL_MISMATCH` (0x80090367).
     ApplicationProtocolMismatch = 0x80090367,
+    /// `CRYPT_E_NOT_FOUND` (0x80092004).
+    CryptENotFound = 0x80092004,
     /// `CRYPT_E_REVOKED` (0x80092010).
     CryptERevoked = 0x80092010,
     /// `CRYPT_E_NO_REVOCATION_CHECK` (0x80092012).
     CryptENoRevocationCheck = 0x80092012,
     /// `CRYPT_E_REVOCATION_OFFLINE` (0x80092013).
     CryptERevocationOffline = 0x80092013,
+    /// `CERTSRV_E_WEAK_SIGNATURE_OR_KEY` (0x80094016).
+    CertsrvEWeakSignatureOrKey = 0x80094016,
+    /// `TRUST_E_CERT_SIGNATURE` (0x80096004).
+    TrustECertSignature = 0x80096004,
+    /// `TRUST_E_BASIC_CONSTRAINTS` (0x80096019).
+    TrustEBasicConstraints = 0x80096019,
     /// `CERT_E_EXPIRED` (0x800B0101).
     CertEExpired = 0x800B0101,
+    /// `CERT_E_VALIDITYPERIODNESTING` (0x800B0102).
+    CertEValidityPeriodNesting = 0x800B0102,
+    /// `CERT_E_ROLE` (0x800B0103).
+    CertERole = 0x800B0103,
+    /// `CERT_E_PATHLENCONST` (0x800B0104).
+    CertEPathLenConst = 0x800B0104,
+    /// `CERT_E_CRITICAL` (0x800B0105).
+    CertECritical = 0x800B0105,
+    /// `CERT_E_PURPOSE` (0x800B0106).
+    CertEPurpose = 0x800B0106,
+    /// `CERT_E_ISSUERCHAINING` (0x800B0107).
+    CertEIssuerChaining = 0x800B0107,
+    /// `CERT_E_MALFORMED` (0x800B0108).
+    CertEMalformed = 0x800B0108,
     /// `CERT_E_UNTRUSTEDROOT` (0x800B0109).
     CertEUntrustedRoot = 0x800B0109,
     /// `CERT_E_CHAINING` (0x800B010A).
     CertEChaining = 0x800B010A,
+    /// `TRUST_E_FAIL` (0x800B010B).
+    TrustEFail = 0x800B010B,
     /// `CERT_E_REVOKED` (0x800B010C).
     CertERevoked = 0x800B010C,
     /// `CERT_E_REVOCATION_FAILURE` (0x800B010E).
@@ -103,9 +128,15 @@ pub enum Status {
     CertECnNoMatch = 0x800B010F,
     /// `CERT_E_WRONG_USAGE` (0x800B0110).
     CertEWrongUsage = 0x800B0110,
+    /// `TRUST_E_EXPLICIT_DISTRUST` (0x800B0111).
+    TrustEExplicitDistrust = 0x800B0111,
+    /// `CERT_E_INVALID_POLICY` (0x800B0113).
+    CertEInvalidPolicy = 0x800B0113,
+    /// `CERT_E_INVALID_NAME` (0x800B0114).
+    CertEInvalidName = 0x800B0114,
 }
 
-/// Every status, with its Windows symbolic name.
+/// Every status, with its Windows symbolic name, in value order.
 const TABLE: &[(Status, &str)] = &[
     (Status::Ok, "SEC_E_OK"),
     (Status::ContinueNeeded, "SEC_I_CONTINUE_NEEDED"),
@@ -160,6 +191,7 @@ const TABLE: &[(Status, &str)] = &[
         Status::ApplicationProtocolMismatch,
         "SEC_E_APPLICATION_PROTOCOL_MISMATCH",
     ),
+    (Status::CryptENotFound, "CRYPT_E_NOT_FOUND"),
     (Status::CryptERevoked, "CRYPT_E_REVOKED"),
     (
         Status::CryptENoRevocationCheck,
@@ -169,13 +201,33 @@ const TABLE: &[(Status, &str)] = &[
         Status::CryptERevocationOffline,
         "CRYPT_E_REVOCATION_OFFLINE",
     ),
+    (
+        Status::CertsrvEWeakSignatureOrKey,
+        "CERTSRV_E_WEAK_SIGNATURE_OR_KEY",
+    ),
+    (Status::TrustECertSignature, "TRUST_E_CERT_SIGNATURE"),
+    (Status::TrustEBasicConstraints, "TRUST_E_BASIC_CONSTRAINTS"),
     (Status::CertEExpired, "CERT_E_EXPIRED"),
+    (
+        Status::CertEValidityPeriodNesting,
+        "CERT_E_VALIDITYPERIODNESTING",
+    ),
+    (Status::CertERole, "CERT_E_ROLE"),
+    (Status::CertEPathLenConst, "CERT_E_PATHLENCONST"),
+    (Status::CertECritical, "CERT_E_CRITICAL"),
+    (Status::CertEPurpose, "CERT_E_PURPOSE"),
+    (Status::CertEIssuerChaining, "CERT_E_ISSUERCHAINING"),
+    (Status::CertEMalformed, "CERT_E_MALFORMED"),
     (Status::CertEUntrustedRoot, "CERT_E_UNTRUSTEDROOT"),
     (Status::CertEChaining, "CERT_E_CHAINING"),
+    (Status::TrustEFail, "TRUST_E_FAIL"),
     (Status::CertERevoked, "CERT_E_REVOKED"),
     (Status::CertERevocationFailure, "CERT_E_REVOCATION_FAILURE"),
     (Status::CertECnNoMatch, "CERT_E_CN_NO_MATCH"),
     (Status::CertEWrongUsage, "CERT_E_WRONG_USAGE"),
+    (Status::TrustEExplicitDistrust, "TRUST_E_EXPLICIT_DISTRUST"),
+    (Status::CertEInvalidPolicy, "CERT_E_INVALID_POLICY"),
+    (Status::CertEInvalidName, "CERT_E_INVALID_NAME"),
 ];
 
 impl Status {

@@ -1,6 +1,6 @@
 //! One test per event: the message of a record with sample data, rendered exactly (modern
 //! wording, and the Windows 6.x wording where the catalog has one). The expected texts were
-//! written from shared/spec/events.toml by substituting the sample data by hand, not by
+//! written from spec/events.toml by substituting the sample data by hand, not by
 //! calling the renderer; they are the interface text tools match on.
 
 use securechannel_events::{render_message, EventId, EventRecord, Fold, Wording};

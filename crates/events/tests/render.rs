@@ -1,11 +1,11 @@
 //! Event Viewer's XML view and the JSON lines, checked against the spec's example event
-//! (shared/spec/registry.md) and against a JSON parser.
+//! (spec/registry.md) and against a JSON parser.
 
 use securechannel_events::{
     parse_rfc3339, render_json, render_message, render_xml, ActivityId, EventId, EventRecord, Fold,
     Wording,
 };
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
 fn record(id: EventId, data: &[&str]) -> EventRecord {
@@ -25,12 +25,7 @@ fn record(id: EventId, data: &[&str]) -> EventRecord {
 
 /// The ```xml block of registry.md: the XML of a real 36888 event.
 fn registry_example() -> String {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "../../../shared/spec/registry.md",
-    ]
-    .iter()
-    .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/registry.md");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let start = text.find("```xml\n").expect("registry.md has an xml block") + "```xml\n".len();

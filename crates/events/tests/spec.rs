@@ -1,15 +1,42 @@
-//! The tables in code against the spec files in shared/spec, read at test time, in both
-//! directions: every entry of the spec is in code with the same values, and code has
-//! nothing the spec does not.
+//! The tables in code against the repository's spec files (spec/ at the root, copies of
+//! the shared spec), read at test time, in both directions: every entry of the spec is in
+//! code with the same values, and code has nothing the spec does not. Where the shared spec
+//! exists beside the repository, the copies are checked against it byte for byte.
 
 use securechannel_events::{AlertDescription, EventId, Level, Status, CATALOG};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The files of spec/ that are copies of the shared spec (spec/README.md is the
+/// repository's own).
+const SPEC_FILES: [&str; 5] = [
+    "events.toml",
+    "status.toml",
+    "chain-status.toml",
+    "alerts.toml",
+    "registry.md",
+];
+
+/// The repository's root (this crate is crates/events).
+fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Canonical only so that messages name the directory plainly.
+    root.canonicalize().unwrap_or(root)
+}
+
+/// The repository's own copy of the spec.
+fn spec_dir() -> PathBuf {
+    repo_root().join("spec")
+}
+
+/// The shared spec beside the repository (`<root>/../shared/spec`), which only the
+/// project's own machines and CI have; a clean clone does not.
+fn shared_spec_dir() -> PathBuf {
+    repo_root().join("..").join("shared").join("spec")
+}
 
 fn spec(file: &str) -> toml::Table {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "../../../shared/spec", file]
-        .iter()
-        .collect();
+    let path = spec_dir().join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.parse::<toml::Table>()
@@ -109,18 +136,38 @@ fn insertion_numbers(template: &str) -> Vec<usize> {
     out
 }
 
+/// The status files of the spec: status.toml (SSPI and the CryptoAPI codes Schannel
+/// returns) and chain-status.toml (the chain-policy codes beside them). `Status` is one
+/// table for both.
+const STATUS_FILES: [&str; 2] = ["status.toml", "chain-status.toml"];
+
 #[test]
-fn status_matches_status_toml_both_directions() {
-    let spec = spec("status.toml");
-    let mut by_name: BTreeMap<String, (u32, bool)> = BTreeMap::new();
-    for (section, is_error) in [("success", false), ("error", true)] {
-        for (name, value) in spec[section].as_table().expect(section) {
-            let value = value.as_integer().expect("value") as u32;
-            by_name.insert(name.clone(), (value, is_error));
+fn status_matches_status_and_chain_status_toml_both_directions() {
+    // name -> (value, is_error, file)
+    let mut by_name: BTreeMap<String, (u32, bool, &str)> = BTreeMap::new();
+    for file in STATUS_FILES {
+        let spec = spec(file);
+        for section in spec.keys() {
+            assert!(
+                section == "success" || section == "error",
+                "{file}: unexpected section [{section}]"
+            );
+        }
+        for (section, is_error) in [("success", false), ("error", true)] {
+            let Some(table) = spec.get(section) else {
+                continue;
+            };
+            for (name, value) in table.as_table().expect(section) {
+                let value = value.as_integer().expect("value") as u32;
+                if let Some((_, _, first)) = by_name.insert(name.clone(), (value, is_error, file)) {
+                    panic!("{name} is in both {first} and {file}");
+                }
+            }
         }
     }
-    for (name, (value, is_error)) in &by_name {
-        let s = Status::from_name(name).unwrap_or_else(|| panic!("{name} missing in Status"));
+    for (name, (value, is_error, file)) in &by_name {
+        let s =
+            Status::from_name(name).unwrap_or_else(|| panic!("{name} ({file}) missing in Status"));
         assert_eq!(s.code(), *value, "{name}: value");
         assert_eq!(s.name(), name, "{name}: name");
         assert_eq!(Status::from_code(*value), Some(s), "{name}: from_code");
@@ -128,13 +175,29 @@ fn status_matches_status_toml_both_directions() {
         assert_eq!(s.hex(), format!("0x{value:08X}"), "{name}: hex");
     }
     for s in Status::all() {
-        let (value, _) = by_name
-            .get(s.name())
-            .unwrap_or_else(|| panic!("{} is in code but not in status.toml", s.name()));
+        let (value, _, _) = by_name.get(s.name()).unwrap_or_else(|| {
+            panic!(
+                "{} is in code but in neither status.toml nor chain-status.toml",
+                s.name()
+            )
+        });
         assert_eq!(s.code(), *value, "{}", s.name());
     }
     assert_eq!(Status::all().count(), by_name.len());
 }
+
+/// Alerts the project knows that spec/alerts.toml does not list (the copy stays
+/// byte-identical to the shared spec): (code, name, status when received, where it is
+/// defined). The both-directions check allows exactly these beyond the spec; when the spec
+/// gains one, its entry here must go (the test says so).
+const ALERTS_BEYOND_SPEC: &[(u8, &str, &str, &str)] = &[(
+    121,
+    "encrypted_client_hello_required",
+    // Not in alerts.toml's table, so "any other code": SEC_E_ILLEGAL_MESSAGE.
+    "SEC_E_ILLEGAL_MESSAGE",
+    "RFC 9849 (TLS Encrypted Client Hello, was draft-ietf-tls-esni) section 6.1.6: a \
+     client whose ECH offer the server rejected aborts with it; IANA TLS Alerts registry",
+)];
 
 #[test]
 fn alerts_match_alerts_toml_both_directions() {
@@ -167,8 +230,36 @@ fn alerts_match_alerts_toml_both_directions() {
         );
         codes.push(code);
     }
+    for (code, name, status, reference) in ALERTS_BEYOND_SPEC {
+        assert!(
+            !codes.contains(code),
+            "alerts.toml now lists {code}: remove it from ALERTS_BEYOND_SPEC ({reference})"
+        );
+        let alert = AlertDescription(*code);
+        assert_eq!(
+            alert.name(),
+            Some(*name),
+            "alert {code} ({reference}): name"
+        );
+        assert_eq!(
+            AlertDescription::from_name(name),
+            Some(alert),
+            "alert {code}"
+        );
+        assert_eq!(
+            alert.received_status().name(),
+            *status,
+            "alert {code}: status"
+        );
+        assert!(!alert.is_reserved(), "alert {code}: reserved");
+        codes.push(*code);
+    }
+    codes.sort_unstable();
     let in_code: Vec<u8> = AlertDescription::all().map(|a| a.0).collect();
-    assert_eq!(in_code, codes, "the same alerts, in the same order");
+    assert_eq!(
+        in_code, codes,
+        "the spec's alerts and ALERTS_BEYOND_SPEC, nothing else, in code order"
+    );
     // Any other code: no name, received as SEC_E_ILLEGAL_MESSAGE.
     for code in 0..=u8::MAX {
         if !codes.contains(&code) {
@@ -182,4 +273,57 @@ fn alerts_match_alerts_toml_both_directions() {
             );
         }
     }
+}
+
+#[test]
+fn repo_spec_agrees_with_shared_spec() {
+    // Always, shared spec or not: every copied file is in spec/ and readable, and the
+    // TOML files parse (the tests above read them; this names a missing one first).
+    for file in SPEC_FILES {
+        let path = spec_dir().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        assert!(!text.trim().is_empty(), "{} is empty", path.display());
+        if file.ends_with(".toml") {
+            spec(file);
+        }
+    }
+    let shared = shared_spec_dir();
+    if !shared.is_dir() {
+        eprintln!(
+            "NOTE: {} does not exist, so the agreement check of spec/ with the shared spec \
+             was not possible; only the repository's copy was checked.",
+            shared.display()
+        );
+        return;
+    }
+    let mut problems = Vec::new();
+    let entries =
+        std::fs::read_dir(&shared).unwrap_or_else(|e| panic!("listing {}: {e}", shared.display()));
+    let mut shared_names = Vec::new();
+    for entry in entries {
+        let entry = entry.unwrap_or_else(|e| panic!("listing {}: {e}", shared.display()));
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let theirs = std::fs::read(entry.path())
+            .unwrap_or_else(|e| panic!("reading {}: {e}", entry.path().display()));
+        match std::fs::read(spec_dir().join(&name)) {
+            Ok(ours) if ours == theirs => {}
+            Ok(_) => problems.push(format!(
+                "spec/{name} differs from {}",
+                entry.path().display()
+            )),
+            Err(_) => problems.push(format!("spec/{name} is missing (the shared spec has it)")),
+        }
+        shared_names.push(name);
+    }
+    for file in SPEC_FILES {
+        if !shared_names.iter().any(|n| n == file) {
+            problems.push(format!("spec/{file} is not in {}", shared.display()));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "spec/ and the shared spec disagree (copy the shared file unchanged):\n  {}",
+        problems.join("\n  ")
+    );
 }

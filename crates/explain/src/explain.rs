@@ -6,7 +6,7 @@
 //! registry and the status table (tested). The texts are this project's own words, written
 //! for this provider (its data directory, settings.toml keys and commands), not Windows'.
 
-use crate::{AlertDescription, EventId, EventLogging, Level, Status};
+use securechannel_events::{AlertDescription, EventId, EventLogging, Level, Status, CATALOG};
 use std::fmt::{self, Write};
 
 /// What an operator reads about one event.
@@ -116,7 +116,7 @@ impl Subject {
 
 fn parse_event(s: &str) -> Result<Subject, ExplainError> {
     let t = s.trim();
-    if let Some(def) = crate::CATALOG
+    if let Some(def) = CATALOG
         .iter()
         .find(|d| d.symbolic.is_some_and(|n| n.eq_ignore_ascii_case(t)))
     {
@@ -188,8 +188,8 @@ fn parse_status(s: &str) -> Result<Subject, ExplainError> {
     })?;
     Status::from_code(v).map(Subject::Status).ok_or_else(|| {
         problem(format!(
-            "0x{v:08X} is not a status code this provider returns or logs (see the SEC_E_ / \
-             CRYPT_E_ / CERT_E_ table in shared/spec/status.toml)"
+            "0x{v:08X} is not a status code this provider returns or logs (the SEC_E_ / \
+             CRYPT_E_ / CERT_E_ / TRUST_E_ table of spec/status.toml and spec/chain-status.toml)"
         ))
     })
 }
@@ -207,7 +207,7 @@ fn parse_any(s: &str) -> Result<Subject, ExplainError> {
     if let Some(a) = AlertDescription::from_name(t) {
         return Ok(Subject::Alert(a));
     }
-    if crate::CATALOG
+    if CATALOG
         .iter()
         .any(|d| d.symbolic.is_some_and(|n| n.eq_ignore_ascii_case(t)))
     {
@@ -239,15 +239,6 @@ pub fn alert_explanation(alert: AlertDescription) -> Option<&'static AlertExplan
 /// The explanation row of a status.
 pub fn status_explanation(status: Status) -> Option<&'static StatusExplanation> {
     STATUS_EXPLANATIONS.iter().find(|s| s.status == status)
-}
-
-/// The EventLogging bit that lets events of this level through.
-pub fn event_logging_bit(level: Level) -> u32 {
-    match level {
-        Level::Critical | Level::Error => 0x1,
-        Level::Warning => 0x2,
-        Level::Information => 0x4,
-    }
 }
 
 /// The text `schannel explain` prints.
@@ -292,7 +283,7 @@ fn explain_event(id: EventId) -> String {
     let _ = writeln!(s, "\n{}", ex.meaning);
     list(&mut s, "Likely causes:", ex.causes);
     list(&mut s, "What to do:", ex.actions);
-    let bit = event_logging_bit(def.level);
+    let bit = EventLogging::bit(def.level);
     let _ = writeln!(
         s,
         "\nRecorded when EventLogging has bit 0x{bit:X} ({}).{}",
@@ -1059,9 +1050,18 @@ pub static ALERT_EXPLANATIONS: &[AlertExplanation] = &[
         causes: &["The client asks for an application protocol the server does not offer."],
         actions: &["Align the ALPN lists of both sides."],
     },
+    AlertExplanation {
+        code: 121,
+        meaning: "encrypted_client_hello_required: the client offered Encrypted Client Hello (ECH, RFC 9849), the server did not accept it, and the client refuses to go on without it.",
+        causes: &[
+            "The server's ECH keys changed and the client used a stale ECHConfig (from DNS HTTPS records or a cache).",
+            "A server or a TLS-terminating proxy in front of it that does not support ECH.",
+        ],
+        actions: &["Publish the server's current ECHConfigs (its DNS HTTPS record), or configure the client not to require ECH."],
+    },
 ];
 
-/// One row per status of the status table (status.toml).
+/// One row per status of the status table (status.toml and chain-status.toml).
 pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
     StatusExplanation {
         status: Status::Ok,
@@ -1295,6 +1295,12 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         actions: &["Align the ALPN lists (h2, http/1.1, ...)."],
     },
     StatusExplanation {
+        status: Status::CryptENotFound,
+        meaning: "The object or property asked for was not found: typically no certificate in a store matches the query.",
+        causes: &["A thumbprint or subject given to `--thumbprint` / `--subject` that no certificate in stores/My has.", "A certificate whose private key is not in keys/."],
+        actions: &["Pass the thumbprint or subject of a certificate in stores/My (`openssl x509 -noout -fingerprint -sha1 -in stores/My/<file>`), with its key in keys/."],
+    },
+    StatusExplanation {
         status: Status::CryptERevoked,
         meaning: "A certificate is revoked.",
         causes: &["A CRL lists it (events 36883, 36877).", "The peer sent certificate_revoked (44)."],
@@ -1313,10 +1319,70 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         actions: &["Allow outbound HTTP to the distribution point, or place a current CRL in crl/."],
     },
     StatusExplanation {
+        status: Status::CertsrvEWeakSignatureOrKey,
+        meaning: "Chain validation: a signature algorithm or key in the chain is weaker than policy allows (for example SHA-1 signatures or RSA keys under 2048 bits).",
+        causes: &["A legacy certificate signed with SHA-1 or MD5.", "An RSA key shorter than 2048 bits, or an EC curve the policy does not accept."],
+        actions: &["Reissue the certificate with a SHA-256 (or stronger) signature and an RSA 2048+ or P-256+ key."],
+    },
+    StatusExplanation {
+        status: Status::TrustECertSignature,
+        meaning: "Chain validation: a certificate's signature does not verify with its issuer's public key.",
+        causes: &["A certificate that was altered or corrupted.", "The wrong issuer certificate in stores/CA (same name, different key)."],
+        actions: &["Replace the damaged certificate, and put the real issuer (matching key) in stores/CA."],
+    },
+    StatusExplanation {
+        status: Status::TrustEBasicConstraints,
+        meaning: "Chain validation: a certificate's basic constraints are missing or invalid (a certificate that signs others is not marked as a CA).",
+        causes: &["An intermediate or root without basicConstraints CA:TRUE.", "An end-entity certificate used to issue another certificate."],
+        actions: &["Issue the intermediate again with basicConstraints CA:TRUE and keyCertSign key usage."],
+    },
+    StatusExplanation {
         status: Status::CertEExpired,
         meaning: "Chain validation: a certificate is expired or not yet valid.",
         causes: &["An expired certificate in the chain, or a wrong clock."],
         actions: &["Renew the certificate; check the clock."],
+    },
+    StatusExplanation {
+        status: Status::CertEValidityPeriodNesting,
+        meaning: "Chain validation: a certificate's validity period is not inside its issuer's.",
+        causes: &["A certificate issued to outlive the CA that signed it."],
+        actions: &["Reissue the certificate with an end date before its issuer's, or renew the issuing CA."],
+    },
+    StatusExplanation {
+        status: Status::CertERole,
+        meaning: "Chain validation: a certificate is used in a role it may not take: an end-entity certificate as a CA, or a CA certificate as an end entity.",
+        causes: &["A server certificate that is also marked CA:TRUE, or a leaf certificate placed in stores/CA to sign others."],
+        actions: &["Use separate CA and end-entity certificates; issue the leaf with basicConstraints CA:FALSE."],
+    },
+    StatusExplanation {
+        status: Status::CertEPathLenConst,
+        meaning: "Chain validation: the chain is longer than a CA's path length constraint allows.",
+        causes: &["An intermediate below a CA whose pathLenConstraint forbids more intermediates."],
+        actions: &["Issue the certificate from a CA the constraint allows, or reissue the CA with a larger pathLenConstraint."],
+    },
+    StatusExplanation {
+        status: Status::CertECritical,
+        meaning: "Chain validation: a certificate has a critical extension that the validator does not understand.",
+        causes: &["A certificate with a private or new extension marked critical."],
+        actions: &["Reissue the certificate without marking unknown extensions critical."],
+    },
+    StatusExplanation {
+        status: Status::CertEPurpose,
+        meaning: "Chain validation: the certificate is not valid for the purpose it is used for.",
+        causes: &["A certificate whose key usage or extended key usage does not include the requested purpose."],
+        actions: &["Reissue the certificate with the right key usage and extended key usage (serverAuth or clientAuth)."],
+    },
+    StatusExplanation {
+        status: Status::CertEIssuerChaining,
+        meaning: "Chain validation: a certificate in the chain was not issued by the certificate that follows it.",
+        causes: &["A wrong intermediate sent by the peer or placed in stores/CA (same subject, different key)."],
+        actions: &["Put the intermediate that really issued the certificate in stores/CA, or fix the peer's chain file."],
+    },
+    StatusExplanation {
+        status: Status::CertEMalformed,
+        meaning: "Chain validation: a certificate is malformed: a required field is missing or empty.",
+        causes: &["A certificate made by a broken tool, or one damaged in transit or in storage."],
+        actions: &["Regenerate the certificate with a standard tool and check it with `openssl x509 -text -noout`."],
     },
     StatusExplanation {
         status: Status::CertEUntrustedRoot,
@@ -1329,6 +1395,12 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         meaning: "Chain validation: no chain could be built to any root.",
         causes: &["A missing intermediate certificate."],
         actions: &["Add the intermediate to stores/CA, or fix the peer to send its full chain."],
+    },
+    StatusExplanation {
+        status: Status::TrustEFail,
+        meaning: "Chain validation: a generic trust failure without a more specific reason.",
+        causes: &["A chain that fails a trust policy check none of the specific codes describe."],
+        actions: &["Check the whole chain with `openssl verify -CAfile stores/Root/<root>.pem -untrusted stores/CA/<intermediate>.pem <cert>.pem`."],
     },
     StatusExplanation {
         status: Status::CertERevoked,
@@ -1354,6 +1426,24 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         causes: &["Missing serverAuth or clientAuth extended key usage."],
         actions: &["Reissue the certificate with the right extended key usage."],
     },
+    StatusExplanation {
+        status: Status::TrustEExplicitDistrust,
+        meaning: "Chain validation: a certificate in the chain is explicitly distrusted.",
+        causes: &["An operator or vendor marked the certificate or its CA as untrusted (Windows keeps such certificates in the Disallowed store)."],
+        actions: &["Do not override a distrust you did not set; get a certificate from a trusted CA instead."],
+    },
+    StatusExplanation {
+        status: Status::CertEInvalidPolicy,
+        meaning: "Chain validation: the chain does not satisfy a certificate policy that is required (policy constraints).",
+        causes: &["A CA with requireExplicitPolicy or inhibitPolicyMapping, and a chain whose certificates do not carry an accepted policy."],
+        actions: &["Issue the certificates with the certificate policies their CA requires."],
+    },
+    StatusExplanation {
+        status: Status::CertEInvalidName,
+        meaning: "Chain validation: a name in a certificate is invalid, or is not allowed by a CA's name constraints.",
+        causes: &["A certificate for a name outside the permitted subtrees of an issuing CA's nameConstraints.", "A malformed name in the subject or subjectAltName."],
+        actions: &["Issue the certificate from a CA whose name constraints permit the name, or correct the name."],
+    },
 ];
 
 #[cfg(test)]
@@ -1362,8 +1452,8 @@ mod tests {
 
     #[test]
     fn every_event_has_a_row_in_id_order() {
-        assert_eq!(EVENT_EXPLANATIONS.len(), crate::CATALOG.len());
-        for (row, def) in EVENT_EXPLANATIONS.iter().zip(crate::CATALOG.iter()) {
+        assert_eq!(EVENT_EXPLANATIONS.len(), CATALOG.len());
+        for (row, def) in EVENT_EXPLANATIONS.iter().zip(CATALOG.iter()) {
             assert_eq!(row.id, def.id);
         }
     }
@@ -1386,11 +1476,7 @@ mod tests {
             );
             // An event's data field cannot be filled in either (`<file>` in a shell
             // command is the operator's to choose, and stays).
-            for field in crate::CATALOG
-                .iter()
-                .flat_map(|d| d.fields)
-                .chain(&["code"])
-            {
+            for field in CATALOG.iter().flat_map(|d| d.fields).chain(&["code"]) {
                 assert!(!a.contains(&format!("<{field}>")), "placeholder in {a:?}");
             }
         }
