@@ -69,10 +69,9 @@ impl Credentials {
         };
         let emitter = Emitter::new(sink, EVENT_LOGGING);
         let settings = settings(suite_iana);
-        let options = CredentialOptions {
-            protocols: vec![protocol],
-            ..CredentialOptions::default()
-        };
+        let options = credential_options(|o| {
+            o.protocols = vec![protocol];
+        });
         let client = ClientCredential::new_in_memory_with(
             emitter.clone(),
             settings.clone(),

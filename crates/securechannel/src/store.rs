@@ -22,6 +22,7 @@ use securechannel_events::Status;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A certificate store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,10 +152,12 @@ impl StoredCertificate {
 }
 
 /// Why a private key cannot be used (event 36870's ErrorStatus is its ErrorState).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum KeyProblem {
-    /// The file cannot be read.
-    Unreadable(String),
+    /// The file cannot be read (the operating system's error, kept: `NotFound` is a
+    /// certificate without its key, 36869, rather than an unusable key).
+    Unreadable(Arc<std::io::Error>),
     /// Group or others can access the file (the mode is given).
     PermissionsUnsafe(u32),
     /// Encrypted, and the password is wrong or was not given.
@@ -580,35 +583,60 @@ pub(crate) fn certificates_from_bytes(
     }
 }
 
-/// Read a private key file: the mode check first (ours, not the kernel's: root reads
-/// anything), then PEM (PKCS#8, PKCS#1, SEC1) or DER.
-pub(crate) fn read_private_key_file(path: &Path) -> Result<PrivateKeyDer<'static>, KeyProblem> {
-    check_key_permissions(path)?;
-    let bytes = std::fs::read(path).map_err(|e| KeyProblem::Unreadable(e.to_string()))?;
-    private_key_from_bytes(&bytes)
+/// The largest key file read: any private key in PEM fits many times over.
+const MAX_KEY_FILE: u64 = 1 << 20;
+
+/// A key file's bytes (wiped when dropped) and its mode, read from one open file: the
+/// mode checked is that of the file read, never a second lookup of the path.
+struct KeyFile {
+    bytes: Zeroizing<Vec<u8>>,
+    /// The mode, when group or others can access the file.
+    unsafe_mode: Option<u32>,
 }
 
-fn check_key_permissions(path: &Path) -> Result<(), KeyProblem> {
-    let meta = std::fs::metadata(path).map_err(|e| KeyProblem::Unreadable(e.to_string()))?;
+fn read_key_file(path: &Path) -> Result<KeyFile, KeyProblem> {
+    use std::io::Read;
+    let unreadable = |e: std::io::Error| KeyProblem::Unreadable(Arc::new(e));
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
     #[cfg(unix)]
-    {
+    let unsafe_mode = {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o077 != 0 {
-            return Err(KeyProblem::PermissionsUnsafe(mode));
-        }
-    }
+        (mode & 0o077 != 0).then_some(mode)
+    };
     #[cfg(not(unix))]
-    let _ = meta;
-    Ok(())
+    let unsafe_mode = None;
+    if meta.len() > MAX_KEY_FILE {
+        return Err(KeyProblem::Corrupt(format!(
+            "{} bytes is larger than any private key file",
+            meta.len()
+        )));
+    }
+    // Sized up front so the buffer never reallocates (a reallocation would leave a copy
+    // of the key behind that nothing wipes).
+    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
+    file.take(MAX_KEY_FILE)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    Ok(KeyFile { bytes, unsafe_mode })
+}
+
+/// Read a private key file: the mode check first (ours, not the kernel's: root reads
+/// anything), on the opened file, then PEM (PKCS#8, PKCS#1, SEC1) or DER.
+pub(crate) fn read_private_key_file(path: &Path) -> Result<PrivateKeyDer<'static>, KeyProblem> {
+    let file = read_key_file(path)?;
+    if let Some(mode) = file.unsafe_mode {
+        return Err(KeyProblem::PermissionsUnsafe(mode));
+    }
+    private_key_from_bytes(&file.bytes)
 }
 
 /// A private key from PEM or DER bytes.
 pub(crate) fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKeyDer<'static>, KeyProblem> {
     if is_pem(bytes) {
-        let text = String::from_utf8_lossy(bytes);
-        if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-            || text.contains("Proc-Type: 4,ENCRYPTED")
+        let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        if contains(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains(b"Proc-Type: 4,ENCRYPTED")
         {
             // Encrypted PEM keys need a password this API does not take: say so.
             return Err(KeyProblem::WrongPassword);
@@ -619,9 +647,10 @@ pub(crate) fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKeyDer<'stat
     }
 }
 
-/// Load a key into the crypto provider.
+/// Load a key into the crypto provider; the DER is wiped afterwards (the provider keeps
+/// its own form of the key).
 pub(crate) fn load_signing_key(
-    der: PrivateKeyDer<'static>,
+    mut der: PrivateKeyDer<'static>,
 ) -> Result<Arc<dyn SigningKey>, KeyProblem> {
     // A key that is not even well-formed DER is corrupt; a well-formed one the provider
     // refuses has an algorithm or parameters it does not support.
@@ -629,13 +658,15 @@ pub(crate) fn load_signing_key(
         x509_parser::der_parser::parse_der(der.secret_der()),
         Ok((rest, _)) if rest.is_empty()
     );
-    rustls::crypto::aws_lc_rs::default_provider()
-        .key_provider
-        .load_private_key(der)
-        .map_err(|e| match well_formed {
+    // `any_supported_type` borrows the DER (the key provider's `load_private_key` would
+    // take it and drop it unwiped).
+    let key =
+        rustls::crypto::aws_lc_rs::sign::any_supported_type(&der).map_err(|e| match well_formed {
             true => KeyProblem::Unsupported(e.to_string()),
             false => KeyProblem::Corrupt(e.to_string()),
-        })
+        });
+    der.zeroize();
+    key
 }
 
 fn read_stored_key(path: &Path) -> StoredKey {
@@ -647,18 +678,15 @@ fn read_stored_key(path: &Path) -> StoredKey {
     };
     // The public key is derived even from a key with unsafe permissions, so that the
     // certificate it belongs to reports 36870 (unusable key) rather than 36869 (none).
-    let unsafe_mode = match check_key_permissions(path) {
-        Ok(()) => None,
-        Err(KeyProblem::PermissionsUnsafe(m)) => Some(m),
+    let file = match read_key_file(path) {
+        Ok(f) => f,
         Err(p) => {
             key.problem = Some(p);
             return key;
         }
     };
-    let loaded = std::fs::read(path)
-        .map_err(|e| KeyProblem::Unreadable(e.to_string()))
-        .and_then(|b| private_key_from_bytes(&b))
-        .and_then(load_signing_key);
+    let unsafe_mode = file.unsafe_mode;
+    let loaded = private_key_from_bytes(&file.bytes).and_then(load_signing_key);
     match loaded {
         Ok(k) => {
             key.spki = k

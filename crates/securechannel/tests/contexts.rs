@@ -3,24 +3,22 @@
 
 mod common;
 
-use common::{events, field, one_event, Pair, World};
+use common::{context_options, credential_options, events, field, one_event, Pair, World};
 use securechannel::{
     AlertDescription, ClientContext, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
     ServerContext, Sni, Status, StepStatus,
 };
 
 fn tls12_only() -> CredentialOptions {
-    CredentialOptions {
-        protocols: vec![Protocol::Tls12],
-        ..Default::default()
-    }
+    credential_options(|o| {
+        o.protocols = vec![Protocol::Tls12];
+    })
 }
 
 fn tls13_only() -> CredentialOptions {
-    CredentialOptions {
-        protocols: vec![Protocol::Tls13],
-        ..Default::default()
-    }
+    credential_options(|o| {
+        o.protocols = vec![Protocol::Tls13];
+    })
 }
 
 #[test]
@@ -226,10 +224,9 @@ fn handshake_completed_event_36880_has_all_fields() {
         ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
-            CredentialOptions {
-                request_client_certificate: true,
-                ..Default::default()
-            },
+            credential_options(|o| {
+                o.request_client_certificate = true;
+            }),
         ),
         ContextOptions::default(),
     );
@@ -290,15 +287,13 @@ fn alpn_is_negotiated() {
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
-        ContextOptions {
-            alpn: vec![b"h2".to_vec(), b"http/1.1".to_vec()],
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.alpn = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        }),
         &w.server_credential(),
-        ContextOptions {
-            alpn: vec![b"http/1.1".to_vec()],
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.alpn = vec![b"http/1.1".to_vec()];
+        }),
     );
     p.handshake().unwrap();
     assert_eq!(p.client.alpn(), Some(&b"http/1.1"[..]));
@@ -316,10 +311,9 @@ fn sni_is_seen_by_the_server_unless_disabled() {
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
-        ContextOptions {
-            sni: Sni::Disabled,
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.sni = Sni::Disabled;
+        }),
         &w.server_credential(),
         ContextOptions::default(),
     );
@@ -583,10 +577,9 @@ fn client_without_usable_cipher_suite_logs_36873_and_sends_nothing() {
     let w = World::new();
     let cred = w.client_credential_with(
         None,
-        CredentialOptions {
-            protocols: vec![Protocol::Tls10],
-            ..Default::default()
-        },
+        credential_options(|o| {
+            o.protocols = vec![Protocol::Tls10];
+        }),
     );
     let e = ClientContext::new(&cred, "server.test", ContextOptions::default()).unwrap_err();
     assert_eq!(e.status(), Status::AlgorithmMismatch);
@@ -739,15 +732,13 @@ fn no_application_protocol_alert() {
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
-        ContextOptions {
-            alpn: vec![b"http/1.1".to_vec()],
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.alpn = vec![b"http/1.1".to_vec()];
+        }),
         &w.server_credential(),
-        ContextOptions {
-            alpn: vec![b"h2".to_vec()],
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.alpn = vec![b"h2".to_vec()];
+        }),
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::ApplicationProtocolMismatch);
@@ -930,10 +921,9 @@ fn server_refuses_client_certificate_with_app_alert() {
         ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
-            CredentialOptions {
-                request_client_certificate: true,
-                ..Default::default()
-            },
+            credential_options(|o| {
+                o.request_client_certificate = true;
+            }),
         ),
         ContextOptions::default(),
     );
@@ -955,10 +945,9 @@ fn required_client_certificate_missing() {
         ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
-            CredentialOptions {
-                require_client_certificate: true,
-                ..Default::default()
-            },
+            credential_options(|o| {
+                o.require_client_certificate = true;
+            }),
         ),
         ContextOptions::default(),
     );
@@ -1145,10 +1134,9 @@ fn sni_name_override_is_sent_and_verified_target_stays_in_events() {
     let mut p = Pair::new(
         &w.client_credential(),
         "alias.internal",
-        ContextOptions {
-            sni: Sni::Name("server.test".into()),
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.sni = Sni::Name("server.test".into());
+        }),
         &w.server_credential(),
         ContextOptions::default(),
     );
@@ -1166,10 +1154,9 @@ fn wrong_name_event_names_the_sni_override_the_certificate_was_checked_against()
     let mut p = Pair::new(
         &w.client_credential(),
         "alias.internal",
-        ContextOptions {
-            sni: Sni::Name("other.test".into()),
-            ..Default::default()
-        },
+        context_options(|o| {
+            o.sni = Sni::Name("other.test".into());
+        }),
         &w.server_credential(),
         ContextOptions::default(),
     );
@@ -1205,10 +1192,9 @@ fn client_without_a_certificate_asked_for_one_logs_36875_and_goes_on_anonymously
             ContextOptions::default(),
             &w.server_credential_with(
                 Some(w.server_key.clone()),
-                CredentialOptions {
-                    request_client_certificate: true,
-                    ..Default::default()
-                },
+                credential_options(|o| {
+                    o.request_client_certificate = true;
+                }),
             ),
             ContextOptions::default(),
         );
@@ -1240,10 +1226,9 @@ fn client_36880_names_its_certificate_only_when_it_was_sent() {
             ContextOptions::default(),
             &w.server_credential_with(
                 Some(w.server_key.clone()),
-                CredentialOptions {
-                    request_client_certificate: requested,
-                    ..Default::default()
-                },
+                credential_options(|o| {
+                    o.request_client_certificate = requested;
+                }),
             ),
             ContextOptions::default(),
         );

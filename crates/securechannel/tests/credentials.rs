@@ -325,7 +325,7 @@ fn client_without_certificate_is_fine() {
         .acquire()
         .unwrap();
     assert!(!cred.has_certificate());
-    assert!(cred.options().manual_validation);
+    assert!(cred.options().dangerous_manual_validation);
     assert_eq!(cred.trusted_root_count(), 1);
     assert_eq!(sink.ids(), vec![36867]);
     let r = record(&sink, 36867);

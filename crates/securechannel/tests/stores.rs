@@ -283,7 +283,7 @@ fn system_default_takes_the_first_qualifying_certificate() {
     let cred = provider
         .server_credential()
         .system_default()
-        .at_time(NOW)
+        .default_certificate_time(NOW)
         .acquire()
         .unwrap();
     assert!(cred.has_certificate());
@@ -309,7 +309,7 @@ fn no_system_default_logs_36872_and_still_gives_a_credential() {
     let cred = provider
         .server_credential()
         .system_default()
-        .at_time(NOW)
+        .default_certificate_time(NOW)
         .acquire()
         .unwrap();
     assert!(!cred.has_certificate());

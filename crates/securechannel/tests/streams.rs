@@ -155,10 +155,9 @@ async fn tokio_stream_echo_with_close_notify() {
         tls.shutdown().await.expect("close_notify");
     });
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let options = ContextOptions {
-        alpn: vec![b"echo".to_vec()],
-        ..Default::default()
-    };
+    let options = common::context_options(|o| {
+        o.alpn = vec![b"echo".to_vec()];
+    });
     let mut tls =
         securechannel::tokio::connect(&w.client_credential(), "server.test", options, tcp)
             .await

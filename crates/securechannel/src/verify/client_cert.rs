@@ -2,10 +2,10 @@
 //! what clients send.
 
 use super::{
-    build_error, record_failure, record_issuer_list_truncated, take_pending_alert_error, verdict,
-    verification_provider, ClientAuthTrustMode, RevocationCheck, ValidationFailure,
+    build_error, record_issuer_list_truncated, record_rejected_certificate,
+    take_pending_alert_error, verification_provider, ClientAuthTrustMode, RejectedCertificate,
+    RevocationCheck, Trust,
 };
-use crate::credential::CredentialShared;
 use crate::Error;
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, WebPkiSupportedAlgorithms};
@@ -15,7 +15,6 @@ use rustls::server::{ParsedCertificate, WebPkiClientVerifier};
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
-use securechannel_events::EventId;
 use std::sync::Arc;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -58,7 +57,7 @@ impl TrustedIssuerList {
 }
 
 /// Checks client certificates with webpki against the anchors `ClientAuthTrustMode`
-/// selects, and leaves a [`ValidationFailure`] (36877) for the context when it refuses.
+/// selects, and leaves a [`RejectedCertificate`] (36877) for the context when it refuses.
 #[derive(Debug)]
 pub(super) struct ClientCertificateVerifier {
     /// `None` when the trust mode leaves no anchor: every client certificate then has an
@@ -77,30 +76,28 @@ pub(super) struct ClientCertificateVerifier {
 }
 
 impl ClientCertificateVerifier {
-    pub(super) fn new(shared: &CredentialShared) -> Result<ClientCertificateVerifier, Error> {
+    pub(super) fn new(trust: &Trust, mandatory: bool) -> Result<ClientCertificateVerifier, Error> {
         let provider = verification_provider();
         let algorithms = provider.signature_verification_algorithms;
-        let options = &shared.options;
-        let anchors = match shared.client_auth_trust_mode {
-            ClientAuthTrustMode::MachineTrust => shared.roots.clone(),
+        let anchors = match trust.client_auth_trust_mode {
+            ClientAuthTrustMode::MachineTrust => trust.roots.clone(),
             ClientAuthTrustMode::ExclusiveRootTrust => Arc::new(anchors_from(
-                shared
+                trust
                     .client_auth_trust_list
                     .iter()
                     .filter(|c| is_self_issued(c)),
             )),
             ClientAuthTrustMode::ExclusiveCaTrust => {
-                Arc::new(anchors_from(shared.client_auth_trust_list.iter()))
+                Arc::new(anchors_from(trust.client_auth_trust_list.iter()))
             }
         };
-        let issuing_cas = (shared.client_auth_trust_mode == ClientAuthTrustMode::ExclusiveCaTrust)
+        let issuing_cas = (trust.client_auth_trust_mode == ClientAuthTrustMode::ExclusiveCaTrust)
             .then(|| anchors.subjects());
-        let issuers = if shared.send_trusted_issuer_list {
+        let issuers = if trust.send_trusted_issuer_list {
             TrustedIssuerList::new(anchors.subjects())
         } else {
             TrustedIssuerList::default()
         };
-        let mandatory = options.require_client_certificate;
         let webpki = if anchors.is_empty() {
             None
         } else {
@@ -110,12 +107,12 @@ impl ClientCertificateVerifier {
             if !mandatory {
                 builder = builder.allow_unauthenticated();
             }
-            if !shared.crls.is_empty() {
-                builder = builder.with_crls(shared.crls.iter().cloned());
-                if options.revocation_check == RevocationCheck::EndEntityOnly {
+            if !trust.crls.is_empty() {
+                builder = builder.with_crls(trust.crls.iter().cloned());
+                if trust.revocation_check == RevocationCheck::EndEntityOnly {
                     builder = builder.only_check_end_entity_revocation();
                 }
-                if !options.require_revocation_status {
+                if !trust.require_revocation_status {
                     builder = builder.allow_unknown_revocation_status();
                 }
             }
@@ -129,12 +126,12 @@ impl ClientCertificateVerifier {
             webpki,
             mandatory,
             issuers,
-            intermediates: shared.intermediates.clone(),
+            intermediates: trust.intermediates.clone(),
             issuing_cas,
-            require_revocation_without_crls: options.require_revocation_status
-                && shared.crls.is_empty(),
+            require_revocation_without_crls: trust.require_revocation_status
+                && trust.crls.is_empty(),
             algorithms,
-            clock: shared.validation_time,
+            clock: trust.validation_time,
         })
     }
 
@@ -203,12 +200,10 @@ impl ClientCertVerifier for ClientCertificateVerifier {
         }
         let now = self.clock.unwrap_or(now);
         let result = self.verify_chain(end_entity, intermediates, now);
-        if let Err(e) = &result {
-            record_failure(ValidationFailure {
-                status: verdict(e).status,
-                event: EventId::ClientCertificateInvalid,
-                certificate: Some(Arc::from(end_entity.as_ref())),
-                expected_name: None,
+        if result.is_err() {
+            record_rejected_certificate(RejectedCertificate {
+                certificate: Arc::from(end_entity.as_ref()),
+                checked_name: None,
             });
         }
         result

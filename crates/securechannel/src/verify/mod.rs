@@ -1,7 +1,7 @@
 //! Certificate validation: rustls-webpki verifiers (through rustls' `WebPkiServerVerifier`
-//! and `WebPkiClientVerifier`) built from a credential, the one table that turns their
-//! verdicts into SSPI statuses and Schannel events ([`verdict`]), and the client's choice
-//! of its certificate.
+//! and `WebPkiClientVerifier`) built from a credential's [`Trust`], and the client's
+//! choice of its certificate. What a refusal means on Windows (status, event, alert) is
+//! decided in one place, `crate::verdict`; the verifiers return rustls' errors unchanged.
 //!
 //! - Client side: [`server_verifier`] checks the server's certificate (events 36876,
 //!   36881-36884); [`client_cert_resolver`] picks the client certificate when the server
@@ -11,38 +11,39 @@
 //!
 //! The verifiers do not log. rustls calls them synchronously inside the context's
 //! `process_tls_records`, on the caller's thread, so they leave what happened in
-//! thread-local hand-offs that the context takes right after that call ([`take_failure`],
+//! thread-local hand-offs that the context takes right after that call ([`take_rejected_certificate`],
 //! [`take_no_suitable_client_certificate`], [`take_client_certificate_offered`],
 //! [`take_issuer_list_truncated`]) and logs with
 //! its activity ID. In the other direction the context sets [`set_pending_alert`] before
 //! the call when the application asked for an alert (SCHANNEL_ALERT_TOKEN).
 
-// Until the contexts work (tls.rs / context.rs) calls this module, only the tests do;
-// remove this when it lands so that dead code shows again.
-
+mod alert_token;
 mod choice;
 mod client_cert;
 mod server_cert;
-mod verdict;
 
 #[cfg(test)]
 mod tests;
 
-use crate::credential::CredentialShared;
+pub use crate::settings::ClientAuthTrustMode;
+pub(crate) use alert_token::error_for_alert;
+
 use crate::Error;
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::ResolvesClientCert;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
-use securechannel_events::{ActivityId, AlertDescription, Emitter, EventId, Status};
+use rustls::sign::CertifiedKey;
+use rustls::RootCertStore;
+use securechannel_events::{AlertDescription, Status};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-
-pub(crate) use verdict::{error_for_alert, verdict};
 
 /// Which certificates of a path a CRL check covers (SCH_CRED_REVOCATION_CHECK_END_CERT /
 /// SCH_CRED_REVOCATION_CHECK_CHAIN). CRLs come from the credential's `crl/` directory;
 /// without CRLs nothing is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RevocationCheck {
     /// Every certificate of the path below the root (the default when CRLs are present).
     #[default]
@@ -51,73 +52,90 @@ pub enum RevocationCheck {
     EndEntityOnly,
 }
 
-pub use crate::settings::ClientAuthTrustMode;
-
-/// Why a peer certificate was refused, as the context reports and logs it.
+/// What peers are validated against: the credential's trust, gathered when it was
+/// acquired (stores, settings, options).
 #[derive(Debug, Clone)]
-pub(crate) struct ValidationFailure {
-    /// The status the context call returns (e.g. SEC_E_UNTRUSTED_ROOT).
-    pub(crate) status: Status,
-    /// The event to log: 36876/36881-36884 on a client, 36877 on a server.
-    pub(crate) event: EventId,
-    /// The peer's end-entity certificate (DER), attached to the event.
-    pub(crate) certificate: Option<Arc<[u8]>>,
-    /// The server name the client expected (36884's `Name`); `None` on a server.
-    pub(crate) expected_name: Option<String>,
+pub(crate) struct Trust {
+    /// Trusted roots (stores/Root and the roots added on the builder).
+    pub(crate) roots: Arc<RootCertStore>,
+    /// Intermediate certificates (stores/CA), offered to path building.
+    pub(crate) intermediates: Vec<CertificateDer<'static>>,
+    /// CRLs (crl/).
+    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    pub(crate) revocation_check: RevocationCheck,
+    /// Refuse a certificate whose revocation status is unknown.
+    pub(crate) require_revocation_status: bool,
+    /// Validate at this time instead of the clock; `None`: now.
+    pub(crate) validation_time: Option<UnixTime>,
+    /// Server: which CAs client certificates may chain to.
+    pub(crate) client_auth_trust_mode: ClientAuthTrustMode,
+    /// Server: the client-auth trust list (stores/ClientAuth) for trust modes 1 and 2.
+    pub(crate) client_auth_trust_list: Vec<CertificateDer<'static>>,
+    /// Server: name the trusted CAs in the CertificateRequest (`SendTrustedIssuerList`).
+    pub(crate) send_trusted_issuer_list: bool,
 }
 
-impl ValidationFailure {
-    /// Log the failure as its event, with the data fields in catalog order (36876 and
-    /// 36877: ErrorCode; 36884: Name) and the certificate as binary data.
-    pub(crate) fn log(&self, emitter: &Emitter, activity: Option<ActivityId>) {
-        let mut record = emitter
-            .event(self.event)
-            .activity(activity)
-            .binary(self.certificate.clone());
-        match self.event {
-            EventId::ServerCertificateInvalid | EventId::ClientCertificateInvalid => {
-                record = record.field(self.status.hex());
-            }
-            EventId::ServerCertificateWrongName => {
-                record = record.field(self.expected_name.as_deref().unwrap_or(""));
-            }
-            _ => {}
+impl Trust {
+    /// Trust in `roots` only, at the clock's time, with Windows' defaults otherwise.
+    pub(crate) fn new(roots: Arc<RootCertStore>) -> Trust {
+        Trust {
+            roots,
+            intermediates: Vec::new(),
+            crls: Vec::new(),
+            revocation_check: RevocationCheck::default(),
+            require_revocation_status: false,
+            validation_time: None,
+            client_auth_trust_mode: ClientAuthTrustMode::default(),
+            client_auth_trust_list: Vec::new(),
+            // Windows 8 / Server 2012 and later send no list by default.
+            send_trusted_issuer_list: false,
         }
-        record.send();
     }
+}
+
+/// A peer certificate a verifier refused, handed to the context (which logs the event
+/// the verdict table names, with the certificate attached).
+#[derive(Debug, Clone)]
+pub(crate) struct RejectedCertificate {
+    /// The peer's end-entity certificate (DER).
+    pub(crate) certificate: Arc<[u8]>,
+    /// Client: the name the server's certificate was checked against (36884's `Name`).
+    pub(crate) checked_name: Option<String>,
 }
 
 /// The verifier a client context uses for the server's certificate: the credential's
 /// roots, with its intermediates (stores/CA) offered for path building and its CRLs
-/// checked, or, with `CredentialOptions::manual_validation`, a verifier that checks only
-/// the handshake signatures and leaves the chain to the application.
+/// checked, or, with `dangerous_manual_validation`, a verifier that checks only the
+/// handshake signatures and leaves the chain to the application.
 ///
 /// Building parses the CRLs (about 2.3 ms for one CRL of 10,000 entries, release build):
 /// build it once per credential, with the credential's rustls config, not per connection.
 pub(crate) fn server_verifier(
-    shared: &CredentialShared,
+    trust: &Trust,
+    dangerous_manual_validation: bool,
 ) -> Result<Arc<dyn ServerCertVerifier>, Error> {
-    if shared.options.manual_validation {
+    if dangerous_manual_validation {
         return Ok(Arc::new(
             server_cert::ManualValidation::dangerous_accept_any_chain(),
         ));
     }
     Ok(Arc::new(server_cert::ServerCertificateVerifier::new(
-        shared,
+        trust,
     )?))
 }
 
 /// The verifier a server context uses for client certificates; `None` when the
 /// credential asks for none.
 pub(crate) fn client_verifier(
-    shared: &CredentialShared,
+    trust: &Trust,
+    request: bool,
+    require: bool,
 ) -> Result<Option<Arc<dyn ClientCertVerifier>>, Error> {
-    let options = &shared.options;
-    if !options.request_client_certificate && !options.require_client_certificate {
+    if !request && !require {
         return Ok(None);
     }
     Ok(Some(Arc::new(client_cert::ClientCertificateVerifier::new(
-        shared,
+        trust, require,
     )?)))
 }
 
@@ -125,10 +143,8 @@ pub(crate) fn client_verifier(
 /// when the client credential has no certificate at all: it declines every request and
 /// records 36875, as Schannel logs "no suitable client certificate could be found" then
 /// too (rustls' `with_no_client_auth` would decline silently).
-pub(crate) fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn ResolvesClientCert> {
-    Arc::new(choice::ClientCertificateChoice::new(
-        shared.certified_key.clone(),
-    ))
+pub(crate) fn client_cert_resolver(key: Option<Arc<CertifiedKey>>) -> Arc<dyn ResolvesClientCert> {
+    Arc::new(choice::ClientCertificateChoice::new(key))
 }
 
 // The hand-offs. Verification and certificate choice run inside `process_tls_records` on
@@ -137,17 +153,17 @@ pub(crate) fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn Resolve
 // context takes them after every call (and resets the pending alert), which the contract
 // requires.
 thread_local! {
-    static FAILURE: RefCell<Option<ValidationFailure>> = const { RefCell::new(None) };
+    static REJECTED: RefCell<Option<RejectedCertificate>> = const { RefCell::new(None) };
     static NO_SUITABLE_CLIENT_CERTIFICATE: Cell<bool> = const { Cell::new(false) };
     static CLIENT_CERTIFICATE_OFFERED: Cell<bool> = const { Cell::new(false) };
     static ISSUER_LIST_TRUNCATED: Cell<bool> = const { Cell::new(false) };
     static PENDING_ALERT: Cell<Option<AlertDescription>> = const { Cell::new(None) };
 }
 
-/// The failure the verifiers recorded during the last `process_tls_records` call on this
-/// thread (verification runs synchronously inside it), taken once.
-pub(crate) fn take_failure() -> Option<ValidationFailure> {
-    FAILURE.with(|f| f.borrow_mut().take())
+/// The certificate the verifiers refused during the last `process_tls_records` call on
+/// this thread (verification runs synchronously inside it), taken once.
+pub(crate) fn take_rejected_certificate() -> Option<RejectedCertificate> {
+    REJECTED.with(|f| f.borrow_mut().take())
 }
 
 /// Whether, during the last call on this thread, a server asked for a client certificate
@@ -197,8 +213,8 @@ fn take_pending_alert_error() -> Option<rustls::Error> {
     PENDING_ALERT.with(|p| p.take()).and_then(error_for_alert)
 }
 
-fn record_failure(failure: ValidationFailure) {
-    FAILURE.with(|f| *f.borrow_mut() = Some(failure));
+fn record_rejected_certificate(rejected: RejectedCertificate) {
+    REJECTED.with(|f| *f.borrow_mut() = Some(rejected));
 }
 
 fn record_no_suitable_client_certificate() {
@@ -213,10 +229,8 @@ fn record_issuer_list_truncated() {
     ISSUER_LIST_TRUNCATED.with(|f| f.set(true));
 }
 
-/// The provider whose signature algorithms the verifiers accept.
-///
-/// Until settings grow `crypto_provider(role)` (the provider work), the aws-lc-rs
-/// defaults; signature verification does not depend on the cipher-suite filtering.
+/// The provider whose signature algorithms the verifiers accept: the aws-lc-rs defaults
+/// (signature verification does not depend on the settings' suite filtering).
 fn verification_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }

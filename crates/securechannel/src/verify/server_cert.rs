@@ -1,10 +1,9 @@
 //! Client side: the server's certificate.
 
 use super::{
-    build_error, record_failure, take_pending_alert_error, verdict, verification_provider,
-    RevocationCheck, ValidationFailure,
+    build_error, record_rejected_certificate, take_pending_alert_error, verification_provider,
+    RejectedCertificate, RevocationCheck, Trust,
 };
-use crate::credential::CredentialShared;
 use crate::Error;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -15,7 +14,7 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use std::sync::Arc;
 
 /// Checks the server's chain with webpki against the credential's roots, intermediates
-/// and CRLs, and leaves a [`ValidationFailure`] for the context when it refuses.
+/// and CRLs, and leaves a [`RejectedCertificate`] for the context when it refuses.
 #[derive(Debug)]
 pub(super) struct ServerCertificateVerifier {
     /// `None` when the credential trusts no root: every chain then ends at an unknown
@@ -32,21 +31,20 @@ pub(super) struct ServerCertificateVerifier {
 }
 
 impl ServerCertificateVerifier {
-    pub(super) fn new(shared: &CredentialShared) -> Result<ServerCertificateVerifier, Error> {
+    pub(super) fn new(trust: &Trust) -> Result<ServerCertificateVerifier, Error> {
         let provider = verification_provider();
         let algorithms = provider.signature_verification_algorithms;
-        let options = &shared.options;
-        let webpki = if shared.roots.is_empty() {
+        let webpki = if trust.roots.is_empty() {
             None
         } else {
             let mut builder =
-                WebPkiServerVerifier::builder_with_provider(shared.roots.clone(), provider);
-            if !shared.crls.is_empty() {
-                builder = builder.with_crls(shared.crls.iter().cloned());
-                if options.revocation_check == RevocationCheck::EndEntityOnly {
+                WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider);
+            if !trust.crls.is_empty() {
+                builder = builder.with_crls(trust.crls.iter().cloned());
+                if trust.revocation_check == RevocationCheck::EndEntityOnly {
                     builder = builder.only_check_end_entity_revocation();
                 }
-                if !options.require_revocation_status {
+                if !trust.require_revocation_status {
                     builder = builder.allow_unknown_revocation_status();
                 }
             }
@@ -58,11 +56,11 @@ impl ServerCertificateVerifier {
         };
         Ok(ServerCertificateVerifier {
             webpki,
-            intermediates: shared.intermediates.clone(),
-            require_revocation_without_crls: options.require_revocation_status
-                && shared.crls.is_empty(),
+            intermediates: trust.intermediates.clone(),
+            require_revocation_without_crls: trust.require_revocation_status
+                && trust.crls.is_empty(),
             algorithms,
-            clock: shared.validation_time,
+            clock: trust.validation_time,
         })
     }
 
@@ -114,13 +112,10 @@ impl ServerCertVerifier for ServerCertificateVerifier {
         }
         let now = self.clock.unwrap_or(now);
         let result = self.verify_chain(end_entity, intermediates, server_name, ocsp_response, now);
-        if let Err(e) = &result {
-            let v = verdict(e);
-            record_failure(ValidationFailure {
-                status: v.status,
-                event: v.server_certificate_event,
-                certificate: Some(Arc::from(end_entity.as_ref())),
-                expected_name: Some(server_name.to_str().into_owned()),
+        if result.is_err() {
+            record_rejected_certificate(RejectedCertificate {
+                certificate: Arc::from(end_entity.as_ref()),
+                checked_name: Some(server_name.to_str().into_owned()),
             });
         }
         result

@@ -7,6 +7,7 @@
 use super::client_cert::TrustedIssuerList;
 use super::*;
 use crate::credential::CredentialShared;
+use crate::verdict::{verdict, Facts};
 use crate::{Role, Settings};
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
@@ -23,7 +24,8 @@ use rustls::{
     CertificateError, ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig,
     ServerConnection,
 };
-use securechannel_events::{Emitter, EventLogging, MemorySink};
+use securechannel_events::Emitter;
+use securechannel_events::EventId;
 use std::time::Duration;
 
 /// 2030-06-01T00:00:00Z, the validation time of every test.
@@ -34,6 +36,43 @@ fn now() -> UnixTime {
 }
 
 const SERVER_NAME: &str = "server.test";
+
+// The verifiers as a credential builds them (see `CredentialShared::client_config`).
+fn server_verifier(shared: &CredentialShared) -> Result<Arc<dyn ServerCertVerifier>, Error> {
+    super::server_verifier(&shared.trust, shared.options.dangerous_manual_validation)
+}
+
+fn client_verifier(
+    shared: &CredentialShared,
+) -> Result<Option<Arc<dyn ClientCertVerifier>>, Error> {
+    super::client_verifier(
+        &shared.trust,
+        shared.options.request_client_certificate,
+        shared.options.require_client_certificate,
+    )
+}
+
+fn client_cert_resolver(shared: &CredentialShared) -> Arc<dyn ResolvesClientCert> {
+    super::client_cert_resolver(shared.certified_key.clone())
+}
+
+/// The certificate a verifier refused, taken from the hand-off.
+fn take_failure() -> Option<RejectedCertificate> {
+    take_rejected_certificate()
+}
+
+/// What the context makes of a refusal the verifier handed over, on `role`'s side: the
+/// status and the event (the verdict table).
+fn judged(role: Role, error: &rustls::Error) -> (Status, Option<EventId>) {
+    let v = verdict(
+        error,
+        Facts {
+            certificate_rejected: true,
+            ..Facts::new(role)
+        },
+    );
+    (v.status, v.event)
+}
 
 // ---------------------------------------------------------------------------------------
 // The PKI
@@ -175,9 +214,10 @@ fn credential(role: Role, roots: Arc<RootCertStore>) -> CredentialShared {
         Emitter::disabled(),
         Arc::new(Settings::default()),
         None,
-        roots,
+        Trust::new(roots),
+        crate::CredentialOptions::default(),
     );
-    shared.validation_time = Some(now());
+    shared.trust.validation_time = Some(now());
     shared
 }
 
@@ -193,7 +233,7 @@ fn server_name() -> ServerName<'static> {
 fn check_server(
     shared: &CredentialShared,
     leaf: &Leaf,
-) -> (Result<(), rustls::Error>, Option<ValidationFailure>) {
+) -> (Result<(), rustls::Error>, Option<RejectedCertificate>) {
     let _ = take_failure();
     let verifier = server_verifier(shared).expect("verifier builds");
     let result = verifier
@@ -207,14 +247,17 @@ fn assert_server_row(shared: &CredentialShared, leaf: &Leaf, status: Status, eve
     let (result, failure) = check_server(shared, leaf);
     let error = result.expect_err("the chain must be refused");
     let failure = failure.expect("a failure is handed to the context");
-    assert_eq!(failure.status, status, "status for {error:?}");
-    assert_eq!(failure.event, event, "event for {error:?}");
     assert_eq!(
-        failure.certificate.as_deref(),
-        Some(leaf.der().as_ref()),
+        judged(Role::Client, &error),
+        (status, Some(event)),
+        "status and event for {error:?}"
+    );
+    assert_eq!(
+        &*failure.certificate,
+        leaf.der().as_ref(),
         "the end-entity certificate is attached"
     );
-    assert_eq!(failure.expected_name.as_deref(), Some(SERVER_NAME));
+    assert_eq!(failure.checked_name.as_deref(), Some(SERVER_NAME));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -305,7 +348,7 @@ fn row_revoked_is_36883_crypt_e_revoked() {
     let pki = Pki::new();
     let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
     let mut shared = client_credential(&pki);
-    shared.crls = vec![Pki::crl(&pki.inter, &[99])];
+    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
     assert_server_row(
         &shared,
         &leaf,
@@ -326,8 +369,8 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
         &[&bad],
     );
     let mut shared = client_credential(&pki);
-    shared.crls = vec![Pki::crl(&pki.root, &[77])];
-    assert_eq!(shared.options.revocation_check, RevocationCheck::WholeChain);
+    shared.trust.crls = vec![Pki::crl(&pki.root, &[77])];
+    assert_eq!(shared.trust.revocation_check, RevocationCheck::WholeChain);
     assert_server_row(
         &shared,
         &leaf,
@@ -335,7 +378,7 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
         EventId::ServerCertificateRevoked,
     );
 
-    shared.options.revocation_check = RevocationCheck::EndEntityOnly;
+    shared.trust.revocation_check = RevocationCheck::EndEntityOnly;
     let (result, failure) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
     assert!(failure.is_none());
@@ -376,13 +419,13 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
     let leaf = pki.server_leaf(|_| {});
     let mut shared = client_credential(&pki);
     // The root's CRL covers the intermediate; nothing covers the leaf.
-    shared.crls = vec![Pki::crl(&pki.root, &[])];
+    shared.trust.crls = vec![Pki::crl(&pki.root, &[])];
 
     // Default: unknown status is allowed.
     let (result, _) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
 
-    shared.options.require_revocation_status = true;
+    shared.trust.require_revocation_status = true;
     assert_server_row(
         &shared,
         &leaf,
@@ -395,7 +438,7 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
 fn required_revocation_status_without_any_crl_is_36876_no_revocation_check() {
     let pki = Pki::new();
     let mut shared = client_credential(&pki);
-    shared.options.require_revocation_status = true;
+    shared.trust.require_revocation_status = true;
     assert_server_row(
         &shared,
         &pki.server_leaf(|_| {}),
@@ -415,11 +458,12 @@ fn row_expired_crl_is_revocation_offline() {
             next_update: now(),
         },
     ] {
-        let v = verdict(&rustls::Error::InvalidCertificate(e));
-        assert_eq!(v.status, Status::CryptERevocationOffline);
         assert_eq!(
-            v.server_certificate_event,
-            EventId::ServerCertificateInvalid
+            judged(Role::Client, &rustls::Error::InvalidCertificate(e)),
+            (
+                Status::CryptERevocationOffline,
+                Some(EventId::ServerCertificateInvalid)
+            )
         );
     }
 }
@@ -432,7 +476,7 @@ fn row_unusable_crl_is_36876_no_revocation_check() {
     let last = crl.len() - 1;
     crl[last] ^= 0x01;
     let mut shared = client_credential(&pki);
-    shared.crls = vec![CertificateRevocationListDer::from(crl)];
+    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
     assert_server_row(
         &shared,
         &pki.server_leaf(|_| {}),
@@ -551,15 +595,13 @@ fn row_other_webpki_refusal_is_36876_cert_unknown() {
 #[test]
 fn row_any_other_error_is_36876_cert_unknown() {
     for e in [
-        rustls::Error::General("anything".into()),
         rustls::Error::InvalidCertificate(CertificateError::ApplicationVerificationFailure),
         rustls::Error::InvalidCertificate(CertificateError::InvalidOcspResponse),
     ] {
-        let v = verdict(&e);
-        assert_eq!(v.status, Status::CertUnknown, "{e:?}");
         assert_eq!(
-            v.server_certificate_event,
-            EventId::ServerCertificateInvalid
+            judged(Role::Client, &e),
+            (Status::CertUnknown, Some(EventId::ServerCertificateInvalid)),
+            "{e:?}"
         );
     }
 }
@@ -580,7 +622,7 @@ fn missing_intermediate_is_found_in_the_ca_store() {
         Status::UntrustedRoot,
         EventId::ServerCertificateUntrustedRoot,
     );
-    shared.intermediates = vec![pki.inter.der().clone()];
+    shared.trust.intermediates = vec![pki.inter.der().clone()];
     let (result, failure) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
     assert!(failure.is_none());
@@ -615,7 +657,7 @@ fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_
         Status::CertExpired,
         EventId::ServerCertificateExpired,
     );
-    shared.intermediates = vec![new.der().clone()];
+    shared.trust.intermediates = vec![new.der().clone()];
     let (result, _) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
 }
@@ -633,7 +675,7 @@ fn manual_validation_accepts_any_chain_and_records_nothing() {
         &[],
     );
     let mut shared = client_credential(&pki);
-    shared.options.manual_validation = true;
+    shared.options.dangerous_manual_validation = true;
     let (result, failure) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
     assert!(failure.is_none());
@@ -649,7 +691,7 @@ fn manual_validation_still_checks_the_handshake_signature() {
     );
     let impostor = pki.server_leaf(|_| {});
     let mut client = client_credential(&pki);
-    client.options.manual_validation = true;
+    client.options.dangerous_manual_validation = true;
     // The server presents a certificate whose key it does not hold.
     let server_config =
         ServerConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
@@ -837,8 +879,9 @@ fn assert_server_refused(
             outcome.server
         );
         let failure = take_failure().expect("hand-off");
-        assert_eq!((failure.status, failure.event), (status, event));
-        assert_eq!(failure.certificate.as_deref(), Some(leaf.der().as_ref()));
+        let error = outcome.client.as_ref().expect_err("refused");
+        assert_eq!(judged(Role::Client, error), (status, Some(event)));
+        assert_eq!(&*failure.certificate, leaf.der().as_ref());
     }
 }
 
@@ -877,7 +920,7 @@ fn handshake_revoked_server_certificate_sends_certificate_revoked() {
     let pki = Pki::new();
     let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
     let mut shared = client_credential(&pki);
-    shared.crls = vec![Pki::crl(&pki.inter, &[99])];
+    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
     assert_server_refused(
         &shared,
         &leaf,
@@ -911,7 +954,7 @@ fn handshake_unusable_crl_sends_handshake_failure() {
     let last = crl.len() - 1;
     crl[last] ^= 0x01;
     let mut shared = client_credential(&pki);
-    shared.crls = vec![CertificateRevocationListDer::from(crl)];
+    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
     let outcome = handshake(
         client_config(&shared),
         plain_server(&pki.server_leaf(|_| {})),
@@ -925,12 +968,13 @@ fn handshake_unusable_crl_sends_handshake_failure() {
         outcome.client
     );
     assert_eq!(received_alert(&outcome.server), Some(40));
-    let failure = take_failure().expect("hand-off");
+    assert!(take_failure().is_some(), "hand-off");
+    let error = outcome.client.as_ref().expect_err("refused");
     assert_eq!(
-        (failure.status, failure.event),
+        judged(Role::Client, error),
         (
             Status::CryptENoRevocationCheck,
-            EventId::ServerCertificateInvalid
+            Some(EventId::ServerCertificateInvalid)
         )
     );
 }
@@ -1064,7 +1108,7 @@ fn client_auth_handshake(
     pki: &Pki,
     server: &CredentialShared,
     leaf: Option<&Leaf>,
-) -> (Outcome, Option<ValidationFailure>) {
+) -> (Outcome, Option<RejectedCertificate>) {
     let mut client = client_credential(pki);
     client.certified_key = leaf.map(Leaf::certified_key);
     let _ = take_failure();
@@ -1123,10 +1167,13 @@ fn assert_client_refused(
         outcome.client
     );
     let failure = failure.expect("hand-off");
-    assert_eq!(failure.event, EventId::ClientCertificateInvalid);
-    assert_eq!(failure.status, status);
-    assert_eq!(failure.certificate.as_deref(), Some(leaf.der().as_ref()));
-    assert!(failure.expected_name.is_none());
+    let error = outcome.server.as_ref().expect_err("refused");
+    assert_eq!(
+        judged(Role::Server, error),
+        (status, Some(EventId::ClientCertificateInvalid))
+    );
+    assert_eq!(&*failure.certificate, leaf.der().as_ref());
+    assert!(failure.checked_name.is_none());
 }
 
 #[test]
@@ -1164,7 +1211,7 @@ fn revoked_client_certificate_is_36877_crypt_e_revoked() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|p| p.serial_number = Some(SerialNumber::from(5u64)));
     let mut server = client_auth_server(&pki, true);
-    server.crls = vec![Pki::crl(&pki.inter, &[5])];
+    server.trust.crls = vec![Pki::crl(&pki.inter, &[5])];
     assert_client_refused(&pki, &server, &leaf, 44, Status::CryptERevoked);
 }
 
@@ -1204,13 +1251,13 @@ fn exclusive_root_trust_accepts_only_listed_roots() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|_| {});
     let mut server = client_auth_server(&pki, true);
-    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
     // The machine trusts the root, but the client-auth list names another one (and the
     // intermediate, which is not a root and does not count in this mode).
-    server.client_auth_trust_list = vec![pki.stranger.der().clone(), pki.inter.der().clone()];
+    server.trust.client_auth_trust_list = vec![pki.stranger.der().clone(), pki.inter.der().clone()];
     assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
 
-    server.client_auth_trust_list = vec![pki.root.der().clone()];
+    server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
@@ -1221,12 +1268,12 @@ fn exclusive_ca_trust_wants_the_issuing_ca_listed() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|_| {});
     let mut server = client_auth_server(&pki, true);
-    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveCaTrust;
+    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveCaTrust;
     // Only the root is listed: the issuing CA (the intermediate) is not.
-    server.client_auth_trust_list = vec![pki.root.der().clone()];
+    server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
     assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
 
-    server.client_auth_trust_list = vec![pki.inter.der().clone()];
+    server.trust.client_auth_trust_list = vec![pki.inter.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
@@ -1237,7 +1284,7 @@ fn trust_mode_with_empty_list_refuses_every_client_as_untrusted() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|_| {});
     let mut server = client_auth_server(&pki, true);
-    server.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
     assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
 }
 
@@ -1271,7 +1318,7 @@ fn issuer_list_is_empty_unless_send_trusted_issuer_list() {
         .expect("requested");
     assert!(v.root_hint_subjects().is_empty());
 
-    server.send_trusted_issuer_list = true;
+    server.trust.send_trusted_issuer_list = true;
     let v = client_verifier(&server)
         .expect("builds")
         .expect("requested");
@@ -1328,7 +1375,7 @@ fn issuer_list_is_truncated_at_16_kib_and_raises_36885_when_sent() {
     let pki = Pki::new();
     let mut server = credential(Role::Server, Arc::new(store));
     server.options.request_client_certificate = true;
-    server.send_trusted_issuer_list = true;
+    server.trust.send_trusted_issuer_list = true;
     let v = client_verifier(&server)
         .expect("builds")
         .expect("requested");
@@ -1441,7 +1488,7 @@ fn handshake_goes_anonymous_when_the_server_trusts_other_issuers() {
         .expect("root parses");
     let mut server = credential(Role::Server, Arc::new(stranger_roots));
     server.options.request_client_certificate = true;
-    server.send_trusted_issuer_list = true;
+    server.trust.send_trusted_issuer_list = true;
     let mut client = client_credential(&pki);
     client.certified_key = Some(leaf.certified_key());
     // TLS 1.3 sends the list as certificate_authorities, TLS 1.2 in the CertificateRequest.
@@ -1460,63 +1507,12 @@ fn handshake_sends_the_client_certificate_the_server_names() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|_| {});
     let mut server = client_auth_server(&pki, true);
-    server.send_trusted_issuer_list = true;
+    server.trust.send_trusted_issuer_list = true;
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
     assert!(!take_no_suitable_client_certificate());
     assert!(take_client_certificate_offered());
-}
-
-// ---------------------------------------------------------------------------------------
-// Logging a hand-off
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn failures_log_their_fields_in_catalog_order() {
-    let sink = Arc::new(MemorySink::new());
-    let emitter = Emitter::new(sink.clone(), EventLogging::ALL);
-    let cert: Arc<[u8]> = Arc::from(&[0x30u8, 0x00][..]);
-    let failure = |status, event, name: Option<&str>| ValidationFailure {
-        status,
-        event,
-        certificate: Some(cert.clone()),
-        expected_name: name.map(str::to_string),
-    };
-    failure(
-        Status::CertWrongUsage,
-        EventId::ServerCertificateInvalid,
-        Some(SERVER_NAME),
-    )
-    .log(&emitter, None);
-    failure(
-        Status::WrongPrincipal,
-        EventId::ServerCertificateWrongName,
-        Some(SERVER_NAME),
-    )
-    .log(&emitter, None);
-    failure(
-        Status::UntrustedRoot,
-        EventId::ClientCertificateInvalid,
-        None,
-    )
-    .log(&emitter, None);
-    failure(
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-        Some(SERVER_NAME),
-    )
-    .log(&emitter, None);
-
-    let records = sink.records();
-    assert_eq!(sink.ids(), vec![36876, 36884, 36877, 36881]);
-    assert_eq!(records[0].field("ErrorCode"), Some("0x80090349"));
-    assert_eq!(records[1].field("Name"), Some(SERVER_NAME));
-    assert_eq!(records[2].field("ErrorCode"), Some("0x80090325"));
-    assert!(records[3].data.is_empty());
-    assert!(records
-        .iter()
-        .all(|r| r.binary.as_deref() == Some(&cert[..])));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1620,7 +1616,11 @@ fn documented_alert_column_matches_rustls() {
     for (error, alert, status) in rows {
         assert_eq!(A::from(error.clone()), alert, "{error:?}");
         assert_eq!(
-            verdict(&rustls::Error::InvalidCertificate(error.clone())).status,
+            judged(
+                Role::Client,
+                &rustls::Error::InvalidCertificate(error.clone())
+            )
+            .0,
             status,
             "{error:?}"
         );
@@ -1658,9 +1658,9 @@ fn figures_verifier_build_and_verify_cost() {
 
     let plain = client_credential(&pki);
     let mut with_crl = client_credential(&pki);
-    with_crl.crls = vec![big_crl.clone()];
+    with_crl.trust.crls = vec![big_crl.clone()];
     let mut with_store = client_credential(&pki);
-    with_store.intermediates = unrelated.clone();
+    with_store.trust.intermediates = unrelated.clone();
 
     time(
         "server_verifier build, no CRL",

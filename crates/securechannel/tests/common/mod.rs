@@ -283,6 +283,7 @@ fn status_name(s: StepStatus) -> &'static str {
         StepStatus::ContinueNeeded => "ContinueNeeded",
         StepStatus::IncompleteMessage { .. } => "IncompleteMessage",
         StepStatus::Complete => "Complete",
+        other => panic!("a step status this transcript does not name: {other:?}"),
     }
 }
 
@@ -306,4 +307,20 @@ pub fn field(r: &EventRecord, name: &str) -> String {
     r.field(name)
         .unwrap_or_else(|| panic!("{} has no field {name}", r.event_id.value()))
         .to_string()
+}
+
+/// Options with some fields set (the option structs are `#[non_exhaustive]`).
+#[allow(dead_code)] // not every test binary sets options
+pub fn credential_options(set: impl FnOnce(&mut CredentialOptions)) -> CredentialOptions {
+    let mut o = CredentialOptions::default();
+    set(&mut o);
+    o
+}
+
+/// See [`credential_options`].
+#[allow(dead_code)] // not every test binary sets options
+pub fn context_options(set: impl FnOnce(&mut ContextOptions)) -> ContextOptions {
+    let mut o = ContextOptions::default();
+    set(&mut o);
+    o
 }

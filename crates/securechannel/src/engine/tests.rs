@@ -1,276 +1,23 @@
-//! Tests of the adapter's tables, and of contexts whose configuration the public API
-//! cannot produce yet (hand-picked crypto providers, trusted issuer lists).
+//! Tests of the engine: record arithmetic, contexts whose configuration the public API
+//! cannot produce (hand-picked crypto providers, trusted issuer lists), and the legacy
+//! hello refusal.
 
+use super::legacy::canonical_legacy_hello;
 use super::*;
 use crate::credential::CredentialShared;
+use crate::verdict::{verdict, Facts};
+use crate::verify::{self, Trust};
 use crate::{
-    ClientContext, ClientCredential, ContextOptions, Role, ServerContext, ServerCredential,
-    Settings,
+    ClientContext, ClientCredential, ContextOptions, CredentialOptions, ErrorState, Role,
+    ServerContext, ServerCredential, Settings, Status,
 };
 use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
 use rustls::crypto::aws_lc_rs as provider;
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
 use securechannel_events::{Emitter, EventLogging, MemorySink};
-
-// ---- tables --------------------------------------------------------------------------
-
-#[test]
-fn suite_table_covers_every_provider_suite_with_iana_names() {
-    let suites = provider::ALL_CIPHER_SUITES;
-    assert_eq!(SUITES.len(), suites.len());
-    for s in suites {
-        let number = u16::from(s.suite());
-        let row = suite_info(number).unwrap_or_else(|| panic!("{:?} missing", s.suite()));
-        // rustls names TLS 1.3 suites TLS13_*; IANA names them TLS_*.
-        let rustls_name = s.suite().as_str().expect("known suite");
-        assert_eq!(
-            row.name,
-            rustls_name.replace("TLS13_", "TLS_"),
-            "{number:#06x}"
-        );
-        assert!(row.name.contains(row.cipher), "{}", row.name);
-        assert!(row.name.ends_with(row.prf_hash), "{}", row.name);
-        let bits = if row.cipher.starts_with("AES_128") {
-            128
-        } else {
-            256
-        };
-        assert_eq!(row.cipher_strength, bits, "{}", row.name);
-        let tls13 = s.version() == &rustls::version::TLS13;
-        assert_eq!(row.trailer_tls12 == 0, tls13, "{}", row.name);
-    }
-}
-
-#[test]
-fn record_trailers_per_protocol() {
-    let gcm12 = suite_info(0xC02F).unwrap();
-    let chacha12 = suite_info(0xCCA8).unwrap();
-    let aes13 = suite_info(0x1301).unwrap();
-    assert_eq!(record_trailer(gcm12, Protocol::Tls12), 24);
-    assert_eq!(record_trailer(chacha12, Protocol::Tls12), 16);
-    assert_eq!(record_trailer(aes13, Protocol::Tls13), 17);
-}
-
-#[test]
-fn exchange_table_covers_every_provider_group() {
-    for g in provider::ALL_KX_GROUPS {
-        let code = u16::from(g.name());
-        assert!(exchange_info(code).is_some(), "{:?} missing", g.name());
-    }
-    let rows = [
-        (0x001D, "X25519", 255),
-        (0x0017, "ECDH_P256", 256),
-        (0x0018, "ECDH_P384", 384),
-        (0x0019, "ECDH_P521", 521),
-        (0x001E, "X448", 448),
-        (0x11EC, "X25519MLKEM768", 255),
-        (0x11EB, "ECDH_P256MLKEM768", 256),
-        (0x0201, "MLKEM768", 768),
-        (0x0202, "MLKEM1024", 1024),
-    ];
-    assert_eq!(rows.len(), EXCHANGES.len());
-    for (code, name, bits) in rows {
-        assert_eq!(exchange_info(code), Some((name, bits)));
-    }
-}
-
-/// One assertion per row of [`verdict`]; the integration tests (tests/contexts.rs) check
-/// for the rows they can provoke that the peer really receives the alert.
-#[test]
-fn verdict_table_rows() {
-    use rustls::{
-        CertificateError as C, Error as E, InvalidMessage as IM, PeerIncompatible as PI,
-        PeerMisbehaved as PM,
-    };
-    let rows: Vec<(E, u8, ErrorState, Status)> = vec![
-        (
-            E::InvalidCertificate(C::UnknownIssuer),
-            48,
-            ErrorState::PeerCertificateRejected,
-            Status::UntrustedRoot,
-        ),
-        (
-            E::InvalidCertificate(C::Expired),
-            45,
-            ErrorState::PeerCertificateRejected,
-            Status::CertExpired,
-        ),
-        (
-            E::InvalidCertificate(C::Revoked),
-            44,
-            ErrorState::PeerCertificateRejected,
-            Status::CryptERevoked,
-        ),
-        (
-            E::InvalidCertificate(C::NotValidForName),
-            42,
-            ErrorState::PeerCertificateRejected,
-            Status::WrongPrincipal,
-        ),
-        (
-            E::InvalidCertificate(C::InvalidPurpose),
-            43,
-            ErrorState::PeerCertificateRejected,
-            Status::CertWrongUsage,
-        ),
-        (
-            E::InvalidCertificate(C::BadSignature),
-            51,
-            ErrorState::PeerCertificateRejected,
-            Status::CertUnknown,
-        ),
-        (
-            E::InvalidCertificate(C::UnknownRevocationStatus),
-            48,
-            ErrorState::PeerCertificateRejected,
-            Status::CryptENoRevocationCheck,
-        ),
-        (
-            E::InvalidCertificate(C::ApplicationVerificationFailure),
-            49,
-            ErrorState::PeerCertificateRejected,
-            Status::CertUnknown,
-        ),
-        (
-            E::InvalidMessage(IM::InvalidContentType),
-            50,
-            ErrorState::MalformedMessage,
-            Status::IllegalMessage,
-        ),
-        (
-            E::InvalidMessage(IM::DuplicateExtension(0)),
-            47,
-            ErrorState::MalformedMessage,
-            Status::IllegalMessage,
-        ),
-        (
-            E::DecryptError,
-            20,
-            ErrorState::RecordDecryptFailed,
-            Status::DecryptFailure,
-        ),
-        (
-            E::PeerSentOversizedRecord,
-            22,
-            ErrorState::RecordOverflow,
-            Status::IllegalMessage,
-        ),
-        (
-            E::InappropriateMessage {
-                expect_types: vec![],
-                got_type: rustls::ContentType::ApplicationData,
-            },
-            10,
-            ErrorState::UnexpectedMessage,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerIncompatible(PI::Tls12NotOffered),
-            70,
-            ErrorState::NoSharedProtocol,
-            Status::UnsupportedFunction,
-        ),
-        (
-            E::PeerIncompatible(PI::SupportedVersionsExtensionRequired),
-            70,
-            ErrorState::NoSharedProtocol,
-            Status::UnsupportedFunction,
-        ),
-        (
-            E::PeerIncompatible(PI::NullCompressionRequired),
-            47,
-            ErrorState::IllegalParameter,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerIncompatible(PI::NoCipherSuitesInCommon),
-            40,
-            ErrorState::NoSharedAlgorithm,
-            Status::AlgorithmMismatch,
-        ),
-        (
-            E::PeerIncompatible(PI::SignatureAlgorithmsExtensionRequired),
-            40,
-            ErrorState::NoSharedAlgorithm,
-            Status::AlgorithmMismatch,
-        ),
-        (
-            E::PeerMisbehaved(PM::IllegalMiddleboxChangeCipherSpec),
-            10,
-            ErrorState::UnexpectedMessage,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerMisbehaved(PM::MissingKeyShare),
-            109,
-            ErrorState::MissingExtension,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerMisbehaved(PM::UnsolicitedServerHelloExtension),
-            110,
-            ErrorState::UnsupportedExtension,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerMisbehaved(PM::IncorrectBinder),
-            51,
-            ErrorState::PeerMisbehaved,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerMisbehaved(PM::SelectedUnofferedCipherSuite),
-            40,
-            ErrorState::PeerMisbehaved,
-            Status::IllegalMessage,
-        ),
-        (
-            E::PeerMisbehaved(PM::InvalidKeyShare),
-            47,
-            ErrorState::IllegalParameter,
-            Status::IllegalMessage,
-        ),
-        (
-            E::NoCertificatesPresented,
-            116,
-            ErrorState::ClientCertificateRequired,
-            Status::IncompleteCredentials,
-        ),
-        (
-            E::NoApplicationProtocol,
-            120,
-            ErrorState::NoApplicationProtocol,
-            Status::ApplicationProtocolMismatch,
-        ),
-        (
-            E::General("no server certificate chain resolved".into()),
-            49,
-            ErrorState::NoServerCertificate,
-            Status::NoCredentials,
-        ),
-        (
-            E::AlertReceived(rustls::AlertDescription::UnknownCA),
-            50,
-            ErrorState::WarningAlertInTls13,
-            Status::UntrustedRoot,
-        ),
-        (
-            E::General("anything else".into()),
-            40,
-            ErrorState::HandshakeFailed,
-            Status::InternalError,
-        ),
-    ];
-    for (err, alert, state, status) in rows {
-        let v = verdict(&err);
-        assert_eq!(
-            (v.alert.0, v.state, v.status),
-            (alert, state, status),
-            "{err:?}"
-        );
-    }
-}
 
 #[test]
 fn missing_bytes_walks_record_headers() {
@@ -336,7 +83,14 @@ fn shared(
 ) -> (Arc<MemorySink>, CredentialShared) {
     let sink = Arc::new(MemorySink::new());
     let emitter = Emitter::new(sink.clone(), EventLogging::ALL);
-    let s = CredentialShared::new(role, emitter, Arc::new(Settings::default()), key, roots);
+    let s = CredentialShared::new(
+        role,
+        emitter,
+        Arc::new(Settings::default()),
+        key,
+        Trust::new(roots),
+        CredentialOptions::default(),
+    );
     (sink, s)
 }
 
@@ -388,18 +142,30 @@ fn contexts_on(
     let (csink, cshared) = shared(Role::Client, None, roots(&[&p.ca]));
     let (ssink, sshared) = shared(Role::Server, Some(leaf(&p, "server.test")), roots(&[&p.ca]));
     // Seed the caches with configs on these providers.
-    let cconfig = build_client_config(&cshared, client, true)
+    cshared
+        .configs
+        .client(true, || {
+            Ok(ClientSetup {
+                provider: client,
+                protocols: cshared.protocols(),
+                verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
+                resolver: verify::client_cert_resolver(None),
+            })
+        })
         .map_err(|_| ())
         .expect("client config");
-    lock(&cshared.tls_configs.client).push((true, Arc::new(cconfig)));
-    let resumption = ServerResumption {
-        ticketer: None,
-        sessions: rustls::server::ServerSessionMemoryCache::new(8),
-    };
-    let sconfig = build_server_config(&sshared, server, &[], resumption)
+    sshared
+        .configs
+        .server(&[], || {
+            Ok(ServerSetup {
+                provider: server,
+                protocols: sshared.protocols(),
+                client_verifier: None,
+                certified_key: sshared.certified_key.clone(),
+            })
+        })
         .map_err(|_| ())
         .expect("server config");
-    lock(&sshared.tls_configs.server).push((Vec::new(), Arc::new(sconfig)));
     let ccred = ClientCredential {
         shared: Arc::new(cshared),
     };
@@ -487,69 +253,6 @@ fn no_key_exchange_group_in_common_is_handshake_failure_and_36874() {
     );
 }
 
-#[test]
-fn no_shared_protocol_or_suite_table_rows() {
-    use rustls::PeerIncompatible as PI;
-    // Every PeerIncompatible variant of rustls 0.23.46: whether it is 36874's "no shared
-    // protocol, cipher suite or key exchange group".
-    let rows: Vec<(PI, bool)> = vec![
-        (PI::Tls12NotOffered, true),
-        (PI::Tls12NotOfferedOrEnabled, true),
-        (PI::SupportedVersionsExtensionRequired, true),
-        (PI::Tls13RequiredForQuic, true),
-        (PI::NoCipherSuitesInCommon, true),
-        (PI::NoKxGroupsInCommon, true),
-        (PI::NamedGroupsExtensionRequired, true),
-        (PI::ServerDoesNotSupportTls12Or13, false),
-        (PI::ServerTlsVersionIsDisabledByOurConfig, false),
-        (PI::NoSignatureSchemesInCommon, false),
-        (PI::NoCertificateRequestSignatureSchemesInCommon, false),
-        (PI::SignatureAlgorithmsExtensionRequired, false),
-        (PI::KeyShareExtensionRequired, false),
-        (PI::NullCompressionRequired, false),
-        (PI::ExtendedMasterSecretExtensionRequired, false),
-        (PI::EcPointsExtensionRequired, false),
-        (PI::NoEcPointFormatsInCommon, false),
-        (PI::UncompressedEcPointsRequired, false),
-        (PI::IncorrectCertificateTypeExtension, false),
-        (PI::UnsolicitedCertificateTypeExtension, false),
-        (PI::ServerSentHelloRetryRequestWithUnknownExtension, false),
-        (PI::ServerRejectedEncryptedClientHello(None), false),
-    ];
-    for (pi, shared_nothing) in rows {
-        let err = rustls::Error::PeerIncompatible(pi);
-        assert_eq!(
-            is_no_shared_protocol_or_suite(&err),
-            shared_nothing,
-            "{err:?}"
-        );
-    }
-    assert!(!is_no_shared_protocol_or_suite(
-        &rustls::Error::DecryptError
-    ));
-}
-
-#[test]
-fn no_kx_groups_in_common_is_no_shared_suite() {
-    assert!(is_no_shared_protocol_or_suite(
-        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NoKxGroupsInCommon)
-    ));
-}
-
-#[test]
-fn named_groups_extension_required_is_no_shared_suite() {
-    assert!(is_no_shared_protocol_or_suite(
-        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::NamedGroupsExtensionRequired)
-    ));
-}
-
-#[test]
-fn tls13_required_for_quic_is_no_shared_protocol() {
-    assert!(is_no_shared_protocol_or_suite(
-        &rustls::Error::PeerIncompatible(rustls::PeerIncompatible::Tls13RequiredForQuic)
-    ));
-}
-
 fn provider_with_suites(suites: Vec<rustls::SupportedCipherSuite>) -> Arc<CryptoProvider> {
     Arc::new(CryptoProvider {
         cipher_suites: suites,
@@ -584,10 +287,15 @@ fn provider_without_suites_for_the_enabled_versions_is_no_cipher_suite() {
         provider_with(provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
     let mut cshared = cshared;
     cshared.options.protocols = vec![Protocol::Tls13];
-    assert!(matches!(
-        build_client_config(&cshared, tls12_only_provider, true),
-        Err(ConfigError::NoCipherSuite)
-    ));
+    let r = cshared.configs.client(true, || {
+        Ok(ClientSetup {
+            provider: tls12_only_provider,
+            protocols: cshared.protocols(),
+            verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
+            resolver: verify::client_cert_resolver(None),
+        })
+    });
+    assert!(matches!(r, Err(ConfigError::NoCipherSuite)));
 }
 
 #[test]
@@ -621,7 +329,7 @@ fn unsuitable_client_certificate_36875_and_truncated_issuer_list_36885() {
         roots(&sroots),
     );
     sshared.options.request_client_certificate = true;
-    sshared.send_trusted_issuer_list = true;
+    sshared.trust.send_trusted_issuer_list = true;
     let ccred = ClientCredential {
         shared: Arc::new(cshared),
     };
@@ -670,7 +378,7 @@ fn canonical_legacy_hello_makes_rustls_send_one_protocol_version_alert() {
     ] {
         let (_, mut s) = shared(Role::Server, key.clone(), roots(&[]));
         s.options.protocols = protocols.clone();
-        let config = server_config(&s, &[]).expect("server config");
+        let config = s.server_config(&[]).map_err(|_| ()).expect("server config");
         let mut out = vec![0xEE]; // appended to, never overwritten
         let err = legacy_protocol_version_alert(config, &mut out)
             .unwrap_or_else(|| panic!("no protocol_version alert for {protocols:?}"));
@@ -684,7 +392,8 @@ fn canonical_legacy_hello_makes_rustls_send_one_protocol_version_alert() {
         assert_eq!((record[0], record[1]), (21, 3), "{record:02x?}");
         assert_eq!(u16::from_be_bytes([record[3], record[4]]), 2);
         assert_eq!((record[5], record[6]), (2, 70), "{record:02x?}");
-        assert_eq!(verdict(&err).state, ErrorState::NoSharedProtocol);
+        let v = verdict(&err, Facts::new(Role::Server));
+        assert_eq!(v.state, ErrorState::NoSharedProtocol);
     }
 }
 

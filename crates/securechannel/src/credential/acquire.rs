@@ -1,213 +1,24 @@
-//! Credentials, as AcquireCredentialsHandle gives them.
-//!
-//! A credential is acquired from a [`Provider`](crate::Provider) with a builder:
-//!
-//! ```no_run
-//! # use securechannel::{Provider, StoreQuery, events::MemorySink};
-//! # use std::sync::Arc;
-//! # fn main() -> Result<(), securechannel::Error> {
-//! let provider = Provider::open("schannel-data".as_ref(), Arc::new(MemorySink::new()))?;
-//! // A server certificate from files (PEM or DER; PKCS#8, PKCS#1 or SEC1 keys):
-//! let server = provider
-//!     .server_credential()
-//!     .with_certificate_files("server.pem", "server.key")
-//!     .acquire()?;
-//! // ... or from the machine store, by thumbprint or subject:
-//! let server = provider
-//!     .server_credential()
-//!     .from_store(StoreQuery::Subject("CN=www.example.com".into()))
-//!     .acquire()?;
-//! // ... or the system default (the first qualifying certificate of stores/My):
-//! let server = provider.server_credential().system_default().acquire()?;
-//! // A client without a certificate, validating servers against stores/Root:
-//! let client = provider.client_credential().acquire()?;
-//! # Ok(()) }
-//! ```
-//!
-//! Every acquisition logs 36867; a loaded key logs 36868 (its properties, never the key);
-//! failures log 36869 (no private key), 36870 (the key cannot be used) or 36871 (anything
-//! else), and a system default that does not exist logs 36872 and still gives a credential
-//! (without certificate) so that the connection fails later with 36886, as on Windows.
+//! Acquisition (AcquireCredentialsHandle): find the certificate and key a request names,
+//! check and pair them, gather the trust (stores, settings), and log what Schannel logs:
+//! 36867 always, 36868 for a loaded key, 36869 / 36870 / 36871 for failures, 36872 for a
+//! missing system default.
 
+use super::{CredentialOptions, CredentialShared};
 use crate::store::{
-    self, certificates_from_bytes, key_type, load_signing_key, private_key_from_bytes,
+    certificates_from_bytes, key_type, load_signing_key, private_key_from_bytes,
     read_private_key_file, KeyProblem, StoreName, StoreQuery,
 };
-use crate::{Error, ErrorState, Protocol, Provider, Role, Settings};
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use crate::verify::Trust;
+use crate::{Error, ErrorState, Provider, Role};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::{CertifiedKey, SigningKey};
 use securechannel_events::{Emitter, EventId, Status};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// What a caller may ask of a credential beyond the system settings (SCH_CREDENTIALS).
-#[derive(Debug, Clone, Default)]
-pub struct CredentialOptions {
-    /// Narrow the enabled protocols to these (empty: the settings decide).
-    pub protocols: Vec<Protocol>,
-    /// Server: ask for a client certificate (`ASC_REQ_MUTUAL_AUTH`).
-    pub request_client_certificate: bool,
-    /// Server: refuse clients that send none.
-    pub require_client_certificate: bool,
-    /// Client: do not validate the server certificate here; the application will
-    /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous; named as such in the builder.
-    pub manual_validation: bool,
-    /// Which certificates of the peer's path the CRLs are checked for
-    /// (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN); default the whole chain.
-    pub revocation_check: crate::RevocationCheck,
-    /// Refuse a peer certificate whose revocation status is unknown (no CRL covers it);
-    /// default false, i.e. SCH_CRED_IGNORE_NO_REVOCATION_CHECK.
-    pub require_revocation_status: bool,
-}
-
-/// What client and server credentials share; the contract with security contexts.
-pub(crate) struct CredentialShared {
-    pub(crate) role: Role,
-    /// The security contexts log their events through the credential's emitter.
-    pub(crate) emitter: Emitter,
-    pub(crate) settings: Arc<Settings>,
-    /// The certificate chain and signing key (absent: a client without a certificate, or a
-    /// server relying on a system default that does not exist, see 36872/36886).
-    pub(crate) certified_key: Option<Arc<rustls::sign::CertifiedKey>>,
-    /// Trusted roots (stores/Root).
-    pub(crate) roots: Arc<rustls::RootCertStore>,
-    /// Intermediate certificates (stores/CA).
-    pub(crate) intermediates: Vec<CertificateDer<'static>>,
-    /// CRLs (crl/).
-    pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
-    pub(crate) options: CredentialOptions,
-    /// Validate peer certificates at this time instead of the clock (tests, and
-    /// diagnosing a certificate against a given date); `None`: now.
-    pub(crate) validation_time: Option<rustls::pki_types::UnixTime>,
-    /// `ClientAuthTrustMode` (server): which CAs client certificates may chain to.
-    pub(crate) client_auth_trust_mode: crate::ClientAuthTrustMode,
-    /// The client-auth trust list (stores/ClientAuth) for trust modes 1 and 2.
-    pub(crate) client_auth_trust_list: Vec<CertificateDer<'static>>,
-    /// `SendTrustedIssuerList` (server): name the trusted CAs in the CertificateRequest.
-    pub(crate) send_trusted_issuer_list: bool,
-    /// The rustls configurations built from this credential, reused by every context
-    /// (owner: contexts work, see tls.rs).
-    pub(crate) tls_configs: crate::tls::ConfigCache,
-}
-
-/// A client credential.
-#[derive(Clone)]
-pub struct ClientCredential {
-    pub(crate) shared: Arc<CredentialShared>,
-}
-
-/// A server credential.
-#[derive(Clone)]
-pub struct ServerCredential {
-    pub(crate) shared: Arc<CredentialShared>,
-}
-
-impl CredentialShared {
-    /// The shared part of a credential, with no intermediates, CRLs or options. Credential
-    /// acquisition and tests build on this; fields added later get defaults here.
-    pub(crate) fn new(
-        role: Role,
-        emitter: Emitter,
-        settings: Arc<Settings>,
-        certified_key: Option<Arc<rustls::sign::CertifiedKey>>,
-        roots: Arc<rustls::RootCertStore>,
-    ) -> CredentialShared {
-        CredentialShared {
-            role,
-            emitter,
-            settings,
-            certified_key,
-            roots,
-            intermediates: Vec::new(),
-            crls: Vec::new(),
-            options: CredentialOptions::default(),
-            validation_time: None,
-            client_auth_trust_mode: crate::ClientAuthTrustMode::default(),
-            client_auth_trust_list: Vec::new(),
-            // Windows 8 / Server 2012 and later send no list by default.
-            send_trusted_issuer_list: false,
-            tls_configs: crate::tls::ConfigCache::default(),
-        }
-    }
-
-    fn certificate(&self) -> Option<&CertificateDer<'static>> {
-        self.certified_key.as_ref().and_then(|k| k.cert.first())
-    }
-}
-
-macro_rules! credential_accessors {
-    ($t:ty) => {
-        impl $t {
-            /// Client or server.
-            pub fn role(&self) -> Role {
-                self.shared.role
-            }
-
-            /// Whether the credential has a certificate (and its key).
-            pub fn has_certificate(&self) -> bool {
-                self.shared.certified_key.is_some()
-            }
-
-            /// The end-entity certificate, if any.
-            pub fn certificate(&self) -> Option<&CertificateDer<'static>> {
-                self.shared.certificate()
-            }
-
-            /// The certificate chain sent to the peer (end-entity first); empty without one.
-            pub fn certificate_chain(&self) -> &[CertificateDer<'static>] {
-                self.shared
-                    .certified_key
-                    .as_ref()
-                    .map_or(&[][..], |k| k.cert.as_slice())
-            }
-
-            /// The certificate's SHA-1 thumbprint, uppercase hex.
-            pub fn thumbprint(&self) -> Option<String> {
-                self.certificate().map(|c| store::thumbprint(c))
-            }
-
-            /// The options the credential was acquired with.
-            pub fn options(&self) -> &CredentialOptions {
-                &self.shared.options
-            }
-
-            /// The settings in force when the credential was acquired.
-            pub fn settings(&self) -> &Arc<Settings> {
-                &self.shared.settings
-            }
-
-            /// The number of trusted roots the credential validates peers against.
-            pub fn trusted_root_count(&self) -> usize {
-                self.shared.roots.len()
-            }
-
-            /// The CRLs the credential checks revocation against.
-            pub fn crls(&self) -> &[CertificateRevocationListDer<'static>] {
-                &self.shared.crls
-            }
-
-            /// The intermediate certificates (stores/CA) available for path building.
-            pub fn intermediates(&self) -> &[CertificateDer<'static>] {
-                &self.shared.intermediates
-            }
-        }
-
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($t))
-                    .field("thumbprint", &self.thumbprint())
-                    .field("options", &self.shared.options)
-                    .finish()
-            }
-        }
-    };
-}
-
-credential_accessors!(ClientCredential);
-credential_accessors!(ServerCredential);
+use zeroize::Zeroizing;
 
 /// Where a credential's certificate and key come from.
-enum CertificateSource {
+pub(super) enum CertificateSource {
     /// None: a client that authenticates anonymously (a server without one fails).
     None,
     /// A certificate chain file and a key file.
@@ -218,7 +29,10 @@ enum CertificateSource {
         key: PrivateKeyDer<'static>,
     },
     /// A PKCS#12 (.pfx / .p12) file and its password.
-    Pkcs12 { path: PathBuf, password: String },
+    Pkcs12 {
+        path: PathBuf,
+        password: Zeroizing<String>,
+    },
     /// `stores/My`, by thumbprint or subject.
     Store(StoreQuery),
     /// The first qualifying certificate of `stores/My` (server only).
@@ -226,154 +40,24 @@ enum CertificateSource {
 }
 
 /// What the builders collect.
-struct CredentialRequest<'p> {
-    provider: &'p Provider,
-    source: CertificateSource,
-    options: CredentialOptions,
-    extra_roots: Vec<CertificateDer<'static>>,
-    now: Option<i64>,
+pub(super) struct CredentialRequest<'p> {
+    pub(super) provider: &'p Provider,
+    pub(super) source: CertificateSource,
+    pub(super) options: CredentialOptions,
+    pub(super) extra_roots: Vec<CertificateDer<'static>>,
+    /// The time the system default is chosen at (`None`: now).
+    pub(super) default_certificate_time: Option<i64>,
 }
 
 impl<'p> CredentialRequest<'p> {
-    fn new(provider: &'p Provider) -> Self {
+    pub(super) fn new(provider: &'p Provider) -> Self {
         CredentialRequest {
             provider,
             source: CertificateSource::None,
             options: CredentialOptions::default(),
             extra_roots: Vec::new(),
-            now: None,
+            default_certificate_time: None,
         }
-    }
-}
-
-/// Builds a [`ClientCredential`]: `provider.client_credential()...acquire()`.
-pub struct ClientCredentialBuilder<'p> {
-    request: CredentialRequest<'p>,
-}
-
-/// Builds a [`ServerCredential`]: `provider.server_credential()...acquire()`.
-pub struct ServerCredentialBuilder<'p> {
-    request: CredentialRequest<'p>,
-}
-
-macro_rules! common_builder_methods {
-    ($t:ident) => {
-        impl<'p> $t<'p> {
-            pub(crate) fn new(provider: &'p Provider) -> Self {
-                $t {
-                    request: CredentialRequest::new(provider),
-                }
-            }
-
-            /// The certificate chain (end-entity first) and private key from files, PEM or
-            /// DER; the key in PKCS#8, PKCS#1 or SEC1, mode 0600 or stricter.
-            pub fn with_certificate_files(
-                mut self,
-                chain: impl AsRef<Path>,
-                key: impl AsRef<Path>,
-            ) -> Self {
-                self.request.source = CertificateSource::Files {
-                    chain: chain.as_ref().to_path_buf(),
-                    key: key.as_ref().to_path_buf(),
-                };
-                self
-            }
-
-            /// The certificate chain (end-entity first) and private key, DER in memory.
-            pub fn with_certificate_der(
-                mut self,
-                chain: Vec<CertificateDer<'static>>,
-                key: PrivateKeyDer<'static>,
-            ) -> Self {
-                self.request.source = CertificateSource::Der { chain, key };
-                self
-            }
-
-            /// A PKCS#12 file (.pfx / .p12) holding the certificate, its chain and its key.
-            pub fn with_pkcs12(mut self, path: impl AsRef<Path>, password: &str) -> Self {
-                self.request.source = CertificateSource::Pkcs12 {
-                    path: path.as_ref().to_path_buf(),
-                    password: password.to_string(),
-                };
-                self
-            }
-
-            /// A certificate of `stores/My` and its key from `keys/`.
-            pub fn from_store(mut self, query: StoreQuery) -> Self {
-                self.request.source = CertificateSource::Store(query);
-                self
-            }
-
-            /// Narrow the protocols to these (SCH_CREDENTIALS); a protocol that is
-            /// DisabledByDefault may be asked for here, a disabled one never.
-            pub fn protocols(mut self, protocols: &[Protocol]) -> Self {
-                self.request.options.protocols = protocols.to_vec();
-                self
-            }
-
-            /// Trust this root too, besides `stores/Root`.
-            pub fn add_root(mut self, root: CertificateDer<'static>) -> Self {
-                self.request.extra_roots.push(root);
-                self
-            }
-
-            /// Judge certificate validity (for the system default) at this time, in
-            /// seconds since the Unix epoch, instead of now.
-            pub fn at_time(mut self, unix_seconds: i64) -> Self {
-                self.request.now = Some(unix_seconds);
-                self
-            }
-        }
-    };
-}
-
-common_builder_methods!(ClientCredentialBuilder);
-common_builder_methods!(ServerCredentialBuilder);
-
-impl ClientCredentialBuilder<'_> {
-    /// Do not validate the server's certificate; the application does it
-    /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous: without the application's own
-    /// check, any server is accepted.
-    pub fn dangerous_manual_validation(mut self) -> Self {
-        self.request.options.manual_validation = true;
-        self
-    }
-
-    /// Acquire the credential (AcquireCredentialsHandle with SECPKG_CRED_OUTBOUND).
-    pub fn acquire(self) -> Result<ClientCredential, Error> {
-        acquire(Role::Client, self.request).map(|shared| ClientCredential {
-            shared: Arc::new(shared),
-        })
-    }
-}
-
-impl ServerCredentialBuilder<'_> {
-    /// Use the system default server certificate: the first certificate of `stores/My`
-    /// that is valid now, has its key, and may authenticate a server. When there is none,
-    /// 36872 is logged and the credential has no certificate ([`ServerCredential::has_certificate`]).
-    pub fn system_default(mut self) -> Self {
-        self.request.source = CertificateSource::SystemDefault;
-        self
-    }
-
-    /// Ask clients for a certificate (`ASC_REQ_MUTUAL_AUTH`); clients may still send none.
-    pub fn request_client_certificate(mut self) -> Self {
-        self.request.options.request_client_certificate = true;
-        self
-    }
-
-    /// Ask clients for a certificate and refuse those that send none.
-    pub fn require_client_certificate(mut self) -> Self {
-        self.request.options.request_client_certificate = true;
-        self.request.options.require_client_certificate = true;
-        self
-    }
-
-    /// Acquire the credential (AcquireCredentialsHandle with SECPKG_CRED_INBOUND).
-    pub fn acquire(self) -> Result<ServerCredential, Error> {
-        acquire(Role::Server, self.request).map(|shared| ServerCredential {
-            shared: Arc::new(shared),
-        })
     }
 }
 
@@ -408,21 +92,14 @@ enum Failure {
     Other(ErrorState, String),
 }
 
-fn acquire(role: Role, request: CredentialRequest<'_>) -> Result<CredentialShared, Error> {
-    let fixed_time = request.now;
-    let mut shared = acquire_at(role, request)?;
-    // A credential made at a fixed time (`at_time`, for tests) also validates peers then.
-    shared.validation_time = fixed_time
-        .and_then(|t| u64::try_from(t).ok())
-        .map(|t| rustls::pki_types::UnixTime::since_unix_epoch(std::time::Duration::from_secs(t)));
-    Ok(shared)
-}
-
-fn acquire_at(role: Role, request: CredentialRequest<'_>) -> Result<CredentialShared, Error> {
+pub(super) fn acquire(
+    role: Role,
+    request: CredentialRequest<'_>,
+) -> Result<CredentialShared, Error> {
     let provider = request.provider;
     let emitter = provider.emitter().clone();
     let stores = provider.stores();
-    let now = request.now.unwrap_or_else(unix_now);
+    let now = request.default_certificate_time.unwrap_or_else(unix_now);
 
     let found: Result<Option<Found>, Failure> = match request.source {
         CertificateSource::None => match role {
@@ -631,23 +308,24 @@ fn finish(
             ));
         }
     }
-    let mut shared = CredentialShared::new(
-        role,
-        provider.emitter().clone(),
-        settings,
-        certified_key,
-        Arc::new(roots),
-    );
-    shared.intermediates = stores.intermediates();
-    shared.crls = stores.crls().to_vec();
-    shared.options = options.clone();
-    shared.client_auth_trust_mode = shared.settings.client_auth_trust_mode();
-    shared.send_trusted_issuer_list = shared.settings.send_trusted_issuer_list();
-    shared.client_auth_trust_list = stores
+    let mut trust = Trust::new(Arc::new(roots));
+    trust.intermediates = stores.intermediates();
+    trust.crls = stores.crls().to_vec();
+    trust.client_auth_trust_mode = settings.client_auth_trust_mode();
+    trust.send_trusted_issuer_list = settings.send_trusted_issuer_list();
+    trust.client_auth_trust_list = stores
         .certificates(StoreName::ClientAuth)
         .iter()
         .map(|c| c.der.clone())
         .collect();
+    let shared = CredentialShared::new(
+        role,
+        provider.emitter().clone(),
+        settings,
+        certified_key,
+        trust,
+        options.clone(),
+    );
     Ok(shared)
 }
 
@@ -735,7 +413,7 @@ fn from_files(chain_path: &Path, key_path: &Path) -> Result<Found, Failure> {
     })?;
     let key = match read_private_key_file(key_path) {
         // A missing key file is a certificate without its key (36869), not a bad key.
-        Err(KeyProblem::Unreadable(e)) if !key_path.exists() => {
+        Err(KeyProblem::Unreadable(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(KeyFailure::Missing(format!("{}: {e}", key_path.display())))
         }
         Err(p) => Err(KeyFailure::Unusable(p)),

@@ -1,9 +1,9 @@
 //! In-memory credentials: a certificate, key and roots the program already holds, with no
-//! store or settings file behind them (tests, embedding). The provider's acquisition API
-//! (stores, settings.toml) builds on the same `CredentialShared`; the lead may fold these
-//! constructors into it.
+//! store or settings file behind them (tests, embedding). They log nothing at creation
+//! (there is no acquisition to report); their contexts log as any other.
 
-use crate::credential::CredentialShared;
+use super::CredentialShared;
+use crate::verify::Trust;
 use crate::{ClientCredential, CredentialOptions, Role, ServerCredential, Settings};
 use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
@@ -36,9 +36,14 @@ impl ClientCredential {
         roots: Arc<RootCertStore>,
         options: CredentialOptions,
     ) -> ClientCredential {
-        let mut shared =
-            CredentialShared::new(Role::Client, emitter, settings, certified_key, roots);
-        shared.options = options;
+        let shared = CredentialShared::new(
+            Role::Client,
+            emitter,
+            settings,
+            certified_key,
+            Trust::new(roots),
+            options,
+        );
         ClientCredential {
             shared: Arc::new(shared),
         }
@@ -72,9 +77,14 @@ impl ServerCredential {
         roots: Arc<RootCertStore>,
         options: CredentialOptions,
     ) -> ServerCredential {
-        let mut shared =
-            CredentialShared::new(Role::Server, emitter, settings, certified_key, roots);
-        shared.options = options;
+        let shared = CredentialShared::new(
+            Role::Server,
+            emitter,
+            settings,
+            certified_key,
+            Trust::new(roots),
+            options,
+        );
         ServerCredential {
             shared: Arc::new(shared),
         }

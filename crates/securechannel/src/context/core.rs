@@ -1,0 +1,596 @@
+//! What client and server contexts share: the engine, the state, the events of a
+//! handshake (36880 on success; on failure the event the verdict table names and 36888
+//! for the alert sent), and the record calls after it.
+
+use super::failure::{alert_name, Failure};
+use super::{CipherSuite, ConnectionInfo, DecryptStatus, Decrypted, Step, StepStatus, StreamSizes};
+use crate::credential::CredentialShared;
+use crate::engine::{self, Engine, HandshakeProgress, WriteError};
+use crate::verdict::{verdict, Facts};
+use crate::verify::{self, RejectedCertificate};
+use crate::{policy, Error, ErrorState, Protocol, Role};
+use securechannel_events::{ActivityId, AlertDescription, EventId, RecordBuilder, Status};
+use std::cell::OnceCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    Handshaking,
+    Established,
+    Failed(Status),
+}
+
+/// The part of a context both sides share.
+pub(super) struct Core {
+    pub(super) shared: Arc<CredentialShared>,
+    pub(super) role: Role,
+    pub(super) engine: Engine,
+    pub(super) state: State,
+    /// Client: the target name; server: empty (the SNI name is read from the engine).
+    pub(super) target_name: String,
+    pub(super) handle: u64,
+    /// Created on first use, so a context whose events are all masked pays nothing.
+    activity: OnceCell<ActivityId>,
+    /// SCHANNEL_ALERT_TOKEN waiting for the next certificate verification.
+    pending_alert: Option<AlertDescription>,
+    /// Application data that arrived with the last handshake flight, returned by the
+    /// first decrypt.
+    early_plaintext: Vec<u8>,
+    /// TLS bytes produced by decrypt (key update answers, an alert after a failure).
+    pub(super) pending_out: Vec<u8>,
+    /// Server: the legacy protocol (older than TLS 1.2) the client's hello offered.
+    pub(super) legacy_hello: Option<Protocol>,
+    /// Server: the protocol the client's hello named, for 36874.
+    pub(super) hello_protocol: Option<&'static str>,
+    /// Client: the credential's certificate went out in answer to a CertificateRequest
+    /// (36880 names it only then).
+    client_certificate_sent: bool,
+    sent_close_notify: bool,
+}
+
+/// Process-wide context handle numbers.
+static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
+
+/// rustls refused to start a connection from a configuration it accepted.
+pub(super) fn engine_error(e: rustls::Error) -> Error {
+    Error::new(
+        Status::InternalError,
+        "the TLS engine refused to start a connection",
+    )
+    .with_state(ErrorState::EngineConfiguration)
+    .with_source(e)
+}
+
+/// Log `id` with `activity`, filling the fields with `fill`; nothing is computed when the
+/// mask excludes the event.
+pub(super) fn emit(
+    shared: &CredentialShared,
+    activity: impl FnOnce() -> ActivityId,
+    id: EventId,
+    fill: impl FnOnce(RecordBuilder<'_>) -> RecordBuilder<'_>,
+) {
+    let emitter = &shared.emitter;
+    if emitter.is_enabled(id) {
+        fill(emitter.event(id).activity(Some(activity()))).send();
+    }
+}
+
+impl Core {
+    pub(super) fn new(
+        shared: Arc<CredentialShared>,
+        role: Role,
+        target_name: String,
+        engine: Engine,
+    ) -> Core {
+        Core {
+            shared,
+            role,
+            engine,
+            state: State::Handshaking,
+            target_name,
+            handle: NEXT_HANDLE.fetch_add(1, Ordering::Relaxed),
+            activity: OnceCell::new(),
+            pending_alert: None,
+            early_plaintext: Vec::new(),
+            pending_out: Vec::new(),
+            legacy_hello: None,
+            hello_protocol: None,
+            client_certificate_sent: false,
+            sent_close_notify: false,
+        }
+    }
+
+    pub(super) fn activity_id(&self) -> ActivityId {
+        *self.activity.get_or_init(ActivityId::new_random)
+    }
+
+    /// Log `id` with this context's activity ID (see [`emit`]).
+    pub(super) fn emit(
+        &self,
+        id: EventId,
+        fill: impl FnOnce(RecordBuilder<'_>) -> RecordBuilder<'_>,
+    ) {
+        emit(&self.shared, || self.activity_id(), id, fill);
+    }
+
+    /// The name events print as TargetName: the client's target, the server's SNI.
+    fn event_target_name(&self) -> &str {
+        match self.role {
+            Role::Client => &self.target_name,
+            Role::Server => self.engine.sni().unwrap_or(""),
+        }
+    }
+
+    pub(super) fn check_usable(&self) -> Result<(), Error> {
+        match self.state {
+            State::Failed(status) => Err(Error::new(status, "the context has already failed")),
+            _ => Ok(()),
+        }
+    }
+
+    /// One handshake call into the engine, and what it means (the side's own checks of
+    /// the first bytes have run).
+    pub(super) fn step(&mut self, input: &mut [u8], out: &mut Vec<u8>) -> Result<Step, Error> {
+        self.check_usable()?;
+        if self.state == State::Established {
+            return Ok(Step {
+                status: StepStatus::Complete,
+                consumed: 0,
+            });
+        }
+        let alert_requested = self.pending_alert;
+        if let Some(a) = alert_requested {
+            // apply_alert only accepts alerts verify can produce.
+            verify::set_pending_alert(Some(a))?;
+        }
+        let mut early = std::mem::take(&mut self.early_plaintext);
+        let h = self.engine.handshake(input, out, &mut early);
+        self.early_plaintext = early;
+        if alert_requested.is_some() {
+            // Reset so no later call on this thread (another context) inherits it; the
+            // pending alert of this context stays for its next step unless it fired.
+            let _ = verify::set_pending_alert(None);
+        }
+        self.take_handoffs();
+        let rejected = verify::take_rejected_certificate();
+        match h.result {
+            Ok(HandshakeProgress::Complete) => {
+                self.state = State::Established;
+                self.pending_alert = None;
+                self.log_completed();
+                Ok(Step {
+                    status: StepStatus::Complete,
+                    consumed: h.consumed,
+                })
+            }
+            Ok(HandshakeProgress::Blocked) => Ok(Step {
+                status: if h.written > 0 {
+                    StepStatus::ContinueNeeded
+                } else {
+                    StepStatus::IncompleteMessage {
+                        missing: engine::missing_bytes(&input[h.consumed..]),
+                    }
+                },
+                consumed: h.consumed,
+            }),
+            Err(e) => Err(self.fail(e, rejected, h.alert_written > 0, alert_requested)),
+        }
+    }
+
+    /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and
+    /// whether the client's certificate was sent.
+    fn take_handoffs(&mut self) {
+        if verify::take_client_certificate_offered() {
+            self.client_certificate_sent = true;
+        }
+        if verify::take_no_suitable_client_certificate() {
+            self.emit(EventId::NoSuitableClientCertificate, |r| r);
+        }
+        if verify::take_issuer_list_truncated() {
+            self.emit(EventId::TrustedIssuerListTruncated, |r| r);
+        }
+    }
+
+    /// Turn a rustls failure into the caller's error, logging each event once: the event
+    /// the verdict table names (a certificate event, 36887, 36874), then 36888 for the
+    /// alert we sent (when rustls produced one).
+    pub(super) fn fail(
+        &mut self,
+        err: rustls::Error,
+        rejected: Option<RejectedCertificate>,
+        alert_sent: bool,
+        application_alert: Option<AlertDescription>,
+    ) -> Error {
+        let negotiated = self.engine.protocol().is_some();
+        let v = verdict(
+            &err,
+            Facts {
+                role: self.role,
+                alert_sent,
+                certificate_rejected: rejected.is_some(),
+                application_alert,
+                has_certificate: self.shared.certified_key.is_some(),
+                legacy_hello: self.legacy_hello.filter(|_| !negotiated),
+            },
+        );
+        match (v.event, &err) {
+            (Some(EventId::FatalAlertReceived), rustls::Error::AlertReceived(a)) => {
+                let code = u8::from(*a);
+                self.emit(EventId::FatalAlertReceived, |r| r.field(code));
+            }
+            (Some(EventId::NoSharedCipherSuite), _) => {
+                let name = self.hello_protocol.unwrap_or("unknown");
+                self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
+            }
+            // 36886 was logged when the hello arrived.
+            (Some(EventId::NoDefaultServerCredential), _) => {}
+            (Some(event), _) => {
+                if let Some(r) = &rejected {
+                    self.log_rejected_certificate(event, v.status, r);
+                }
+            }
+            (None, _) => {}
+        }
+        if alert_sent {
+            let target = self.event_target_name().to_owned();
+            self.emit(EventId::FatalAlertGenerated, |r| {
+                r.field(v.alert.0).field(v.state.code()).field(&target)
+            });
+        }
+        self.state = State::Failed(v.status);
+        let checked_name = rejected.and_then(|r| r.checked_name);
+        let what = Failure {
+            role: self.role,
+            checked_name: checked_name.as_deref().unwrap_or(&self.target_name),
+            status: v.status,
+            state: v.state,
+            legacy: self.legacy_hello,
+            alert_sent,
+        }
+        .describe(&err);
+        let message = match alert_sent {
+            true => format!("{what} ({} sent)", alert_name(v.alert)),
+            false => what,
+        };
+        let mut e = Error::new(v.status, message).with_source(err);
+        if let Some(ev) = v
+            .event
+            .or(alert_sent.then_some(EventId::FatalAlertGenerated))
+        {
+            e = e.with_event(ev);
+        }
+        if alert_sent {
+            e = e.with_state(v.state);
+        }
+        e
+    }
+
+    /// A refused certificate's event, with the data fields in catalog order (36876 and
+    /// 36877: ErrorCode; 36884: Name, the name the certificate was checked against: the
+    /// SNI override when one was given, see `Sni::Name`) and the certificate attached.
+    fn log_rejected_certificate(&self, event: EventId, status: Status, r: &RejectedCertificate) {
+        self.emit(event, |record| {
+            let record = record.binary(Some(r.certificate.clone()));
+            match event {
+                EventId::ServerCertificateInvalid | EventId::ClientCertificateInvalid => {
+                    record.field(status.hex())
+                }
+                EventId::ServerCertificateWrongName => {
+                    record.field(r.checked_name.as_deref().unwrap_or(""))
+                }
+                _ => record,
+            }
+        });
+    }
+
+    /// 36880, with all twelve fields.
+    fn log_completed(&self) {
+        let id = EventId::HandshakeCompleted;
+        if !self.shared.emitter.is_enabled(id) {
+            return;
+        }
+        let Ok(info) = self.connection_info() else {
+            return;
+        };
+        let suite = self.engine.cipher_suite().unwrap_or(0);
+        // Fields are built once, straight into the record: the subjects come from the
+        // credential's caches (no certificate parsing per handshake), the strings are
+        // moved in rather than formatted. A server always sends its certificate; a client
+        // only when the server asked for one and the credential's suited (otherwise it
+        // went on anonymously, 36875).
+        let local = match self.role {
+            Role::Client if !self.client_certificate_sent => String::new(),
+            _ => self.shared.local_subject().to_owned(),
+        };
+        let remote = self
+            .engine
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| String::from(&*self.shared.remote_subject(c.as_ref())))
+            .unwrap_or_default();
+        let target = self.event_target_name().to_owned();
+        self.emit(id, |r| {
+            r.field_str(self.role.name())
+                .field_str(info.protocol.name())
+                .field_str(info.cipher)
+                .field_string(decimal(info.cipher_strength.into()))
+                .field_str(info.mac)
+                .field_str(info.exchange)
+                .field_string(decimal(info.exchange_strength.into()))
+                .field_string(hex(suite.into(), 4))
+                .field_string(hex(self.handle, 1))
+                .field_string(target)
+                .field_string(local)
+                .field_string(remote)
+        });
+    }
+
+    fn established(&mut self) -> Result<(), Error> {
+        self.check_usable()?;
+        if self.state != State::Established {
+            return Err(Error::new(
+                Status::OutOfSequence,
+                "the handshake is not complete",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn encrypt(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.established()?;
+        out.append(&mut self.pending_out);
+        let r = self.engine.write(plaintext, out);
+        r.map_err(write_error)
+    }
+
+    pub(super) fn encrypt_into(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, Error> {
+        self.established()?;
+        let waiting = self.pending_out.len();
+        // Room for a post-handshake message rustls may queue before the records (a key
+        // update near the AEAD's limit), checked before anything is encrypted.
+        let required = waiting + engine::write_room(plaintext.len()) + 64;
+        if out.len() < required {
+            return Err(write_error(WriteError::TooSmall { required }));
+        }
+        out[..waiting].copy_from_slice(&self.pending_out);
+        self.pending_out.clear();
+        let mut queued = Vec::new();
+        let n = self
+            .engine
+            .write_into(plaintext, &mut out[waiting..], &mut queued)
+            .map_err(write_error)?;
+        if !queued.is_empty() {
+            // Rare (a key update): its bytes go before the records just written; the
+            // room check above leaves space for them.
+            let q = queued.len();
+            if waiting + q + n > out.len() {
+                // Nothing is lost: both wait, in order, for take_output.
+                queued.extend_from_slice(&out[waiting..waiting + n]);
+                self.pending_out = queued;
+                return Ok(waiting);
+            }
+            out.copy_within(waiting..waiting + n, waiting + q);
+            out[waiting..waiting + q].copy_from_slice(&queued);
+            return Ok(waiting + q + n);
+        }
+        Ok(waiting + n)
+    }
+
+    pub(super) fn decrypt(
+        &mut self,
+        input: &mut [u8],
+        plaintext: &mut Vec<u8>,
+    ) -> Result<Decrypted, Error> {
+        self.established()?;
+        let mut got = !self.early_plaintext.is_empty();
+        plaintext.append(&mut self.early_plaintext);
+        let mut pending = std::mem::take(&mut self.pending_out);
+        let r = self.engine.read(input, plaintext, &mut pending);
+        self.pending_out = pending;
+        if let Err(e) = r.result {
+            self.take_handoffs();
+            let rejected = verify::take_rejected_certificate();
+            return Err(self.fail(e, rejected, r.alert_written > 0, None));
+        }
+        got |= r.plaintext > 0;
+        let status = if got {
+            DecryptStatus::Data
+        } else if self.engine.peer_has_closed() {
+            DecryptStatus::PeerClosed
+        } else {
+            DecryptStatus::IncompleteMessage {
+                missing: engine::missing_bytes(&input[r.consumed..]),
+            }
+        };
+        Ok(Decrypted {
+            status,
+            consumed: r.consumed,
+        })
+    }
+
+    pub(super) fn shutdown(&mut self, out: &mut Vec<u8>) -> Result<(), Error> {
+        self.established()?;
+        out.append(&mut self.pending_out);
+        if self.sent_close_notify {
+            return Ok(());
+        }
+        self.engine.close(out).map_err(write_error)?;
+        self.sent_close_notify = true;
+        Ok(())
+    }
+
+    pub(super) fn apply_alert(&mut self, alert: AlertDescription) -> Result<(), Error> {
+        self.check_usable()?;
+        if self.state == State::Established {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                "after the handshake rustls can send no alert but close_notify",
+            ));
+        }
+        if verify::error_for_alert(alert).is_none() {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                format!("alert {alert} has no certificate error that makes rustls send it"),
+            ));
+        }
+        let options = &self.shared.options;
+        if self.role == Role::Server
+            && !options.request_client_certificate
+            && !options.require_client_certificate
+        {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                "this server context verifies no client certificate, so no alert can be raised through it",
+            ));
+        }
+        self.pending_alert = Some(alert);
+        Ok(())
+    }
+
+    pub(super) fn cipher_suite(&self) -> Option<CipherSuite> {
+        let n = self.engine.cipher_suite()?;
+        Some(CipherSuite {
+            name: policy::suite(n).map_or("unknown", |s| s.name),
+            number: n,
+        })
+    }
+
+    fn negotiated(&self) -> Result<(Protocol, &'static policy::SuiteRow), Error> {
+        self.check_usable()?;
+        let not_yet = || Error::new(Status::OutOfSequence, "the handshake is not complete");
+        if self.state != State::Established || self.engine.is_handshaking() {
+            return Err(not_yet());
+        }
+        let protocol = self.engine.protocol().ok_or_else(not_yet)?;
+        let suite = self
+            .engine
+            .cipher_suite()
+            .and_then(policy::suite)
+            .ok_or_else(|| {
+                Error::new(
+                    Status::InternalError,
+                    "the negotiated suite is not in the suite table",
+                )
+            })?;
+        Ok((protocol, suite))
+    }
+
+    pub(super) fn stream_sizes(&self) -> Result<StreamSizes, Error> {
+        let (protocol, suite) = self.negotiated()?;
+        Ok(StreamSizes {
+            header: policy::RECORD_HEADER_LEN,
+            trailer: policy::record_trailer(suite, protocol),
+            max_message: policy::MAX_FRAGMENT_LEN,
+            buffers: 4,
+            block_size: 1,
+        })
+    }
+
+    pub(super) fn connection_info(&self) -> Result<ConnectionInfo, Error> {
+        let (protocol, suite) = self.negotiated()?;
+        // TLS 1.2 resumption negotiates no new key exchange: rustls reports no group.
+        let (exchange, exchange_strength) = self
+            .engine
+            .key_exchange_group()
+            .and_then(policy::group)
+            .map_or(("", 0), |g| (g.exchange, g.strength));
+        Ok(ConnectionInfo {
+            protocol,
+            cipher: suite.cipher,
+            cipher_strength: suite.cipher_strength,
+            mac: policy::AEAD_MAC,
+            prf_hash: suite.prf_hash,
+            exchange,
+            exchange_strength,
+        })
+    }
+
+    pub(super) fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("handle", &self.handle)
+            .field("state", &self.state)
+            .field("target_name", &self.target_name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn write_error(e: WriteError) -> Error {
+    match e {
+        WriteError::TooSmall { required } => Error::new(
+            Status::BufferTooSmall,
+            format!("the output buffer is too small: the records need {required} bytes"),
+        ),
+        WriteError::NotReady => Error::new(Status::OutOfSequence, "the context cannot send now"),
+        WriteError::Closed => Error::new(
+            Status::ContextExpired,
+            "the connection is closed in both directions",
+        ),
+        WriteError::Engine(err) => {
+            Error::new(Status::EncryptFailure, "the TLS engine cannot encrypt").with_source(err)
+        }
+    }
+}
+
+/// `v` in decimal, as `{v}` prints it, without the formatting machinery (36880 is built
+/// on every handshake).
+fn decimal(mut v: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| char::from(d)).collect()
+}
+
+/// `v` as `0x` and upper-case hex digits, at least `width` of them, as `0x{v:0width$X}`
+/// prints it.
+fn hex(v: u64, width: usize) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut s = String::with_capacity(18);
+    s.push_str("0x");
+    let significant = (64 - v.leading_zeros() as usize)
+        .div_ceil(4)
+        .max(width.min(16))
+        .max(1);
+    for i in (0..significant).rev() {
+        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xF) as usize]));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal, hex};
+
+    #[test]
+    fn decimal_and_hex_print_as_format_does() {
+        let values = [
+            0u64,
+            1,
+            9,
+            10,
+            255,
+            256,
+            0x1302,
+            0xC02C,
+            65_535,
+            1 << 32,
+            u64::MAX,
+        ];
+        for v in values {
+            assert_eq!(decimal(v), format!("{v}"));
+            assert_eq!(hex(v, 4), format!("0x{v:04X}"));
+            assert_eq!(hex(v, 1), format!("0x{v:X}"));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! A failed exchange in an operator's words: the `Display` of the caller's error, which
+//! `schannel connect` prints. rustls' own wording stays available as the error's
+//! `source()`.
+
+use crate::{ErrorState, Protocol, Role};
+use securechannel_events::{AlertDescription, Status};
+
+/// A failed exchange in an operator's words (the `Display` of the caller's error, which
+/// `schannel connect` prints); rustls' own wording stays available as the error's
+/// `source()`. What to do with the output buffer is API documentation (module docs), not
+/// part of the message.
+pub(super) struct Failure<'a> {
+    pub(super) role: Role,
+    /// Client: the name the server's certificate was checked against (the SNI override
+    /// when one was given, else the target name).
+    pub(super) checked_name: &'a str,
+    /// The status the call returns (for a certificate, the verifier's).
+    pub(super) status: Status,
+    /// The error state 36888 logged, or the failure table's.
+    pub(super) state: ErrorState,
+    /// Server: the legacy protocol the client offered.
+    pub(super) legacy: Option<Protocol>,
+    /// Whether an alert of ours went out.
+    pub(super) alert_sent: bool,
+}
+
+impl Failure<'_> {
+    fn peer(&self) -> &'static str {
+        match self.role {
+            Role::Client => "the server",
+            Role::Server => "the client",
+        }
+    }
+
+    pub(super) fn describe(&self, err: &rustls::Error) -> String {
+        let peer = self.peer();
+        if let rustls::Error::AlertReceived(a) = err {
+            let a = AlertDescription(u8::from(*a));
+            // rustls answers only an alert that was not fatal (see `verdict`).
+            return if self.alert_sent {
+                format!(
+                    "{peer} sent a {} warning alert, which TLS 1.3 forbids",
+                    alert_name(a)
+                )
+            } else {
+                format!(
+                    "{peer} refused the connection with a fatal {} alert ({})",
+                    alert_name(a),
+                    a.0
+                )
+            };
+        }
+        match self.state {
+            ErrorState::PeerCertificateRejected => self.certificate(),
+            ErrorState::ApplicationAlert => {
+                format!("the application refused {peer}'s certificate")
+            }
+            ErrorState::NoSharedProtocol => match self.legacy {
+                Some(p) => format!(
+                    "the client offered {}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3)",
+                    p.name()
+                ),
+                None => format!("{peer} and this {} have no protocol version in common", self.role),
+            },
+            ErrorState::NoSharedAlgorithm => format!(
+                "{peer} offered no cipher suite, key exchange group or signature scheme this {} accepts",
+                self.role
+            ),
+            ErrorState::MalformedMessage => format!("{peer} sent a malformed TLS message"),
+            ErrorState::RecordDecryptFailed => format!(
+                "a record from {peer} failed authentication (corrupted or altered on the way)"
+            ),
+            ErrorState::RecordOverflow => format!("{peer} sent a record larger than TLS allows"),
+            ErrorState::UnexpectedMessage => format!(
+                "{peer} sent a message TLS does not allow at this point (is it speaking TLS?)"
+            ),
+            ErrorState::IllegalParameter => {
+                format!("{peer} sent a value TLS forbids in a handshake message")
+            }
+            ErrorState::MissingExtension => {
+                format!("{peer} left out an extension TLS requires")
+            }
+            ErrorState::UnsupportedExtension => {
+                format!("{peer} sent an extension it must not send there")
+            }
+            ErrorState::PeerMisbehaved => format!("{peer} broke the TLS protocol"),
+            ErrorState::ClientCertificateRequired => {
+                "the client sent no certificate, and this server requires one".to_owned()
+            }
+            ErrorState::NoApplicationProtocol => {
+                format!("{peer} offers no application protocol (ALPN) this {} accepts", self.role)
+            }
+            ErrorState::NoServerCertificate => {
+                "this server has no certificate to offer (its credential holds none)".to_owned()
+            }
+            _ => "the TLS exchange failed".to_owned(),
+        }
+    }
+
+    /// A rejected peer certificate, by the status the verifier chose.
+    fn certificate(&self) -> String {
+        let cert = format!("{}'s certificate", self.peer());
+        match self.status {
+            Status::UntrustedRoot => {
+                format!("{cert} was issued by an untrusted certificate authority")
+            }
+            Status::CertEChaining => {
+                format!("{cert} does not chain up to a trusted certificate authority")
+            }
+            Status::CertExpired => format!("{cert} has expired or is not valid yet"),
+            Status::WrongPrincipal if self.role == Role::Client => {
+                format!("{cert} is not valid for the name {}", self.checked_name)
+            }
+            Status::WrongPrincipal => format!("{cert} is not valid for its name"),
+            Status::CryptERevoked => format!("{cert} has been revoked"),
+            Status::CryptENoRevocationCheck => {
+                format!("the revocation status of {cert} could not be checked")
+            }
+            Status::CryptERevocationOffline => {
+                format!("the revocation server for {cert} could not be reached")
+            }
+            Status::CertWrongUsage => {
+                format!("{cert} is not valid for this use (key usage or extended key usage)")
+            }
+            _ => format!("{cert} was rejected"),
+        }
+    }
+}
+
+/// An alert's registry name (`unknown_ca`), or its number when it has none.
+pub(super) fn alert_name(a: AlertDescription) -> String {
+    a.name()
+        .map_or_else(|| format!("alert {}", a.0), str::to_owned)
+}

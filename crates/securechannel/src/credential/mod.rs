@@ -1,0 +1,446 @@
+//! Credentials, as AcquireCredentialsHandle gives them.
+//!
+//! A credential is acquired from a [`Provider`](crate::Provider) with a builder:
+//!
+//! ```no_run
+//! # use securechannel::{Provider, StoreQuery, events::MemorySink};
+//! # use std::sync::Arc;
+//! # fn main() -> Result<(), securechannel::Error> {
+//! let provider = Provider::open("schannel-data".as_ref(), Arc::new(MemorySink::new()))?;
+//! // A server certificate from files (PEM or DER; PKCS#8, PKCS#1 or SEC1 keys):
+//! let server = provider
+//!     .server_credential()
+//!     .with_certificate_files("server.pem", "server.key")
+//!     .acquire()?;
+//! // ... or from the machine store, by thumbprint or subject:
+//! let server = provider
+//!     .server_credential()
+//!     .from_store(StoreQuery::Subject("CN=www.example.com".into()))
+//!     .acquire()?;
+//! // ... or the system default (the first qualifying certificate of stores/My):
+//! let server = provider.server_credential().system_default().acquire()?;
+//! // A client without a certificate, validating servers against stores/Root:
+//! let client = provider.client_credential().acquire()?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every acquisition logs 36867; a loaded key logs 36868 (its properties, never the key);
+//! failures log 36869 (no private key), 36870 (the key cannot be used) or 36871 (anything
+//! else), and a system default that does not exist logs 36872 and still gives a credential
+//! (without certificate) so that the connection fails later with 36886, as on Windows.
+
+mod acquire;
+mod memory;
+
+pub use acquire::{private_key_from_pem_or_der, CSP_NAME, CSP_TYPE};
+
+use acquire::{acquire, CertificateSource, CredentialRequest};
+
+use crate::engine::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
+use crate::store::{self, StoreQuery};
+use crate::verify::{self, RevocationCheck, Trust};
+use crate::{Error, Protocol, Provider, Role, Settings};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{ClientConfig, ServerConfig};
+use securechannel_events::Emitter;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, OnceLock, RwLock};
+use zeroize::Zeroizing;
+
+/// What a caller may ask of a credential beyond the system settings (SCH_CREDENTIALS).
+///
+/// Start from `CredentialOptions::default()` and set fields; more will be added.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CredentialOptions {
+    /// Narrow the enabled protocols to these (empty: the settings decide).
+    pub protocols: Vec<Protocol>,
+    /// Server: ask for a client certificate (`ASC_REQ_MUTUAL_AUTH`).
+    pub request_client_certificate: bool,
+    /// Server: refuse clients that send none.
+    pub require_client_certificate: bool,
+    /// Client: do not validate the server certificate here; the application will
+    /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous: without the application's own
+    /// check, any server is accepted.
+    pub dangerous_manual_validation: bool,
+    /// Which certificates of the peer's path the CRLs are checked for
+    /// (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN); default the whole chain.
+    pub revocation_check: RevocationCheck,
+    /// Refuse a peer certificate whose revocation status is unknown (no CRL covers it);
+    /// default false, i.e. SCH_CRED_IGNORE_NO_REVOCATION_CHECK.
+    pub require_revocation_status: bool,
+    /// Validate peer certificates at this time instead of the clock. Dangerous: a time
+    /// in the past accepts certificates that have expired since (for tests at a fixed
+    /// clock, and for diagnosing a chain against a given date).
+    pub dangerous_validation_time: Option<UnixTime>,
+}
+
+/// What client and server credentials share; the contract with security contexts.
+pub(crate) struct CredentialShared {
+    pub(crate) role: Role,
+    /// The security contexts log their events through the credential's emitter.
+    pub(crate) emitter: Emitter,
+    pub(crate) settings: Arc<Settings>,
+    /// The certificate chain and signing key (absent: a client without a certificate, or a
+    /// server relying on a system default that does not exist, see 36872/36886).
+    pub(crate) certified_key: Option<Arc<CertifiedKey>>,
+    /// What peers are validated against.
+    pub(crate) trust: Trust,
+    pub(crate) options: CredentialOptions,
+    /// The rustls configurations built from this credential, reused by every context.
+    pub(crate) configs: ConfigCache,
+    /// The subject of the credential's own certificate, for 36880 (parsed once).
+    local_subject: OnceLock<String>,
+    /// Peer certificates' subjects, for 36880: a client talking to a few servers, or a
+    /// server seeing the same clients again, parses each once.
+    remote_subjects: SubjectCache,
+}
+
+/// A client credential.
+#[derive(Clone)]
+pub struct ClientCredential {
+    pub(crate) shared: Arc<CredentialShared>,
+}
+
+/// A server credential.
+#[derive(Clone)]
+pub struct ServerCredential {
+    pub(crate) shared: Arc<CredentialShared>,
+}
+
+impl CredentialShared {
+    /// The shared part of a credential. The options' revocation settings and validation
+    /// time go into `trust`.
+    pub(crate) fn new(
+        role: Role,
+        emitter: Emitter,
+        settings: Arc<Settings>,
+        certified_key: Option<Arc<CertifiedKey>>,
+        mut trust: Trust,
+        options: CredentialOptions,
+    ) -> CredentialShared {
+        trust.revocation_check = options.revocation_check;
+        trust.require_revocation_status = options.require_revocation_status;
+        trust.validation_time = options.dangerous_validation_time;
+        CredentialShared {
+            role,
+            emitter,
+            settings,
+            certified_key,
+            trust,
+            options,
+            configs: ConfigCache::default(),
+            local_subject: OnceLock::new(),
+            remote_subjects: SubjectCache::default(),
+        }
+    }
+
+    fn certificate(&self) -> Option<&CertificateDer<'static>> {
+        self.certified_key.as_ref().and_then(|k| k.cert.first())
+    }
+
+    /// The protocols of this credential: the settings' defaults, or the credential's own
+    /// list (which may name a protocol that is disabled by default, never a disabled one).
+    pub(crate) fn protocols(&self) -> Vec<Protocol> {
+        self.settings
+            .protocols_for(self.role, &self.options.protocols)
+    }
+
+    /// The client configuration (with or without SNI), built on first use.
+    pub(crate) fn client_config(&self, send_sni: bool) -> Result<Arc<ClientConfig>, ConfigError> {
+        self.configs.client(send_sni, || {
+            let protocols = self.protocols();
+            Ok(ClientSetup {
+                provider: self.settings.crypto_provider_for(&protocols),
+                protocols,
+                verifier: verify::server_verifier(
+                    &self.trust,
+                    self.options.dangerous_manual_validation,
+                )
+                .map_err(ConfigError::Other)?,
+                resolver: verify::client_cert_resolver(self.certified_key.clone()),
+            })
+        })
+    }
+
+    /// The server configuration offering `alpn`, built on first use.
+    pub(crate) fn server_config(&self, alpn: &[Vec<u8>]) -> Result<Arc<ServerConfig>, ConfigError> {
+        self.configs.server(alpn, || {
+            let protocols = self.protocols();
+            Ok(ServerSetup {
+                provider: self.settings.crypto_provider_for(&protocols),
+                protocols,
+                client_verifier: verify::client_verifier(
+                    &self.trust,
+                    self.options.request_client_certificate,
+                    self.options.require_client_certificate,
+                )
+                .map_err(ConfigError::Other)?,
+                certified_key: self.certified_key.clone(),
+            })
+        })
+    }
+
+    /// The subject name of the credential's own end-entity certificate, for 36880.
+    pub(crate) fn local_subject(&self) -> &str {
+        self.local_subject.get_or_init(|| {
+            self.certificate()
+                .and_then(|c| store::subject_name(c.as_ref()))
+                .unwrap_or_default()
+        })
+    }
+
+    /// The subject name of a peer's end-entity certificate, for 36880.
+    pub(crate) fn remote_subject(&self, der: &[u8]) -> Arc<str> {
+        self.remote_subjects.subject(der)
+    }
+}
+
+/// Subjects of certificates by their DER, bounded. Lookups share a read lock; a miss is
+/// parsed outside any lock, so many peers never queue behind one parse.
+#[derive(Default)]
+struct SubjectCache {
+    entries: RwLock<HashMap<Box<[u8]>, Arc<str>>>,
+}
+
+impl SubjectCache {
+    /// Entries kept; past it the cache starts over (a server with more distinct peers
+    /// than this parses again, never grows).
+    const CAPACITY: usize = 1024;
+
+    fn subject(&self, der: &[u8]) -> Arc<str> {
+        if let Some(s) = self
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(der)
+        {
+            return s.clone();
+        }
+        let subject: Arc<str> = store::subject_name(der).unwrap_or_default().into();
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::CAPACITY {
+            entries.clear();
+        }
+        entries.insert(der.into(), subject.clone());
+        subject
+    }
+}
+
+macro_rules! credential_accessors {
+    ($t:ty) => {
+        impl $t {
+            /// Client or server.
+            pub fn role(&self) -> Role {
+                self.shared.role
+            }
+
+            /// Whether the credential has a certificate (and its key).
+            pub fn has_certificate(&self) -> bool {
+                self.shared.certified_key.is_some()
+            }
+
+            /// The end-entity certificate, if any.
+            pub fn certificate(&self) -> Option<&CertificateDer<'static>> {
+                self.shared.certificate()
+            }
+
+            /// The certificate chain sent to the peer (end-entity first); empty without one.
+            pub fn certificate_chain(&self) -> &[CertificateDer<'static>] {
+                self.shared
+                    .certified_key
+                    .as_ref()
+                    .map_or(&[][..], |k| k.cert.as_slice())
+            }
+
+            /// The certificate's SHA-1 thumbprint, uppercase hex.
+            pub fn thumbprint(&self) -> Option<String> {
+                self.certificate().map(|c| store::thumbprint(c))
+            }
+
+            /// The options the credential was acquired with.
+            pub fn options(&self) -> &CredentialOptions {
+                &self.shared.options
+            }
+
+            /// The settings in force when the credential was acquired.
+            pub fn settings(&self) -> &Arc<Settings> {
+                &self.shared.settings
+            }
+
+            /// The number of trusted roots the credential validates peers against.
+            pub fn trusted_root_count(&self) -> usize {
+                self.shared.trust.roots.len()
+            }
+
+            /// The CRLs the credential checks revocation against.
+            pub fn crls(&self) -> &[CertificateRevocationListDer<'static>] {
+                &self.shared.trust.crls
+            }
+
+            /// The intermediate certificates (stores/CA) available for path building.
+            pub fn intermediates(&self) -> &[CertificateDer<'static>] {
+                &self.shared.trust.intermediates
+            }
+        }
+
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    .field("thumbprint", &self.thumbprint())
+                    .field("options", &self.shared.options)
+                    .finish()
+            }
+        }
+    };
+}
+
+credential_accessors!(ClientCredential);
+credential_accessors!(ServerCredential);
+
+/// Builds a [`ClientCredential`]: `provider.client_credential()...acquire()`.
+pub struct ClientCredentialBuilder<'p> {
+    request: CredentialRequest<'p>,
+}
+
+/// Builds a [`ServerCredential`]: `provider.server_credential()...acquire()`.
+pub struct ServerCredentialBuilder<'p> {
+    request: CredentialRequest<'p>,
+}
+
+macro_rules! common_builder_methods {
+    ($t:ident) => {
+        impl<'p> $t<'p> {
+            pub(crate) fn new(provider: &'p Provider) -> Self {
+                $t {
+                    request: CredentialRequest::new(provider),
+                }
+            }
+
+            /// The certificate chain (end-entity first) and private key from files, PEM or
+            /// DER; the key in PKCS#8, PKCS#1 or SEC1, mode 0600 or stricter.
+            pub fn with_certificate_files(
+                mut self,
+                chain: impl AsRef<Path>,
+                key: impl AsRef<Path>,
+            ) -> Self {
+                self.request.source = CertificateSource::Files {
+                    chain: chain.as_ref().to_path_buf(),
+                    key: key.as_ref().to_path_buf(),
+                };
+                self
+            }
+
+            /// The certificate chain (end-entity first) and private key, DER in memory.
+            pub fn with_certificate_der(
+                mut self,
+                chain: Vec<CertificateDer<'static>>,
+                key: PrivateKeyDer<'static>,
+            ) -> Self {
+                self.request.source = CertificateSource::Der { chain, key };
+                self
+            }
+
+            /// A PKCS#12 file (.pfx / .p12) holding the certificate, its chain and its key.
+            /// The password is kept only until `acquire`, and wiped from memory then.
+            pub fn with_pkcs12(mut self, path: impl AsRef<Path>, password: &str) -> Self {
+                self.request.source = CertificateSource::Pkcs12 {
+                    path: path.as_ref().to_path_buf(),
+                    password: Zeroizing::new(password.to_string()),
+                };
+                self
+            }
+
+            /// A certificate of `stores/My` and its key from `keys/`.
+            pub fn from_store(mut self, query: StoreQuery) -> Self {
+                self.request.source = CertificateSource::Store(query);
+                self
+            }
+
+            /// Narrow the protocols to these (SCH_CREDENTIALS); a protocol that is
+            /// DisabledByDefault may be asked for here, a disabled one never.
+            pub fn protocols(mut self, protocols: &[Protocol]) -> Self {
+                self.request.options.protocols = protocols.to_vec();
+                self
+            }
+
+            /// Trust this root too, besides `stores/Root`.
+            pub fn add_root(mut self, root: CertificateDer<'static>) -> Self {
+                self.request.extra_roots.push(root);
+                self
+            }
+
+            /// Choose the system default certificate (the first of `stores/My` valid at
+            /// the time) as if it were this time, in seconds since the Unix epoch, instead
+            /// of now. Peers are still validated at the clock's time (see
+            /// [`Self::dangerous_validation_time`]).
+            pub fn default_certificate_time(mut self, unix_seconds: i64) -> Self {
+                self.request.default_certificate_time = Some(unix_seconds);
+                self
+            }
+
+            /// Validate peer certificates at this time, in seconds since the Unix epoch,
+            /// instead of the clock's. Dangerous: a time in the past accepts
+            /// certificates that have expired since (meant for tests at a fixed clock,
+            /// and for diagnosing a chain against a given date).
+            pub fn dangerous_validation_time(mut self, unix_seconds: u64) -> Self {
+                self.request.options.dangerous_validation_time = Some(UnixTime::since_unix_epoch(
+                    std::time::Duration::from_secs(unix_seconds),
+                ));
+                self
+            }
+        }
+    };
+}
+
+common_builder_methods!(ClientCredentialBuilder);
+common_builder_methods!(ServerCredentialBuilder);
+
+impl ClientCredentialBuilder<'_> {
+    /// Do not validate the server's certificate; the application does it
+    /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous: without the application's own
+    /// check, any server is accepted.
+    pub fn dangerous_manual_validation(mut self) -> Self {
+        self.request.options.dangerous_manual_validation = true;
+        self
+    }
+
+    /// Acquire the credential (AcquireCredentialsHandle with SECPKG_CRED_OUTBOUND).
+    pub fn acquire(self) -> Result<ClientCredential, Error> {
+        acquire(Role::Client, self.request).map(|shared| ClientCredential {
+            shared: Arc::new(shared),
+        })
+    }
+}
+
+impl ServerCredentialBuilder<'_> {
+    /// Use the system default server certificate: the first certificate of `stores/My`
+    /// that is valid now, has its key, and may authenticate a server. When there is none,
+    /// 36872 is logged and the credential has no certificate ([`ServerCredential::has_certificate`]).
+    pub fn system_default(mut self) -> Self {
+        self.request.source = CertificateSource::SystemDefault;
+        self
+    }
+
+    /// Ask clients for a certificate (`ASC_REQ_MUTUAL_AUTH`); clients may still send none.
+    pub fn request_client_certificate(mut self) -> Self {
+        self.request.options.request_client_certificate = true;
+        self
+    }
+
+    /// Ask clients for a certificate and refuse those that send none.
+    pub fn require_client_certificate(mut self) -> Self {
+        self.request.options.request_client_certificate = true;
+        self.request.options.require_client_certificate = true;
+        self
+    }
+
+    /// Acquire the credential (AcquireCredentialsHandle with SECPKG_CRED_INBOUND).
+    pub fn acquire(self) -> Result<ServerCredential, Error> {
+        acquire(Role::Server, self.request).map(|shared| ServerCredential {
+            shared: Arc::new(shared),
+        })
+    }
+}

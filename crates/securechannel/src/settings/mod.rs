@@ -1,0 +1,455 @@
+//! The SCHANNEL settings tree, read from `settings.toml` in the data directory.
+//!
+//! The file uses the registry's own names, so an administrator who knows
+//! `HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL` recognises every key:
+//!
+//! ```toml
+//! EventLogging = 7
+//! [Protocols."TLS 1.3".Server]
+//! Enabled = 0
+//! DisabledByDefault = 1
+//! [Ciphers."AES 128/128"]
+//! Enabled = 0
+//! [CipherSuiteOrder]          # HKLM\SOFTWARE\Policies\...\SSL\00010002
+//! Functions = "TLS_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
+//! EccCurves = ["curve25519", "NistP256"]
+//! [EventLog]                  # ours: the log's size, retention and flood control
+//! MaxSize = 20971520
+//! ```
+//!
+//! Every value has a registry-style name (`Protocols\TLS 1.3\Server\Enabled`); the table of
+//! names is [`Settings::definitions`]. A TOML table path is the name split at `\`, so a
+//! `.reg` import only has to strip the base key and write the same names.
+
+mod names;
+mod registry;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use names::normalise_name;
+pub(crate) use registry::{ECC_CURVES, FUNCTIONS};
+pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
+
+use crate::{Error, Protocol, Role};
+use names::{canonical_group, line_column, unknown_name};
+use registry::{build_definitions, EVENT_LOGGING};
+use securechannel_events::EventLogging;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The file name of the settings in the data directory.
+pub const SETTINGS_FILE: &str = "settings.toml";
+
+/// Whether a protocol version may be used, from `Enabled` / `DisabledByDefault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolState {
+    /// Used unless a credential narrows it away.
+    Enabled,
+    /// Used only when a credential asks for it explicitly.
+    DisabledByDefault,
+    /// Never used.
+    Disabled,
+}
+
+/// The `ClientAuthTrustMode` setting: which CAs a client certificate may chain to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientAuthTrustMode {
+    /// 0, Machine Trust: any trusted root (stores/Root). The default.
+    #[default]
+    MachineTrust,
+    /// 1, Exclusive Root Trust: only the self-signed roots of the client-auth trust list
+    /// (stores/ClientAuth).
+    ExclusiveRootTrust,
+    /// 2, Exclusive CA Trust: the client certificate's issuing CA must itself be in the
+    /// client-auth trust list.
+    ExclusiveCaTrust,
+}
+
+impl ClientAuthTrustMode {
+    /// The mode for a registry value; `None` for values Windows does not define.
+    pub fn from_value(value: u32) -> Option<ClientAuthTrustMode> {
+        match value {
+            0 => Some(ClientAuthTrustMode::MachineTrust),
+            1 => Some(ClientAuthTrustMode::ExclusiveRootTrust),
+            2 => Some(ClientAuthTrustMode::ExclusiveCaTrust),
+            _ => None,
+        }
+    }
+}
+
+/// What happens when the event log reaches `EventLog\MaxSize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// The oldest records are dropped ("Overwrite events as needed").
+    Overwrite,
+    /// The full log is archived and a new one begun ("Archive the log when full").
+    Archive,
+}
+
+/// The `[EventLog]` section (ours, not Windows'): the System log's size and flood control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventLogSettings {
+    /// Largest size of the log in bytes.
+    pub max_size: u64,
+    /// What to do when it is full.
+    pub retention: Retention,
+    /// Identical events past this many within the window are folded (0: never fold).
+    pub flood_threshold: u32,
+    /// The flood-control window.
+    pub flood_window: Duration,
+}
+
+/// A configuration remark that is not an error (an unknown suite name in `Functions`, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsWarning {
+    /// The setting concerned.
+    pub name: &'static str,
+    /// What was ignored and why.
+    pub message: String,
+}
+
+impl fmt::Display for SettingsWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.name, self.message)
+    }
+}
+
+/// The effective SCHANNEL settings: Windows' defaults, overridden by what is configured.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// `EventLogging`.
+    pub event_logging: EventLogging,
+    /// The cipher suite order (`...\SSL\00010002\Functions`): IANA names; empty = default.
+    pub cipher_suite_order: Vec<String>,
+    /// Every other configured value, by canonical name. (`EventLogging` and `Functions`
+    /// live in the public fields above and are kept in step by [`Settings::set`].)
+    configured: BTreeMap<String, SettingValue>,
+}
+
+impl Settings {
+    /// Read `<dir>/settings.toml`; Windows defaults when it does not exist.
+    ///
+    /// A file that cannot be read or parsed, an unknown name or a bad value is an error
+    /// naming the file, the line and column and the setting (event 36866, ErrorState
+    /// SettingsInvalid: the provider does not load with it).
+    pub fn load(dir: &Path) -> Result<Settings, Error> {
+        let file = dir.join(SETTINGS_FILE);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => {
+                return Err(SettingsError {
+                    file: Some(file),
+                    position: None,
+                    name: None,
+                    problem: Box::new(SettingsProblem::Unreadable(e.to_string())),
+                }
+                .into_error())
+            }
+        };
+        Settings::parse(&text, Some(&file)).map_err(SettingsError::into_error)
+    }
+
+    /// Parse the text of a settings file (`file` names it in errors).
+    pub fn parse(text: &str, file: Option<&Path>) -> Result<Settings, SettingsError> {
+        let at = |span: Option<std::ops::Range<usize>>| span.map(|s| line_column(text, s.start));
+        let doc = toml_edit::Document::parse(text).map_err(|e| SettingsError {
+            file: file.map(Path::to_path_buf),
+            position: at(e.span()),
+            name: None,
+            problem: Box::new(SettingsProblem::Syntax(e.message().to_string())),
+        })?;
+        let mut settings = Settings::default();
+        settings
+            .read_table(doc.as_table(), &[])
+            .map_err(|(mut e, span)| {
+                e.file = file.map(Path::to_path_buf);
+                e.position = at(span);
+                e
+            })?;
+        Ok(settings)
+    }
+
+    fn read_table(
+        &mut self,
+        table: &dyn toml_edit::TableLike,
+        prefix: &[String],
+    ) -> Result<(), (SettingsError, Option<std::ops::Range<usize>>)> {
+        for (key, item) in table.iter() {
+            let span = table
+                .key(key)
+                .and_then(|k| k.span())
+                .or_else(|| item.span());
+            let mut segments = prefix.to_vec();
+            segments.push(key.to_string());
+            let name = segments.join("\\");
+            if let Some(sub) = item.as_table_like() {
+                let Some(canonical) = canonical_group(&name) else {
+                    return Err((unknown_name(&name), span));
+                };
+                let sub_prefix: Vec<String> = canonical.split('\\').map(String::from).collect();
+                self.read_table(sub, &sub_prefix)?;
+            } else if let Some(value) = item.as_value() {
+                let def = Settings::definition(&name).map_err(|e| (e, span.clone()))?;
+                let value = def.read_toml(value).map_err(|e| (e, span.clone()))?;
+                self.store(def, Some(value));
+            } else {
+                return Err((unknown_name(&name), span));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every setting of the tree, with its type and default.
+    pub fn definitions() -> &'static [SettingDef] {
+        static DEFS: OnceLock<Vec<SettingDef>> = OnceLock::new();
+        DEFS.get_or_init(build_definitions)
+    }
+
+    /// The setting named `name` (case-insensitive, as the registry is), or an error with
+    /// the closest valid names.
+    pub fn definition(name: &str) -> Result<&'static SettingDef, SettingsError> {
+        let wanted = normalise_name(name);
+        Settings::definitions()
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(&wanted))
+            .ok_or_else(|| unknown_name(name))
+    }
+
+    /// The effective value of `name`: the configured one, else the default (`None` where
+    /// absence means "system default" and no value stands for it).
+    pub fn value(&self, name: &str) -> Result<Option<SettingValue>, SettingsError> {
+        let def = Settings::definition(name)?;
+        Ok(match def.name.as_str() {
+            EVENT_LOGGING => Some(SettingValue::Dword(self.event_logging.0)),
+            FUNCTIONS if self.cipher_suite_order.is_empty() => None,
+            FUNCTIONS => Some(SettingValue::List(self.cipher_suite_order.clone())),
+            n => self
+                .configured
+                .get(n)
+                .cloned()
+                .or_else(|| def.default.clone()),
+        })
+    }
+
+    /// Whether `name` is set explicitly (rather than defaulted).
+    pub fn is_configured(&self, name: &str) -> bool {
+        let Ok(def) = Settings::definition(name) else {
+            return false;
+        };
+        match def.name.as_str() {
+            EVENT_LOGGING => {
+                self.configured.contains_key(EVENT_LOGGING)
+                    || self.event_logging != EventLogging::default()
+            }
+            FUNCTIONS => !self.cipher_suite_order.is_empty(),
+            n => self.configured.contains_key(n),
+        }
+    }
+
+    /// Set `name` to `value` (checked against the setting's type and range).
+    pub fn set(&mut self, name: &str, value: SettingValue) -> Result<(), SettingsError> {
+        let def = Settings::definition(name)?;
+        let value = match (&value, def.kind) {
+            (SettingValue::Dword(v), ValueKind::Dword { .. }) => def.check_dword(i128::from(*v))?,
+            (SettingValue::List(_), ValueKind::List | ValueKind::MultiString) => value,
+            (SettingValue::Choice(c), ValueKind::Choice(choices)) => {
+                def.check_choice(c, choices)?
+            }
+            _ => {
+                return Err(def.problem(SettingsProblem::WrongType {
+                    expected: def.expected(),
+                    found: value.to_string(),
+                }))
+            }
+        };
+        self.store(def, Some(value));
+        Ok(())
+    }
+
+    /// Remove `name`, so that its default applies again.
+    pub fn unset(&mut self, name: &str) -> Result<(), SettingsError> {
+        let def = Settings::definition(name)?;
+        self.store(def, None);
+        Ok(())
+    }
+
+    fn store(&mut self, def: &SettingDef, value: Option<SettingValue>) {
+        match def.name.as_str() {
+            EVENT_LOGGING => {
+                self.event_logging = value
+                    .as_ref()
+                    .and_then(SettingValue::as_dword)
+                    .map(EventLogging)
+                    .unwrap_or_default();
+            }
+            FUNCTIONS => {
+                self.cipher_suite_order = match &value {
+                    Some(SettingValue::List(l)) => l.clone(),
+                    _ => Vec::new(),
+                };
+            }
+            _ => {}
+        }
+        match value {
+            Some(v) => self.configured.insert(def.name.clone(), v),
+            None => self.configured.remove(&def.name),
+        };
+    }
+
+    fn dword(&self, name: &str) -> Option<u32> {
+        match self.configured.get(name) {
+            Some(SettingValue::Dword(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn dword_or_default(&self, name: &str) -> u32 {
+        self.value(name)
+            .ok()
+            .flatten()
+            .and_then(|v| v.as_dword())
+            .unwrap_or(0)
+    }
+
+    /// `Protocols\<protocol_key>\<Client|Server>`: enabled, disabled by default, or disabled.
+    /// `protocol_key` is a registry key name (`TLS 1.2`, `DTLS 1.0`, ...).
+    pub fn protocol_state(&self, protocol_key: &str, role: Role) -> ProtocolState {
+        let base = format!("Protocols\\{protocol_key}\\{}", role.key_name());
+        let enabled = self.dword(&format!("{base}\\Enabled"));
+        let disabled_by_default = self.dword(&format!("{base}\\DisabledByDefault"));
+        // Enabled = 0 wins over everything; DisabledByDefault != 0 makes the protocol
+        // opt-in; absent values mean the system default, which is "enabled".
+        if enabled == Some(0) {
+            ProtocolState::Disabled
+        } else if disabled_by_default.unwrap_or(0) != 0 {
+            ProtocolState::DisabledByDefault
+        } else {
+            ProtocolState::Enabled
+        }
+    }
+
+    /// The protocol versions enabled for `role` by default (a credential may narrow them),
+    /// newest first. Only versions rustls speaks are returned.
+    pub fn enabled_protocols(&self, role: Role) -> Vec<Protocol> {
+        [Protocol::Tls13, Protocol::Tls12]
+            .into_iter()
+            .filter(|p| self.protocol_state(p.name(), role) == ProtocolState::Enabled)
+            .collect()
+    }
+
+    /// The versions a credential gets: `requested` (SCH_CREDENTIALS' protocol list) may
+    /// name versions that are disabled by default, never disabled ones; empty asks for
+    /// the settings' defaults. Newest first, spoken ones only.
+    pub fn protocols_for(&self, role: Role, requested: &[Protocol]) -> Vec<Protocol> {
+        if requested.is_empty() {
+            return self.enabled_protocols(role);
+        }
+        [Protocol::Tls13, Protocol::Tls12]
+            .into_iter()
+            .filter(|p| requested.contains(p))
+            .filter(|p| self.protocol_state(p.name(), role) != ProtocolState::Disabled)
+            .collect()
+    }
+
+    /// Whether `Ciphers\<name>\Enabled` allows the cipher (absent: enabled).
+    pub fn cipher_enabled(&self, name: &str) -> bool {
+        self.dword(&format!("Ciphers\\{name}\\Enabled")) != Some(0)
+    }
+
+    /// Whether `Hashes\<name>\Enabled` allows the hash (absent: enabled).
+    pub fn hash_enabled(&self, name: &str) -> bool {
+        self.dword(&format!("Hashes\\{name}\\Enabled")) != Some(0)
+    }
+
+    /// Whether `KeyExchangeAlgorithms\<name>\Enabled` allows it (absent: enabled).
+    pub fn key_exchange_enabled(&self, name: &str) -> bool {
+        self.dword(&format!("KeyExchangeAlgorithms\\{name}\\Enabled")) != Some(0)
+    }
+
+    /// `EccCurves`: the curve order, empty when not set.
+    pub fn ecc_curves(&self) -> Vec<String> {
+        match self.configured.get(ECC_CURVES) {
+            Some(SettingValue::List(l)) => l.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `ClientAuthTrustMode`.
+    pub fn client_auth_trust_mode(&self) -> ClientAuthTrustMode {
+        match self.dword_or_default("ClientAuthTrustMode") {
+            1 => ClientAuthTrustMode::ExclusiveRootTrust,
+            2 => ClientAuthTrustMode::ExclusiveCaTrust,
+            _ => ClientAuthTrustMode::MachineTrust,
+        }
+    }
+
+    /// `SendTrustedIssuerList`: whether a CertificateRequest names the accepted CAs.
+    pub fn send_trusted_issuer_list(&self) -> bool {
+        self.dword_or_default("SendTrustedIssuerList") != 0
+    }
+
+    /// `CertificateMappingMethods` bitmask.
+    pub fn certificate_mapping_methods(&self) -> u32 {
+        self.dword_or_default("CertificateMappingMethods")
+    }
+
+    /// `ClientCacheTime` / `ServerCacheTime`: the session cache lifetime (zero: no cache).
+    pub fn session_cache_time(&self, role: Role) -> Duration {
+        let name = match role {
+            Role::Client => "ClientCacheTime",
+            Role::Server => "ServerCacheTime",
+        };
+        Duration::from_millis(u64::from(self.dword_or_default(name)))
+    }
+
+    /// `MaximumCacheSize`: server session cache entries (0: no server cache).
+    pub fn maximum_cache_size(&self) -> u32 {
+        self.dword_or_default("MaximumCacheSize")
+    }
+
+    /// `IssuerCacheSize` entries and `IssuerCacheTime`.
+    pub fn issuer_cache(&self) -> (u32, Duration) {
+        (
+            self.dword_or_default("IssuerCacheSize"),
+            Duration::from_millis(u64::from(self.dword_or_default("IssuerCacheTime"))),
+        )
+    }
+
+    /// `Messaging\MessageLimit*`: the largest handshake message accepted by `role`
+    /// (a server asking for a client certificate takes `MessageLimitServerClientAuth`).
+    pub fn message_limit(&self, role: Role, client_auth: bool) -> u32 {
+        let name = match (role, client_auth) {
+            (Role::Client, _) => "Messaging\\MessageLimitClient",
+            (Role::Server, false) => "Messaging\\MessageLimitServer",
+            (Role::Server, true) => "Messaging\\MessageLimitServerClientAuth",
+        };
+        self.dword_or_default(name)
+    }
+
+    /// `EnableOcspStaplingForSni`.
+    pub fn ocsp_stapling_for_sni(&self) -> bool {
+        self.dword_or_default("EnableOcspStaplingForSni") != 0
+    }
+
+    /// The `[EventLog]` section.
+    pub fn event_log(&self) -> EventLogSettings {
+        let retention = match self.value("EventLog\\Retention") {
+            Ok(Some(SettingValue::Choice(c))) if c == "archive" => Retention::Archive,
+            _ => Retention::Overwrite,
+        };
+        EventLogSettings {
+            max_size: u64::from(self.dword_or_default("EventLog\\MaxSize")),
+            retention,
+            flood_threshold: self.dword_or_default("EventLog\\FloodThreshold"),
+            flood_window: Duration::from_secs(u64::from(
+                self.dword_or_default("EventLog\\FloodWindowSeconds"),
+            )),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Names: registry paths as admins type or paste them, the canonical spelling of a key,
+//! and suggestions for a name that does not exist.
+
+use super::value::{SettingsError, SettingsProblem};
+use super::Settings;
+
+/// Registry names use `\` (never `/`: `AES 128/128` contains one). The full registry
+/// paths are accepted too, so a name copied from regedit or a `.reg` file works: the
+/// SCHANNEL base key is dropped, and the cipher suite policy key
+/// (`...\Cryptography\Configuration\SSL\00010002`) becomes `CipherSuiteOrder`.
+pub fn normalise_name(name: &str) -> String {
+    const ROOTS: [&str; 2] = ["HKEY_LOCAL_MACHINE\\", "HKLM\\"];
+    const SCHANNEL: &str = "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL";
+    const SUITE_POLICY: &str =
+        "SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002";
+    fn strip<'a>(n: &'a str, prefix: &str) -> Option<&'a str> {
+        (n.len() >= prefix.len()
+            && n.is_char_boundary(prefix.len())
+            && n[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &n[prefix.len()..])
+    }
+    let mut n = name.trim().trim_matches('\\');
+    for root in ROOTS {
+        if let Some(rest) = strip(n, root) {
+            n = rest;
+        }
+    }
+    if let Some(rest) = strip(n, SCHANNEL) {
+        return rest.trim_start_matches('\\').to_string();
+    }
+    if let Some(rest) = strip(n, SUITE_POLICY) {
+        return format!("CipherSuiteOrder{rest}");
+    }
+    n.to_string()
+}
+
+/// The canonical spelling of a group (a registry key that holds values), if it exists.
+pub(super) fn canonical_group(name: &str) -> Option<String> {
+    let wanted: Vec<&str> = name.split('\\').collect();
+    Settings::definitions().iter().find_map(|d| {
+        let segs: Vec<&str> = d.segments().collect();
+        (segs.len() > wanted.len()
+            && segs
+                .iter()
+                .zip(&wanted)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b)))
+        .then(|| segs[..wanted.len()].join("\\"))
+    })
+}
+
+pub(super) fn unknown_name(name: &str) -> SettingsError {
+    let wanted = normalise_name(name).to_ascii_lowercase();
+    let mut candidates: Vec<String> = Vec::new();
+    for d in Settings::definitions() {
+        let segs: Vec<&str> = d.segments().collect();
+        for i in 1..=segs.len() {
+            let c = segs[..i].join("\\");
+            if !candidates.contains(&c) {
+                candidates.push(c);
+            }
+        }
+    }
+    let mut scored: Vec<(f64, String)> = candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&wanted, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    SettingsError {
+        file: None,
+        position: None,
+        name: Some(name.to_string()),
+        problem: Box::new(SettingsProblem::UnknownName {
+            suggestions: scored.into_iter().take(3).map(|(_, c)| c).collect(),
+        }),
+    }
+}
+
+pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
