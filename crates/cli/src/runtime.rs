@@ -2,7 +2,7 @@
 //! provider on top of it, and credentials built from command-line flags.
 
 use securechannel::{ClientCredential, Protocol, Provider, Settings};
-use securechannel_eventlog::{EventLog, FloodControl, LogOptions, Retention};
+use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
 use securechannel_events::EventSink;
 use std::path::Path;
 use std::sync::Arc;
@@ -86,10 +86,7 @@ pub fn log_options(data_dir: &Path) -> LogOptions {
     if let Ok(settings) = Settings::load(data_dir) {
         let s = settings.event_log();
         options.max_size_bytes = s.max_size;
-        options.retention = match s.retention {
-            securechannel::Retention::Archive => Retention::Archive,
-            _ => Retention::OverwriteOldest,
-        };
+        options.retention = s.retention;
         options.flood = if s.flood_threshold == 0 {
             FloodControl::off()
         } else {

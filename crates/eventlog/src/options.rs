@@ -2,19 +2,7 @@
 
 use std::time::Duration;
 
-/// What happens when the log reaches [`LogOptions::max_size_bytes`] (Windows' "When
-/// maximum event log size is reached").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Retention {
-    /// "Overwrite events as needed (oldest events first)": the oldest records are deleted
-    /// so the log stays under its maximum size. The Windows default.
-    #[default]
-    OverwriteOldest,
-    /// "Archive the log when full, do not overwrite events": the full log is moved to
-    /// `events-archive-<UTC time>.db` next to it and a new log is started; record IDs go
-    /// on from where the archived log stopped.
-    Archive,
-}
+pub use securechannel_events::Retention;
 
 /// Flood control: beyond `threshold` identical events (same event ID and same data)
 /// within `window`, further copies are counted instead of stored, and a summary record

@@ -18,6 +18,7 @@ mod catalog;
 mod emitter;
 mod record;
 mod render;
+mod retention;
 mod status;
 mod time;
 
@@ -26,5 +27,6 @@ pub use catalog::{EventDef, EventId, Level, UnknownEventId, CATALOG};
 pub use emitter::{Emitter, EventLogging, EventSink, MemorySink, NullSink};
 pub use record::{ActivityId, EventRecord, Fold, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME};
 pub use render::{render_json, render_message, render_text, render_xml, Wording};
+pub use retention::Retention;
 pub use status::Status;
 pub use time::{format_rfc3339, parse_rfc3339, UnixNanos};

@@ -110,11 +110,10 @@ pub use protocol::{Protocol, Role};
 pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use rustls::pki_types::UnixTime;
 pub use securechannel_events as events;
-pub use securechannel_events::{AlertDescription, EventId, Status};
+pub use securechannel_events::{AlertDescription, EventId, Retention, Status};
 pub use settings::{
-    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, Retention, SettingDef,
-    SettingValue, Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind,
-    SETTINGS_FILE,
+    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingDef, SettingValue,
+    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
 };
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,

@@ -211,6 +211,11 @@ impl SubjectCache {
     const CAPACITY: usize = 1024;
 
     fn subject(&self, der: &[u8]) -> Arc<str> {
+        self.subject_with(der, store::subject_name)
+    }
+
+    /// [`Self::subject`] with the parser given (tests count its calls).
+    fn subject_with(&self, der: &[u8], parse: impl FnOnce(&[u8]) -> Option<String>) -> Arc<str> {
         if let Some(s) = self
             .entries
             .read()
@@ -219,7 +224,7 @@ impl SubjectCache {
         {
             return s.clone();
         }
-        let subject: Arc<str> = store::subject_name(der).unwrap_or_default().into();
+        let subject: Arc<str> = parse(der).unwrap_or_default().into();
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::CAPACITY {
             entries.clear();
@@ -442,5 +447,33 @@ impl ServerCredentialBuilder<'_> {
         acquire(Role::Server, self.request).map(|shared| ServerCredential {
             shared: Arc::new(shared),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubjectCache;
+    use std::cell::Cell;
+
+    #[test]
+    fn subject_cache_parses_each_peer_once_and_stays_bounded() {
+        let cache = SubjectCache::default();
+        let parses = Cell::new(0);
+        let parse = |der: &[u8]| {
+            parses.set(parses.get() + 1);
+            Some(format!("CN={}", der[0]))
+        };
+        // Two peers in turn: a single-entry cache (the old one) parsed on every turn.
+        for _ in 0..10 {
+            assert_eq!(&*cache.subject_with(&[1], parse), "CN=1");
+            assert_eq!(&*cache.subject_with(&[2], parse), "CN=2");
+        }
+        assert_eq!(parses.get(), 2);
+        // Many peers: the cache never holds more than its capacity.
+        for i in 0..(SubjectCache::CAPACITY as u32 * 3) {
+            cache.subject_with(&i.to_be_bytes(), parse);
+        }
+        let held = cache.entries.read().map(|e| e.len()).unwrap_or(usize::MAX);
+        assert!(held <= SubjectCache::CAPACITY, "{held}");
     }
 }

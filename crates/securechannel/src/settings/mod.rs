@@ -35,7 +35,7 @@ pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueK
 use crate::{Error, Protocol, Role};
 use names::{canonical_group, line_column, unknown_name};
 use registry::{build_definitions, EVENT_LOGGING};
-use securechannel_events::EventLogging;
+use securechannel_events::{EventLogging, Retention};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -80,15 +80,6 @@ impl ClientAuthTrustMode {
             _ => None,
         }
     }
-}
-
-/// What happens when the event log reaches `EventLog\MaxSize`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retention {
-    /// The oldest records are dropped ("Overwrite events as needed").
-    Overwrite,
-    /// The full log is archived and a new one begun ("Archive the log when full").
-    Archive,
 }
 
 /// The `[EventLog]` section (ours, not Windows'): the System log's size and flood control.
@@ -382,11 +373,9 @@ impl Settings {
 
     /// `ClientAuthTrustMode`.
     pub fn client_auth_trust_mode(&self) -> ClientAuthTrustMode {
-        match self.dword_or_default("ClientAuthTrustMode") {
-            1 => ClientAuthTrustMode::ExclusiveRootTrust,
-            2 => ClientAuthTrustMode::ExclusiveCaTrust,
-            _ => ClientAuthTrustMode::MachineTrust,
-        }
+        // The definition's range (0..=2) keeps other values out of the settings.
+        ClientAuthTrustMode::from_value(self.dword_or_default("ClientAuthTrustMode"))
+            .unwrap_or_default()
     }
 
     /// `SendTrustedIssuerList`: whether a CertificateRequest names the accepted CAs.
@@ -441,7 +430,7 @@ impl Settings {
     pub fn event_log(&self) -> EventLogSettings {
         let retention = match self.value("EventLog\\Retention") {
             Ok(Some(SettingValue::Choice(c))) if c == "archive" => Retention::Archive,
-            _ => Retention::Overwrite,
+            _ => Retention::OverwriteOldest,
         };
         EventLogSettings {
             max_size: u64::from(self.dword_or_default("EventLog\\MaxSize")),

@@ -41,7 +41,7 @@ fn defaults_are_windows_defaults() {
     assert!(!s.ocsp_stapling_for_sni());
     let log = s.event_log();
     assert_eq!(log.max_size, 20_971_520);
-    assert_eq!(log.retention, Retention::Overwrite);
+    assert_eq!(log.retention, Retention::OverwriteOldest);
     assert_eq!(log.flood_threshold, 10);
     assert_eq!(log.flood_window, Duration::from_secs(60));
     assert_eq!(
