@@ -524,11 +524,11 @@ fn normalise_thumbprint(t: &str) -> String {
 }
 
 pub(crate) fn is_pem(bytes: &[u8]) -> bool {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    bytes[start..].starts_with(b"-----BEGIN")
+    // DER starts with a SEQUENCE tag; PEM may have text before its first section (curl's
+    // and Mozilla's bundles start with `##` comment lines), which the PEM reader skips.
+    const BEGIN: &[u8] = b"-----BEGIN";
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    first != Some(&0x30) && bytes.windows(BEGIN.len()).any(|w| w == BEGIN)
 }
 
 fn pem_has_private_key(bytes: &[u8]) -> bool {
@@ -759,5 +759,24 @@ mod tests {
             let der = rcgen::PublicKeyData::subject_public_key_info(&k);
             assert_eq!(key_type(&der), name);
         }
+    }
+
+    #[test]
+    fn a_pem_bundle_with_a_comment_header_is_read() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["a.test".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        // The way curl's cacert.pem starts.
+        let bundle = format!(
+            "##\n## Bundle of CA Root Certificates\n##\n\nA Root\n======\n{}",
+            cert.pem()
+        );
+        let certs = certificates_from_pem_or_der(bundle.as_bytes()).expect("a PEM bundle");
+        assert_eq!(certs, vec![cert.der().clone()]);
+        // DER is still DER, and text without a section is no certificate file.
+        assert_eq!(certificates_from_pem_or_der(cert.der()).unwrap().len(), 1);
+        assert!(!is_pem(b"## only a comment\n"));
     }
 }

@@ -20,7 +20,7 @@ use crate::Protocol;
 use rustls::client::UnbufferedClientConnection;
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{
-    ConnectionState, EncodeError, EncodeTlsData, EncryptError, InsufficientSizeError,
+    ConnectionState, EncodeError, EncodeTlsData, EncryptError, InsufficientSizeError, ReadTraffic,
     UnbufferedStatus,
 };
 use rustls::{ClientConfig, CommonState, ServerConfig};
@@ -291,17 +291,11 @@ fn drive_handshake<C: Unbuffered>(
             Ok(ConnectionState::BlockedHandshake) => Some(Ok(HandshakeProgress::Blocked)),
             Ok(ConnectionState::WriteTraffic(_)) => Some(Ok(HandshakeProgress::Complete)),
             Ok(ConnectionState::ReadTraffic(mut rt)) => {
-                while let Some(rec) = rt.next_record() {
-                    match rec {
-                        Ok(rec) => {
-                            extra_discard += rec.discard;
-                            early_plaintext.extend_from_slice(rec.payload);
-                        }
-                        Err(e) => {
-                            consumed += discard + extra_discard;
-                            return failed(c, consumed, out, start, e);
-                        }
-                    }
+                let (records, r) = take_records(&mut rt, early_plaintext);
+                extra_discard = records;
+                if let Err(e) = r {
+                    consumed += discard + extra_discard;
+                    return failed(c, consumed, out, start, e);
                 }
                 None
             }
@@ -420,6 +414,25 @@ fn encode<D>(enc: &mut EncodeTlsData<'_, D>, out: &mut Vec<u8>) -> Result<(), ru
     })
 }
 
+/// Append the plaintext of every record rustls has decrypted to `plaintext`; returns the
+/// input bytes those records used, and the failure that stopped the walk, if one did.
+fn take_records<D>(
+    rt: &mut ReadTraffic<'_, '_, D>,
+    plaintext: &mut Vec<u8>,
+) -> (usize, Result<(), rustls::Error>) {
+    let mut discard = 0;
+    while let Some(rec) = rt.next_record() {
+        match rec {
+            Ok(rec) => {
+                discard += rec.discard;
+                plaintext.extend_from_slice(rec.payload);
+            }
+            Err(e) => return (discard, Err(e)),
+        }
+    }
+    (discard, Ok(()))
+}
+
 fn drive_read<C: Unbuffered>(
     c: &mut C,
     input: &mut [u8],
@@ -434,20 +447,9 @@ fn drive_read<C: Unbuffered>(
         let mut extra_discard = 0;
         let stop = match state {
             Ok(ConnectionState::ReadTraffic(mut rt)) => {
-                let mut r = None;
-                while let Some(rec) = rt.next_record() {
-                    match rec {
-                        Ok(rec) => {
-                            extra_discard += rec.discard;
-                            plaintext.extend_from_slice(rec.payload);
-                        }
-                        Err(e) => {
-                            r = Some(Err(e));
-                            break;
-                        }
-                    }
-                }
-                r
+                let (records, r) = take_records(&mut rt, plaintext);
+                extra_discard = records;
+                r.err().map(Err)
             }
             Ok(ConnectionState::EncodeTlsData(mut enc)) => encode(&mut enc, out).err().map(Err),
             Ok(ConnectionState::TransmitTlsData(t)) => {
