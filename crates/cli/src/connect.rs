@@ -103,7 +103,7 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         let step = match step {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{}", crate::failure_text("handshake failed", &e));
+                crate::print_error(&crate::failure_text("handshake failed", &e));
                 return Ok(ExitCode::from(1));
             }
         };
@@ -113,9 +113,9 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
             StepStatus::ContinueNeeded if !input.is_empty() => continue,
             StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => {
                 if !read_more(&mut sock, &mut input)? {
-                    eprintln!(
-                        "schannel: the server closed the connection during the handshake \
-                         (no alert received)\nhint: check the server's own log; it may not speak TLS on this port"
+                    crate::print_error(
+                        &"the server closed the connection during the handshake \
+                          (no alert received)\nhint: check the server's own log; it may not speak TLS on this port",
                     );
                     return Ok(ExitCode::from(1));
                 }
@@ -281,7 +281,7 @@ fn http_get(
         let d = match d {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("{}", crate::failure_text("decrypt failed", &e));
+                crate::print_error(&crate::failure_text("decrypt failed", &e));
                 return Ok(false);
             }
         };

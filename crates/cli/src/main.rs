@@ -57,7 +57,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("schannel: {e}");
+            print_error(&e);
             ExitCode::from(2)
         }
     }
@@ -66,11 +66,17 @@ fn main() -> ExitCode {
 /// What a command returns: its exit code, or an error printed as `schannel: ...`.
 pub type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
-/// A provider failure as every command prints it: what failed, the error with its event
-/// ID and status, a one-line hint, and where to read more.
+/// Print a failure on stderr. The one place that writes the `schannel: ` prefix: error
+/// texts (returned errors, [`failure_text`]) never start with it.
+pub fn print_error(e: &dyn std::fmt::Display) {
+    eprintln!("schannel: {e}");
+}
+
+/// A provider failure as every command prints it (through [`print_error`]): what failed,
+/// the error with its event ID and status, a one-line hint, and where to read more.
 pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
     use securechannel_events::{event_explanation, status_explanation};
-    let mut s = format!("schannel: {what}: {e}");
+    let mut s = format!("{what}: {e}");
     let hint = e
         .event()
         .and_then(|id| event_explanation(id).actions.first().copied())

@@ -27,6 +27,30 @@ fn serve_refuses_an_address_in_use() {
 }
 
 #[test]
+fn serve_with_a_missing_certificate_says_schannel_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let key = dir.path().join("missing.key");
+    let r = schannel(
+        &dir.path().join("data"),
+        &[
+            "serve",
+            "--cert",
+            missing.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(
+        r.stderr.contains("cannot acquire the server credential"),
+        "{}",
+        r.stderr
+    );
+    assert_one_prefix(&r.stderr);
+}
+
+#[test]
 fn serve_with_an_explicit_certificate_and_key() {
     require_tool("curl");
     let dir = tempfile::tempdir().unwrap();
