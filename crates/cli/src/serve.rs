@@ -220,10 +220,13 @@ async fn serve(
         });
         while tasks.try_join_next().is_some() {}
     }
-    eprintln!(
-        "schannel: stopping; finishing {} open connection(s)",
-        tasks.len()
-    );
+    // A finished connection's task stays in the set until it is joined: count only the
+    // connections still running.
+    while tasks.try_join_next().is_some() {}
+    match tasks.len() {
+        0 => eprintln!("schannel: stopping; no open connections"),
+        n => eprintln!("schannel: stopping; finishing {n} open connection(s)"),
+    }
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(Duration::from_secs(5), drain)
         .await

@@ -238,9 +238,29 @@ fn an_idle_connection_is_closed_at_the_handshake_timeout_and_sigterm_waits_for_n
     let _open = TcpStream::connect(serve.addr).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let stderr = serve.stop();
-    assert!(stderr.contains("stopping; finishing"), "{stderr}");
+    // The first connection is over: only the second one is open.
+    assert!(
+        stderr.contains("stopping; finishing 1 open connection(s)"),
+        "{stderr}"
+    );
     let records = events(data);
     assert!(with_id(&records, 36880).is_empty(), "{}", summary(&records));
+}
+
+#[test]
+fn sigterm_after_the_last_connection_closed_finds_none_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = Serve::start(dir.path(), &["--access-log"]);
+    // A connection that has come and gone: the client leaves during the handshake.
+    drop(TcpStream::connect(serve.addr).unwrap());
+    assert!(
+        serve.proc.wait_for(Duration::from_secs(5), |out, _| out
+            .contains("handshake failed")),
+        "{}",
+        serve.proc.stdout()
+    );
+    let stderr = serve.stop();
+    assert!(stderr.contains("stopping; no open connections"), "{stderr}");
 }
 
 #[test]
