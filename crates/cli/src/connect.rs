@@ -179,7 +179,7 @@ fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
     let chain: Vec<String> = ctx
         .remote_certificates()
         .iter()
-        .map(|c| crate::runtime::subject_of(c))
+        .map(|c| crate::subject_text(c))
         .collect();
     serde_json::json!({
         "address": addr.to_string(),

@@ -97,3 +97,9 @@ pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
     }
     s
 }
+
+/// A certificate's subject as every command prints it (RFC 4514, from the provider's
+/// [`securechannel::subject_name`]), or a placeholder when it does not parse.
+pub fn subject_text(der: &[u8]) -> String {
+    securechannel::subject_name(der).unwrap_or_else(|| "(unparsable certificate)".into())
+}

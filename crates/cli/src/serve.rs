@@ -5,7 +5,7 @@
 //! handshake's events go to the data directory's System log.
 
 use crate::http::{self, ConnectionReport};
-use crate::runtime::{subject_of, Runtime};
+use crate::runtime::Runtime;
 use crate::CmdResult;
 use securechannel::{
     ContextOptions, DecryptStatus, ServerContext, ServerCredential, StepStatus, StoreQuery,
@@ -154,10 +154,10 @@ async fn serve(
         )
     })?;
     let local = listener.local_addr()?;
-    let subject = credential
-        .certificate()
-        .map(|c| subject_of(c))
-        .unwrap_or_else(|| "(none)".into());
+    let subject = match credential.certificate() {
+        Some(c) => crate::subject_text(c),
+        None => "(none)".into(),
+    };
     match &args.backend {
         Some(b) => {
             eprintln!("schannel: proxying TLS on {local} to tcp://{b} (certificate {subject})")
@@ -433,7 +433,7 @@ impl TlsConnection {
                 .ctx
                 .remote_certificates()
                 .first()
-                .map(|c| subject_of(c)),
+                .map(|c| crate::subject_text(c)),
             activity_id: self.ctx.activity_id().to_string(),
             peer: peer.to_string(),
         }
