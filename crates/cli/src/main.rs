@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod config;
 mod connect;
+mod devca;
 mod events;
 mod explain;
 mod http;

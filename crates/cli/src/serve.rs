@@ -105,7 +105,7 @@ fn server_credential(
     } else if let Some(s) = &args.subject {
         b = b.from_store(StoreQuery::Subject(s.clone()));
     } else {
-        let dev = securechannel::ensure_dev_credential(data_dir)
+        let dev = crate::devca::ensure_dev_credential(data_dir)
             .map_err(|e| crate::failure_text("cannot prepare the development certificate", &e))?;
         if dev.created {
             eprintln!(

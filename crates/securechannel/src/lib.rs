@@ -9,7 +9,6 @@
 mod context;
 mod credential;
 mod credential_mem;
-mod devca;
 mod error;
 mod hello;
 mod protocol;
@@ -30,7 +29,6 @@ pub use credential::{
     private_key_from_pem_or_der, ClientCredential, ClientCredentialBuilder, CredentialOptions,
     ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
 };
-pub use devca::{ensure_dev_credential, DevCredential, DEV_CA_CERT, DEV_CA_KEY};
 pub use error::{Error, ErrorState};
 pub use hello::{sniff_client_hello, HelloSniff, MAX_SNIFF_BYTES};
 pub use protocol::{Protocol, Role};

@@ -3,15 +3,13 @@
 //! the system) and a `localhost` certificate it issues. Idempotent: a second run finds
 //! the certificate and creates nothing.
 
-use crate::store::{thumbprint, CertificateStores, StoreName};
-use crate::{Error, ErrorState};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
-use securechannel_events::Status;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use securechannel::{thumbprint, CertificateStores, Error, ErrorState, Status, StoreName};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use time::{Duration, OffsetDateTime};
@@ -139,9 +137,7 @@ pub fn ensure_dev_credential(data_dir: &Path) -> Result<DevCredential, Error> {
     let (cert_path, key_path) = free_names(&my_dir, &keys_dir, "localhost");
     write_file(&key_path, key.serialize_pem().as_bytes(), true, false)?;
     write_file(&cert_path, cert.pem().as_bytes(), false, false)?;
-    let subject = x509_parser::parse_x509_certificate(cert.der())
-        .map(|(_, c)| c.subject().to_string())
-        .unwrap_or_else(|_| "CN=localhost".into());
+    let subject = securechannel::subject_name(cert.der()).unwrap_or_else(|| "CN=localhost".into());
     Ok(DevCredential {
         created: true,
         created_ca,
@@ -227,4 +223,118 @@ fn rcgen_error(e: rcgen::Error) -> Error {
         format!("cannot create the development certificate: {e}"),
     )
     .with_state(ErrorState::DevCertificateFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::{ServerName, UnixTime};
+    use securechannel::events::{EventRecord, MemorySink};
+    use securechannel::Provider;
+    use std::sync::Arc;
+
+    fn record(sink: &MemorySink, id: u16) -> EventRecord {
+        sink.records()
+            .into_iter()
+            .find(|r| r.event_id.value() == id)
+            .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).expect("stat").permissions().mode() & 0o7777
+    }
+
+    /// A provider on `dir` that logs everything, with its sink.
+    fn open_all(dir: &Path) -> (Provider, Arc<MemorySink>) {
+        let settings = dir.join("settings.toml");
+        if !settings.exists() {
+            std::fs::write(&settings, "EventLogging = 7\n").expect("write settings");
+        }
+        let sink = Arc::new(MemorySink::new());
+        let p = Provider::open(dir, sink.clone()).expect("provider opens");
+        sink.clear();
+        (p, sink)
+    }
+
+    #[test]
+    fn dev_credential_is_created_once_and_chains_to_the_dev_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("schannel-data");
+        let first = ensure_dev_credential(&data).unwrap();
+        assert!(first.created && first.created_ca);
+        let ca_path = data.join("stores/Root/dev-ca.pem");
+        assert_eq!(first.ca_certificate.as_deref(), Some(ca_path.as_path()));
+        assert_eq!(first.certificate, data.join("stores/My/localhost.pem"));
+        assert_eq!(
+            first.key.as_deref(),
+            Some(data.join("keys/localhost.key").as_path())
+        );
+        assert_eq!(mode_of(&data.join("keys/localhost.key")), 0o600);
+        assert_eq!(mode_of(&data.join("keys/dev-ca.key")), 0o600);
+        let text = first.trust_instructions();
+        assert!(
+            text.contains(&format!("curl --cacert {}", ca_path.display())),
+            "{text}"
+        );
+        assert!(text.contains("update-ca-certificates"));
+
+        let second = ensure_dev_credential(&data).unwrap();
+        assert!(!second.created);
+        assert_eq!(second.thumbprint, first.thumbprint);
+
+        // The system default is now the dev certificate, and it validates for localhost and
+        // the loopback addresses against the dev CA.
+        let (provider, sink) = open_all(&data);
+        let cred = provider
+            .server_credential()
+            .system_default()
+            .acquire()
+            .unwrap();
+        assert_eq!(cred.thumbprint(), Some(first.thumbprint.clone()));
+        assert_eq!(record(&sink, 36868).field("KeyType"), Some("ECDSA P-256"));
+        let roots = Arc::new(provider.stores().root_cert_store());
+        let verifier = rustls::client::WebPkiServerVerifier::builder(roots)
+            .build()
+            .unwrap();
+        let leaf = cred.certificate().unwrap().clone();
+        for name in ["localhost", "127.0.0.1", "::1"] {
+            rustls::client::danger::ServerCertVerifier::verify_server_cert(
+                verifier.as_ref(),
+                &leaf,
+                &[],
+                &ServerName::try_from(name).unwrap(),
+                &[],
+                UnixTime::now(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        // Still valid in 300 days, not in 400 (a one-year leaf).
+        let stores = CertificateStores::open(&data).unwrap();
+        let my = &stores.certificates(StoreName::My)[0];
+        let now = UnixTime::now().as_secs() as i64;
+        let day = 86_400;
+        assert!(my.is_valid_at(now + 300 * day) && !my.is_valid_at(now + 400 * day));
+    }
+
+    #[test]
+    fn dev_credential_reuses_the_dev_ca_when_the_leaf_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = ensure_dev_credential(dir.path()).unwrap();
+        let ca_before = std::fs::read(dir.path().join("stores/Root/dev-ca.pem")).unwrap();
+        std::fs::remove_file(&first.certificate).unwrap();
+        let again = ensure_dev_credential(dir.path()).unwrap();
+        assert!(again.created && !again.created_ca);
+        assert_ne!(again.thumbprint, first.thumbprint);
+        assert_eq!(
+            std::fs::read(dir.path().join("stores/Root/dev-ca.pem")).unwrap(),
+            ca_before
+        );
+        // The old key file is left alone; the new pair got a free name.
+        assert!(
+            again.certificate.ends_with("localhost-2.pem"),
+            "{:?}",
+            again.certificate
+        );
+    }
 }
