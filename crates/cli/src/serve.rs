@@ -204,7 +204,7 @@ async fn serve(
                 Ok(x) => x,
                 Err(e) => {
                     // Running out of file descriptors and the like: say so, keep serving.
-                    eprintln!("schannel: accept failed: {e}");
+                    crate::print_error(&format!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
