@@ -1,16 +1,20 @@
-//! `schannel connect HOST:PORT`: a probe like `openssl s_client`, driving a client
-//! security context through the token API over a plain TCP socket (exactly as a Windows
-//! program drives InitializeSecurityContext), printing the negotiated parameters or the
-//! failure with its event ID, status code and a hint, and logging the events.
+//! `schannel connect HOST:PORT`: a probe like `openssl s_client`. A client security
+//! context runs over a plain TCP socket in the provider's std stream (which drives the
+//! token API as a Windows program drives InitializeSecurityContext); connect prints the
+//! negotiated parameters or the failure with its event ID, status code and a hint, and
+//! logs the events.
 
 use crate::runtime::Runtime;
 use crate::CmdResult;
-use securechannel::{ClientContext, ContextOptions, Protocol, Sni, StepStatus};
-use std::io::{Read, Write};
+use securechannel::{ClientContext, ContextOptions, Protocol, Sni, TlsStream};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+
+/// The probe's connection: the provider's std stream over the socket.
+type Tls = TlsStream<TcpStream, ClientContext>;
 
 /// Arguments of `schannel connect`.
 #[derive(clap::Args, Debug)]
@@ -83,65 +87,64 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         },
     };
     let timeout = Duration::from_secs(args.timeout.max(1));
-    let mut sock = TcpStream::connect_timeout(&addr, timeout)
+    let sock = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     sock.set_read_timeout(Some(timeout))?;
     sock.set_write_timeout(Some(timeout))?;
     sock.set_nodelay(true)?;
 
-    let mut ctx = ClientContext::new(&credential, &host, options)
+    // A context the flags make impossible (a --sni that is no name) is a usage error
+    // (exit 2), before any byte is sent; what the handshake meets is a failure (exit 1).
+    let ctx = ClientContext::new(&credential, &host, options)
         .map_err(|e| crate::failure_text("handshake failed", &e))?;
-    let mut input: Vec<u8> = Vec::with_capacity(16 * 1024);
-    let mut out = Vec::with_capacity(4096);
-    loop {
-        out.clear();
-        let step = ctx.initialize(&mut input, &mut out);
-        if !out.is_empty() {
-            // On failure this is the alert the context produced: still send it.
-            let _ = sock.write_all(&out);
-        }
-        let step = match step {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("{}", crate::failure_text("handshake failed", &e));
+    // On failure the stream has sent the alert (if any) before it returns the error.
+    let mut tls = match TlsStream::handshake(ctx, sock) {
+        Ok(tls) => tls,
+        Err(e) => {
+            if let Some(e) = securechannel::Error::from_io_error(&e) {
+                crate::print_error(&crate::failure_text("handshake failed", e));
                 return Ok(ExitCode::from(1));
             }
-        };
-        input.drain(..step.consumed);
-        match step.status {
-            StepStatus::Complete => break,
-            StepStatus::ContinueNeeded if !input.is_empty() => continue,
-            StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => {
-                if !read_more(&mut sock, &mut input)? {
-                    eprintln!(
-                        "schannel: the server closed the connection during the handshake \
-                         (no alert received)\nhint: check the server's own log; it may not speak TLS on this port"
-                    );
-                    return Ok(ExitCode::from(1));
-                }
+            if e.kind() == ErrorKind::UnexpectedEof {
+                crate::print_error(
+                    &"the server closed the connection during the handshake \
+                      (no alert received)\nhint: check the server's own log; it may not speak TLS on this port",
+                );
+                return Ok(ExitCode::from(1));
             }
+            return Err(transport_error(&e, &addr, timeout).into());
         }
-    }
+    };
 
-    let report = report(&ctx, &addr);
+    let report = report(tls.context(), &addr);
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        print_report(&report, &ctx);
+        print_report(&report, tls.context());
     }
 
     if let Some(path) = &args.get {
-        if !http_get(&mut ctx, &mut sock, &mut input, &host, path)? {
+        if !http_get(&mut tls, &host, path, &addr, timeout)? {
             // A TLS failure after the handshake (in TLS 1.3 a server's refusal of the
             // client certificate arrives here): the same exit code as a failed handshake.
             return Ok(ExitCode::from(1));
         }
     }
-    out.clear();
-    if ctx.shutdown(&mut out).is_ok() {
-        let _ = sock.write_all(&out);
-    }
+    // close_notify; the server may already be gone.
+    let _ = tls.shutdown();
     Ok(ExitCode::SUCCESS)
+}
+
+/// A transport failure (not TLS's) as connect reports it.
+fn transport_error(e: &std::io::Error, addr: &SocketAddr, timeout: Duration) -> String {
+    match e.kind() {
+        // A std socket's read timeout is WouldBlock on Unix.
+        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!(
+            "no answer from {addr} within {} s\nhint: a slow server needs a longer --timeout",
+            timeout.as_secs()
+        ),
+        _ => format!("the connection to {addr} failed: {e}"),
+    }
 }
 
 /// `HOST:PORT` → the name to verify and the socket address.
@@ -164,22 +167,13 @@ fn resolve(address: &str) -> Result<(String, SocketAddr), String> {
     Ok((host, addr))
 }
 
-fn read_more(sock: &mut TcpStream, input: &mut Vec<u8>) -> std::io::Result<bool> {
-    let mut buf = [0u8; 16 * 1024];
-    let n = sock
-        .read(&mut buf)
-        .map_err(|e| std::io::Error::new(e.kind(), format!("reading from the server: {e}")))?;
-    input.extend_from_slice(&buf[..n]);
-    Ok(n > 0)
-}
-
 fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
     let info = ctx.connection_info().ok();
     let suite = ctx.cipher_suite();
     let chain: Vec<String> = ctx
         .remote_certificates()
         .iter()
-        .map(|c| crate::runtime::subject_of(c))
+        .map(|c| crate::subject_text(c))
         .collect();
     serde_json::json!({
         "address": addr.to_string(),
@@ -256,50 +250,52 @@ fn print_report(r: &serde_json::Value, ctx: &ClientContext) {
     );
 }
 
+/// Send `GET path` and copy the response to stdout until the server's close_notify (or
+/// its EOF). `Ok(false)`: TLS failed after the handshake (printed).
 fn http_get(
-    ctx: &mut ClientContext,
-    sock: &mut TcpStream,
-    input: &mut Vec<u8>,
+    tls: &mut Tls,
     host: &str,
     path: &str,
+    addr: &SocketAddr,
+    timeout: Duration,
 ) -> Result<bool, Box<dyn std::error::Error>> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: schannel-connect\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
-    let mut out = Vec::new();
-    ctx.encrypt(request.as_bytes(), &mut out)?;
-    sock.write_all(&out)?;
-    let mut plaintext = Vec::new();
-    println!("---");
-    loop {
-        let d = ctx.decrypt(input, &mut plaintext);
-        out.clear();
-        ctx.take_output(&mut out);
-        if !out.is_empty() {
-            let _ = sock.write_all(&out);
+    // A transport error here is kept while the response is read: a server that refused
+    // us may have closed, and its alert is waiting to be read.
+    let sent = tls.write_all(request.as_bytes()).and_then(|()| tls.flush());
+    if let Err(e) = &sent {
+        if let Some(e) = securechannel::Error::from_io_error(e) {
+            crate::print_error(&crate::failure_text("encrypt failed", e));
+            return Ok(false);
         }
-        let d = match d {
-            Ok(d) => d,
+    }
+    println!("---");
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match tls.read(&mut buf) {
+            // The server's close_notify.
+            Ok(0) => break,
+            Ok(n) => stdout.write_all(&buf[..n])?,
             Err(e) => {
-                eprintln!("{}", crate::failure_text("decrypt failed", &e));
-                return Ok(false);
-            }
-        };
-        input.drain(..d.consumed);
-        std::io::stdout().write_all(&plaintext)?;
-        plaintext.clear();
-        match d.status {
-            securechannel::DecryptStatus::PeerClosed => break,
-            // Decrypt again even with no input left: a close_notify that came in the same
-            // read as the last data is only reported (PeerClosed) by the next call, and a
-            // server waiting for our close_notify would otherwise never close.
-            securechannel::DecryptStatus::Data => continue,
-            _ => {
-                if !read_more(sock, input)? {
+                stdout.flush()?;
+                if let Some(e) = securechannel::Error::from_io_error(&e) {
+                    crate::print_error(&crate::failure_text("decrypt failed", e));
+                    return Ok(false);
+                }
+                // EOF without close_notify: the end of the response, as for most
+                // HTTP/1.x clients (Content-Length or the connection's end delimits it).
+                if e.kind() == ErrorKind::UnexpectedEof && sent.is_ok() {
                     break;
                 }
+                let first = sent.err().unwrap_or(e);
+                return Err(transport_error(&first, addr, timeout).into());
             }
         }
     }
+    stdout.flush()?;
+    sent.map_err(|e| transport_error(&e, addr, timeout))?;
     Ok(true)
 }

@@ -55,13 +55,30 @@ pub fn parse_request(buf: &[u8]) -> Option<Result<RequestHead, u16>> {
     }
 }
 
+/// Where the head ends: after its first empty line. Lines end with LF, a CR before it
+/// ignored (RFC 9112 2.2 lets a recipient accept a bare LF, as `openssl s_server -www`
+/// and most servers do; `printf 'GET / HTTP/1.0\n\n'` clients send one).
 fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+    let mut line_start = 0;
+    for (i, &b) in buf.iter().enumerate() {
+        if b == b'\n' {
+            if line(&buf[line_start..i]).is_empty() {
+                return Some(i + 1);
+            }
+            line_start = i + 1;
+        }
+    }
+    None
+}
+
+/// A line without its terminator's optional CR.
+fn line(bytes: &[u8]) -> &[u8] {
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
 
 fn parse_head(head: &[u8]) -> Result<RequestHead, u16> {
     let text = std::str::from_utf8(head).map_err(|_| 400u16)?;
-    let mut lines = text.split("\r\n");
+    let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let request_line = lines.next().ok_or(400u16)?;
     let mut parts = request_line.split(' ');
     let (method, path, version) = match (parts.next(), parts.next(), parts.next()) {
@@ -207,6 +224,30 @@ mod tests {
         let h = parse_head(b"GET /x HTTP/1.1\r\nAccept: text/html\r\n\r\n").unwrap();
         assert!(!h.wants_json);
         assert_eq!(parse_head(b"garbage\r\n\r\n").unwrap_err(), 400);
+    }
+
+    #[test]
+    fn bare_lf_line_endings_are_accepted() {
+        // RFC 9112 2.2: a recipient MAY recognize a single LF as a line terminator.
+        let h = parse_request(b"GET / HTTP/1.0\n\n")
+            .expect("complete")
+            .unwrap();
+        assert_eq!((h.method.as_str(), h.path.as_str()), ("GET", "/"));
+        let h = parse_request(b"GET /x HTTP/1.1\nHost: x\nAccept: application/json\n\n")
+            .expect("complete")
+            .unwrap();
+        assert!(h.wants_json);
+        assert_eq!(h.path, "/x");
+        // Mixed endings; the CR before an LF is ignored.
+        let h = parse_request(b"GET /m HTTP/1.1\r\nAccept: application/json\n\r\n")
+            .expect("complete")
+            .unwrap();
+        assert!(h.wants_json);
+        // Still incomplete: no empty line yet.
+        assert!(parse_request(b"GET / HTTP/1.1\nHost: x\n").is_none());
+        assert!(parse_request(b"GET / HTTP/1.1\r\nHost: x\r\n").is_none());
+        // A bare CR is not a line terminator.
+        assert!(parse_request(b"GET / HTTP/1.1\r\r").is_none());
     }
 
     #[test]

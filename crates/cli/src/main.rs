@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod config;
 mod connect;
+mod devca;
 mod events;
 mod explain;
 mod http;
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("schannel: {e}");
+            print_error(&e);
             ExitCode::from(2)
         }
     }
@@ -66,11 +67,17 @@ fn main() -> ExitCode {
 /// What a command returns: its exit code, or an error printed as `schannel: ...`.
 pub type CmdResult = Result<ExitCode, Box<dyn std::error::Error>>;
 
-/// A provider failure as every command prints it: what failed, the error with its event
-/// ID and status, a one-line hint, and where to read more.
+/// Print a failure on stderr. The one place that writes the `schannel: ` prefix: error
+/// texts (returned errors, [`failure_text`]) never start with it.
+pub fn print_error(e: &dyn std::fmt::Display) {
+    eprintln!("schannel: {e}");
+}
+
+/// A provider failure as every command prints it (through [`print_error`]): what failed,
+/// the error with its event ID and status, a one-line hint, and where to read more.
 pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
     use securechannel_explain::{event_explanation, status_explanation};
-    let mut s = format!("schannel: {what}: {e}");
+    let mut s = format!("{what}: {e}");
     let hint = e
         .event()
         .and_then(|id| event_explanation(id).actions.first().copied())
@@ -90,4 +97,10 @@ pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
         ));
     }
     s
+}
+
+/// A certificate's subject as every command prints it (RFC 4514, from the provider's
+/// [`securechannel::subject_name`]), or a placeholder when it does not parse.
+pub fn subject_text(der: &[u8]) -> String {
+    securechannel::subject_name(der).unwrap_or_else(|| "(unparsable certificate)".into())
 }

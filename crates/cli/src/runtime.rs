@@ -43,11 +43,8 @@ impl Runtime {
         if let Some(path) = cafile {
             let bytes = std::fs::read(path)
                 .map_err(|e| format!("cannot read --cafile {}: {e}", path.display()))?;
-            let certs = certificates_from_pem_or_der(&bytes)
+            let certs = securechannel::certificates_from_pem_or_der(&bytes)
                 .map_err(|e| format!("--cafile {}: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("--cafile {} holds no certificate", path.display()).into());
-            }
             for c in certs {
                 b = b.add_root(c);
             }
@@ -98,25 +95,4 @@ pub fn log_options(data_dir: &Path) -> LogOptions {
         };
     }
     options
-}
-
-/// The subject of a DER certificate as an RFC 4514 string, or a placeholder.
-pub fn subject_of(der: &[u8]) -> String {
-    match x509_parser::parse_x509_certificate(der) {
-        Ok((_, c)) => c.subject().to_string(),
-        Err(_) => "(unparsable certificate)".to_string(),
-    }
-}
-
-/// Certificates from a PEM file (any number) or a single DER certificate.
-pub fn certificates_from_pem_or_der(
-    bytes: &[u8],
-) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
-    use rustls_pki_types::pem::PemObject;
-    if bytes.starts_with(b"0\x82") || bytes.first() == Some(&0x30) {
-        return Ok(vec![rustls_pki_types::CertificateDer::from(bytes.to_vec())]);
-    }
-    rustls_pki_types::CertificateDer::pem_slice_iter(bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("not a PEM certificate file: {e}"))
 }

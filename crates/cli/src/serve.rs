@@ -1,15 +1,14 @@
 //! `schannel serve`: the main job. A TLS endpoint that answers each HTTP request with a
 //! page describing how the client connected, or (`--backend`) a TLS-terminating TCP
-//! proxy. Connections are driven through the token API (AcceptSecurityContext,
-//! DecryptMessage, EncryptMessage) exactly as a Windows server drives Schannel; every
-//! handshake's events go to the data directory's System log.
+//! proxy. Each connection is the provider's tokio stream (`securechannel::tokio`), which
+//! drives the token API (AcceptSecurityContext, DecryptMessage, EncryptMessage) as a
+//! Windows server drives Schannel, with bounded buffers; every handshake's events go to
+//! the data directory's System log.
 
 use crate::http::{self, ConnectionReport};
-use crate::runtime::{subject_of, Runtime};
+use crate::runtime::Runtime;
 use crate::CmdResult;
-use securechannel::{
-    ContextOptions, DecryptStatus, ServerContext, ServerCredential, StepStatus, StoreQuery,
-};
+use securechannel::{ContextOptions, ServerContext, ServerCredential, StoreQuery};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -106,7 +105,7 @@ fn server_credential(
     } else if let Some(s) = &args.subject {
         b = b.from_store(StoreQuery::Subject(s.clone()));
     } else {
-        let dev = securechannel::ensure_dev_credential(data_dir)
+        let dev = crate::devca::ensure_dev_credential(data_dir)
             .map_err(|e| crate::failure_text("cannot prepare the development certificate", &e))?;
         if dev.created {
             eprintln!(
@@ -154,10 +153,10 @@ async fn serve(
         )
     })?;
     let local = listener.local_addr()?;
-    let subject = credential
-        .certificate()
-        .map(|c| subject_of(c))
-        .unwrap_or_else(|| "(none)".into());
+    let subject = match credential.certificate() {
+        Some(c) => crate::subject_text(c),
+        None => "(none)".into(),
+    };
     match &args.backend {
         Some(b) => {
             eprintln!("schannel: proxying TLS on {local} to tcp://{b} (certificate {subject})")
@@ -205,7 +204,7 @@ async fn serve(
                 Ok(x) => x,
                 Err(e) => {
                     // Running out of file descriptors and the like: say so, keep serving.
-                    eprintln!("schannel: accept failed: {e}");
+                    crate::print_error(&format!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -220,10 +219,13 @@ async fn serve(
         });
         while tasks.try_join_next().is_some() {}
     }
-    eprintln!(
-        "schannel: stopping; finishing {} open connection(s)",
-        tasks.len()
-    );
+    // A finished connection's task stays in the set until it is joined: count only the
+    // connections still running.
+    while tasks.try_join_next().is_some() {}
+    match tasks.len() {
+        0 => eprintln!("schannel: stopping; no open connections"),
+        n => eprintln!("schannel: stopping; finishing {n} open connection(s)"),
+    }
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(Duration::from_secs(5), drain)
         .await
@@ -239,29 +241,29 @@ async fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A connection after its handshake: the provider's tokio stream over the socket.
+type Tls = securechannel::tokio::TlsStream<TcpStream, ServerContext>;
+
 impl Server {
     async fn connection(&self, sock: TcpStream, peer: SocketAddr) {
         let _ = sock.set_nodelay(true);
         let ctx = match ServerContext::new(&self.credential, self.options.clone()) {
             Ok(c) => c,
             Err(e) => {
+                // The server's own problem (its credential), not the client's: say it.
                 self.failed.fetch_add(1, Ordering::Relaxed);
-                eprintln!("schannel: {peer}: {e}");
+                crate::print_error(&format!("{peer}: {e}"));
                 return;
             }
         };
-        let mut conn = TlsConnection {
-            ctx,
-            sock,
-            input: Vec::with_capacity(8192),
-            out: Vec::with_capacity(8192),
-        };
-        match tokio::time::timeout(self.timeout, conn.handshake()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(failure)) => {
+        // On failure the stream has sent the alert before it returns the error.
+        let handshake = securechannel::tokio::TlsStream::handshake(ctx, sock);
+        let mut tls = match tokio::time::timeout(self.timeout, handshake).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
                 if self.access_log {
-                    println!("{peer} handshake failed: {failure}");
+                    println!("{peer} handshake failed: {}", handshake_failure(&e));
                 }
                 return;
             }
@@ -275,12 +277,12 @@ impl Server {
                 }
                 return;
             }
-        }
+        };
         self.served.fetch_add(1, Ordering::Relaxed);
-        let report = conn.report(peer);
+        let report = report(tls.context(), peer);
         let outcome = match &self.backend {
-            None => conn.answer_http(&report, self.timeout).await,
-            Some(b) => conn.proxy(b).await,
+            None => answer_http(&mut tls, &report, self.timeout).await,
+            Some(b) => proxy(&mut tls, b).await,
         };
         if self.access_log {
             match &outcome {
@@ -295,230 +297,170 @@ impl Server {
                 Err(e) => println!("{peer} {} {}: {e}", report.protocol, report.cipher_suite),
             }
         }
-        conn.close().await;
+        // close_notify, then the socket's write side; bounded, as a client that reads
+        // nothing could otherwise hold the connection.
+        let _ = tokio::time::timeout(self.timeout, tls.shutdown()).await;
     }
 }
 
-/// Why a handshake failed, for the access log.
-enum Failure {
-    Tls(securechannel::Error),
-    Io(std::io::Error),
-    Closed,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Tls(e) => write!(f, "{e}"),
-            Failure::Io(e) => write!(f, "{e}"),
-            Failure::Closed => f.write_str("the client closed the connection during the handshake"),
+/// Why a handshake failed, for the access log: the provider's error (with its event and
+/// status) when the stream returned one.
+fn handshake_failure(e: &std::io::Error) -> String {
+    match securechannel::Error::from_io_error(e) {
+        Some(tls) => tls.to_string(),
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the client closed the connection during the handshake".into()
         }
+        None => e.to_string(),
     }
 }
 
-/// One accepted connection, driven through the token API.
-struct TlsConnection {
-    ctx: ServerContext,
-    sock: TcpStream,
-    /// Ciphertext received and not yet consumed (SSPI's extra buffer lives at its front).
-    input: Vec<u8>,
-    out: Vec<u8>,
+/// Why a read or write of an established connection failed.
+fn stream_failure(e: &std::io::Error) -> String {
+    match securechannel::Error::from_io_error(e) {
+        Some(tls) => tls.to_string(),
+        None => e.to_string(),
+    }
 }
 
-impl TlsConnection {
-    async fn read_more(&mut self) -> std::io::Result<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.sock.read(&mut chunk).await?;
-        self.input.extend_from_slice(&chunk[..n]);
-        Ok(n)
-    }
+/// The client closed the socket without close_notify: for a request already answered or
+/// never sent, the same as closing (nothing of ours is truncated).
+fn closed_without_close_notify(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::UnexpectedEof
+        && securechannel::Error::from_io_error(e).is_none()
+}
 
-    async fn flush_out(&mut self) -> std::io::Result<()> {
-        if !self.out.is_empty() {
-            self.sock.write_all(&self.out).await?;
-            self.out.clear();
-        }
-        Ok(())
+fn report(ctx: &ServerContext, peer: SocketAddr) -> ConnectionReport {
+    let info = ctx.connection_info().ok();
+    let suite = ctx.cipher_suite();
+    ConnectionReport {
+        protocol: info
+            .as_ref()
+            .map(|i| i.protocol.name().to_string())
+            .unwrap_or_default(),
+        cipher_suite: suite.map(|s| s.name.to_string()).unwrap_or_default(),
+        cipher_suite_id: suite
+            .map(|s| format!("0x{:04X}", s.number))
+            .unwrap_or_default(),
+        cipher: info
+            .as_ref()
+            .map(|i| i.cipher.to_string())
+            .unwrap_or_default(),
+        cipher_strength: info.as_ref().map_or(0, |i| i.cipher_strength),
+        mac: info.as_ref().map(|i| i.mac.to_string()).unwrap_or_default(),
+        key_exchange: info
+            .as_ref()
+            .map(|i| i.exchange.to_string())
+            .unwrap_or_default(),
+        key_exchange_strength: info.as_ref().map_or(0, |i| i.exchange_strength),
+        sni: ctx.server_name().map(str::to_string),
+        alpn: ctx.alpn().map(|a| String::from_utf8_lossy(a).into_owned()),
+        resumed: ctx.resumed() == Some(true),
+        client_certificate: ctx
+            .remote_certificates()
+            .first()
+            .map(|c| crate::subject_text(c)),
+        activity_id: ctx.activity_id().to_string(),
+        peer: peer.to_string(),
     }
+}
 
-    async fn handshake(&mut self) -> Result<(), Failure> {
+/// Read one request, answer it, and say what was answered.
+async fn answer_http(
+    tls: &mut Tls,
+    report: &ConnectionReport,
+    timeout: Duration,
+) -> Result<String, String> {
+    let mut plain = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head = tokio::time::timeout(timeout, async {
         loop {
-            let step = self.ctx.accept(&mut self.input, &mut self.out);
-            // On failure `out` holds the alert: send it before giving up.
-            let sent = self.flush_out().await;
-            let step = step.map_err(Failure::Tls)?;
-            sent.map_err(Failure::Io)?;
-            self.input.drain(..step.consumed);
-            match step.status {
-                StepStatus::Complete => return Ok(()),
-                StepStatus::ContinueNeeded if !self.input.is_empty() => continue,
-                StepStatus::ContinueNeeded | StepStatus::IncompleteMessage { .. } => {
-                    if self.read_more().await.map_err(Failure::Io)? == 0 {
-                        return Err(Failure::Closed);
-                    }
-                }
+            if let Some(h) = http::parse_request(&plain) {
+                return Ok(Some(h));
+            }
+            match tls.read(&mut chunk).await {
+                Ok(0) => return Ok(None),
+                Ok(n) => plain.extend_from_slice(&chunk[..n]),
+                Err(e) if closed_without_close_notify(&e) => return Ok(None),
+                Err(e) => return Err(stream_failure(&e)),
             }
         }
-    }
-
-    /// Decrypt until some plaintext arrives; `Ok(false)`: the client closed.
-    async fn read_plain(&mut self, plain: &mut Vec<u8>) -> Result<bool, String> {
-        loop {
-            let before = plain.len();
-            let d = self.ctx.decrypt(&mut self.input, plain);
-            self.ctx.take_output(&mut self.out);
-            let _ = self.flush_out().await;
-            let d = d.map_err(|e| e.to_string())?;
-            self.input.drain(..d.consumed);
-            match d.status {
-                DecryptStatus::PeerClosed => return Ok(false),
-                DecryptStatus::Data if plain.len() > before => return Ok(true),
-                DecryptStatus::Data if !self.input.is_empty() => continue,
-                _ => {
-                    if self.read_more().await.map_err(|e| e.to_string())? == 0 {
-                        return Ok(false);
-                    }
-                }
-            }
-        }
-    }
-
-    async fn write_plain(&mut self, data: &[u8]) -> Result<(), String> {
-        self.ctx
-            .encrypt(data, &mut self.out)
-            .map_err(|e| e.to_string())?;
-        self.flush_out().await.map_err(|e| e.to_string())
-    }
-
-    async fn close(&mut self) {
-        if self.ctx.shutdown(&mut self.out).is_ok() {
-            let _ = self.flush_out().await;
-        }
-        let _ = self.sock.shutdown().await;
-    }
-
-    fn report(&self, peer: SocketAddr) -> ConnectionReport {
-        let info = self.ctx.connection_info().ok();
-        let suite = self.ctx.cipher_suite();
-        ConnectionReport {
-            protocol: info
-                .as_ref()
-                .map(|i| i.protocol.name().to_string())
-                .unwrap_or_default(),
-            cipher_suite: suite.map(|s| s.name.to_string()).unwrap_or_default(),
-            cipher_suite_id: suite
-                .map(|s| format!("0x{:04X}", s.number))
-                .unwrap_or_default(),
-            cipher: info
-                .as_ref()
-                .map(|i| i.cipher.to_string())
-                .unwrap_or_default(),
-            cipher_strength: info.as_ref().map_or(0, |i| i.cipher_strength),
-            mac: info.as_ref().map(|i| i.mac.to_string()).unwrap_or_default(),
-            key_exchange: info
-                .as_ref()
-                .map(|i| i.exchange.to_string())
-                .unwrap_or_default(),
-            key_exchange_strength: info.as_ref().map_or(0, |i| i.exchange_strength),
-            sni: self.ctx.server_name().map(str::to_string),
-            alpn: self
-                .ctx
-                .alpn()
-                .map(|a| String::from_utf8_lossy(a).into_owned()),
-            resumed: self.ctx.resumed() == Some(true),
-            client_certificate: self
-                .ctx
-                .remote_certificates()
-                .first()
-                .map(|c| subject_of(c)),
-            activity_id: self.ctx.activity_id().to_string(),
-            peer: peer.to_string(),
-        }
-    }
-
-    /// Read one request, answer it, and say what was answered.
-    async fn answer_http(
-        &mut self,
-        report: &ConnectionReport,
-        timeout: Duration,
-    ) -> Result<String, String> {
-        let mut plain = Vec::new();
-        let head = tokio::time::timeout(timeout, async {
-            loop {
-                if let Some(h) = http::parse_request(&plain) {
-                    return Ok::<_, String>(Some(h));
-                }
-                if !self.read_plain(&mut plain).await? {
-                    return Ok(None);
-                }
-            }
-        })
+    })
+    .await
+    .map_err(|_| "no request within the timeout".to_string())??;
+    let Some(head) = head else {
+        return Ok("closed without a request".into());
+    };
+    let (status, response) = http::response(&head, report);
+    // A write returns once its bytes are encrypted: flush sends what the socket has not
+    // taken yet.
+    tls.write_all(&response)
         .await
-        .map_err(|_| "no request within the timeout".to_string())??;
-        let Some(head) = head else {
-            return Ok("closed without a request".into());
-        };
-        let (status, response) = http::response(&head, report);
-        self.write_plain(&response).await?;
-        Ok(match &head {
-            Ok(h) => format!("{} {} {status}", h.method, h.path),
-            Err(_) => format!("bad request {status}"),
-        })
-    }
+        .map_err(|e| stream_failure(&e))?;
+    tls.flush().await.map_err(|e| stream_failure(&e))?;
+    Ok(match &head {
+        Ok(h) => format!("{} {} {status}", h.method, h.path),
+        Err(_) => format!("bad request {status}"),
+    })
+}
 
-    /// Relay between the TLS client and the backend until either side closes.
-    async fn proxy(&mut self, backend: &str) -> Result<String, String> {
-        let mut upstream = TcpStream::connect(backend)
-            .await
-            .map_err(|e| format!("cannot connect to the backend {backend}: {e}"))?;
-        let _ = upstream.set_nodelay(true);
-        let (mut up_bytes, mut down_bytes) = (0u64, 0u64);
-        let mut plain = Vec::with_capacity(16 * 1024);
-        let mut from_backend = vec![0u8; 16 * 1024];
-        // Plaintext already decrypted along with the handshake's extra bytes goes first.
-        loop {
-            plain.clear();
-            let d = self.ctx.decrypt(&mut self.input, &mut plain);
-            self.ctx.take_output(&mut self.out);
-            let _ = self.flush_out().await;
-            let d = d.map_err(|e| e.to_string())?;
-            self.input.drain(..d.consumed);
-            if !plain.is_empty() {
-                upstream
-                    .write_all(&plain)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                up_bytes += plain.len() as u64;
-            }
-            if d.status == DecryptStatus::PeerClosed {
-                let _ = upstream.shutdown().await;
-                return Ok(format!(
-                    "proxied {up_bytes} B up, {down_bytes} B down; client closed"
-                ));
-            }
-            if d.status == DecryptStatus::Data && !self.input.is_empty() && d.consumed > 0 {
-                continue;
-            }
-            let mut chunk = [0u8; 16 * 1024];
-            tokio::select! {
-                r = self.sock.read(&mut chunk) => {
-                    let n = r.map_err(|e| e.to_string())?;
-                    if n == 0 {
-                        let _ = upstream.shutdown().await;
-                        return Ok(format!("proxied {up_bytes} B up, {down_bytes} B down; client disconnected"));
+/// Relay between the TLS client and the backend, each direction on its own, until both
+/// have ended: the client's end (close_notify) shuts the backend's write side, the
+/// backend's end sends close_notify to the client.
+async fn proxy(tls: &mut Tls, backend: &str) -> Result<String, String> {
+    let mut upstream = TcpStream::connect(backend)
+        .await
+        .map_err(|e| format!("cannot connect to the backend {backend}: {e}"))?;
+    let _ = upstream.set_nodelay(true);
+    let (mut client_r, mut client_w) = tokio::io::split(&mut *tls);
+    let (mut backend_r, mut backend_w) = upstream.split();
+    // Both directions run in this task (join!): a waker one registers for the other's
+    // half of the stream wakes this task, which polls both.
+    let up = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut bytes = 0u64;
+        let end = loop {
+            match client_r.read(&mut buf).await {
+                Ok(0) => break Ok("client closed"),
+                Ok(n) => {
+                    if let Err(e) = backend_w.write_all(&buf[..n]).await {
+                        break Err(format!("writing to the backend: {e}"));
                     }
-                    self.input.extend_from_slice(&chunk[..n]);
+                    bytes += n as u64;
                 }
-                r = upstream.read(&mut from_backend) => {
-                    let n = r.map_err(|e| e.to_string())?;
-                    if n == 0 {
-                        return Ok(format!("proxied {up_bytes} B up, {down_bytes} B down; backend closed"));
-                    }
-                    down_bytes += n as u64;
-                    let data = from_backend[..n].to_vec();
-                    self.write_plain(&data).await?;
-                }
+                Err(e) if closed_without_close_notify(&e) => break Ok("client disconnected"),
+                Err(e) => break Err(stream_failure(&e)),
             }
-        }
-    }
+        };
+        let _ = backend_w.shutdown().await;
+        (bytes, end)
+    };
+    let down = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut bytes = 0u64;
+        let end = loop {
+            match backend_r.read(&mut buf).await {
+                Ok(0) => break Ok("backend closed"),
+                Ok(n) => {
+                    let sent = match client_w.write_all(&buf[..n]).await {
+                        Ok(()) => client_w.flush().await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = sent {
+                        break Err(stream_failure(&e));
+                    }
+                    bytes += n as u64;
+                }
+                Err(e) => break Err(format!("reading from the backend: {e}")),
+            }
+        };
+        // close_notify: the client sees the backend's end.
+        let _ = client_w.shutdown().await;
+        (bytes, end)
+    };
+    let ((up_bytes, up_end), (down_bytes, down_end)) = tokio::join!(up, down);
+    let (up_end, down_end) = (up_end?, down_end?);
+    Ok(format!(
+        "proxied {up_bytes} B up, {down_bytes} B down; {up_end}, {down_end}"
+    ))
 }

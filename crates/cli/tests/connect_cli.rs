@@ -471,6 +471,43 @@ fn connect_to_a_server_that_does_not_speak_tls() {
 }
 
 #[test]
+fn connect_to_a_closed_port_says_schannel_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nobody listens there once the listener is dropped: connecting is refused at once.
+    let closed = std::net::TcpListener::bind((LOCALHOST_V4, 0)).unwrap();
+    let addr = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let r = connect(dir.path(), &addr, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(r.stderr.contains("cannot connect to"), "{}", r.stderr);
+    assert_one_prefix(&r.stderr);
+}
+
+#[test]
+fn connect_with_a_missing_client_certificate_says_schannel_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("missing.pem");
+    let key = dir.path().join("missing.key");
+    let r = connect(
+        &dir.path().join("data"),
+        "127.0.0.1:9",
+        &[
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(
+        r.stderr.contains("cannot acquire the client credential"),
+        "{}",
+        r.stderr
+    );
+    assert_one_prefix(&r.stderr);
+}
+
+#[test]
 fn connect_answers_a_hello_retry_request() {
     let s = setup();
     let leaf = s.pki.server_leaf("server");

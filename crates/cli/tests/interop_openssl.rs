@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// `openssl s_client -connect ADDR ARGS...` sending the JSON request; the page is parsed.
 fn s_client_page(serve: &Serve, args: &[&str]) -> (Run, serde_json::Value) {
@@ -83,6 +83,35 @@ fn s_client_tls12() {
     assert_eq!(done.len(), 1, "{}", summary(&records));
     assert_eq!(field(done[0], "Protocol"), "TLS 1.2");
     assert_eq!(field(done[0], "CipherSuite"), page["cipher_suite_id"]);
+}
+
+#[test]
+fn a_request_with_bare_lf_line_endings_is_answered_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path(), &[]);
+    let (addr, ca) = (serve.host_port(), serve.dev_ca());
+    let start = Instant::now();
+    // -quiet implies -ign_eof: s_client waits for serve to answer and close.
+    let r = openssl(
+        &[
+            "s_client",
+            "-connect",
+            &addr,
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-quiet",
+        ],
+        b"GET / HTTP/1.0\n\n",
+    );
+    let took = start.elapsed();
+    assert!(
+        r.stdout.contains("HTTP/1.1 200 OK") && r.stdout.contains("How you connected"),
+        "{}",
+        r.both()
+    );
+    // serve's request timeout is 5 s here: an answer only after it is the bug.
+    assert!(took < Duration::from_secs(4), "answered after {took:?}");
+    serve.stop();
 }
 
 fn resumption(tls: &str) {

@@ -27,6 +27,30 @@ fn serve_refuses_an_address_in_use() {
 }
 
 #[test]
+fn serve_with_a_missing_certificate_says_schannel_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let key = dir.path().join("missing.key");
+    let r = schannel(
+        &dir.path().join("data"),
+        &[
+            "serve",
+            "--cert",
+            missing.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(
+        r.stderr.contains("cannot acquire the server credential"),
+        "{}",
+        r.stderr
+    );
+    assert_one_prefix(&r.stderr);
+}
+
+#[test]
 fn serve_with_an_explicit_certificate_and_key() {
     require_tool("curl");
     let dir = tempfile::tempdir().unwrap();
@@ -214,9 +238,29 @@ fn an_idle_connection_is_closed_at_the_handshake_timeout_and_sigterm_waits_for_n
     let _open = TcpStream::connect(serve.addr).unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let stderr = serve.stop();
-    assert!(stderr.contains("stopping; finishing"), "{stderr}");
+    // The first connection is over: only the second one is open.
+    assert!(
+        stderr.contains("stopping; finishing 1 open connection(s)"),
+        "{stderr}"
+    );
     let records = events(data);
     assert!(with_id(&records, 36880).is_empty(), "{}", summary(&records));
+}
+
+#[test]
+fn sigterm_after_the_last_connection_closed_finds_none_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = Serve::start(dir.path(), &["--access-log"]);
+    // A connection that has come and gone: the client leaves during the handshake.
+    drop(TcpStream::connect(serve.addr).unwrap());
+    assert!(
+        serve.proc.wait_for(Duration::from_secs(5), |out, _| out
+            .contains("handshake failed")),
+        "{}",
+        serve.proc.stdout()
+    );
+    let stderr = serve.stop();
+    assert!(stderr.contains("stopping; no open connections"), "{stderr}");
 }
 
 #[test]

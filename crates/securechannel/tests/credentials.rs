@@ -114,10 +114,10 @@ fn der_files_and_sec1_keys_are_read() {
 
 #[test]
 fn pkcs1_rsa_keys_are_read_when_openssl_is_present() {
-    if !has_openssl() {
-        eprintln!("openssl not found: PKCS#1 conversion skipped");
-        return;
-    }
+    assert!(
+        has_openssl(),
+        "openssl is required: install it (apt-get install openssl); .ci/run installs it"
+    );
     let dir = tempfile::tempdir().unwrap();
     let ca = ca("Test CA");
     let leaf = leaf(

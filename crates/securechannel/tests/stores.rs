@@ -1,18 +1,13 @@
-//! The data directory: Provider::open, the stores, PKCS#12, the system default credential
-//! and the development CA.
+//! The data directory: Provider::open, the stores, PKCS#12 and the system default
+//! credential. (The development CA is the CLI's: crates/cli/src/devca.rs.)
 
 mod provider_pki;
 
 use provider_pki::*;
 use rcgen::ExtendedKeyUsagePurpose;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use securechannel::events::{EventRecord, MemorySink};
-use securechannel::{
-    ensure_dev_credential, thumbprint, CertificateStores, ErrorState, EventId, Provider, StoreName,
-    StoreQuery,
-};
+use securechannel::{thumbprint, ErrorState, EventId, Provider, StoreName, StoreQuery};
 use std::sync::Arc;
-use std::time::Duration;
 
 fn record(sink: &MemorySink, id: u16) -> EventRecord {
     sink.records()
@@ -187,10 +182,10 @@ fn store_certificates_pair_with_keys_by_public_key_and_are_found_by_thumbprint_o
 
 #[test]
 fn thumbprint_matches_openssl_sha1_fingerprint() {
-    if !has_openssl() {
-        eprintln!("openssl not found: skipped");
-        return;
-    }
+    assert!(
+        has_openssl(),
+        "openssl is required: install it (apt-get install openssl); .ci/run installs it"
+    );
     let dir = tempfile::tempdir().unwrap();
     let c = ca("Fingerprint CA");
     let path = write(&dir.path().join("ca.pem"), &c.pem, 0o644);
@@ -446,10 +441,10 @@ fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
 
 #[test]
 fn pkcs12_from_openssl_modern_and_legacy() {
-    if !has_openssl() {
-        eprintln!("openssl not found: skipped");
-        return;
-    }
+    assert!(
+        has_openssl(),
+        "openssl is required: install it (apt-get install openssl); .ci/run installs it"
+    );
     let dir = tempfile::tempdir().unwrap();
     let c = ca("OpenSSL PFX CA");
     let l = leaf(&c, LeafSpec::server("openssl-pfx.test"));
@@ -517,86 +512,4 @@ fn pkcs12_from_openssl_modern_and_legacy() {
             "{name}: {err}"
         );
     }
-}
-
-#[test]
-fn dev_credential_is_created_once_and_chains_to_the_dev_ca() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("schannel-data");
-    let first = ensure_dev_credential(&data).unwrap();
-    assert!(first.created && first.created_ca);
-    let ca_path = data.join("stores/Root/dev-ca.pem");
-    assert_eq!(first.ca_certificate.as_deref(), Some(ca_path.as_path()));
-    assert_eq!(first.certificate, data.join("stores/My/localhost.pem"));
-    assert_eq!(
-        first.key.as_deref(),
-        Some(data.join("keys/localhost.key").as_path())
-    );
-    assert_eq!(mode_of(&data.join("keys/localhost.key")), 0o600);
-    assert_eq!(mode_of(&data.join("keys/dev-ca.key")), 0o600);
-    let text = first.trust_instructions();
-    assert!(
-        text.contains(&format!("curl --cacert {}", ca_path.display())),
-        "{text}"
-    );
-    assert!(text.contains("update-ca-certificates"));
-
-    let second = ensure_dev_credential(&data).unwrap();
-    assert!(!second.created);
-    assert_eq!(second.thumbprint, first.thumbprint);
-
-    // The system default is now the dev certificate, and it validates for localhost and
-    // the loopback addresses against the dev CA.
-    let (provider, sink) = open_all(&data);
-    let cred = provider
-        .server_credential()
-        .system_default()
-        .acquire()
-        .unwrap();
-    assert_eq!(cred.thumbprint(), Some(first.thumbprint.clone()));
-    assert_eq!(record(&sink, 36868).field("KeyType"), Some("ECDSA P-256"));
-    let roots = Arc::new(provider.stores().root_cert_store());
-    let verifier = rustls::client::WebPkiServerVerifier::builder(roots)
-        .build()
-        .unwrap();
-    let leaf = cred.certificate().unwrap().clone();
-    for name in ["localhost", "127.0.0.1", "::1"] {
-        rustls::client::danger::ServerCertVerifier::verify_server_cert(
-            verifier.as_ref(),
-            &leaf,
-            &[],
-            &ServerName::try_from(name).unwrap(),
-            &[],
-            UnixTime::now(),
-        )
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    }
-    // Still valid in 300 days, not in 400 (a one-year leaf).
-    let stores = CertificateStores::open(&data).unwrap();
-    let my = &stores.certificates(StoreName::My)[0];
-    let now = UnixTime::now().as_secs() as i64;
-    let day = Duration::from_secs(86_400).as_secs() as i64;
-    assert!(my.is_valid_at(now + 300 * day) && !my.is_valid_at(now + 400 * day));
-    let _ = CertificateDer::from(my.der.to_vec());
-}
-
-#[test]
-fn dev_credential_reuses_the_dev_ca_when_the_leaf_is_gone() {
-    let dir = tempfile::tempdir().unwrap();
-    let first = ensure_dev_credential(dir.path()).unwrap();
-    let ca_before = std::fs::read(dir.path().join("stores/Root/dev-ca.pem")).unwrap();
-    std::fs::remove_file(&first.certificate).unwrap();
-    let again = ensure_dev_credential(dir.path()).unwrap();
-    assert!(again.created && !again.created_ca);
-    assert_ne!(again.thumbprint, first.thumbprint);
-    assert_eq!(
-        std::fs::read(dir.path().join("stores/Root/dev-ca.pem")).unwrap(),
-        ca_before
-    );
-    // The old key file is left alone; the new pair got a free name.
-    assert!(
-        again.certificate.ends_with("localhost-2.pem"),
-        "{:?}",
-        again.certificate
-    );
 }

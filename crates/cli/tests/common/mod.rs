@@ -241,6 +241,21 @@ pub fn schannel(data: &Path, args: &[&str]) -> Run {
     run("schannel", schannel_cmd(data, args), None)
 }
 
+/// A failed command's stderr: it starts with `schannel: ` and no line carries the prefix
+/// twice (`schannel: schannel: ...`); hint lines follow unprefixed.
+pub fn assert_one_prefix(stderr: &str) {
+    assert!(
+        stderr.starts_with("schannel: "),
+        "the error starts with `schannel: `:\n{stderr}"
+    );
+    for line in stderr.lines() {
+        assert!(
+            line.matches("schannel:").count() <= 1,
+            "`schannel:` twice in one line:\n{stderr}"
+        );
+    }
+}
+
 /// `EventLogging = 7`: errors, warnings and informational events (36880 is one).
 pub fn log_everything(data: &Path) {
     let r = schannel(data, &["config", "set", "EventLogging", "7"]);
