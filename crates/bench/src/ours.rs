@@ -69,9 +69,8 @@ impl Credentials {
         };
         let emitter = Emitter::new(sink, EVENT_LOGGING);
         let settings = settings(suite_iana);
-        let options = credential_options(|o| {
-            o.protocols = vec![protocol];
-        });
+        let mut options = CredentialOptions::default();
+        options.protocols = vec![protocol];
         let client = ClientCredential::new_in_memory_with(
             emitter.clone(),
             settings.clone(),

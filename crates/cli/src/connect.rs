@@ -78,14 +78,14 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         args.cafile.as_deref(),
         args.cert.as_deref().zip(args.key.as_deref()),
     )?;
-    let options = ContextOptions {
-        alpn: args.alpn.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        sni: match (&args.sni, args.no_sni) {
-            (_, true) => Sni::Disabled,
-            (Some(n), _) => Sni::Name(n.clone()),
-            (None, false) => Sni::Target,
-        },
-    };
+    let options =
+        ContextOptions::default()
+            .with_alpn(&args.alpn)
+            .with_sni(match (&args.sni, args.no_sni) {
+                (_, true) => Sni::Disabled,
+                (Some(n), _) => Sni::Name(n.clone()),
+                (None, false) => Sni::Target,
+            });
     let timeout = Duration::from_secs(args.timeout.max(1));
     let sock = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

@@ -175,15 +175,7 @@ async fn serve(
     }
     let server = Arc::new(Server {
         credential,
-        options: ContextOptions {
-            alpn: args
-                .alpn
-                .iter()
-                .filter(|a| !a.is_empty())
-                .map(|a| a.as_bytes().to_vec())
-                .collect(),
-            ..ContextOptions::default()
-        },
+        options: ContextOptions::default().with_alpn(args.alpn.iter().filter(|a| !a.is_empty())),
         backend: args.backend.clone(),
         timeout: Duration::from_secs(args.handshake_timeout.max(1)),
         access_log: args.access_log,
