@@ -169,7 +169,7 @@ impl Error {
     }
 
     /// The provider's error inside an I/O error, as the streams ([`crate::TlsStream`],
-    /// [`crate::tokio::TlsStream`]) return it: a failed handshake, decrypt or encrypt
+    /// `securechannel::tokio::TlsStream`) return it: a failed handshake, decrypt or encrypt
     /// keeps its status, event and error state.
     ///
     /// ```

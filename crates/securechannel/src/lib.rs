@@ -67,7 +67,7 @@
 //! # Streams
 //!
 //! [`TlsStream`] runs that loop over a std `Read + Write` transport; with the `tokio`
-//! feature, [`tokio::connect`] / [`tokio::accept`] do it over an async one, as
+//! feature, `tokio::connect` / `tokio::accept` do it over an async one, as
 //! tokio-rustls does. Both are bounded in what they buffer, and both return the
 //! provider's error inside an `io::Error`: [`Error::from_io_error`] gives it back.
 //!

@@ -26,10 +26,6 @@ pub struct TlsStream<S, C> {
     io: S,
     context: C,
     buffers: Buffers,
-    /// A transport error that happened after plaintext was accepted: `write` returned
-    /// `Ok(n)` for those bytes (they are encrypted and queued), and the error surfaces on
-    /// the next call instead, so a retry never encrypts the same bytes twice.
-    deferred: Option<io::Error>,
 }
 
 /// The sans-I/O part of a stream: input not yet decrypted, plaintext not yet read,
@@ -43,6 +39,10 @@ pub(crate) struct Buffers {
     pub(crate) outgoing_at: usize,
     pub(crate) peer_closed: bool,
     pub(crate) close_sent: bool,
+    /// A transport error that happened after plaintext was accepted: `write` returned
+    /// `Ok(n)` for those bytes (they are encrypted and queued), and the error surfaces on
+    /// the next call instead, so a retry never encrypts the same bytes twice.
+    deferred: Option<io::Error>,
 }
 
 /// What the stream needs next.
@@ -54,6 +54,21 @@ pub(crate) enum Need {
 }
 
 impl Buffers {
+    /// The transport error a write that had already accepted its bytes left behind.
+    pub(crate) fn take_deferred(&mut self) -> io::Result<()> {
+        match self.deferred.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// A transport error after a write accepted its bytes: kept for the next call, unless
+    /// the same call may simply be made again (the unsent bytes wait in `outgoing`).
+    pub(crate) fn defer(&mut self, e: io::Error) {
+        if !is_retryable(&e) {
+            self.deferred = Some(e);
+        }
+    }
     /// One handshake step over the input held; output goes to `outgoing`.
     pub(crate) fn handshake<C: SecurityContext>(&mut self, context: &mut C) -> Result<Need, Error> {
         let r = context.step(&mut self.incoming, &mut self.outgoing);
@@ -132,7 +147,7 @@ impl Buffers {
 }
 
 /// Transport errors after which the same call may simply be made again.
-pub(crate) fn is_retryable(e: &io::Error) -> bool {
+fn is_retryable(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted | io::ErrorKind::TimedOut
@@ -191,12 +206,15 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
             io,
             context,
             buffers: Buffers::default(),
-            deferred: None,
         };
         loop {
             let r = s.buffers.handshake(&mut s.context);
-            s.send_all()?;
-            match r.map_err(io_error)? {
+            // The alert of a failure goes out first; the provider's error wins over a
+            // transport that could not take it.
+            let sent = s.send_all();
+            let need = r.map_err(io_error)?;
+            sent?;
+            match need {
                 Need::Ready => return Ok(s),
                 Need::Input => {
                     if s.fill()? == 0 {
@@ -210,7 +228,7 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
     /// Send close_notify and flush (the other direction stays readable until the peer's
     /// close_notify arrives).
     pub fn shutdown(&mut self) -> io::Result<()> {
-        self.take_deferred()?;
+        self.buffers.take_deferred()?;
         if !self.buffers.close_sent {
             self.context
                 .shutdown(&mut self.buffers.outgoing)
@@ -219,14 +237,6 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
         }
         self.send_all()?;
         self.io.flush()
-    }
-
-    /// The transport error a `write` that had already accepted its bytes left behind.
-    fn take_deferred(&mut self) -> io::Result<()> {
-        match self.deferred.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
     }
 
     fn send_all(&mut self) -> io::Result<()> {
@@ -285,7 +295,7 @@ impl<S, C> TlsStream<S, C> {
 
 impl<S: Read + Write, C: SecurityContext> Read for TlsStream<S, C> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.take_deferred()?;
+        self.buffers.take_deferred()?;
         if buf.is_empty() {
             return Ok(0);
         }
@@ -318,7 +328,7 @@ impl<S: Read + Write, C: SecurityContext> Write for TlsStream<S, C> {
     /// transport error surfaces on the next call. So retrying after `WouldBlock`,
     /// `Interrupted` or `TimedOut` never sends the same bytes twice.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.take_deferred()?;
+        self.buffers.take_deferred()?;
         // Earlier ciphertext first: an error here accepted nothing of `buf`.
         self.send_all()?;
         let n = buf.len().min(MAX_WRITE);
@@ -326,15 +336,13 @@ impl<S: Read + Write, C: SecurityContext> Write for TlsStream<S, C> {
             .encrypt(&buf[..n], &mut self.buffers.outgoing)
             .map_err(io_error)?;
         if let Err(e) = self.send_all() {
-            if !is_retryable(&e) {
-                self.deferred = Some(e);
-            }
+            self.buffers.defer(e);
         }
         Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.take_deferred()?;
+        self.buffers.take_deferred()?;
         self.send_all()?;
         self.io.flush()
     }

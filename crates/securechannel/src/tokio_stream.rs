@@ -14,7 +14,7 @@
 //! Buffers are bounded as for the std [`crate::TlsStream`].
 
 use crate::stream::{
-    eof_in_handshake, eof_without_close_notify, io_error, is_retryable, Buffers, Need, MAX_WRITE,
+    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,
 };
 use crate::{
     ClientContext, ClientCredential, ContextOptions, SecurityContext, ServerContext,
@@ -30,9 +30,6 @@ pub struct TlsStream<S, C> {
     io: S,
     context: C,
     buffers: Buffers,
-    /// A transport error after `poll_write` accepted its bytes (see the std stream's
-    /// `write`): it surfaces on the next call.
-    deferred: Option<io::Error>,
 }
 
 /// Connect over `io` to `target_name` and run the handshake.
@@ -64,14 +61,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext> TlsStream<S, C> {
             io,
             context,
             buffers: Buffers::default(),
-            deferred: None,
         };
         loop {
             let r = s.buffers.handshake(&mut s.context);
             let unsent = s.buffers.unsent().len();
-            s.io.write_all(s.buffers.unsent()).await?;
+            // The alert of a failure goes out first; the provider's error wins over a
+            // transport that could not take it.
+            let sent = s.io.write_all(s.buffers.unsent()).await;
+            let need = r.map_err(io_error)?;
+            sent?;
             s.buffers.sent(unsent);
-            match r.map_err(io_error)? {
+            match need {
                 Need::Ready => {
                     s.io.flush().await?;
                     return Ok(s);
@@ -124,13 +124,6 @@ impl<S, C> TlsStream<S, C> {
 }
 
 impl<S: AsyncWrite + Unpin, C> TlsStream<S, C> {
-    fn take_deferred(&mut self) -> io::Result<()> {
-        match self.deferred.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     fn poll_send(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.buffers.unsent().is_empty() {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.buffers.unsent()))?;
@@ -150,7 +143,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.take_deferred()?;
+        this.buffers.take_deferred()?;
         loop {
             let n = this.buffers.read_plaintext(buf.initialize_unfilled());
             if n > 0 {
@@ -191,7 +184,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        this.take_deferred()?;
+        this.buffers.take_deferred()?;
         // Back-pressure: earlier ciphertext goes out before more plaintext is taken.
         ready!(this.poll_send(cx))?;
         let n = data.len().min(MAX_WRITE);
@@ -202,16 +195,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
         // it is full the waker is registered and the rest goes out on the next write or
         // flush; an error surfaces on the next call (a retry would encrypt twice).
         if let Poll::Ready(Err(e)) = this.poll_send(cx) {
-            if !is_retryable(&e) {
-                this.deferred = Some(e);
-            }
+            this.buffers.defer(e);
         }
         Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.take_deferred()?;
+        this.buffers.take_deferred()?;
         ready!(this.poll_send(cx))?;
         Pin::new(&mut this.io).poll_flush(cx)
     }
@@ -219,7 +210,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
     /// Sends close_notify, then shuts the transport's write side down.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.take_deferred()?;
+        this.buffers.take_deferred()?;
         if !this.buffers.close_sent {
             this.context
                 .shutdown(&mut this.buffers.outgoing)

@@ -386,3 +386,92 @@ fn the_provider_error_comes_back_out_of_the_io_error() {
     let plain = std::io::Error::other("not ours");
     assert!(securechannel::Error::from_io_error(&plain).is_none());
 }
+
+/// A tokio transport that fails every write after `broken` is set, having taken the
+/// first 7 bytes of the write that breaks it.
+#[cfg(feature = "tokio")]
+struct BreakingWriter {
+    inner: tokio::net::TcpStream,
+    broken: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    took_part: bool,
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncRead for BreakingWriter {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncWrite for BreakingWriter {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::sync::atomic::Ordering;
+        if self.broken.load(Ordering::SeqCst) {
+            if self.took_part {
+                return std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
+            }
+            self.took_part = true;
+            let n = buf.len().min(7);
+            return std::pin::Pin::new(&mut self.inner).poll_write(cx, &buf[..n]);
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_stream_write_that_encrypted_returns_ok_and_the_error_comes_next() {
+    use tokio::io::AsyncWriteExt;
+    let w = World::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let scred = w.server_credential();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let _tls = securechannel::tokio::accept(&scred, ContextOptions::default(), tcp).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    });
+    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let transport = BreakingWriter {
+        inner: tokio::net::TcpStream::connect(addr).await.unwrap(),
+        broken: broken.clone(),
+        took_part: false,
+    };
+    let mut tls = securechannel::tokio::connect(
+        &w.client_credential(),
+        "server.test",
+        ContextOptions::default(),
+        transport,
+    )
+    .await
+    .expect("connect");
+    broken.store(true, std::sync::atomic::Ordering::SeqCst);
+    let message = b"transfer 100 EUR to account 42\n";
+    // The plaintext is encrypted and taken: Ok, whatever the transport then said.
+    assert_eq!(tls.write(message).await.unwrap(), message.len());
+    // The transport's failure shows on the next call.
+    let e = tls.flush().await.unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    let _ = tokio::time::timeout(TIMEOUT, server).await;
+}
