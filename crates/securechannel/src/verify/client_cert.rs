@@ -3,8 +3,8 @@
 
 use super::{
     build_error, record_issuer_list_truncated, record_rejected_certificate,
-    take_pending_alert_error, verification_provider, ClientAuthTrustMode, RejectedCertificate,
-    RevocationCheck, Trust,
+    take_pending_alert_error, verification_provider, with_store_intermediates, ClientAuthTrustMode,
+    RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::crypto::WebPkiSupportedAlgorithms;
@@ -99,19 +99,13 @@ impl ClientCertificateVerifier {
             None
         } else {
             // The hints are ours (truncated, and empty unless SendTrustedIssuerList).
-            let mut builder = WebPkiClientVerifier::builder_with_provider(anchors, provider)
-                .clear_root_hint_subjects();
+            let mut builder = with_revocation!(
+                WebPkiClientVerifier::builder_with_provider(anchors, provider)
+                    .clear_root_hint_subjects(),
+                trust
+            );
             if !mandatory {
                 builder = builder.allow_unauthenticated();
-            }
-            if !trust.crls.is_empty() {
-                builder = builder.with_crls(trust.crls.iter().cloned());
-                if trust.revocation_check == RevocationCheck::EndEntityOnly {
-                    builder = builder.only_check_end_entity_revocation();
-                }
-                if !trust.require_revocation_status {
-                    builder = builder.allow_unknown_revocation_status();
-                }
             }
             Some(
                 builder
@@ -142,17 +136,8 @@ impl ClientCertificateVerifier {
             ParsedCertificate::try_from(end_entity)?;
             return Err(CertificateError::UnknownIssuer.into());
         };
-        let verified = if self.intermediates.is_empty() {
-            webpki.verify_client_cert(end_entity, intermediates, now)?
-        } else {
-            // The union, for the reason given in server_cert.rs.
-            let chain: Vec<CertificateDer<'_>> = intermediates
-                .iter()
-                .chain(self.intermediates.iter())
-                .map(|c| CertificateDer::from(c.as_ref()))
-                .collect();
-            webpki.verify_client_cert(end_entity, &chain, now)?
-        };
+        let chain = with_store_intermediates(intermediates, &self.intermediates);
+        let verified = webpki.verify_client_cert(end_entity, &chain, now)?;
         if let Some(cas) = &self.issuing_cas {
             // The path ended at a listed certificate; Exclusive CA Trust also wants the
             // certificate's own issuer listed, not just some CA above it.

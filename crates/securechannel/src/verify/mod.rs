@@ -45,6 +45,25 @@ macro_rules! handshake_signatures {
     };
 }
 
+/// The credential's CRLs and revocation mode on a rustls verifier builder (the server's
+/// and the client's builders have the same methods, and no trait in common).
+macro_rules! with_revocation {
+    ($builder:expr, $trust:expr) => {{
+        let mut builder = $builder;
+        let trust: &$crate::verify::Trust = $trust;
+        if !trust.crls.is_empty() {
+            builder = builder.with_crls(trust.crls.iter().cloned());
+            if trust.revocation_check == $crate::verify::RevocationCheck::EndEntityOnly {
+                builder = builder.only_check_end_entity_revocation();
+            }
+            if !trust.require_revocation_status {
+                builder = builder.allow_unknown_revocation_status();
+            }
+        }
+        builder
+    }};
+}
+
 mod alert_token;
 mod choice;
 mod client_cert;
@@ -255,6 +274,25 @@ fn record_client_certificate_offered() {
 
 fn record_issuer_list_truncated() {
     ISSUER_LIST_TRUNCATED.with(|f| f.set(true));
+}
+
+/// The intermediates a peer sent, followed by those of stores/CA, for path building.
+///
+/// One call with the union rather than a retry after UnknownIssuer: webpki explores every
+/// candidate path and reports the most relevant error, so a peer that sends an expired
+/// intermediate while stores/CA holds its renewal still validates, as with CryptoAPI's
+/// chain engine. The certificates are borrowed, not copied.
+fn with_store_intermediates<'a>(
+    sent: &'a [CertificateDer<'a>],
+    store: &'a [CertificateDer<'static>],
+) -> std::borrow::Cow<'a, [CertificateDer<'a>]> {
+    if store.is_empty() {
+        return std::borrow::Cow::Borrowed(sent);
+    }
+    sent.iter()
+        .chain(store)
+        .map(|c| CertificateDer::from(c.as_ref()))
+        .collect()
 }
 
 /// The provider whose signature algorithms the verifiers accept: the aws-lc-rs defaults

@@ -2,7 +2,7 @@
 
 use super::{
     build_error, record_rejected_certificate, take_pending_alert_error, verification_provider,
-    RejectedCertificate, RevocationCheck, Trust,
+    with_store_intermediates, RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
@@ -37,17 +37,10 @@ impl ServerCertificateVerifier {
         let webpki = if trust.roots.is_empty() {
             None
         } else {
-            let mut builder =
-                WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider);
-            if !trust.crls.is_empty() {
-                builder = builder.with_crls(trust.crls.iter().cloned());
-                if trust.revocation_check == RevocationCheck::EndEntityOnly {
-                    builder = builder.only_check_end_entity_revocation();
-                }
-                if !trust.require_revocation_status {
-                    builder = builder.allow_unknown_revocation_status();
-                }
-            }
+            let builder = with_revocation!(
+                WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider),
+                trust
+            );
             Some(
                 builder
                     .build()
@@ -76,21 +69,9 @@ impl ServerCertificateVerifier {
             ParsedCertificate::try_from(end_entity)?;
             return Err(CertificateError::UnknownIssuer.into());
         };
-        let verified = if self.intermediates.is_empty() {
-            webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?
-        } else {
-            // One call with the union rather than a retry after UnknownIssuer: webpki
-            // explores every candidate path and reports the most relevant error, so a
-            // server that sends an expired intermediate while stores/CA holds its renewal
-            // still validates, as with CryptoAPI's chain engine. The certificates are
-            // borrowed, not copied.
-            let chain: Vec<CertificateDer<'_>> = intermediates
-                .iter()
-                .chain(self.intermediates.iter())
-                .map(|c| CertificateDer::from(c.as_ref()))
-                .collect();
-            webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?
-        };
+        let chain = with_store_intermediates(intermediates, &self.intermediates);
+        let verified =
+            webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?;
         if self.require_revocation_without_crls {
             return Err(CertificateError::UnknownRevocationStatus.into());
         }
