@@ -541,7 +541,7 @@ fn run_case(case: &Case, pki: &ServerPki, logs: &Logs, args: &Args) -> Result<Ro
     if !same_parameters {
         notes.push(format!(
             "{label}: ours negotiated {our_desc}, raw {}: the provider's cipher suite order / \
-             groups are not applied by tls.rs yet, so the ratio compares different parameters",
+             groups did not reach the engine, so the ratio compares different parameters",
             format_args!("0x{:04X} {}", raw_suite.unwrap_or(0), group_name(raw_group))
         ));
     }

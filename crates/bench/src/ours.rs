@@ -28,10 +28,10 @@ pub struct OurLog {
 /// The settings both our credentials get: EventLogging = 7 and the row's cipher suite as
 /// the only entry of the cipher suite order.
 ///
-/// tls.rs builds its crypto provider from these settings; the run still checks what was
-/// negotiated instead of trusting it (see `check_negotiated` in main.rs).
-// Assignments rather than struct-update syntax: the provider work's `Settings` has private
-// fields, which `..Settings::default()` cannot fill from outside its crate.
+/// The provider builds its crypto provider from these settings (`policy`); the run still
+/// checks what was negotiated instead of trusting it (see `check_negotiated` in main.rs).
+// Assignments rather than struct-update syntax: `Settings` has private fields, which
+// `..Settings::default()` cannot fill from outside its crate.
 #[allow(clippy::field_reassign_with_default)]
 pub fn settings(suite_iana: &str) -> Arc<Settings> {
     let mut s = Settings::default();

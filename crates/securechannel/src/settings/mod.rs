@@ -84,6 +84,7 @@ impl ClientAuthTrustMode {
 
 /// The `[EventLog]` section (ours, not Windows'): the System log's size and flood control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EventLogSettings {
     /// Largest size of the log in bytes.
     pub max_size: u64,
