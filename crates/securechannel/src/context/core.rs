@@ -432,12 +432,7 @@ impl Core {
                 "after the handshake rustls can send no alert but close_notify",
             ));
         }
-        if verify::error_for_alert(alert).is_none() {
-            return Err(Error::new(
-                Status::UnsupportedFunction,
-                format!("alert {alert} has no certificate error that makes rustls send it"),
-            ));
-        }
+        verify::check_token_alert(alert)?;
         let options = &self.shared.options;
         if self.role == Role::Server
             && !options.request_client_certificate

@@ -4,8 +4,9 @@
 //! records, so the alert is realised through rustls' own mechanism: the next certificate
 //! verification fails with this error and rustls answers it with the alert.
 
+use crate::Error;
 use rustls::{CertificateError, OtherError};
-use securechannel_events::AlertDescription;
+use securechannel_events::{AlertDescription, Status};
 use std::fmt;
 use std::sync::Arc;
 
@@ -32,24 +33,49 @@ use std::sync::Arc;
 /// verification error that produces it: rustls sends those itself when the protocol calls
 /// for them, and `set_pending_alert` refuses them.
 pub(crate) fn error_for_alert(alert: AlertDescription) -> Option<rustls::Error> {
-    let e = match alert.0 {
-        40 => {
+    use AlertDescription as A;
+    let e = match alert {
+        A::HANDSHAKE_FAILURE => {
             return Some(rustls::Error::General(format!(
                 "the application refused the peer certificate with alert {alert}"
             )))
         }
-        42 => CertificateError::BadEncoding,
-        43 => CertificateError::InvalidPurpose,
-        44 => CertificateError::Revoked,
-        45 => CertificateError::Expired,
-        46 => CertificateError::Other(OtherError(Arc::new(ApplicationAlert(alert)))),
-        48 => CertificateError::UnknownIssuer,
-        49 => CertificateError::ApplicationVerificationFailure,
-        51 => CertificateError::BadSignature,
-        113 => CertificateError::InvalidOcspResponse,
+        A::BAD_CERTIFICATE => CertificateError::BadEncoding,
+        A::UNSUPPORTED_CERTIFICATE => CertificateError::InvalidPurpose,
+        A::CERTIFICATE_REVOKED => CertificateError::Revoked,
+        A::CERTIFICATE_EXPIRED => CertificateError::Expired,
+        A::CERTIFICATE_UNKNOWN => {
+            CertificateError::Other(OtherError(Arc::new(ApplicationAlert(alert))))
+        }
+        A::UNKNOWN_CA => CertificateError::UnknownIssuer,
+        A::ACCESS_DENIED => CertificateError::ApplicationVerificationFailure,
+        A::DECRYPT_ERROR => CertificateError::BadSignature,
+        A::BAD_CERTIFICATE_STATUS_RESPONSE => CertificateError::InvalidOcspResponse,
         _ => return None,
     };
     Some(rustls::Error::InvalidCertificate(e))
+}
+
+/// Whether the alert token can produce `alert`; SEC_E_UNSUPPORTED_FUNCTION naming the
+/// alerts that can be produced when it cannot.
+pub(crate) fn check_token_alert(alert: AlertDescription) -> Result<(), Error> {
+    if error_for_alert(alert).is_some() {
+        return Ok(());
+    }
+    let producible: Vec<String> = (0..=u8::MAX)
+        .map(AlertDescription)
+        .filter(|a| error_for_alert(*a).is_some())
+        .map(|a| a.0.to_string())
+        .collect();
+    Err(Error::new(
+        Status::UnsupportedFunction,
+        format!(
+            "alert {alert} cannot be sent by refusing the peer certificate (rustls sends \
+             alerts itself and has no call to send an arbitrary one); the alerts that can \
+             are {}",
+            producible.join(", ")
+        ),
+    ))
 }
 
 /// The cause carried by an application-requested certificate_unknown alert, so that the

@@ -73,7 +73,7 @@ mod server_cert;
 mod tests;
 
 pub use crate::settings::ClientAuthTrustMode;
-pub(crate) use alert_token::error_for_alert;
+pub(crate) use alert_token::{check_token_alert, error_for_alert};
 
 use crate::Error;
 use rustls::client::danger::ServerCertVerifier;
@@ -241,15 +241,7 @@ pub(crate) fn take_issuer_list_truncated() -> bool {
 /// with SEC_E_UNSUPPORTED_FUNCTION and nothing is set.
 pub(crate) fn set_pending_alert(alert: Option<AlertDescription>) -> Result<(), Error> {
     if let Some(a) = alert {
-        if error_for_alert(a).is_none() {
-            return Err(Error::new(
-                Status::UnsupportedFunction,
-                format!(
-                    "alert {a} cannot be sent by refusing the peer certificate; \
-                     the alerts that can are 40, 42, 43, 44, 45, 46, 48, 49, 51 and 113"
-                ),
-            ));
-        }
+        check_token_alert(a)?;
     }
     PENDING_ALERT.with(|p| p.set(alert));
     Ok(())
