@@ -30,7 +30,9 @@ pub use explain::{
     AlertExplanation, EventExplanation, ExplainError, StatusExplanation, Subject, ACCEPTED_FORMS,
     ALERT_EXPLANATIONS, EVENT_EXPLANATIONS, STATUS_EXPLANATIONS,
 };
-pub use record::{ActivityId, EventRecord, Fold, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME};
+pub use record::{
+    ActivityId, EventRecord, Fold, FoldReason, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME,
+};
 pub use render::{render_json, render_message, render_text, render_xml, Wording};
 pub use status::Status;
 pub use time::{format_rfc3339, parse_rfc3339, UnixNanos};
