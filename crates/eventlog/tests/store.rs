@@ -510,3 +510,51 @@ fn a_failed_commit_is_reported_and_retried() {
     assert_eq!(all(&log).len(), 10);
     assert!(log.last_error().is_none());
 }
+
+/// A log written by schema 1 (before summaries had a reason) is read as it is, and
+/// migrated when a writer opens it: its flood summaries stay flood summaries, and new
+/// not-stored summaries can be written into it.
+#[test]
+fn a_version_1_log_is_read_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
+             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL);
+             CREATE INDEX events_by_id ON events(event_id);
+             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+             INSERT INTO events VALUES (1, 1795000000123456789, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, 7, 1795000000000000000, 1795000000123456789);
+             INSERT INTO meta VALUES ('last_record_id', 1);
+             INSERT INTO time_marks VALUES (1, 1, 1795000000123456789, 1795000000123456789, 1);
+             PRAGMA user_version=1; PRAGMA application_id=1396919374;",
+        )
+        .unwrap();
+    }
+    let old = LogReader::open(&db).unwrap().query(&Query::new()).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
+
+    let log = open(dir.path(), options());
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let mut summary = alert_received("", T0 + 5);
+    summary.fold = Some(securechannel_events::Fold {
+        count: 3,
+        first: T0 + 1,
+        last: T0 + 5,
+        reason: securechannel_events::FoldReason::NotStored,
+    });
+    log.emit(summary.clone());
+    log.sync().unwrap();
+    let records = all(&log);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
+    assert_eq!(records[1].fold, summary.fold);
+}
