@@ -18,7 +18,6 @@ use std::sync::Arc;
 /// The state of a log's store as its writer last saw it, and what could not be stored.
 /// From [`crate::EventLog::health`].
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
 pub struct Health {
     /// The current outage: the last commit failed. None: the last commit succeeded (or
     /// none was needed yet).
@@ -42,7 +41,6 @@ impl Health {
 
 /// A store that refuses writes: since when, how often, and why.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct Outage {
     /// When the first failed commit of this outage failed.
     pub since: UnixNanos,
