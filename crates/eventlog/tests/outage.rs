@@ -291,9 +291,10 @@ fn close_during_an_outage_is_bounded_and_says_what_was_not_stored() {
         .is_some_and(|c| c.to_string().contains("locked")));
 }
 
-/// The queue is full for another reason than an outage (the writer is held up); the
-/// emitter waits at most `outage_wait` once, then counts; other emitters do not wait
-/// again until a commit succeeds; and the summary follows the next commit.
+/// The queue is full for another reason than an outage (the writer is held up inside
+/// SQLite, no commit has failed yet): the emitter waits at most `outage_wait` once, then
+/// counts; later emits do not wait again until a commit succeeds; and the summary
+/// follows the next commit.
 #[test]
 fn full_queue_waits_a_bounded_time_then_counts() {
     let dir = tempfile::tempdir().unwrap();
@@ -309,13 +310,10 @@ fn full_queue_waits_a_bounded_time_then_counts() {
     let start = Instant::now();
     emit_bounded(&log, records.clone(), Duration::from_secs(20));
     let took = start.elapsed();
+    // ~95 records find the queue full: waiting 300 ms each would take ~30 s.
     assert!(
-        took >= Duration::from_millis(300),
-        "the first emitter to find the queue full waits outage_wait: {took:?}"
-    );
-    assert!(
-        took < Duration::from_secs(5),
-        "and the others do not wait again: {took:?}"
+        took < Duration::from_secs(10),
+        "only the first emitter to find the queue full waits: {took:?}"
     );
     let h = log.health();
     assert!(h.outage.is_none(), "no commit has failed yet: {h:?}");
