@@ -39,8 +39,9 @@
 //! - **Retention:** past `max_size_bytes` (20 MiB), delete the oldest records, or move the
 //!   file to `events-archive-<UTC time>.db` and start a new one.
 //! - **Flood control:** beyond `threshold` identical events (same ID and data) within
-//!   `window`, copies are counted; a summary record with `fold: Some(Fold { .. })` says
-//!   how many, written when the window ends and on flush and shutdown.
+//!   `window`, copies are counted; a summary record with `fold: Some(Fold { reason:
+//!   FoldReason::Flood, .. })` says how many, written when the window ends and on flush
+//!   and shutdown.
 //! - **Damage:** a file that is not a database, is damaged, or belongs to another program
 //!   is moved to `events.db.corrupt-<UTC time>` (with its -wal/-shm), never deleted; a new
 //!   log starts, and [`EventLog::moved_aside`] says so.
