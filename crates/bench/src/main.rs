@@ -771,6 +771,12 @@ fn report_log(l: &ours::OurLog, flood: &str) -> Result<(), BoxError> {
     if let Some(e) = l.log.last_error() {
         println!("  -> the log's last write error: {e}");
     }
+    // Counted as not stored (the queue stayed full past the log's bounded wait): their
+    // summaries are among the "flood summaries" above; say how many they stand for.
+    let lost = l.log.health().lost;
+    if lost > 0 {
+        println!("  -> {lost} records were counted as not stored (not-stored summaries, not flood control)");
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use crate::CmdResult;
 use securechannel_eventlog::{EventLog, Filter, LogOptions, Query, QueryError};
 use securechannel_events::{
     parse_rfc3339, render_json, render_text, render_xml, ActivityId, Emitter, EventId,
-    EventLogging, EventRecord, EventSink, Level, UnixNanos, CATALOG,
+    EventLogging, EventRecord, EventSink, FoldReason, Level, UnixNanos, CATALOG,
 };
 use std::io::{self, Write};
 use std::path::Path;
@@ -253,6 +253,28 @@ fn print(out: &mut impl Write, r: &EventRecord, format: Format, index: usize) ->
     }
 }
 
+/// On stderr after the output: how many of the records shown stand for records the log
+/// could not store (an outage, or a writer that could not keep up), so they are not
+/// missed among the others. (Whether the log is failing right now is not known here:
+/// only the process writing into it sees that, and `schannel serve` prints it.)
+fn not_stored_note(records: &[EventRecord]) -> Option<String> {
+    let (summaries, lost) = records
+        .iter()
+        .filter_map(|r| r.fold)
+        .filter(|f| f.reason == FoldReason::NotStored)
+        .fold((0u64, 0u64), |(s, n), f| (s + 1, n + f.count));
+    (summaries > 0).then(|| {
+        let (are, them) = if summaries == 1 {
+            ("is a summary, not an event: it stands", "its")
+        } else {
+            ("are summaries, not events: they stand", "their")
+        };
+        format!(
+            "schannel: {summaries} of these records {are} for {lost} records the event log could not store (it refused writes or could not keep up); {them} text says how many of which event ID, and when"
+        )
+    })
+}
+
 /// A closed pipe (`| head`) ends the output quietly, as it does for other tools.
 fn output_result(r: io::Result<()>) -> CmdResult {
     match r {
@@ -283,6 +305,9 @@ fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
             .enumerate()
             .try_for_each(|(i, r)| print(&mut out, r, a.format, i))
             .and_then(|()| out.flush());
+        if let Some(note) = not_stored_note(&records) {
+            eprintln!("{note}");
+        }
         return output_result(r);
     }
     // Follow: the last events first (10 unless --count says), oldest first like `tail -f`,

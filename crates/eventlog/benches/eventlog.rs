@@ -124,6 +124,13 @@ fn main() {
         elapsed.as_secs_f64(),
         options.max_batch
     );
+    // The emitter outruns the writer here: if the queue stayed full longer than
+    // outage_wait, records were counted instead of stored, and the rate above is not one
+    // of stored records. Say so.
+    let lost = log.health().lost;
+    if lost > 0 {
+        println!("        {lost} records counted as not stored (the queue stayed full longer than outage_wait)");
+    }
     if let Some(cpu) = writer_cpu() {
         println!(
             "        writer thread CPU: {:.2} µs per record ({:.0} records per CPU-second; the machine's load shares the cores)",

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// What can go wrong with the event log.
 #[derive(Debug)]
@@ -56,9 +58,33 @@ pub enum EventLogError {
     Retention(Box<EventLogError>),
     /// The writer thread's failure, shared with every caller that waited on it (the
     /// records stay queued and are retried).
-    Writer(std::sync::Arc<EventLogError>),
+    Writer(Arc<EventLogError>),
     /// A query or filter that cannot be understood.
     Query(QueryError),
+    /// The writer did not answer a flush, clear or close within `flush_timeout`: it is
+    /// waiting on a store that refuses writes (see [`crate::EventLog::health`]). This
+    /// drops nothing: the records the writer holds are retried, the others are counted.
+    TimedOut {
+        /// How long the caller waited.
+        waited: Duration,
+        /// The store's last failure, when it is failing.
+        cause: Option<Arc<EventLogError>>,
+        /// Records the writer holds for the store.
+        held: usize,
+        /// Records counted as not stored whose summary record is not written yet.
+        unreported: u64,
+    },
+    /// Closing gave up on a store that refused writes for `flush_timeout`: the `spilled`
+    /// records the writer held were written to stderr as JSON lines, and the `lost`
+    /// records counted as not stored were reported there by event ID.
+    NotStored {
+        /// Records written to stderr instead.
+        spilled: usize,
+        /// Records counted as not stored (their summaries could not be written either).
+        lost: u64,
+        /// The store's last failure.
+        cause: Option<Arc<EventLogError>>,
+    },
 }
 
 impl fmt::Display for EventLogError {
@@ -94,6 +120,39 @@ impl fmt::Display for EventLogError {
             EventLogError::Retention(e) => write!(f, "retention could not be applied: {e}"),
             EventLogError::Writer(e) => write!(f, "the event log could not commit: {e}"),
             EventLogError::Query(q) => q.fmt(f),
+            EventLogError::TimedOut {
+                waited,
+                cause,
+                held,
+                unreported,
+            } => {
+                write!(
+                    f,
+                    "the event log's writer did not answer within {:.1} s",
+                    waited.as_secs_f64()
+                )?;
+                if let Some(c) = cause {
+                    write!(f, "; the store refuses writes: {c}")?;
+                }
+                write!(
+                    f,
+                    "; {held} records are held for it and {unreported} counted as not stored (a summary record is written when it accepts writes again)"
+                )
+            }
+            EventLogError::NotStored {
+                spilled,
+                lost,
+                cause,
+            } => {
+                write!(
+                    f,
+                    "the event log could not store {spilled} records (written to stderr as JSON lines instead) and {lost} records counted as not stored (reported on stderr by event ID)"
+                )?;
+                if let Some(c) = cause {
+                    write!(f, ": {c}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -108,6 +167,9 @@ impl std::error::Error for EventLogError {
             EventLogError::Query(q) => Some(q),
             EventLogError::Retention(e) => Some(e.as_ref()),
             EventLogError::Writer(e) => Some(e.as_ref()),
+            EventLogError::TimedOut { cause, .. } | EventLogError::NotStored { cause, .. } => cause
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
             _ => None,
         }
     }

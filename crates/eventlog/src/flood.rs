@@ -6,7 +6,7 @@
 //! event with `fold: Some(Fold { count, first, last })`. Nothing disappears uncounted.
 
 use crate::options::FloodControl;
-use securechannel_events::{EventId, EventRecord, Fold, UnixNanos};
+use securechannel_events::{EventId, EventRecord, Fold, FoldReason, UnixNanos};
 use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BinaryHeap, HashMap};
@@ -32,6 +32,7 @@ impl Tracked {
             count,
             first,
             last: base.time,
+            reason: FoldReason::Flood,
         });
         Some(base)
     }
@@ -361,7 +362,8 @@ mod tests {
             Some(Fold {
                 count: 7,
                 first: 3 * MS,
-                last: 9 * MS
+                last: 9 * MS,
+                reason: FoldReason::Flood,
             })
         );
         assert_eq!(s.data, vec!["46".to_string()]);

@@ -5,19 +5,43 @@
 //! time, data field, activity, and the XPath subset Windows admins use; follow mode.
 //!
 //! The policies, in one place:
-//! - **Full queue:** `emit` waits until the writer has made room. A record is never
-//!   dropped; a writer that has died sends records to stderr as JSON instead.
+//! - **The provider never blocks on disk; nothing is lost silently.** Every record
+//!   emitted is stored, or counted and summarised, or (a dead writer, a close that gave
+//!   up) written to stderr as JSON.
+//! - **Full queue:** `emit` waits for room at most `outage_wait` (200 ms). Then the
+//!   record is not queued but counted as not stored, per event ID (how many, the first
+//!   and last time: 25 counters, fixed memory), and once one emitter has waited in vain
+//!   the others count at once until a commit succeeds, so a handshake thread is delayed
+//!   by at most one such wait per outage.
+//! - **Outage** (a commit fails: disk full, read-only file system, another process
+//!   holding the write lock): the writer keeps the batch it holds (up to `max_batch`,
+//!   16,384 records) and retries with backoff (the batch window doubling, up to 1 s),
+//!   each attempt waiting at most `lock_timeout` (1 s) inside SQLite for a lock. Between
+//!   attempts it keeps taking the queue, so flushes and the close are answered and the
+//!   queue keeps moving: what it cannot hold it counts as not stored. A record that
+//!   arrives while the store is down and there is room is kept, not counted.
+//! - **Recovery:** the first commit that succeeds commits what the writer held, then one
+//!   summary record per event ID counted (`fold: Some(Fold { reason:
+//!   FoldReason::NotStored, .. })`: "N records of 36880 could not be stored between T1
+//!   and T2"; empty data fields, its own message, `NotStored*` Data in XML,
+//!   `"NotStored"` in JSON, never presented as the events themselves).
+//!   [`EventLog::health`] says at any time whether the store is failing, since when,
+//!   the last error, what is held and what was counted.
 //! - **Durability:** a batch commits at most `batch_window` (50 ms) after the writer took
 //!   its first record; a kill -9 loses that batch and what was still queued, and the file
-//!   opens again without repair. `flush` waits for everything emitted before it; closing
-//!   (or dropping) the log writes everything.
+//!   opens again without repair. `flush` waits for everything emitted before it, at most
+//!   `flush_timeout` (10 s; then an error saying what is held and counted); closing (or
+//!   dropping) the log writes everything; against a failing store it retries for
+//!   `flush_timeout`, then writes what it holds to stderr as JSON lines and the counts by
+//!   event ID, and `close` returns [`EventLogError::NotStored`].
 //! - **Record IDs:** monotonic and never reused, across retention, `clear`, and into the
 //!   new log after an archive (see `store.rs` for how).
 //! - **Retention:** past `max_size_bytes` (20 MiB), delete the oldest records, or move the
 //!   file to `events-archive-<UTC time>.db` and start a new one.
 //! - **Flood control:** beyond `threshold` identical events (same ID and data) within
-//!   `window`, copies are counted; a summary record with `fold: Some(Fold { .. })` says
-//!   how many, written when the window ends and on flush and shutdown.
+//!   `window`, copies are counted; a summary record with `fold: Some(Fold { reason:
+//!   FoldReason::Flood, .. })` says how many, written when the window ends and on flush
+//!   and shutdown.
 //! - **Damage:** a file that is not a database, is damaged, or belongs to another program
 //!   is moved to `events.db.corrupt-<UTC time>` (with its -wal/-shm), never deleted; a new
 //!   log starts, and [`EventLog::moved_aside`] says so.
@@ -45,6 +69,7 @@
 
 mod error;
 mod flood;
+mod health;
 mod log;
 mod options;
 mod query;
@@ -54,6 +79,7 @@ mod writer;
 mod xpath;
 
 pub use error::{EventLogError, QueryError};
+pub use health::{Health, Outage};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
 pub use query::{field_names, Cmp, Filter, Query};

@@ -1,4 +1,5 @@
-//! How a log is kept: size limit and retention, batching, the queue, flood control.
+//! How a log is kept: size limit and retention, batching, the queue, flood control, and
+//! what happens while the store refuses writes.
 
 use std::time::Duration;
 
@@ -45,7 +46,9 @@ impl FloodControl {
 }
 
 /// Everything that decides how a log is kept. `Default` gives the Windows-like defaults:
-/// 20 MiB, overwrite oldest, 50 ms batch window, 8,192 queued records, flood control on.
+/// 20 MiB, overwrite oldest, 50 ms batch window, 8,192 queued records, flood control on;
+/// and for a store that refuses writes: a 1 s lock wait, a 200 ms bounded wait for an
+/// emitter, 10 s for a flush or close.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
     /// The maximum size of the log: the database's pages in use (`(page_count -
@@ -61,16 +64,31 @@ pub struct LogOptions {
     /// The most records written in one transaction.
     pub max_batch: usize,
     /// How many records the queue between emitters and the writer holds. When it is full,
-    /// the emitter waits (it never drops a record). The writer is woken when the queue is
+    /// the emitter waits at most `outage_wait`. The writer is woken when the queue is
     /// half full, so 8,192 (the default; ~16 ms at 500,000 records/s) keeps it busy
     /// without the memory of a deeper queue.
     pub channel_capacity: usize,
     /// Flood control.
     pub flood: FloodControl,
     /// How long the writer waits for another process's write lock on the file (another
-    /// writer's commit) before a commit fails; a failed commit is retried, its records
-    /// kept.
+    /// writer's commit, a few milliseconds) before a commit fails (SQLite's busy
+    /// timeout); a failed commit is retried, its records kept. This bounds the time the
+    /// writer spends inside SQLite per attempt, so it stays free to take records (and
+    /// flushes) off the queue while another process holds the lock. Default 1 s.
     pub lock_timeout: Duration,
+    /// The longest `emit` waits for room in a full queue (the writer is failing to commit,
+    /// or cannot keep up). Then the record is not queued but counted as not stored (by
+    /// event ID: how many, the first and last time), and a summary record of each event
+    /// ID (`fold: Some(Fold { reason: FoldReason::NotStored, .. })`) is written as soon
+    /// as the store accepts writes again. Once one emitter has waited this long, others
+    /// that find the queue full count at once, until a commit succeeds: during an outage
+    /// a handshake is delayed by at most one such wait. Default 200 ms.
+    pub outage_wait: Duration,
+    /// The longest `sync` (flush) and `clear` wait for the writer's answer, and closing
+    /// the log retries a failing store before giving up: then the records the writer
+    /// holds go to stderr as JSON lines and what was counted is reported there by event
+    /// ID (and in `close`'s error). Default 10 s.
+    pub flush_timeout: Duration,
     /// Run SQLite's `quick_check` when the log is opened, so a damaged log is moved aside
     /// at once rather than failing later. Reads the whole file (about 0.1 s per 20 MiB).
     pub verify_on_open: bool,
@@ -88,7 +106,9 @@ impl Default for LogOptions {
             max_batch: 16_384,
             channel_capacity: 8_192,
             flood: FloodControl::default(),
-            lock_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(1),
+            outage_wait: Duration::from_millis(200),
+            flush_timeout: Duration::from_secs(10),
             verify_on_open: true,
         }
     }

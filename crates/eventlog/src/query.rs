@@ -521,4 +521,4 @@ impl Query {
 }
 
 /// The columns a query reads, in the order `reader::decode` takes them.
-pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last";
+pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last, fold_reason";

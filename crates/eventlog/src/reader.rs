@@ -5,7 +5,7 @@ use crate::now_nanos;
 use crate::query::Query;
 use crate::store;
 use rusqlite::Connection;
-use securechannel_events::{ActivityId, EventId, EventRecord, Fold, UnixNanos};
+use securechannel_events::{ActivityId, EventId, EventRecord, Fold, FoldReason, UnixNanos};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,6 +29,8 @@ struct OpenReader {
     generation: u64,
     inode: u64,
     conn: Connection,
+    /// A version 1 log (not migrated yet: only a writer migrates): no `fold_reason`.
+    v1: bool,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -73,6 +75,22 @@ impl LogReader {
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, EventLogError> {
+        self.with_open(|s| f(&s.conn))
+    }
+
+    /// A query's SQL as this log's schema needs it.
+    fn sql_for(s: &OpenReader, sql: String) -> String {
+        if s.v1 {
+            sql.replace(", fold_reason", ", NULL")
+        } else {
+            sql
+        }
+    }
+
+    fn with_open<T>(
+        &self,
+        f: impl FnOnce(&OpenReader) -> rusqlite::Result<T>,
+    ) -> Result<T, EventLogError> {
         let mut slot = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         // The file behind the path changes when the log is archived, by this process (the
         // generation) or another (the inode): then the reader follows the new log.
@@ -82,10 +100,18 @@ impl LogReader {
             .as_ref()
             .is_none_or(|s| s.generation != generation || s.inode != inode)
         {
+            let conn = store::open_for_reading(&self.path)?;
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|source| EventLogError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                })?;
             *slot = Some(OpenReader {
                 generation,
                 inode,
-                conn: store::open_for_reading(&self.path)?,
+                conn,
+                v1: version == 1,
             });
         }
         let sqlite = |source| EventLogError::Sqlite {
@@ -93,7 +119,7 @@ impl LogReader {
             source,
         };
         match slot.as_ref() {
-            Some(s) => f(&s.conn).map_err(sqlite),
+            Some(s) => f(s).map_err(sqlite),
             None => Err(EventLogError::WriterStopped),
         }
     }
@@ -121,8 +147,9 @@ impl LogReader {
         scan: Option<u64>,
     ) -> Result<Vec<EventRecord>, EventLogError> {
         let (sql, params) = q.to_sql(now, scan);
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
+        self.with_open(|s| {
+            let sql = LogReader::sql_for(s, sql);
+            let mut stmt = s.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
             let mut out = Vec::new();
             let mut computer: Arc<str> = Arc::from("");
@@ -136,8 +163,9 @@ impl LogReader {
     /// The SQLite query plan of a query (for benchmarks and checking indexes).
     pub fn explain(&self, q: &Query) -> Result<Vec<String>, EventLogError> {
         let (sql, params) = q.to_sql(now_nanos(), None);
-        self.with_conn(|conn| {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        self.with_open(|s| {
+            let sql = LogReader::sql_for(s, sql);
+            let mut stmt = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
                 r.get::<_, String>(3)
             })?;
@@ -268,6 +296,10 @@ fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<
             count: count.max(0) as u64,
             first,
             last,
+            reason: match row.get::<_, Option<i64>>(12)? {
+                Some(store::FOLD_REASON_NOT_STORED) => FoldReason::NotStored,
+                _ => FoldReason::Flood,
+            },
         }),
         _ => None,
     };

@@ -6,7 +6,7 @@ use crate::error::EventLogError;
 use crate::now_nanos;
 use crate::options::LogOptions;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use securechannel_events::{format_rfc3339, EventRecord};
+use securechannel_events::{format_rfc3339, EventRecord, FoldReason};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -18,8 +18,10 @@ use std::time::Duration;
 /// condition, `event_id != 36880`, must appear verbatim in a query to be used).
 pub(crate) const UNINDEXED_FIRST_FIELD: u16 = 36880;
 
-/// The schema this code writes (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The schema this code writes (`PRAGMA user_version`). 2 added `events.fold_reason`
+/// (summaries of records that could not be stored); a version 1 log is migrated when it
+/// is opened for writing (one `ALTER TABLE ... ADD COLUMN`, no rewrite).
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
 /// How long a reader waits for another process's lock before giving up.
@@ -66,7 +68,8 @@ CREATE TABLE IF NOT EXISTS events (
     binary      BLOB,
     fold_count  INTEGER,
     fold_first  INTEGER,
-    fold_last   INTEGER
+    fold_last   INTEGER,
+    fold_reason INTEGER
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS time_marks (
@@ -80,7 +83,11 @@ CREATE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
 ";
 
-const INSERT: &str = "INSERT INTO events (record_id, time, event_id, computer, process_id, thread_id, activity_id, d0, data, binary, fold_count, fold_first, fold_last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT: &str = "INSERT INTO events (record_id, time, event_id, computer, process_id, thread_id, activity_id, d0, data, binary, fold_count, fold_first, fold_last, fold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// `events.fold_reason` of a summary that stands for records that could not be stored
+/// (NULL, as in version 1 logs, is flood control's).
+pub(crate) const FOLD_REASON_NOT_STORED: i64 = 1;
 
 /// The highest record ID ever assigned: the larger of the table's and the mark's.
 const LAST_ASSIGNED: &str = "SELECT max(ifnull((SELECT max(record_id) FROM events), 0), ifnull((SELECT value FROM meta WHERE key = 'last_record_id'), 0))";
@@ -306,7 +313,7 @@ fn open_checked(
     if fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false) {
         verify(path, check)?;
     }
-    let conn = Connection::open_with_flags(
+    let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
@@ -347,8 +354,23 @@ fn open_checked(
             "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
         );
         conn.execute_batch(&script).map_err(classify(path))?;
+    } else if version < SCHEMA_VERSION {
+        migrate(&mut conn).map_err(classify(path))?;
     }
     Ok(conn)
+}
+
+/// Bring a version 1 log to the current schema, under the write lock (another process
+/// may be migrating the same file: the version is read again inside the transaction).
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 1 {
+        tx.execute_batch(&format!(
+            "ALTER TABLE events ADD COLUMN fold_reason INTEGER; PRAGMA user_version={SCHEMA_VERSION};"
+        ))?;
+    }
+    tx.commit()
 }
 
 /// Open the log for reading only. Never creates, never moves anything aside.
@@ -502,6 +524,11 @@ fn bind_record(
     stmt.raw_bind_parameter(11, r.fold.map(|f| f.count as i64))?;
     stmt.raw_bind_parameter(12, r.fold.map(|f| f.first))?;
     stmt.raw_bind_parameter(13, r.fold.map(|f| f.last))?;
+    let reason = match r.fold.map(|f| f.reason) {
+        Some(FoldReason::NotStored) => Some(FOLD_REASON_NOT_STORED),
+        Some(FoldReason::Flood) | None => None,
+    };
+    stmt.raw_bind_parameter(14, reason)?;
     Ok(())
 }
 

@@ -7,17 +7,28 @@
 //! committed at most `batch_window` (plus one commit) after the writer took it, and a
 //! batch holds everything of its window: one transaction per window even when records
 //! trickle in, rather than one per momentarily empty queue.
+//!
+//! A failing store (an outage): the writer keeps the batch it holds and retries with
+//! backoff (`batch_window` doubling up to `MAX_RETRY_INTERVAL`). Between attempts it
+//! goes on taking messages off the queue, so flushes, clears and the close are answered
+//! and the queue does not stay full: records go into the batch while it holds fewer
+//! than `max_batch`, beyond that they are counted as not stored (`HealthState::count`).
+//! Each attempt spends at most `lock_timeout` inside SQLite waiting for another
+//! process's lock. After the first commit that succeeds, the writer commits one summary
+//! record per event ID of everything counted. Closing retries for `flush_timeout`, then
+//! writes what it holds to stderr.
 
 use crate::flood::Flood;
+use crate::health::{Health, HealthState};
 use crate::options::{LogOptions, Retention};
 use crate::store;
 use crate::{now_nanos, EventLogError};
 use rusqlite::Connection;
-use securechannel_events::{render_json, EventRecord};
+use securechannel_events::{render_json, EventRecord, FoldReason};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -30,6 +41,9 @@ pub(crate) enum Msg {
         archive: bool,
         reply: Sender<Result<Option<PathBuf>, SharedError>>,
     },
+    /// Nothing but a wake-up: an emitter counted a record, so the writer looks for
+    /// counts to summarise even if no other message comes.
+    Nudge,
 }
 
 /// An error of the writer thread, handed to every caller that waited on it.
@@ -42,6 +56,12 @@ pub(crate) struct Shared {
     pub(crate) generation: Arc<AtomicU64>,
     /// The last commit or retention failure, for the caller to see.
     pub(crate) last_error: Mutex<Option<SharedError>>,
+    /// Set when an emitter waited `outage_wait` on a full queue in vain; cleared by the
+    /// writer's next successful commit. While set, emitters that find the queue full
+    /// count the record at once instead of waiting again.
+    pub(crate) overflowing: AtomicBool,
+    /// The store's state and the records counted as not stored.
+    pub(crate) health: Mutex<HealthState>,
 }
 
 impl Shared {
@@ -51,6 +71,20 @@ impl Shared {
 
     fn set_error(&self, e: Option<SharedError>) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = e;
+    }
+
+    pub(crate) fn health_state(&self) -> MutexGuard<'_, HealthState> {
+        // The state stays consistent even if a holder panicked: each update is whole.
+        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn health(&self) -> Health {
+        self.health_state().snapshot()
+    }
+
+    /// Count a record that could not be queued or held.
+    pub(crate) fn count_not_stored(&self, r: &EventRecord) {
+        self.health_state().count(r);
     }
 }
 
@@ -84,6 +118,11 @@ impl Waker {
         self.queued.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The message counted by `queueing` was not queued after all (the queue was full).
+    pub(crate) fn not_queued(&self) {
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+    }
+
     /// After queueing: wake the writer if the queue is filling up, or `now`.
     pub(crate) fn queued(&self, count: usize, now: bool) {
         if now || count >= self.threshold {
@@ -113,6 +152,8 @@ pub(crate) struct Writer {
     pub(crate) rx: Receiver<Msg>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) pending: Vec<EventRecord>,
+    /// How many counted records the not-stored summaries in `pending` stand for.
+    pub(crate) pending_summarised: u64,
     pub(crate) size: SizeEstimate,
 }
 
@@ -194,15 +235,24 @@ impl SizeEstimate {
 /// its indexes takes about 40 KiB here).
 pub(crate) const MIN_MAX_SIZE_BYTES: u64 = 128 * 1024;
 
-/// How often a failing commit is retried at shutdown before the records are written to
-/// stderr instead (so they are never silently lost).
-const SHUTDOWN_RETRIES: u32 = 20;
+/// The longest pause between two attempts to commit to a failing store.
+const MAX_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The pause after `failures` failed commits in a row: the batch window, doubling.
+fn retry_interval(window: Duration, failures: u32) -> Duration {
+    let doubled = window.saturating_mul(1 << failures.saturating_sub(1).min(16));
+    doubled.clamp(window.min(MAX_RETRY_INTERVAL), MAX_RETRY_INTERVAL)
+}
 
 impl Writer {
-    pub(crate) fn run(mut self) {
+    /// Write until the queue closes and everything is written; Err when closing gave up
+    /// on a failing store (what it held went to stderr).
+    pub(crate) fn run(mut self) -> Result<(), EventLogError> {
         let window = self.options.batch_window;
         let mut disconnected = false;
-        let mut shutdown_failures = 0;
+        // Failed commits in a row (0: the store takes writes).
+        let mut failures: u32 = 0;
+        let mut give_up_at: Option<Instant> = None;
         loop {
             let mut control = Vec::new();
             let mut collect = true;
@@ -242,13 +292,21 @@ impl Writer {
             // Collect until the window closes, the batch is full, a flush or clear
             // arrives, or the queue closes. Between drains the writer sleeps rather than
             // waking for every record: emitters wake it (`Waker`) when the queue fills up
-            // or a flush/clear is queued.
-            let deadline = Instant::now() + window;
+            // or a flush/clear is queued. While the store fails, collect until the next
+            // attempt is due, whatever the batch holds (`take` counts what it cannot
+            // hold), so the queue keeps moving.
+            let failing = failures > 0;
+            let deadline = Instant::now()
+                + if failing {
+                    retry_interval(window, failures)
+                } else {
+                    window
+                };
             let mut taken = 0;
             while collect
                 && !disconnected
                 && control.is_empty()
-                && self.pending.len() < self.options.max_batch
+                && (failing || self.pending.len() < self.options.max_batch)
             {
                 match self.rx.try_recv() {
                     Ok(m) => {
@@ -288,32 +346,41 @@ impl Writer {
                         };
                         let _ = reply.send(r);
                     }
-                    Msg::Record(_) => {}
+                    Msg::Record(_) | Msg::Nudge => {}
                 }
             }
             if result.is_err() {
+                failures = failures.saturating_add(1);
                 if disconnected {
-                    shutdown_failures += 1;
-                    if shutdown_failures >= SHUTDOWN_RETRIES {
-                        self.spill_to_stderr();
-                        return;
+                    // Closing: retry for flush_timeout, then hand everything to stderr.
+                    let now = Instant::now();
+                    let at = *give_up_at.get_or_insert(now + self.options.flush_timeout);
+                    if now >= at {
+                        return Err(self.give_up());
                     }
+                    std::thread::sleep(retry_interval(window, failures).min(at - now));
                 }
-                std::thread::sleep(window);
                 continue;
             }
+            failures = 0;
             if disconnected && self.pending.is_empty() {
                 if let Some(conn) = self.conn.take() {
                     let _ = conn.close();
                 }
-                return;
+                return Ok(());
             }
         }
     }
 
     fn take(&mut self, m: Msg, control: &mut Vec<Msg>) {
         match m {
+            // Held while there is room; counted beyond (only while the store fails: a
+            // healthy writer commits before its batch reaches max_batch).
+            Msg::Record(r) if self.pending.len() >= self.options.max_batch => {
+                self.shared.count_not_stored(&r)
+            }
             Msg::Record(r) => self.flood.admit(r, &mut self.pending),
+            Msg::Nudge => {}
             other => control.push(other),
         }
     }
@@ -332,8 +399,24 @@ impl Writer {
         self.conn.as_mut().ok_or(EventLogError::WriterStopped)
     }
 
-    /// Commit the pending records, then apply retention.
+    /// Commit the pending records (and apply retention); then, if records were counted as
+    /// not stored, their summaries.
     fn commit(&mut self) -> Result<(), SharedError> {
+        if self.pending.is_empty() && self.shared.health_state().unreported() == 0 {
+            return Ok(());
+        }
+        self.commit_pending()?;
+        // The store takes writes: say at once what it could not take.
+        let taken = self.shared.health_state().take_summaries(&mut self.pending);
+        if taken > 0 {
+            self.pending_summarised += taken;
+            self.commit_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Commit the pending records, then apply retention; record the outcome in `health`.
+    fn commit_pending(&mut self) -> Result<(), SharedError> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -349,10 +432,19 @@ impl Writer {
         if let Err(e) = inserted {
             let e = Arc::new(e);
             self.shared.set_error(Some(e.clone()));
+            self.shared
+                .health_state()
+                .failed(e.clone(), self.pending.len());
             return Err(e);
         }
         self.size.added(&self.pending);
         self.pending.clear();
+        {
+            let mut health = self.shared.health_state();
+            health.committed(0);
+            health.summarised(std::mem::take(&mut self.pending_summarised));
+        }
+        self.shared.overflowing.store(false, Ordering::Release);
         if let Err(e) = self.apply_retention() {
             // The records are committed; a retention failure is reported, not fatal.
             self.shared
@@ -430,22 +522,45 @@ impl Writer {
         Ok(None)
     }
 
-    /// The last resort at shutdown when the disk refuses every commit: the records go to
-    /// stderr as JSON lines, so an operator still has them.
-    fn spill_to_stderr(&mut self) {
-        eprintln!(
-            "securechannel-eventlog: {} records could not be stored in {} ({}); they follow as JSON lines",
-            self.pending.len(),
-            self.path.display(),
-            self.shared
-                .last_error
-                .lock()
-                .ok()
-                .and_then(|e| e.as_ref().map(|e| e.to_string()))
-                .unwrap_or_default()
-        );
+    /// The last resort at shutdown when the store refused every commit for
+    /// `flush_timeout`: the records held go to stderr as JSON, and what was counted is
+    /// listed there by event ID, so an operator still has them. Returns the error that
+    /// `close` reports.
+    fn give_up(&mut self) -> EventLogError {
+        let cause = self.shared.health_state().outage_error();
+        let reason = cause.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        if !self.pending.is_empty() {
+            eprintln!(
+                "securechannel-eventlog: {} records could not be stored in {} ({reason}); they follow as JSON lines",
+                self.pending.len(),
+                self.path.display(),
+            );
+        }
+        // Summaries of counted records among them are not records emitted.
+        let mut spilled = 0;
         for r in self.pending.drain(..) {
             eprintln!("{}", render_json(&r));
+            spilled += usize::from(r.fold.is_none_or(|f| f.reason != FoldReason::NotStored));
+        }
+        let mut health = self.shared.health_state();
+        // Everything counted and not summarised in the log; the summaries just spilled
+        // as JSON say it for their part, the lines below for the rest.
+        let lost = health.unreported();
+        let lines = health.unreported_lines();
+        health.summarised(lost);
+        drop(health);
+        self.pending_summarised = 0;
+        if !lines.is_empty() {
+            eprintln!(
+                "securechannel-eventlog: records counted as not stored in {}: {}",
+                self.path.display(),
+                lines.join("; ")
+            );
+        }
+        EventLogError::NotStored {
+            spilled,
+            lost,
+            cause,
         }
     }
 }

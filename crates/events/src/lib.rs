@@ -25,7 +25,9 @@ mod time;
 pub use alert::AlertDescription;
 pub use catalog::{EventDef, EventId, Level, UnknownEventId, CATALOG};
 pub use emitter::{Emitter, EventLogging, EventSink, MemorySink, NullSink};
-pub use record::{ActivityId, EventRecord, Fold, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME};
+pub use record::{
+    ActivityId, EventRecord, Fold, FoldReason, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME,
+};
 pub use render::{render_json, render_message, render_text, render_xml, Wording};
 pub use retention::Retention;
 pub use status::Status;

@@ -114,16 +114,35 @@ fn mix_64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Flood control's summary: this record stands for `count` further identical events
-/// (same ID, same data) that were counted instead of stored one by one.
+/// A summary record: this record stands for `count` events of its ID that were counted
+/// instead of stored one by one. `reason` says why, and so what the record claims:
+/// flood control's copies were identical and the record carries their data; records
+/// that could not be stored are lost, and the record carries none of their data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fold {
-    /// How many identical events were folded into this summary.
+    /// How many events this summary stands for.
     pub count: u64,
-    /// When the first folded event happened.
+    /// When the first of them happened.
     pub first: UnixNanos,
-    /// When the last folded event happened.
+    /// When the last of them happened.
     pub last: UnixNanos,
+    /// Why they were counted.
+    pub reason: FoldReason,
+}
+
+/// Why a summary record's events were counted instead of stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FoldReason {
+    /// Flood control: `count` further copies identical to this record (same ID, same
+    /// data) arrived within the flood window. Nothing is missing but the repetition.
+    #[default]
+    Flood,
+    /// The event log could not take them: the store refused writes (an outage: disk
+    /// full, read-only, locked by another process) or the writer could not keep up, and
+    /// the emitter did not wait longer than the log's bounded wait. These records are
+    /// lost; this record says only how many of this event ID, and when. Its data fields
+    /// are empty.
+    NotStored,
 }
 
 /// One event record.
@@ -147,7 +166,8 @@ pub struct EventRecord {
     pub data: Vec<String>,
     /// The attached binary data (a DER certificate), if any.
     pub binary: Option<Arc<[u8]>>,
-    /// Set on flood-control summary records.
+    /// Set on summary records: flood control's, and those of records the log could not
+    /// store (see [`FoldReason`]).
     pub fold: Option<Fold>,
 }
 

@@ -1,7 +1,7 @@
 //! Rendering a record: the message text from the catalog template, the text block
 //! `wevtutil qe /f:text` prints, Event Viewer's XML view, and JSON lines.
 
-use crate::{format_rfc3339, EventRecord, PROVIDER_GUID, PROVIDER_NAME};
+use crate::{format_rfc3339, EventRecord, Fold, FoldReason, PROVIDER_GUID, PROVIDER_NAME};
 use std::fmt::Write;
 
 /// Which of the catalog's wordings to render.
@@ -15,8 +15,14 @@ pub enum Wording {
 }
 
 /// The event's message, with `%1`..`%99` replaced by the record's data and `%n` by a
-/// line break, as FormatMessage does.
+/// line break, as FormatMessage does. A flood-control summary gets a note saying how many
+/// copies it stands for; a summary of records that could not be stored
+/// ([`FoldReason::NotStored`]) gets a message of its own instead of the template, since
+/// it carries none of those events' data and must not read like one of them.
 pub fn render_message(record: &EventRecord, wording: Wording) -> String {
+    if let Some(f) = record.fold.filter(|f| f.reason == FoldReason::NotStored) {
+        return not_stored_message(record, f);
+    }
     let def = record.event_id.def();
     let template = match wording {
         Wording::Legacy => def.legacy.unwrap_or(def.message),
@@ -68,6 +74,23 @@ pub fn render_message(record: &EventRecord, wording: Wording) -> String {
         );
     }
     out
+}
+
+/// The message of a [`FoldReason::NotStored`] summary.
+fn not_stored_message(record: &EventRecord, f: Fold) -> String {
+    let def = record.event_id.def();
+    format!(
+        "The event log could not store {} {} of event {} ({}) from {} to {}: they are lost. \
+         The log refused writes or could not keep up, and the emitting threads did not wait \
+         longer than its bounded wait. This record was written in their place when the log \
+         accepted writes again; it carries none of their data.",
+        f.count,
+        if f.count == 1 { "record" } else { "records" },
+        def.id.value(),
+        def.title,
+        format_rfc3339(f.first, 3),
+        format_rfc3339(f.last, 3)
+    )
 }
 
 /// The block `wevtutil qe System /f:text` prints for one event (`index` is the `Event[n]`).
@@ -123,7 +146,9 @@ fn hex_upper(bytes: &[u8], out: &mut String) {
 
 /// Event Viewer's XML view of the record, in the exact shape Windows renders
 /// (spec/registry.md). Flood-control summaries carry three extra Data elements
-/// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast`.
+/// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast`; summaries of records
+/// that could not be stored carry `NotStoredCount`, `NotStoredFirst`, `NotStoredLast`
+/// instead (and empty catalog fields).
 pub fn render_xml(record: &EventRecord) -> String {
     let mut s = String::with_capacity(1024);
     s.push_str("<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\">\n");
@@ -159,10 +184,11 @@ pub fn render_xml(record: &EventRecord) -> String {
     s.push_str("</Computer>\n    <Security />\n  </System>\n");
     let def = record.event_id.def();
     let fold_fields = record.fold.map(|f| {
+        let [count, first, last] = fold_names(f.reason);
         [
-            ("FoldedCount", f.count.to_string()),
-            ("FoldedFirst", format_rfc3339(f.first, 9)),
-            ("FoldedLast", format_rfc3339(f.last, 9)),
+            (count, f.count.to_string()),
+            (first, format_rfc3339(f.first, 9)),
+            (last, format_rfc3339(f.last, 9)),
         ]
     });
     if def.fields.is_empty() && record.binary.is_none() && fold_fields.is_none() {
@@ -188,6 +214,14 @@ pub fn render_xml(record: &EventRecord) -> String {
     s
 }
 
+/// The extra Data names of a summary record, by why it is one.
+fn fold_names(reason: FoldReason) -> [&'static str; 3] {
+    match reason {
+        FoldReason::Flood => ["FoldedCount", "FoldedFirst", "FoldedLast"],
+        FoldReason::NotStored => ["NotStoredCount", "NotStoredFirst", "NotStoredLast"],
+    }
+}
+
 fn json_string(v: &str, out: &mut String) {
     out.push('"');
     for c in v.chars() {
@@ -206,7 +240,9 @@ fn json_string(v: &str, out: &mut String) {
     out.push('"');
 }
 
-/// One JSON object on one line, for jq and log shippers. Field names follow the XML.
+/// One JSON object on one line, for jq and log shippers. Field names follow the XML. A
+/// flood-control summary has `"Folded":{"Count","First","Last"}`; a summary of records
+/// that could not be stored has `"NotStored":{...}` of the same shape instead.
 pub fn render_json(record: &EventRecord) -> String {
     let mut s = String::with_capacity(1024);
     let _ = write!(
@@ -245,9 +281,13 @@ pub fn render_json(record: &EventRecord) -> String {
         s.push('"');
     }
     if let Some(f) = record.fold {
+        let key = match f.reason {
+            FoldReason::Flood => "Folded",
+            FoldReason::NotStored => "NotStored",
+        };
         let _ = write!(
             s,
-            ",\"Folded\":{{\"Count\":{},\"First\":\"{}\",\"Last\":\"{}\"}}",
+            ",\"{key}\":{{\"Count\":{},\"First\":\"{}\",\"Last\":\"{}\"}}",
             f.count,
             format_rfc3339(f.first, 9),
             format_rfc3339(f.last, 9)

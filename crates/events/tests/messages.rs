@@ -3,7 +3,7 @@
 //! written from spec/events.toml by substituting the sample data by hand, not by
 //! calling the renderer; they are the interface text tools match on.
 
-use securechannel_events::{render_message, EventId, EventRecord, Fold, Wording};
+use securechannel_events::{render_message, EventId, EventRecord, Fold, FoldReason, Wording};
 use std::sync::Arc;
 
 fn record(id: EventId, data: &[&str]) -> EventRecord {
@@ -181,6 +181,7 @@ fn folded_record_says_how_many_were_folded() {
         count: 1234,
         first: 1_600_000_000_000_000_000,
         last: 1_600_000_060_500_000_000,
+        reason: FoldReason::Flood,
     });
     assert_eq!(
         render_message(&r, Wording::Modern),

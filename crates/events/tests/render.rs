@@ -3,7 +3,7 @@
 
 use securechannel_events::{
     parse_rfc3339, render_json, render_message, render_xml, ActivityId, EventId, EventRecord, Fold,
-    Wording,
+    FoldReason, Wording,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -146,6 +146,7 @@ fn xml_folded_record_carries_the_fold() {
         count: 99,
         first: parse_rfc3339("2026-11-25T10:00:00Z").expect("valid time"),
         last: parse_rfc3339("2026-11-25T10:05:00Z").expect("valid time"),
+        reason: FoldReason::Flood,
     });
     let xml = render_xml(&r);
     assert!(xml.contains(
@@ -153,6 +154,53 @@ fn xml_folded_record_carries_the_fold() {
          <Data Name=\"FoldedFirst\">2026-11-25T10:00:00.000000000Z</Data>\n    \
          <Data Name=\"FoldedLast\">2026-11-25T10:05:00.000000000Z</Data>\n"
     ), "{xml}");
+}
+
+/// A summary of records the log could not store says so in every format, and never
+/// looks like the events themselves: its own message (not the template with empty
+/// fields), its own Data names and JSON key, nothing of flood control's wording.
+#[test]
+fn not_stored_summary_is_distinct_in_every_format() {
+    let mut r = record(EventId::HandshakeCompleted, &[]);
+    r.data = vec![String::new(); 12];
+    r.fold = Some(Fold {
+        count: 1234,
+        first: parse_rfc3339("2026-11-25T10:00:00Z").expect("valid time"),
+        last: parse_rfc3339("2026-11-25T10:05:00Z").expect("valid time"),
+        reason: FoldReason::NotStored,
+    });
+    let message = render_message(&r, Wording::Modern);
+    assert!(
+        message.starts_with(
+            "The event log could not store 1234 records of event 36880 (A TLS (client or server) \
+             handshake completed successfully) from 2026-11-25T10:00:00.000Z to \
+             2026-11-25T10:05:00.000Z: they are lost."
+        ),
+        "{message}"
+    );
+    assert!(message.contains("none of their data"), "{message}");
+    assert!(
+        !message.contains("negotiated"),
+        "not the 36880 template: {message}"
+    );
+    assert!(!message.contains("Flood control"), "{message}");
+    let xml = render_xml(&r);
+    assert!(
+        xml.contains(
+            "    <Data Name=\"NotStoredCount\">1234</Data>\n    \
+             <Data Name=\"NotStoredFirst\">2026-11-25T10:00:00.000000000Z</Data>\n    \
+             <Data Name=\"NotStoredLast\">2026-11-25T10:05:00.000000000Z</Data>\n"
+        ),
+        "{xml}"
+    );
+    assert!(!xml.contains("Folded"), "{xml}");
+    let v: serde_json::Value = serde_json::from_str(&render_json(&r)).expect("valid JSON");
+    assert_eq!(v["NotStored"]["Count"], 1234);
+    assert_eq!(v["NotStored"]["First"], "2026-11-25T10:00:00.000000000Z");
+    assert!(v.get("Folded").is_none());
+    assert_eq!(v["Message"], message);
+    let text = securechannel_events::render_text(&r, 0);
+    assert!(text.contains("could not store 1234 records"), "{text}");
 }
 
 #[test]
@@ -180,6 +228,11 @@ fn json_lines_parse_and_carry_every_field() {
                 count: 5,
                 first: r.time,
                 last: r.time + 1_000_000_000,
+                reason: if n % 2 == 0 {
+                    FoldReason::Flood
+                } else {
+                    FoldReason::NotStored
+                },
             });
         }
         let line = render_json(&r);
@@ -222,8 +275,18 @@ fn json_lines_parse_and_carry_every_field() {
             None => assert!(v.get("Binary").is_none(), "event {id}"),
         }
         match r.fold {
-            Some(f) => assert_eq!(v["Folded"]["Count"], f.count, "event {id}"),
-            None => assert!(v.get("Folded").is_none(), "event {id}"),
+            Some(f) if f.reason == FoldReason::Flood => {
+                assert_eq!(v["Folded"]["Count"], f.count, "event {id}");
+                assert!(v.get("NotStored").is_none(), "event {id}");
+            }
+            Some(f) => {
+                assert_eq!(v["NotStored"]["Count"], f.count, "event {id}");
+                assert!(v.get("Folded").is_none(), "event {id}");
+            }
+            None => {
+                assert!(v.get("Folded").is_none(), "event {id}");
+                assert!(v.get("NotStored").is_none(), "event {id}");
+            }
         }
         assert_eq!(
             v["Message"],

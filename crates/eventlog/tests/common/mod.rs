@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use securechannel_eventlog::{EventLog, FloodControl, LogOptions, Query};
-use securechannel_events::{ActivityId, EventId, EventRecord, Fold, UnixNanos};
+use securechannel_events::{ActivityId, EventId, EventRecord, Fold, FoldReason, UnixNanos};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,7 +79,12 @@ pub fn all(log: &EventLog) -> Vec<EventRecord> {
 }
 
 pub fn folded(count: u64, first: UnixNanos, last: UnixNanos) -> Option<Fold> {
-    Some(Fold { count, first, last })
+    Some(Fold {
+        count,
+        first,
+        last,
+        reason: FoldReason::Flood,
+    })
 }
 
 /// Poll until `f` holds or the deadline passes (bounded waits instead of sleeps).
