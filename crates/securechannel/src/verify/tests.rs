@@ -1,8 +1,8 @@
 //! Verification tests: one per row of the verdict table (direct calls at a fixed clock),
 //! full handshakes between rustls' buffered connections built from these verifiers (the
 //! alert the peer really receives, and the hand-offs), client-certificate choice and the
-//! trusted issuer list. The PKI is generated here with rcgen; the clock is fixed at
-//! 2030-06-01, so expiry never breaks CI.
+//! trusted issuer list. The PKI is securechannel-testpki's, made with rcgen when the test
+//! starts; the clock is fixed at its 2030-06-01, so expiry never breaks CI.
 
 use super::client_cert::TrustedIssuerList;
 use super::*;
@@ -10,15 +10,11 @@ use crate::credential::CredentialShared;
 use crate::verdict::{verdict, Facts};
 use crate::{Role, Settings};
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
-    CertifiedIssuer, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevokedCertParams, SerialNumber,
+    date_time_ymd, BasicConstraints, CertificateParams, CustomExtension, DnType,
+    ExtendedKeyUsagePurpose, SerialNumber,
 };
 use rustls::crypto::aws_lc_rs;
-use rustls::pki_types::{
-    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
-    UnixTime,
-};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig,
@@ -26,14 +22,7 @@ use rustls::{
 };
 use securechannel_events::Emitter;
 use securechannel_events::EventId;
-use std::time::Duration;
-
-/// 2030-06-01T00:00:00Z, the validation time of every test.
-const NOW_SECS: u64 = 1_906_502_400;
-
-fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(Duration::from_secs(NOW_SECS))
-}
+use securechannel_testpki::{ca_params, key_pair, now, Ca, Leaf};
 
 const SERVER_NAME: &str = "server.test";
 
@@ -78,77 +67,6 @@ fn judged(role: Role, error: &rustls::Error) -> (Status, Option<EventId>) {
 // The PKI
 // ---------------------------------------------------------------------------------------
 
-type Ca = CertifiedIssuer<'static, KeyPair>;
-
-fn ca_params(cn: &str, constraint: BasicConstraints) -> CertificateParams {
-    let mut p = CertificateParams::default();
-    p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(constraint);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    p.not_before = date_time_ymd(2020, 1, 1);
-    p.not_after = date_time_ymd(2040, 1, 1);
-    p
-}
-
-fn root(cn: &str) -> Ca {
-    let key = KeyPair::generate().expect("key generation");
-    CertifiedIssuer::self_signed(ca_params(cn, BasicConstraints::Unconstrained), key).expect("root")
-}
-
-fn intermediate(cn: &str, issuer: &Ca) -> Ca {
-    intermediate_with(ca_params(cn, BasicConstraints::Unconstrained), issuer)
-}
-
-fn intermediate_with(params: CertificateParams, issuer: &Ca) -> Ca {
-    let key = KeyPair::generate().expect("key generation");
-    CertifiedIssuer::signed_by(params, key, &**issuer).expect("intermediate")
-}
-
-/// An end-entity certificate with its chain (leaf first, then its issuers below the root).
-struct Leaf {
-    chain: Vec<CertificateDer<'static>>,
-    key: KeyPair,
-}
-
-impl Leaf {
-    fn der(&self) -> &CertificateDer<'static> {
-        &self.chain[0]
-    }
-
-    fn private_key(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
-    }
-
-    fn certified_key(&self) -> Arc<rustls::sign::CertifiedKey> {
-        let key = aws_lc_rs::sign::any_supported_type(&self.private_key()).expect("signing key");
-        Arc::new(rustls::sign::CertifiedKey::new(self.chain.clone(), key))
-    }
-}
-
-fn leaf_params(name: &str, eku: ExtendedKeyUsagePurpose) -> CertificateParams {
-    let mut p = CertificateParams::new(vec![name.to_string()]).expect("params");
-    p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(DnType::CommonName, name);
-    p.extended_key_usages = vec![eku];
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = date_time_ymd(2025, 1, 1);
-    p.not_after = date_time_ymd(2035, 1, 1);
-    p
-}
-
-fn issue(params: CertificateParams, issuer: &Ca, below: &[&Ca]) -> Leaf {
-    let key = KeyPair::generate().expect("key generation");
-    let cert = params.signed_by(&key, &**issuer).expect("leaf");
-    let mut chain = vec![cert.der().clone()];
-    chain.extend(below.iter().map(|ca| ca.der().clone()));
-    Leaf { chain, key }
-}
-
 /// Root → intermediate → leaves, plus an unrelated (untrusted) root.
 struct Pki {
     root: Ca,
@@ -158,53 +76,26 @@ struct Pki {
 
 impl Pki {
     fn new() -> Pki {
-        let trusted = root("Test Root");
-        let inter = intermediate("Test Intermediate", &trusted);
+        let root = Ca::root("Test Root");
+        let inter = root.intermediate("Test Intermediate");
         Pki {
-            root: trusted,
+            root,
             inter,
-            stranger: root("Stranger Root"),
+            stranger: Ca::root("Stranger Root"),
         }
     }
 
     fn roots(&self) -> Arc<RootCertStore> {
-        let mut store = RootCertStore::empty();
-        store.add(self.root.der().clone()).expect("root parses");
-        Arc::new(store)
+        self.root.roots()
     }
 
     /// A server leaf from the intermediate, with the chain the server sends.
     fn server_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
-        let mut p = leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth);
-        adjust(&mut p);
-        issue(p, &self.inter, &[&self.inter])
+        self.inter.server_leaf_with(&[SERVER_NAME], adjust)
     }
 
     fn client_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
-        let mut p = leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth);
-        adjust(&mut p);
-        issue(p, &self.inter, &[&self.inter])
-    }
-
-    /// A CRL from `issuer` revoking these serial numbers, current at the test clock.
-    fn crl(issuer: &Ca, revoked: &[u64]) -> CertificateRevocationListDer<'static> {
-        let params = CertificateRevocationListParams {
-            this_update: date_time_ymd(2030, 5, 1),
-            next_update: date_time_ymd(2030, 7, 1),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: revoked
-                .iter()
-                .map(|s| RevokedCertParams {
-                    serial_number: SerialNumber::from(*s),
-                    revocation_time: date_time_ymd(2030, 4, 1),
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        };
-        params.signed_by(&**issuer).expect("crl").der().clone()
+        self.inter.client_leaf_with(&["client.test"], adjust)
     }
 }
 
@@ -301,12 +192,8 @@ fn row_expired_intermediate_is_36881_cert_expired() {
     let pki = Pki::new();
     let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
     p.not_after = date_time_ymd(2029, 1, 1);
-    let old = intermediate_with(p, &pki.root);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &old,
-        &[&old],
-    );
+    let old = pki.root.intermediate_with(p);
+    let leaf = old.server_leaf(&[SERVER_NAME]);
     assert_server_row(
         &client_credential(&pki),
         &leaf,
@@ -318,11 +205,7 @@ fn row_expired_intermediate_is_36881_cert_expired() {
 #[test]
 fn row_unknown_issuer_is_36882_untrusted_root() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
     assert_server_row(
         &client_credential(&pki),
         &leaf,
@@ -348,7 +231,7 @@ fn row_revoked_is_36883_crypt_e_revoked() {
     let pki = Pki::new();
     let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
     let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
+    shared.trust.crls = vec![pki.inter.crl(&[99])];
     assert_server_row(
         &shared,
         &leaf,
@@ -362,14 +245,10 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
     let pki = Pki::new();
     let mut p = ca_params("Revoked Intermediate", BasicConstraints::Unconstrained);
     p.serial_number = Some(SerialNumber::from(77u64));
-    let bad = intermediate_with(p, &pki.root);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &bad,
-        &[&bad],
-    );
+    let bad = pki.root.intermediate_with(p);
+    let leaf = bad.server_leaf(&[SERVER_NAME]);
     let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.root, &[77])];
+    shared.trust.crls = vec![pki.root.crl(&[77])];
     assert_eq!(shared.trust.revocation_check, RevocationCheck::WholeChain);
     assert_server_row(
         &shared,
@@ -387,11 +266,7 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
 #[test]
 fn row_wrong_name_is_36884_wrong_principal_with_expected_name() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.inter,
-        &[&pki.inter],
-    );
+    let leaf = pki.inter.server_leaf(&["other.test"]);
     assert_server_row(
         &client_credential(&pki),
         &leaf,
@@ -419,7 +294,7 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
     let leaf = pki.server_leaf(|_| {});
     let mut shared = client_credential(&pki);
     // The root's CRL covers the intermediate; nothing covers the leaf.
-    shared.trust.crls = vec![Pki::crl(&pki.root, &[])];
+    shared.trust.crls = vec![pki.root.crl(&[])];
 
     // Default: unknown status is allowed.
     let (result, _) = check_server(&shared, &leaf);
@@ -471,7 +346,7 @@ fn row_expired_crl_is_revocation_offline() {
 #[test]
 fn row_unusable_crl_is_36876_no_revocation_check() {
     let pki = Pki::new();
-    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
+    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
     // Flip a bit of the signature (the DER ends with it): the CRL still parses.
     let last = crl.len() - 1;
     crl[last] ^= 0x01;
@@ -516,7 +391,7 @@ fn row_bad_encoding_is_36876_cert_unknown() {
     let pki = Pki::new();
     let leaf = Leaf {
         chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
-        key: KeyPair::generate().expect("key generation"),
+        key: key_pair(&rcgen::PKCS_ECDSA_P256_SHA256),
     };
     assert_server_row(
         &client_credential(&pki),
@@ -546,16 +421,12 @@ fn row_unhandled_critical_extension_is_36876_cert_unknown() {
 #[test]
 fn row_path_length_constraint_is_36876_cert_e_chaining() {
     let pki = Pki::new();
-    let constrained = intermediate_with(
-        ca_params("Constrained Intermediate", BasicConstraints::Constrained(0)),
-        &pki.root,
-    );
-    let below = intermediate("Too Deep", &constrained);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &below,
-        &[&below, &constrained],
-    );
+    let constrained = pki.root.intermediate_with(ca_params(
+        "Constrained Intermediate",
+        BasicConstraints::Constrained(0),
+    ));
+    let below = constrained.intermediate("Too Deep");
+    let leaf = below.server_leaf(&[SERVER_NAME]);
     assert_server_row(
         &client_credential(&pki),
         &leaf,
@@ -573,7 +444,7 @@ fn row_other_webpki_refusal_is_36876_cert_unknown() {
     p.subject_alt_names = vec![rcgen::SanType::DnsName(
         SERVER_NAME.try_into().expect("DNS name"),
     )];
-    let leaf = issue(p, &pki.inter, &[&pki.inter]);
+    let leaf = pki.inter.issue(&p);
     let (result, _) = check_server(&client_credential(&pki), &leaf);
     assert!(
         matches!(
@@ -632,24 +503,17 @@ fn missing_intermediate_is_found_in_the_ca_store() {
 fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_store() {
     let pki = Pki::new();
     // Same name and key, two validity periods.
-    let key = KeyPair::generate().expect("key generation");
+    let key = key_pair(&rcgen::PKCS_ECDSA_P256_SHA256);
     let mut old_params = ca_params("Renewed Intermediate", BasicConstraints::Unconstrained);
     old_params.not_after = date_time_ymd(2029, 1, 1);
-    let old = old_params
-        .signed_by(&key, &*pki.root)
-        .expect("old intermediate");
-    let new = CertifiedIssuer::signed_by(
+    let old = pki.root.sign(&old_params, &key);
+    let new = pki.root.intermediate_with_key(
         ca_params("Renewed Intermediate", BasicConstraints::Unconstrained),
         key,
-        &*pki.root,
-    )
-    .expect("renewed intermediate");
-    let mut leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &new,
-        &[],
     );
-    leaf.chain.push(old.der().clone());
+    let mut leaf = new.server_leaf(&[SERVER_NAME]);
+    // The server still sends the expired one.
+    leaf.chain[1] = old;
     let mut shared = client_credential(&pki);
     assert_server_row(
         &shared,
@@ -669,11 +533,7 @@ fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_
 #[test]
 fn manual_validation_accepts_any_chain_and_records_nothing() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("anything.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let leaf = pki.stranger.server_leaf(&["anything.test"]);
     let mut shared = client_credential(&pki);
     shared.options.dangerous_manual_validation = true;
     let (result, failure) = check_server(&shared, &leaf);
@@ -684,11 +544,7 @@ fn manual_validation_accepts_any_chain_and_records_nothing() {
 #[test]
 fn manual_validation_still_checks_the_handshake_signature() {
     let pki = Pki::new();
-    let server_leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let server_leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
     let impostor = pki.server_leaf(|_| {});
     let mut client = client_credential(&pki);
     client.options.dangerous_manual_validation = true;
@@ -901,11 +757,7 @@ fn handshake_expired_server_certificate_sends_certificate_expired() {
 #[test]
 fn handshake_untrusted_server_certificate_sends_unknown_ca() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
     assert_server_refused(
         &client_credential(&pki),
         &leaf,
@@ -920,7 +772,7 @@ fn handshake_revoked_server_certificate_sends_certificate_revoked() {
     let pki = Pki::new();
     let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
     let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
+    shared.trust.crls = vec![pki.inter.crl(&[99])];
     assert_server_refused(
         &shared,
         &leaf,
@@ -933,11 +785,7 @@ fn handshake_revoked_server_certificate_sends_certificate_revoked() {
 #[test]
 fn handshake_wrong_name_sends_bad_certificate() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.inter,
-        &[&pki.inter],
-    );
+    let leaf = pki.inter.server_leaf(&["other.test"]);
     assert_server_refused(
         &client_credential(&pki),
         &leaf,
@@ -950,7 +798,7 @@ fn handshake_wrong_name_sends_bad_certificate() {
 #[test]
 fn handshake_unusable_crl_sends_handshake_failure() {
     let pki = Pki::new();
-    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
+    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
     let last = crl.len() - 1;
     crl[last] ^= 0x01;
     let mut shared = client_credential(&pki);
@@ -1179,11 +1027,7 @@ fn assert_client_refused(
 #[test]
 fn untrusted_client_certificate_is_36877_untrusted_root() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth),
-        &pki.stranger,
-        &[],
-    );
+    let leaf = pki.stranger.client_leaf(&["client.test"]);
     assert_client_refused(
         &pki,
         &client_auth_server(&pki, true),
@@ -1211,7 +1055,7 @@ fn revoked_client_certificate_is_36877_crypt_e_revoked() {
     let pki = Pki::new();
     let leaf = pki.client_leaf(|p| p.serial_number = Some(SerialNumber::from(5u64)));
     let mut server = client_auth_server(&pki, true);
-    server.trust.crls = vec![Pki::crl(&pki.inter, &[5])];
+    server.trust.crls = vec![pki.inter.crl(&[5])];
     assert_client_refused(&pki, &server, &leaf, 44, Status::CryptERevoked);
 }
 
@@ -1343,9 +1187,9 @@ fn many_roots(n: usize) -> RootCertStore {
                 format!("{u:02}{}", "u".repeat(58)),
             );
         }
-        let key = KeyPair::generate().expect("key generation");
-        let cert = p.self_signed(&key).expect("root");
-        store.add(cert.der().clone()).expect("root parses");
+        store
+            .add(Ca::root_with(p).der().clone())
+            .expect("root parses");
     }
     store
 }
@@ -1638,10 +1482,11 @@ fn figures_verifier_build_and_verify_cost() {
     use std::time::Instant;
     let pki = Pki::new();
     let leaf = pki.server_leaf(|_| {});
-    let big_crl = Pki::crl(&pki.inter, &(1000..11_000).collect::<Vec<u64>>());
+    let big_crl = pki.inter.crl(&(1000..11_000).collect::<Vec<u64>>());
     let unrelated: Vec<CertificateDer<'static>> = (0..50)
         .map(|i| {
-            intermediate(&format!("Unrelated {i}"), &pki.root)
+            pki.root
+                .intermediate(&format!("Unrelated {i}"))
                 .der()
                 .clone()
         })
@@ -1700,11 +1545,7 @@ fn figures_verifier_build_and_verify_cost() {
     }
     let v = server_verifier(&plain).expect("builds");
     let name = server_name();
-    let stranger = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let stranger = pki.stranger.server_leaf(&[SERVER_NAME]);
     time(
         "verify_server_cert refused (unknown issuer) + hand-off",
         500,
