@@ -8,6 +8,7 @@ use securechannel::{
     AlertDescription, ClientContext, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
     ServerContext, Sni, Status, StepStatus,
 };
+use securechannel_testpki::Ca;
 
 fn tls12_only() -> CredentialOptions {
     credential_options(|o| {
@@ -643,7 +644,7 @@ fn assert_generated(sink: &securechannel::events::MemorySink, alert: u8, state: 
 #[test]
 fn untrusted_server_certificate_unknown_ca() {
     let w = World::new();
-    let other = common::Pki::new("Other Root");
+    let other = Ca::root("Other Root");
     let cred = securechannel::ClientCredential::new_in_memory(
         w.client_emitter.clone(),
         Default::default(),
@@ -708,10 +709,14 @@ fn wrong_server_name_bad_certificate_36884() {
 #[test]
 fn expired_server_certificate_36881() {
     let w = World::new();
-    let expired = w.pki.leaf_with("server.test", &["server.test"], |p| {
-        p.not_before = rcgen::date_time_ymd(2001, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2002, 1, 1);
-    });
+    let expired = w
+        .pki
+        .server_leaf_with(&["server.test"], |p| {
+            p.not_before = rcgen::date_time_ymd(2001, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2002, 1, 1);
+        })
+        .with_root(&w.pki)
+        .certified_key();
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
