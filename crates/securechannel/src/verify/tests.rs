@@ -133,27 +133,175 @@ fn check_server(
     (result, take_failure())
 }
 
-/// Assert a row of the table: the status, the event and the certificate in the hand-off.
-fn assert_server_row(shared: &CredentialShared, leaf: &Leaf, status: Status, event: EventId) {
+/// Assert a row of the table (named `row` in the messages): the status, the event and the
+/// certificate in the hand-off.
+fn assert_server_row(
+    row: &str,
+    shared: &CredentialShared,
+    leaf: &Leaf,
+    status: Status,
+    event: EventId,
+) {
     let (result, failure) = check_server(shared, leaf);
-    let error = result.expect_err("the chain must be refused");
-    let failure = failure.expect("a failure is handed to the context");
+    let error = result.expect_err(&format!("{row}: the chain must be refused"));
+    let failure = failure.unwrap_or_else(|| panic!("{row}: a failure is handed to the context"));
     assert_eq!(
         judged(Role::Client, &error),
         (status, Some(event)),
-        "status and event for {error:?}"
+        "{row}: status and event for {error:?}"
     );
     assert_eq!(
         &*failure.certificate,
         leaf.der().as_ref(),
-        "the end-entity certificate is attached"
+        "{row}: the end-entity certificate is attached"
     );
-    assert_eq!(failure.checked_name.as_deref(), Some(SERVER_NAME));
+    assert_eq!(
+        failure.checked_name.as_deref(),
+        Some(SERVER_NAME),
+        "{row}: the name checked"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The scenarios of the rows: what the client trusts, and the chain the server presents
+// ---------------------------------------------------------------------------------------
+
+/// A credential, and the certificate its peer presents.
+type Scenario = (CredentialShared, Leaf);
+
+fn expired(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
+    (client_credential(pki), leaf)
+}
+
+fn not_yet_valid(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.not_before = date_time_ymd(2031, 1, 1));
+    (client_credential(pki), leaf)
+}
+
+fn expired_intermediate(pki: &Pki) -> Scenario {
+    let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
+    p.not_after = date_time_ymd(2029, 1, 1);
+    let old = pki.root.intermediate_with(p);
+    (client_credential(pki), old.server_leaf(&[SERVER_NAME]))
+}
+
+fn unknown_issuer(pki: &Pki) -> Scenario {
+    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
+    (client_credential(pki), leaf)
+}
+
+fn no_trusted_roots(pki: &Pki) -> Scenario {
+    let shared = credential(Role::Client, Arc::new(RootCertStore::empty()));
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn revoked(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
+    let mut shared = client_credential(pki);
+    shared.trust.crls = vec![pki.inter.crl(&[99])];
+    (shared, leaf)
+}
+
+fn wrong_name(pki: &Pki) -> Scenario {
+    let leaf = pki.inter.server_leaf(&["other.test"]);
+    (client_credential(pki), leaf)
+}
+
+fn wrong_usage(pki: &Pki) -> Scenario {
+    let leaf =
+        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    (client_credential(pki), leaf)
+}
+
+fn revocation_required_without_crl(pki: &Pki) -> Scenario {
+    let mut shared = client_credential(pki);
+    shared.trust.require_revocation_status = true;
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn unusable_crl(pki: &Pki) -> Scenario {
+    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
+    // Flip a bit of the signature (the DER ends with it): the CRL still parses.
+    let last = crl.len() - 1;
+    crl[last] ^= 0x01;
+    let mut shared = client_credential(pki);
+    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn bad_encoding(pki: &Pki) -> Scenario {
+    let leaf = Leaf {
+        chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
+        key: key_pair(&rcgen::PKCS_ECDSA_P256_SHA256),
+    };
+    (client_credential(pki), leaf)
+}
+
+fn unhandled_critical_extension(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| {
+        let mut ext =
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00]);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    });
+    (client_credential(pki), leaf)
+}
+
+fn path_length_exceeded(pki: &Pki) -> Scenario {
+    let constrained = pki.root.intermediate_with(ca_params(
+        "Constrained Intermediate",
+        BasicConstraints::Constrained(0),
+    ));
+    let below = constrained.intermediate("Too Deep");
+    (client_credential(pki), below.server_leaf(&[SERVER_NAME]))
 }
 
 // ---------------------------------------------------------------------------------------
 // The verdict table, row by row (server certificate, client side)
 // ---------------------------------------------------------------------------------------
+
+/// The verdict table for the server's certificate, one test per row: scenario => the status
+/// and the event the client reports.
+macro_rules! server_certificate_rows {
+    ($($test:ident: $scenario:ident => $status:ident, $event:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let (shared, leaf) = $scenario(&Pki::new());
+            let row = stringify!($test);
+            assert_server_row(row, &shared, &leaf, Status::$status, EventId::$event);
+        }
+    )*};
+}
+
+server_certificate_rows! {
+    row_expired_is_36881_cert_expired:
+        expired => CertExpired, ServerCertificateExpired;
+    row_not_yet_valid_is_36881_cert_expired:
+        not_yet_valid => CertExpired, ServerCertificateExpired;
+    row_expired_intermediate_is_36881_cert_expired:
+        expired_intermediate => CertExpired, ServerCertificateExpired;
+    row_unknown_issuer_is_36882_untrusted_root:
+        unknown_issuer => UntrustedRoot, ServerCertificateUntrustedRoot;
+    row_no_trusted_roots_is_36882_untrusted_root:
+        no_trusted_roots => UntrustedRoot, ServerCertificateUntrustedRoot;
+    row_revoked_is_36883_crypt_e_revoked:
+        revoked => CryptERevoked, ServerCertificateRevoked;
+    row_wrong_name_is_36884_wrong_principal_with_expected_name:
+        wrong_name => WrongPrincipal, ServerCertificateWrongName;
+    row_wrong_usage_is_36876_cert_wrong_usage:
+        wrong_usage => CertWrongUsage, ServerCertificateInvalid;
+    required_revocation_status_without_any_crl_is_36876_no_revocation_check:
+        revocation_required_without_crl => CryptENoRevocationCheck, ServerCertificateInvalid;
+    row_unusable_crl_is_36876_no_revocation_check:
+        unusable_crl => CryptENoRevocationCheck, ServerCertificateInvalid;
+    row_bad_encoding_is_36876_cert_unknown:
+        bad_encoding => CertUnknown, ServerCertificateInvalid;
+    row_unhandled_critical_extension_is_36876_cert_unknown:
+        unhandled_critical_extension => CertUnknown, ServerCertificateInvalid;
+    row_path_length_constraint_is_36876_cert_e_chaining:
+        path_length_exceeded => CertEChaining, ServerCertificateInvalid;
+}
 
 #[test]
 fn valid_chain_is_accepted_and_leaves_no_failure() {
@@ -161,83 +309,6 @@ fn valid_chain_is_accepted_and_leaves_no_failure() {
     let (result, failure) = check_server(&client_credential(&pki), &pki.server_leaf(|_| {}));
     assert!(result.is_ok(), "{result:?}");
     assert!(failure.is_none());
-}
-
-#[test]
-fn row_expired_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_not_yet_valid_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_before = date_time_ymd(2031, 1, 1));
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_expired_intermediate_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
-    p.not_after = date_time_ymd(2029, 1, 1);
-    let old = pki.root.intermediate_with(p);
-    let leaf = old.server_leaf(&[SERVER_NAME]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_unknown_issuer_is_36882_untrusted_root() {
-    let pki = Pki::new();
-    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn row_no_trusted_roots_is_36882_untrusted_root() {
-    let pki = Pki::new();
-    let shared = credential(Role::Client, Arc::new(RootCertStore::empty()));
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn row_revoked_is_36883_crypt_e_revoked() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![pki.inter.crl(&[99])];
-    assert_server_row(
-        &shared,
-        &leaf,
-        Status::CryptERevoked,
-        EventId::ServerCertificateRevoked,
-    );
 }
 
 #[test]
@@ -251,6 +322,7 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
     shared.trust.crls = vec![pki.root.crl(&[77])];
     assert_eq!(shared.trust.revocation_check, RevocationCheck::WholeChain);
     assert_server_row(
+        "revoked intermediate",
         &shared,
         &leaf,
         Status::CryptERevoked,
@@ -261,31 +333,6 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
     let (result, failure) = check_server(&shared, &leaf);
     assert!(result.is_ok(), "{result:?}");
     assert!(failure.is_none());
-}
-
-#[test]
-fn row_wrong_name_is_36884_wrong_principal_with_expected_name() {
-    let pki = Pki::new();
-    let leaf = pki.inter.server_leaf(&["other.test"]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::WrongPrincipal,
-        EventId::ServerCertificateWrongName,
-    );
-}
-
-#[test]
-fn row_wrong_usage_is_36876_cert_wrong_usage() {
-    let pki = Pki::new();
-    let leaf =
-        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertWrongUsage,
-        EventId::ServerCertificateInvalid,
-    );
 }
 
 #[test]
@@ -302,21 +349,9 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
 
     shared.trust.require_revocation_status = true;
     assert_server_row(
+        "unknown revocation status",
         &shared,
         &leaf,
-        Status::CryptENoRevocationCheck,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn required_revocation_status_without_any_crl_is_36876_no_revocation_check() {
-    let pki = Pki::new();
-    let mut shared = client_credential(&pki);
-    shared.trust.require_revocation_status = true;
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
         Status::CryptENoRevocationCheck,
         EventId::ServerCertificateInvalid,
     );
@@ -344,23 +379,6 @@ fn row_expired_crl_is_revocation_offline() {
 }
 
 #[test]
-fn row_unusable_crl_is_36876_no_revocation_check() {
-    let pki = Pki::new();
-    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
-    // Flip a bit of the signature (the DER ends with it): the CRL still parses.
-    let last = crl.len() - 1;
-    crl[last] ^= 0x01;
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
-        Status::CryptENoRevocationCheck,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
 fn row_bad_signature_is_36876_cert_unknown() {
     let pki = Pki::new();
     let mut leaf = pki.server_leaf(|_| {});
@@ -379,58 +397,10 @@ fn row_bad_signature_is_36876_cert_unknown() {
         "{result:?}"
     );
     assert_server_row(
+        "bad signature",
         &client_credential(&pki),
         &leaf,
         Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_bad_encoding_is_36876_cert_unknown() {
-    let pki = Pki::new();
-    let leaf = Leaf {
-        chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
-        key: key_pair(&rcgen::PKCS_ECDSA_P256_SHA256),
-    };
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_unhandled_critical_extension_is_36876_cert_unknown() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| {
-        let mut ext =
-            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00]);
-        ext.set_criticality(true);
-        p.custom_extensions.push(ext);
-    });
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_path_length_constraint_is_36876_cert_e_chaining() {
-    let pki = Pki::new();
-    let constrained = pki.root.intermediate_with(ca_params(
-        "Constrained Intermediate",
-        BasicConstraints::Constrained(0),
-    ));
-    let below = constrained.intermediate("Too Deep");
-    let leaf = below.server_leaf(&[SERVER_NAME]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertEChaining,
         EventId::ServerCertificateInvalid,
     );
 }
@@ -456,6 +426,7 @@ fn row_other_webpki_refusal_is_36876_cert_unknown() {
         "{result:?}"
     );
     assert_server_row(
+        "CA as end entity",
         &client_credential(&pki),
         &leaf,
         Status::CertUnknown,
@@ -488,6 +459,7 @@ fn missing_intermediate_is_found_in_the_ca_store() {
     leaf.chain.truncate(1); // the server omits its intermediate
     let mut shared = client_credential(&pki);
     assert_server_row(
+        "intermediate omitted",
         &shared,
         &leaf,
         Status::UntrustedRoot,
@@ -516,6 +488,7 @@ fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_
     leaf.chain[1] = old;
     let mut shared = client_credential(&pki);
     assert_server_row(
+        "expired intermediate sent",
         &shared,
         &leaf,
         Status::CertExpired,
@@ -712,9 +685,10 @@ fn handshake_with_valid_server_certificate_succeeds_tls13_and_tls12() {
     }
 }
 
-/// Run a handshake against `leaf` and check the alert the server receives and the
-/// client's hand-off.
+/// Run TLS 1.3 and TLS 1.2 handshakes against `leaf` and check the alert the server
+/// receives and the client's hand-off (`row` names the case in the messages).
 fn assert_server_refused(
+    row: &str,
     shared: &CredentialShared,
     leaf: &Leaf,
     alert: u8,
@@ -725,88 +699,52 @@ fn assert_server_refused(
         let outcome = handshake(config, plain_server(leaf));
         assert!(
             matches!(outcome.client, Err(rustls::Error::InvalidCertificate(_))),
-            "{:?}",
+            "{row}: {:?}",
             outcome.client
         );
         assert_eq!(
             received_alert(&outcome.server),
             Some(alert),
-            "{:?}",
+            "{row}: {:?}",
             outcome.server
         );
-        let failure = take_failure().expect("hand-off");
+        let failure = take_failure().unwrap_or_else(|| panic!("{row}: hand-off"));
         let error = outcome.client.as_ref().expect_err("refused");
-        assert_eq!(judged(Role::Client, error), (status, Some(event)));
-        assert_eq!(&*failure.certificate, leaf.der().as_ref());
+        assert_eq!(judged(Role::Client, error), (status, Some(event)), "{row}");
+        assert_eq!(&*failure.certificate, leaf.der().as_ref(), "{row}");
     }
 }
 
-#[test]
-fn handshake_expired_server_certificate_sends_certificate_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        45,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
+/// Rows of the table in full handshakes, one test per row: scenario => the alert the
+/// server receives, and the status and the event the client reports.
+macro_rules! server_certificate_alerts {
+    ($($test:ident: $scenario:ident => $alert:literal, $status:ident, $event:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let (shared, leaf) = $scenario(&Pki::new());
+            let row = stringify!($test);
+            assert_server_refused(row, &shared, &leaf, $alert, Status::$status, EventId::$event);
+        }
+    )*};
 }
 
-#[test]
-fn handshake_untrusted_server_certificate_sends_unknown_ca() {
-    let pki = Pki::new();
-    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        48,
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn handshake_revoked_server_certificate_sends_certificate_revoked() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![pki.inter.crl(&[99])];
-    assert_server_refused(
-        &shared,
-        &leaf,
-        44,
-        Status::CryptERevoked,
-        EventId::ServerCertificateRevoked,
-    );
-}
-
-#[test]
-fn handshake_wrong_name_sends_bad_certificate() {
-    let pki = Pki::new();
-    let leaf = pki.inter.server_leaf(&["other.test"]);
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        42,
-        Status::WrongPrincipal,
-        EventId::ServerCertificateWrongName,
-    );
+server_certificate_alerts! {
+    handshake_expired_server_certificate_sends_certificate_expired:
+        expired => 45, CertExpired, ServerCertificateExpired;
+    handshake_untrusted_server_certificate_sends_unknown_ca:
+        unknown_issuer => 48, UntrustedRoot, ServerCertificateUntrustedRoot;
+    handshake_revoked_server_certificate_sends_certificate_revoked:
+        revoked => 44, CryptERevoked, ServerCertificateRevoked;
+    handshake_wrong_name_sends_bad_certificate:
+        wrong_name => 42, WrongPrincipal, ServerCertificateWrongName;
+    handshake_wrong_usage_sends_unsupported_certificate:
+        wrong_usage => 43, CertWrongUsage, ServerCertificateInvalid;
 }
 
 #[test]
 fn handshake_unusable_crl_sends_handshake_failure() {
-    let pki = Pki::new();
-    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
-    let last = crl.len() - 1;
-    crl[last] ^= 0x01;
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
-    let outcome = handshake(
-        client_config(&shared),
-        plain_server(&pki.server_leaf(|_| {})),
-    );
+    let (shared, leaf) = unusable_crl(&Pki::new());
+    let outcome = handshake(client_config(&shared), plain_server(&leaf));
     assert!(
         matches!(
             outcome.client,
@@ -824,20 +762,6 @@ fn handshake_unusable_crl_sends_handshake_failure() {
             Status::CryptENoRevocationCheck,
             Some(EventId::ServerCertificateInvalid)
         )
-    );
-}
-
-#[test]
-fn handshake_wrong_usage_sends_unsupported_certificate() {
-    let pki = Pki::new();
-    let leaf =
-        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        43,
-        Status::CertWrongUsage,
-        EventId::ServerCertificateInvalid,
     );
 }
 
@@ -995,7 +919,10 @@ fn valid_client_certificate_is_accepted() {
     assert!(failure.is_none());
 }
 
+/// A handshake with a client presenting `leaf` to `server`: refused with `alert`, and
+/// `status` and 36877 on the server (`row` names the case in the messages).
 fn assert_client_refused(
+    row: &str,
     pki: &Pki,
     server: &CredentialShared,
     leaf: &Leaf,
@@ -1005,72 +932,83 @@ fn assert_client_refused(
     let (outcome, failure) = client_auth_handshake(pki, server, Some(leaf));
     assert!(
         matches!(outcome.server, Err(rustls::Error::InvalidCertificate(_))),
-        "{:?}",
+        "{row}: {:?}",
         outcome.server
     );
     assert_eq!(
         received_alert(&outcome.client),
         Some(alert),
-        "{:?}",
+        "{row}: {:?}",
         outcome.client
     );
-    let failure = failure.expect("hand-off");
+    let failure = failure.unwrap_or_else(|| panic!("{row}: hand-off"));
     let error = outcome.server.as_ref().expect_err("refused");
     assert_eq!(
         judged(Role::Server, error),
-        (status, Some(EventId::ClientCertificateInvalid))
+        (status, Some(EventId::ClientCertificateInvalid)),
+        "{row}"
     );
-    assert_eq!(&*failure.certificate, leaf.der().as_ref());
-    assert!(failure.checked_name.is_none());
+    assert_eq!(&*failure.certificate, leaf.der().as_ref(), "{row}");
+    assert!(failure.checked_name.is_none(), "{row}");
 }
 
-#[test]
-fn untrusted_client_certificate_is_36877_untrusted_root() {
-    let pki = Pki::new();
+// The scenarios of the client certificate rows: the server (requiring a certificate) and
+// the certificate the client presents.
+
+fn untrusted_client(pki: &Pki) -> Scenario {
     let leaf = pki.stranger.client_leaf(&["client.test"]);
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        48,
-        Status::UntrustedRoot,
-    );
+    (client_auth_server(pki, true), leaf)
 }
 
-#[test]
-fn expired_client_certificate_is_36877_cert_expired() {
-    let pki = Pki::new();
+fn expired_client(pki: &Pki) -> Scenario {
     let leaf = pki.client_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        45,
-        Status::CertExpired,
-    );
+    (client_auth_server(pki, true), leaf)
 }
 
-#[test]
-fn revoked_client_certificate_is_36877_crypt_e_revoked() {
-    let pki = Pki::new();
+fn revoked_client(pki: &Pki) -> Scenario {
     let leaf = pki.client_leaf(|p| p.serial_number = Some(SerialNumber::from(5u64)));
-    let mut server = client_auth_server(&pki, true);
+    let mut server = client_auth_server(pki, true);
     server.trust.crls = vec![pki.inter.crl(&[5])];
-    assert_client_refused(&pki, &server, &leaf, 44, Status::CryptERevoked);
+    (server, leaf)
 }
 
-#[test]
-fn server_only_certificate_is_36877_wrong_usage() {
-    let pki = Pki::new();
+fn server_only_client(pki: &Pki) -> Scenario {
     let leaf =
         pki.client_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]);
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        43,
-        Status::CertWrongUsage,
-    );
+    (client_auth_server(pki, true), leaf)
+}
+
+fn empty_client_auth_trust_list(pki: &Pki) -> Scenario {
+    let mut server = client_auth_server(pki, true);
+    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    (server, pki.client_leaf(|_| {}))
+}
+
+/// The verdict table for the client's certificate, one test per row: scenario => the alert
+/// the client receives and the status the server reports with 36877.
+macro_rules! client_certificate_rows {
+    ($($test:ident: $scenario:ident => $alert:literal, $status:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let pki = Pki::new();
+            let (server, leaf) = $scenario(&pki);
+            let row = stringify!($test);
+            assert_client_refused(row, &pki, &server, &leaf, $alert, Status::$status);
+        }
+    )*};
+}
+
+client_certificate_rows! {
+    untrusted_client_certificate_is_36877_untrusted_root:
+        untrusted_client => 48, UntrustedRoot;
+    expired_client_certificate_is_36877_cert_expired:
+        expired_client => 45, CertExpired;
+    revoked_client_certificate_is_36877_crypt_e_revoked:
+        revoked_client => 44, CryptERevoked;
+    server_only_certificate_is_36877_wrong_usage:
+        server_only_client => 43, CertWrongUsage;
+    trust_mode_with_empty_list_refuses_every_client_as_untrusted:
+        empty_client_auth_trust_list => 48, UntrustedRoot;
 }
 
 #[test]
@@ -1099,7 +1037,8 @@ fn exclusive_root_trust_accepts_only_listed_roots() {
     // The machine trusts the root, but the client-auth list names another one (and the
     // intermediate, which is not a root and does not count in this mode).
     server.trust.client_auth_trust_list = vec![pki.stranger.der().clone(), pki.inter.der().clone()];
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+    let row = "another root listed";
+    assert_client_refused(row, &pki, &server, &leaf, 48, Status::UntrustedRoot);
 
     server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
@@ -1115,21 +1054,13 @@ fn exclusive_ca_trust_wants_the_issuing_ca_listed() {
     server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveCaTrust;
     // Only the root is listed: the issuing CA (the intermediate) is not.
     server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+    let row = "only the root listed";
+    assert_client_refused(row, &pki, &server, &leaf, 48, Status::UntrustedRoot);
 
     server.trust.client_auth_trust_list = vec![pki.inter.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
-}
-
-#[test]
-fn trust_mode_with_empty_list_refuses_every_client_as_untrusted() {
-    let pki = Pki::new();
-    let leaf = pki.client_leaf(|_| {});
-    let mut server = client_auth_server(&pki, true);
-    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
 }
 
 #[test]
