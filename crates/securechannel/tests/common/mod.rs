@@ -94,13 +94,7 @@ impl World {
     }
 
     pub fn pair(&self) -> Pair {
-        Pair::new(
-            &self.client_credential(),
-            "server.test",
-            ContextOptions::default(),
-            &self.server_credential(),
-            ContextOptions::default(),
-        )
+        Pair::between(&self.client_credential(), &self.server_credential())
     }
 }
 
@@ -134,6 +128,17 @@ impl Pair {
             transcript: Vec::new(),
             client_started: false,
         }
+    }
+
+    /// A pair for the target name server.test, with the default context options.
+    pub fn between(client_cred: &ClientCredential, server_cred: &ServerCredential) -> Pair {
+        Pair::new(
+            client_cred,
+            "server.test",
+            ContextOptions::default(),
+            server_cred,
+            ContextOptions::default(),
+        )
     }
 
     /// One client step over what is in flight to it; its output goes to the server (the
