@@ -5,17 +5,10 @@ mod common;
 use common::*;
 use rcgen::ExtendedKeyUsagePurpose;
 use rustls::pki_types::PrivateKeyDer;
-use securechannel::events::{EventRecord, MemorySink};
+use securechannel::events::MemorySink;
 use securechannel::{ErrorState, EventId, Protocol, Provider, Settings, Status};
 use securechannel_testpki::{key_pair, leaf_params, pem, write_file, Ca};
 use std::sync::Arc;
-
-fn record(sink: &MemorySink, id: u16) -> EventRecord {
-    sink.records()
-        .into_iter()
-        .find(|r| r.event_id.value() == id)
-        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
-}
 
 #[test]
 fn server_from_pem_files_logs_36867_and_36868_with_key_properties() {
@@ -38,10 +31,10 @@ fn server_from_pem_files_logs_36867_and_36868_with_key_properties() {
         Some(leaf.der().to_vec())
     );
     assert_eq!(sink.ids(), vec![36867, 36868]);
-    let r = record(&sink, 36867);
+    let r = first_event(&sink, 36867);
     assert_eq!(r.field("Type"), Some("server"));
     assert_eq!(r.binary.as_deref(), Some(leaf.der().as_ref()));
-    let r = record(&sink, 36868);
+    let r = first_event(&sink, 36868);
     assert_eq!(r.field("Type"), Some("server"));
     assert_eq!(r.field("CSPName"), Some("aws-lc-rs"));
     assert_eq!(r.field("CSPType"), Some("software"));
@@ -71,7 +64,7 @@ fn key_types_are_named_in_36868() {
             .with_certificate_der(vec![leaf.der().clone()], key)
             .acquire()
             .unwrap();
-        let r = record(&sink, 36868);
+        let r = first_event(&sink, 36868);
         assert_eq!(r.field("Type"), Some("client"));
         assert_eq!(r.field("KeyType"), Some(name));
         assert_eq!(r.field("KeyName"), Some("memory"));
@@ -152,7 +145,7 @@ fn pkcs1_rsa_keys_are_read_when_openssl_is_present() {
         .with_certificate_files(&cert, &p1)
         .acquire()
         .unwrap();
-    assert_eq!(record(&sink, 36868).field("KeyType"), Some("RSA-2048"));
+    assert_eq!(first_event(&sink, 36868).field("KeyType"), Some("RSA-2048"));
 }
 
 #[test]
@@ -176,7 +169,7 @@ fn key_readable_by_others_is_refused_with_36870() {
         assert_eq!(err.state(), Some(ErrorState::KeyPermissionsUnsafe));
         assert!(err.to_string().contains("chmod 600"), "{err}");
         assert_eq!(sink.ids(), vec![36867, 36870]);
-        let r = record(&sink, 36870);
+        let r = first_event(&sink, 36870);
         assert_eq!(r.field("Type"), Some("server"));
         assert_eq!(r.field("ErrorCode"), Some("0x8009030D"));
         assert_eq!(
@@ -203,7 +196,7 @@ fn missing_key_file_is_36869() {
     assert_eq!(err.state(), Some(ErrorState::NoPrivateKey));
     assert_eq!(err.status(), Status::NoCredentials);
     assert_eq!(sink.ids(), vec![36867, 36869]);
-    let r = record(&sink, 36869);
+    let r = first_event(&sink, 36869);
     assert_eq!(r.field("Type"), Some("server"));
     assert_eq!(r.binary.as_deref(), Some(leaf.der().as_ref()));
 }
@@ -225,7 +218,7 @@ fn key_of_another_certificate_is_36869() {
     assert_eq!(err.event(), Some(EventId::CredentialNoPrivateKey));
     assert_eq!(err.state(), Some(ErrorState::KeyMismatch));
     assert_eq!(sink.ids(), vec![36867, 36869]);
-    assert_eq!(record(&sink, 36869).field("Type"), Some("client"));
+    assert_eq!(first_event(&sink, 36869).field("Type"), Some("client"));
 }
 
 #[test]
@@ -257,7 +250,7 @@ fn corrupt_and_encrypted_keys_are_36870() {
         assert_eq!(err.state(), Some(state), "{err}");
         assert_eq!(sink.ids(), vec![36867, 36870]);
         assert_eq!(
-            record(&sink, 36870).field("ErrorStatus"),
+            first_event(&sink, 36870).field("ErrorStatus"),
             Some(state.code().to_string().as_str())
         );
     }
@@ -296,7 +289,7 @@ fn bad_certificate_files_are_36871() {
         assert_eq!(err.state(), Some(state), "{err}");
         assert_eq!(err.event(), Some(EventId::CredentialCreationFailed));
         assert_eq!(sink.ids(), vec![36867, 36871]);
-        let r = record(&sink, 36871);
+        let r = first_event(&sink, 36871);
         assert_eq!(r.field("Type"), Some("server"));
         assert_eq!(
             r.field("ErrorState"),
@@ -328,7 +321,7 @@ fn client_without_certificate_is_fine() {
     assert!(cred.options().dangerous_manual_validation);
     assert_eq!(cred.trusted_root_count(), 1);
     assert_eq!(sink.ids(), vec![36867]);
-    let r = record(&sink, 36867);
+    let r = first_event(&sink, 36867);
     assert_eq!(r.field("Type"), Some("client"));
     assert!(r.binary.is_none());
 }

@@ -5,17 +5,10 @@ mod common;
 
 use common::*;
 use rcgen::date_time_ymd;
-use securechannel::events::{EventRecord, MemorySink};
+use securechannel::events::MemorySink;
 use securechannel::{thumbprint, ErrorState, EventId, Provider, StoreName, StoreQuery};
 use securechannel_testpki::{pem, write_file, Ca, Leaf, NOW_SECS};
 use std::sync::Arc;
-
-fn record(sink: &MemorySink, id: u16) -> EventRecord {
-    sink.records()
-        .into_iter()
-        .find(|r| r.event_id.value() == id)
-        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
-}
 
 #[test]
 fn open_creates_the_layout_and_logs_36864_first() {
@@ -159,7 +152,7 @@ fn store_certificates_pair_with_keys_by_public_key_and_are_found_by_thumbprint_o
         .unwrap();
     assert_eq!(cred.thumbprint(), Some(tp.clone()));
     assert_eq!(cred.trusted_root_count(), 1);
-    let r = record(&sink, 36868);
+    let r = first_event(&sink, 36868);
     assert_eq!(r.field("KeyFlags"), Some("0x00000020"));
     assert!(r
         .field("KeyName")
@@ -228,7 +221,7 @@ fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
     assert_eq!(err.event(), Some(EventId::CredentialNoPrivateKey));
     assert_eq!(sink.ids(), vec![36867, 36869]);
     assert_eq!(
-        record(&sink, 36869).binary.as_deref(),
+        first_event(&sink, 36869).binary.as_deref(),
         Some(lonely.der().as_ref())
     );
     sink.clear();
@@ -240,7 +233,7 @@ fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
         .unwrap_err();
     assert_eq!(err.state(), Some(ErrorState::KeyPermissionsUnsafe));
     assert_eq!(sink.ids(), vec![36867, 36870]);
-    let r = record(&sink, 36870);
+    let r = first_event(&sink, 36870);
     assert_eq!(r.field("ErrorCode"), Some("0x8009030D"));
     assert_eq!(r.field("ErrorStatus"), Some("2002"));
 }
@@ -290,7 +283,7 @@ fn no_system_default_logs_36872_and_still_gives_a_credential() {
     assert!(!cred.has_certificate());
     assert_eq!(sink.ids(), vec![36867, 36872]);
     assert_eq!(
-        record(&sink, 36872).event_id.level(),
+        first_event(&sink, 36872).event_id.level(),
         securechannel::events::Level::Warning
     );
 }
@@ -382,7 +375,7 @@ fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
             Some(l.der().to_vec())
         );
         assert_eq!(cred.certificate_chain().len(), 2);
-        let r = record(&sink, 36868);
+        let r = first_event(&sink, 36868);
         assert_eq!(r.field("KeyName"), Some(pfx.display().to_string().as_str()));
         assert_eq!(r.field("KeyType"), Some("ECDSA P-256"));
         assert_no_key_material(&sink.records(), &l.key_der(), l.der());
@@ -400,7 +393,7 @@ fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
                 "{alg:?} {err}"
             );
             assert_eq!(sink.ids(), vec![36867, 36870]);
-            assert_eq!(record(&sink, 36870).field("ErrorStatus"), Some("2003"));
+            assert_eq!(first_event(&sink, 36870).field("ErrorStatus"), Some("2003"));
             assert!(!err.to_string().contains("s3cret"));
         }
     }

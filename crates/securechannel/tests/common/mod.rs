@@ -148,7 +148,7 @@ impl Pair {
         let mut out = Vec::new();
         let r = self.client.initialize(&mut self.to_client, &mut out);
         self.to_server.extend_from_slice(&out);
-        record(&mut self.transcript, "client", &r);
+        record_step(&mut self.transcript, "client", &r);
         let step = r?;
         self.to_client.drain(..step.consumed);
         Ok(step.status)
@@ -159,7 +159,7 @@ impl Pair {
         let mut out = Vec::new();
         let r = self.server.accept(&mut self.to_server, &mut out);
         self.to_client.extend_from_slice(&out);
-        record(&mut self.transcript, "server", &r);
+        record_step(&mut self.transcript, "server", &r);
         let step = r?;
         self.to_server.drain(..step.consumed);
         Ok(step.status)
@@ -217,7 +217,7 @@ impl Pair {
     }
 }
 
-fn record(t: &mut Vec<String>, side: &str, r: &Result<securechannel::Step, Error>) {
+fn record_step(t: &mut Vec<String>, side: &str, r: &Result<securechannel::Step, Error>) {
     t.push(match r {
         Ok(s) => format!("{side} {}", status_name(s.status)),
         Err(e) => format!("{side} {}", e.status().name()),
@@ -246,6 +246,14 @@ pub fn one_event(sink: &MemorySink, id: u16) -> EventRecord {
     let mut e = events(sink, id);
     assert_eq!(e.len(), 1, "expected one {id}, got {:?}", sink.ids());
     e.remove(0)
+}
+
+/// The first record of `id` (panics when there is none).
+pub fn first_event(sink: &MemorySink, id: u16) -> EventRecord {
+    sink.records()
+        .into_iter()
+        .find(|r| r.event_id.value() == id)
+        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
 }
 
 /// A field of a record by its catalog name.
