@@ -505,6 +505,17 @@ pub fn curl(args: &[&str]) -> Run {
     run("curl", c, None)
 }
 
+/// `curl --cacert CA EXTRA... -H 'Accept: application/json' URL` succeeds: the page it got,
+/// as JSON.
+pub fn curl_page(ca: &Path, url: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--cacert", ca.to_str().expect("a UTF-8 path")];
+    args.extend_from_slice(extra);
+    args.extend(["-H", "Accept: application/json", url]);
+    let r = curl(&args);
+    assert!(r.status.success(), "{}", r.both());
+    page_json(&r.stdout)
+}
+
 /// `openssl ARGS...` run to its end, with `stdin` written then closed.
 pub fn openssl(args: &[&str], stdin: &[u8]) -> Run {
     require_tool("openssl");
