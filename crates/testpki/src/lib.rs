@@ -159,7 +159,7 @@ impl Ca {
         names: &[&str],
         adjust: impl FnOnce(&mut CertificateParams),
     ) -> Leaf {
-        let mut params = leaf_params(names[0], names, ExtendedKeyUsagePurpose::ServerAuth);
+        let mut params = leaf_params(first(names), names, ExtendedKeyUsagePurpose::ServerAuth);
         adjust(&mut params);
         self.issue(&params)
     }
@@ -175,7 +175,7 @@ impl Ca {
         names: &[&str],
         adjust: impl FnOnce(&mut CertificateParams),
     ) -> Leaf {
-        let mut params = leaf_params(names[0], names, ExtendedKeyUsagePurpose::ClientAuth);
+        let mut params = leaf_params(first(names), names, ExtendedKeyUsagePurpose::ClientAuth);
         adjust(&mut params);
         self.issue(&params)
     }
@@ -302,6 +302,13 @@ impl Leaf {
         write_file(cert, self.pem(), 0o644);
         write_private(key, self.key_pem());
     }
+}
+
+/// The first of a leaf's names: its CN.
+fn first<'a>(names: &[&'a str]) -> &'a str {
+    names
+        .first()
+        .expect("a leaf is issued for at least one name")
 }
 
 /// A root store holding `certificates`.
