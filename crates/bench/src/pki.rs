@@ -1,15 +1,12 @@
-//! The benchmark's PKI, generated with rcgen at start: a root CA and a server certificate
-//! for `*.bench.test` under it, with the same key type for both (ECDSA P-256 or RSA-2048).
-//! rcgen's default validity (1975 to 4096) keeps the run independent of the clock.
+//! The benchmark's PKI, securechannel-testpki's made at start: a root CA and a server
+//! certificate for `*.bench.test` under it, with the same key type for both (ECDSA P-256 or
+//! RSA-2048). Its validity (2020 to 4096) keeps the run independent of the clock.
 
-use crate::BoxError;
-use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SignatureAlgorithm,
-};
+use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, SignatureAlgorithm};
 use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use securechannel_testpki::{ca_params, key_pair, leaf_params, Ca};
 use std::sync::Arc;
 
 /// The server certificate's key type.
@@ -49,36 +46,25 @@ pub struct ServerPki {
 /// Every name under this domain matches the server certificate (`*.bench.test`).
 pub const DOMAIN: &str = "bench.test";
 
-pub fn generate(key_type: KeyType) -> Result<ServerPki, BoxError> {
+pub fn generate(key_type: KeyType) -> ServerPki {
     let alg = key_type.algorithm();
-
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "securechannel bench root");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate_for(alg)?)?;
-
-    let leaf_key = KeyPair::generate_for(alg)?;
-    let mut leaf_params = CertificateParams::new(vec![format!("*.{DOMAIN}"), DOMAIN.to_owned()])?;
-    leaf_params
-        .distinguished_name
-        .push(DnType::CommonName, DOMAIN);
-    leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
-
-    let chain = vec![leaf.der().clone()];
-    let key = PrivateKeyDer::try_from(leaf_key.serialize_der())?;
-    let signing_key = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)?;
-    let certified_key = Arc::new(CertifiedKey::new(chain.clone(), signing_key));
-
-    let mut roots = RootCertStore::empty();
-    roots.add(ca.der().clone())?;
-    Ok(ServerPki {
-        chain,
-        key,
-        certified_key,
-        roots: Arc::new(roots),
-    })
+    let ca = Ca::root_with_key(
+        ca_params("securechannel bench root", BasicConstraints::Unconstrained),
+        key_pair(alg),
+    );
+    let wildcard = format!("*.{DOMAIN}");
+    let leaf = ca.issue_with_key(
+        &leaf_params(
+            DOMAIN,
+            &[&wildcard, DOMAIN],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ),
+        key_pair(alg),
+    );
+    ServerPki {
+        key: leaf.private_key(),
+        certified_key: leaf.certified_key(),
+        chain: leaf.chain,
+        roots: ca.roots(),
+    }
 }

@@ -34,6 +34,17 @@ fn connect(data: &Path, address: &str, args: &[&str]) -> Run {
     schannel(data, &all)
 }
 
+/// `connect` was refused: exit status 1 with `event` and `status` on stderr, and s_server,
+/// once it has exited, printed the number of the `alert` it received.
+fn assert_refused(r: &Run, server: &mut SServer, event: &str, status: &str, alert: u8) {
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    assert!(r.stderr.contains(event), "{}", r.stderr);
+    assert!(r.stderr.contains(status), "{}", r.stderr);
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    let seen = server.output();
+    assert_eq!(openssl_alert_number(&seen), Some(alert), "{event}: {seen}");
+}
+
 /// The line `Label : value` of connect's report.
 fn line<'a>(stdout: &'a str, label: &str) -> &'a str {
     stdout
@@ -113,12 +124,7 @@ fn connect_untrusted_ca_logs_36882_and_s_server_receives_unknown_ca() {
     let mut server = SServer::start(&leaf, &["-naccept", "1"]);
     // No --cafile: the server's CA is in no store.
     let r = connect(&s.data, &server.address(), &[]);
-    assert_eq!(r.status.code(), Some(1), "{}", r.both());
-    assert!(r.stderr.contains("36882"), "{}", r.stderr);
-    assert!(r.stderr.contains("0x80090325"), "{}", r.stderr);
-    server.proc.wait_exit(COMMAND_TIMEOUT);
-    let seen = server.output();
-    assert_eq!(openssl_alert_number(&seen), Some(48), "{seen}");
+    assert_refused(&r, &mut server, "36882", "0x80090325", 48);
     let records = events(&s.data);
     let untrusted = with_id(&records, 36882);
     assert_eq!(untrusted.len(), 1, "{}", summary(&records));
@@ -153,16 +159,8 @@ fn wrong_name(leaf_names: &[&str], args: &[&str], name: &str) {
     let mut all = vec!["--cafile", ca];
     all.extend_from_slice(args);
     let r = connect(&s.data, &server.address(), &all);
-    assert_eq!(r.status.code(), Some(1), "{}", r.both());
-    assert!(r.stderr.contains("36884"), "{}", r.stderr);
-    assert!(r.stderr.contains("0x80090322"), "{}", r.stderr);
-    server.proc.wait_exit(COMMAND_TIMEOUT);
-    let seen = server.output();
-    assert_eq!(
-        openssl_alert_number(&seen),
-        Some(42),
-        "bad_certificate: {seen}"
-    );
+    // bad_certificate
+    assert_refused(&r, &mut server, "36884", "0x80090322", 42);
     let records = events(&s.data);
     let wrong = with_id(&records, 36884);
     assert_eq!(wrong.len(), 1, "{}", summary(&records));
@@ -201,16 +199,8 @@ fn connect_expired_certificate_logs_36881() {
     let mut server = SServer::start(&leaf, &["-naccept", "1"]);
     let ca = s.pki.ca_pem.to_str().unwrap();
     let r = connect(&s.data, &server.address(), &["--cafile", ca]);
-    assert_eq!(r.status.code(), Some(1), "{}", r.both());
-    assert!(r.stderr.contains("36881"), "{}", r.stderr);
-    assert!(r.stderr.contains("0x80090328"), "{}", r.stderr);
-    server.proc.wait_exit(COMMAND_TIMEOUT);
-    let seen = server.output();
-    assert_eq!(
-        openssl_alert_number(&seen),
-        Some(45),
-        "certificate_expired: {seen}"
-    );
+    // certificate_expired
+    assert_refused(&r, &mut server, "36881", "0x80090328", 45);
     let records = events(&s.data);
     assert_eq!(with_id(&records, 36881).len(), 1, "{}", summary(&records));
     let sent = with_id(&records, 36888);

@@ -79,15 +79,7 @@ fn first_run_creates_the_dev_ca_and_curl_gets_the_page() {
     );
     assert!(html.stdout.contains("TLS 1.3"), "{}", html.stdout);
 
-    let json = curl(&[
-        "--cacert",
-        ca_arg,
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(json.status.success(), "{}", json.both());
-    let page = page_json(&json.stdout);
+    let page = curl_page(&ca, &serve.url(), &[]);
     assert_eq!(page["protocol"], "TLS 1.3");
     assert!(
         page["cipher_suite"]
@@ -148,19 +140,8 @@ fn curl_tls12_and_http11_alpn_match_the_event() {
     log_everything(data);
     let serve = Serve::start(data, &[]);
     let ca = serve.dev_ca();
-    let r = curl(&[
-        "--cacert",
-        ca.to_str().unwrap(),
-        "--tlsv1.2",
-        "--tls-max",
-        "1.2",
-        "--http1.1",
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    let tls12 = ["--tlsv1.2", "--tls-max", "1.2", "--http1.1"];
+    let page = curl_page(&ca, &serve.url(), &tls12);
     assert_eq!(page["protocol"], "TLS 1.2");
     assert_eq!(page["alpn"], "http/1.1");
     assert!(
@@ -187,16 +168,7 @@ fn curl_over_ipv6_loopback() {
     log_everything(data);
     let serve = Serve::start_on(data, LOCALHOST_V6, &[]);
     assert!(serve.url().starts_with("https://[::1]:"), "{}", serve.url());
-    let r = curl(&[
-        "-g",
-        "--cacert",
-        serve.dev_ca().to_str().unwrap(),
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    let page = curl_page(&serve.dev_ca(), &serve.url(), &["-g"]);
     assert!(
         page["peer"].as_str().unwrap().starts_with("[::1]:"),
         "{page}"
@@ -225,19 +197,13 @@ fn require_client_cert_with_a_trusted_client_certificate() {
     log_everything(&data);
     let (_pki, alice) = client_pki(&data, &pki_dir);
     let serve = Serve::start(&data, &["--require-client-cert"]);
-    let r = curl(&[
-        "--cacert",
-        serve.dev_ca().to_str().unwrap(),
+    let certified = [
         "--cert",
         alice.cert.to_str().unwrap(),
         "--key",
         alice.key.to_str().unwrap(),
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    ];
+    let page = curl_page(&serve.dev_ca(), &serve.url(), &certified);
     assert!(
         page["client_certificate"]
             .as_str()
@@ -405,15 +371,12 @@ fn sigterm_flushes_every_handshake_event() {
     let mut activities = Vec::new();
     for i in 0..N {
         let tls12 = i % 2 == 1;
-        let mut args = vec!["--cacert", ca.to_str().unwrap()];
-        if tls12 {
-            args.extend(["--tlsv1.2", "--tls-max", "1.2"]);
-        }
-        let url = serve.url();
-        args.extend(["-H", "Accept: application/json", &url]);
-        let r = curl(&args);
-        assert!(r.status.success(), "{}", r.both());
-        let page = page_json(&r.stdout);
+        let extra: &[&str] = if tls12 {
+            &["--tlsv1.2", "--tls-max", "1.2"]
+        } else {
+            &[]
+        };
+        let page = curl_page(&ca, &serve.url(), extra);
         activities.push(page["activity_id"].as_str().unwrap().to_string());
     }
     // Stop right away: the last events are still in the writer's batch.
@@ -543,19 +506,7 @@ fn concurrent_clients_each_get_their_own_activity() {
     let url = serve.url();
     let pages: Vec<serde_json::Value> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..N)
-            .map(|_| {
-                s.spawn(|| {
-                    let r = curl(&[
-                        "--cacert",
-                        ca.to_str().unwrap(),
-                        "-H",
-                        "Accept: application/json",
-                        &url,
-                    ]);
-                    assert!(r.status.success(), "{}", r.both());
-                    page_json(&r.stdout)
-                })
-            })
+            .map(|_| s.spawn(|| curl_page(&ca, &url, &[])))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });

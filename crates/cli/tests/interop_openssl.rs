@@ -554,44 +554,39 @@ fn refused_modern(settings: &[(&str, &str)], args: &[&str]) -> (Option<u8>, Stri
     )
 }
 
+/// One row of the refusals: s_client with `args` against serve with `settings` is refused,
+/// serve's 36874 names `protocol`, and the one alert it sends and logs is `alert`.
+fn assert_refused_modern(settings: &[(&str, &str)], args: &[&str], protocol: &str, alert: u8) {
+    let (received, logged_protocol, alerts) = refused_modern(settings, args);
+    assert_eq!(logged_protocol, protocol, "{args:?}");
+    assert_eq!(received, Some(alert), "{args:?}");
+    assert_eq!(alerts, vec![alert.to_string()], "{args:?}");
+}
+
 #[test]
 fn tls12_client_with_only_rsa_certificate_suites_gets_36874() {
     // ECDHE-RSA suites only, against serve's ECDSA development certificate.
-    let (received, protocol, alerts) =
-        refused_modern(&[], &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]);
-    assert_eq!(protocol, "TLS 1.2");
-    assert_eq!(received, Some(40));
-    assert_eq!(alerts, vec!["40".to_string()]);
+    let args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"];
+    assert_refused_modern(&[], &args, "TLS 1.2", 40);
 }
 
 #[test]
 fn tls12_client_with_only_rsa_key_exchange_suites_gets_36874() {
     // AES128-SHA256 / AES256-SHA are RSA key exchange, which rustls does not implement.
-    let (received, protocol, alerts) =
-        refused_modern(&[], &["-tls1_2", "-cipher", "AES128-SHA256:AES256-SHA"]);
-    assert_eq!(protocol, "TLS 1.2");
-    assert_eq!(received, Some(40));
-    assert_eq!(alerts, vec!["40".to_string()]);
+    let args = ["-tls1_2", "-cipher", "AES128-SHA256:AES256-SHA"];
+    assert_refused_modern(&[], &args, "TLS 1.2", 40);
 }
 
 #[test]
 fn tls13_client_with_only_ccm_gets_36874() {
-    let (received, protocol, alerts) =
-        refused_modern(&[], &["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"]);
-    assert_eq!(protocol, "TLS 1.3");
-    assert_eq!(received, Some(40));
-    assert_eq!(alerts, vec!["40".to_string()]);
+    let args = ["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"];
+    assert_refused_modern(&[], &args, "TLS 1.3", 40);
 }
 
 #[test]
 fn tls13_disabled_in_settings_refuses_a_tls13_only_client_with_protocol_version() {
-    let (received, protocol, alerts) = refused_modern(
-        &[("Protocols\\TLS 1.3\\Server\\Enabled", "0")],
-        &["-tls1_3"],
-    );
-    assert_eq!(protocol, "TLS 1.3");
-    assert_eq!(received, Some(70));
-    assert_eq!(alerts, vec!["70".to_string()]);
+    let settings = [("Protocols\\TLS 1.3\\Server\\Enabled", "0")];
+    assert_refused_modern(&settings, &["-tls1_3"], "TLS 1.3", 70);
 }
 
 #[test]
@@ -606,15 +601,7 @@ fn tls13_disabled_in_settings_still_serves_tls12() {
     );
     assert!(r.status.success(), "{}", r.both());
     let serve = Serve::start(data, &[]);
-    let r = curl(&[
-        "--cacert",
-        serve.dev_ca().to_str().unwrap(),
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    let page = curl_page(&serve.dev_ca(), &serve.url(), &[]);
     assert_eq!(page["protocol"], "TLS 1.2");
     serve.stop();
     let records = events(data);

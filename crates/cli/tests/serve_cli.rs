@@ -84,15 +84,7 @@ fn serve_with_an_explicit_certificate_and_key() {
         !serve.dev_ca().exists(),
         "no development CA when a certificate is given"
     );
-    let r = curl(&[
-        "--cacert",
-        pki.ca_pem.to_str().unwrap(),
-        "-H",
-        "Accept: application/json",
-        &serve.url(),
-    ]);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    let page = curl_page(&pki.ca_pem, &serve.url(), &[]);
     serve.stop();
     let records = events(&data);
     let done = with_id(&records, 36880);
@@ -131,29 +123,17 @@ fn request_client_cert_lets_anonymous_clients_in_and_reports_certified_ones() {
     let serve = Serve::start(&data, &["--request-client-cert"]);
     let ca = serve.dev_ca();
     let url = serve.url();
-    let json = ["-H", "Accept: application/json"];
 
-    let mut anonymous = vec!["--cacert", ca.to_str().unwrap()];
-    anonymous.extend(json);
-    anonymous.push(&url);
-    let r = curl(&anonymous);
-    assert!(r.status.success(), "{}", r.both());
-    let page = page_json(&r.stdout);
+    let page = curl_page(&ca, &url, &[]);
     assert_eq!(page["client_certificate"], serde_json::Value::Null);
 
-    let mut certified = vec![
-        "--cacert",
-        ca.to_str().unwrap(),
+    let certified = [
         "--cert",
         dave.cert.to_str().unwrap(),
         "--key",
         dave.key.to_str().unwrap(),
     ];
-    certified.extend(json);
-    certified.push(&url);
-    let r = curl(&certified);
-    assert!(r.status.success(), "{}", r.both());
-    let page2 = page_json(&r.stdout);
+    let page2 = curl_page(&ca, &url, &certified);
     assert!(
         page2["client_certificate"]
             .as_str()

@@ -10,14 +10,13 @@
 //! nothing is resumed), with EventLogging at its default (errors only): the provider's
 //! events cost nothing on success, as in production.
 
-use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use rustls::sign::CertifiedKey;
+use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use securechannel::events::{Emitter, EventLogging, NullSink};
 use securechannel::{
     ClientContext, ClientCredential, ContextOptions, ServerContext, ServerCredential, Settings,
 };
+use securechannel_testpki::{Ca, Leaf};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +42,7 @@ fn main() {
     let scred = ServerCredential::new_in_memory(
         emitter,
         Arc::new(Settings::default()),
-        Some(pki.key.clone()),
+        Some(pki.server.certified_key()),
         pki.roots(),
     );
     let (ccfg, scfg) = pki.raw_configs();
@@ -178,44 +177,22 @@ fn mb_per_s(bytes: usize, start: Instant) -> f64 {
     bytes as f64 / (1 << 20) as f64 / start.elapsed().as_secs_f64()
 }
 
+/// One root and the server's certificate for server.test (securechannel-testpki); the
+/// server sends the root too, on both sides of the comparison.
 struct Pki {
-    ca: rustls::pki_types::CertificateDer<'static>,
-    key: Arc<CertifiedKey>,
-    key_der: Vec<u8>,
+    root: Ca,
+    server: Leaf,
 }
 
 impl Pki {
     fn new() -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, "Bench Root");
-        ca_params.distinguished_name = dn;
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = ca_params.self_signed(&ca_key).unwrap().der().clone();
-        let params = CertificateParams::new(vec!["server.test".to_string()]).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = params
-            .signed_by(&key, &Issuer::from_params(&ca_params, &ca_key))
-            .unwrap();
-        let key_der = key.serialize_der();
-        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.clone()));
-        let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der).unwrap();
-        let certified = Arc::new(CertifiedKey::new(
-            vec![cert.der().clone(), ca.clone()],
-            signer,
-        ));
-        Pki {
-            ca,
-            key: certified,
-            key_der,
-        }
+        let root = Ca::root("Bench Root");
+        let server = root.server_leaf(&["server.test"]).with_root(&root);
+        Pki { root, server }
     }
 
     fn roots(&self) -> Arc<RootCertStore> {
-        let mut r = RootCertStore::empty();
-        r.add(self.ca.clone()).unwrap();
-        Arc::new(r)
+        self.root.roots()
     }
 
     fn raw_configs(&self) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
@@ -225,12 +202,11 @@ impl Pki {
             .unwrap()
             .with_root_certificates(self.roots())
             .with_no_client_auth();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()));
         let mut s = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(self.key.cert.clone(), key)
+            .with_single_cert(self.server.chain.clone(), self.server.private_key())
             .unwrap();
         s.ticketer = rustls::crypto::aws_lc_rs::Ticketer::new().unwrap();
         (Arc::new(c), Arc::new(s))

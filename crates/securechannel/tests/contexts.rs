@@ -8,6 +8,7 @@ use securechannel::{
     AlertDescription, ClientContext, ContextOptions, CredentialOptions, DecryptStatus, Protocol,
     ServerContext, Sni, Status, StepStatus,
 };
+use securechannel_testpki::Ca;
 
 fn tls12_only() -> CredentialOptions {
     credential_options(|o| {
@@ -42,12 +43,9 @@ fn tls13_handshake_transcript() {
 #[test]
 fn tls12_handshake_transcript() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(None, tls12_only()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential(),
-        ContextOptions::default(),
     );
     p.handshake().expect("handshake");
     assert_eq!(
@@ -106,12 +104,9 @@ fn data_both_ways_and_large_messages_split_into_records() {
 fn encrypt_into_writes_records_into_the_callers_buffer() {
     for options in [tls13_only(), tls12_only()] {
         let w = World::new();
-        let mut p = Pair::new(
+        let mut p = Pair::between(
             &w.client_credential_with(None, options),
-            "server.test",
-            ContextOptions::default(),
             &w.server_credential(),
-            ContextOptions::default(),
         );
         p.handshake().unwrap();
         // One buffer, initialised once and reused, as the benchmark and SSPI callers do.
@@ -192,12 +187,9 @@ fn stream_sizes_and_connection_info_tls13() {
 #[test]
 fn stream_sizes_tls12_gcm() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(None, tls12_only()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential(),
-        ContextOptions::default(),
     );
     p.handshake().unwrap();
     let suite = p.client.cipher_suite().unwrap();
@@ -218,17 +210,14 @@ fn stream_sizes_tls12_gcm() {
 fn handshake_completed_event_36880_has_all_fields() {
     let w = World::new();
     let ckey = w.client_key.clone();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(Some(ckey), CredentialOptions::default()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
             credential_options(|o| {
                 o.request_client_certificate = true;
             }),
         ),
-        ContextOptions::default(),
     );
     p.handshake().unwrap();
     let c = one_event(&w.client_sink, 36880);
@@ -362,13 +351,7 @@ fn tls12_second_handshake_is_resumed() {
         w.server_credential(),
     );
     for expect in [false, true] {
-        let mut p = Pair::new(
-            &cc,
-            "server.test",
-            ContextOptions::default(),
-            &sc,
-            ContextOptions::default(),
-        );
+        let mut p = Pair::between(&cc, &sc);
         p.handshake().unwrap();
         assert_eq!(p.client.resumed(), Some(expect));
         assert_eq!(p.server.resumed(), Some(expect));
@@ -380,12 +363,9 @@ fn application_data_after_finished_is_kept_and_tail_is_extra() {
     // TLS 1.2: the server completes first and may send data at once; the client then
     // receives Finished, the data and the start of a second record in one input.
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(None, tls12_only()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential(),
-        ContextOptions::default(),
     );
     p.client_step().unwrap();
     p.server_step().unwrap();
@@ -643,20 +623,14 @@ fn assert_generated(sink: &securechannel::events::MemorySink, alert: u8, state: 
 #[test]
 fn untrusted_server_certificate_unknown_ca() {
     let w = World::new();
-    let other = common::Pki::new("Other Root");
+    let other = Ca::root("Other Root");
     let cred = securechannel::ClientCredential::new_in_memory(
         w.client_emitter.clone(),
         Default::default(),
         None,
         other.roots(),
     );
-    let mut p = Pair::new(
-        &cred,
-        "server.test",
-        ContextOptions::default(),
-        &w.server_credential(),
-        ContextOptions::default(),
-    );
+    let mut p = Pair::between(&cred, &w.server_credential());
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::UntrustedRoot);
     assert_eq!(
@@ -708,10 +682,14 @@ fn wrong_server_name_bad_certificate_36884() {
 #[test]
 fn expired_server_certificate_36881() {
     let w = World::new();
-    let expired = w.pki.leaf_with("server.test", &["server.test"], |p| {
-        p.not_before = rcgen::date_time_ymd(2001, 1, 1);
-        p.not_after = rcgen::date_time_ymd(2002, 1, 1);
-    });
+    let expired = w
+        .pki
+        .server_leaf_with(&["server.test"], |p| {
+            p.not_before = rcgen::date_time_ymd(2001, 1, 1);
+            p.not_after = rcgen::date_time_ymd(2002, 1, 1);
+        })
+        .with_root(&w.pki)
+        .certified_key();
     let mut p = Pair::new(
         &w.client_credential(),
         "server.test",
@@ -768,12 +746,9 @@ fn client_tls13_only_against_server_tls12_only_protocol_version() {
 #[test]
 fn client_tls12_only_against_server_tls13_only_protocol_version() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(None, tls12_only()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential_with(Some(w.server_key.clone()), tls13_only()),
-        ContextOptions::default(),
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::UnsupportedFunction);
@@ -789,12 +764,9 @@ fn client_tls12_only_against_server_tls13_only_protocol_version() {
 #[test]
 fn server_without_certificate_logs_36886_and_denies_access() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential(),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential_with(None, CredentialOptions::default()),
-        ContextOptions::default(),
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(e.status(), Status::NoCredentials);
@@ -915,17 +887,14 @@ fn apply_alert_limits() {
 #[test]
 fn server_refuses_client_certificate_with_app_alert() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential_with(Some(w.client_key.clone()), CredentialOptions::default()),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
             credential_options(|o| {
                 o.request_client_certificate = true;
             }),
         ),
-        ContextOptions::default(),
     );
     p.server
         .apply_alert(AlertDescription::ACCESS_DENIED)
@@ -939,17 +908,14 @@ fn server_refuses_client_certificate_with_app_alert() {
 #[test]
 fn required_client_certificate_missing() {
     let w = World::new();
-    let mut p = Pair::new(
+    let mut p = Pair::between(
         &w.client_credential(),
-        "server.test",
-        ContextOptions::default(),
         &w.server_credential_with(
             Some(w.server_key.clone()),
             credential_options(|o| {
                 o.require_client_certificate = true;
             }),
         ),
-        ContextOptions::default(),
     );
     let e = p.handshake().unwrap_err();
     assert_eq!(
@@ -1220,17 +1186,14 @@ fn client_36880_names_its_certificate_only_when_it_was_sent() {
             Some(w.client_key.clone()),
             w.pki.roots(),
         );
-        let mut p = Pair::new(
+        let mut p = Pair::between(
             &cred,
-            "server.test",
-            ContextOptions::default(),
             &w.server_credential_with(
                 Some(w.server_key.clone()),
                 credential_options(|o| {
                     o.request_client_certificate = requested;
                 }),
             ),
-            ContextOptions::default(),
         );
         p.handshake().unwrap();
         assert_eq!(p.server.remote_certificates().is_empty(), !requested);

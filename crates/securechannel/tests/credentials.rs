@@ -1,27 +1,22 @@
 //! Credential acquisition: results and the events 36867-36872 with their data.
 
-mod provider_pki;
+mod common;
 
-use provider_pki::*;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use securechannel::events::{EventRecord, MemorySink};
+use common::*;
+use rcgen::ExtendedKeyUsagePurpose;
+use rustls::pki_types::PrivateKeyDer;
+use securechannel::events::MemorySink;
 use securechannel::{ErrorState, EventId, Protocol, Provider, Settings, Status};
+use securechannel_testpki::{key_pair, leaf_params, pem, write_file, Ca};
 use std::sync::Arc;
-
-fn record(sink: &MemorySink, id: u16) -> EventRecord {
-    sink.records()
-        .into_iter()
-        .find(|r| r.event_id.value() == id)
-        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
-}
 
 #[test]
 fn server_from_pem_files_logs_36867_and_36868_with_key_properties() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("www.example.test"));
-    let cert = write(&dir.path().join("server.pem"), &leaf.pem, 0o644);
-    let key = write(&dir.path().join("server.key"), leaf.key_pem(), 0o600);
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["www.example.test"]);
+    let cert = write_file(&dir.path().join("server.pem"), leaf.pem(), 0o644);
+    let key = write_file(&dir.path().join("server.key"), leaf.key_pem(), 0o600);
     let (provider, sink) = in_memory_all();
 
     let cred = provider
@@ -33,61 +28,58 @@ fn server_from_pem_files_logs_36867_and_36868_with_key_properties() {
     assert!(cred.has_certificate());
     assert_eq!(
         cred.certificate().map(|c| c.to_vec()),
-        Some(leaf.der.clone())
+        Some(leaf.der().to_vec())
     );
     assert_eq!(sink.ids(), vec![36867, 36868]);
-    let r = record(&sink, 36867);
+    let r = first_event(&sink, 36867);
     assert_eq!(r.field("Type"), Some("server"));
-    assert_eq!(r.binary.as_deref(), Some(&leaf.der[..]));
-    let r = record(&sink, 36868);
+    assert_eq!(r.binary.as_deref(), Some(leaf.der().as_ref()));
+    let r = first_event(&sink, 36868);
     assert_eq!(r.field("Type"), Some("server"));
     assert_eq!(r.field("CSPName"), Some("aws-lc-rs"));
     assert_eq!(r.field("CSPType"), Some("software"));
     assert_eq!(r.field("KeyName"), Some(key.display().to_string().as_str()));
     assert_eq!(r.field("KeyType"), Some("ECDSA P-256"));
     assert_eq!(r.field("KeyFlags"), Some("0x00000000"));
-    assert_eq!(r.binary.as_deref(), Some(&leaf.der[..]));
-    assert_no_key_material(&sink.records(), &leaf.key_der(), &leaf.der);
+    assert_eq!(r.binary.as_deref(), Some(leaf.der().as_ref()));
+    assert_no_key_material(&sink.records(), &leaf.key_der(), leaf.der());
 }
 
 #[test]
 fn key_types_are_named_in_36868() {
-    let ca = ca("Test CA");
+    let ca = Ca::root("Test CA");
     for (alg, name) in [
         (&rcgen::PKCS_RSA_SHA256, "RSA-2048"),
         (&rcgen::PKCS_ECDSA_P384_SHA384, "ECDSA P-384"),
         (&rcgen::PKCS_ED25519, "Ed25519"),
     ] {
-        let leaf = leaf(
-            &ca,
-            LeafSpec {
-                alg,
-                ..LeafSpec::server("k.test")
-            },
+        let leaf = ca.issue_with_key(
+            &leaf_params("k.test", &["k.test"], ExtendedKeyUsagePurpose::ServerAuth),
+            key_pair(alg),
         );
         let (provider, sink) = in_memory_all();
         let key = PrivateKeyDer::try_from(leaf.key_der()).unwrap();
         provider
             .client_credential()
-            .with_certificate_der(vec![CertificateDer::from(leaf.der.clone())], key)
+            .with_certificate_der(vec![leaf.der().clone()], key)
             .acquire()
             .unwrap();
-        let r = record(&sink, 36868);
+        let r = first_event(&sink, 36868);
         assert_eq!(r.field("Type"), Some("client"));
         assert_eq!(r.field("KeyType"), Some(name));
         assert_eq!(r.field("KeyName"), Some("memory"));
-        assert_no_key_material(&sink.records(), &leaf.key_der(), &leaf.der);
+        assert_no_key_material(&sink.records(), &leaf.key_der(), leaf.der());
     }
 }
 
 #[test]
 fn der_files_and_sec1_keys_are_read() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("der.test"));
-    let cert = write(&dir.path().join("server.cer"), &leaf.der, 0o644);
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["der.test"]);
+    let cert = write_file(&dir.path().join("server.cer"), leaf.der(), 0o644);
     // PKCS#8 DER.
-    let key = write(&dir.path().join("server.der"), leaf.key_der(), 0o600);
+    let key = write_file(&dir.path().join("server.der"), leaf.key_der(), 0o600);
     let (provider, _) = in_memory_all();
     provider
         .server_credential()
@@ -102,8 +94,8 @@ fn der_files_and_sec1_keys_are_read() {
     )
     .unwrap();
     let sec1 = pair.private_key().as_der().unwrap();
-    let sec1_pem = pem_encode("EC PRIVATE KEY", sec1.as_ref());
-    let key = write(&dir.path().join("sec1.key"), sec1_pem, 0o600);
+    let sec1_pem = pem("EC PRIVATE KEY", sec1.as_ref());
+    let key = write_file(&dir.path().join("sec1.key"), sec1_pem, 0o600);
     let cred = provider
         .server_credential()
         .with_certificate_files(&cert, &key)
@@ -119,16 +111,17 @@ fn pkcs1_rsa_keys_are_read_when_openssl_is_present() {
         "openssl is required: install it (apt-get install openssl); .ci/run installs it"
     );
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(
-        &ca,
-        LeafSpec {
-            alg: &rcgen::PKCS_RSA_SHA256,
-            ..LeafSpec::server("rsa.test")
-        },
+    let ca = Ca::root("Test CA");
+    let leaf = ca.issue_with_key(
+        &leaf_params(
+            "rsa.test",
+            &["rsa.test"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ),
+        key_pair(&rcgen::PKCS_RSA_SHA256),
     );
-    let cert = write(&dir.path().join("rsa.pem"), &leaf.pem, 0o644);
-    let p8 = write(&dir.path().join("rsa.p8"), leaf.key_pem(), 0o600);
+    let cert = write_file(&dir.path().join("rsa.pem"), leaf.pem(), 0o644);
+    let p8 = write_file(&dir.path().join("rsa.p8"), leaf.key_pem(), 0o600);
     let p1 = dir.path().join("rsa.key");
     let out = std::process::Command::new("openssl")
         .args(["rsa", "-traditional", "-in"])
@@ -152,18 +145,18 @@ fn pkcs1_rsa_keys_are_read_when_openssl_is_present() {
         .with_certificate_files(&cert, &p1)
         .acquire()
         .unwrap();
-    assert_eq!(record(&sink, 36868).field("KeyType"), Some("RSA-2048"));
+    assert_eq!(first_event(&sink, 36868).field("KeyType"), Some("RSA-2048"));
 }
 
 #[test]
 fn key_readable_by_others_is_refused_with_36870() {
     // The check is ours, not the kernel's: it holds for root too.
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("perm.test"));
-    let cert = write(&dir.path().join("server.pem"), &leaf.pem, 0o644);
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["perm.test"]);
+    let cert = write_file(&dir.path().join("server.pem"), leaf.pem(), 0o644);
     for mode in [0o644, 0o640, 0o604, 0o660] {
-        let key = write(&dir.path().join("server.key"), leaf.key_pem(), mode);
+        let key = write_file(&dir.path().join("server.key"), leaf.key_pem(), mode);
         let (provider, sink) = in_memory_all();
         let err = provider
             .server_credential()
@@ -176,23 +169,23 @@ fn key_readable_by_others_is_refused_with_36870() {
         assert_eq!(err.state(), Some(ErrorState::KeyPermissionsUnsafe));
         assert!(err.to_string().contains("chmod 600"), "{err}");
         assert_eq!(sink.ids(), vec![36867, 36870]);
-        let r = record(&sink, 36870);
+        let r = first_event(&sink, 36870);
         assert_eq!(r.field("Type"), Some("server"));
         assert_eq!(r.field("ErrorCode"), Some("0x8009030D"));
         assert_eq!(
             r.field("ErrorStatus"),
             Some(ErrorState::KeyPermissionsUnsafe.code().to_string().as_str())
         );
-        assert_no_key_material(&sink.records(), &leaf.key_der(), &leaf.der);
+        assert_no_key_material(&sink.records(), &leaf.key_der(), leaf.der());
     }
 }
 
 #[test]
 fn missing_key_file_is_36869() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("nokey.test"));
-    let cert = write(&dir.path().join("server.pem"), &leaf.pem, 0o644);
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["nokey.test"]);
+    let cert = write_file(&dir.path().join("server.pem"), leaf.pem(), 0o644);
     let (provider, sink) = in_memory_all();
     let err = provider
         .server_credential()
@@ -203,19 +196,19 @@ fn missing_key_file_is_36869() {
     assert_eq!(err.state(), Some(ErrorState::NoPrivateKey));
     assert_eq!(err.status(), Status::NoCredentials);
     assert_eq!(sink.ids(), vec![36867, 36869]);
-    let r = record(&sink, 36869);
+    let r = first_event(&sink, 36869);
     assert_eq!(r.field("Type"), Some("server"));
-    assert_eq!(r.binary.as_deref(), Some(&leaf.der[..]));
+    assert_eq!(r.binary.as_deref(), Some(leaf.der().as_ref()));
 }
 
 #[test]
 fn key_of_another_certificate_is_36869() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let a = leaf(&ca, LeafSpec::server("a.test"));
-    let b = leaf(&ca, LeafSpec::server("b.test"));
-    let cert = write(&dir.path().join("a.pem"), &a.pem, 0o644);
-    let key = write(&dir.path().join("b.key"), b.key_pem(), 0o600);
+    let ca = Ca::root("Test CA");
+    let a = ca.server_leaf(&["a.test"]);
+    let b = ca.server_leaf(&["b.test"]);
+    let cert = write_file(&dir.path().join("a.pem"), a.pem(), 0o644);
+    let key = write_file(&dir.path().join("b.key"), b.key_pem(), 0o600);
     let (provider, sink) = in_memory_all();
     let err = provider
         .client_credential()
@@ -225,15 +218,15 @@ fn key_of_another_certificate_is_36869() {
     assert_eq!(err.event(), Some(EventId::CredentialNoPrivateKey));
     assert_eq!(err.state(), Some(ErrorState::KeyMismatch));
     assert_eq!(sink.ids(), vec![36867, 36869]);
-    assert_eq!(record(&sink, 36869).field("Type"), Some("client"));
+    assert_eq!(first_event(&sink, 36869).field("Type"), Some("client"));
 }
 
 #[test]
 fn corrupt_and_encrypted_keys_are_36870() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("bad.test"));
-    let cert = write(&dir.path().join("server.pem"), &leaf.pem, 0o644);
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["bad.test"]);
+    let cert = write_file(&dir.path().join("server.pem"), leaf.pem(), 0o644);
     let cases = [
         (
             "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_string(),
@@ -247,7 +240,7 @@ fn corrupt_and_encrypted_keys_are_36870() {
         ),
     ];
     for (contents, state) in cases {
-        let key = write(&dir.path().join("server.key"), contents, 0o600);
+        let key = write_file(&dir.path().join("server.key"), contents, 0o600);
         let (provider, sink) = in_memory_all();
         let err = provider
             .server_credential()
@@ -257,7 +250,7 @@ fn corrupt_and_encrypted_keys_are_36870() {
         assert_eq!(err.state(), Some(state), "{err}");
         assert_eq!(sink.ids(), vec![36867, 36870]);
         assert_eq!(
-            record(&sink, 36870).field("ErrorStatus"),
+            first_event(&sink, 36870).field("ErrorStatus"),
             Some(state.code().to_string().as_str())
         );
     }
@@ -266,15 +259,15 @@ fn corrupt_and_encrypted_keys_are_36870() {
 #[test]
 fn bad_certificate_files_are_36871() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("x.test"));
-    let key = write(&dir.path().join("server.key"), leaf.key_pem(), 0o600);
-    let garbage = write(
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["x.test"]);
+    let key = write_file(&dir.path().join("server.key"), leaf.key_pem(), 0o600);
+    let garbage = write_file(
         &dir.path().join("garbage.cer"),
         b"\x30\x03\x02\x01\x01",
         0o644,
     );
-    let empty_pem = write(
+    let empty_pem = write_file(
         &dir.path().join("empty.pem"),
         "-----BEGIN FOO-----\nAA==\n-----END FOO-----\n",
         0o644,
@@ -296,7 +289,7 @@ fn bad_certificate_files_are_36871() {
         assert_eq!(err.state(), Some(state), "{err}");
         assert_eq!(err.event(), Some(EventId::CredentialCreationFailed));
         assert_eq!(sink.ids(), vec![36867, 36871]);
-        let r = record(&sink, 36871);
+        let r = first_event(&sink, 36871);
         assert_eq!(r.field("Type"), Some("server"));
         assert_eq!(
             r.field("ErrorState"),
@@ -317,10 +310,10 @@ fn server_without_certificate_source_is_36871_no_certificate() {
 #[test]
 fn client_without_certificate_is_fine() {
     let (provider, sink) = in_memory_all();
-    let ca = ca("Extra Root");
+    let ca = Ca::root("Extra Root");
     let cred = provider
         .client_credential()
-        .add_root(CertificateDer::from(ca.der.clone()))
+        .add_root(ca.der().clone())
         .dangerous_manual_validation()
         .acquire()
         .unwrap();
@@ -328,16 +321,16 @@ fn client_without_certificate_is_fine() {
     assert!(cred.options().dangerous_manual_validation);
     assert_eq!(cred.trusted_root_count(), 1);
     assert_eq!(sink.ids(), vec![36867]);
-    let r = record(&sink, 36867);
+    let r = first_event(&sink, 36867);
     assert_eq!(r.field("Type"), Some("client"));
     assert!(r.binary.is_none());
 }
 
 #[test]
 fn protocols_follow_the_settings() {
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("p.test"));
-    let chain = || vec![CertificateDer::from(leaf.der.clone())];
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["p.test"]);
+    let chain = || vec![leaf.der().clone()];
     let key = || PrivateKeyDer::try_from(leaf.key_der()).unwrap();
     let mut settings = Settings::default();
     settings.event_logging = securechannel::events::EventLogging::ALL;
@@ -386,15 +379,15 @@ fn protocols_follow_the_settings() {
 
 #[test]
 fn event_logging_mask_applies_to_credential_events() {
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("m.test"));
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["m.test"]);
     let sink = Arc::new(MemorySink::new());
     // Windows' default: errors only.
     let provider = Provider::in_memory(Settings::default(), sink.clone()).unwrap();
     provider
         .server_credential()
         .with_certificate_der(
-            vec![CertificateDer::from(leaf.der.clone())],
+            vec![leaf.der().clone()],
             PrivateKeyDer::try_from(leaf.key_der()).unwrap(),
         )
         .acquire()
@@ -404,40 +397,17 @@ fn event_logging_mask_applies_to_credential_events() {
     assert_eq!(sink.ids(), vec![36871]);
 }
 
-fn pem_encode(label: &str, der: &[u8]) -> String {
-    use std::fmt::Write;
-    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut b64 = String::new();
-    for chunk in der.chunks(3) {
-        let n =
-            chunk.iter().fold(0u32, |acc, &b| (acc << 8) | u32::from(b)) << (8 * (3 - chunk.len()));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                b64.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                b64.push('=');
-            }
-        }
-    }
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        let _ = writeln!(out, "{}", std::str::from_utf8(line).unwrap());
-    }
-    let _ = writeln!(out, "-----END {label}-----");
-    out
-}
-
 #[test]
 #[should_panic(expected = "carries key material")]
 fn the_key_material_check_catches_a_leak() {
     // The check above must be able to fail: an event whose binary data holds the key.
-    let ca = ca("Test CA");
-    let leaf = leaf(&ca, LeafSpec::server("leak.test"));
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["leak.test"]);
     let emitter = securechannel::events::Emitter::new(
         Arc::new(MemorySink::new()),
         securechannel::events::EventLogging::ALL,
     );
     let mut r = emitter.blank(EventId::CredentialCreating);
     r.binary = Some(Arc::from(leaf.key_der().as_slice()));
-    assert_no_key_material(&[r], &leaf.key_der(), &leaf.der);
+    assert_no_key_material(&[r], &leaf.key_der(), leaf.der());
 }

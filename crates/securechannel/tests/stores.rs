@@ -1,26 +1,20 @@
 //! The data directory: Provider::open, the stores, PKCS#12 and the system default
 //! credential. (The development CA is the CLI's: crates/cli/src/devca.rs.)
 
-mod provider_pki;
+mod common;
 
-use provider_pki::*;
-use rcgen::ExtendedKeyUsagePurpose;
-use securechannel::events::{EventRecord, MemorySink};
+use common::*;
+use rcgen::date_time_ymd;
+use securechannel::events::MemorySink;
 use securechannel::{thumbprint, ErrorState, EventId, Provider, StoreName, StoreQuery};
+use securechannel_testpki::{pem, write_file, Ca, Leaf, NOW_SECS};
 use std::sync::Arc;
-
-fn record(sink: &MemorySink, id: u16) -> EventRecord {
-    sink.records()
-        .into_iter()
-        .find(|r| r.event_id.value() == id)
-        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
-}
 
 #[test]
 fn open_creates_the_layout_and_logs_36864_first() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("schannel-data");
-    write(&data.join("settings.toml"), "EventLogging = 7\n", 0o644);
+    write_file(&data.join("settings.toml"), "EventLogging = 7\n", 0o644);
     let sink = Arc::new(MemorySink::new());
     let provider = Provider::open(&data, sink.clone()).unwrap();
     for sub in ["stores/Root", "stores/CA", "stores/My", "keys", "crl"] {
@@ -46,7 +40,7 @@ fn default_event_logging_does_not_log_36864() {
 #[test]
 fn invalid_settings_log_36866_and_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
-    write(
+    write_file(
         &dir.path().join("settings.toml"),
         "EventLogging = 7\n[Ciphers.\"AES 128/128\"]\nEnable = 0\n",
         0o644,
@@ -69,7 +63,7 @@ fn invalid_settings_log_36866_and_name_file_line_and_key() {
 #[test]
 fn a_data_directory_that_is_a_file_logs_36866() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(&dir.path().join("not-a-dir"), "x", 0o644);
+    let file = write_file(&dir.path().join("not-a-dir"), "x", 0o644);
     let sink = Arc::new(MemorySink::new());
     let err = Provider::open(&file, sink.clone()).unwrap_err();
     assert_eq!(err.state(), Some(ErrorState::DataDirectoryUnusable));
@@ -84,7 +78,7 @@ fn reload_settings_changes_the_mask() {
     let provider = Provider::open(dir.path(), sink.clone()).unwrap();
     let _ = provider.client_credential().acquire().unwrap();
     assert!(sink.ids().is_empty());
-    write(
+    write_file(
         &dir.path().join("settings.toml"),
         "EventLogging = 5\n",
         0o644,
@@ -94,7 +88,7 @@ fn reload_settings_changes_the_mask() {
     let _ = provider.client_credential().acquire().unwrap();
     assert_eq!(sink.ids(), vec![36867]);
     // A broken file keeps the settings in force.
-    write(
+    write_file(
         &dir.path().join("settings.toml"),
         "EventLogging = 99\n",
         0o644,
@@ -111,19 +105,19 @@ struct Machine {
 impl Machine {
     fn new() -> Machine {
         let dir = tempfile::tempdir().unwrap();
-        let ca = ca("Machine Root");
-        write(&dir.path().join("stores/Root/root.pem"), &ca.pem, 0o644);
+        let ca = Ca::root("Machine Root");
+        write_file(&dir.path().join("stores/Root/root.pem"), ca.pem(), 0o644);
         Machine { dir, ca }
     }
 
     fn put_my(&self, name: &str, leaf: &Leaf, key_name: Option<&str>, key_mode: u32) {
-        write(
+        write_file(
             &self.dir.path().join("stores/My").join(name),
-            &leaf.pem,
+            leaf.pem(),
             0o644,
         );
         if let Some(k) = key_name {
-            write(
+            write_file(
                 &self.dir.path().join("keys").join(k),
                 leaf.key_pem(),
                 key_mode,
@@ -135,12 +129,12 @@ impl Machine {
 #[test]
 fn store_certificates_pair_with_keys_by_public_key_and_are_found_by_thumbprint_or_subject() {
     let m = Machine::new();
-    let web = leaf(&m.ca, LeafSpec::server("web.example.test"));
+    let web = m.ca.server_leaf(&["web.example.test"]);
     // File names that have nothing to do with each other.
     m.put_my("a.pem", &web, Some("zzz-unrelated-name.key"), 0o600);
     let (provider, sink) = open_all(m.dir.path());
     let stores = provider.stores();
-    let tp = thumbprint(&web.der);
+    let tp = thumbprint(web.der());
     assert_eq!(tp.len(), 40);
     assert!(tp
         .chars()
@@ -158,7 +152,7 @@ fn store_certificates_pair_with_keys_by_public_key_and_are_found_by_thumbprint_o
         .unwrap();
     assert_eq!(cred.thumbprint(), Some(tp.clone()));
     assert_eq!(cred.trusted_root_count(), 1);
-    let r = record(&sink, 36868);
+    let r = first_event(&sink, 36868);
     assert_eq!(r.field("KeyFlags"), Some("0x00000020"));
     assert!(r
         .field("KeyName")
@@ -187,8 +181,8 @@ fn thumbprint_matches_openssl_sha1_fingerprint() {
         "openssl is required: install it (apt-get install openssl); .ci/run installs it"
     );
     let dir = tempfile::tempdir().unwrap();
-    let c = ca("Fingerprint CA");
-    let path = write(&dir.path().join("ca.pem"), &c.pem, 0o644);
+    let c = Ca::root("Fingerprint CA");
+    let path = write_file(&dir.path().join("ca.pem"), c.pem(), 0o644);
     let out = std::process::Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha1", "-in"])
         .arg(&path)
@@ -202,14 +196,14 @@ fn thumbprint_matches_openssl_sha1_fingerprint() {
         .chars()
         .filter(|c| c.is_ascii_hexdigit())
         .collect();
-    assert_eq!(thumbprint(&c.der), hex);
+    assert_eq!(thumbprint(c.der()), hex);
 }
 
 #[test]
 fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
     let m = Machine::new();
-    let lonely = leaf(&m.ca, LeafSpec::server("lonely.test"));
-    let exposed = leaf(&m.ca, LeafSpec::server("exposed.test"));
+    let lonely = m.ca.server_leaf(&["lonely.test"]);
+    let exposed = m.ca.server_leaf(&["exposed.test"]);
     m.put_my("lonely.pem", &lonely, None, 0);
     m.put_my("exposed.pem", &exposed, Some("exposed.key"), 0o644);
     let (provider, sink) = open_all(m.dir.path());
@@ -227,8 +221,8 @@ fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
     assert_eq!(err.event(), Some(EventId::CredentialNoPrivateKey));
     assert_eq!(sink.ids(), vec![36867, 36869]);
     assert_eq!(
-        record(&sink, 36869).binary.as_deref(),
-        Some(&lonely.der[..])
+        first_event(&sink, 36869).binary.as_deref(),
+        Some(lonely.der().as_ref())
     );
     sink.clear();
 
@@ -239,7 +233,7 @@ fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
         .unwrap_err();
     assert_eq!(err.state(), Some(ErrorState::KeyPermissionsUnsafe));
     assert_eq!(sink.ids(), vec![36867, 36870]);
-    let r = record(&sink, 36870);
+    let r = first_event(&sink, 36870);
     assert_eq!(r.field("ErrorCode"), Some("0x8009030D"));
     assert_eq!(r.field("ErrorStatus"), Some("2002"));
 }
@@ -247,29 +241,14 @@ fn store_certificate_without_key_is_36869_and_with_unsafe_key_is_36870() {
 #[test]
 fn system_default_takes_the_first_qualifying_certificate() {
     let m = Machine::new();
-    let expired = leaf(
-        &m.ca,
-        LeafSpec {
-            not_before: (2020, 1, 1),
-            not_after: (2021, 1, 1),
-            ..LeafSpec::server("expired.test")
-        },
-    );
-    let client_only = leaf(
-        &m.ca,
-        LeafSpec {
-            eku: vec![ExtendedKeyUsagePurpose::ClientAuth],
-            ..LeafSpec::server("client-only.test")
-        },
-    );
-    let no_eku = leaf(
-        &m.ca,
-        LeafSpec {
-            eku: vec![],
-            ..LeafSpec::server("no-eku.test")
-        },
-    );
-    let keyless = leaf(&m.ca, LeafSpec::server("keyless.test"));
+    let expired = m.ca.server_leaf_with(&["expired.test"], |p| {
+        p.not_before = date_time_ymd(2020, 1, 1);
+        p.not_after = date_time_ymd(2021, 1, 1);
+    });
+    let client_only = m.ca.client_leaf(&["client-only.test"]);
+    let no_eku =
+        m.ca.server_leaf_with(&["no-eku.test"], |p| p.extended_key_usages = vec![]);
+    let keyless = m.ca.server_leaf(&["keyless.test"]);
     m.put_my("1-expired.pem", &expired, Some("1.key"), 0o600);
     m.put_my("2-client.pem", &client_only, Some("2.key"), 0o600);
     m.put_my("3-keyless.pem", &keyless, None, 0);
@@ -278,13 +257,13 @@ fn system_default_takes_the_first_qualifying_certificate() {
     let cred = provider
         .server_credential()
         .system_default()
-        .default_certificate_time(NOW)
+        .default_certificate_time(NOW_SECS as i64)
         .acquire()
         .unwrap();
     assert!(cred.has_certificate());
     assert_eq!(
         cred.certificate().map(|c| c.to_vec()),
-        Some(no_eku.der.clone())
+        Some(no_eku.der().to_vec())
     );
     assert_eq!(sink.ids(), vec![36867, 36868]);
 }
@@ -292,25 +271,19 @@ fn system_default_takes_the_first_qualifying_certificate() {
 #[test]
 fn no_system_default_logs_36872_and_still_gives_a_credential() {
     let m = Machine::new();
-    let client_only = leaf(
-        &m.ca,
-        LeafSpec {
-            eku: vec![ExtendedKeyUsagePurpose::ClientAuth],
-            ..LeafSpec::server("client-only.test")
-        },
-    );
+    let client_only = m.ca.client_leaf(&["client-only.test"]);
     m.put_my("client.pem", &client_only, Some("client.key"), 0o600);
     let (provider, sink) = open_all(m.dir.path());
     let cred = provider
         .server_credential()
         .system_default()
-        .default_certificate_time(NOW)
+        .default_certificate_time(NOW_SECS as i64)
         .acquire()
         .unwrap();
     assert!(!cred.has_certificate());
     assert_eq!(sink.ids(), vec![36867, 36872]);
     assert_eq!(
-        record(&sink, 36872).event_id.level(),
+        first_event(&sink, 36872).event_id.level(),
         securechannel::events::Level::Warning
     );
 }
@@ -318,35 +291,29 @@ fn no_system_default_logs_36872_and_still_gives_a_credential() {
 #[test]
 fn roots_intermediates_and_crls_come_from_the_stores_and_bad_files_are_reported() {
     let m = Machine::new();
-    let inter = ca("Intermediate");
-    write(&m.dir.path().join("stores/CA/inter.der"), &inter.der, 0o644);
-    write(
+    let inter = Ca::root("Intermediate");
+    write_file(
+        &m.dir.path().join("stores/CA/inter.der"),
+        inter.der(),
+        0o644,
+    );
+    write_file(
         &m.dir.path().join("stores/Root/broken.pem"),
         "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
         0o644,
     );
-    write(
+    write_file(
         &m.dir.path().join("stores/Root/junk.cer"),
         b"\x01\x02\x03",
         0o644,
     );
     // A CRL issued by the machine root.
-    let crl = rcgen::CertificateRevocationListParams {
-        this_update: rcgen::date_time_ymd(2029, 1, 1),
-        next_update: rcgen::date_time_ymd(2031, 1, 1),
-        crl_number: rcgen::SerialNumber::from(1u64),
-        issuing_distribution_point: None,
-        revoked_certs: vec![],
-        key_identifier_method: rcgen::KeyIdMethod::Sha256,
-    }
-    .signed_by(&m.ca.issuer)
-    .unwrap();
-    write(
+    write_file(
         &m.dir.path().join("crl/root.crl"),
-        crl.pem().unwrap(),
+        pem("X509 CRL", &m.ca.crl(&[])),
         0o644,
     );
-    write(&m.dir.path().join("crl/bad.crl"), b"nonsense", 0o644);
+    write_file(&m.dir.path().join("crl/bad.crl"), b"nonsense", 0o644);
     let (provider, _) = open_all(m.dir.path());
     let stores = provider.stores();
     assert_eq!(stores.certificates(StoreName::Root).len(), 1);
@@ -373,15 +340,15 @@ fn roots_intermediates_and_crls_come_from_the_stores_and_bad_files_are_reported(
 fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
     use p12_keystore::{EncryptionAlgorithm, KeyStore, KeyStoreEntry, PrivateKeyChain};
     let dir = tempfile::tempdir().unwrap();
-    let c = ca("PFX CA");
-    let l = leaf(&c, LeafSpec::server("pfx.test"));
+    let c = Ca::root("PFX CA");
+    let l = c.server_leaf(&["pfx.test"]);
     let mut ks = KeyStore::new();
     let chain = PrivateKeyChain::new(
         b"key-1".to_vec(),
         p12_keystore::PrivateKey::from_der(&l.key_der()).unwrap(),
         vec![
-            p12_keystore::Certificate::from_der(&l.der).unwrap(),
-            p12_keystore::Certificate::from_der(&c.der).unwrap(),
+            p12_keystore::Certificate::from_der(l.der()).unwrap(),
+            p12_keystore::Certificate::from_der(c.der()).unwrap(),
         ],
     );
     ks.add_entry("server", KeyStoreEntry::PrivateKeyChain(chain));
@@ -396,19 +363,22 @@ fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
             .mac_iterations(2048)
             .write()
             .unwrap();
-        let pfx = write(&dir.path().join("server.pfx"), bytes, 0o600);
+        let pfx = write_file(&dir.path().join("server.pfx"), bytes, 0o600);
         let (provider, sink) = in_memory_all();
         let cred = provider
             .server_credential()
             .with_pkcs12(&pfx, "s3cret")
             .acquire()
             .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
-        assert_eq!(cred.certificate().map(|c| c.to_vec()), Some(l.der.clone()));
+        assert_eq!(
+            cred.certificate().map(|c| c.to_vec()),
+            Some(l.der().to_vec())
+        );
         assert_eq!(cred.certificate_chain().len(), 2);
-        let r = record(&sink, 36868);
+        let r = first_event(&sink, 36868);
         assert_eq!(r.field("KeyName"), Some(pfx.display().to_string().as_str()));
         assert_eq!(r.field("KeyType"), Some("ECDSA P-256"));
-        assert_no_key_material(&sink.records(), &l.key_der(), &l.der);
+        assert_no_key_material(&sink.records(), &l.key_der(), l.der());
 
         for wrong in ["wrong", ""] {
             let (provider, sink) = in_memory_all();
@@ -423,12 +393,12 @@ fn pkcs12_from_p12_keystore_with_modern_and_legacy_encryption() {
                 "{alg:?} {err}"
             );
             assert_eq!(sink.ids(), vec![36867, 36870]);
-            assert_eq!(record(&sink, 36870).field("ErrorStatus"), Some("2003"));
+            assert_eq!(first_event(&sink, 36870).field("ErrorStatus"), Some("2003"));
             assert!(!err.to_string().contains("s3cret"));
         }
     }
     // Not PKCS#12 at all.
-    let junk = write(&dir.path().join("junk.pfx"), b"\x30\x03\x02\x01\x03", 0o600);
+    let junk = write_file(&dir.path().join("junk.pfx"), b"\x30\x03\x02\x01\x03", 0o600);
     let (provider, sink) = in_memory_all();
     let err = provider
         .server_credential()
@@ -446,11 +416,11 @@ fn pkcs12_from_openssl_modern_and_legacy() {
         "openssl is required: install it (apt-get install openssl); .ci/run installs it"
     );
     let dir = tempfile::tempdir().unwrap();
-    let c = ca("OpenSSL PFX CA");
-    let l = leaf(&c, LeafSpec::server("openssl-pfx.test"));
-    let cert = write(&dir.path().join("leaf.pem"), &l.pem, 0o644);
-    let key = write(&dir.path().join("leaf.key"), l.key_pem(), 0o600);
-    let chain = write(&dir.path().join("ca.pem"), &c.pem, 0o644);
+    let c = Ca::root("OpenSSL PFX CA");
+    let l = c.server_leaf(&["openssl-pfx.test"]);
+    let cert = write_file(&dir.path().join("leaf.pem"), l.pem(), 0o644);
+    let key = write_file(&dir.path().join("leaf.key"), l.key_pem(), 0o600);
+    let chain = write_file(&dir.path().join("ca.pem"), c.pem(), 0o644);
     let variants: [(&str, &[&str]); 3] = [
         ("modern", &[]),
         (
@@ -497,7 +467,7 @@ fn pkcs12_from_openssl_modern_and_legacy() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             cred.certificate().map(|c| c.to_vec()),
-            Some(l.der.clone()),
+            Some(l.der().to_vec()),
             "{name}"
         );
         let (provider, _) = in_memory_all();

@@ -1,13 +1,16 @@
 //! What the interop tests share: bounded child processes (killed on drop, waited with a
 //! deadline), `schannel serve` on a free loopback port, real `openssl` / `curl` runs, test
-//! PKI made with rcgen, and the event log read back with securechannel-eventlog's reader.
+//! PKI files (securechannel-testpki's), and the event log read back with
+//! securechannel-eventlog's reader.
 //!
 //! Every wait has a deadline and every child is killed when its guard drops, so a test
 //! fails instead of hanging, even when it panics half-way.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use rcgen::ExtendedKeyUsagePurpose;
 use securechannel_eventlog::{LogReader, Query};
 use securechannel_events::EventRecord;
+use securechannel_testpki::{leaf_params, Ca};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -408,11 +411,11 @@ pub fn summary(records: &[EventRecord]) -> String {
         .collect()
 }
 
-/// A test PKI made with rcgen: a CA, and leaves it signs, written as PEM files.
+/// A test PKI (securechannel-testpki): a CA, and leaves it signs, written as PEM files.
 pub struct Pki {
     pub dir: PathBuf,
     pub ca_pem: PathBuf,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    ca: Ca,
 }
 
 /// One certificate and its key on disk.
@@ -430,65 +433,44 @@ pub struct LeafSpec<'a> {
     pub common_name: &'a str,
     pub names: &'a [&'a str],
     pub client: bool,
-    /// (not_before, not_after) as (year, month, day); None: rcgen's wide default.
+    /// (not_before, not_after) as (year, month, day); None: the test PKI's (2020 to 4096).
     pub validity: Option<(Ymd, Ymd)>,
 }
 
 impl Pki {
     /// A new CA named `name`, its certificate written to `dir/<stem>-ca.pem`.
     pub fn new(dir: &Path, name: &str) -> Pki {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-        let key = KeyPair::generate().expect("CA key");
-        let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).expect("CA certificate");
+        let ca = Ca::root(name);
         let stem: String = name
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        let ca_pem = dir.join(format!("{stem}-ca.pem"));
-        std::fs::write(&ca_pem, cert.pem()).expect("write CA");
+        let ca_pem = ca.write_pem(&dir.join(format!("{stem}-ca.pem")));
         Pki {
             dir: dir.to_path_buf(),
             ca_pem,
-            issuer: rcgen::Issuer::new(params, key),
+            ca,
         }
     }
 
-    /// Issue a leaf (server or client authentication); PEM files `<stem>.pem` / `<stem>.key`.
+    /// Issue a leaf (server or client authentication); PEM files `<stem>.pem` / `<stem>.key`
+    /// (the key with mode 0600).
     pub fn leaf(&self, spec: LeafSpec<'_>) -> Leaf {
-        use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
-        let key = KeyPair::generate().expect("leaf key");
-        let names: Vec<String> = spec.names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).expect("leaf names");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, spec.common_name);
-        params.extended_key_usages = vec![if spec.client {
+        let usage = if spec.client {
             ExtendedKeyUsagePurpose::ClientAuth
         } else {
             ExtendedKeyUsagePurpose::ServerAuth
-        }];
-        params.use_authority_key_identifier_extension = true;
+        };
+        let mut params = leaf_params(spec.common_name, spec.names, usage);
         if let Some(((y0, m0, d0), (y1, m1, d1))) = spec.validity {
             params.not_before = rcgen::date_time_ymd(y0, m0, d0);
             params.not_after = rcgen::date_time_ymd(y1, m1, d1);
         }
-        let cert = params
-            .signed_by(&key, &self.issuer)
-            .expect("leaf certificate");
         let leaf = Leaf {
             cert: self.dir.join(format!("{}.pem", spec.file_stem)),
             key: self.dir.join(format!("{}.key", spec.file_stem)),
         };
-        std::fs::write(&leaf.cert, cert.pem()).expect("write leaf");
-        write_private(&leaf.key, key.serialize_pem().as_bytes());
+        self.ca.issue(&params).write_pem(&leaf.cert, &leaf.key);
         leaf
     }
 
@@ -515,25 +497,23 @@ impl Pki {
     }
 }
 
-/// Write a key file with mode 0600 (the provider refuses group/world-readable keys).
-pub fn write_private(path: &Path, bytes: &[u8]) {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .expect("create key file");
-    f.write_all(bytes).expect("write key file");
-}
-
 /// `curl -sS --max-time 10 ARGS...` run to its end.
 pub fn curl(args: &[&str]) -> Run {
     require_tool("curl");
     let mut c = Command::new("curl");
     c.args(["-sS", "--max-time", "10"]).args(args);
     run("curl", c, None)
+}
+
+/// `curl --cacert CA EXTRA... -H 'Accept: application/json' URL` succeeds: the page it got,
+/// as JSON.
+pub fn curl_page(ca: &Path, url: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--cacert", ca.to_str().expect("a UTF-8 path")];
+    args.extend_from_slice(extra);
+    args.extend(["-H", "Accept: application/json", url]);
+    let r = curl(&args);
+    assert!(r.status.success(), "{}", r.both());
+    page_json(&r.stdout)
 }
 
 /// `openssl ARGS...` run to its end, with `stdin` written then closed.

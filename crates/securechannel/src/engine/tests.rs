@@ -11,13 +11,12 @@ use crate::{
     ClientContext, ClientCredential, ContextOptions, CredentialOptions, ErrorState, Role,
     ServerContext, ServerCredential, Settings, Status,
 };
-use rcgen::{CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair};
 use rustls::crypto::aws_lc_rs as provider;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 use rustls::RootCertStore;
 use securechannel_events::{Emitter, EventLogging, MemorySink};
+use securechannel_testpki::{ca_params, now, roots, Ca};
 
 #[test]
 fn missing_bytes_walks_record_headers() {
@@ -34,48 +33,6 @@ fn missing_bytes_walks_record_headers() {
 
 // ---- contexts with hand-made configurations ----------------------------------------
 
-struct Pki {
-    ca: rustls::pki_types::CertificateDer<'static>,
-    params: CertificateParams,
-    key: KeyPair,
-}
-
-fn pki(cn: &str) -> Pki {
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("no names");
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let key = KeyPair::generate().expect("key");
-    let ca = params.self_signed(&key).expect("CA").der().clone();
-    Pki { ca, params, key }
-}
-
-fn leaf(p: &Pki, cn: &str) -> Arc<CertifiedKey> {
-    let mut params = CertificateParams::new(vec![cn.to_string()]).expect("name");
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    params.distinguished_name = dn;
-    let key = KeyPair::generate().expect("key");
-    let cert = params
-        .signed_by(&key, &Issuer::from_params(&p.params, &p.key))
-        .expect("leaf");
-    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let signer = provider::sign::any_supported_type(&der).expect("P-256");
-    Arc::new(CertifiedKey::new(
-        vec![cert.der().clone(), p.ca.clone()],
-        signer,
-    ))
-}
-
-fn roots(certs: &[&rustls::pki_types::CertificateDer<'static>]) -> Arc<RootCertStore> {
-    let mut r = RootCertStore::empty();
-    for c in certs {
-        r.add((*c).clone()).expect("root");
-    }
-    Arc::new(r)
-}
-
 fn shared(
     role: Role,
     key: Option<Arc<CertifiedKey>>,
@@ -83,7 +40,7 @@ fn shared(
 ) -> (Arc<MemorySink>, CredentialShared) {
     let sink = Arc::new(MemorySink::new());
     let emitter = Emitter::new(sink.clone(), EventLogging::ALL);
-    let s = CredentialShared::new(
+    let mut s = CredentialShared::new(
         role,
         emitter,
         Arc::new(Settings::default()),
@@ -91,6 +48,7 @@ fn shared(
         Trust::new(roots),
         CredentialOptions::default(),
     );
+    s.trust.validation_time = Some(now());
     (sink, s)
 }
 
@@ -138,9 +96,10 @@ fn contexts_on(
     Arc<MemorySink>,
     ServerContext,
 ) {
-    let p = pki("Root");
-    let (csink, cshared) = shared(Role::Client, None, roots(&[&p.ca]));
-    let (ssink, sshared) = shared(Role::Server, Some(leaf(&p, "server.test")), roots(&[&p.ca]));
+    let p = Ca::root("Root");
+    let server_key = p.server_leaf(&["server.test"]).certified_key();
+    let (csink, cshared) = shared(Role::Client, None, p.roots());
+    let (ssink, sshared) = shared(Role::Server, Some(server_key), p.roots());
     // Seed the caches with configs on these providers.
     cshared
         .configs
@@ -281,8 +240,8 @@ fn server_chooses_the_suite_by_its_own_order() {
 
 #[test]
 fn provider_without_suites_for_the_enabled_versions_is_no_cipher_suite() {
-    let p = pki("Root");
-    let (_, cshared) = shared(Role::Client, None, roots(&[&p.ca]));
+    let p = Ca::root("Root");
+    let (_, cshared) = shared(Role::Client, None, p.roots());
     let tls12_only_provider =
         provider_with(provider::cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
     let mut cshared = cshared;
@@ -300,33 +259,27 @@ fn provider_without_suites_for_the_enabled_versions_is_no_cipher_suite() {
 
 #[test]
 fn unsuitable_client_certificate_36875_and_truncated_issuer_list_36885() {
-    let server_pki = pki("Server Root");
-    let other = pki("Other Root");
+    let server_pki = Ca::root("Server Root");
+    let other = Ca::root("Other Root");
     // Enough trusted CAs that their names exceed the 16 KB issuer list.
-    let key = KeyPair::generate().expect("key");
-    let mut many: Vec<rustls::pki_types::CertificateDer<'static>> = Vec::new();
-    for i in 0..90 {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("no names");
-        let mut dn = DistinguishedName::new();
-        dn.push(
-            DnType::CommonName,
-            format!("Client Auth Root {i} {}", "x".repeat(180)),
-        );
-        params.distinguished_name = dn;
-        params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        many.push(params.self_signed(&key).expect("CA").der().clone());
-    }
-    let mut sroots: Vec<&rustls::pki_types::CertificateDer<'static>> = many.iter().collect();
-    sroots.push(&server_pki.ca);
+    let many: Vec<Ca> = (0..90)
+        .map(|i| {
+            Ca::root_with(ca_params(
+                &format!("Client Auth Root {i} {}", "x".repeat(180)),
+                rcgen::BasicConstraints::Unconstrained,
+            ))
+        })
+        .collect();
+    let sroots = roots(many.iter().chain([&server_pki]).map(Ca::der));
     let (csink, cshared) = shared(
         Role::Client,
-        Some(leaf(&other, "client.test")),
-        roots(&[&server_pki.ca]),
+        Some(other.client_leaf(&["client.test"]).certified_key()),
+        server_pki.roots(),
     );
     let (ssink, mut sshared) = shared(
         Role::Server,
-        Some(leaf(&server_pki, "server.test")),
-        roots(&sroots),
+        Some(server_pki.server_leaf(&["server.test"]).certified_key()),
+        sroots,
     );
     sshared.options.request_client_certificate = true;
     sshared.trust.send_trusted_issuer_list = true;
@@ -366,8 +319,9 @@ fn unsuitable_client_certificate_36875_and_truncated_issuer_list_36885() {
 
 #[test]
 fn canonical_legacy_hello_makes_rustls_send_one_protocol_version_alert() {
-    let p = pki("Legacy Root");
-    let key = leaf(&p, "server.test");
+    let key = Ca::root("Legacy Root")
+        .server_leaf(&["server.test"])
+        .certified_key();
     // Whatever the server enables, and with or without a certificate (rustls checks the
     // version before it asks for one).
     for (protocols, key) in [
@@ -376,7 +330,7 @@ fn canonical_legacy_hello_makes_rustls_send_one_protocol_version_alert() {
         (vec![Protocol::Tls12], Some(key.clone())),
         (vec![Protocol::Tls13, Protocol::Tls12], None),
     ] {
-        let (_, mut s) = shared(Role::Server, key.clone(), roots(&[]));
+        let (_, mut s) = shared(Role::Server, key.clone(), roots([]));
         s.options.protocols = protocols.clone();
         let config = s.server_config(&[]).map_err(|_| ()).expect("server config");
         let mut out = vec![0xEE]; // appended to, never overwritten

@@ -150,36 +150,35 @@ fn protocol_absent_is_the_default_and_legacy_ones_are_never_returned() {
     );
 }
 
+/// The suites `settings` leave to `role`: `left` of them, each named as `kept` wants.
+fn assert_suites_left(settings: &str, role: Role, left: usize, kept: fn(&str) -> bool) {
+    let names = suite_names(&parse(settings).crypto_provider(role));
+    assert_eq!(names.len(), left, "{settings}: {names:?}");
+    assert!(names.iter().all(|n| kept(n)), "{settings}: {names:?}");
+}
+
 #[test]
 fn cipher_aes128_off_removes_aes128_suites() {
-    let s = parse("[Ciphers.\"AES 128/128\"]\nEnabled = 0\n");
-    let names = suite_names(&s.crypto_provider(Role::Client));
-    assert_eq!(names.len(), 6);
-    assert!(names.iter().all(|n| !n.contains("AES_128")), "{names:?}");
+    let settings = "[Ciphers.\"AES 128/128\"]\nEnabled = 0\n";
+    assert_suites_left(settings, Role::Client, 6, |n| !n.contains("AES_128"));
 }
 
 #[test]
 fn cipher_aes256_off_removes_aes256_suites() {
-    let s = parse("[Ciphers.\"AES 256/256\"]\nEnabled = 0\n");
-    let names = suite_names(&s.crypto_provider(Role::Client));
-    assert_eq!(names.len(), 6);
-    assert!(names.iter().all(|n| !n.contains("AES_256")), "{names:?}");
+    let settings = "[Ciphers.\"AES 256/256\"]\nEnabled = 0\n";
+    assert_suites_left(settings, Role::Client, 6, |n| !n.contains("AES_256"));
 }
 
 #[test]
 fn hash_sha384_off_removes_sha384_suites() {
-    let s = parse("[Hashes.SHA384]\nEnabled = 0\n");
-    let names = suite_names(&s.crypto_provider(Role::Server));
-    assert_eq!(names.len(), 6);
-    assert!(names.iter().all(|n| !n.ends_with("SHA384")), "{names:?}");
+    let settings = "[Hashes.SHA384]\nEnabled = 0\n";
+    assert_suites_left(settings, Role::Server, 6, |n| !n.ends_with("SHA384"));
 }
 
 #[test]
 fn hash_sha256_off_removes_sha256_suites() {
-    let s = parse("[Hashes.SHA256]\nEnabled = 0\n");
-    let names = suite_names(&s.crypto_provider(Role::Server));
-    assert_eq!(names.len(), 3);
-    assert!(names.iter().all(|n| n.ends_with("SHA384")), "{names:?}");
+    let settings = "[Hashes.SHA256]\nEnabled = 0\n";
+    assert_suites_left(settings, Role::Server, 3, |n| n.ends_with("SHA384"));
 }
 
 #[test]

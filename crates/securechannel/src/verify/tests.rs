@@ -1,8 +1,8 @@
 //! Verification tests: one per row of the verdict table (direct calls at a fixed clock),
 //! full handshakes between rustls' buffered connections built from these verifiers (the
 //! alert the peer really receives, and the hand-offs), client-certificate choice and the
-//! trusted issuer list. The PKI is generated here with rcgen; the clock is fixed at
-//! 2030-06-01, so expiry never breaks CI.
+//! trusted issuer list. The PKI is securechannel-testpki's, made with rcgen when the test
+//! starts; the clock is fixed at its 2030-06-01, so expiry never breaks CI.
 
 use super::client_cert::TrustedIssuerList;
 use super::*;
@@ -10,15 +10,11 @@ use crate::credential::CredentialShared;
 use crate::verdict::{verdict, Facts};
 use crate::{Role, Settings};
 use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
-    CertifiedIssuer, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, RevokedCertParams, SerialNumber,
+    date_time_ymd, BasicConstraints, CertificateParams, CustomExtension, DnType,
+    ExtendedKeyUsagePurpose, SerialNumber,
 };
 use rustls::crypto::aws_lc_rs;
-use rustls::pki_types::{
-    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName,
-    UnixTime,
-};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
     CertificateError, ClientConfig, ClientConnection, Connection, RootCertStore, ServerConfig,
@@ -26,14 +22,7 @@ use rustls::{
 };
 use securechannel_events::Emitter;
 use securechannel_events::EventId;
-use std::time::Duration;
-
-/// 2030-06-01T00:00:00Z, the validation time of every test.
-const NOW_SECS: u64 = 1_906_502_400;
-
-fn now() -> UnixTime {
-    UnixTime::since_unix_epoch(Duration::from_secs(NOW_SECS))
-}
+use securechannel_testpki::{ca_params, key_pair, now, Ca, Leaf};
 
 const SERVER_NAME: &str = "server.test";
 
@@ -78,77 +67,6 @@ fn judged(role: Role, error: &rustls::Error) -> (Status, Option<EventId>) {
 // The PKI
 // ---------------------------------------------------------------------------------------
 
-type Ca = CertifiedIssuer<'static, KeyPair>;
-
-fn ca_params(cn: &str, constraint: BasicConstraints) -> CertificateParams {
-    let mut p = CertificateParams::default();
-    p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(DnType::CommonName, cn);
-    p.is_ca = IsCa::Ca(constraint);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    p.not_before = date_time_ymd(2020, 1, 1);
-    p.not_after = date_time_ymd(2040, 1, 1);
-    p
-}
-
-fn root(cn: &str) -> Ca {
-    let key = KeyPair::generate().expect("key generation");
-    CertifiedIssuer::self_signed(ca_params(cn, BasicConstraints::Unconstrained), key).expect("root")
-}
-
-fn intermediate(cn: &str, issuer: &Ca) -> Ca {
-    intermediate_with(ca_params(cn, BasicConstraints::Unconstrained), issuer)
-}
-
-fn intermediate_with(params: CertificateParams, issuer: &Ca) -> Ca {
-    let key = KeyPair::generate().expect("key generation");
-    CertifiedIssuer::signed_by(params, key, &**issuer).expect("intermediate")
-}
-
-/// An end-entity certificate with its chain (leaf first, then its issuers below the root).
-struct Leaf {
-    chain: Vec<CertificateDer<'static>>,
-    key: KeyPair,
-}
-
-impl Leaf {
-    fn der(&self) -> &CertificateDer<'static> {
-        &self.chain[0]
-    }
-
-    fn private_key(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
-    }
-
-    fn certified_key(&self) -> Arc<rustls::sign::CertifiedKey> {
-        let key = aws_lc_rs::sign::any_supported_type(&self.private_key()).expect("signing key");
-        Arc::new(rustls::sign::CertifiedKey::new(self.chain.clone(), key))
-    }
-}
-
-fn leaf_params(name: &str, eku: ExtendedKeyUsagePurpose) -> CertificateParams {
-    let mut p = CertificateParams::new(vec![name.to_string()]).expect("params");
-    p.distinguished_name = rcgen::DistinguishedName::new();
-    p.distinguished_name.push(DnType::CommonName, name);
-    p.extended_key_usages = vec![eku];
-    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    p.not_before = date_time_ymd(2025, 1, 1);
-    p.not_after = date_time_ymd(2035, 1, 1);
-    p
-}
-
-fn issue(params: CertificateParams, issuer: &Ca, below: &[&Ca]) -> Leaf {
-    let key = KeyPair::generate().expect("key generation");
-    let cert = params.signed_by(&key, &**issuer).expect("leaf");
-    let mut chain = vec![cert.der().clone()];
-    chain.extend(below.iter().map(|ca| ca.der().clone()));
-    Leaf { chain, key }
-}
-
 /// Root → intermediate → leaves, plus an unrelated (untrusted) root.
 struct Pki {
     root: Ca,
@@ -158,53 +76,26 @@ struct Pki {
 
 impl Pki {
     fn new() -> Pki {
-        let trusted = root("Test Root");
-        let inter = intermediate("Test Intermediate", &trusted);
+        let root = Ca::root("Test Root");
+        let inter = root.intermediate("Test Intermediate");
         Pki {
-            root: trusted,
+            root,
             inter,
-            stranger: root("Stranger Root"),
+            stranger: Ca::root("Stranger Root"),
         }
     }
 
     fn roots(&self) -> Arc<RootCertStore> {
-        let mut store = RootCertStore::empty();
-        store.add(self.root.der().clone()).expect("root parses");
-        Arc::new(store)
+        self.root.roots()
     }
 
     /// A server leaf from the intermediate, with the chain the server sends.
     fn server_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
-        let mut p = leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth);
-        adjust(&mut p);
-        issue(p, &self.inter, &[&self.inter])
+        self.inter.server_leaf_with(&[SERVER_NAME], adjust)
     }
 
     fn client_leaf(&self, adjust: impl FnOnce(&mut CertificateParams)) -> Leaf {
-        let mut p = leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth);
-        adjust(&mut p);
-        issue(p, &self.inter, &[&self.inter])
-    }
-
-    /// A CRL from `issuer` revoking these serial numbers, current at the test clock.
-    fn crl(issuer: &Ca, revoked: &[u64]) -> CertificateRevocationListDer<'static> {
-        let params = CertificateRevocationListParams {
-            this_update: date_time_ymd(2030, 5, 1),
-            next_update: date_time_ymd(2030, 7, 1),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: revoked
-                .iter()
-                .map(|s| RevokedCertParams {
-                    serial_number: SerialNumber::from(*s),
-                    revocation_time: date_time_ymd(2030, 4, 1),
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        };
-        params.signed_by(&**issuer).expect("crl").der().clone()
+        self.inter.client_leaf_with(&["client.test"], adjust)
     }
 }
 
@@ -242,27 +133,175 @@ fn check_server(
     (result, take_failure())
 }
 
-/// Assert a row of the table: the status, the event and the certificate in the hand-off.
-fn assert_server_row(shared: &CredentialShared, leaf: &Leaf, status: Status, event: EventId) {
+/// Assert a row of the table (named `row` in the messages): the status, the event and the
+/// certificate in the hand-off.
+fn assert_server_row(
+    row: &str,
+    shared: &CredentialShared,
+    leaf: &Leaf,
+    status: Status,
+    event: EventId,
+) {
     let (result, failure) = check_server(shared, leaf);
-    let error = result.expect_err("the chain must be refused");
-    let failure = failure.expect("a failure is handed to the context");
+    let error = result.expect_err(&format!("{row}: the chain must be refused"));
+    let failure = failure.unwrap_or_else(|| panic!("{row}: a failure is handed to the context"));
     assert_eq!(
         judged(Role::Client, &error),
         (status, Some(event)),
-        "status and event for {error:?}"
+        "{row}: status and event for {error:?}"
     );
     assert_eq!(
         &*failure.certificate,
         leaf.der().as_ref(),
-        "the end-entity certificate is attached"
+        "{row}: the end-entity certificate is attached"
     );
-    assert_eq!(failure.checked_name.as_deref(), Some(SERVER_NAME));
+    assert_eq!(
+        failure.checked_name.as_deref(),
+        Some(SERVER_NAME),
+        "{row}: the name checked"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The scenarios of the rows: what the client trusts, and the chain the server presents
+// ---------------------------------------------------------------------------------------
+
+/// A credential, and the certificate its peer presents.
+type Scenario = (CredentialShared, Leaf);
+
+fn expired(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
+    (client_credential(pki), leaf)
+}
+
+fn not_yet_valid(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.not_before = date_time_ymd(2031, 1, 1));
+    (client_credential(pki), leaf)
+}
+
+fn expired_intermediate(pki: &Pki) -> Scenario {
+    let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
+    p.not_after = date_time_ymd(2029, 1, 1);
+    let old = pki.root.intermediate_with(p);
+    (client_credential(pki), old.server_leaf(&[SERVER_NAME]))
+}
+
+fn unknown_issuer(pki: &Pki) -> Scenario {
+    let leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
+    (client_credential(pki), leaf)
+}
+
+fn no_trusted_roots(pki: &Pki) -> Scenario {
+    let shared = credential(Role::Client, Arc::new(RootCertStore::empty()));
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn revoked(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
+    let mut shared = client_credential(pki);
+    shared.trust.crls = vec![pki.inter.crl(&[99])];
+    (shared, leaf)
+}
+
+fn wrong_name(pki: &Pki) -> Scenario {
+    let leaf = pki.inter.server_leaf(&["other.test"]);
+    (client_credential(pki), leaf)
+}
+
+fn wrong_usage(pki: &Pki) -> Scenario {
+    let leaf =
+        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    (client_credential(pki), leaf)
+}
+
+fn revocation_required_without_crl(pki: &Pki) -> Scenario {
+    let mut shared = client_credential(pki);
+    shared.trust.require_revocation_status = true;
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn unusable_crl(pki: &Pki) -> Scenario {
+    let mut crl = pki.inter.crl(&[]).as_ref().to_vec();
+    // Flip a bit of the signature (the DER ends with it): the CRL still parses.
+    let last = crl.len() - 1;
+    crl[last] ^= 0x01;
+    let mut shared = client_credential(pki);
+    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
+    (shared, pki.server_leaf(|_| {}))
+}
+
+fn bad_encoding(pki: &Pki) -> Scenario {
+    let leaf = Leaf {
+        chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
+        key: key_pair(&rcgen::PKCS_ECDSA_P256_SHA256),
+    };
+    (client_credential(pki), leaf)
+}
+
+fn unhandled_critical_extension(pki: &Pki) -> Scenario {
+    let leaf = pki.server_leaf(|p| {
+        let mut ext =
+            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00]);
+        ext.set_criticality(true);
+        p.custom_extensions.push(ext);
+    });
+    (client_credential(pki), leaf)
+}
+
+fn path_length_exceeded(pki: &Pki) -> Scenario {
+    let constrained = pki.root.intermediate_with(ca_params(
+        "Constrained Intermediate",
+        BasicConstraints::Constrained(0),
+    ));
+    let below = constrained.intermediate("Too Deep");
+    (client_credential(pki), below.server_leaf(&[SERVER_NAME]))
 }
 
 // ---------------------------------------------------------------------------------------
 // The verdict table, row by row (server certificate, client side)
 // ---------------------------------------------------------------------------------------
+
+/// The verdict table for the server's certificate, one test per row: scenario => the status
+/// and the event the client reports.
+macro_rules! server_certificate_rows {
+    ($($test:ident: $scenario:ident => $status:ident, $event:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let (shared, leaf) = $scenario(&Pki::new());
+            let row = stringify!($test);
+            assert_server_row(row, &shared, &leaf, Status::$status, EventId::$event);
+        }
+    )*};
+}
+
+server_certificate_rows! {
+    row_expired_is_36881_cert_expired:
+        expired => CertExpired, ServerCertificateExpired;
+    row_not_yet_valid_is_36881_cert_expired:
+        not_yet_valid => CertExpired, ServerCertificateExpired;
+    row_expired_intermediate_is_36881_cert_expired:
+        expired_intermediate => CertExpired, ServerCertificateExpired;
+    row_unknown_issuer_is_36882_untrusted_root:
+        unknown_issuer => UntrustedRoot, ServerCertificateUntrustedRoot;
+    row_no_trusted_roots_is_36882_untrusted_root:
+        no_trusted_roots => UntrustedRoot, ServerCertificateUntrustedRoot;
+    row_revoked_is_36883_crypt_e_revoked:
+        revoked => CryptERevoked, ServerCertificateRevoked;
+    row_wrong_name_is_36884_wrong_principal_with_expected_name:
+        wrong_name => WrongPrincipal, ServerCertificateWrongName;
+    row_wrong_usage_is_36876_cert_wrong_usage:
+        wrong_usage => CertWrongUsage, ServerCertificateInvalid;
+    required_revocation_status_without_any_crl_is_36876_no_revocation_check:
+        revocation_required_without_crl => CryptENoRevocationCheck, ServerCertificateInvalid;
+    row_unusable_crl_is_36876_no_revocation_check:
+        unusable_crl => CryptENoRevocationCheck, ServerCertificateInvalid;
+    row_bad_encoding_is_36876_cert_unknown:
+        bad_encoding => CertUnknown, ServerCertificateInvalid;
+    row_unhandled_critical_extension_is_36876_cert_unknown:
+        unhandled_critical_extension => CertUnknown, ServerCertificateInvalid;
+    row_path_length_constraint_is_36876_cert_e_chaining:
+        path_length_exceeded => CertEChaining, ServerCertificateInvalid;
+}
 
 #[test]
 fn valid_chain_is_accepted_and_leaves_no_failure() {
@@ -273,105 +312,17 @@ fn valid_chain_is_accepted_and_leaves_no_failure() {
 }
 
 #[test]
-fn row_expired_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_not_yet_valid_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_before = date_time_ymd(2031, 1, 1));
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_expired_intermediate_is_36881_cert_expired() {
-    let pki = Pki::new();
-    let mut p = ca_params("Old Intermediate", BasicConstraints::Unconstrained);
-    p.not_after = date_time_ymd(2029, 1, 1);
-    let old = intermediate_with(p, &pki.root);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &old,
-        &[&old],
-    );
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
-}
-
-#[test]
-fn row_unknown_issuer_is_36882_untrusted_root() {
-    let pki = Pki::new();
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn row_no_trusted_roots_is_36882_untrusted_root() {
-    let pki = Pki::new();
-    let shared = credential(Role::Client, Arc::new(RootCertStore::empty()));
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn row_revoked_is_36883_crypt_e_revoked() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
-    assert_server_row(
-        &shared,
-        &leaf,
-        Status::CryptERevoked,
-        EventId::ServerCertificateRevoked,
-    );
-}
-
-#[test]
 fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only() {
     let pki = Pki::new();
     let mut p = ca_params("Revoked Intermediate", BasicConstraints::Unconstrained);
     p.serial_number = Some(SerialNumber::from(77u64));
-    let bad = intermediate_with(p, &pki.root);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &bad,
-        &[&bad],
-    );
+    let bad = pki.root.intermediate_with(p);
+    let leaf = bad.server_leaf(&[SERVER_NAME]);
     let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.root, &[77])];
+    shared.trust.crls = vec![pki.root.crl(&[77])];
     assert_eq!(shared.trust.revocation_check, RevocationCheck::WholeChain);
     assert_server_row(
+        "revoked intermediate",
         &shared,
         &leaf,
         Status::CryptERevoked,
@@ -385,41 +336,12 @@ fn revoked_intermediate_is_checked_with_whole_chain_and_not_with_end_entity_only
 }
 
 #[test]
-fn row_wrong_name_is_36884_wrong_principal_with_expected_name() {
-    let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.inter,
-        &[&pki.inter],
-    );
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::WrongPrincipal,
-        EventId::ServerCertificateWrongName,
-    );
-}
-
-#[test]
-fn row_wrong_usage_is_36876_cert_wrong_usage() {
-    let pki = Pki::new();
-    let leaf =
-        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertWrongUsage,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
 fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
     let pki = Pki::new();
     let leaf = pki.server_leaf(|_| {});
     let mut shared = client_credential(&pki);
     // The root's CRL covers the intermediate; nothing covers the leaf.
-    shared.trust.crls = vec![Pki::crl(&pki.root, &[])];
+    shared.trust.crls = vec![pki.root.crl(&[])];
 
     // Default: unknown status is allowed.
     let (result, _) = check_server(&shared, &leaf);
@@ -427,21 +349,9 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
 
     shared.trust.require_revocation_status = true;
     assert_server_row(
+        "unknown revocation status",
         &shared,
         &leaf,
-        Status::CryptENoRevocationCheck,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn required_revocation_status_without_any_crl_is_36876_no_revocation_check() {
-    let pki = Pki::new();
-    let mut shared = client_credential(&pki);
-    shared.trust.require_revocation_status = true;
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
         Status::CryptENoRevocationCheck,
         EventId::ServerCertificateInvalid,
     );
@@ -469,23 +379,6 @@ fn row_expired_crl_is_revocation_offline() {
 }
 
 #[test]
-fn row_unusable_crl_is_36876_no_revocation_check() {
-    let pki = Pki::new();
-    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
-    // Flip a bit of the signature (the DER ends with it): the CRL still parses.
-    let last = crl.len() - 1;
-    crl[last] ^= 0x01;
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
-    assert_server_row(
-        &shared,
-        &pki.server_leaf(|_| {}),
-        Status::CryptENoRevocationCheck,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
 fn row_bad_signature_is_36876_cert_unknown() {
     let pki = Pki::new();
     let mut leaf = pki.server_leaf(|_| {});
@@ -504,62 +397,10 @@ fn row_bad_signature_is_36876_cert_unknown() {
         "{result:?}"
     );
     assert_server_row(
+        "bad signature",
         &client_credential(&pki),
         &leaf,
         Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_bad_encoding_is_36876_cert_unknown() {
-    let pki = Pki::new();
-    let leaf = Leaf {
-        chain: vec![CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])],
-        key: KeyPair::generate().expect("key generation"),
-    };
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_unhandled_critical_extension_is_36876_cert_unknown() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| {
-        let mut ext =
-            CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![0x05, 0x00]);
-        ext.set_criticality(true);
-        p.custom_extensions.push(ext);
-    });
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertUnknown,
-        EventId::ServerCertificateInvalid,
-    );
-}
-
-#[test]
-fn row_path_length_constraint_is_36876_cert_e_chaining() {
-    let pki = Pki::new();
-    let constrained = intermediate_with(
-        ca_params("Constrained Intermediate", BasicConstraints::Constrained(0)),
-        &pki.root,
-    );
-    let below = intermediate("Too Deep", &constrained);
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &below,
-        &[&below, &constrained],
-    );
-    assert_server_row(
-        &client_credential(&pki),
-        &leaf,
-        Status::CertEChaining,
         EventId::ServerCertificateInvalid,
     );
 }
@@ -573,7 +414,7 @@ fn row_other_webpki_refusal_is_36876_cert_unknown() {
     p.subject_alt_names = vec![rcgen::SanType::DnsName(
         SERVER_NAME.try_into().expect("DNS name"),
     )];
-    let leaf = issue(p, &pki.inter, &[&pki.inter]);
+    let leaf = pki.inter.issue(&p);
     let (result, _) = check_server(&client_credential(&pki), &leaf);
     assert!(
         matches!(
@@ -585,6 +426,7 @@ fn row_other_webpki_refusal_is_36876_cert_unknown() {
         "{result:?}"
     );
     assert_server_row(
+        "CA as end entity",
         &client_credential(&pki),
         &leaf,
         Status::CertUnknown,
@@ -617,6 +459,7 @@ fn missing_intermediate_is_found_in_the_ca_store() {
     leaf.chain.truncate(1); // the server omits its intermediate
     let mut shared = client_credential(&pki);
     assert_server_row(
+        "intermediate omitted",
         &shared,
         &leaf,
         Status::UntrustedRoot,
@@ -632,26 +475,20 @@ fn missing_intermediate_is_found_in_the_ca_store() {
 fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_store() {
     let pki = Pki::new();
     // Same name and key, two validity periods.
-    let key = KeyPair::generate().expect("key generation");
+    let key = key_pair(&rcgen::PKCS_ECDSA_P256_SHA256);
     let mut old_params = ca_params("Renewed Intermediate", BasicConstraints::Unconstrained);
     old_params.not_after = date_time_ymd(2029, 1, 1);
-    let old = old_params
-        .signed_by(&key, &*pki.root)
-        .expect("old intermediate");
-    let new = CertifiedIssuer::signed_by(
+    let old = pki.root.sign(&old_params, &key);
+    let new = pki.root.intermediate_with_key(
         ca_params("Renewed Intermediate", BasicConstraints::Unconstrained),
         key,
-        &*pki.root,
-    )
-    .expect("renewed intermediate");
-    let mut leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &new,
-        &[],
     );
-    leaf.chain.push(old.der().clone());
+    let mut leaf = new.server_leaf(&[SERVER_NAME]);
+    // The server still sends the expired one.
+    leaf.chain[1] = old;
     let mut shared = client_credential(&pki);
     assert_server_row(
+        "expired intermediate sent",
         &shared,
         &leaf,
         Status::CertExpired,
@@ -669,11 +506,7 @@ fn expired_intermediate_sent_by_the_server_is_replaced_by_its_renewal_in_the_ca_
 #[test]
 fn manual_validation_accepts_any_chain_and_records_nothing() {
     let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("anything.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let leaf = pki.stranger.server_leaf(&["anything.test"]);
     let mut shared = client_credential(&pki);
     shared.options.dangerous_manual_validation = true;
     let (result, failure) = check_server(&shared, &leaf);
@@ -684,11 +517,7 @@ fn manual_validation_accepts_any_chain_and_records_nothing() {
 #[test]
 fn manual_validation_still_checks_the_handshake_signature() {
     let pki = Pki::new();
-    let server_leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let server_leaf = pki.stranger.server_leaf(&[SERVER_NAME]);
     let impostor = pki.server_leaf(|_| {});
     let mut client = client_credential(&pki);
     client.options.dangerous_manual_validation = true;
@@ -856,9 +685,10 @@ fn handshake_with_valid_server_certificate_succeeds_tls13_and_tls12() {
     }
 }
 
-/// Run a handshake against `leaf` and check the alert the server receives and the
-/// client's hand-off.
+/// Run TLS 1.3 and TLS 1.2 handshakes against `leaf` and check the alert the server
+/// receives and the client's hand-off (`row` names the case in the messages).
 fn assert_server_refused(
+    row: &str,
     shared: &CredentialShared,
     leaf: &Leaf,
     alert: u8,
@@ -869,96 +699,52 @@ fn assert_server_refused(
         let outcome = handshake(config, plain_server(leaf));
         assert!(
             matches!(outcome.client, Err(rustls::Error::InvalidCertificate(_))),
-            "{:?}",
+            "{row}: {:?}",
             outcome.client
         );
         assert_eq!(
             received_alert(&outcome.server),
             Some(alert),
-            "{:?}",
+            "{row}: {:?}",
             outcome.server
         );
-        let failure = take_failure().expect("hand-off");
+        let failure = take_failure().unwrap_or_else(|| panic!("{row}: hand-off"));
         let error = outcome.client.as_ref().expect_err("refused");
-        assert_eq!(judged(Role::Client, error), (status, Some(event)));
-        assert_eq!(&*failure.certificate, leaf.der().as_ref());
+        assert_eq!(judged(Role::Client, error), (status, Some(event)), "{row}");
+        assert_eq!(&*failure.certificate, leaf.der().as_ref(), "{row}");
     }
 }
 
-#[test]
-fn handshake_expired_server_certificate_sends_certificate_expired() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        45,
-        Status::CertExpired,
-        EventId::ServerCertificateExpired,
-    );
+/// Rows of the table in full handshakes, one test per row: scenario => the alert the
+/// server receives, and the status and the event the client reports.
+macro_rules! server_certificate_alerts {
+    ($($test:ident: $scenario:ident => $alert:literal, $status:ident, $event:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let (shared, leaf) = $scenario(&Pki::new());
+            let row = stringify!($test);
+            assert_server_refused(row, &shared, &leaf, $alert, Status::$status, EventId::$event);
+        }
+    )*};
 }
 
-#[test]
-fn handshake_untrusted_server_certificate_sends_unknown_ca() {
-    let pki = Pki::new();
-    let leaf = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        48,
-        Status::UntrustedRoot,
-        EventId::ServerCertificateUntrustedRoot,
-    );
-}
-
-#[test]
-fn handshake_revoked_server_certificate_sends_certificate_revoked() {
-    let pki = Pki::new();
-    let leaf = pki.server_leaf(|p| p.serial_number = Some(SerialNumber::from(99u64)));
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![Pki::crl(&pki.inter, &[99])];
-    assert_server_refused(
-        &shared,
-        &leaf,
-        44,
-        Status::CryptERevoked,
-        EventId::ServerCertificateRevoked,
-    );
-}
-
-#[test]
-fn handshake_wrong_name_sends_bad_certificate() {
-    let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("other.test", ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.inter,
-        &[&pki.inter],
-    );
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        42,
-        Status::WrongPrincipal,
-        EventId::ServerCertificateWrongName,
-    );
+server_certificate_alerts! {
+    handshake_expired_server_certificate_sends_certificate_expired:
+        expired => 45, CertExpired, ServerCertificateExpired;
+    handshake_untrusted_server_certificate_sends_unknown_ca:
+        unknown_issuer => 48, UntrustedRoot, ServerCertificateUntrustedRoot;
+    handshake_revoked_server_certificate_sends_certificate_revoked:
+        revoked => 44, CryptERevoked, ServerCertificateRevoked;
+    handshake_wrong_name_sends_bad_certificate:
+        wrong_name => 42, WrongPrincipal, ServerCertificateWrongName;
+    handshake_wrong_usage_sends_unsupported_certificate:
+        wrong_usage => 43, CertWrongUsage, ServerCertificateInvalid;
 }
 
 #[test]
 fn handshake_unusable_crl_sends_handshake_failure() {
-    let pki = Pki::new();
-    let mut crl = Pki::crl(&pki.inter, &[]).as_ref().to_vec();
-    let last = crl.len() - 1;
-    crl[last] ^= 0x01;
-    let mut shared = client_credential(&pki);
-    shared.trust.crls = vec![CertificateRevocationListDer::from(crl)];
-    let outcome = handshake(
-        client_config(&shared),
-        plain_server(&pki.server_leaf(|_| {})),
-    );
+    let (shared, leaf) = unusable_crl(&Pki::new());
+    let outcome = handshake(client_config(&shared), plain_server(&leaf));
     assert!(
         matches!(
             outcome.client,
@@ -976,20 +762,6 @@ fn handshake_unusable_crl_sends_handshake_failure() {
             Status::CryptENoRevocationCheck,
             Some(EventId::ServerCertificateInvalid)
         )
-    );
-}
-
-#[test]
-fn handshake_wrong_usage_sends_unsupported_certificate() {
-    let pki = Pki::new();
-    let leaf =
-        pki.server_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth]);
-    assert_server_refused(
-        &client_credential(&pki),
-        &leaf,
-        43,
-        Status::CertWrongUsage,
-        EventId::ServerCertificateInvalid,
     );
 }
 
@@ -1147,7 +919,10 @@ fn valid_client_certificate_is_accepted() {
     assert!(failure.is_none());
 }
 
+/// A handshake with a client presenting `leaf` to `server`: refused with `alert`, and
+/// `status` and 36877 on the server (`row` names the case in the messages).
 fn assert_client_refused(
+    row: &str,
     pki: &Pki,
     server: &CredentialShared,
     leaf: &Leaf,
@@ -1157,76 +932,83 @@ fn assert_client_refused(
     let (outcome, failure) = client_auth_handshake(pki, server, Some(leaf));
     assert!(
         matches!(outcome.server, Err(rustls::Error::InvalidCertificate(_))),
-        "{:?}",
+        "{row}: {:?}",
         outcome.server
     );
     assert_eq!(
         received_alert(&outcome.client),
         Some(alert),
-        "{:?}",
+        "{row}: {:?}",
         outcome.client
     );
-    let failure = failure.expect("hand-off");
+    let failure = failure.unwrap_or_else(|| panic!("{row}: hand-off"));
     let error = outcome.server.as_ref().expect_err("refused");
     assert_eq!(
         judged(Role::Server, error),
-        (status, Some(EventId::ClientCertificateInvalid))
+        (status, Some(EventId::ClientCertificateInvalid)),
+        "{row}"
     );
-    assert_eq!(&*failure.certificate, leaf.der().as_ref());
-    assert!(failure.checked_name.is_none());
+    assert_eq!(&*failure.certificate, leaf.der().as_ref(), "{row}");
+    assert!(failure.checked_name.is_none(), "{row}");
 }
 
-#[test]
-fn untrusted_client_certificate_is_36877_untrusted_root() {
-    let pki = Pki::new();
-    let leaf = issue(
-        leaf_params("client.test", ExtendedKeyUsagePurpose::ClientAuth),
-        &pki.stranger,
-        &[],
-    );
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        48,
-        Status::UntrustedRoot,
-    );
+// The scenarios of the client certificate rows: the server (requiring a certificate) and
+// the certificate the client presents.
+
+fn untrusted_client(pki: &Pki) -> Scenario {
+    let leaf = pki.stranger.client_leaf(&["client.test"]);
+    (client_auth_server(pki, true), leaf)
 }
 
-#[test]
-fn expired_client_certificate_is_36877_cert_expired() {
-    let pki = Pki::new();
+fn expired_client(pki: &Pki) -> Scenario {
     let leaf = pki.client_leaf(|p| p.not_after = date_time_ymd(2029, 1, 1));
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        45,
-        Status::CertExpired,
-    );
+    (client_auth_server(pki, true), leaf)
 }
 
-#[test]
-fn revoked_client_certificate_is_36877_crypt_e_revoked() {
-    let pki = Pki::new();
+fn revoked_client(pki: &Pki) -> Scenario {
     let leaf = pki.client_leaf(|p| p.serial_number = Some(SerialNumber::from(5u64)));
-    let mut server = client_auth_server(&pki, true);
-    server.trust.crls = vec![Pki::crl(&pki.inter, &[5])];
-    assert_client_refused(&pki, &server, &leaf, 44, Status::CryptERevoked);
+    let mut server = client_auth_server(pki, true);
+    server.trust.crls = vec![pki.inter.crl(&[5])];
+    (server, leaf)
 }
 
-#[test]
-fn server_only_certificate_is_36877_wrong_usage() {
-    let pki = Pki::new();
+fn server_only_client(pki: &Pki) -> Scenario {
     let leaf =
         pki.client_leaf(|p| p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]);
-    assert_client_refused(
-        &pki,
-        &client_auth_server(&pki, true),
-        &leaf,
-        43,
-        Status::CertWrongUsage,
-    );
+    (client_auth_server(pki, true), leaf)
+}
+
+fn empty_client_auth_trust_list(pki: &Pki) -> Scenario {
+    let mut server = client_auth_server(pki, true);
+    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
+    (server, pki.client_leaf(|_| {}))
+}
+
+/// The verdict table for the client's certificate, one test per row: scenario => the alert
+/// the client receives and the status the server reports with 36877.
+macro_rules! client_certificate_rows {
+    ($($test:ident: $scenario:ident => $alert:literal, $status:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let pki = Pki::new();
+            let (server, leaf) = $scenario(&pki);
+            let row = stringify!($test);
+            assert_client_refused(row, &pki, &server, &leaf, $alert, Status::$status);
+        }
+    )*};
+}
+
+client_certificate_rows! {
+    untrusted_client_certificate_is_36877_untrusted_root:
+        untrusted_client => 48, UntrustedRoot;
+    expired_client_certificate_is_36877_cert_expired:
+        expired_client => 45, CertExpired;
+    revoked_client_certificate_is_36877_crypt_e_revoked:
+        revoked_client => 44, CryptERevoked;
+    server_only_certificate_is_36877_wrong_usage:
+        server_only_client => 43, CertWrongUsage;
+    trust_mode_with_empty_list_refuses_every_client_as_untrusted:
+        empty_client_auth_trust_list => 48, UntrustedRoot;
 }
 
 #[test]
@@ -1255,7 +1037,8 @@ fn exclusive_root_trust_accepts_only_listed_roots() {
     // The machine trusts the root, but the client-auth list names another one (and the
     // intermediate, which is not a root and does not count in this mode).
     server.trust.client_auth_trust_list = vec![pki.stranger.der().clone(), pki.inter.der().clone()];
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+    let row = "another root listed";
+    assert_client_refused(row, &pki, &server, &leaf, 48, Status::UntrustedRoot);
 
     server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
@@ -1271,21 +1054,13 @@ fn exclusive_ca_trust_wants_the_issuing_ca_listed() {
     server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveCaTrust;
     // Only the root is listed: the issuing CA (the intermediate) is not.
     server.trust.client_auth_trust_list = vec![pki.root.der().clone()];
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
+    let row = "only the root listed";
+    assert_client_refused(row, &pki, &server, &leaf, 48, Status::UntrustedRoot);
 
     server.trust.client_auth_trust_list = vec![pki.inter.der().clone()];
     let (outcome, failure) = client_auth_handshake(&pki, &server, Some(&leaf));
     assert!(outcome.server.is_ok(), "{:?}", outcome.server);
     assert!(failure.is_none());
-}
-
-#[test]
-fn trust_mode_with_empty_list_refuses_every_client_as_untrusted() {
-    let pki = Pki::new();
-    let leaf = pki.client_leaf(|_| {});
-    let mut server = client_auth_server(&pki, true);
-    server.trust.client_auth_trust_mode = ClientAuthTrustMode::ExclusiveRootTrust;
-    assert_client_refused(&pki, &server, &leaf, 48, Status::UntrustedRoot);
 }
 
 #[test]
@@ -1343,9 +1118,9 @@ fn many_roots(n: usize) -> RootCertStore {
                 format!("{u:02}{}", "u".repeat(58)),
             );
         }
-        let key = KeyPair::generate().expect("key generation");
-        let cert = p.self_signed(&key).expect("root");
-        store.add(cert.der().clone()).expect("root parses");
+        store
+            .add(Ca::root_with(p).der().clone())
+            .expect("root parses");
     }
     store
 }
@@ -1638,10 +1413,11 @@ fn figures_verifier_build_and_verify_cost() {
     use std::time::Instant;
     let pki = Pki::new();
     let leaf = pki.server_leaf(|_| {});
-    let big_crl = Pki::crl(&pki.inter, &(1000..11_000).collect::<Vec<u64>>());
+    let big_crl = pki.inter.crl(&(1000..11_000).collect::<Vec<u64>>());
     let unrelated: Vec<CertificateDer<'static>> = (0..50)
         .map(|i| {
-            intermediate(&format!("Unrelated {i}"), &pki.root)
+            pki.root
+                .intermediate(&format!("Unrelated {i}"))
                 .der()
                 .clone()
         })
@@ -1700,11 +1476,7 @@ fn figures_verifier_build_and_verify_cost() {
     }
     let v = server_verifier(&plain).expect("builds");
     let name = server_name();
-    let stranger = issue(
-        leaf_params(SERVER_NAME, ExtendedKeyUsagePurpose::ServerAuth),
-        &pki.stranger,
-        &[],
-    );
+    let stranger = pki.stranger.server_leaf(&[SERVER_NAME]);
     time(
         "verify_server_cert refused (unknown issuer) + hand-off",
         500,

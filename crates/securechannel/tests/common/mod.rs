@@ -1,83 +1,17 @@
-//! Shared test helpers: an rcgen PKI, credentials, an in-memory client/server pair that
-//! runs the handshake and moves data, and event lookups.
+//! Shared test helpers: credentials on securechannel-testpki's PKI, an in-memory
+//! client/server pair that runs the handshake and moves data, event lookups, and providers
+//! on a data directory with the file modes the stores expect.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
-use rustls::RootCertStore;
 use securechannel::events::{Emitter, EventLogging, EventRecord, MemorySink};
 use securechannel::{
-    ClientContext, ClientCredential, ContextOptions, CredentialOptions, Error, ServerContext,
-    ServerCredential, Settings, StepStatus,
+    ClientContext, ClientCredential, ContextOptions, CredentialOptions, Error, Provider,
+    ServerContext, ServerCredential, Settings, StepStatus,
 };
+use securechannel_testpki::{write_file, Ca};
+use std::path::Path;
 use std::sync::Arc;
-
-/// A certificate authority made with rcgen.
-pub struct Pki {
-    pub ca_der: CertificateDer<'static>,
-    ca_params: CertificateParams,
-    ca_key: KeyPair,
-}
-
-impl Pki {
-    pub fn new(name: &str) -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("no names");
-        params.distinguished_name = dn(name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let key = KeyPair::generate().expect("P-256 key generation");
-        let cert = params.self_signed(&key).expect("self-signed CA");
-        Pki {
-            ca_der: cert.der().clone(),
-            ca_params: params,
-            ca_key: key,
-        }
-    }
-
-    pub fn roots(&self) -> Arc<RootCertStore> {
-        let mut roots = RootCertStore::empty();
-        roots.add(self.ca_der.clone()).expect("rcgen CA is valid");
-        Arc::new(roots)
-    }
-
-    /// An end-entity certificate for `names` (DNS names or IP addresses), CN = `cn`.
-    pub fn leaf(&self, cn: &str, names: &[&str]) -> Arc<CertifiedKey> {
-        self.leaf_with(cn, names, |_| {})
-    }
-
-    /// Like `leaf`, with the parameters adjusted by `adjust` (validity, usages, ...).
-    pub fn leaf_with(
-        &self,
-        cn: &str,
-        names: &[&str],
-        adjust: impl FnOnce(&mut CertificateParams),
-    ) -> Arc<CertifiedKey> {
-        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
-        let mut params = CertificateParams::new(names).expect("valid names");
-        params.distinguished_name = dn(cn);
-        adjust(&mut params);
-        let key = KeyPair::generate().expect("P-256 key generation");
-        let issuer = Issuer::from_params(&self.ca_params, &self.ca_key);
-        let cert = params.signed_by(&key, &issuer).expect("signed leaf");
-        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let signer = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
-            .expect("aws-lc-rs signs P-256");
-        Arc::new(CertifiedKey::new(
-            vec![cert.der().clone(), self.ca_der.clone()],
-            signer,
-        ))
-    }
-}
-
-fn dn(cn: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, cn);
-    dn
-}
 
 /// An emitter that records every event in memory.
 pub fn recording() -> (Arc<MemorySink>, Emitter) {
@@ -89,7 +23,7 @@ pub fn recording() -> (Arc<MemorySink>, Emitter) {
 /// The usual test world: one CA, a server certificate for server.test and 127.0.0.1, a
 /// client certificate, and a sink per side.
 pub struct World {
-    pub pki: Pki,
+    pub pki: Ca,
     pub server_key: Arc<CertifiedKey>,
     pub client_key: Arc<CertifiedKey>,
     pub client_sink: Arc<MemorySink>,
@@ -100,9 +34,16 @@ pub struct World {
 
 impl World {
     pub fn new() -> World {
-        let pki = Pki::new("Test Root CA");
-        let server_key = pki.leaf("server.test", &["server.test", "127.0.0.1"]);
-        let client_key = pki.leaf("client.test", &["client.test"]);
+        let pki = Ca::root("Test Root CA");
+        // Both peers send their root too (a test counts the client's two certificates).
+        let server_key = pki
+            .server_leaf(&["server.test", "127.0.0.1"])
+            .with_root(&pki)
+            .certified_key();
+        let client_key = pki
+            .client_leaf(&["client.test"])
+            .with_root(&pki)
+            .certified_key();
         let (client_sink, client_emitter) = recording();
         let (server_sink, server_emitter) = recording();
         World {
@@ -153,13 +94,7 @@ impl World {
     }
 
     pub fn pair(&self) -> Pair {
-        Pair::new(
-            &self.client_credential(),
-            "server.test",
-            ContextOptions::default(),
-            &self.server_credential(),
-            ContextOptions::default(),
-        )
+        Pair::between(&self.client_credential(), &self.server_credential())
     }
 }
 
@@ -195,6 +130,17 @@ impl Pair {
         }
     }
 
+    /// A pair for the target name server.test, with the default context options.
+    pub fn between(client_cred: &ClientCredential, server_cred: &ServerCredential) -> Pair {
+        Pair::new(
+            client_cred,
+            "server.test",
+            ContextOptions::default(),
+            server_cred,
+            ContextOptions::default(),
+        )
+    }
+
     /// One client step over what is in flight to it; its output goes to the server (the
     /// alert too when the step fails).
     pub fn client_step(&mut self) -> Result<StepStatus, Error> {
@@ -202,7 +148,7 @@ impl Pair {
         let mut out = Vec::new();
         let r = self.client.initialize(&mut self.to_client, &mut out);
         self.to_server.extend_from_slice(&out);
-        record(&mut self.transcript, "client", &r);
+        record_step(&mut self.transcript, "client", &r);
         let step = r?;
         self.to_client.drain(..step.consumed);
         Ok(step.status)
@@ -213,7 +159,7 @@ impl Pair {
         let mut out = Vec::new();
         let r = self.server.accept(&mut self.to_server, &mut out);
         self.to_client.extend_from_slice(&out);
-        record(&mut self.transcript, "server", &r);
+        record_step(&mut self.transcript, "server", &r);
         let step = r?;
         self.to_server.drain(..step.consumed);
         Ok(step.status)
@@ -271,7 +217,7 @@ impl Pair {
     }
 }
 
-fn record(t: &mut Vec<String>, side: &str, r: &Result<securechannel::Step, Error>) {
+fn record_step(t: &mut Vec<String>, side: &str, r: &Result<securechannel::Step, Error>) {
     t.push(match r {
         Ok(s) => format!("{side} {}", status_name(s.status)),
         Err(e) => format!("{side} {}", e.status().name()),
@@ -302,6 +248,14 @@ pub fn one_event(sink: &MemorySink, id: u16) -> EventRecord {
     e.remove(0)
 }
 
+/// The first record of `id` (panics when there is none).
+pub fn first_event(sink: &MemorySink, id: u16) -> EventRecord {
+    sink.records()
+        .into_iter()
+        .find(|r| r.event_id.value() == id)
+        .unwrap_or_else(|| panic!("no event {id} in {:?}", sink.ids()))
+}
+
 /// A field of a record by its catalog name.
 pub fn field(r: &EventRecord, name: &str) -> String {
     r.field(name)
@@ -323,4 +277,79 @@ pub fn context_options(set: impl FnOnce(&mut ContextOptions)) -> ContextOptions 
     let mut o = ContextOptions::default();
     set(&mut o);
     o
+}
+
+// ---------------------------------------------------------------------------------------
+// Providers on a data directory, and file modes
+
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("stat").permissions().mode() & 0o7777
+}
+
+/// A provider on `dir` that logs everything, with its sink.
+pub fn open_all(dir: &Path) -> (Provider, Arc<MemorySink>) {
+    let settings = dir.join("settings.toml");
+    if !settings.exists() {
+        write_file(&settings, "EventLogging = 7\n", 0o644);
+    }
+    let sink = Arc::new(MemorySink::new());
+    let p = Provider::open(dir, sink.clone()).expect("provider opens");
+    sink.clear();
+    (p, sink)
+}
+
+/// An in-memory provider that logs everything, with its sink.
+pub fn in_memory_all() -> (Provider, Arc<MemorySink>) {
+    let mut s = Settings::default();
+    s.event_logging = securechannel::events::EventLogging::ALL;
+    let sink = Arc::new(MemorySink::new());
+    let p = Provider::in_memory(s, sink.clone()).expect("provider");
+    sink.clear();
+    (p, sink)
+}
+
+/// Fails if any event carries the key: any 12-byte window of its DER that is not also
+/// public (a PKCS#8 key repeats the certificate's public key and algorithm OIDs).
+pub fn assert_no_key_material(records: &[EventRecord], key_der: &[u8], certificate: &[u8]) {
+    let secret: Vec<&[u8]> = key_der
+        .windows(12)
+        .filter(|w| !certificate.windows(12).any(|c| c == *w))
+        .collect();
+    assert!(!secret.is_empty());
+    for r in records {
+        let mut blobs: Vec<Vec<u8>> = r.data.iter().map(|d| d.as_bytes().to_vec()).collect();
+        if let Some(b) = &r.binary {
+            blobs.push(b.to_vec());
+        }
+        for blob in &blobs {
+            for w in &secret {
+                assert!(
+                    !blob.windows(w.len()).any(|x| x == *w),
+                    "event {} carries key material",
+                    r.event_id.value()
+                );
+            }
+        }
+        for d in &r.data {
+            assert!(
+                !d.contains("PRIVATE KEY"),
+                "event {} carries a PEM key",
+                r.event_id.value()
+            );
+        }
+    }
+}
+
+pub fn has_openssl() -> bool {
+    std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
