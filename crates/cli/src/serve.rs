@@ -98,7 +98,9 @@ fn server_credential(
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
         b = b.with_certificate_files(cert, key);
     } else if let Some(pfx) = &args.pfx {
-        let password = std::env::var(&args.pfx_password_env).unwrap_or_default();
+        // Wiped when it goes out of scope (the builder keeps its own wiped copy).
+        let password =
+            zeroize::Zeroizing::new(std::env::var(&args.pfx_password_env).unwrap_or_default());
         b = b.with_pkcs12(pfx, &password);
     } else if let Some(t) = &args.thumbprint {
         b = b.from_store(StoreQuery::Thumbprint(t.clone()));
