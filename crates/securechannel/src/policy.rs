@@ -52,42 +52,19 @@ pub(crate) struct SuiteRow {
 pub(crate) fn suites() -> &'static [SuiteRow] {
     static SUITES: OnceLock<[SuiteRow; 9]> = OnceLock::new();
     SUITES.get_or_init(|| {
-        let (t13, t12) = (Protocol::Tls13, Protocol::Tls12);
-        let (aes128, aes256, ecdh) = (Some("AES 128/128"), Some("AES 256/256"), Some("ECDH"));
-        let row = |number,
-                   name,
-                   suite,
-                   protocol,
-                   cipher_key,
-                   prf_hash,
-                   key_exchange_key,
-                   cipher,
-                   cipher_strength,
-                   trailer_tls12| SuiteRow {
-            number,
-            name,
-            suite,
-            protocol,
-            cipher_key,
-            prf_hash,
-            key_exchange_key,
-            cipher,
-            cipher_strength,
-            trailer_tls12,
-        };
         const GCM12: usize = 8 + 16;
         const CHACHA12: usize = 16;
         #[rustfmt::skip]
         let table = [
-            row(0x1302, "TLS_AES_256_GCM_SHA384", cs::TLS13_AES_256_GCM_SHA384, t13, aes256, "SHA384", None, "AES_256_GCM", 256, 0),
-            row(0x1301, "TLS_AES_128_GCM_SHA256", cs::TLS13_AES_128_GCM_SHA256, t13, aes128, "SHA256", None, "AES_128_GCM", 128, 0),
-            row(0x1303, "TLS_CHACHA20_POLY1305_SHA256", cs::TLS13_CHACHA20_POLY1305_SHA256, t13, None, "SHA256", None, "CHACHA20_POLY1305", 256, 0),
-            row(0xC02C, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, t12, aes256, "SHA384", ecdh, "AES_256_GCM", 256, GCM12),
-            row(0xC02B, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, t12, aes128, "SHA256", ecdh, "AES_128_GCM", 128, GCM12),
-            row(0xCCA9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, t12, None, "SHA256", ecdh, "CHACHA20_POLY1305", 256, CHACHA12),
-            row(0xC030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, t12, aes256, "SHA384", ecdh, "AES_256_GCM", 256, GCM12),
-            row(0xC02F, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, t12, aes128, "SHA256", ecdh, "AES_128_GCM", 128, GCM12),
-            row(0xCCA8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, t12, None, "SHA256", ecdh, "CHACHA20_POLY1305", 256, CHACHA12),
+            SuiteRow { number: 0x1302, name: "TLS_AES_256_GCM_SHA384", suite: cs::TLS13_AES_256_GCM_SHA384, protocol: Protocol::Tls13, cipher_key: Some("AES 256/256"), prf_hash: "SHA384", key_exchange_key: None, cipher: "AES_256_GCM", cipher_strength: 256, trailer_tls12: 0 },
+            SuiteRow { number: 0x1301, name: "TLS_AES_128_GCM_SHA256", suite: cs::TLS13_AES_128_GCM_SHA256, protocol: Protocol::Tls13, cipher_key: Some("AES 128/128"), prf_hash: "SHA256", key_exchange_key: None, cipher: "AES_128_GCM", cipher_strength: 128, trailer_tls12: 0 },
+            SuiteRow { number: 0x1303, name: "TLS_CHACHA20_POLY1305_SHA256", suite: cs::TLS13_CHACHA20_POLY1305_SHA256, protocol: Protocol::Tls13, cipher_key: None, prf_hash: "SHA256", key_exchange_key: None, cipher: "CHACHA20_POLY1305", cipher_strength: 256, trailer_tls12: 0 },
+            SuiteRow { number: 0xC02C, name: "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", suite: cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, protocol: Protocol::Tls12, cipher_key: Some("AES 256/256"), prf_hash: "SHA384", key_exchange_key: Some("ECDH"), cipher: "AES_256_GCM", cipher_strength: 256, trailer_tls12: GCM12 },
+            SuiteRow { number: 0xC02B, name: "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", suite: cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, protocol: Protocol::Tls12, cipher_key: Some("AES 128/128"), prf_hash: "SHA256", key_exchange_key: Some("ECDH"), cipher: "AES_128_GCM", cipher_strength: 128, trailer_tls12: GCM12 },
+            SuiteRow { number: 0xCCA9, name: "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", suite: cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, protocol: Protocol::Tls12, cipher_key: None, prf_hash: "SHA256", key_exchange_key: Some("ECDH"), cipher: "CHACHA20_POLY1305", cipher_strength: 256, trailer_tls12: CHACHA12 },
+            SuiteRow { number: 0xC030, name: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", suite: cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, protocol: Protocol::Tls12, cipher_key: Some("AES 256/256"), prf_hash: "SHA384", key_exchange_key: Some("ECDH"), cipher: "AES_256_GCM", cipher_strength: 256, trailer_tls12: GCM12 },
+            SuiteRow { number: 0xC02F, name: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", suite: cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, protocol: Protocol::Tls12, cipher_key: Some("AES 128/128"), prf_hash: "SHA256", key_exchange_key: Some("ECDH"), cipher: "AES_128_GCM", cipher_strength: 128, trailer_tls12: GCM12 },
+            SuiteRow { number: 0xCCA8, name: "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", suite: cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, protocol: Protocol::Tls12, cipher_key: None, prf_hash: "SHA256", key_exchange_key: Some("ECDH"), cipher: "CHACHA20_POLY1305", cipher_strength: 256, trailer_tls12: CHACHA12 },
         ];
         table
     })
@@ -129,22 +106,15 @@ pub(crate) struct GroupRow {
 pub(crate) fn groups() -> &'static [GroupRow] {
     static GROUPS: OnceLock<[GroupRow; 7]> = OnceLock::new();
     GROUPS.get_or_init(|| {
-        let row = |number, curve_name, exchange, strength, group| GroupRow {
-            number,
-            curve_name,
-            exchange,
-            strength,
-            group,
-        };
         #[rustfmt::skip]
         let table = [
-            row(0x11EC, Some("X25519MLKEM768"), "X25519MLKEM768", 255, kx::X25519MLKEM768),
-            row(0x001D, Some("curve25519"), "X25519", 255, kx::X25519),
-            row(0x0017, Some("NistP256"), "ECDH_P256", 256, kx::SECP256R1),
-            row(0x0018, Some("NistP384"), "ECDH_P384", 384, kx::SECP384R1),
-            row(0x11EB, None, "ECDH_P256MLKEM768", 256, kx::SECP256R1MLKEM768),
-            row(0x0201, None, "MLKEM768", 768, kx::MLKEM768),
-            row(0x0202, None, "MLKEM1024", 1024, kx::MLKEM1024),
+            GroupRow { number: 0x11EC, curve_name: Some("X25519MLKEM768"), exchange: "X25519MLKEM768", strength: 255, group: kx::X25519MLKEM768 },
+            GroupRow { number: 0x001D, curve_name: Some("curve25519"), exchange: "X25519", strength: 255, group: kx::X25519 },
+            GroupRow { number: 0x0017, curve_name: Some("NistP256"), exchange: "ECDH_P256", strength: 256, group: kx::SECP256R1 },
+            GroupRow { number: 0x0018, curve_name: Some("NistP384"), exchange: "ECDH_P384", strength: 384, group: kx::SECP384R1 },
+            GroupRow { number: 0x11EB, curve_name: None, exchange: "ECDH_P256MLKEM768", strength: 256, group: kx::SECP256R1MLKEM768 },
+            GroupRow { number: 0x0201, curve_name: None, exchange: "MLKEM768", strength: 768, group: kx::MLKEM768 },
+            GroupRow { number: 0x0202, curve_name: None, exchange: "MLKEM1024", strength: 1024, group: kx::MLKEM1024 },
         ];
         table
     })

@@ -3,7 +3,7 @@
 
 use super::{
     build_error, record_issuer_list_truncated, record_rejected_certificate,
-    take_pending_alert_error, verification_provider, with_store_intermediates, ClientAuthTrustMode,
+    take_pending_alert_error, verification_provider, ClientAuthTrustMode, PathChecks,
     RejectedCertificate, Trust,
 };
 use crate::Error;
@@ -63,13 +63,11 @@ pub(super) struct ClientCertificateVerifier {
     /// Refuse clients that send no certificate (request-only lets them through).
     mandatory: bool,
     issuers: TrustedIssuerList,
-    /// stores/CA, offered to path building after the client's own intermediates.
-    intermediates: Vec<CertificateDer<'static>>,
     /// Exclusive CA Trust: the subjects (DER Names) allowed to issue client certificates.
     issuing_cas: Option<Vec<DistinguishedName>>,
-    require_revocation_without_crls: bool,
+    /// What every verifier here adds around webpki.
+    checks: PathChecks,
     algorithms: WebPkiSupportedAlgorithms,
-    clock: Option<UnixTime>,
 }
 
 impl ClientCertificateVerifier {
@@ -117,12 +115,9 @@ impl ClientCertificateVerifier {
             webpki,
             mandatory,
             issuers,
-            intermediates: trust.intermediates.clone(),
             issuing_cas,
-            require_revocation_without_crls: trust.require_revocation_status
-                && trust.crls.is_empty(),
+            checks: PathChecks::new(trust),
             algorithms,
-            clock: trust.validation_time,
         })
     }
 
@@ -136,7 +131,7 @@ impl ClientCertificateVerifier {
             ParsedCertificate::try_from(end_entity)?;
             return Err(CertificateError::UnknownIssuer.into());
         };
-        let chain = with_store_intermediates(intermediates, &self.intermediates);
+        let chain = self.checks.chain(intermediates);
         let verified = webpki.verify_client_cert(end_entity, &chain, now)?;
         if let Some(cas) = &self.issuing_cas {
             // The path ended at a listed certificate; Exclusive CA Trust also wants the
@@ -146,9 +141,7 @@ impl ClientCertificateVerifier {
                 return Err(CertificateError::UnknownIssuer.into());
             }
         }
-        if self.require_revocation_without_crls {
-            return Err(CertificateError::UnknownRevocationStatus.into());
-        }
+        self.checks.revocation_status_known()?;
         Ok(verified)
     }
 }
@@ -180,7 +173,7 @@ impl ClientCertVerifier for ClientCertificateVerifier {
         if let Some(e) = take_pending_alert_error() {
             return Err(e);
         }
-        let now = self.clock.unwrap_or(now);
+        let now = self.checks.now(now);
         let result = self.verify_chain(end_entity, intermediates, now);
         if result.is_err() {
             record_rejected_certificate(RejectedCertificate {

@@ -268,23 +268,59 @@ fn record_issuer_list_truncated() {
     ISSUER_LIST_TRUNCATED.with(|f| f.set(true));
 }
 
-/// The intermediates a peer sent, followed by those of stores/CA, for path building.
-///
-/// One call with the union rather than a retry after UnknownIssuer: webpki explores every
-/// candidate path and reports the most relevant error, so a peer that sends an expired
-/// intermediate while stores/CA holds its renewal still validates, as with CryptoAPI's
-/// chain engine. The certificates are borrowed, not copied.
-fn with_store_intermediates<'a>(
-    sent: &'a [CertificateDer<'a>],
-    store: &'a [CertificateDer<'static>],
-) -> std::borrow::Cow<'a, [CertificateDer<'a>]> {
-    if store.is_empty() {
-        return std::borrow::Cow::Borrowed(sent);
+/// What both chain verifiers add around webpki, from the credential's [`Trust`].
+#[derive(Debug)]
+struct PathChecks {
+    /// stores/CA, offered to path building after the peer's own intermediates.
+    intermediates: Vec<CertificateDer<'static>>,
+    /// SCH_CRED_REVOCATION_CHECK_* with no CRL at all: every status is unknown.
+    require_revocation_without_crls: bool,
+    /// Validate at this time instead of the clock's.
+    clock: Option<UnixTime>,
+}
+
+impl PathChecks {
+    fn new(trust: &Trust) -> PathChecks {
+        PathChecks {
+            intermediates: trust.intermediates.clone(),
+            require_revocation_without_crls: trust.require_revocation_status
+                && trust.crls.is_empty(),
+            clock: trust.validation_time,
+        }
     }
-    sent.iter()
-        .chain(store)
-        .map(|c| CertificateDer::from(c.as_ref()))
-        .collect()
+
+    /// The time to validate at.
+    fn now(&self, now: UnixTime) -> UnixTime {
+        self.clock.unwrap_or(now)
+    }
+
+    /// The intermediates a peer sent, followed by those of stores/CA, for path building.
+    ///
+    /// One call with the union rather than a retry after UnknownIssuer: webpki explores
+    /// every candidate path and reports the most relevant error, so a peer that sends an
+    /// expired intermediate while stores/CA holds its renewal still validates, as with
+    /// CryptoAPI's chain engine. The certificates are borrowed, not copied.
+    fn chain<'a>(
+        &'a self,
+        sent: &'a [CertificateDer<'a>],
+    ) -> std::borrow::Cow<'a, [CertificateDer<'a>]> {
+        if self.intermediates.is_empty() {
+            return std::borrow::Cow::Borrowed(sent);
+        }
+        sent.iter()
+            .chain(&self.intermediates)
+            .map(|c| CertificateDer::from(c.as_ref()))
+            .collect()
+    }
+
+    /// A chain webpki accepted is still refused when revocation status is required and
+    /// there is no CRL to know it from.
+    fn revocation_status_known(&self) -> Result<(), rustls::Error> {
+        match self.require_revocation_without_crls {
+            true => Err(rustls::CertificateError::UnknownRevocationStatus.into()),
+            false => Ok(()),
+        }
+    }
 }
 
 /// The provider whose signature algorithms the verifiers accept: the aws-lc-rs defaults

@@ -2,7 +2,7 @@
 
 use super::{
     build_error, record_rejected_certificate, take_pending_alert_error, verification_provider,
-    with_store_intermediates, RejectedCertificate, Trust,
+    PathChecks, RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
@@ -22,12 +22,9 @@ pub(super) struct ServerCertificateVerifier {
     /// verifier without roots, and failing the context creation instead would hide the
     /// reason from the event log.
     webpki: Option<Arc<WebPkiServerVerifier>>,
-    /// stores/CA, offered to path building after the server's own intermediates.
-    intermediates: Vec<CertificateDer<'static>>,
-    /// SCH_CRED_REVOCATION_CHECK_* with no CRL at all: every status is unknown.
-    require_revocation_without_crls: bool,
+    /// What every verifier here adds around webpki.
+    checks: PathChecks,
     algorithms: WebPkiSupportedAlgorithms,
-    clock: Option<UnixTime>,
 }
 
 impl ServerCertificateVerifier {
@@ -49,11 +46,8 @@ impl ServerCertificateVerifier {
         };
         Ok(ServerCertificateVerifier {
             webpki,
-            intermediates: trust.intermediates.clone(),
-            require_revocation_without_crls: trust.require_revocation_status
-                && trust.crls.is_empty(),
+            checks: PathChecks::new(trust),
             algorithms,
-            clock: trust.validation_time,
         })
     }
 
@@ -69,12 +63,10 @@ impl ServerCertificateVerifier {
             ParsedCertificate::try_from(end_entity)?;
             return Err(CertificateError::UnknownIssuer.into());
         };
-        let chain = with_store_intermediates(intermediates, &self.intermediates);
+        let chain = self.checks.chain(intermediates);
         let verified =
             webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?;
-        if self.require_revocation_without_crls {
-            return Err(CertificateError::UnknownRevocationStatus.into());
-        }
+        self.checks.revocation_status_known()?;
         Ok(verified)
     }
 }
@@ -91,7 +83,7 @@ impl ServerCertVerifier for ServerCertificateVerifier {
         if let Some(e) = take_pending_alert_error() {
             return Err(e);
         }
-        let now = self.clock.unwrap_or(now);
+        let now = self.checks.now(now);
         let result = self.verify_chain(end_entity, intermediates, server_name, ocsp_response, now);
         if result.is_err() {
             record_rejected_certificate(RejectedCertificate {
