@@ -84,6 +84,9 @@ pub enum ErrorState {
     WarningAlertInTls13 = 3015,
     /// The application asked for this alert (SCHANNEL_ALERT_TOKEN).
     ApplicationAlert = 3016,
+    /// The peer's Finished message does not verify: the handshake it saw is not the one
+    /// this side saw (decrypt_error).
+    HandshakeVerifyFailed = 3017,
     /// Any other failure after which rustls sends handshake_failure.
     HandshakeFailed = 3099,
 

@@ -73,6 +73,11 @@ pub(crate) struct Facts {
     /// Server: the client's hello offered only a protocol older than TLS 1.2, and rustls
     /// had negotiated nothing yet.
     pub(crate) legacy_hello: Option<Protocol>,
+    /// The record rustls failed on had passed the record layer (the engine saw it
+    /// consumed): a `DecryptError` is then a handshake message that did not verify (a
+    /// Finished), which rustls answers with decrypt_error, not a record that failed
+    /// authentication (bad_record_mac).
+    pub(crate) record_accepted: bool,
 }
 
 impl Facts {
@@ -85,6 +90,7 @@ impl Facts {
             application_alert: None,
             has_certificate: true,
             legacy_hello: None,
+            record_accepted: false,
         }
     }
 }
@@ -95,9 +101,11 @@ fn alert_of(a: rustls::AlertDescription) -> AlertDescription {
 
 /// The one table (see the module docs for the certificate rows).
 ///
-/// Known ambiguity: `Error::DecryptError` is sent as bad_record_mac when a record fails
-/// authentication, but as decrypt_error when a Finished message or PSK binder does not
-/// verify; the error alone cannot tell them apart, and the record case is the common one.
+/// `Error::DecryptError` is sent as bad_record_mac when a record fails authentication
+/// (conn.rs `handle_deframe_error`), but as decrypt_error when a Finished message does
+/// not verify (client/ and server/ tls12.rs, tls13.rs); the engine tells them apart by
+/// whether the record was consumed ([`Facts::record_accepted`]). A bad PSK binder is its
+/// own error (`PeerMisbehaved::IncorrectBinder`).
 pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
     use rustls::AlertDescription as A;
     use rustls::Error as E;
@@ -148,6 +156,12 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
                 Status::IllegalMessage,
             )
         },
+        // The handshake's own integrity check: what the peer hashed is not what we saw.
+        E::DecryptError if facts.record_accepted => v(
+            A::DecryptError,
+            ErrorState::HandshakeVerifyFailed,
+            Status::MessageAltered,
+        ),
         E::DecryptError => v(
             A::BadRecordMac,
             ErrorState::RecordDecryptFailed,

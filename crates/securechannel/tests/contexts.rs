@@ -1340,3 +1340,130 @@ fn tls13_warning_alert_is_answered_with_decode_error() {
     // The client reads the server's flight, then the decode_error behind it.
     assert_client_received(&w, &mut p, 50);
 }
+
+/// The ClientHello in `record` (one plaintext handshake record) without its
+/// extended_master_secret extension (23), all lengths adjusted: a tampered hello that both
+/// sides still accept, after which their transcripts differ.
+fn without_ems_extension(record: &[u8]) -> Vec<u8> {
+    let body = &record[5 + 4..];
+    // version, random, session ID, suites, compression
+    let mut at = 2 + 32;
+    at += 1 + usize::from(body[at]);
+    at += 2 + usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    at += 1 + usize::from(body[at]);
+    let exts_len = usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    let exts = &body[at + 2..at + 2 + exts_len];
+    let mut kept = Vec::new();
+    let mut i = 0;
+    while i < exts.len() {
+        let typ = u16::from_be_bytes([exts[i], exts[i + 1]]);
+        let len = usize::from(u16::from_be_bytes([exts[i + 2], exts[i + 3]]));
+        if typ != 23 {
+            kept.extend_from_slice(&exts[i..i + 4 + len]);
+        }
+        i += 4 + len;
+    }
+    assert!(
+        kept.len() < exts.len(),
+        "the hello offered extended_master_secret"
+    );
+    let mut new_body = body[..at].to_vec();
+    new_body.extend_from_slice(&(kept.len() as u16).to_be_bytes());
+    new_body.extend_from_slice(&kept);
+    let mut out = record[..3].to_vec();
+    out.extend_from_slice(&(new_body.len() as u16 + 4).to_be_bytes());
+    out.push(1);
+    out.extend_from_slice(&(new_body.len() as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(&new_body);
+    out
+}
+
+/// A TLS 1.2 handshake from a rustls client to our server, with `tamper` applied to the
+/// client's hello and to its last flight: the alert the client receives, the server's
+/// error and its 36888.
+fn tls12_client_flight_refused(
+    tamper_hello: impl Fn(&[u8]) -> Vec<u8>,
+    tamper_flight: impl Fn(&mut Vec<u8>),
+) -> (
+    rustls::Error,
+    securechannel::Error,
+    securechannel::events::EventRecord,
+) {
+    let w = World::new();
+    let server_cred = w.server_credential();
+    let mut server = ServerContext::new(&server_cred, ContextOptions::default()).unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(w.pki.roots())
+        .with_no_client_auth(),
+    );
+    let mut client =
+        rustls::ClientConnection::new(config, "server.test".try_into().unwrap()).unwrap();
+    let mut to_server = Vec::new();
+    client.write_tls(&mut to_server).unwrap();
+    let mut hello = tamper_hello(&to_server);
+    let mut out = Vec::new();
+    let step = server.accept(&mut hello, &mut out).unwrap();
+    assert_eq!(step.status, StepStatus::ContinueNeeded);
+    client.read_tls(&mut &out[..]).unwrap();
+    client.process_new_packets().expect("the server's flight");
+    let mut flight = Vec::new();
+    while client.wants_write() {
+        client.write_tls(&mut flight).unwrap();
+    }
+    tamper_flight(&mut flight);
+    let mut alert = Vec::new();
+    let e = server.accept(&mut flight, &mut alert).unwrap_err();
+    // What the client receives is the wire's truth.
+    client.read_tls(&mut &alert[..]).unwrap();
+    let received = client.process_new_packets().unwrap_err();
+    (received, e, one_event(&w.server_sink, 36888))
+}
+
+#[test]
+fn a_finished_that_does_not_verify_is_decrypt_error_on_the_wire_and_in_36888() {
+    // The client's hello lost its EMS extension on the way: both sides derive the same
+    // keys (no EMS), but the server's transcript is not the client's, so the client's
+    // Finished decrypts and does not verify. rustls answers decrypt_error (51), not
+    // bad_record_mac (20), and 36888 must say what was sent.
+    let (received, e, r) = tls12_client_flight_refused(without_ems_extension, |_| {});
+    assert_eq!(
+        received,
+        rustls::Error::AlertReceived(rustls::AlertDescription::DecryptError)
+    );
+    assert_eq!(
+        field(&r, "AlertDesc"),
+        "51",
+        "36888 names the alert on the wire"
+    );
+    assert_eq!(field(&r, "ErrorState"), "3017");
+    assert_eq!(e.status(), Status::MessageAltered);
+    assert_eq!(
+        e.state(),
+        Some(securechannel::ErrorState::HandshakeVerifyFailed)
+    );
+}
+
+#[test]
+fn an_encrypted_finished_altered_on_the_way_is_bad_record_mac_in_36888() {
+    // The same handshake with the last byte of the encrypted Finished flipped: the record
+    // fails authentication, and rustls answers bad_record_mac.
+    let (received, e, r) = tls12_client_flight_refused(
+        |hello| hello.to_vec(),
+        |flight| {
+            let last = flight.len() - 1;
+            flight[last] ^= 1;
+        },
+    );
+    assert_eq!(
+        received,
+        rustls::Error::AlertReceived(rustls::AlertDescription::BadRecordMac)
+    );
+    assert_eq!(field(&r, "AlertDesc"), "20");
+    assert_eq!(field(&r, "ErrorState"), "3003");
+    assert_eq!(e.status(), Status::DecryptFailure);
+}

@@ -174,7 +174,13 @@ impl Core {
                 },
                 consumed: h.consumed,
             }),
-            Err(e) => Err(self.fail(e, rejected, h.alert_written > 0, alert_requested)),
+            Err(e) => Err(self.fail(
+                e,
+                rejected,
+                h.alert_written > 0,
+                alert_requested,
+                h.last_record_consumed,
+            )),
         }
     }
 
@@ -201,6 +207,7 @@ impl Core {
         rejected: Option<RejectedCertificate>,
         alert_sent: bool,
         application_alert: Option<AlertDescription>,
+        record_accepted: bool,
     ) -> Error {
         let negotiated = self.engine.protocol().is_some();
         let v = verdict(
@@ -212,6 +219,7 @@ impl Core {
                 application_alert,
                 has_certificate: self.shared.certified_key.is_some(),
                 legacy_hello: self.legacy_hello.filter(|_| !negotiated),
+                record_accepted,
             },
         );
         match (v.event, &err) {
@@ -395,7 +403,8 @@ impl Core {
         if let Err(e) = r.result {
             self.take_handoffs();
             let rejected = verify::take_rejected_certificate();
-            return Err(self.fail(e, rejected, r.alert_written > 0, None));
+            // After the handshake a DecryptError is always a record's (bad_record_mac).
+            return Err(self.fail(e, rejected, r.alert_written > 0, None, false));
         }
         got |= r.plaintext > 0;
         let status = if got {

@@ -67,6 +67,10 @@ impl Failure<'_> {
                 self.role
             ),
             ErrorState::MalformedMessage => format!("{peer} sent a malformed TLS message"),
+            ErrorState::HandshakeVerifyFailed => format!(
+                "{peer}'s Finished message does not match the handshake this side saw \
+                 (a message was altered on the way, or the peer is broken)"
+            ),
             ErrorState::RecordDecryptFailed => format!(
                 "a record from {peer} failed authentication (corrupted or altered on the way)"
             ),

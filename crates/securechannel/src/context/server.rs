@@ -112,7 +112,7 @@ impl ServerContext {
     fn refuse_legacy_hello(&mut self, out: &mut Vec<u8>) -> Option<Error> {
         let config = self.core.shared.server_config(&[]).ok()?;
         let err = engine::legacy_protocol_version_alert(config, out)?;
-        Some(self.core.fail(err, None, true, None))
+        Some(self.core.fail(err, None, true, None, false))
     }
 }
 

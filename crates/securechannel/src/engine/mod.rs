@@ -87,6 +87,10 @@ pub(crate) struct Handshake {
     pub(crate) result: Result<HandshakeProgress, rustls::Error>,
     /// close_notify arrived right behind the handshake.
     pub(crate) peer_closed: bool,
+    /// On failure: rustls had consumed the last record it was given, so the failure came
+    /// from checking a message (a Finished that does not verify: decrypt_error), not from
+    /// the record layer refusing the record (bad_record_mac).
+    pub(crate) last_record_consumed: bool,
 }
 
 /// Where the handshake stands after a call.
@@ -264,6 +268,18 @@ impl Engine {
     }
 }
 
+/// The end of the first whole record of `input` that starts at or after `from`; the end
+/// of the input when no whole record starts there (rustls then reads what there is and
+/// asks for more, or refuses bytes that are no TLS record).
+fn next_record_end(input: &[u8], from: usize) -> usize {
+    let rest = &input[from.min(input.len())..];
+    if rest.len() < RECORD_HEADER_LEN || !(20..=24).contains(&rest[0]) {
+        return input.len();
+    }
+    let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+    (from + RECORD_HEADER_LEN + len).min(input.len())
+}
+
 fn drive_handshake<C: Unbuffered>(
     c: &mut C,
     input: &mut [u8],
@@ -273,8 +289,15 @@ fn drive_handshake<C: Unbuffered>(
     let start = out.len();
     let mut consumed = 0;
     let mut peer_closed = false;
+    // rustls is given the input one record at a time (`fed` is where what it has seen
+    // ends), so that a failure can be placed: a record rustls refused at the record layer
+    // stays unconsumed, one whose message failed a check (a Finished that does not
+    // verify) was consumed. Both are `Error::DecryptError`, sent as different alerts.
+    let mut fed = next_record_end(input, 0);
+    let total = input.len();
     let result = loop {
-        let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..]);
+        let mut next_record = false;
+        let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..fed]);
         let mut extra_discard = 0;
         let step = match state {
             Err(e) => Some(Err(e)),
@@ -288,14 +311,25 @@ fn drive_handshake<C: Unbuffered>(
                 t.done();
                 None
             }
+            // The next record, if there is one, before saying more input is needed.
+            Ok(ConnectionState::BlockedHandshake) if fed < total => {
+                next_record = true;
+                None
+            }
             Ok(ConnectionState::BlockedHandshake) => Some(Ok(HandshakeProgress::Blocked)),
+            // Complete, but records behind the last flight (application data, a
+            // close_notify) are read now, as they arrived with it.
+            Ok(ConnectionState::WriteTraffic(_)) if fed < total => {
+                next_record = true;
+                None
+            }
             Ok(ConnectionState::WriteTraffic(_)) => Some(Ok(HandshakeProgress::Complete)),
             Ok(ConnectionState::ReadTraffic(mut rt)) => {
                 let (records, r) = take_records(&mut rt, early_plaintext);
                 extra_discard = records;
                 if let Err(e) = r {
                     consumed += discard + extra_discard;
-                    return failed(c, consumed, out, start, e);
+                    return failed(c, consumed, out, start, e, consumed >= fed);
                 }
                 None
             }
@@ -315,6 +349,9 @@ fn drive_handshake<C: Unbuffered>(
         if let Some(r) = step {
             break r;
         }
+        if next_record {
+            fed = next_record_end(input, fed);
+        }
     };
     // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
     // handshake is complete only when rustls says so.
@@ -331,8 +368,9 @@ fn drive_handshake<C: Unbuffered>(
             result: Ok(p),
             alert_written: 0,
             peer_closed,
+            last_record_consumed: false,
         },
-        Err(e) => failed(c, consumed, out, start, e),
+        Err(e) => failed(c, consumed, out, start, e, consumed >= fed),
     }
 }
 
@@ -343,6 +381,7 @@ fn failed<C: Unbuffered>(
     out: &mut Vec<u8>,
     start: usize,
     e: rustls::Error,
+    last_record_consumed: bool,
 ) -> Handshake {
     let alert_written = drain_alert(c, out);
     Handshake {
@@ -351,6 +390,7 @@ fn failed<C: Unbuffered>(
         alert_written,
         result: Err(e),
         peer_closed: false,
+        last_record_consumed,
     }
 }
 

@@ -307,6 +307,26 @@ fn verdict_rows_that_depend_on_the_facts() {
         )
     );
 
+    // DecryptError: a record refused by the record layer, or a consumed Finished that
+    // does not verify (the engine says which).
+    let v = verdict(&E::DecryptError, Facts::new(Role::Server));
+    assert_eq!((v.alert.0, v.state), (20, ErrorState::RecordDecryptFailed));
+    let v = verdict(
+        &E::DecryptError,
+        Facts {
+            record_accepted: true,
+            ..server
+        },
+    );
+    assert_eq!(
+        (v.alert.0, v.state, v.status),
+        (
+            51,
+            ErrorState::HandshakeVerifyFailed,
+            Status::MessageAltered
+        )
+    );
+
     // A legacy hello refused before anything was negotiated: 36874, unsupported.
     let v = verdict(
         &E::PeerIncompatible(rustls::PeerIncompatible::NoCipherSuitesInCommon),
