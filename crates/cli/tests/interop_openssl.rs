@@ -85,6 +85,54 @@ fn s_client_tls12() {
     assert_eq!(field(done[0], "CipherSuite"), page["cipher_suite_id"]);
 }
 
+/// The ServerHello's random, from `openssl s_client -msg` output (the dump of the
+/// message that follows its `ServerHello` line: type, length, version, then the random).
+fn server_hello_random(msg_output: &str) -> Vec<u8> {
+    let mut lines = msg_output.lines();
+    lines
+        .find(|l| l.contains("<<<") && l.contains("ServerHello"))
+        .expect("a ServerHello in the -msg output");
+    let mut bytes = Vec::new();
+    for line in lines.take_while(|l| l.starts_with(' ')) {
+        for hex in line.split_whitespace() {
+            bytes.push(u8::from_str_radix(hex, 16).expect("a hex byte of the dump"));
+        }
+    }
+    assert!(bytes.len() >= 38, "{bytes:02x?}");
+    bytes[6..38].to_vec()
+}
+
+#[test]
+fn a_tls12_fallback_hello_is_answered_with_the_tls13_downgrade_sentinel() {
+    // RFC 7507's TLS_FALLBACK_SCSV asks a TLS 1.3 server to refuse a TLS 1.2 hello with
+    // inappropriate_fallback (86). rustls has no such alert to send (and this provider
+    // writes none itself); what protects the client instead is RFC 8446 4.1.3: a server
+    // that speaks TLS 1.3 and negotiates TLS 1.2 ends its random with "DOWNGRD\x01",
+    // which a TLS 1.3-capable client checks. Shown here on the wire, with openssl's SCSV.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let serve = Serve::start(data, &[]);
+    let ca = serve.dev_ca();
+    let addr = serve.host_port();
+    let r = openssl(
+        &[
+            "s_client",
+            "-connect",
+            &addr,
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-tls1_2",
+            "-fallback_scsv",
+            "-msg",
+        ],
+        b"",
+    );
+    assert!(r.stdout.contains("Protocol  : TLSv1.2"), "{}", r.both());
+    let random = server_hello_random(&r.stdout);
+    assert_eq!(&random[24..], b"DOWNGRD\x01", "{random:02x?}");
+    serve.stop();
+}
+
 #[test]
 fn a_request_with_bare_lf_line_endings_is_answered_at_once() {
     let dir = tempfile::tempdir().unwrap();
