@@ -139,8 +139,22 @@ fn sniff_sslv2(buf: &[u8]) -> HelloSniff {
 
 /// TLS records of type 22 carrying a ClientHello, possibly fragmented over several records.
 fn sniff_tls_records(buf: &[u8], capped: bool) -> HelloSniff {
+    let message = match reassemble(buf) {
+        Ok(m) => m,
+        Err(not_a_hello) => return not_a_hello,
+    };
+    match parse_client_hello(&message, capped) {
+        HelloParse::Short => HelloSniff::NeedMore,
+        decided => decided.into_sniff(),
+    }
+}
+
+/// The handshake message the records at the start of `buf` carry, as far as it has
+/// arrived; `Err(NotAHello)` when they cannot carry a plaintext ClientHello.
+fn reassemble(buf: &[u8]) -> Result<Vec<u8>, HelloSniff> {
     // The handshake message, reassembled from the records seen so far. Bounded: at most
     // MAX_SNIFF_BYTES of input are looked at, so at most that many bytes are copied.
+    let buf = &buf[..buf.len().min(MAX_SNIFF_BYTES)];
     let mut message: Vec<u8> = Vec::new();
     // The length of the whole handshake message, once its 4-byte header has arrived.
     let mut needed: Option<usize> = None;
@@ -150,11 +164,11 @@ fn sniff_tls_records(buf: &[u8], capped: bool) -> HelloSniff {
         // Every record until the hello is complete must be a handshake record: RFC 8446
         // section 5.1 forbids interleaving other content types inside a handshake message.
         if header[0] != CONTENT_TYPE_HANDSHAKE {
-            return HelloSniff::NotAHello;
+            return Err(HelloSniff::NotAHello);
         }
         if let Some(&major) = header.get(1) {
             if major != 3 {
-                return HelloSniff::NotAHello;
+                return Err(HelloSniff::NotAHello);
             }
         }
         if header.len() < 5 {
@@ -163,7 +177,7 @@ fn sniff_tls_records(buf: &[u8], capped: bool) -> HelloSniff {
         let fragment_len = usize::from(u16::from_be_bytes([header[3], header[4]]));
         if fragment_len == 0 || fragment_len > MAX_FRAGMENT {
             // Zero-length handshake fragments are forbidden; longer ones cannot be plaintext.
-            return HelloSniff::NotAHello;
+            return Err(HelloSniff::NotAHello);
         }
         let start = pos + 5;
         let end = buf.len().min(start + fragment_len);
@@ -182,10 +196,39 @@ fn sniff_tls_records(buf: &[u8], capped: bool) -> HelloSniff {
             break;
         }
     }
-    match parse_client_hello(&message, capped) {
-        HelloParse::Short => HelloSniff::NeedMore,
-        decided => decided.into_sniff(),
+    Ok(message)
+}
+
+/// Whether the TLS-framed ClientHello at the start of `buf` offers one of the cipher
+/// suites `ours` (IANA numbers); `None` when `buf` does not hold its cipher suite list
+/// (an SSLv2-compatible hello, a hello still arriving, something else).
+///
+/// A server that shares no suite with a hello says so in 36874, whatever rustls refuses
+/// first (a TLS 1.2 hello with only RSA key exchange suites and no signature_algorithms
+/// fails rustls' signature check before its suite choice).
+pub(crate) fn hello_offers_any_suite(buf: &[u8], ours: &[u16]) -> Option<bool> {
+    if buf.first() != Some(&CONTENT_TYPE_HANDSHAKE) {
+        return None;
     }
+    let message = reassemble(buf).ok()?;
+    let mut r = Reader {
+        bytes: &message,
+        pos: 0,
+    };
+    if r.u8()? != HANDSHAKE_CLIENT_HELLO {
+        return None;
+    }
+    r.take(3)?; // length
+    r.take(2 + 32)?; // client_version, random
+    let session_id_len = r.u8()?;
+    r.take(usize::from(session_id_len))?;
+    let suites_len = usize::from(r.u16()?);
+    let suites = r.take(suites_len)?;
+    Some(
+        suites
+            .chunks_exact(2)
+            .any(|s| ours.contains(&u16::from_be_bytes([s[0], s[1]]))),
+    )
 }
 
 enum HelloParse {
@@ -784,5 +827,33 @@ mod tests {
         }
         assert_eq!(HelloSniff::NeedMore.protocol_name(), None);
         assert_eq!(HelloSniff::NotAHello.protocol_name(), None);
+    }
+
+    #[test]
+    fn the_suite_list_of_a_hello_is_read_across_records() {
+        // A TLS 1.2 hello offering 0x002F and 0xC02B, split over two records.
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[9; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0, 4, 0x00, 0x2F, 0xC0, 0x2B, 1, 0]);
+        let mut message = vec![1, 0, 0, body.len() as u8];
+        message.extend_from_slice(&body);
+        let (a, b) = message.split_at(20);
+        let mut input = Vec::new();
+        for part in [a, b] {
+            input.extend_from_slice(&[22, 3, 1, 0, part.len() as u8]);
+            input.extend_from_slice(part);
+        }
+        assert_eq!(hello_offers_any_suite(&input, &[0xC02B]), Some(true));
+        assert_eq!(
+            hello_offers_any_suite(&input, &[0x1301, 0xC02F]),
+            Some(false)
+        );
+        // Not yet the suites, not a TLS-framed hello.
+        assert_eq!(hello_offers_any_suite(&input[..12], &[0xC02B]), None);
+        assert_eq!(
+            hello_offers_any_suite(&[0x80, 0x2e, 1, 3, 1], &[0xC02B]),
+            None
+        );
     }
 }

@@ -73,6 +73,9 @@ pub(crate) struct Facts {
     /// Server: the client's hello offered only a protocol older than TLS 1.2, and rustls
     /// had negotiated nothing yet.
     pub(crate) legacy_hello: Option<Protocol>,
+    /// Server: the client's hello offers none of this credential's cipher suites (and
+    /// rustls had negotiated nothing yet), whichever check rustls refused it at.
+    pub(crate) hello_shares_no_suite: bool,
     /// The record rustls failed on had passed the record layer (the engine saw it
     /// consumed): a `DecryptError` is then a handshake message that did not verify (a
     /// Finished), which rustls answers with decrypt_error, not a record that failed
@@ -90,6 +93,7 @@ impl Facts {
             application_alert: None,
             has_certificate: true,
             legacy_hello: None,
+            hello_shares_no_suite: false,
             record_accepted: false,
         }
     }
@@ -286,9 +290,13 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
         ),
     };
     if facts.role == Role::Server {
-        // A hello sharing no protocol or suite with us, or a legacy hello rustls refused
-        // before negotiating anything: 36874 names the client's protocol.
-        if is_no_shared_protocol_or_suite(err) || facts.legacy_hello.is_some() {
+        // A hello sharing no protocol or suite with us (by rustls' verdict, or by its
+        // suite list when rustls refused it for something it checks first), or a legacy
+        // hello rustls refused before negotiating anything: 36874 names its protocol.
+        if is_no_shared_protocol_or_suite(err)
+            || facts.hello_shares_no_suite
+            || facts.legacy_hello.is_some()
+        {
             verdict.event = Some(EventId::NoSharedCipherSuite);
         }
         if facts.legacy_hello.is_some() {

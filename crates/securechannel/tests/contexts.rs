@@ -1467,3 +1467,58 @@ fn an_encrypted_finished_altered_on_the_way_is_bad_record_mac_in_36888() {
     assert_eq!(field(&r, "ErrorState"), "3003");
     assert_eq!(e.status(), Status::DecryptFailure);
 }
+
+/// A TLS 1.2 ClientHello record offering `suites`, with `extensions` (raw bytes).
+fn tls12_hello(suites: &[u16], extensions: &[u8]) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]);
+    body.push(0);
+    body.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
+        body.extend_from_slice(&s.to_be_bytes());
+    }
+    body.extend_from_slice(&[1, 0]);
+    if !extensions.is_empty() {
+        body.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+        body.extend_from_slice(extensions);
+    }
+    let mut record = vec![22, 3, 1];
+    record.extend_from_slice(&(body.len() as u16 + 4).to_be_bytes());
+    record.push(1);
+    record.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    record.extend_from_slice(&body);
+    record
+}
+
+#[test]
+fn tls12_hellos_sharing_no_suite_get_36874_whatever_rustls_checks_first() {
+    // signature_algorithms with ecdsa_secp256r1_sha256 and rsa_pss_rsae_sha256.
+    let sigalgs = [0, 13, 0, 6, 0, 4, 4, 3, 8, 4];
+    for (what, suites, extensions) in [
+        (
+            "RSA key exchange only, no extensions",
+            &[0x002F, 0x0035, 0x000A][..],
+            &[][..],
+        ),
+        (
+            "RSA key exchange only, with signature_algorithms",
+            &[0x002F, 0x0035][..],
+            &sigalgs[..],
+        ),
+        (
+            "export suites only",
+            &[0x0003, 0x0006, 0x0008][..],
+            &sigalgs[..],
+        ),
+    ] {
+        let w = World::new();
+        let cred = w.server_credential();
+        let mut server = ServerContext::new(&cred, ContextOptions::default()).unwrap();
+        let mut hello = tls12_hello(suites, extensions);
+        let e = server.accept(&mut hello, &mut Vec::new()).unwrap_err();
+        let no_suite = events(&w.server_sink, 36874);
+        assert_eq!(no_suite.len(), 1, "{what}: 36874 ({e})");
+        assert_eq!(field(&no_suite[0], "Protocol"), "TLS 1.2", "{what}");
+        assert_eq!(e.event().map(|e| e.value()), Some(36874), "{what}");
+    }
+}

@@ -43,6 +43,8 @@ pub(super) struct Core {
     pub(super) legacy_hello: Option<Protocol>,
     /// Server: the protocol the client's hello named, for 36874.
     pub(super) hello_protocol: Option<&'static str>,
+    /// Server: the client's hello offers none of the credential's cipher suites.
+    pub(super) hello_shares_no_suite: bool,
     /// Client: the credential's certificate went out in answer to a CertificateRequest
     /// (36880 names it only then).
     client_certificate_sent: bool,
@@ -96,6 +98,7 @@ impl Core {
             pending_out: Vec::new(),
             legacy_hello: None,
             hello_protocol: None,
+            hello_shares_no_suite: false,
             client_certificate_sent: false,
             sent_close_notify: false,
         }
@@ -219,6 +222,7 @@ impl Core {
                 application_alert,
                 has_certificate: self.shared.certified_key.is_some(),
                 legacy_hello: self.legacy_hello.filter(|_| !negotiated),
+                hello_shares_no_suite: self.hello_shares_no_suite && !negotiated,
                 record_accepted,
             },
         );

@@ -6,7 +6,7 @@
 use super::core::{engine_error, Core, State};
 use super::{ContextOptions, Step, StepStatus};
 use crate::engine::{self, ConfigError, Engine};
-use crate::hello::{sniff_client_hello, HelloSniff};
+use crate::hello::{hello_offers_any_suite, sniff_client_hello, HelloSniff};
 use crate::{Error, Role, ServerCredential};
 use securechannel_events::{EventId, Status};
 
@@ -83,6 +83,9 @@ impl ServerContext {
                     self.core.hello_protocol = s.protocol_name();
                     legacy = s.protocol().filter(|p| !p.is_supported());
                     self.core.legacy_hello = legacy;
+                    self.core.hello_shares_no_suite =
+                        hello_offers_any_suite(input, self.core.shared.suite_numbers())
+                            == Some(false);
                 }
             }
         }

@@ -93,6 +93,8 @@ pub(crate) struct CredentialShared {
     pub(crate) configs: ConfigCache,
     /// The subject of the credential's own certificate, for 36880 (parsed once).
     local_subject: OnceLock<String>,
+    /// The IANA numbers of the cipher suites this credential offers (computed once).
+    suite_numbers: OnceLock<Vec<u16>>,
     /// Peer certificates' subjects, for 36880: a client talking to a few servers, or a
     /// server seeing the same clients again, parses each once.
     remote_subjects: SubjectCache,
@@ -133,6 +135,7 @@ impl CredentialShared {
             options,
             configs: ConfigCache::default(),
             local_subject: OnceLock::new(),
+            suite_numbers: OnceLock::new(),
             remote_subjects: SubjectCache::default(),
         }
     }
@@ -180,6 +183,19 @@ impl CredentialShared {
                 .map_err(ConfigError::Other)?,
                 certified_key: self.certified_key.clone(),
             })
+        })
+    }
+
+    /// The IANA numbers of the cipher suites this credential's contexts offer or accept
+    /// (the settings' suites for its protocols, see `policy`).
+    pub(crate) fn suite_numbers(&self) -> &[u16] {
+        self.suite_numbers.get_or_init(|| {
+            self.settings
+                .crypto_provider_for(&self.protocols())
+                .cipher_suites
+                .iter()
+                .map(|s| u16::from(s.suite()))
+                .collect()
         })
     }
 
