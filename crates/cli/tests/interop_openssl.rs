@@ -434,6 +434,16 @@ fn raw_sslv2_compatible_tls10_hello_is_refused_and_named_in_36874() {
 }
 
 #[test]
+fn raw_sslv2_format_hello_offering_tls12_is_refused_and_named_in_36874() {
+    // tlsfuzzer's "SSLv2 Client Hello" for negotiating TLS: rustls reads no SSL 2.0
+    // records, so this hello is refused as the other SSLv2-format ones are (it was
+    // handed to rustls, which answered decode_error with no 36874).
+    let (wire, logged, got) = raw_legacy(&sslv2_hello(0x0303), "TLS 1.2");
+    assert_eq!(wire, Some(70), "protocol_version on the wire: {got:02x?}");
+    assert_eq!(logged, vec!["70".to_string()], "36888 says what was sent");
+}
+
+#[test]
 fn raw_legacy_hellos_get_protocol_version_alert() {
     let (mut seen, mut ok) = (Vec::new(), true);
     for (hello, protocol) in [

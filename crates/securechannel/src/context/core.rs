@@ -39,8 +39,11 @@ pub(super) struct Core {
     early_plaintext: Vec<u8>,
     /// TLS bytes produced by decrypt (key update answers, an alert after a failure).
     pub(super) pending_out: Vec<u8>,
-    /// Server: the legacy protocol (older than TLS 1.2) the client's hello offered.
+    /// Server: the protocol of a hello this provider cannot answer: older than TLS 1.2,
+    /// or any version in the SSL 2.0 record format (which rustls does not read).
     pub(super) legacy_hello: Option<Protocol>,
+    /// Server: the client's hello came in the SSL 2.0 record format.
+    pub(super) sslv2_hello: bool,
     /// Server: the protocol the client's hello named, for 36874.
     pub(super) hello_protocol: Option<&'static str>,
     /// Server: the client's hello offers none of the credential's cipher suites.
@@ -97,6 +100,7 @@ impl Core {
             early_plaintext: Vec::new(),
             pending_out: Vec::new(),
             legacy_hello: None,
+            sslv2_hello: false,
             hello_protocol: None,
             hello_shares_no_suite: false,
             client_certificate_sent: false,
@@ -258,6 +262,7 @@ impl Core {
             status: v.status,
             state: v.state,
             legacy: self.legacy_hello,
+            sslv2_framed: self.sslv2_hello,
             alert_sent,
         }
         .describe(&err);

@@ -20,6 +20,8 @@ pub(super) struct Failure<'a> {
     pub(super) state: ErrorState,
     /// Server: the legacy protocol the client offered.
     pub(super) legacy: Option<Protocol>,
+    /// Server: the client's hello came in the SSLv2 record format.
+    pub(super) sslv2_framed: bool,
     /// Whether an alert of ours went out.
     pub(super) alert_sent: bool,
 }
@@ -55,6 +57,10 @@ impl Failure<'_> {
             ErrorState::ApplicationAlert => {
                 format!("the application refused {peer}'s certificate")
             }
+            ErrorState::NoSharedProtocol if self.sslv2_framed => format!(
+                "the client sent its hello in the SSL 2.0 record format{}, which this provider does not read (TLS records only)",
+                self.legacy.map(|p| format!(" (offering {})", p.name())).unwrap_or_default()
+            ),
             ErrorState::NoSharedProtocol => match self.legacy {
                 Some(p) => format!(
                     "the client offered {}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3)",

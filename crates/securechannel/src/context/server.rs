@@ -81,7 +81,11 @@ impl ServerContext {
                 s => {
                     self.hello_seen = true;
                     self.core.hello_protocol = s.protocol_name();
-                    legacy = s.protocol().filter(|p| !p.is_supported());
+                    // rustls reads TLS records only: an SSLv2-format hello is refused as a
+                    // legacy one whatever version it offers (tlsfuzzer sends TLS 1.2 so).
+                    let sslv2 = input[0] & 0x80 != 0;
+                    self.core.sslv2_hello = sslv2;
+                    legacy = s.protocol().filter(|p| sslv2 || !p.is_supported());
                     self.core.legacy_hello = legacy;
                     self.core.hello_shares_no_suite =
                         hello_offers_any_suite(input, self.core.shared.suite_numbers())
