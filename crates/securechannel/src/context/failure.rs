@@ -57,10 +57,15 @@ impl Failure<'_> {
             ErrorState::ApplicationAlert => {
                 format!("the application refused {peer}'s certificate")
             }
-            ErrorState::NoSharedProtocol if self.sslv2_framed => format!(
-                "the client sent its hello in the SSL 2.0 record format{}, which this provider does not read (TLS records only)",
-                self.legacy.map(|p| format!(" (offering {})", p.name())).unwrap_or_default()
-            ),
+            // A version this provider speaks, in a record format it does not read.
+            ErrorState::NoSharedProtocol
+                if self.sslv2_framed && self.legacy.is_some_and(Protocol::is_supported) =>
+            {
+                format!(
+                    "the client sent its hello in the SSL 2.0 record format (offering {}), which this provider does not read (TLS records only)",
+                    self.legacy.map_or("", Protocol::name)
+                )
+            }
             ErrorState::NoSharedProtocol => match self.legacy {
                 Some(p) => format!(
                     "the client offered {}, an old protocol this provider does not speak (only TLS 1.2 and TLS 1.3)",
