@@ -150,6 +150,13 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
                 )
             }
         }
+        // A plaintext record longer than rustls reads (2^14 + 2048; and, through the
+        // first-flight check, any over 2^14): decode_error, rustls' answer to it.
+        E::InvalidMessage(rustls::InvalidMessage::MessageTooLarge) => v(
+            A::DecodeError,
+            ErrorState::RecordOverflow,
+            Status::IllegalMessage,
+        ),
         // Message::try_from / the deframer: `From<InvalidMessage>` (decode_error, or
         // illegal_parameter / unsupported_extension for the few cases rustls names).
         E::InvalidMessage(m) => Verdict {

@@ -833,7 +833,9 @@ fn oversized_record_header_is_refused_without_buffering() {
     p.to_server = vec![22, 3, 1, 0xFF, 0xFF];
     let e = p.server_step().unwrap_err();
     assert_eq!(e.status(), Status::IllegalMessage);
-    assert_generated(&w.server_sink, 50, 3002, "");
+    // decode_error is rustls' answer to an over-long plaintext record; the error state
+    // says why (RecordOverflow, 3004).
+    assert_generated(&w.server_sink, 50, 3004, "");
     assert_client_received(&w, &mut p, 50);
 }
 
@@ -1521,4 +1523,30 @@ fn tls12_hellos_sharing_no_suite_get_36874_whatever_rustls_checks_first() {
         assert_eq!(field(&no_suite[0], "Protocol"), "TLS 1.2", "{what}");
         assert_eq!(e.event().map(|e| e.value()), Some(36874), "{what}");
     }
+}
+
+#[test]
+fn a_hello_record_longer_than_2_14_bytes_is_refused_and_36888_names_the_alert_sent() {
+    // A TLS 1.2 hello whose record carries 2^14 + 100 bytes (a long padding extension):
+    // rustls itself reads plaintext records up to 2^14 + 2048, RFC 8446 5.1 forbids it.
+    let mut padding = vec![0, 21];
+    let pad_len = 16384 + 100;
+    padding.extend_from_slice(&(pad_len as u16).to_be_bytes());
+    padding.resize(4 + pad_len, 0);
+    let mut extensions = vec![0, 13, 0, 6, 0, 4, 4, 3, 8, 4];
+    extensions.extend_from_slice(&padding);
+    let hello = tls12_hello(&[0xC02B, 0xC02F], &extensions);
+    assert!(hello.len() > 5 + 16384);
+    let w = World::new();
+    let cred = w.server_credential();
+    let mut server = ServerContext::new(&cred, ContextOptions::default()).unwrap();
+    let mut out = Vec::new();
+    let e = server.accept(&mut hello.clone(), &mut out).unwrap_err();
+    // One plaintext alert record, as rustls wrote it: fatal decode_error.
+    assert_eq!(out.len(), 7, "{out:02x?}");
+    assert_eq!((out[0], out[5], out[6]), (21, 2, 50), "{out:02x?}");
+    let r = one_event(&w.server_sink, 36888);
+    assert_eq!(field(&r, "AlertDesc"), "50", "the alert on the wire");
+    assert_eq!(field(&r, "ErrorState"), "3004");
+    assert_eq!(e.state(), Some(securechannel::ErrorState::RecordOverflow));
 }

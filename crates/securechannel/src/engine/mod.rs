@@ -13,7 +13,9 @@ mod legacy;
 mod tests;
 
 pub(crate) use config::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
-pub(crate) use legacy::legacy_protocol_version_alert;
+pub(crate) use legacy::{
+    first_flight_has_oversized_record, legacy_protocol_version_alert, oversized_record_alert,
+};
 
 use crate::policy::{MAX_FRAGMENT_LEN, RECORD_HEADER_LEN};
 use crate::Protocol;
