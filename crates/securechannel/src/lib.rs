@@ -112,8 +112,9 @@ pub use rustls::pki_types::UnixTime;
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Retention, Status};
 pub use settings::{
-    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingDef, SettingValue,
-    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingApplication,
+    SettingDef, SettingRule, SettingValue, Settings, SettingsError, SettingsProblem,
+    SettingsWarning, ValueKind, SETTINGS_FILE,
 };
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,

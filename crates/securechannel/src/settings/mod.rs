@@ -21,6 +21,7 @@
 //! names is [`Settings::definitions`]. A TOML table path is the name split at `\`, so a
 //! `.reg` import only has to strip the base key and write the same names.
 
+mod applies;
 mod names;
 mod registry;
 mod value;
@@ -28,6 +29,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub use applies::{SettingApplication, SettingRule};
 pub use names::normalise_name;
 pub(crate) use registry::{ECC_CURVES, FUNCTIONS};
 pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
