@@ -75,6 +75,8 @@
 //!
 //! - what a rustls failure means (alert, status, event): one table, `verdict`;
 //! - which suites and groups the settings leave: one table each, `policy`;
+//! - how long sessions are resumed (`ClientCacheTime`, `ServerCacheTime`,
+//!   `MaximumCacheSize`): `resumption`;
 //! - the only code that names rustls' unbuffered types: `engine`;
 //! - certificate validation: `verify` (rustls-webpki underneath);
 //! - the settings tree: [`Settings`]; the stores: [`CertificateStores`].
@@ -89,6 +91,7 @@ mod hello;
 mod policy;
 mod protocol;
 mod provider;
+mod resumption;
 mod settings;
 mod store;
 mod stream;

@@ -161,6 +161,9 @@ impl CredentialShared {
                 )
                 .map_err(ConfigError::Other)?,
                 resolver: verify::client_cert_resolver(self.certified_key.clone()),
+                resumption: crate::resumption::client_resumption(
+                    self.settings.session_cache_time(Role::Client),
+                ),
             })
         })
     }
@@ -179,6 +182,10 @@ impl CredentialShared {
                 )
                 .map_err(ConfigError::Other)?,
                 certified_key: self.certified_key.clone(),
+                resumption: crate::resumption::ServerResumptionPolicy {
+                    cache_size: self.settings.maximum_cache_size(),
+                    lifetime: self.settings.session_cache_time(Role::Server),
+                },
             })
         })
     }
