@@ -4,6 +4,8 @@
 //!
 //! - session caches: `ServerCacheTime`, `MaximumCacheSize` (s_client `-reconnect`,
 //!   `-sess_out` / `-sess_in`, `-no_ticket`);
+//! - `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`: `schannel connect` to s_server
+//!   with an RSA certificate;
 
 mod common;
 
@@ -176,4 +178,66 @@ fn server_cache_time_expires_session_ids_and_tickets() {
     }
     default.stop();
     short.stop();
+}
+
+#[test]
+fn pkcs_client_min_key_bit_length_refuses_a_shorter_server_rsa_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pki_dir = dir.path().join("pki");
+    std::fs::create_dir_all(&pki_dir).unwrap();
+    log_everything(&data);
+    let pki = Pki::new(&pki_dir, "RSA server CA");
+    let leaf = pki.rsa_server_leaf("rsa-server");
+    let ca = pki.ca_pem.to_str().unwrap();
+    let connect = |server: &SServer| {
+        let address = server.address();
+        schannel(
+            &data,
+            &["connect", &address, "--cafile", ca, "--timeout", "5"],
+        )
+    };
+    // The default minimum (1024) takes the 2048-bit key.
+    let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+    let r = connect(&server);
+    assert!(r.status.success(), "{}", r.both());
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    set(
+        &data,
+        "KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength",
+        "3072",
+    );
+    let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+    let r = connect(&server);
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    for words in ["36876", "0x80094016", "ClientMinKeyBitLength"] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    let seen = server.output();
+    assert_eq!(
+        openssl_alert_number(&seen),
+        Some(46),
+        "certificate_unknown: {seen}"
+    );
+    let records = events(&data);
+    let refused = with_id(&records, 36876);
+    assert_eq!(refused.len(), 1, "{}", summary(&records));
+    assert_eq!(field(refused[0], "ErrorCode"), "0x80094016");
+    let der = refused[0]
+        .binary
+        .as_ref()
+        .expect("36876 carries the certificate");
+    assert!(pem_holds_der(
+        &std::fs::read_to_string(&leaf.cert).unwrap(),
+        der
+    ));
+    let sent = with_id(&records, 36888);
+    assert_eq!(sent.len(), 1, "{}", summary(&records));
+    assert_eq!(field(sent[0], "AlertDesc"), "46");
+    assert_eq!(
+        with_id(&records, 36880).len(),
+        1,
+        "only the first connection completed"
+    );
 }

@@ -485,6 +485,26 @@ impl Pki {
         })
     }
 
+    /// A server leaf for 127.0.0.1 / localhost with an RSA key (2048 bits, rcgen's size).
+    pub fn rsa_server_leaf(&self, stem: &str) -> Leaf {
+        let params = leaf_params(
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let leaf = Leaf {
+            cert: self.dir.join(format!("{stem}.pem")),
+            key: self.dir.join(format!("{stem}.key")),
+        };
+        self.ca
+            .issue_with_key(
+                &params,
+                securechannel_testpki::key_pair(&rcgen::PKCS_RSA_SHA256),
+            )
+            .write_pem(&leaf.cert, &leaf.key);
+        leaf
+    }
+
     /// A client leaf.
     pub fn client_leaf(&self, stem: &str, common_name: &str) -> Leaf {
         self.leaf(LeafSpec {

@@ -124,6 +124,7 @@ impl CredentialShared {
         trust.revocation_check = options.revocation_check;
         trust.require_revocation_status = options.require_revocation_status;
         trust.validation_time = options.dangerous_validation_time;
+        trust.min_server_rsa_bits = settings.client_min_rsa_key_bits();
         CredentialShared {
             role,
             emitter,

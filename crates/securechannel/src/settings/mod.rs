@@ -391,6 +391,12 @@ impl Settings {
         self.dword_or_default("CertificateMappingMethods")
     }
 
+    /// `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`: the shortest RSA key a client
+    /// accepts in a server's certificate.
+    pub fn client_min_rsa_key_bits(&self) -> u32 {
+        self.dword_or_default("KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength")
+    }
+
     /// `ClientCacheTime` / `ServerCacheTime`: the session cache lifetime (zero: no cache).
     pub fn session_cache_time(&self, role: Role) -> Duration {
         let name = match role {
