@@ -241,3 +241,163 @@ fn pkcs_client_min_key_bit_length_refuses_a_shorter_server_rsa_key() {
         "only the first connection completed"
     );
 }
+
+/// A 60 KB ALPN list (240 names of 250 bytes) ending with `http/1.1`, which serve speaks:
+/// s_client's ClientHello is then about 61 KB, in four records.
+fn huge_alpn() -> String {
+    let mut names: Vec<String> = (0..240)
+        .map(|i| format!("{i:03}{}", "x".repeat(247)))
+        .collect();
+    names.push("http/1.1".into());
+    names.join(",")
+}
+
+#[test]
+fn message_limit_server_refuses_a_61_kb_client_hello_and_65535_takes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let alpn = huge_alpn();
+    let default = serve_with(&dir.path().join("default"), &[]);
+    let large = serve_with(
+        &dir.path().join("large"),
+        &[("Messaging\\MessageLimitServer", "0xffff")],
+    );
+    // The default limit (16 KiB): refused at the hello's header, before the rest of it is
+    // read. s_client is still sending then, and the close resets its connection before
+    // it reads the alert; a client that sends only the first record reads it.
+    let addr = default.host_port();
+    let r = openssl(&["s_client", "-connect", &addr, "-alpn", &alpn], b"");
+    assert!(!r.status.success(), "{}", r.both());
+    assert!(r.stdout.contains("Cipher is (NONE)"), "{}", r.both());
+    let first_record = oversized_hello_first_record(61_000);
+    assert_eq!(alert_in(&raw_exchange(&default, &first_record)), Some(50));
+    // The engine's own limit: the same hello completes.
+    let (r, page) = {
+        let ca = large.dev_ca();
+        let addr = large.host_port();
+        let r = openssl(
+            &[
+                "s_client",
+                "-connect",
+                &addr,
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-verify_return_error",
+                "-ign_eof",
+                "-alpn",
+                &alpn,
+            ],
+            JSON_REQUEST,
+        );
+        let page = page_json(&r.stdout);
+        (r, page)
+    };
+    assert!(r.status.success(), "{}", r.both());
+    assert_eq!(page["alpn"], "http/1.1", "{page}");
+    let data = default.data.clone();
+    default.stop();
+    large.stop();
+    let records = events(&data);
+    let sent = with_id(&records, 36888);
+    assert_eq!(sent.len(), 2, "{}", summary(&records));
+    for r in sent {
+        assert_eq!(field(r, "AlertDesc"), "50");
+        assert_eq!(field(r, "ErrorState"), "3002");
+    }
+    assert!(with_id(&records, 36880).is_empty(), "{}", summary(&records));
+}
+
+/// The first record (16 KiB) of a ClientHello whose header announces `size` bytes (its
+/// body is a TLS 1.2 hello with a large ALPN extension): all a server needs to refuse it.
+fn oversized_hello_first_record(size: usize) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[7; 32]); // random
+    body.push(0); // no session ID
+    body.extend_from_slice(&[0, 2, 0xC0, 0x2B, 1, 0]); // one suite, null compression
+    body.resize(size - 4, 0x61); // the rest of the extensions never arrive
+    let mut message = vec![1];
+    message.extend_from_slice(&((size - 4) as u32).to_be_bytes()[1..]);
+    message.extend_from_slice(&body);
+    let mut record = vec![22, 3, 1, 0x40, 0x00];
+    record.extend_from_slice(&message[..16384]);
+    record
+}
+
+/// The first fatal alert in a stream of TLS records.
+fn alert_in(bytes: &[u8]) -> Option<u8> {
+    let mut pos = 0;
+    while pos + 5 <= bytes.len() {
+        let len = usize::from(u16::from_be_bytes([bytes[pos + 3], bytes[pos + 4]]));
+        if bytes[pos] == 21 && len == 2 && pos + 7 <= bytes.len() {
+            return Some(bytes[pos + 6]);
+        }
+        pos += 5 + len;
+    }
+    None
+}
+
+/// Send `bytes`, half-close, and read until serve closes (bounded by a read timeout).
+fn raw_exchange(serve: &Serve, bytes: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(serve.addr).expect("connect to serve");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(bytes).unwrap();
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    got
+}
+
+#[test]
+fn message_limit_client_refuses_a_40_kb_tls12_certificate_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let pki_dir = dir.path().join("pki");
+    std::fs::create_dir_all(&pki_dir).unwrap();
+    log_everything(&data);
+    let pki = Pki::new(&pki_dir, "padded server CA");
+    let leaf = pki.padded_server_leaf("padded", 40_000);
+    let ca = pki.ca_pem.to_str().unwrap();
+    let connect = |server: &SServer, tls: &str| {
+        let address = server.address();
+        schannel(
+            &data,
+            &["connect", &address, tls, "--cafile", ca, "--timeout", "5"],
+        )
+    };
+    // TLS 1.2 sends the Certificate message in plaintext: the default limit (32 KiB)
+    // refuses it at its header, with decode_error (logged below). s_server is still
+    // sending the rest then, so the close may reset its connection before it reads the
+    // alert: what it prints is not asserted.
+    let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+    let r = connect(&server, "--tls1.2");
+    assert_eq!(r.status.code(), Some(1), "{}", r.both());
+    assert!(
+        r.stderr.contains("the server sent a Certificate of 4"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "larger than `Messaging\\MessageLimitClient` allows (32768 bytes); decode_error sent"
+        ),
+        "{}",
+        r.stderr
+    );
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    // TLS 1.3 encrypts it: the engine's own limit (65535) is the bound, as config show says.
+    let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+    let r = connect(&server, "--tls1.3");
+    assert!(r.status.success(), "{}", r.both());
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    // A larger limit takes the TLS 1.2 message.
+    set(&data, "Messaging\\MessageLimitClient", "65535");
+    let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+    let r = connect(&server, "--tls1.2");
+    assert!(r.status.success(), "{}", r.both());
+    server.proc.wait_exit(COMMAND_TIMEOUT);
+    let records = events(&data);
+    let sent = with_id(&records, 36888);
+    assert_eq!(sent.len(), 1, "{}", summary(&records));
+    assert_eq!(field(sent[0], "AlertDesc"), "50");
+    assert_eq!(with_id(&records, 36880).len(), 2, "{}", summary(&records));
+}

@@ -88,6 +88,7 @@ mod credential;
 mod engine;
 mod error;
 mod hello;
+mod messaging;
 mod policy;
 mod protocol;
 mod provider;

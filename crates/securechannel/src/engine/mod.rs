@@ -5,15 +5,18 @@
 //! - this file: [`Engine`], one rustls connection driven the way SSPI calls drive it
 //!   (handshake, read, write, close), with the record arithmetic SSPI reports;
 //! - `config`: the rustls configurations of a credential, built once and reused;
-//! - `legacy`: rustls' own protocol_version alert for a hello it cannot speak.
+//! - `legacy`: rustls' own protocol_version alert for a hello it cannot speak;
+//! - `oversize`: rustls' own decode_error for a handshake message above a limit.
 
 mod config;
 mod legacy;
+mod oversize;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use config::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
 pub(crate) use legacy::legacy_protocol_version_alert;
+pub(crate) use oversize::{oversized_message_alert, Side};
 
 use crate::policy::{MAX_FRAGMENT_LEN, RECORD_HEADER_LEN};
 use crate::Protocol;

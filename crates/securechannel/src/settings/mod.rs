@@ -44,6 +44,16 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+/// The `Messaging` value that limits the handshake messages `role` accepts (a server
+/// asking for a client certificate has its own).
+pub(crate) fn message_limit_name(role: Role, client_auth: bool) -> &'static str {
+    match (role, client_auth) {
+        (Role::Client, _) => "Messaging\\MessageLimitClient",
+        (Role::Server, false) => "Messaging\\MessageLimitServer",
+        (Role::Server, true) => "Messaging\\MessageLimitServerClientAuth",
+    }
+}
+
 /// The file name of the settings in the data directory.
 pub const SETTINGS_FILE: &str = "settings.toml";
 
@@ -422,12 +432,7 @@ impl Settings {
     /// `Messaging\MessageLimit*`: the largest handshake message accepted by `role`
     /// (a server asking for a client certificate takes `MessageLimitServerClientAuth`).
     pub fn message_limit(&self, role: Role, client_auth: bool) -> u32 {
-        let name = match (role, client_auth) {
-            (Role::Client, _) => "Messaging\\MessageLimitClient",
-            (Role::Server, false) => "Messaging\\MessageLimitServer",
-            (Role::Server, true) => "Messaging\\MessageLimitServerClientAuth",
-        };
-        self.dword_or_default(name)
+        self.dword_or_default(message_limit_name(role, client_auth))
     }
 
     /// `EnableOcspStaplingForSni`.
