@@ -110,6 +110,10 @@ pub use credential::{
     ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
 };
 pub use error::{Error, ErrorState};
+pub use policy::{
+    EffectivePolicy, MessageLimitPolicy, NeverNegotiated, OfferedGroup, OfferedSuite,
+    ProtocolPolicy, ProtocolUse, RolePolicy,
+};
 pub use protocol::{Protocol, Role};
 pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use rustls::pki_types::UnixTime;

@@ -31,7 +31,7 @@ mod tests;
 
 pub use applies::{SettingApplication, SettingRule};
 pub use names::normalise_name;
-pub(crate) use registry::{ECC_CURVES, FUNCTIONS};
+pub(crate) use registry::{ECC_CURVES, FUNCTIONS, PROTOCOL_KEYS};
 pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
 
 use crate::{Error, Protocol, Role};
