@@ -11,6 +11,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `schannel config set NAME VALUE` in `data`, which must succeed.
@@ -400,4 +401,194 @@ fn message_limit_client_refuses_a_40_kb_tls12_certificate_message() {
     assert_eq!(sent.len(), 1, "{}", summary(&records));
     assert_eq!(field(sent[0], "AlertDesc"), "50");
     assert_eq!(with_id(&records, 36880).len(), 2, "{}", summary(&records));
+}
+
+/// A TLS 1.3 connection to serve through the provider's own client and stream, trusting
+/// serve's development CA: the handshake is done, nothing is sent yet.
+fn open_tls13_connection(
+    serve: &Serve,
+) -> securechannel::TlsStream<std::net::TcpStream, securechannel::ClientContext> {
+    use securechannel::{ClientContext, ContextOptions, Protocol, Provider, Settings};
+    let provider = Provider::in_memory(
+        Settings::default(),
+        Arc::new(securechannel::events::MemorySink::new()),
+    )
+    .unwrap();
+    let ca = std::fs::read(serve.dev_ca()).unwrap();
+    let mut b = provider.client_credential().protocols(&[Protocol::Tls13]);
+    for c in securechannel::certificates_from_pem_or_der(&ca).unwrap() {
+        b = b.add_root(c);
+    }
+    let credential = b.acquire().unwrap();
+    let sock = std::net::TcpStream::connect(serve.addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let ctx = ClientContext::new(&credential, "127.0.0.1", ContextOptions::default()).unwrap();
+    securechannel::TlsStream::handshake(ctx, sock).unwrap()
+}
+
+/// s_client with `args` against serve: the page, or the alert it received.
+fn s_client(serve: &Serve, args: &[&str]) -> Result<serde_json::Value, Option<u8>> {
+    let addr = serve.host_port();
+    let ca = serve.dev_ca();
+    let mut all = vec![
+        "s_client",
+        "-connect",
+        &addr,
+        "-CAfile",
+        ca.to_str().unwrap(),
+        "-verify_return_error",
+        "-ign_eof",
+    ];
+    all.extend_from_slice(args);
+    let r = openssl(&all, JSON_REQUEST);
+    match r.status.success() {
+        true => Ok(page_json(&r.stdout)),
+        false => Err(openssl_alert_number(&r.both())),
+    }
+}
+
+#[test]
+fn config_reload_applies_new_settings_to_new_connections_and_open_ones_keep_theirs() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // EventLogging stays at its default (errors only) for now.
+    let serve = Serve::start(data, &["--handshake-timeout", "30"]);
+    let pid = std::fs::read_to_string(data.join("serve.pid")).unwrap();
+    assert_eq!(pid.trim(), serve.proc.pid().to_string());
+    let mut open = open_tls13_connection(&serve);
+    let before = s_client(&serve, &["-tls1_3"]).expect("TLS 1.3 before the reload");
+    assert_eq!(before["protocol"], "TLS 1.3");
+
+    set(data, "Protocols\\TLS 1.3\\Server\\Enabled", "0");
+    set(data, "EventLogging", "7");
+    let r = schannel(data, &["config", "reload"]);
+    assert!(r.status.success(), "{}", r.both());
+    assert!(
+        r.stdout.contains("reloaded") && r.stdout.contains("server protocols TLS 1.2"),
+        "{}",
+        r.both()
+    );
+    // New connections follow the new policy...
+    assert_eq!(s_client(&serve, &["-tls1_3"]).unwrap_err(), Some(70));
+    let after = s_client(&serve, &["-tls1_2"]).expect("TLS 1.2 after the reload");
+    assert_eq!(after["protocol"], "TLS 1.2");
+    // ... while the open one finishes on the old: TLS 1.3.
+    open.write_all(JSON_REQUEST).unwrap();
+    let mut page = Vec::new();
+    let _ = open.read_to_end(&mut page);
+    let page = page_json(&String::from_utf8_lossy(&page));
+    assert_eq!(page["protocol"], "TLS 1.3", "{page}");
+
+    // A file that does not parse: `config reload` refuses it with its position and does
+    // not signal; a SIGHUP sent anyway is refused by serve too; the policy stays.
+    std::fs::write(
+        data.join("settings.toml"),
+        "EventLogging = 7\n[Protocols\nEnabled = 1\n",
+    )
+    .unwrap();
+    let r = schannel(data, &["config", "reload"]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(r.stderr.contains("settings.toml:2:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("was not asked to reload and keeps its policy"),
+        "{}",
+        r.stderr
+    );
+    let mut serve = serve;
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &serve.proc.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(
+        serve
+            .proc
+            .wait_for(COMMAND_TIMEOUT, |_, err| err.contains("reload refused")),
+        "{}",
+        serve.proc.stderr()
+    );
+    assert!(
+        serve.proc.stderr().contains("settings.toml:2:"),
+        "{}",
+        serve.proc.stderr()
+    );
+    assert_eq!(s_client(&serve, &["-tls1_3"]).unwrap_err(), Some(70));
+    let still = s_client(&serve, &["-tls1_2"]).expect("TLS 1.2 still");
+    assert!(serve.alive());
+    serve.stop();
+    assert!(
+        !data.join("serve.pid").exists(),
+        "serve removes its pid file"
+    );
+    let r = schannel(data, &["config", "reload"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        r.stderr.contains("no schannel serve runs on"),
+        "{}",
+        r.stderr
+    );
+
+    // EventLogging 7 applied at once: the connections after the reload logged 36880,
+    // the ones before did not (errors only then).
+    let records = events(data);
+    let completed: Vec<String> = with_id(&records, 36880)
+        .iter()
+        .filter(|r| field(r, "Type") == "server")
+        .map(|r| field(r, "Protocol").to_string())
+        .collect();
+    assert_eq!(completed, ["TLS 1.2", "TLS 1.2"], "{}", summary(&records));
+    for p in [&after, &still] {
+        let id = p["activity_id"].as_str().unwrap();
+        assert_eq!(of_activity(&records, id).len(), 1, "{}", summary(&records));
+    }
+    assert!(of_activity(&records, before["activity_id"].as_str().unwrap()).is_empty());
+    // The refused TLS 1.3 hellos: 36874 names the protocol.
+    let refused = with_id(&records, 36874);
+    assert_eq!(refused.len(), 2, "{}", summary(&records));
+    assert!(refused.iter().all(|r| field(r, "Protocol") == "TLS 1.3"));
+}
+
+#[test]
+fn a_stale_pid_file_is_reported_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    std::fs::create_dir_all(data).unwrap();
+    // A pid that is not a running schannel serve: a process that has exited.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(data.join("serve.pid"), format!("{pid}\n")).unwrap();
+    let r = schannel(data, &["config", "reload"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        r.stderr.contains(&format!(
+            "names pid {pid}, which is not a running schannel serve"
+        )),
+        "{}",
+        r.stderr
+    );
+    let serve = Serve::start(data, &[]);
+    assert!(
+        serve.proc.stderr().contains("replaced a stale serve.pid"),
+        "{}",
+        serve.proc.stderr()
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("serve.pid"))
+            .unwrap()
+            .trim(),
+        serve.proc.pid().to_string()
+    );
+    // A second serve on the same data directory is refused while the first runs.
+    let second = schannel(data, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(second.status.code(), Some(2), "{}", second.both());
+    assert!(
+        second.stderr.contains("another schannel serve"),
+        "{}",
+        second.stderr
+    );
+    serve.stop();
 }
