@@ -592,3 +592,315 @@ fn a_stale_pid_file_is_reported_and_replaced() {
     );
     serve.stop();
 }
+
+/// A data directory whose stores/Root (and, with `client_auth_list`, stores/ClientAuth)
+/// holds a client CA, with `settings` set; and a client leaf that CA issued.
+fn client_auth_data(
+    dir: &Path,
+    name: &str,
+    settings: &[(&str, &str)],
+    client_auth_list: bool,
+) -> (std::path::PathBuf, Leaf) {
+    let data = dir.join(name);
+    let pki_dir = dir.join(format!("{name}-pki"));
+    std::fs::create_dir_all(&pki_dir).unwrap();
+    log_everything(&data);
+    for (n, v) in settings {
+        set(&data, n, v);
+    }
+    let pki = Pki::new(&pki_dir, "client auth CA");
+    for store in ["Root"]
+        .iter()
+        .chain(client_auth_list.then_some(&"ClientAuth"))
+    {
+        let to = data.join("stores").join(store);
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(&pki.ca_pem, to.join("client-auth-ca.pem")).unwrap();
+    }
+    let leaf = pki.client_leaf("alice", "alice.client.example");
+    (data, leaf)
+}
+
+/// s_client with a client certificate against a serve that asks for one.
+fn s_client_with_certificate(serve: &Serve, leaf: &Leaf, tls: &str) -> Run {
+    let addr = serve.host_port();
+    let ca = serve.dev_ca();
+    openssl(
+        &[
+            "s_client",
+            "-connect",
+            &addr,
+            tls,
+            "-CAfile",
+            ca.to_str().unwrap(),
+            "-cert",
+            leaf.cert.to_str().unwrap(),
+            "-key",
+            leaf.key.to_str().unwrap(),
+            "-ign_eof",
+        ],
+        JSON_REQUEST,
+    )
+}
+
+#[test]
+fn send_trusted_issuer_list_names_the_cas_in_the_certificate_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (silent, leaf) = client_auth_data(dir.path(), "silent", &[], false);
+    let (listing, _) = client_auth_data(
+        dir.path(),
+        "listing",
+        &[("SendTrustedIssuerList", "1")],
+        false,
+    );
+    for tls in ["-tls1_2", "-tls1_3"] {
+        let serve = Serve::start(&silent, &["--request-client-cert"]);
+        let r = s_client_with_certificate(&serve, &leaf, tls);
+        assert!(
+            r.stdout.contains("No client certificate CA names sent"),
+            "{tls}: {}",
+            r.stdout
+        );
+        serve.stop();
+        let serve = Serve::start(&listing, &["--request-client-cert"]);
+        let r = s_client_with_certificate(&serve, &leaf, tls);
+        assert!(
+            r.stdout
+                .contains("Acceptable client certificate CA names\nCN = client auth CA"),
+            "{tls}: {}",
+            r.stdout
+        );
+        serve.stop();
+    }
+}
+
+#[test]
+fn client_auth_trust_mode_1_takes_only_the_client_auth_trust_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let exclusive = [("ClientAuthTrustMode", "1")];
+    let cases = [
+        ("machine", &[][..], false, true),
+        ("exclusive-unlisted", &exclusive[..], false, false),
+        ("exclusive-listed", &exclusive[..], true, true),
+    ];
+    for (name, settings, listed, accepted) in cases {
+        let (data, leaf) = client_auth_data(dir.path(), name, settings, listed);
+        let serve = Serve::start(&data, &["--require-client-cert"]);
+        let r = s_client_with_certificate(&serve, &leaf, "-tls1_2");
+        serve.stop();
+        let records = events(&data);
+        if accepted {
+            let page = page_json(&r.stdout);
+            assert!(
+                page["client_certificate"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("alice")),
+                "{name}: {page}"
+            );
+            assert!(
+                with_id(&records, 36877).is_empty(),
+                "{name}: {}",
+                summary(&records)
+            );
+        } else {
+            assert_eq!(
+                openssl_alert_number(&r.both()),
+                Some(48),
+                "{name}: {}",
+                r.both()
+            );
+            let refused = with_id(&records, 36877);
+            assert_eq!(refused.len(), 1, "{name}: {}", summary(&records));
+            assert_eq!(field(refused[0], "ErrorCode"), "0x80090325");
+        }
+    }
+}
+
+#[test]
+fn a_policy_that_leaves_the_server_nothing_is_caught_before_it_bites() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    log_everything(data);
+    set(data, "Protocols\\TLS 1.3\\Server\\Enabled", "0");
+    // The one suite left is TLS 1.3's: `config set` warns.
+    let r = schannel(
+        data,
+        &[
+            "config",
+            "set",
+            "CipherSuiteOrder\\Functions",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    );
+    assert!(r.status.success(), "{}", r.both());
+    assert!(
+        r.stderr
+            .contains("the server is left no usable cipher suite"),
+        "{}",
+        r.stderr
+    );
+    // serve does not start: its credential is refused with 36871, ErrorState 1012.
+    let r = schannel(data, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    for words in [
+        "cannot acquire the server credential",
+        "no cipher suite usable with TLS 1.2",
+        "36871",
+        "error state 1012",
+        "0x80090331",
+    ] {
+        assert!(r.stderr.contains(words), "{words}: {}", r.stderr);
+    }
+    let records = events(data);
+    let failed = with_id(&records, 36871);
+    assert_eq!(failed.len(), 1, "{}", summary(&records));
+    assert_eq!(field(failed[0], "ErrorState"), "1012");
+    // A running serve refuses such a reload and keeps serving with the policy it has.
+    std::fs::remove_file(data.join("settings.toml")).unwrap();
+    log_everything(data);
+    let serve = Serve::start(data, &[]);
+    set(data, "Protocols\\TLS 1.3\\Server\\Enabled", "0");
+    set(
+        data,
+        "CipherSuiteOrder\\Functions",
+        "TLS_AES_128_GCM_SHA256",
+    );
+    let r = schannel(data, &["config", "reload"]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(
+        r.stderr
+            .contains("refused the new settings and keeps its policy"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("36871"), "{}", r.stderr);
+    let page = s_client(&serve, &["-tls1_3"]).expect("the old policy still serves TLS 1.3");
+    assert_eq!(page["protocol"], "TLS 1.3");
+    serve.stop();
+}
+
+/// The OpenSSL name of an IANA suite this test uses.
+fn openssl_name(iana: &str) -> &'static str {
+    match iana {
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" => "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" => "ECDHE-ECDSA-AES256-GCM-SHA384",
+        other => panic!("no OpenSSL name for {other} in this test"),
+    }
+}
+
+/// The whole path: a hardening policy in settings.toml (what `config import` of a `.reg`
+/// writes), `config show --json`, then s_client handshakes that succeed or fail exactly
+/// as the shown policy says, with the events serve logs for each.
+#[test]
+fn a_policy_shown_is_the_policy_negotiated() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    std::fs::write(
+        data.join("settings.toml"),
+        r#"EventLogging = 7
+[Protocols."TLS 1.3".Server]
+Enabled = 0
+DisabledByDefault = 1
+[Protocols."TLS 1.0".Server]
+Enabled = 0
+DisabledByDefault = 1
+[Protocols."SSL 3.0".Server]
+Enabled = 0
+[Ciphers."RC4 128/128"]
+Enabled = 0
+[CipherSuiteOrder]
+Functions = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_RSA_WITH_AES_256_CBC_SHA"
+EccCurves = ["NistP256"]
+"#,
+    )
+    .unwrap();
+    let r = schannel(data, &["config", "show", "--json"]);
+    assert!(r.status.success(), "{}", r.both());
+    let shown: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let suites: Vec<(String, String)> = shown["server"]["cipher_suites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().into(),
+                s["number"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            (
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_string(),
+                "0xC02B".to_string()
+            ),
+            (
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".to_string(),
+                "0xC02C".to_string()
+            ),
+        ]
+    );
+    assert_eq!(shown["server"]["protocols"], serde_json::json!(["TLS 1.2"]));
+    assert_eq!(
+        shown["curves"],
+        serde_json::json!([{"name": "NistP256", "number": "0x0017"}])
+    );
+    assert!(shown["never_negotiated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["item"] == "CipherSuiteOrder\\Functions: TLS_RSA_WITH_AES_256_CBC_SHA"));
+
+    let serve = Serve::start(data, &[]);
+    let mut completed = Vec::new();
+    // Every suite shown is negotiated, on the curve shown.
+    for (iana, number) in &suites {
+        let page = s_client(&serve, &["-tls1_2", "-cipher", openssl_name(iana)])
+            .unwrap_or_else(|alert| panic!("{iana} is shown, but refused ({alert:?})"));
+        assert_eq!(page["cipher_suite_id"], number.as_str(), "{page}");
+        assert_eq!(page["key_exchange"], "ECDH_P256", "{page}");
+        completed.push(page);
+    }
+    // Offered both, the client preferring the second: the server's order (as shown) wins.
+    let both = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256";
+    let page = s_client(&serve, &["-tls1_2", "-cipher", both]).unwrap();
+    assert_eq!(page["cipher_suite_id"], suites[0].1.as_str(), "{page}");
+    completed.push(page);
+    // What is not shown is refused: a suite, TLS 1.3, a curve.
+    let refusals: [(&[&str], u8); 3] = [
+        (&["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"], 40),
+        (&["-tls1_3"], 70),
+        (&["-tls1_2", "-curves", "X25519"], 40),
+    ];
+    for (args, alert) in refusals {
+        assert_eq!(s_client(&serve, args).unwrap_err(), Some(alert), "{args:?}");
+    }
+    serve.stop();
+    let records = events(data);
+    for page in &completed {
+        let done: Vec<_> = of_activity(&records, page["activity_id"].as_str().unwrap())
+            .into_iter()
+            .filter(|r| r.event_id.value() == 36880)
+            .collect();
+        assert_eq!(done.len(), 1, "{}", summary(&records));
+        assert_eq!(
+            field(done[0], "CipherSuite"),
+            page["cipher_suite_id"].as_str().unwrap()
+        );
+        assert_eq!(field(done[0], "Protocol"), "TLS 1.2");
+    }
+    let refused = with_id(&records, 36874);
+    let named: Vec<&str> = refused.iter().map(|r| field(r, "Protocol")).collect();
+    assert_eq!(
+        named,
+        ["TLS 1.2", "TLS 1.3", "TLS 1.2"],
+        "{}",
+        summary(&records)
+    );
+    let alerts: Vec<&str> = with_id(&records, 36888)
+        .iter()
+        .map(|r| field(r, "AlertDesc"))
+        .collect();
+    assert_eq!(alerts, ["40", "70", "40"], "{}", summary(&records));
+}
