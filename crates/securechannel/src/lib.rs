@@ -75,8 +75,11 @@
 //!
 //! - what a rustls failure means (alert, status, event): one table, `verdict`;
 //! - which suites and groups the settings leave: one table each, `policy`;
+//! - how each setting applies here (enforced, or refused with why): the definitions in
+//!   `settings` ([`SettingDef::rule`]); what they add up to: [`Settings::effective_policy`];
 //! - how long sessions are resumed (`ClientCacheTime`, `ServerCacheTime`,
 //!   `MaximumCacheSize`): `resumption`;
+//! - the largest handshake message accepted (`Messaging\MessageLimit*`): `messaging`;
 //! - the only code that names rustls' unbuffered types: `engine`;
 //! - certificate validation: `verify` (rustls-webpki underneath);
 //! - the settings tree: [`Settings`]; the stores: [`CertificateStores`].
