@@ -5,6 +5,7 @@
 //! comments and layout stay; the result is checked with the provider's own parser before
 //! it replaces the file (a temporary file renamed over it, never a half-written file).
 
+use crate::config_show::display_value;
 use crate::CmdResult;
 use securechannel::{SettingDef, SettingValue, Settings, SettingsError, ValueKind, SETTINGS_FILE};
 use std::path::{Path, PathBuf};
@@ -38,12 +39,23 @@ enum Command {
         /// The registry name.
         name: String,
     },
-    /// Print the effective tree: every setting, its value, and whether it is set or
-    /// defaulted.
+    /// Print the effective policy (each protocol for client and server, the cipher suites
+    /// and curves the engine offers, in order, the message limits, what is never
+    /// negotiated), then every setting, its value, and where it came from.
     Show {
-        /// Only the settings that the file sets.
+        /// Only the settings that the file sets (no policy).
         #[arg(long)]
         changed: bool,
+        /// One JSON object: the policy, and every setting with how it applies.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask the running `schannel serve` of this data directory (its serve.pid) to read
+    /// the settings again: new connections follow them, open ones keep theirs.
+    Reload {
+        /// Seconds to wait for serve to report the outcome.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
     },
 }
 
@@ -54,7 +66,8 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         Command::Get { name } => get(data_dir, &name),
         Command::Set { name, value } => set(&file, &name, Some(&value)),
         Command::Unset { name } => set(&file, &name, None),
-        Command::Show { changed } => show(data_dir, changed),
+        Command::Show { changed, json } => crate::config_show::run(data_dir, changed, json),
+        Command::Reload { timeout } => crate::reload::request(data_dir, timeout),
     }
 }
 
@@ -68,42 +81,8 @@ fn get(data_dir: &Path, name: &str) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(data_dir: &Path, changed: bool) -> CmdResult {
-    use std::fmt::Write;
-    let settings = Settings::load(data_dir)?;
-    let file = data_dir.join(SETTINGS_FILE);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# effective SCHANNEL settings ({}{})",
-        file.display(),
-        if file.exists() {
-            ""
-        } else {
-            ", absent: all defaults"
-        }
-    );
-    for def in Settings::definitions() {
-        let configured = settings.is_configured(def.name());
-        if changed && !configured {
-            continue;
-        }
-        let value = match settings.value(def.name())? {
-            Some(v) => display_value(def, &v),
-            None => "(absent: system default)".to_string(),
-        };
-        let source = if configured { "set" } else { "default" };
-        let _ = writeln!(out, "{} = {value}  [{source}]", def.name());
-    }
-    print_out(&out)?;
-    for w in settings.warnings() {
-        eprintln!("warning: {w}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Print to stdout; a reader that went away (`| head`) is not an error.
-fn print_out(text: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub fn print_out(text: &str) -> Result<(), Box<dyn std::error::Error>> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -112,16 +91,6 @@ fn print_out(text: &str) -> Result<(), Box<dyn std::error::Error>> {
     {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
-    }
-}
-
-/// `7`, `4294967295 (0xFFFFFFFF)`, `TLS_AES_256_GCM_SHA384,...`.
-fn display_value(def: &SettingDef, v: &SettingValue) -> String {
-    match (def.kind(), v) {
-        (ValueKind::Dword { .. }, SettingValue::Dword(d)) if *d > 9 => {
-            format!("{d} (0x{d:08X})")
-        }
-        _ => v.to_string(),
     }
 }
 

@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod config;
+mod config_show;
 mod connect;
 mod devca;
 mod events;
 mod explain;
 mod http;
+mod pidfile;
+mod reload;
 mod runtime;
 mod serve;
 

@@ -4,6 +4,13 @@
 //! drives the token API (AcceptSecurityContext, DecryptMessage, EncryptMessage) as a
 //! Windows server drives Schannel, with bounded buffers; every handshake's events go to
 //! the data directory's System log.
+//!
+//! SIGHUP (`schannel config reload`) reads the settings again without a restart: a new
+//! server credential is acquired under them, new connections use it, open ones keep the
+//! one they started with; the EventLogging mask applies at once. A file that does not
+//! parse, or a policy the credential cannot be acquired under, is refused (with file,
+//! line and column, or the credential's event and status) and the running policy stays.
+//! `serve.pid` in the data directory names the running server (see `pidfile`).
 
 use crate::http::{self, ConnectionReport};
 use crate::runtime::Runtime;
@@ -13,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -81,7 +88,7 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         .enable_all()
         .build()?;
     let logging = runtime.provider.emitter().logging().0;
-    let result = rt.block_on(serve(args, credential, data_dir, logging));
+    let result = rt.block_on(serve(args, credential, &runtime, data_dir, logging));
     runtime.close();
     result
 }
@@ -133,7 +140,10 @@ fn server_credential(
 }
 
 struct Server {
-    credential: ServerCredential,
+    /// The credential new connections get; a reload replaces it.
+    credential: RwLock<ServerCredential>,
+    /// Reloads so far (in `serve.reload`, for `config reload`).
+    reloads: AtomicU64,
     options: ContextOptions,
     backend: Option<String>,
     timeout: Duration,
@@ -145,6 +155,7 @@ struct Server {
 async fn serve(
     args: Args,
     credential: ServerCredential,
+    runtime: &Runtime,
     data_dir: &Path,
     logging: u32,
 ) -> CmdResult {
@@ -155,6 +166,17 @@ async fn serve(
         )
     })?;
     let local = listener.local_addr()?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // Written once SIGHUP is handled (before, it would end the process), and before serve
+    // says it serves; removed on return.
+    let (_pid_file, stale) = crate::pidfile::PidFile::create(data_dir)?;
+    if let Some(pid) = stale {
+        eprintln!(
+            "schannel: replaced a stale {} (pid {pid} is not a running schannel serve)",
+            crate::pidfile::PID_FILE
+        );
+    }
     let subject = match credential.certificate() {
         Some(c) => crate::subject_text(c),
         None => "(none)".into(),
@@ -176,7 +198,8 @@ async fn serve(
         );
     }
     let server = Arc::new(Server {
-        credential,
+        credential: RwLock::new(credential),
+        reloads: AtomicU64::new(0),
         options: ContextOptions::default().with_alpn(args.alpn.iter().filter(|a| !a.is_empty())),
         backend: args.backend.clone(),
         timeout: Duration::from_secs(args.handshake_timeout.max(1)),
@@ -186,12 +209,15 @@ async fn serve(
     });
     let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         let permit = tokio::select! {
             p = limit.clone().acquire_owned() => p?,
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
+            _ = hangup.recv() => {
+                server.reload(&args, runtime, data_dir);
+                continue;
+            }
         };
         let (sock, peer) = tokio::select! {
             r = listener.accept() => match r {
@@ -205,6 +231,10 @@ async fn serve(
             },
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
+            _ = hangup.recv() => {
+                server.reload(&args, runtime, data_dir);
+                continue;
+            }
         };
         let server = server.clone();
         tasks.spawn(async move {
@@ -239,9 +269,65 @@ async fn serve(
 type Tls = securechannel::tokio::TlsStream<TcpStream, ServerContext>;
 
 impl Server {
+    /// SIGHUP: read the settings again and acquire the credential under them; on any
+    /// failure the settings and the credential in force stay. The outcome goes to stderr
+    /// and to `serve.reload`.
+    fn reload(&self, args: &Args, runtime: &Runtime, data_dir: &Path) {
+        let provider = &runtime.provider;
+        let file = data_dir.join(securechannel::SETTINGS_FILE);
+        let before = provider.settings();
+        let outcome = match provider.reload_settings() {
+            Err(e) => Err(crate::failure_text(
+                &format!("{} is refused; the running policy stays", file.display()),
+                &e,
+            )),
+            Ok(settings) => match server_credential(args, runtime, data_dir) {
+                Ok(credential) => {
+                    *self.credential.write().unwrap_or_else(|e| e.into_inner()) = credential;
+                    Ok(reload_summary(&settings))
+                }
+                Err(e) => {
+                    // The mask and the settings go back with the credential.
+                    provider.set_settings((*before).clone());
+                    Err(format!(
+                        "{e}
+the running policy stays"
+                    ))
+                }
+            },
+        };
+        let generation = self.reloads.fetch_add(1, Ordering::Relaxed) + 1;
+        let record = crate::pidfile::ReloadOutcome {
+            pid: std::process::id(),
+            generation,
+            ok: outcome.is_ok(),
+            message: match &outcome {
+                Ok(m) | Err(m) => m.clone(),
+            },
+        };
+        match &outcome {
+            Ok(m) => eprintln!("schannel: settings reloaded from {}: {m}", file.display()),
+            Err(e) => crate::print_error(&format!("reload refused: {e}")),
+        }
+        if let Ok(settings) = outcome.as_ref().map(|_| provider.settings()) {
+            for w in settings.warnings() {
+                eprintln!("schannel: warning: {w}");
+            }
+        }
+        if let Err(e) = crate::pidfile::record_reload(data_dir, &record) {
+            crate::print_error(&format!("cannot record the reload's outcome: {e}"));
+        }
+    }
+
     async fn connection(&self, sock: TcpStream, peer: SocketAddr) {
         let _ = sock.set_nodelay(true);
-        let ctx = match ServerContext::new(&self.credential, self.options.clone()) {
+        // The credential in force when the connection arrived: a reload does not touch it.
+        let credential = self
+            .credential
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let ctx = match ServerContext::new(&credential, self.options.clone()) {
             Ok(c) => c,
             Err(e) => {
                 // The server's own problem (its credential), not the client's: say it.
@@ -295,6 +381,18 @@ impl Server {
         // nothing could otherwise hold the connection.
         let _ = tokio::time::timeout(self.timeout, tls.shutdown()).await;
     }
+}
+
+/// What a reload put in force, in one line.
+fn reload_summary(settings: &securechannel::Settings) -> String {
+    let policy = settings.effective_policy();
+    let protocols: Vec<&str> = policy.server.protocols.iter().map(|p| p.name()).collect();
+    format!(
+        "new connections use them, open ones keep theirs; server protocols {}, {} cipher suite(s); EventLogging = {} applies at once ([EventLog] size and flood settings at the next start)",
+        if protocols.is_empty() { "(none)".to_string() } else { protocols.join(", ") },
+        policy.server.suites.len(),
+        settings.event_logging.0
+    )
 }
 
 /// Why a handshake failed, for the access log: the provider's error (with its event and

@@ -204,7 +204,7 @@ fn show_prints_the_effective_tree_and_warnings() {
     let o = schannel(dir.path(), &["show"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("EventLogging = 7  [set]\n"), "{out}");
+    assert!(out.contains("EventLogging = 7  [settings.toml]\n"), "{out}");
     assert!(
         out.contains("ClientAuthTrustMode = 0  [default]\n"),
         "{out}"
@@ -229,8 +229,8 @@ fn show_prints_the_effective_tree_and_warnings() {
     assert_eq!(
         lines,
         vec![
-            "EventLogging = 7  [set]",
-            "CipherSuiteOrder\\Functions = TLS_AES_128_GCM_SHA256,TLS_RSA_WITH_RC4_128_SHA  [set]"
+            "EventLogging = 7  [settings.toml]",
+            "CipherSuiteOrder\\Functions = TLS_AES_128_GCM_SHA256,TLS_RSA_WITH_RC4_128_SHA  [settings.toml]"
         ]
     );
 }
@@ -255,4 +255,209 @@ fn set_creates_the_file_and_keeps_an_existing_mode() {
     assert!(std::fs::read_to_string(&file)
         .unwrap()
         .contains("[EventLog]\nMaxSize = 0x100000\n"));
+}
+
+#[test]
+fn set_refuses_what_cannot_apply_here_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.toml");
+    std::fs::write(&file, "EventLogging = 3\n").unwrap();
+    let refused = [
+        ("Protocols\\SSL 3.0\\Server\\Enabled", "1", "SSL 3.0 is recognised and never negotiated"),
+        ("Protocols\\TLS 1.0\\Client\\DisabledByDefault", "0", "TLS 1.0 is recognised and never negotiated"),
+        ("Protocols\\DTLS 1.2\\Server\\Enabled", "0xffffffff", "never DTLS"),
+        ("Ciphers\\RC4 128/128\\Enabled", "0xffffffff", "rustls implements no RC4 suite"),
+        ("Ciphers\\Triple DES 168\\Enabled", "1", "rustls implements no 3DES suite"),
+        ("KeyExchangeAlgorithms\\PKCS\\Enabled", "1", "RSA key exchange (PKCS) is recognised and never negotiated"),
+        ("CertificateMappingMethods", "4", "not mapped to accounts here (certificate mapping is another issue); only the default (0x1f) is accepted"),
+        ("IssuerCacheSize", "100", "rustls-webpki builds certificate paths without an issuer cache; there is nothing to size"),
+        ("EnableOcspStaplingForSni", "1", "OCSP stapling is not implemented here yet"),
+    ];
+    for (name, value, why) in refused {
+        let o = schannel(dir.path(), &["set", name, value]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        let e = stderr(&o);
+        assert!(e.contains("cannot apply here"), "{name}: {e}");
+        assert!(e.contains(why), "{name}: {e}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "EventLogging = 3\n"
+    );
+    // What holds already is accepted: disabling what is never negotiated, DH limits.
+    for (name, value) in [
+        ("Protocols\\SSL 3.0\\Server\\Enabled", "0"),
+        ("Protocols\\SSL 3.0\\Server\\DisabledByDefault", "1"),
+        ("Ciphers\\RC4 128/128\\Enabled", "0"),
+        (
+            "KeyExchangeAlgorithms\\Diffie-Hellman\\ServerMinKeyBitLength",
+            "3072",
+        ),
+    ] {
+        let o = schannel(dir.path(), &["set", name, value]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+    // A file that asks for the impossible is refused on load, with its position.
+    std::fs::write(&file, "EventLogging = 3\n[Hashes.MD5]\nEnabled = 1\n").unwrap();
+    let o = schannel(dir.path(), &["show"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("settings.toml:3:1")
+            && e.contains("MD5 is recognised and never negotiated")
+            && e.contains("36866"),
+        "{e}"
+    );
+}
+
+#[test]
+fn set_warns_when_a_role_is_left_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = schannel(
+        dir.path(),
+        &["set", "Protocols\\TLS 1.3\\Server\\Enabled", "0"],
+    );
+    assert!(
+        o.status.success() && stderr(&o).is_empty(),
+        "{}",
+        stderr(&o)
+    );
+    let o = schannel(
+        dir.path(),
+        &[
+            "set",
+            "CipherSuiteOrder\\Functions",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("warning: `Protocols`: the server is left no usable cipher suite")
+            && e.contains("36871 (ErrorState 1012"),
+        "{e}"
+    );
+    assert!(!e.contains("the client is left"), "{e}");
+}
+
+#[test]
+fn show_prints_the_effective_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("settings.toml"),
+        "[Protocols.\"TLS 1.3\".Server]\nEnabled = 0\n[Protocols.\"SSL 3.0\".Server]\nEnabled = 0\n[CipherSuiteOrder]\nFunctions = \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_3DES_EDE_CBC_SHA,TLS_AES_256_GCM_SHA384\"\nEccCurves = [\"NistP256\", \"curve25519\"]\n",
+    )
+    .unwrap();
+    let o = schannel(dir.path(), &["show"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = |start: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no line starting with {start}:\n{out}"))
+            .to_string()
+    };
+    let tls13 = line("TLS 1.3 ");
+    assert!(
+        tls13.contains("client: enabled (default)")
+            && tls13.contains("server: disabled (settings.toml: Enabled = 0)"),
+        "{tls13}"
+    );
+    let ssl3 = line("SSL 3.0 ");
+    assert!(
+        ssl3.contains("server: recognised, never negotiated (settings.toml: Enabled = 0)"),
+        "{ssl3}"
+    );
+    assert!(line("DTLS 1.2").contains("client: recognised, never negotiated (default)"));
+    let server_suites = out
+        .split("Cipher suites a server accepts, in its order of preference\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        server_suites,
+        "   1. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xC02B)  TLS 1.2"
+    );
+    let client_suites = out
+        .split("Cipher suites a client offers, in order\n")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap();
+    assert_eq!(
+        client_suites,
+        "   1. TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xC02B)  TLS 1.2\n   2. TLS_AES_256_GCM_SHA384 (0x1302)  TLS 1.3"
+    );
+    assert!(out.contains("Key exchange groups (curves), in order\n   1. NistP256 (0x0017)\n   2. curve25519 (0x001D)\n"), "{out}");
+    assert!(out.contains("  Messaging\\MessageLimitServer = 16384: plaintext messages (hellos, TLS 1.2 flights) up to 16384; TLS 1.3 encrypted messages up to 65535 (the engine's own limit)"), "{out}");
+    for never in [
+        "  Protocols\\SSL 3.0: SSL 3.0 is recognised and never negotiated (this provider speaks TLS 1.2 and TLS 1.3 only)  [set: Protocols\\SSL 3.0\\Server\\Enabled = 0]",
+        "  Ciphers\\RC4 128/128: RC4 128/128 is recognised and never negotiated (rustls implements no RC4 suite)\n",
+        "  Ciphers\\Triple DES 168: ",
+        "  Protocols\\TLS 1.1: ",
+        "  Protocols\\DTLS 1.0: ",
+        "  CipherSuiteOrder\\Functions: TLS_RSA_WITH_3DES_EDE_CBC_SHA: not a cipher suite this provider speaks",
+    ] {
+        assert!(out.contains(never), "{never}:\n{out}");
+    }
+    // The JSON form carries the same policy, and how every setting applies.
+    let o = schannel(dir.path(), &["show", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    let names = |role: &str| -> Vec<String> {
+        v[role]["cipher_suites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["name"].as_str().unwrap(),
+                    s["number"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        names("server"),
+        ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 0xC02B"]
+    );
+    assert_eq!(v["server"]["protocols"], serde_json::json!(["TLS 1.2"]));
+    assert_eq!(v["server"]["usable"], true);
+    assert_eq!(v["curves"][0]["name"], "NistP256");
+    let tls13 = v["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["protocol"] == "TLS 1.3" && p["role"] == "server")
+        .unwrap();
+    assert_eq!(tls13["state"], "disabled");
+    assert_eq!(tls13["source"], "settings.toml");
+    let setting = |name: &str| {
+        v["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .clone()
+    };
+    assert_eq!(setting("ServerCacheTime")["applies"], "enforced");
+    assert_eq!(
+        setting("Protocols\\SSL 3.0\\Server\\Enabled")["applies"],
+        "holds already"
+    );
+    assert_eq!(
+        setting("Protocols\\SSL 3.0\\Server\\Enabled")["source"],
+        "settings.toml"
+    );
+    assert_eq!(setting("IssuerCacheSize")["value"], 0);
+    assert!(v["never_negotiated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["item"] == "Ciphers\\RC4 128/128"));
+    assert!(v["warnings"][0]
+        .as_str()
+        .unwrap()
+        .contains("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
 }

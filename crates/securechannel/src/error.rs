@@ -37,6 +37,11 @@ pub enum ErrorState {
     Pkcs12Invalid = 1010,
     /// The development certificate (first run of `schannel serve`) cannot be created.
     DevCertificateFailed = 1011,
+    /// The settings leave no cipher suite usable with the credential's protocols (what
+    /// `Protocols`, `Ciphers`, `Hashes`, `KeyExchangeAlgorithms` and the
+    /// `CipherSuiteOrder` leave, see `schannel config show`): a server credential is
+    /// refused (36871, SEC_E_ALGORITHM_MISMATCH); a client's contexts log 36873.
+    NoUsableCipherSuite = 1012,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

@@ -75,6 +75,11 @@
 //!
 //! - what a rustls failure means (alert, status, event): one table, `verdict`;
 //! - which suites and groups the settings leave: one table each, `policy`;
+//! - how each setting applies here (enforced, or refused with why): the definitions in
+//!   `settings` ([`SettingDef::rule`]); what they add up to: [`Settings::effective_policy`];
+//! - how long sessions are resumed (`ClientCacheTime`, `ServerCacheTime`,
+//!   `MaximumCacheSize`): `resumption`;
+//! - the largest handshake message accepted (`Messaging\MessageLimit*`): `messaging`;
 //! - the only code that names rustls' unbuffered types: `engine`;
 //! - certificate validation: `verify` (rustls-webpki underneath);
 //! - the settings tree: [`Settings`]; the stores: [`CertificateStores`].
@@ -86,9 +91,11 @@ mod credential;
 mod engine;
 mod error;
 mod hello;
+mod messaging;
 mod policy;
 mod protocol;
 mod provider;
+mod resumption;
 mod settings;
 mod store;
 mod stream;
@@ -106,14 +113,19 @@ pub use credential::{
     ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
 };
 pub use error::{Error, ErrorState};
+pub use policy::{
+    EffectivePolicy, MessageLimitPolicy, NeverNegotiated, OfferedGroup, OfferedSuite,
+    ProtocolPolicy, ProtocolUse, RolePolicy,
+};
 pub use protocol::{Protocol, Role};
 pub use provider::{Provider, CRYPTO_MODULE_NAME};
 pub use rustls::pki_types::UnixTime;
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Retention, Status};
 pub use settings::{
-    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingDef, SettingValue,
-    Settings, SettingsError, SettingsProblem, SettingsWarning, ValueKind, SETTINGS_FILE,
+    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingApplication,
+    SettingDef, SettingRule, SettingValue, Settings, SettingsError, SettingsProblem,
+    SettingsWarning, ValueKind, SETTINGS_FILE,
 };
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,

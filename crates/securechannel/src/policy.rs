@@ -7,8 +7,12 @@
 //! and name, the rustls object, the settings that govern it, and how Schannel names it in
 //! 36880 and the connection-info query. Nothing else in the crate lists suites or groups.
 
-use crate::settings::{SettingsWarning, ECC_CURVES, FUNCTIONS};
-use crate::{Protocol, Settings};
+use crate::messaging::ENGINE_MESSAGE_LIMIT;
+use crate::settings::{
+    message_limit_name, SettingApplication, SettingValue, SettingsWarning, ECC_CURVES, FUNCTIONS,
+    PROTOCOL_KEYS,
+};
+use crate::{Protocol, ProtocolState, Role, Settings};
 use rustls::crypto::aws_lc_rs::{self, cipher_suite as cs, kx_group as kx};
 use rustls::crypto::{CryptoProvider, SupportedKxGroup};
 use rustls::SupportedCipherSuite;
@@ -215,10 +219,186 @@ impl Settings {
         chosen.iter().map(|g| g.group).collect()
     }
 
+    /// Whether `protocols` leave something to negotiate: a cipher suite of one of them
+    /// and a key exchange group (what rustls needs to build a configuration).
+    pub fn is_usable(&self, protocols: &[Protocol]) -> bool {
+        !self.allowed_suites(protocols).is_empty() && !self.allowed_groups().is_empty()
+    }
+
+    /// The effective policy: what the engine offers and accepts under these settings, per
+    /// protocol and role, the suites and groups in order, and what the settings name that
+    /// is never negotiated here. `schannel config show` prints it; it is computed from the
+    /// same tables and filters the credentials use.
+    pub fn effective_policy(&self) -> EffectivePolicy {
+        let mut protocols = Vec::new();
+        for key in PROTOCOL_KEYS {
+            let spoken = Protocol::from_name(key).filter(|p| p.is_supported());
+            for role in [Role::Client, Role::Server] {
+                let base = format!("Protocols\\{key}\\{}", role.key_name());
+                let configured = ["Enabled", "DisabledByDefault"]
+                    .into_iter()
+                    .filter_map(|v| {
+                        let name = format!("{base}\\{v}");
+                        if !self.is_configured(&name) {
+                            return None;
+                        }
+                        let value = self.value(&name).ok().flatten()?.as_dword()?;
+                        Some((name, value))
+                    })
+                    .collect();
+                let state = match spoken {
+                    Some(_) => match self.protocol_state(key, role) {
+                        ProtocolState::Enabled => ProtocolUse::Enabled,
+                        ProtocolState::DisabledByDefault => ProtocolUse::DisabledByDefault,
+                        ProtocolState::Disabled => ProtocolUse::Disabled,
+                    },
+                    None => ProtocolUse::NeverNegotiated,
+                };
+                protocols.push(ProtocolPolicy {
+                    key,
+                    role,
+                    state,
+                    configured,
+                });
+            }
+        }
+        let groups: Vec<OfferedGroup> = self
+            .allowed_groups()
+            .iter()
+            .filter_map(|g| group(u16::from(g.name())))
+            .map(|g| OfferedGroup {
+                name: g.curve_name.unwrap_or(g.exchange),
+                number: g.number,
+            })
+            .collect();
+        let role_policy = |role: Role| {
+            let protocols = self.enabled_protocols(role);
+            let suites: Vec<OfferedSuite> = self
+                .allowed_suites(&protocols)
+                .iter()
+                .filter_map(|s| suite(u16::from(s.suite())))
+                .map(|r| OfferedSuite {
+                    name: r.name,
+                    number: r.number,
+                    protocol: r.protocol,
+                })
+                .collect();
+            RolePolicy {
+                role,
+                usable: !suites.is_empty() && !groups.is_empty(),
+                protocols,
+                suites,
+            }
+        };
+        let client = role_policy(Role::Client);
+        let server = role_policy(Role::Server);
+        let message_limits = [
+            (Role::Client, false),
+            (Role::Server, false),
+            (Role::Server, true),
+        ]
+        .into_iter()
+        .map(|(role, client_auth)| {
+            let value = self.message_limit(role, client_auth);
+            MessageLimitPolicy {
+                setting: message_limit_name(role, client_auth),
+                value,
+                plaintext: value.min(ENGINE_MESSAGE_LIMIT),
+                encrypted: ENGINE_MESSAGE_LIMIT,
+            }
+        })
+        .collect();
+        EffectivePolicy {
+            protocols,
+            client,
+            server,
+            groups,
+            never_negotiated: self.never_negotiated(),
+            message_limits,
+        }
+    }
+
+    /// Every setting naming what this provider never does, grouped by the key it names
+    /// (`Protocols\SSL 3.0`, `Ciphers\RC4 128/128`), and the suite and curve names of
+    /// the order that it does not speak.
+    fn never_negotiated(&self) -> Vec<NeverNegotiated> {
+        let mut out: Vec<NeverNegotiated> = Vec::new();
+        for def in Settings::definitions() {
+            let value = match self.is_configured(def.name()) {
+                true => self.value(def.name()).ok().flatten(),
+                false => None,
+            };
+            let applied = def.application(value.as_ref());
+            let reason = match applied {
+                SettingApplication::Enforced(_) => continue,
+                a => a.detail().to_string(),
+            };
+            let segments: Vec<&str> = def.segments().collect();
+            let item = match segments[0] {
+                "Protocols" | "Ciphers" | "Hashes" | "KeyExchangeAlgorithms" => {
+                    segments[..2].join("\\")
+                }
+                _ => def.name().to_string(),
+            };
+            let configured = value.map(|v| (def.name().to_string(), v));
+            match out
+                .iter_mut()
+                .find(|n| n.item == item && n.reason == reason)
+            {
+                Some(n) => n.configured.extend(configured),
+                None => out.push(NeverNegotiated {
+                    item,
+                    reason,
+                    configured: configured.into_iter().collect(),
+                }),
+            }
+        }
+        for name in &self.cipher_suite_order {
+            if !suites().iter().any(|r| suite_name_matches(r.name, name)) {
+                out.push(NeverNegotiated {
+                    item: format!("{FUNCTIONS}: {name}"),
+                    reason: "not a cipher suite this provider speaks (rustls' TLS 1.2 ECDHE AEAD and TLS 1.3 suites only); never negotiated".into(),
+                    configured: vec![(FUNCTIONS.to_string(), SettingValue::List(vec![name.clone()]))],
+                });
+            }
+        }
+        for curve in self.ecc_curves() {
+            if group_for_curve(&curve).is_none() {
+                out.push(NeverNegotiated {
+                    item: format!("{ECC_CURVES}: {curve}"),
+                    reason: "not a curve this provider offers (curve25519, NistP256, NistP384, X25519MLKEM768); never negotiated".into(),
+                    configured: vec![(ECC_CURVES.to_string(), SettingValue::List(vec![curve.clone()]))],
+                });
+            }
+        }
+        out
+    }
+
     /// What the crypto configuration ignores: suite names in `Functions` and curve names in
-    /// `EccCurves` that this provider does not know or does not support.
+    /// `EccCurves` that this provider does not know or does not support; and a policy that
+    /// leaves a role nothing to negotiate.
     pub fn warnings(&self) -> Vec<SettingsWarning> {
         let mut out = Vec::new();
+        for role in [Role::Client, Role::Server] {
+            let protocols = self.enabled_protocols(role);
+            if !self.is_usable(&protocols) {
+                let consequence = match role {
+                    Role::Client => "every client context fails with 36873 (SEC_E_ALGORITHM_MISMATCH)",
+                    Role::Server => "a server credential is refused with 36871 (ErrorState 1012, SEC_E_ALGORITHM_MISMATCH)",
+                };
+                out.push(SettingsWarning {
+                    name: "Protocols",
+                    message: format!(
+                        "the {role} is left no usable cipher suite (protocols {} x Ciphers x Hashes x KeyExchangeAlgorithms x CipherSuiteOrder leave nothing): {consequence}",
+                        if protocols.is_empty() {
+                            "(none enabled)".to_string()
+                        } else {
+                            protocols.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                });
+            }
+        }
         for name in &self.cipher_suite_order {
             if !suites().iter().any(|r| suite_name_matches(r.name, name)) {
                 out.push(SettingsWarning {
@@ -239,6 +419,128 @@ impl Settings {
         }
         out
     }
+}
+
+/// The effective policy of a [`Settings`] ([`Settings::effective_policy`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EffectivePolicy {
+    /// Every `Protocols` key the registry knows, for the client and the server.
+    pub protocols: Vec<ProtocolPolicy>,
+    /// What a client offers.
+    pub client: RolePolicy,
+    /// What a server accepts.
+    pub server: RolePolicy,
+    /// The key exchange groups offered, in order (the same for both roles).
+    pub groups: Vec<OfferedGroup>,
+    /// What the settings name that is never negotiated or not done here, with why.
+    pub never_negotiated: Vec<NeverNegotiated>,
+    /// `Messaging\MessageLimit*`, with the bounds that apply.
+    pub message_limits: Vec<MessageLimitPolicy>,
+}
+
+/// One protocol for one role.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProtocolPolicy {
+    /// The registry key (`TLS 1.2`, `SSL 3.0`, `DTLS 1.2`, ...).
+    pub key: &'static str,
+    /// Client or server.
+    pub role: Role,
+    /// What it is here.
+    pub state: ProtocolUse,
+    /// The values the settings set for it (`Protocols\TLS 1.3\Server\Enabled`, 0); empty:
+    /// the default applies.
+    pub configured: Vec<(String, u32)>,
+}
+
+/// Whether a protocol is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtocolUse {
+    /// Offered and accepted.
+    Enabled,
+    /// Used only by credentials that ask for it.
+    DisabledByDefault,
+    /// Never used (the settings disable it).
+    Disabled,
+    /// Recognised, never negotiated: this provider does not speak it.
+    NeverNegotiated,
+}
+
+impl ProtocolUse {
+    /// `enabled`, `disabled by default`, `disabled`, `recognised, never negotiated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolUse::Enabled => "enabled",
+            ProtocolUse::DisabledByDefault => "disabled by default",
+            ProtocolUse::Disabled => "disabled",
+            ProtocolUse::NeverNegotiated => "recognised, never negotiated",
+        }
+    }
+}
+
+/// What one role negotiates by default (credentials may narrow the protocols).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RolePolicy {
+    /// Client or server.
+    pub role: Role,
+    /// The protocols enabled by default, newest first.
+    pub protocols: Vec<Protocol>,
+    /// The cipher suites the engine offers (client) or accepts (server), in order.
+    pub suites: Vec<OfferedSuite>,
+    /// Something is left to negotiate (a suite and a group).
+    pub usable: bool,
+}
+
+/// A cipher suite the engine offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OfferedSuite {
+    /// IANA name.
+    pub name: &'static str,
+    /// IANA number.
+    pub number: u16,
+    /// Its protocol.
+    pub protocol: Protocol,
+}
+
+/// A key exchange group the engine offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OfferedGroup {
+    /// Its `EccCurves` name (`curve25519`, `NistP256`, ...), or the exchange's name.
+    pub name: &'static str,
+    /// IANA number.
+    pub number: u16,
+}
+
+/// Something the settings name that this provider never negotiates or does not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NeverNegotiated {
+    /// What is named: a registry key (`Protocols\SSL 3.0`, `Ciphers\RC4 128/128`), a
+    /// setting (`IssuerCacheSize`), or an entry of the suite or curve order.
+    pub item: String,
+    /// Why it is never negotiated, or why its values hold already.
+    pub reason: String,
+    /// The values the settings set under it (empty: none, the defaults apply).
+    pub configured: Vec<(String, SettingValue)>,
+}
+
+/// One `Messaging` limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MessageLimitPolicy {
+    /// `Messaging\MessageLimitClient`, ...
+    pub setting: &'static str,
+    /// Its value.
+    pub value: u32,
+    /// The bound on plaintext handshake messages (the setting, or the engine's 65535
+    /// where the setting is larger).
+    pub plaintext: u32,
+    /// The bound on encrypted (TLS 1.3) handshake messages: always the engine's 65535.
+    pub encrypted: u32,
 }
 
 #[cfg(test)]
@@ -288,6 +590,141 @@ mod tests {
             .map(|g| g.number)
             .collect();
         assert_eq!(defaults, [0x11EC, 0x001D, 0x0017, 0x0018]);
+    }
+
+    fn parse(text: &str) -> Settings {
+        Settings::parse(text, None).expect("test settings parse")
+    }
+
+    #[test]
+    fn the_default_policy_offers_every_suite_and_names_what_is_never_negotiated() {
+        let p = Settings::default().effective_policy();
+        for role in [&p.client, &p.server] {
+            assert!(role.usable);
+            assert_eq!(role.protocols, vec![Protocol::Tls13, Protocol::Tls12]);
+            let numbers: Vec<u16> = role.suites.iter().map(|s| s.number).collect();
+            let table: Vec<u16> = suites().iter().map(|s| s.number).collect();
+            assert_eq!(numbers, table);
+        }
+        let groups: Vec<&str> = p.groups.iter().map(|g| g.name).collect();
+        assert_eq!(
+            groups,
+            ["X25519MLKEM768", "curve25519", "NistP256", "NistP384"]
+        );
+        let state = |key: &str, role| {
+            p.protocols
+                .iter()
+                .find(|x| x.key == key && x.role == role)
+                .map(|x| x.state)
+        };
+        assert_eq!(state("TLS 1.3", Role::Server), Some(ProtocolUse::Enabled));
+        assert_eq!(
+            state("SSL 3.0", Role::Client),
+            Some(ProtocolUse::NeverNegotiated)
+        );
+        assert_eq!(
+            state("DTLS 1.2", Role::Server),
+            Some(ProtocolUse::NeverNegotiated)
+        );
+        assert_eq!(p.protocols.len(), PROTOCOL_KEYS.len() * 2);
+        let items: Vec<&str> = p.never_negotiated.iter().map(|n| n.item.as_str()).collect();
+        for named in [
+            "Protocols\\SSL 3.0",
+            "Protocols\\TLS 1.0",
+            "Protocols\\TLS 1.1",
+            "Protocols\\DTLS 1.0",
+            "Ciphers\\RC4 128/128",
+            "Ciphers\\Triple DES 168",
+            "Hashes\\MD5",
+            "KeyExchangeAlgorithms\\PKCS",
+            "KeyExchangeAlgorithms\\Diffie-Hellman",
+            "IssuerCacheSize",
+            "CertificateMappingMethods",
+            "EnableOcspStaplingForSni",
+        ] {
+            assert!(items.contains(&named), "{named} in {items:?}");
+        }
+        for spoken in [
+            "Protocols\\TLS 1.2",
+            "Protocols\\TLS 1.3",
+            "Ciphers\\AES 128/128",
+        ] {
+            assert!(!items.contains(&spoken), "{spoken}");
+        }
+        let server = &p.message_limits[1];
+        assert_eq!(server.setting, "Messaging\\MessageLimitServer");
+        assert_eq!(
+            (server.value, server.plaintext, server.encrypted),
+            (16384, 16384, 65535)
+        );
+    }
+
+    #[test]
+    fn a_configured_policy_is_what_the_engine_gets() {
+        let s = parse(
+            "[Protocols.\"TLS 1.3\".Server]\nEnabled = 0\n[CipherSuiteOrder]\nFunctions = \"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_RSA_WITH_RC4_128_SHA,TLS_AES_256_GCM_SHA384\"\nEccCurves = [\"NistP256\", \"brainpoolP256\"]\n[Messaging]\nMessageLimitClient = 0x20000\n",
+        );
+        let p = s.effective_policy();
+        let names = |r: &RolePolicy| r.suites.iter().map(|s| s.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(&p.server),
+            ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"]
+        );
+        assert_eq!(
+            names(&p.client),
+            [
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_AES_256_GCM_SHA384"
+            ]
+        );
+        // The same as the crypto provider a credential is built with.
+        let provider = s.crypto_provider(Role::Server);
+        let engine: Vec<u16> = provider
+            .cipher_suites
+            .iter()
+            .map(|c| u16::from(c.suite()))
+            .collect();
+        assert_eq!(engine, vec![0xC02B]);
+        assert_eq!(
+            p.groups,
+            vec![OfferedGroup {
+                name: "NistP256",
+                number: 0x0017
+            }]
+        );
+        let tls13 = p
+            .protocols
+            .iter()
+            .find(|x| x.key == "TLS 1.3" && x.role == Role::Server)
+            .unwrap();
+        assert_eq!(tls13.state, ProtocolUse::Disabled);
+        assert_eq!(
+            tls13.configured,
+            vec![("Protocols\\TLS 1.3\\Server\\Enabled".to_string(), 0)]
+        );
+        let items: Vec<&str> = p.never_negotiated.iter().map(|n| n.item.as_str()).collect();
+        assert!(items.contains(&"CipherSuiteOrder\\Functions: TLS_RSA_WITH_RC4_128_SHA"));
+        assert!(items.contains(&"CipherSuiteOrder\\EccCurves: brainpoolP256"));
+        let client = &p.message_limits[0];
+        assert_eq!((client.value, client.plaintext), (0x20000, 65535));
+    }
+
+    #[test]
+    fn a_policy_that_leaves_nothing_is_warned_about() {
+        let s = parse(
+            "[Protocols.\"TLS 1.3\".Server]\nEnabled = 0\n[CipherSuiteOrder]\nFunctions = \"TLS_AES_128_GCM_SHA256\"\n",
+        );
+        let p = s.effective_policy();
+        assert!(p.client.usable);
+        assert!(!p.server.usable && p.server.suites.is_empty());
+        let warnings: Vec<String> = s.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("the server is left no usable cipher suite (protocols TLS 1.2 x")
+                && warnings[0].contains("36871 (ErrorState 1012"),
+            "{warnings:?}"
+        );
+        assert!(Settings::default().warnings().is_empty());
     }
 
     #[test]

@@ -25,6 +25,7 @@
 //! | `ExpiredRevocationList` (+ `Context`): CryptoAPI does not use a CRL past its nextUpdate | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 48 unknown_ca |
 //! | `Error::InvalidCertRevocationList` (a CRL is unusable)  | CRYPT_E_NO_REVOCATION_CHECK 0x80092012 | 36876 | 40 handshake_failure |
 //! | `BadSignature`, `UnsupportedSignatureAlgorithm*`        | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 51 decrypt_error |
+//! | `Other(RsaKeyTooShort)` (ours: the server's RSA key is shorter than `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`) | CERTSRV_E_WEAK_SIGNATURE_OR_KEY 0x80094016 | 36876 | 46 certificate_unknown |
 //! | `Other(webpki::Error::{PathLenConstraintViolated, MaximumPathDepthExceeded, MaximumPathBuildCallsExceeded, MaximumSignatureChecksExceeded})` | CERT_E_CHAINING 0x800B010A | 36876 | 46 certificate_unknown |
 //! | `BadEncoding`, `UnhandledCriticalExtension`             | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 42 bad_certificate |
 //! | `Other(..)` (anything else webpki refuses)              | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 46 certificate_unknown |
@@ -339,6 +340,10 @@ fn certificate_status(ce: &CertificateError) -> Status {
             Status::CryptERevocationOffline
         }
         C::Other(other) if is_chaining_limit(other) => Status::CertEChaining,
+        // CryptoAPI's code for a key weaker than policy allows.
+        C::Other(other) if other.0.is::<crate::verify::RsaKeyTooShort>() => {
+            Status::CertsrvEWeakSignatureOrKey
+        }
         _ => Status::CertUnknown,
     }
 }

@@ -411,3 +411,84 @@ fn the_key_material_check_catches_a_leak() {
     r.binary = Some(Arc::from(leaf.key_der().as_slice()));
     assert_no_key_material(&[r], &leaf.key_der(), leaf.der());
 }
+
+#[test]
+fn a_server_policy_that_leaves_no_cipher_suite_is_36871_no_usable_cipher_suite() {
+    // TLS 1.3 off for servers, and only a TLS 1.3 suite in the order: nothing is left.
+    let ca = Ca::root("Test CA");
+    let leaf = ca.server_leaf(&["p.test"]);
+    let chain = || vec![leaf.der().clone()];
+    let key = || PrivateKeyDer::try_from(leaf.key_der()).unwrap();
+    let mut settings = Settings::default();
+    settings.event_logging = securechannel::events::EventLogging::ALL;
+    settings
+        .set(
+            "Protocols\\TLS 1.3\\Server\\Enabled",
+            securechannel::SettingValue::Dword(0),
+        )
+        .unwrap();
+    settings
+        .set(
+            "CipherSuiteOrder\\Functions",
+            securechannel::SettingValue::List(vec!["TLS_AES_128_GCM_SHA256".into()]),
+        )
+        .unwrap();
+    let sink = Arc::new(MemorySink::new());
+    let provider = Provider::in_memory(settings, sink.clone()).unwrap();
+    sink.clear();
+    let err = provider
+        .server_credential()
+        .with_certificate_der(chain(), key())
+        .acquire()
+        .unwrap_err();
+    assert_eq!(err.state(), Some(ErrorState::NoUsableCipherSuite));
+    assert_eq!(ErrorState::NoUsableCipherSuite.code(), 1012);
+    assert_eq!(err.status(), Status::AlgorithmMismatch);
+    assert_eq!(err.event(), Some(EventId::CredentialCreationFailed));
+    assert!(
+        err.to_string()
+            .contains("no cipher suite usable with TLS 1.2"),
+        "{err}"
+    );
+    assert_eq!(sink.ids(), vec![36867, 36868, 36871]);
+    let failed = sink.records().pop().unwrap();
+    assert_eq!(failed.field("ErrorState"), Some("1012"));
+    // The client side keeps TLS 1.3: its credential and contexts work.
+    let client = provider.client_credential().acquire().unwrap();
+    assert!(securechannel::ClientContext::new(
+        &client,
+        "server.test",
+        securechannel::ContextOptions::default()
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_client_policy_that_leaves_no_cipher_suite_logs_36873_per_context() {
+    let mut settings = Settings::default();
+    settings.event_logging = securechannel::events::EventLogging::ALL;
+    settings
+        .set(
+            "Protocols\\TLS 1.3\\Client\\Enabled",
+            securechannel::SettingValue::Dword(0),
+        )
+        .unwrap();
+    settings
+        .set(
+            "CipherSuiteOrder\\Functions",
+            securechannel::SettingValue::List(vec!["TLS_AES_128_GCM_SHA256".into()]),
+        )
+        .unwrap();
+    let sink = Arc::new(MemorySink::new());
+    let provider = Provider::in_memory(settings, sink.clone()).unwrap();
+    let client = provider.client_credential().acquire().unwrap();
+    sink.clear();
+    let err = securechannel::ClientContext::new(
+        &client,
+        "server.test",
+        securechannel::ContextOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.status(), Status::AlgorithmMismatch);
+    assert_eq!(sink.ids(), vec![36873]);
+}

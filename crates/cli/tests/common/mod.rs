@@ -485,6 +485,48 @@ impl Pki {
         })
     }
 
+    /// A server leaf for 127.0.0.1 / localhost with an RSA key (2048 bits, rcgen's size).
+    pub fn rsa_server_leaf(&self, stem: &str) -> Leaf {
+        let params = leaf_params(
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let leaf = Leaf {
+            cert: self.dir.join(format!("{stem}.pem")),
+            key: self.dir.join(format!("{stem}.key")),
+        };
+        self.ca
+            .issue_with_key(
+                &params,
+                securechannel_testpki::key_pair(&rcgen::PKCS_RSA_SHA256),
+            )
+            .write_pem(&leaf.cert, &leaf.key);
+        leaf
+    }
+
+    /// A server leaf for 127.0.0.1 / localhost carrying `padding` bytes in a private,
+    /// non-critical extension (a large Certificate message).
+    pub fn padded_server_leaf(&self, stem: &str, padding: usize) -> Leaf {
+        let mut params = leaf_params(
+            "localhost",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 99999, 7],
+                vec![0x5a; padding],
+            ));
+        let leaf = Leaf {
+            cert: self.dir.join(format!("{stem}.pem")),
+            key: self.dir.join(format!("{stem}.key")),
+        };
+        self.ca.issue(&params).write_pem(&leaf.cert, &leaf.key);
+        leaf
+    }
+
     /// A client leaf.
     pub fn client_leaf(&self, stem: &str, common_name: &str) -> Leaf {
         self.leaf(LeafSpec {

@@ -6,6 +6,7 @@ use super::failure::{alert_name, Failure};
 use super::{CipherSuite, ConnectionInfo, DecryptStatus, Decrypted, Step, StepStatus, StreamSizes};
 use crate::credential::CredentialShared;
 use crate::engine::{self, Engine, HandshakeProgress, WriteError};
+use crate::messaging::{HandshakeWatch, OversizedMessage};
 use crate::verdict::{verdict, Facts};
 use crate::verify::{self, RejectedCertificate};
 use crate::{policy, Error, ErrorState, Protocol, Role};
@@ -52,6 +53,8 @@ pub(super) struct Core {
     /// (36880 names it only then).
     client_certificate_sent: bool,
     sent_close_notify: bool,
+    /// `Messaging\MessageLimit*`: the peer's plaintext handshake messages (see `messaging`).
+    watch: HandshakeWatch,
 }
 
 /// Process-wide context handle numbers.
@@ -88,7 +91,10 @@ impl Core {
         target_name: String,
         engine: Engine,
     ) -> Core {
+        let client_auth = shared.options.request_client_certificate;
+        let limit = shared.settings.message_limit(role, client_auth);
         Core {
+            watch: HandshakeWatch::new(limit),
             shared,
             role,
             engine,
@@ -146,6 +152,10 @@ impl Core {
                 consumed: 0,
             });
         }
+        let tls13 = self.engine.protocol() == Some(Protocol::Tls13);
+        if let Err(big) = self.watch.inspect(input, tls13) {
+            return Err(self.refuse_oversized(big, out));
+        }
         let alert_requested = self.pending_alert;
         if let Some(a) = alert_requested {
             // apply_alert only accepts alerts verify can produce.
@@ -153,6 +163,7 @@ impl Core {
         }
         let mut early = std::mem::take(&mut self.early_plaintext);
         let h = self.engine.handshake(input, out, &mut early);
+        self.watch.consumed(h.consumed);
         self.early_plaintext = early;
         if alert_requested.is_some() {
             // Reset so no later call on this thread (another context) inherits it; the
@@ -189,6 +200,50 @@ impl Core {
                 h.last_record_consumed,
             )),
         }
+    }
+
+    /// A peer's handshake message above `Messaging\MessageLimit*`, refused before the
+    /// engine reads it: rustls' own decode_error goes to `out` (see
+    /// `engine::oversized_message_alert`), 36888 is logged, the context fails.
+    fn refuse_oversized(&mut self, big: OversizedMessage, out: &mut Vec<u8>) -> Error {
+        let client_auth = self.shared.options.request_client_certificate;
+        let setting = crate::settings::message_limit_name(self.role, client_auth);
+        let peer = match self.role {
+            Role::Client => "the server",
+            Role::Server => "the client",
+        };
+        let what = format!(
+            "{peer} sent {big}, larger than `{setting}` allows ({} bytes)",
+            big.limit
+        );
+        let side = match self.role {
+            Role::Client => self
+                .shared
+                .client_config(true)
+                .ok()
+                .map(engine::Side::Client),
+            Role::Server => self
+                .shared
+                .server_config(&[])
+                .ok()
+                .map(engine::Side::Server),
+        };
+        let Some((err, alert)) = side.and_then(engine::oversized_message_alert) else {
+            // rustls did not answer as it does for an oversized message: no alert.
+            self.state = State::Failed(Status::IllegalMessage);
+            return Error::new(Status::IllegalMessage, what)
+                .with_state(ErrorState::MalformedMessage);
+        };
+        out.extend_from_slice(&alert);
+        let failed = self.fail(err, None, true, None, false);
+        let mut e = Error::new(failed.status(), format!("{what}; decode_error sent"));
+        if let Some(event) = failed.event() {
+            e = e.with_event(event);
+        }
+        if let Some(state) = failed.state() {
+            e = e.with_state(state);
+        }
+        e.with_source(failed)
     }
 
     /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and

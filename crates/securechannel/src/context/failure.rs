@@ -137,6 +137,10 @@ impl Failure<'_> {
             Status::CertWrongUsage => {
                 format!("{cert} is not valid for this use (key usage or extended key usage)")
             }
+            Status::CertsrvEWeakSignatureOrKey => format!(
+                "{cert} has a shorter RSA key than this {}'s policy allows (KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength)",
+                self.role
+            ),
             _ => format!("{cert} was rejected"),
         }
     }

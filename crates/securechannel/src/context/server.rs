@@ -115,7 +115,8 @@ impl ServerContext {
     /// client's bytes itself.
     fn refuse_oversized_record(&mut self, out: &mut Vec<u8>) -> Option<Error> {
         let config = self.core.shared.server_config(&[]).ok()?;
-        let err = engine::oversized_record_alert(config, out)?;
+        let (err, alert) = engine::oversized_record_alert(config)?;
+        out.extend_from_slice(&alert);
         Some(self.core.fail(err, None, true, None, false))
     }
 

@@ -298,6 +298,21 @@ fn finish(
             ),
         ));
     }
+    let protocols = settings.protocols_for(role, &options.protocols);
+    if role == Role::Server && !settings.is_usable(&protocols) {
+        // A server would refuse every client; Windows refuses such a credential at once.
+        return Err(Failure::Other(
+            ErrorState::NoUsableCipherSuite,
+            format!(
+                "the settings leave no cipher suite usable with {} (see `schannel config show`)",
+                protocols
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        ));
+    }
     let stores = provider.stores();
     let mut roots = stores.root_cert_store();
     for root in extra_roots {
@@ -391,7 +406,9 @@ fn status_of(state: ErrorState) -> Status {
         // Nothing to authenticate with: Windows' SEC_E_NO_CREDENTIALS.
         ErrorState::NoCertificate | ErrorState::CertificateNotFound => Status::NoCredentials,
         // The protocol sets do not meet: SEC_E_ALGORITHM_MISMATCH, as for cipher suites.
-        ErrorState::NoProtocolEnabled => Status::AlgorithmMismatch,
+        ErrorState::NoProtocolEnabled | ErrorState::NoUsableCipherSuite => {
+            Status::AlgorithmMismatch
+        }
         ErrorState::EngineConfiguration => Status::InternalError,
         // A certificate that cannot be read or parsed is a credential we cannot use.
         _ => Status::UnknownCredentials,

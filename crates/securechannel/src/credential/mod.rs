@@ -126,6 +126,7 @@ impl CredentialShared {
         trust.revocation_check = options.revocation_check;
         trust.require_revocation_status = options.require_revocation_status;
         trust.validation_time = options.dangerous_validation_time;
+        trust.min_server_rsa_bits = settings.client_min_rsa_key_bits();
         CredentialShared {
             role,
             emitter,
@@ -164,6 +165,9 @@ impl CredentialShared {
                 )
                 .map_err(ConfigError::Other)?,
                 resolver: verify::client_cert_resolver(self.certified_key.clone()),
+                resumption: crate::resumption::client_resumption(
+                    self.settings.session_cache_time(Role::Client),
+                ),
             })
         })
     }
@@ -182,6 +186,10 @@ impl CredentialShared {
                 )
                 .map_err(ConfigError::Other)?,
                 certified_key: self.certified_key.clone(),
+                resumption: crate::resumption::ServerResumptionPolicy {
+                    cache_size: self.settings.maximum_cache_size(),
+                    lifetime: self.settings.session_cache_time(Role::Server),
+                },
             })
         })
     }

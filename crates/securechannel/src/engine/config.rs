@@ -8,6 +8,7 @@
 //! [`ServerSetup`] (crypto provider, protocols, verifier, certificate) the first time a
 //! configuration is needed.
 
+use crate::resumption::{ServerResumption, ServerResumptionPolicy};
 use crate::{Error, ErrorState, Protocol};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::ResolvesClientCert;
@@ -31,6 +32,8 @@ pub(crate) struct ClientSetup {
     pub(crate) protocols: Vec<Protocol>,
     pub(crate) verifier: Arc<dyn ServerCertVerifier>,
     pub(crate) resolver: Arc<dyn ResolvesClientCert>,
+    /// The session cache (`ClientCacheTime`, see `resumption`).
+    pub(crate) resumption: rustls::client::Resumption,
 }
 
 /// What a server configuration is made of.
@@ -41,6 +44,9 @@ pub(crate) struct ServerSetup {
     pub(crate) client_verifier: Option<Arc<dyn ClientCertVerifier>>,
     /// `None`: every hello is refused with access_denied (36886).
     pub(crate) certified_key: Option<Arc<CertifiedKey>>,
+    /// `ServerCacheTime` and `MaximumCacheSize` (see `resumption`); the first setup of a
+    /// credential makes its ticketer and cache, which all its configurations share.
+    pub(crate) resumption: ServerResumptionPolicy,
 }
 
 /// Why no configuration could be built.
@@ -59,12 +65,6 @@ pub(crate) struct ConfigCache {
     client: Mutex<Vec<(bool, Arc<ClientConfig>)>>,
     server: Mutex<Vec<(AlpnList, Arc<ServerConfig>)>>,
     server_resumption: OnceLock<ServerResumption>,
-}
-
-#[derive(Clone)]
-struct ServerResumption {
-    ticketer: Option<Arc<dyn rustls::server::ProducesTickets>>,
-    sessions: Arc<dyn rustls::server::StoresServerSessions>,
 }
 
 impl ConfigCache {
@@ -86,8 +86,8 @@ impl ConfigCache {
             .with_custom_certificate_verifier(setup.verifier);
         let mut config = builder.with_client_cert_resolver(setup.resolver);
         config.enable_sni = send_sni;
-        // Resumption stays at rustls' default: an in-memory cache of 256 sessions, shared
-        // by every context of this credential because the config is.
+        // Shared by every context of this credential because the config is.
+        config.resumption = setup.resumption;
         let config = Arc::new(config);
         lock(&self.client).push((send_sni, config.clone()));
         Ok(config)
@@ -105,13 +105,7 @@ impl ConfigCache {
         let setup = setup()?;
         let resumption = self
             .server_resumption
-            .get_or_init(|| ServerResumption {
-                // Without a ticketer rustls still resumes through the session cache
-                // (stateful tickets in TLS 1.3, session IDs in TLS 1.2); a failing RNG is
-                // the only cause.
-                ticketer: rustls::crypto::aws_lc_rs::Ticketer::new().ok(),
-                sessions: rustls::server::ServerSessionMemoryCache::new(4096),
-            })
+            .get_or_init(|| ServerResumption::new(setup.resumption))
             .clone();
         let versions = usable_versions(&setup.protocols, &setup.provider)?;
         let builder = ServerConfig::builder_with_provider(setup.provider)
@@ -130,6 +124,7 @@ impl ConfigCache {
         config.ignore_client_order = true;
         config.alpn_protocols = alpn.to_vec();
         config.session_storage = resumption.sessions;
+        config.send_tls13_tickets = resumption.tls13_tickets;
         if let Some(t) = resumption.ticketer {
             config.ticketer = t;
         }

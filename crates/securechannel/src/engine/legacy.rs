@@ -1,7 +1,4 @@
-//! Hellos rustls would not refuse the way Schannel does, refused with rustls' own alerts
-//! (a throwaway connection's answer to a fixed input): protocol_version for a legacy
-//! hello, and rustls' answer to an over-long plaintext record for a first flight whose
-//! records exceed 2^14 bytes.
+//! Legacy hellos: rustls' own protocol_version alert for a client it cannot speak with.
 
 use super::drive_handshake;
 use crate::verdict::{verdict, Facts};
@@ -69,7 +66,7 @@ pub(crate) fn legacy_protocol_version_alert(
     let mut conn = UnbufferedServerConnection::new(config).ok()?;
     let mut input = canonical_legacy_hello().to_vec();
     let mut alert = Vec::new();
-    let h = drive_handshake(&mut conn, &mut input, &mut alert, &mut Vec::new());
+    let h = drive_handshake(&mut conn, &mut input, &mut alert, &mut Vec::new(), &mut 0);
     // Nothing of this throwaway connection may reach the next context on this thread.
     let _ = super::config::take_client_sni();
     match h.result {
@@ -84,49 +81,4 @@ pub(crate) fn legacy_protocol_version_alert(
         }
         _ => None,
     }
-}
-
-/// Append to `out` the alert rustls sends for a plaintext record longer than it reads
-/// (a header announcing 65535 bytes, given to a throwaway connection under `config`), and
-/// return rustls' failure for it. `None` (nothing appended) when rustls did anything else.
-///
-/// Why: RFC 8446 section 5.1 and RFC 5246 section 6.2.1 limit a plaintext record to 2^14
-/// bytes and call for record_overflow, but rustls 0.23.46 reads plaintext records up to
-/// 2^14 + 2048 bytes, and sends record_overflow only for a record it decrypted (never in
-/// plaintext); past its own limit it refuses the record with decode_error. That is the
-/// alert a hello with an over-long record gets here: rustls' bytes, and 36888 says 50.
-pub(crate) fn oversized_record_alert(
-    config: Arc<ServerConfig>,
-    out: &mut Vec<u8>,
-) -> Option<rustls::Error> {
-    let mut conn = UnbufferedServerConnection::new(config).ok()?;
-    let mut input = [22, 3, 1, 0xFF, 0xFF];
-    let mut alert = Vec::new();
-    let h = drive_handshake(&mut conn, &mut input, &mut alert, &mut Vec::new());
-    match h.result {
-        Err(e @ rustls::Error::InvalidMessage(rustls::InvalidMessage::MessageTooLarge))
-            if h.alert_written > 0 && h.written == h.alert_written =>
-        {
-            out.extend_from_slice(&alert);
-            Some(e)
-        }
-        _ => None,
-    }
-}
-
-/// Whether a record of the first flight (the plaintext handshake records up to the end of
-/// `buf`) announces more than 2^14 bytes.
-pub(crate) fn first_flight_has_oversized_record(buf: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(header) = buf.get(at..at + 5) {
-        if header[0] != 22 {
-            return false;
-        }
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        if len > crate::policy::MAX_FRAGMENT_LEN {
-            return true;
-        }
-        at += 5 + len;
-    }
-    false
 }

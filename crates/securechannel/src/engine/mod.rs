@@ -5,16 +5,19 @@
 //! - this file: [`Engine`], one rustls connection driven the way SSPI calls drive it
 //!   (handshake, read, write, close), with the record arithmetic SSPI reports;
 //! - `config`: the rustls configurations of a credential, built once and reused;
-//! - `legacy`: rustls' own protocol_version alert for a hello it cannot speak.
+//! - `legacy`: rustls' own protocol_version alert for a hello it cannot speak;
+//! - `oversize`: rustls' own decode_error for a handshake message above a limit.
 
 mod config;
 mod legacy;
+mod oversize;
 #[cfg(test)]
 mod tests;
 
 pub(crate) use config::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
-pub(crate) use legacy::{
-    first_flight_has_oversized_record, legacy_protocol_version_alert, oversized_record_alert,
+pub(crate) use legacy::legacy_protocol_version_alert;
+pub(crate) use oversize::{
+    first_flight_has_oversized_record, oversized_message_alert, oversized_record_alert, Side,
 };
 
 use crate::policy::{MAX_FRAGMENT_LEN, RECORD_HEADER_LEN};
@@ -40,6 +43,8 @@ pub(crate) struct Engine {
     sni: Option<String>,
     /// The peer sent close_notify (rustls reports it once, as a state).
     peer_closed: bool,
+    /// Handshake input rustls has read and kept unconsumed (see `drive_handshake`).
+    kept: usize,
 }
 
 enum Conn {
@@ -138,6 +143,7 @@ impl Engine {
             conn: Conn::Client(Box::new(conn)),
             sni: None,
             peer_closed: false,
+            kept: 0,
         })
     }
 
@@ -148,6 +154,7 @@ impl Engine {
             conn: Conn::Server(Box::new(conn)),
             sni: None,
             peer_closed: false,
+            kept: 0,
         })
     }
 
@@ -166,7 +173,8 @@ impl Engine {
         out: &mut Vec<u8>,
         early_plaintext: &mut Vec<u8>,
     ) -> Handshake {
-        let h = with_conn!(self, c => drive_handshake(&mut **c, input, out, early_plaintext));
+        let kept = &mut self.kept;
+        let h = with_conn!(self, c => drive_handshake(&mut **c, input, out, early_plaintext, kept));
         self.peer_closed |= h.peer_closed;
         if matches!(self.conn, Conn::Server(_)) {
             if let Some(sni) = config::take_client_sni() {
@@ -270,33 +278,46 @@ impl Engine {
     }
 }
 
-/// The end of the first whole record of `input` that starts at or after `from`; the end
-/// of the input when no whole record starts there (rustls then reads what there is and
-/// asks for more, or refuses bytes that are no TLS record).
-fn next_record_end(input: &[u8], from: usize) -> usize {
-    let rest = &input[from.min(input.len())..];
+/// The end of the first whole record of `input` that starts at `from`, or `None` when no
+/// whole record starts there (a record still arriving, or bytes that are no TLS record:
+/// rustls is then given the rest as it is, and asks for more or refuses it).
+fn whole_record_end(input: &[u8], from: usize) -> Option<usize> {
+    let rest = input.get(from..)?;
     if rest.len() < RECORD_HEADER_LEN || !(20..=24).contains(&rest[0]) {
-        return input.len();
+        return None;
     }
-    let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
-    (from + RECORD_HEADER_LEN + len).min(input.len())
+    let end = from + RECORD_HEADER_LEN + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+    (end <= input.len()).then_some(end)
 }
 
+/// `kept`: the input bytes rustls read in earlier calls and kept unconsumed (whole records
+/// holding part of a handshake message, which the caller hands back at the front); rustls
+/// must be given at least those again. Updated for the next call.
 fn drive_handshake<C: Unbuffered>(
     c: &mut C,
     input: &mut [u8],
     out: &mut Vec<u8>,
     early_plaintext: &mut Vec<u8>,
+    kept: &mut usize,
 ) -> Handshake {
     let start = out.len();
     let mut consumed = 0;
     let mut peer_closed = false;
-    // rustls is given the input one record at a time (`fed` is where what it has seen
-    // ends), so that a failure can be placed: a record rustls refused at the record layer
-    // stays unconsumed, one whose message failed a check (a Finished that does not
-    // verify) was consumed. Both are `Error::DecryptError`, sent as different alerts.
-    let mut fed = next_record_end(input, 0);
     let total = input.len();
+    // rustls is given the input one record at a time, so that a failure can be placed: a
+    // record rustls refused at the record layer stays unconsumed, one whose message failed
+    // a check (a Finished that does not verify) was consumed. Both are
+    // `Error::DecryptError`, sent as different alerts. `whole` is the end of the whole
+    // records given so far, `fed` the end of what rustls sees (past `whole` only for the
+    // incomplete or unreadable tail, given as it is).
+    let mut whole = (*kept).min(total);
+    let mut fed = match whole_record_end(input, whole) {
+        Some(end) => {
+            whole = end;
+            end
+        }
+        None => total,
+    };
     let result = loop {
         let mut next_record = false;
         let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..fed]);
@@ -352,7 +373,13 @@ fn drive_handshake<C: Unbuffered>(
             break r;
         }
         if next_record {
-            fed = next_record_end(input, fed);
+            match whole_record_end(input, whole) {
+                Some(end) => {
+                    whole = end;
+                    fed = end;
+                }
+                None => fed = total,
+            }
         }
     };
     // With half-RTT data a TLS 1.3 server may write before the client's Finished; the
@@ -364,14 +391,17 @@ fn drive_handshake<C: Unbuffered>(
         r => r,
     };
     match result {
-        Ok(p) => Handshake {
-            consumed,
-            written: out.len() - start,
-            result: Ok(p),
-            alert_written: 0,
-            peer_closed,
-            last_record_consumed: false,
-        },
+        Ok(p) => {
+            *kept = whole.saturating_sub(consumed);
+            Handshake {
+                consumed,
+                written: out.len() - start,
+                result: Ok(p),
+                alert_written: 0,
+                peer_closed,
+                last_record_consumed: false,
+            }
+        }
         Err(e) => failed(c, consumed, out, start, e, consumed >= fed),
     }
 }

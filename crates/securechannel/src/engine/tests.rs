@@ -109,6 +109,7 @@ fn contexts_on(
                 protocols: cshared.protocols(),
                 verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
                 resolver: verify::client_cert_resolver(None),
+                resumption: rustls::client::Resumption::default(),
             })
         })
         .map_err(|_| ())
@@ -121,6 +122,10 @@ fn contexts_on(
                 protocols: sshared.protocols(),
                 client_verifier: None,
                 certified_key: sshared.certified_key.clone(),
+                resumption: crate::resumption::ServerResumptionPolicy {
+                    cache_size: 16,
+                    lifetime: std::time::Duration::from_secs(3600),
+                },
             })
         })
         .map_err(|_| ())
@@ -252,6 +257,7 @@ fn provider_without_suites_for_the_enabled_versions_is_no_cipher_suite() {
             protocols: cshared.protocols(),
             verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
             resolver: verify::client_cert_resolver(None),
+            resumption: rustls::client::Resumption::default(),
         })
     });
     assert!(matches!(r, Err(ConfigError::NoCipherSuite)));

@@ -21,6 +21,7 @@
 //! names is [`Settings::definitions`]. A TOML table path is the name split at `\`, so a
 //! `.reg` import only has to strip the base key and write the same names.
 
+mod applies;
 mod names;
 mod registry;
 mod value;
@@ -28,8 +29,9 @@ mod value;
 #[cfg(test)]
 mod tests;
 
+pub use applies::{SettingApplication, SettingRule};
 pub use names::normalise_name;
-pub(crate) use registry::{ECC_CURVES, FUNCTIONS};
+pub(crate) use registry::{ECC_CURVES, FUNCTIONS, PROTOCOL_KEYS};
 pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
 
 use crate::{Error, Protocol, Role};
@@ -41,6 +43,16 @@ use std::fmt;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
+
+/// The `Messaging` value that limits the handshake messages `role` accepts (a server
+/// asking for a client certificate has its own).
+pub(crate) fn message_limit_name(role: Role, client_auth: bool) -> &'static str {
+    match (role, client_auth) {
+        (Role::Client, _) => "Messaging\\MessageLimitClient",
+        (Role::Server, false) => "Messaging\\MessageLimitServer",
+        (Role::Server, true) => "Messaging\\MessageLimitServerClientAuth",
+    }
+}
 
 /// The file name of the settings in the data directory.
 pub const SETTINGS_FILE: &str = "settings.toml";
@@ -389,6 +401,12 @@ impl Settings {
         self.dword_or_default("CertificateMappingMethods")
     }
 
+    /// `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`: the shortest RSA key a client
+    /// accepts in a server's certificate.
+    pub fn client_min_rsa_key_bits(&self) -> u32 {
+        self.dword_or_default("KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength")
+    }
+
     /// `ClientCacheTime` / `ServerCacheTime`: the session cache lifetime (zero: no cache).
     pub fn session_cache_time(&self, role: Role) -> Duration {
         let name = match role {
@@ -414,12 +432,7 @@ impl Settings {
     /// `Messaging\MessageLimit*`: the largest handshake message accepted by `role`
     /// (a server asking for a client certificate takes `MessageLimitServerClientAuth`).
     pub fn message_limit(&self, role: Role, client_auth: bool) -> u32 {
-        let name = match (role, client_auth) {
-            (Role::Client, _) => "Messaging\\MessageLimitClient",
-            (Role::Server, false) => "Messaging\\MessageLimitServer",
-            (Role::Server, true) => "Messaging\\MessageLimitServerClientAuth",
-        };
-        self.dword_or_default(name)
+        self.dword_or_default(message_limit_name(role, client_auth))
     }
 
     /// `EnableOcspStaplingForSni`.

@@ -3,6 +3,7 @@
 use super::*;
 use crate::{policy, ErrorState, EventId};
 use rustls::crypto::CryptoProvider;
+use std::path::Path;
 
 fn parse(text: &str) -> Settings {
     Settings::parse(text, None).expect("test settings parse")
@@ -34,7 +35,8 @@ fn defaults_are_windows_defaults() {
         Duration::from_secs(36_000)
     );
     assert_eq!(s.maximum_cache_size(), 20_000);
-    assert_eq!(s.issuer_cache(), (100, Duration::from_secs(600)));
+    // No issuer cache exists here (Windows: 100 entries, 10 minutes): 0 is the truth.
+    assert_eq!(s.issuer_cache(), (0, Duration::ZERO));
     assert_eq!(s.message_limit(Role::Client, false), 0x8000);
     assert_eq!(s.message_limit(Role::Server, false), 0x4000);
     assert_eq!(s.message_limit(Role::Server, true), 0x8000);
@@ -131,10 +133,10 @@ fn protocol_disabled_by_default_needs_an_explicit_request() {
 
 #[test]
 fn protocol_absent_is_the_default_and_legacy_ones_are_never_returned() {
-    let s = parse("[Protocols.\"TLS 1.0\".Server]\nEnabled = 1\nDisabledByDefault = 0\n");
+    let s = parse("[Protocols.\"TLS 1.0\".Server]\nEnabled = 0\nDisabledByDefault = 1\n");
     assert_eq!(
         s.protocol_state("TLS 1.0", Role::Server),
-        ProtocolState::Enabled
+        ProtocolState::Disabled
     );
     assert_eq!(
         s.enabled_protocols(Role::Server),
@@ -376,17 +378,17 @@ fn set_and_unset_keep_fields_in_step() {
 #[test]
 fn other_values_are_read() {
     let s = parse(
-        "ClientAuthTrustMode = 2\nSendTrustedIssuerList = 1\nCertificateMappingMethods = 0x4\nServerCacheTime = 0\nMaximumCacheSize = 5\nEnableOcspStaplingForSni = 1\n[Messaging]\nMessageLimitServer = 0x10000\n",
+        "ClientAuthTrustMode = 2\nSendTrustedIssuerList = 1\nCertificateMappingMethods = 0x1f\nServerCacheTime = 0\nMaximumCacheSize = 5\nEnableOcspStaplingForSni = 0\n[Messaging]\nMessageLimitServer = 0x10000\n",
     );
     assert_eq!(
         s.client_auth_trust_mode(),
         ClientAuthTrustMode::ExclusiveCaTrust
     );
     assert!(s.send_trusted_issuer_list());
-    assert_eq!(s.certificate_mapping_methods(), 4);
+    assert_eq!(s.certificate_mapping_methods(), 0x1f);
     assert_eq!(s.session_cache_time(Role::Server), Duration::ZERO);
     assert_eq!(s.maximum_cache_size(), 5);
-    assert!(s.ocsp_stapling_for_sni());
+    assert!(!s.ocsp_stapling_for_sni());
     assert_eq!(s.message_limit(Role::Server, false), 0x10000);
 }
 
@@ -397,4 +399,191 @@ fn every_definition_has_a_toml_path() {
         assert_eq!(Settings::definition(d.name()).unwrap().name(), d.name());
     }
     assert!(Settings::definitions().len() > 70);
+}
+
+/// Every value the table refuses, with the words its refusal must carry; each is refused
+/// by `parse_value` (`config set`), `Settings::set` and `Settings::parse` (the file).
+const REFUSED: &[(&str, u32, &str)] = &[
+    (
+        "Protocols\\SSL 3.0\\Server\\Enabled",
+        1,
+        "SSL 3.0 is recognised and never negotiated",
+    ),
+    (
+        "Protocols\\SSL 2.0\\Client\\Enabled",
+        0xffff_ffff,
+        "SSL 2.0 is recognised and never negotiated",
+    ),
+    (
+        "Protocols\\TLS 1.0\\Server\\Enabled",
+        1,
+        "TLS 1.0 is recognised and never negotiated",
+    ),
+    (
+        "Protocols\\TLS 1.1\\Client\\DisabledByDefault",
+        0,
+        "TLS 1.1 is recognised and never negotiated",
+    ),
+    ("Protocols\\DTLS 1.2\\Server\\Enabled", 1, "never DTLS"),
+    (
+        "Protocols\\PCT 1.0\\Server\\Enabled",
+        1,
+        "PCT 1.0 is recognised",
+    ),
+    ("Ciphers\\RC4 128/128\\Enabled", 0xffff_ffff, "no RC4 suite"),
+    (
+        "Ciphers\\Triple DES 168\\Enabled",
+        0xffff_ffff,
+        "no 3DES suite",
+    ),
+    (
+        "Ciphers\\NULL\\Enabled",
+        1,
+        "NULL is recognised and never negotiated",
+    ),
+    (
+        "Hashes\\MD5\\Enabled",
+        0xffff_ffff,
+        "MD5 is recognised and never negotiated",
+    ),
+    (
+        "Hashes\\SHA\\Enabled",
+        0xffff_ffff,
+        "SHA-1 (SHA) is recognised",
+    ),
+    (
+        "Hashes\\SHA512\\Enabled",
+        0,
+        "no cipher suite here uses SHA-512",
+    ),
+    (
+        "KeyExchangeAlgorithms\\PKCS\\Enabled",
+        0xffff_ffff,
+        "no TLS_RSA_* suite",
+    ),
+    (
+        "KeyExchangeAlgorithms\\Diffie-Hellman\\Enabled",
+        0xffff_ffff,
+        "no DHE suite",
+    ),
+    ("CertificateMappingMethods", 0x4, "not mapped to accounts"),
+    (
+        "IssuerCacheSize",
+        100,
+        "without an issuer cache; there is nothing to size",
+    ),
+    ("IssuerCacheTime", 600_000, "nothing to expire"),
+    (
+        "EnableOcspStaplingForSni",
+        1,
+        "OCSP stapling is not implemented",
+    ),
+];
+
+#[test]
+fn values_that_cannot_apply_are_refused_with_the_reason() {
+    for &(name, value, words) in REFUSED {
+        let def = Settings::definition(name).unwrap();
+        let e = def.parse_value(&value.to_string()).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(*e.problem, SettingsProblem::CannotApply { .. }),
+            "{name} = {value}: {text}"
+        );
+        assert!(text.contains(words), "{name} = {value}: {text}");
+        assert!(text.contains("cannot apply here"), "{name}: {text}");
+        let mut s = Settings::default();
+        assert!(s.set(name, SettingValue::Dword(value)).is_err(), "{name}");
+        assert!(
+            !s.is_configured(name),
+            "{name}: a refused value is not stored"
+        );
+        assert_eq!(
+            def.application(Some(&SettingValue::Dword(value))).kind(),
+            "refused",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_asks_for_the_impossible_is_refused_with_its_position() {
+    let text = "EventLogging = 3\n[Ciphers.\"RC4 128/128\"]\nEnabled = 0xffffffff\n";
+    let e = Settings::parse(text, Some(Path::new("/d/settings.toml"))).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("/d/settings.toml:3:1: `Ciphers\\RC4 128/128\\Enabled`: 4294967295 cannot apply here: RC4 128/128 is recognised and never negotiated"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("only 0 is accepted"), "{shown}");
+    let e = e.into_error();
+    assert_eq!(e.event(), Some(EventId::PackageLoadFailed));
+    assert_eq!(e.state(), Some(ErrorState::SettingsInvalid));
+}
+
+#[test]
+fn what_holds_already_is_accepted() {
+    // Disabling what is never negotiated, limits on a key exchange that never happens,
+    // and the defaults of everything.
+    let s = parse(
+        "[Protocols.\"SSL 3.0\".Server]\nEnabled = 0\nDisabledByDefault = 1\n[Protocols.\"DTLS 1.0\".Client]\nEnabled = 0\n[Ciphers.\"RC4 128/128\"]\nEnabled = 0\n[Hashes.MD5]\nEnabled = 0\n[Hashes.SHA512]\nEnabled = 0xffffffff\n[KeyExchangeAlgorithms.PKCS]\nEnabled = 0\n[KeyExchangeAlgorithms.Diffie-Hellman]\nEnabled = 0\nServerMinKeyBitLength = 3072\nClientMinKeyBitLength = 4096\nClientMaxKeyBitLength = 8192\n",
+    );
+    assert!(s.is_configured("Protocols\\SSL 3.0\\Server\\Enabled"));
+    for d in Settings::definitions() {
+        let value = s.value(d.name()).unwrap();
+        let applied = d.application(value.as_ref());
+        assert_ne!(applied.kind(), "refused", "{}: {applied}", d.name());
+        if let Some(default) = d.default_value() {
+            let typed = default.to_string();
+            assert!(
+                d.parse_value(&typed).is_ok(),
+                "{}'s default {typed}",
+                d.name()
+            );
+        }
+    }
+    let dh = Settings::definition("KeyExchangeAlgorithms\\Diffie-Hellman\\ServerMinKeyBitLength")
+        .unwrap();
+    assert_eq!(dh.application(None).kind(), "holds already");
+}
+
+#[test]
+fn every_definition_says_how_it_applies() {
+    // The spoken protocols, AES, SHA-256/384, ECDH and the policy values are enforced;
+    // everything that names what is never negotiated says so.
+    let enforced = |name: &str| {
+        matches!(
+            Settings::definition(name).unwrap().rule(),
+            SettingRule::Enforced { .. }
+        )
+    };
+    for p in ["TLS 1.2", "TLS 1.3"] {
+        for r in ["Client", "Server"] {
+            assert!(enforced(&format!("Protocols\\{p}\\{r}\\Enabled")));
+            assert!(enforced(&format!("Protocols\\{p}\\{r}\\DisabledByDefault")));
+        }
+    }
+    for name in [
+        "EventLogging",
+        "Ciphers\\AES 128/128\\Enabled",
+        "Hashes\\SHA384\\Enabled",
+        "KeyExchangeAlgorithms\\ECDH\\Enabled",
+        "KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength",
+        "ClientAuthTrustMode",
+        "SendTrustedIssuerList",
+        "ClientCacheTime",
+        "ServerCacheTime",
+        "MaximumCacheSize",
+        "Messaging\\MessageLimitClient",
+        "Messaging\\MessageLimitServer",
+        "Messaging\\MessageLimitServerClientAuth",
+        FUNCTIONS,
+        ECC_CURVES,
+    ] {
+        assert!(enforced(name), "{name}");
+    }
+    for d in Settings::definitions() {
+        let detail = d.application(None).detail().to_string();
+        assert!(!detail.is_empty(), "{}", d.name());
+    }
 }

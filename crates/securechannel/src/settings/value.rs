@@ -2,6 +2,7 @@
 //! definition (name, type, default, meaning) with its parsing, and why a value or a file
 //! is refused.
 
+use super::applies::{SettingApplication, SettingRule};
 use crate::{Error, ErrorState};
 use securechannel_events::{EventId, Status};
 use std::fmt;
@@ -63,6 +64,8 @@ pub struct SettingDef {
     pub(super) kind: ValueKind,
     pub(super) default: Option<SettingValue>,
     pub(super) note: &'static str,
+    /// How its values apply here (the decision table, see `applies`).
+    pub(super) rule: SettingRule,
 }
 
 impl SettingDef {
@@ -90,6 +93,17 @@ impl SettingDef {
     /// What the setting means, briefly.
     pub fn note(&self) -> &'static str {
         self.note
+    }
+
+    /// How the setting applies here: enforced (where), or which values hold already and
+    /// which are refused (the decision table).
+    pub fn rule(&self) -> &SettingRule {
+        &self.rule
+    }
+
+    /// What `value` does here (`None`: the setting is absent and its default applies).
+    pub fn application(&self, value: Option<&SettingValue>) -> SettingApplication<'_> {
+        self.rule.application(value, self.default.as_ref())
     }
 
     /// Parse a value typed on a command line: a decimal or `0x` hex DWORD, a
@@ -126,7 +140,16 @@ impl SettingDef {
             return Err(self.problem(SettingsProblem::OutOfRange { value: v, min, max }));
         }
         // In range of a u32 by the check above.
-        Ok(SettingValue::Dword(v as u32))
+        let value = SettingValue::Dword(v as u32);
+        // Every DWORD enters through here (the file, `config set`, `Settings::set`): a
+        // value that cannot apply is refused with the decision table's reason.
+        if let Some(reason) = self.rule.refusal(&value, self.default.as_ref()) {
+            return Err(self.problem(SettingsProblem::CannotApply {
+                value: v as u32,
+                reason,
+            }));
+        }
+        Ok(value)
     }
 
     pub(super) fn check_choice(
@@ -258,6 +281,14 @@ pub enum SettingsProblem {
         /// Largest accepted.
         max: u32,
     },
+    /// The value is valid in the registry but cannot apply here (RC4, SSL 3.0, an issuer
+    /// cache size, ...): the decision table's reason.
+    CannotApply {
+        /// The value given.
+        value: u32,
+        /// Why it cannot apply, and what is accepted instead.
+        reason: String,
+    },
     /// The string is not one of the choices.
     NotAChoice {
         /// The value given.
@@ -295,6 +326,9 @@ impl fmt::Display for SettingsError {
             }
             SettingsProblem::OutOfRange { value, min, max } => {
                 write!(f, "{value} is out of range ({min}..={max})")
+            }
+            SettingsProblem::CannotApply { value, reason } => {
+                write!(f, "{value} cannot apply here: {reason}")
             }
             SettingsProblem::NotAChoice { found, choices } => {
                 write!(f, "'{found}' is not one of {}", choices.join(", "))

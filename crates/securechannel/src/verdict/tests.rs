@@ -63,6 +63,17 @@ fn verdict_table_rows() {
             Status::CertUnknown,
         ),
         (
+            E::InvalidCertificate(C::Other(rustls::OtherError(std::sync::Arc::new(
+                crate::verify::RsaKeyTooShort {
+                    bits: 2048,
+                    minimum: 4096,
+                },
+            )))),
+            46,
+            ErrorState::PeerCertificateRejected,
+            Status::CertsrvEWeakSignatureOrKey,
+        ),
+        (
             E::InvalidMessage(IM::InvalidContentType),
             50,
             ErrorState::MalformedMessage,

@@ -1,8 +1,8 @@
 //! Client side: the server's certificate.
 
 use super::{
-    build_error, record_rejected_certificate, take_pending_alert_error, verification_provider,
-    PathChecks, RejectedCertificate, Trust,
+    build_error, check_rsa_key_length, record_rejected_certificate, take_pending_alert_error,
+    verification_provider, PathChecks, RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
@@ -24,6 +24,8 @@ pub(super) struct ServerCertificateVerifier {
     webpki: Option<Arc<WebPkiServerVerifier>>,
     /// What every verifier here adds around webpki.
     checks: PathChecks,
+    /// `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`.
+    min_rsa_bits: u32,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
@@ -47,6 +49,7 @@ impl ServerCertificateVerifier {
         Ok(ServerCertificateVerifier {
             webpki,
             checks: PathChecks::new(trust),
+            min_rsa_bits: trust.min_server_rsa_bits,
             algorithms,
         })
     }
@@ -67,6 +70,8 @@ impl ServerCertificateVerifier {
         let verified =
             webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?;
         self.checks.revocation_status_known()?;
+        // After the chain: a certificate that is bad anyway is reported for that.
+        check_rsa_key_length(end_entity, self.min_rsa_bits)?;
         Ok(verified)
     }
 }
@@ -99,16 +104,19 @@ impl ServerCertVerifier for ServerCertificateVerifier {
 
 /// SCH_CRED_MANUAL_CRED_VALIDATION: the application validates the server's chain itself
 /// after the handshake (from the peer certificates), so this accepts any chain. It still
-/// checks the handshake signatures, which prove the server holds the certificate's key.
+/// checks the handshake signatures, which prove the server holds the certificate's key,
+/// and the key's length, which is the key exchange's policy, not the chain's.
 #[derive(Debug)]
 pub(super) struct ManualValidation {
+    min_rsa_bits: u32,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl ManualValidation {
     /// Dangerous: no chain, name, expiry or revocation check at all.
-    pub(super) fn dangerous_accept_any_chain() -> ManualValidation {
+    pub(super) fn dangerous_accept_any_chain(min_rsa_bits: u32) -> ManualValidation {
         ManualValidation {
+            min_rsa_bits,
             algorithms: verification_provider().signature_verification_algorithms,
         }
     }
@@ -117,14 +125,21 @@ impl ManualValidation {
 impl ServerCertVerifier for ManualValidation {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
+        end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         // The application may still refuse with an alert token during the handshake.
         if let Some(e) = take_pending_alert_error() {
+            return Err(e);
+        }
+        if let Err(e) = check_rsa_key_length(end_entity, self.min_rsa_bits) {
+            record_rejected_certificate(RejectedCertificate {
+                certificate: Arc::from(end_entity.as_ref()),
+                checked_name: Some(server_name.to_str().into_owned()),
+            });
             return Err(e);
         }
         Ok(ServerCertVerified::assertion())

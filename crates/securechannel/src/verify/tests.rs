@@ -248,6 +248,21 @@ fn unhandled_critical_extension(pki: &Pki) -> Scenario {
     (client_credential(pki), leaf)
 }
 
+fn rsa_key_shorter_than_the_minimum(pki: &Pki) -> Scenario {
+    // rcgen's RSA keys are 2048 bits.
+    let params = securechannel_testpki::leaf_params(
+        SERVER_NAME,
+        &[SERVER_NAME],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let leaf = pki
+        .inter
+        .issue_with_key(&params, key_pair(&rcgen::PKCS_RSA_SHA256));
+    let mut shared = client_credential(pki);
+    shared.trust.min_server_rsa_bits = 3072;
+    (shared, leaf)
+}
+
 fn path_length_exceeded(pki: &Pki) -> Scenario {
     let constrained = pki.root.intermediate_with(ca_params(
         "Constrained Intermediate",
@@ -301,6 +316,33 @@ server_certificate_rows! {
         unhandled_critical_extension => CertUnknown, ServerCertificateInvalid;
     row_path_length_constraint_is_36876_cert_e_chaining:
         path_length_exceeded => CertEChaining, ServerCertificateInvalid;
+    row_rsa_key_below_client_min_key_bit_length_is_36876_weak_key:
+        rsa_key_shorter_than_the_minimum => CertsrvEWeakSignatureOrKey, ServerCertificateInvalid;
+}
+
+#[test]
+fn an_rsa_key_at_the_minimum_is_accepted_and_manual_validation_checks_its_length_too() {
+    let pki = Pki::new();
+    let (mut shared, leaf) = rsa_key_shorter_than_the_minimum(&pki);
+    shared.trust.min_server_rsa_bits = 2048;
+    let (result, failure) = check_server(&shared, &leaf);
+    assert!(result.is_ok() && failure.is_none(), "{result:?}");
+    shared.trust.min_server_rsa_bits = 2049;
+    shared.options.dangerous_manual_validation = true;
+    let (result, failure) = check_server(&shared, &leaf);
+    let e = result.expect_err("the key length is policy, not chain validation");
+    assert_eq!(
+        judged(Role::Client, &e).0,
+        Status::CertsrvEWeakSignatureOrKey
+    );
+    assert!(failure.is_some());
+    let rustls::Error::InvalidCertificate(CertificateError::Other(why)) = &e else {
+        panic!("{e:?}");
+    };
+    assert_eq!(
+        why.0.to_string(),
+        "the certificate's RSA key has 2048 bits; KeyExchangeAlgorithms\\PKCS\\ClientMinKeyBitLength requires at least 2049"
+    );
 }
 
 #[test]
@@ -1386,6 +1428,14 @@ fn documented_alert_column_matches_rustls() {
             webpki_other(webpki::Error::CaUsedAsEndEntity),
             A::CertificateUnknown,
             Status::CertUnknown,
+        ),
+        (
+            CertificateError::Other(rustls::OtherError(Arc::new(RsaKeyTooShort {
+                bits: 2048,
+                minimum: 3072,
+            }))),
+            A::CertificateUnknown,
+            Status::CertsrvEWeakSignatureOrKey,
         ),
     ];
     for (error, alert, status) in rows {
