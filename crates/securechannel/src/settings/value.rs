@@ -115,6 +115,19 @@ impl SettingDef {
         }
     }
 
+    /// Check `value` against the setting's type and range: the value to store, or why not.
+    pub(super) fn check(&self, value: SettingValue) -> Result<SettingValue, SettingsError> {
+        match (&value, self.kind) {
+            (SettingValue::Dword(v), ValueKind::Dword { .. }) => self.check_dword(i128::from(*v)),
+            (SettingValue::List(_), ValueKind::List | ValueKind::MultiString) => Ok(value),
+            (SettingValue::Choice(c), ValueKind::Choice(choices)) => self.check_choice(c, choices),
+            _ => Err(self.problem(SettingsProblem::WrongType {
+                expected: self.expected(),
+                found: value.to_string(),
+            })),
+        }
+    }
+
     pub(super) fn check_dword(&self, v: i128) -> Result<SettingValue, SettingsError> {
         let ValueKind::Dword { min, max } = self.kind else {
             return Err(self.problem(SettingsProblem::WrongType {
