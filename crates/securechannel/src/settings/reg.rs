@@ -1531,10 +1531,9 @@ impl fmt::Display for RegLineProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RegLineProblem::Syntax(s) => write!(f, "{s}; line left out"),
-            RegLineProblem::OutsideKey => write!(
-                f,
-                "outside the SCHANNEL key ({ROOT}\\{SCHANNEL_KEY}) and the cipher-suite \
-                 policy key ({ROOT}\\{SUITE_POLICY_KEY}); left out"
+            RegLineProblem::OutsideKey => f.write_str(
+                "outside the SCHANNEL key and the cipher-suite policy key (SSL\\00010002); \
+                 left out",
             ),
             RegLineProblem::UnknownValue { suggestions } => {
                 f.write_str("this provider has no such setting")?;
