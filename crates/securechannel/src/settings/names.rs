@@ -3,6 +3,7 @@
 
 use super::value::{SettingsError, SettingsProblem};
 use super::Settings;
+use std::sync::OnceLock;
 
 /// The SCHANNEL key under HKEY_LOCAL_MACHINE.
 pub(super) const SCHANNEL_KEY: &str =
@@ -69,19 +70,9 @@ pub(super) fn unknown_name(name: &str) -> SettingsError {
             }),
         };
     }
-    let mut candidates: Vec<String> = Vec::new();
-    for d in Settings::definitions() {
-        let segs: Vec<&str> = d.segments().collect();
-        for i in 1..=segs.len() {
-            let c = segs[..i].join("\\");
-            if !candidates.contains(&c) {
-                candidates.push(c);
-            }
-        }
-    }
-    let mut scored: Vec<(f64, String)> = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(&wanted, &c.to_ascii_lowercase()), c))
+    let mut scored: Vec<(f64, String)> = candidates()
+        .iter()
+        .map(|(lower, c)| (strsim::jaro_winkler(&wanted, lower), c.clone()))
         .filter(|(score, _)| *score > 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -93,6 +84,28 @@ pub(super) fn unknown_name(name: &str) -> SettingsError {
             suggestions: scored.into_iter().take(3).map(|(_, c)| c).collect(),
         }),
     }
+}
+
+/// Every name a suggestion can be (each setting and each key above it), with its lowercase
+/// form: built once, as the table of definitions is.
+fn candidates() -> &'static [(String, String)] {
+    static CANDIDATES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    CANDIDATES.get_or_init(|| {
+        let mut names: Vec<String> = Vec::new();
+        for d in Settings::definitions() {
+            let segs: Vec<&str> = d.segments().collect();
+            for i in 1..=segs.len() {
+                let c = segs[..i].join("\\");
+                if !names.contains(&c) {
+                    names.push(c);
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|c| (c.to_ascii_lowercase(), c))
+            .collect()
+    })
 }
 
 pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {

@@ -1232,12 +1232,16 @@ fn no_suggestions() -> RegLineProblem {
 /// `UnknownValue` with suggestions. A value's name may hold `\` in the registry; it is then
 /// one segment that no setting has.
 fn find_setting(segments: &[&str]) -> Result<&'static SettingDef, RegLineProblem> {
-    let found = Settings::definitions().iter().find(|d| {
-        let own: Vec<&str> = d.segments().collect();
-        same_names(&own, segments)
-    });
+    let joined = segments.join("\\");
+    let found = (!segments.iter().any(|s| s.contains('\\')))
+        .then(|| {
+            Settings::definitions()
+                .iter()
+                .find(|d| d.name.eq_ignore_ascii_case(&joined))
+        })
+        .flatten();
     found.ok_or_else(|| {
-        let suggestions = match *unknown_name(&segments.join("\\")).problem {
+        let suggestions = match *unknown_name(&joined).problem {
             SettingsProblem::UnknownName { suggestions } => suggestions,
             _ => Vec::new(),
         };
