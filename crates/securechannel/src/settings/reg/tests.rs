@@ -1013,3 +1013,28 @@ fn an_imported_template_gives_the_protocols_it_says() {
         vec![Protocol::Tls13, Protocol::Tls12]
     );
 }
+
+// ---- regressions (fuzzing, review) ----------------------------------------------------
+
+/// A TOML string may hold `\u0000`; a registry string ends at its first NUL, so such a
+/// value could not be exported as it is (the settings_load target's round trip). It is
+/// refused where it enters: the settings file and `Settings::set`.
+#[test]
+fn a_nul_in_a_string_value_is_refused() {
+    for text in [
+        "[CipherSuiteOrder]\nFunctions = \"TLS_AES_128_GCM_SHA256\\u0000x\"\n",
+        "[CipherSuiteOrder]\nEccCurves = [\"curve25519\", \"a\\u0000b\"]\n",
+    ] {
+        let err = Settings::parse(text, Some(Path::new("s.toml"))).unwrap_err();
+        assert!(
+            matches!(&*err.problem, SettingsProblem::WrongType { found, .. } if found.contains("NUL")),
+            "{err:?}"
+        );
+        assert_eq!(err.position.map(|p| p.0), Some(2), "{err}");
+    }
+    let mut s = Settings::default();
+    assert!(s
+        .set(FUNCTIONS_NAME, list(&["TLS_AES_128_GCM_SHA256\0"]))
+        .is_err());
+    assert!(!s.is_configured(FUNCTIONS_NAME));
+}
