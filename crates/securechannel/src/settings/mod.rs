@@ -20,6 +20,12 @@
 //! Every value has a registry-style name (`Protocols\TLS 1.3\Server\Enabled`); the table of
 //! names is [`Settings::definitions`]. A TOML table path is the name split at `\`, so a
 //! `.reg` import only has to strip the base key and write the same names.
+//!
+//! A regedit export of the SCHANNEL key and the cipher-suite policy key reads as a
+//! [`RegFile`] (every line an operation or a reported diagnostic), applies with
+//! [`Settings::apply_reg`], and the settings write back as one with [`Settings::to_reg`]
+//! (reg.rs). A value imported into `settings.toml` carries where it came from after it
+//! (`Enabled = 0  # imported from hardening.reg line 12`); [`Settings::source`] reads that.
 
 mod names;
 mod reg;
