@@ -37,16 +37,13 @@ pub fn run(data_dir: &Path, changed: bool, as_json: bool) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where a value came from: `default`, or the file that set it.
-///
-/// HOOK(reg-import): `Settings::source(name)` (the `.reg` file and line a value was
-/// imported from) is on the import branch; once merged, print it here instead of the
-/// settings file's name.
+/// Where a value came from: `default`, the `.reg` file and line it was imported from
+/// (`Settings::source`, read back from settings.toml's import notes), or settings.toml.
 pub fn source(settings: &Settings, name: &str) -> String {
-    if settings.is_configured(name) {
-        SETTINGS_FILE.to_string()
-    } else {
-        "default".to_string()
+    match settings.source(name) {
+        Some(imported) => format!("imported from {imported}"),
+        None if settings.is_configured(name) => SETTINGS_FILE.to_string(),
+        None => "default".to_string(),
     }
 }
 

@@ -82,7 +82,8 @@
 //! - the largest handshake message accepted (`Messaging\MessageLimit*`): `messaging`;
 //! - the only code that names rustls' unbuffered types: `engine`;
 //! - certificate validation: `verify` (rustls-webpki underneath);
-//! - the settings tree: [`Settings`]; the stores: [`CertificateStores`].
+//! - the settings tree: [`Settings`] (and its `.reg` files: [`RegFile`],
+//!   [`Settings::apply_reg`], [`Settings::to_reg`]); the stores: [`CertificateStores`].
 #![forbid(unsafe_code, unused_must_use)]
 #![warn(missing_docs)]
 
@@ -123,9 +124,10 @@ pub use rustls::pki_types::UnixTime;
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Retention, Status};
 pub use settings::{
-    normalise_name, ClientAuthTrustMode, EventLogSettings, ProtocolState, SettingApplication,
-    SettingDef, SettingRule, SettingValue, Settings, SettingsError, SettingsProblem,
-    SettingsWarning, ValueKind, SETTINGS_FILE,
+    normalise_name, Change, ClientAuthTrustMode, EventLogSettings, ProtocolState, RegDiagnostic,
+    RegEncoding, RegError, RegFile, RegFileProblem, RegFormat, RegLineProblem, RegOperation,
+    RegSyntax, SettingApplication, SettingDef, SettingRule, SettingValue, Settings, SettingsError,
+    SettingsProblem, SettingsWarning, Source, ValueKind, SETTINGS_FILE,
 };
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,

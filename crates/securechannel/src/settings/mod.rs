@@ -20,9 +20,16 @@
 //! Every value has a registry-style name (`Protocols\TLS 1.3\Server\Enabled`); the table of
 //! names is [`Settings::definitions`]. A TOML table path is the name split at `\`, so a
 //! `.reg` import only has to strip the base key and write the same names.
+//!
+//! A regedit export of the SCHANNEL key and the cipher-suite policy key reads as a
+//! [`RegFile`] (every line an operation or a reported diagnostic), applies with
+//! [`Settings::apply_reg`], and the settings write back as one with [`Settings::to_reg`]
+//! (reg.rs). A value imported into `settings.toml` carries where it came from after it
+//! (`Enabled = 0  # imported from hardening.reg line 12`); [`Settings::source`] reads that.
 
 mod applies;
 mod names;
+mod reg;
 mod registry;
 mod value;
 
@@ -31,6 +38,10 @@ mod tests;
 
 pub use applies::{SettingApplication, SettingRule};
 pub use names::normalise_name;
+pub use reg::{
+    Change, RegDiagnostic, RegEncoding, RegError, RegFile, RegFileProblem, RegFormat,
+    RegLineProblem, RegOperation, RegSyntax, Source,
+};
 pub(crate) use registry::{ECC_CURVES, FUNCTIONS, PROTOCOL_KEYS};
 pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
 
@@ -133,6 +144,8 @@ pub struct Settings {
     /// Every other configured value, by canonical name. (`EventLogging` and `Functions`
     /// live in the public fields above and are kept in step by [`Settings::set`].)
     configured: BTreeMap<String, SettingValue>,
+    /// Where configured values came from (`# imported from FILE line N`), by canonical name.
+    sources: BTreeMap<String, Source>,
 }
 
 impl Settings {
@@ -170,7 +183,7 @@ impl Settings {
         })?;
         let mut settings = Settings::default();
         settings
-            .read_table(doc.as_table(), &[])
+            .read_table(doc.as_table(), &[], text)
             .map_err(|(mut e, span)| {
                 e.file = file.map(Path::to_path_buf);
                 e.position = at(span);
@@ -183,6 +196,7 @@ impl Settings {
         &mut self,
         table: &dyn toml_edit::TableLike,
         prefix: &[String],
+        text: &str,
     ) -> Result<(), (SettingsError, Option<std::ops::Range<usize>>)> {
         for (key, item) in table.iter() {
             let span = table
@@ -197,11 +211,20 @@ impl Settings {
                     return Err((unknown_name(&name), span));
                 };
                 let sub_prefix: Vec<String> = canonical.split('\\').map(String::from).collect();
-                self.read_table(sub, &sub_prefix)?;
+                self.read_table(sub, &sub_prefix, text)?;
             } else if let Some(value) = item.as_value() {
                 let def = Settings::definition(&name).map_err(|e| (e, span.clone()))?;
-                let value = def.read_toml(value).map_err(|e| (e, span.clone()))?;
-                self.store(def, Some(value));
+                let parsed = def.read_toml(value).map_err(|e| (e, span.clone()))?;
+                self.store(def, Some(parsed));
+                // The comment after the value (`Enabled = 0  # imported from x.reg line 3`);
+                // a parsed document keeps decor as spans into the text.
+                let suffix = value.decor().suffix().and_then(|raw| {
+                    raw.as_str()
+                        .or_else(|| raw.span().and_then(|s| text.get(s)))
+                });
+                if let Some(source) = suffix.and_then(Source::from_comment) {
+                    self.sources.insert(def.name.clone(), source);
+                }
             } else {
                 return Err((unknown_name(&name), span));
             }
@@ -259,19 +282,7 @@ impl Settings {
     /// Set `name` to `value` (checked against the setting's type and range).
     pub fn set(&mut self, name: &str, value: SettingValue) -> Result<(), SettingsError> {
         let def = Settings::definition(name)?;
-        let value = match (&value, def.kind) {
-            (SettingValue::Dword(v), ValueKind::Dword { .. }) => def.check_dword(i128::from(*v))?,
-            (SettingValue::List(_), ValueKind::List | ValueKind::MultiString) => value,
-            (SettingValue::Choice(c), ValueKind::Choice(choices)) => {
-                def.check_choice(c, choices)?
-            }
-            _ => {
-                return Err(def.problem(SettingsProblem::WrongType {
-                    expected: def.expected(),
-                    found: value.to_string(),
-                }))
-            }
-        };
+        let value = def.check(value)?;
         self.store(def, Some(value));
         Ok(())
     }
@@ -283,7 +294,21 @@ impl Settings {
         Ok(())
     }
 
+    /// Where the value of `name` came from, when settings.toml says so: a value written
+    /// by `schannel config import` carries `# imported from FILE line N` after it. `None`
+    /// for a value set by hand, a default, or an unknown name.
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        let def = Settings::definition(name).ok()?;
+        if !self.is_configured(&def.name) {
+            return None;
+        }
+        self.sources.get(&def.name)
+    }
+
     fn store(&mut self, def: &SettingDef, value: Option<SettingValue>) {
+        // A value stored anew no longer comes from where the old one came from; an import
+        // records its source after storing.
+        self.sources.remove(&def.name);
         match def.name.as_str() {
             EVENT_LOGGING => {
                 self.event_logging = value

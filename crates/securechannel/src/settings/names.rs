@@ -3,6 +3,15 @@
 
 use super::value::{SettingsError, SettingsProblem};
 use super::Settings;
+use std::sync::OnceLock;
+
+/// The SCHANNEL key under HKEY_LOCAL_MACHINE.
+pub(super) const SCHANNEL_KEY: &str =
+    "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL";
+/// The cipher-suite policy key under HKEY_LOCAL_MACHINE (`Functions`, `EccCurves`), which
+/// the settings call `CipherSuiteOrder`.
+pub(super) const SUITE_POLICY_KEY: &str =
+    "SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002";
 
 /// Registry names use `\` (never `/`: `AES 128/128` contains one). The full registry
 /// paths are accepted too, so a name copied from regedit or a `.reg` file works: the
@@ -10,9 +19,6 @@ use super::Settings;
 /// (`...\Cryptography\Configuration\SSL\00010002`) becomes `CipherSuiteOrder`.
 pub fn normalise_name(name: &str) -> String {
     const ROOTS: [&str; 2] = ["HKEY_LOCAL_MACHINE\\", "HKLM\\"];
-    const SCHANNEL: &str = "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL";
-    const SUITE_POLICY: &str =
-        "SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002";
     fn strip<'a>(n: &'a str, prefix: &str) -> Option<&'a str> {
         (n.len() >= prefix.len()
             && n.is_char_boundary(prefix.len())
@@ -25,10 +31,10 @@ pub fn normalise_name(name: &str) -> String {
             n = rest;
         }
     }
-    if let Some(rest) = strip(n, SCHANNEL) {
+    if let Some(rest) = strip(n, SCHANNEL_KEY) {
         return rest.trim_start_matches('\\').to_string();
     }
-    if let Some(rest) = strip(n, SUITE_POLICY) {
+    if let Some(rest) = strip(n, SUITE_POLICY_KEY) {
         return format!("CipherSuiteOrder{rest}");
     }
     n.to_string()
@@ -48,21 +54,25 @@ pub(super) fn canonical_group(name: &str) -> Option<String> {
     })
 }
 
+/// Names longer than this get no suggestions: Jaro-Winkler is quadratic in the length, and
+/// no setting's name comes close to it.
+const MAX_SUGGESTED_LEN: usize = 256;
+
 pub(super) fn unknown_name(name: &str) -> SettingsError {
     let wanted = normalise_name(name).to_ascii_lowercase();
-    let mut candidates: Vec<String> = Vec::new();
-    for d in Settings::definitions() {
-        let segs: Vec<&str> = d.segments().collect();
-        for i in 1..=segs.len() {
-            let c = segs[..i].join("\\");
-            if !candidates.contains(&c) {
-                candidates.push(c);
-            }
-        }
+    if wanted.len() > MAX_SUGGESTED_LEN {
+        return SettingsError {
+            file: None,
+            position: None,
+            name: Some(name.to_string()),
+            problem: Box::new(SettingsProblem::UnknownName {
+                suggestions: Vec::new(),
+            }),
+        };
     }
-    let mut scored: Vec<(f64, String)> = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(&wanted, &c.to_ascii_lowercase()), c))
+    let mut scored: Vec<(f64, String)> = candidates()
+        .iter()
+        .map(|(lower, c)| (strsim::jaro_winkler(&wanted, lower), c.clone()))
         .filter(|(score, _)| *score > 0.8)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -74,6 +84,28 @@ pub(super) fn unknown_name(name: &str) -> SettingsError {
             suggestions: scored.into_iter().take(3).map(|(_, c)| c).collect(),
         }),
     }
+}
+
+/// Every name a suggestion can be (each setting and each key above it), with its lowercase
+/// form: built once, as the table of definitions is.
+fn candidates() -> &'static [(String, String)] {
+    static CANDIDATES: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    CANDIDATES.get_or_init(|| {
+        let mut names: Vec<String> = Vec::new();
+        for d in Settings::definitions() {
+            let segs: Vec<&str> = d.segments().collect();
+            for i in 1..=segs.len() {
+                let c = segs[..i].join("\\");
+                if !names.contains(&c) {
+                    names.push(c);
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|c| (c.to_ascii_lowercase(), c))
+            .collect()
+    })
 }
 
 pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {

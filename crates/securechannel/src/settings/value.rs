@@ -129,6 +129,28 @@ impl SettingDef {
         }
     }
 
+    /// Check `value` against the setting's type and range: the value to store, or why not.
+    pub(super) fn check(&self, value: SettingValue) -> Result<SettingValue, SettingsError> {
+        match (&value, self.kind) {
+            (SettingValue::Dword(v), ValueKind::Dword { .. }) => self.check_dword(i128::from(*v)),
+            // A registry string ends at its first NUL: one inside could not be exported.
+            (SettingValue::List(items), ValueKind::List | ValueKind::MultiString)
+                if items.iter().any(|i| i.contains('\0')) =>
+            {
+                Err(self.problem(SettingsProblem::WrongType {
+                    expected: self.expected(),
+                    found: "a string with a NUL character".to_string(),
+                }))
+            }
+            (SettingValue::List(_), ValueKind::List | ValueKind::MultiString) => Ok(value),
+            (SettingValue::Choice(c), ValueKind::Choice(choices)) => self.check_choice(c, choices),
+            _ => Err(self.problem(SettingsProblem::WrongType {
+                expected: self.expected(),
+                found: value.to_string(),
+            })),
+        }
+    }
+
     pub(super) fn check_dword(&self, v: i128) -> Result<SettingValue, SettingsError> {
         let ValueKind::Dword { min, max } = self.kind else {
             return Err(self.problem(SettingsProblem::WrongType {
@@ -175,7 +197,7 @@ impl SettingDef {
         match (self.kind, value) {
             (ValueKind::Dword { .. }, V::Integer(i)) => self.check_dword(i128::from(*i.value())),
             (ValueKind::List | ValueKind::MultiString, V::String(s)) => {
-                Ok(SettingValue::List(split_list(s.value())))
+                self.check(SettingValue::List(split_list(s.value())))
             }
             (ValueKind::List | ValueKind::MultiString, V::Array(a)) => {
                 let mut out = Vec::new();
@@ -190,7 +212,7 @@ impl SettingDef {
                         }
                     }
                 }
-                Ok(SettingValue::List(out))
+                self.check(SettingValue::List(out))
             }
             (ValueKind::Choice(choices), V::String(s)) => self.check_choice(s.value(), choices),
             (_, other) => Err(self.problem(SettingsProblem::WrongType {
