@@ -83,7 +83,7 @@ pub use health::{Health, Outage};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
 pub use query::{field_names, Cmp, Filter, Query};
-pub use reader::{Follow, LogReader, FOLLOW_POLL};
+pub use reader::{Follow, LogReader, PendingFold, FOLLOW_POLL};
 pub use store::MovedAside;
 pub use xpath::parse as parse_xpath;
 
