@@ -651,6 +651,95 @@ mod tests {
         assert_eq!(f.next_deadline(), None, "no deadline left behind");
     }
 
+    /// Any record stamped at or past a window's end ends it first: the summary (stamped
+    /// with the window's end) goes before the record, so times follow record order.
+    #[test]
+    fn a_record_past_a_window_end_follows_its_summary() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        f.admit(rec(EventId::FatalAlertReceived, &["46"], 0), &mut out);
+        f.admit(rec(EventId::FatalAlertReceived, &["46"], 10 * MS), &mut out);
+        f.admit(
+            rec(EventId::FatalAlertReceived, &["48"], 150 * MS),
+            &mut out,
+        );
+        let times: Vec<i64> = out.iter().map(|r| r.time).collect();
+        assert_eq!(times, vec![0, 100 * MS, 150 * MS]);
+        assert_eq!(
+            out[1].fold,
+            Some(Fold {
+                count: 1,
+                first: 10 * MS,
+                last: 10 * MS,
+                reason: FoldReason::Flood,
+            })
+        );
+        // A flush stamps its summaries with its own time, or the latest record's if later.
+        f.admit(
+            rec(EventId::FatalAlertReceived, &["48"], 160 * MS),
+            &mut out,
+        );
+        f.drain_summaries(155 * MS, &mut out);
+        assert_eq!(out.last().map(|r| r.time), Some(160 * MS));
+    }
+
+    /// The snapshot lists a fold once however many copies it counts, nothing once
+    /// written, a deletion when its summary is written (only if its row was), and a
+    /// single clear when a flush writes every summary.
+    #[test]
+    fn snapshot_writes_only_what_changed() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        let r = |d, t| rec(EventId::FatalAlertReceived, &[d], t * MS);
+        assert!(f.snapshot_changes().is_none());
+        for t in 0..5 {
+            f.admit(r("46", t), &mut out);
+        }
+        let c = f.snapshot_changes().expect("a fold changed");
+        assert_eq!(c.rows.len(), 1);
+        let row = c.rows[0].row;
+        assert_eq!(
+            (c.rows[0].count, c.rows[0].first, c.rows[0].last),
+            (4, MS, 4 * MS)
+        );
+        assert_eq!(c.rows[0].window_end, 100 * MS);
+        assert!(!c.clear && c.ended.is_empty());
+        f.snapshot_written();
+        assert!(!f.snapshot_changed());
+        // A stored copy changes nothing; a folded one changes its row.
+        f.admit(r("48", 6), &mut out);
+        assert!(!f.snapshot_changed());
+        f.admit(r("46", 7), &mut out);
+        assert_eq!(f.snapshot_changes().map(|c| c.rows[0].count), Some(5));
+        f.snapshot_written();
+        // The window ends: its row goes, in the commit that holds the summary.
+        f.expire(100 * MS, &mut out);
+        let c = f.snapshot_changes().expect("the row is deleted");
+        assert!(c.rows.is_empty());
+        assert_eq!(c.ended, &[row]);
+        f.snapshot_written();
+        // A fold whose row never reached the log needs no deletion.
+        f.admit(r("48", 20), &mut out);
+        f.expire(106 * MS, &mut out);
+        assert!(f.snapshot_changes().is_some_and(|c| c.ended.is_empty()));
+        f.snapshot_written();
+        // A flush: one clear of this writer's rows.
+        f.admit(r("70", 200), &mut out);
+        f.admit(r("70", 201), &mut out);
+        f.admit(r("42", 200), &mut out);
+        f.admit(r("42", 202), &mut out);
+        f.snapshot_written();
+        f.drain_summaries(210 * MS, &mut out);
+        let c = f.snapshot_changes().expect("cleared");
+        assert!(c.clear && c.rows.is_empty() && c.ended.is_empty());
+        f.snapshot_written();
+        // A new file: every open fold is written again.
+        f.admit(r("70", 203), &mut out);
+        f.snapshot_written();
+        f.snapshot_lost();
+        assert_eq!(f.snapshot_changes().map(|c| c.rows.len()), Some(1));
+    }
+
     #[test]
     fn off_stores_everything() {
         let mut f = Flood::new(FloodControl::off());

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use securechannel_eventlog::{FloodControl, LogOptions, LogReader, PendingFold, Query};
-use securechannel_events::{EventId, EventRecord, EventSink, UnixNanos};
+use securechannel_events::{format_rfc3339, EventId, EventRecord, EventSink, UnixNanos};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn now() -> UnixNanos {
@@ -188,6 +188,43 @@ fn record_order_is_time_order_across_a_window_end() {
     // The copies' times are kept in the fold; the record's own is the window's end.
     assert_eq!(s.fold, folded(48, t + 2, t + 49));
     assert_eq!(s.time, t + window.as_nanos() as i64);
+    // Every rendering shows both: the copies' first and last, and the summary's time.
+    let (first, last, written) = (
+        format_rfc3339(t + 2, 9),
+        format_rfc3339(t + 49, 9),
+        format_rfc3339(s.time, 9),
+    );
+    let xml = securechannel_events::render_xml(s);
+    assert!(
+        xml.contains(&format!("<TimeCreated SystemTime=\"{written}\" />")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<Data Name=\"FoldedFirst\">{first}</Data>")),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<Data Name=\"FoldedLast\">{last}</Data>")),
+        "{xml}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&securechannel_events::render_json(s)).unwrap();
+    assert_eq!(json["TimeCreated"], written.as_str());
+    assert_eq!(json["Folded"]["First"], first.as_str());
+    assert_eq!(json["Folded"]["Last"], last.as_str());
+    let text = securechannel_events::render_text(s, 0);
+    assert!(
+        text.contains(&format!("  Date: {}\n", format_rfc3339(s.time, 3))),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "from {} to {}",
+            format_rfc3339(t + 2, 3),
+            format_rfc3339(t + 49, 3)
+        )),
+        "{text}"
+    );
 }
 
 /// Right after a burst, before its window ends, a reader of the file (as another process
