@@ -445,12 +445,16 @@ impl Flood {
 
     /// The changes of [`Flood::snapshot_changes`] are committed.
     pub(crate) fn snapshot_written(&mut self) {
-        for (h, row) in std::mem::take(&mut self.snapshot.changed) {
+        // Taken and put back, so the list keeps its memory from one batch to the next.
+        let mut changed = std::mem::take(&mut self.snapshot.changed);
+        for &(h, row) in &changed {
             if let Some(f) = self.find_fold_mut(h, row) {
                 f.stored = true;
                 f.changed = false;
             }
         }
+        changed.clear();
+        self.snapshot.changed = changed;
         self.snapshot.ended.clear();
         self.snapshot.clear = false;
     }
