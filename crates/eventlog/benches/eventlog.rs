@@ -398,6 +398,11 @@ fn flood(n: u64, computer: &Arc<str>) {
         n as f64 / elapsed.as_secs_f64(),
         cpu as f64 / 1000.0 / n as f64
     );
+    // As for the write row: a rate with records counted as not stored is not comparable.
+    let lost = log.health().lost;
+    if lost > 0 {
+        println!("        {lost} records counted as not stored (the queue stayed full longer than outage_wait)");
+    }
 }
 
 /// The writer thread's run time in ns from /proc/self/task/*/schedstat (finer than the
