@@ -1,11 +1,12 @@
 //! `schannel events`: read the System log the way `wevtutil qe System` and `Get-WinEvent`
-//! do, follow it, and write test events (`write`, `demo`, `clear`).
+//! do, follow it, show what flood control is still counting (`--pending`), and write
+//! test events (`write`, `demo`, `clear`).
 
 use crate::CmdResult;
-use securechannel_eventlog::{EventLog, Filter, LogOptions, Query, QueryError};
+use securechannel_eventlog::{EventLog, Filter, LogOptions, PendingFold, Query, QueryError};
 use securechannel_events::{
-    parse_rfc3339, render_json, render_text, render_xml, ActivityId, Emitter, EventId,
-    EventLogging, EventRecord, EventSink, FoldReason, Level, UnixNanos, CATALOG,
+    format_rfc3339, parse_rfc3339, render_json, render_text, render_xml, ActivityId, Emitter,
+    EventId, EventLogging, EventRecord, EventSink, FoldReason, Level, UnixNanos, CATALOG,
 };
 use std::io::{self, Write};
 use std::path::Path;
@@ -77,6 +78,17 @@ struct QueryArgs {
     /// Keep running and print new events as they are logged (Ctrl-C to stop).
     #[arg(long, short = 'f')]
     follow: bool,
+    /// Instead of events: the copies flood control is still counting, in windows not
+    /// ended yet, by any process writing the log (how many, since when, and when the
+    /// summary record is written). Text or json.
+    #[arg(
+        long,
+        conflicts_with_all = [
+            "count", "oldest_first", "id", "level", "since", "until", "data", "activity",
+            "query", "follow",
+        ]
+    )]
+    pending: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -124,6 +136,15 @@ pub fn log_options(data_dir: &Path) -> LogOptions {
 pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     // Check the query before touching the disk, so a typo costs nothing.
     let query = match &args.command {
+        None if args.query.pending => {
+            if args.query.format == Format::Xml {
+                return Err(QueryError::filter(
+                    "--pending prints text or json, not xml: the counts are not events (their summary records are, once written)",
+                )
+                .into());
+            }
+            None
+        }
         None => Some(build_query(&args.query, now())?),
         Some(_) => None,
     };
@@ -132,6 +153,7 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         Some(EventsCommand::Write(w)) => write(&log, w),
         Some(EventsCommand::Demo(d)) => demo(&log, d),
         Some(EventsCommand::Clear(c)) => clear(&log, c),
+        None if args.query.pending => pending(&log, args.query.format),
         None => read(&log, &args.query, query.unwrap_or_default()),
     }
 }
@@ -346,6 +368,120 @@ fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
             return output_result(Err(e));
         }
     }
+}
+
+/// `--pending`: flood control's open windows, as their writers last committed them.
+fn pending(log: &EventLog, format: Format) -> CmdResult {
+    let folds = log.pending_folds()?;
+    if folds.is_empty() {
+        eprintln!(
+            "schannel: flood control is counting no copies now: every folded copy is in a summary record (`schannel events --format json | grep Folded`)"
+        );
+    }
+    let now = now();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let r = folds
+        .iter()
+        .try_for_each(|p| match format {
+            Format::Json => writeln!(out, "{}", pending_json(p)),
+            Format::Text | Format::Xml => writeln!(out, "{}", pending_text(p, now)),
+        })
+        .and_then(|()| out.flush());
+    output_result(r)
+}
+
+/// One line: "36887 AlertDesc=46: 1,234 copies folded since <first>, last <last>; the
+/// summary is written at <window end>" (or, past that, that it is overdue).
+fn pending_text(p: &PendingFold, now: UnixNanos) -> String {
+    let fields: Vec<String> = p
+        .event_id
+        .def()
+        .fields
+        .iter()
+        .zip(&p.data)
+        .map(|(name, value)| {
+            let plain = !value.is_empty()
+                && !value
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || ",:\"".contains(c));
+            if plain {
+                format!("{name}={value}")
+            } else {
+                format!("{name}={value:?}")
+            }
+        })
+        .collect();
+    let what = if fields.is_empty() {
+        p.event_id.value().to_string()
+    } else {
+        format!("{} {}", p.event_id.value(), fields.join(", "))
+    };
+    let when = if p.window_end >= now {
+        format!(
+            "the summary is written at {}",
+            format_rfc3339(p.window_end, 3)
+        )
+    } else {
+        format!(
+            "the summary was due at {}; process {} has not written it yet (if it stopped, these copies are lost)",
+            format_rfc3339(p.window_end, 3),
+            p.process_id
+        )
+    };
+    format!(
+        "{what}: {} {} folded since {}, last {}; {when}",
+        thousands(p.count),
+        if p.count == 1 { "copy" } else { "copies" },
+        format_rfc3339(p.first, 3),
+        format_rfc3339(p.last, 3),
+    )
+}
+
+/// One JSON object: `{"EventID","EventData":{...},"Count","First","Last","WindowEnd",
+/// "ProcessID"}`, times as in the events' JSON.
+fn pending_json(p: &PendingFold) -> String {
+    let data: Vec<String> = p
+        .event_id
+        .def()
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            format!(
+                "{}:{}",
+                json_str(name),
+                json_str(p.data.get(i).map_or("", String::as_str))
+            )
+        })
+        .collect();
+    format!(
+        "{{\"EventID\":{},\"EventData\":{{{}}},\"Count\":{},\"First\":{},\"Last\":{},\"WindowEnd\":{},\"ProcessID\":{}}}",
+        p.event_id.value(),
+        data.join(","),
+        p.count,
+        json_str(&format_rfc3339(p.first, 9)),
+        json_str(&format_rfc3339(p.last, 9)),
+        json_str(&format_rfc3339(p.window_end, 9)),
+        p.process_id
+    )
+}
+
+fn json_str(s: &str) -> String {
+    // Serializing a str cannot fail.
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
@@ -578,4 +714,50 @@ fn clear(log: &EventLog, c: ClearArgs) -> CmdResult {
         None => println!("Cleared the log {}", log.path().display()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (1_234, "1,234"),
+            (123_456_789, "123,456,789"),
+        ];
+        for (n, s) in cases {
+            assert_eq!(thousands(n), s);
+        }
+    }
+
+    /// Values that would run together with the punctuation are quoted; an overdue window
+    /// names the process that did not write its summary.
+    #[test]
+    fn pending_lines_read_unambiguously() {
+        let mut p = PendingFold {
+            event_id: EventId::FatalAlertGenerated,
+            data: vec!["40".into(), "1205".into(), "".into()],
+            count: 1,
+            first: 0,
+            last: 0,
+            window_end: 2_000_000_000,
+            process_id: 77,
+        };
+        assert_eq!(
+            pending_text(&p, 1_000_000_000),
+            "36888 AlertDesc=40, ErrorState=1205, TargetName=\"\": 1 copy folded since 1970-01-01T00:00:00.000Z, last 1970-01-01T00:00:00.000Z; the summary is written at 1970-01-01T00:00:02.000Z"
+        );
+        p.event_id = EventId::NoSharedCipherSuite;
+        p.data = vec!["TLS 1.0".into()];
+        let line = pending_text(&p, 3_000_000_000);
+        assert!(line.starts_with("36874 Protocol=\"TLS 1.0\": "), "{line}");
+        assert!(
+            line.ends_with("the summary was due at 1970-01-01T00:00:02.000Z; process 77 has not written it yet (if it stopped, these copies are lost)"),
+            "{line}"
+        );
+    }
 }

@@ -239,13 +239,20 @@ fn demo_fills_the_log_with_a_realistic_mix() {
     for id in [36864, 36880, 36887, 36888, 36874] {
         assert!(all.iter().any(|v| v["EventID"] == id), "demo has {id}");
     }
-    // Newest first by default: by record ID, as `wevtutil /rd:true` (a flood summary is
-    // recorded when its window ends, so it carries an earlier time than its record ID).
+    // Newest first by default: by record ID, as `wevtutil /rd:true`, which is also time
+    // order (a flood summary carries the time its window ended, when it was written).
     let ids: Vec<u64> = all
         .iter()
         .map(|v| v["EventRecordID"].as_u64().unwrap())
         .collect();
     assert_eq!(ids, (1..=all.len() as u64).rev().collect::<Vec<_>>());
+    let times: Vec<&str> = all
+        .iter()
+        .map(|v| v["TimeCreated"].as_str().unwrap())
+        .collect();
+    for pair in times.windows(2) {
+        assert!(pair[0] >= pair[1], "newest first is also by time: {pair:?}");
+    }
     // The scanner burst in the sample was folded by flood control.
     let summary = all
         .iter()
@@ -352,4 +359,120 @@ fn follow_prints_events_as_they_are_written() {
         next.contains("\"AlertDesc\":\"51\""),
         "only 36887 follows: {next}"
     );
+}
+
+/// `--pending` shows what flood control is counting in another process (here, a log
+/// this test writes into, as `schannel serve` would): right after a burst, before the
+/// window ends; then nothing, and the summary record is there.
+#[test]
+fn pending_shows_open_flood_windows_until_their_summaries_are_written() {
+    use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
+    use securechannel_events::{format_rfc3339, EventId, EventRecord, EventSink};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let window = Duration::from_secs(5);
+    let log = EventLog::open_in(
+        dir.path(),
+        LogOptions {
+            flood: FloodControl {
+                enabled: true,
+                threshold: 2,
+                window,
+                max_tracked: 1_000,
+            },
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64
+    };
+    let t = now();
+    for i in 0..1_236 {
+        log.emit(EventRecord {
+            record_id: 0,
+            time: t + i,
+            event_id: EventId::FatalAlertReceived,
+            computer: Arc::from("web-01"),
+            process_id: std::process::id(),
+            thread_id: 1,
+            activity_id: None,
+            data: vec!["46".to_string()],
+            binary: None,
+            fold: None,
+        });
+    }
+    let window_end = t + window.as_nanos() as i64;
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let json = loop {
+        let json = json_lines(&ok(
+            dir.path(),
+            &["events", "--pending", "--format", "json"],
+        ));
+        if !json.is_empty() || std::time::Instant::now() > deadline {
+            break json;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(now() < window_end, "seen before the window ended");
+    assert_eq!(json.len(), 1, "{json:?}");
+    assert_eq!(json[0]["EventID"], 36887);
+    assert_eq!(json[0]["EventData"]["AlertDesc"], "46");
+    assert_eq!(json[0]["Count"], 1_234);
+    assert_eq!(json[0]["First"], format_rfc3339(t + 2, 9).as_str());
+    assert_eq!(json[0]["Last"], format_rfc3339(t + 1_235, 9).as_str());
+    assert_eq!(json[0]["WindowEnd"], format_rfc3339(window_end, 9).as_str());
+    assert_eq!(json[0]["ProcessID"], std::process::id());
+    let text = ok(dir.path(), &["events", "--pending"]);
+    assert_eq!(
+        text,
+        format!(
+            "36887 AlertDesc=46: 1,234 copies folded since {}, last {}; the summary is written at {}\n",
+            format_rfc3339(t + 2, 3),
+            format_rfc3339(t + 1_235, 3),
+            format_rfc3339(window_end, 3)
+        )
+    );
+    // Not yet a record.
+    assert!(ok(dir.path(), &["events", "--format", "json"])
+        .lines()
+        .all(|l| !l.contains("Folded")));
+    // The window ends: the writer writes the summary and clears the count.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = schannel(dir.path(), &["events", "--pending"]);
+        assert!(out.status.success());
+        if out.stdout.is_empty() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("counting no copies"), "{stderr}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the window never ended"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let records = json_lines(&ok(dir.path(), &["events", "--format", "json"]));
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["Folded"]["Count"], 1_234);
+    assert_eq!(
+        records[0]["TimeCreated"],
+        format_rfc3339(window_end, 9).as_str()
+    );
+    drop(log);
+}
+
+#[test]
+fn pending_is_text_or_json_and_takes_no_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = fails(dir.path(), &["events", "--pending", "--format", "xml"]);
+    assert!(e.contains("--pending prints text or json"), "{e}");
+    let e = fails(dir.path(), &["events", "--pending", "--id", "36887"]);
+    assert!(e.contains("cannot be used with"), "{e}");
+    let help = ok(dir.path(), &["events", "--help"]);
+    assert!(help.contains("--pending"), "{help}");
 }

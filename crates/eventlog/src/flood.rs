@@ -3,9 +3,24 @@
 //! Per (event ID, data) pair, a window opens at the first event. The first `threshold`
 //! events of a window are stored one by one; later ones are counted. When the window
 //! ends, or on flush and shutdown, the count becomes one summary record: the last folded
-//! event with `fold: Some(Fold { count, first, last })`. Nothing disappears uncounted.
+//! event with `fold: Some(Fold { count, first, last })` (the copies' times) and, as its
+//! own time, the time it is written: the end of its window, or the flush. Nothing
+//! disappears uncounted.
+//!
+//! Record order is time order: a window ends when the writer's clock passes its end, or
+//! earlier when a record stamped at or after its end is admitted (any record, not only a
+//! copy), so its summary goes before that record. A summary is never stamped before a
+//! record admitted ahead of it, so as far as emitters' stamps follow the queue's order,
+//! record IDs and times increase together.
+//!
+//! The counts of open windows are also kept as a snapshot in the log (`flood_pending`,
+//! see `store.rs`) for readers in other processes: this module tracks which folds
+//! changed since the snapshot last committed, so a commit writes only those rows (no
+//! more rows than the copies they count would have been), and nothing when nothing is
+//! folded.
 
 use crate::options::FloodControl;
+use crate::store::{PendingChanges, PendingRow};
 use securechannel_events::{EventId, EventRecord, Fold, FoldReason, UnixNanos};
 use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
@@ -20,22 +35,60 @@ struct Tracked {
     key: Box<[u8]>,
     window_start: UnixNanos,
     seen: u64,
-    /// The folded copies so far in this window: count, first time, and the latest copy
-    /// (the summary's base record). Boxed: most pairs never fold.
-    folded: Option<Box<(u64, UnixNanos, EventRecord)>>,
+    /// The folded copies so far in this window. Boxed: most pairs never fold.
+    folded: Option<Box<Folded>>,
+}
+
+/// The copies of one pair counted in its current window, not yet written as a summary.
+struct Folded {
+    count: u64,
+    /// The earliest and latest copy's time.
+    first: UnixNanos,
+    last: UnixNanos,
+    /// The latest copy: the summary's base record.
+    base: EventRecord,
+    /// Its row in the `flood_pending` snapshot: unique in this writer, never reused.
+    row: u64,
+    /// The committed snapshot has its row (so ending the fold deletes it).
+    stored: bool,
+    /// It is listed in `Snapshot::changed` (its row is to be written).
+    changed: bool,
 }
 
 impl Tracked {
-    fn take_summary(&mut self) -> Option<EventRecord> {
-        let (count, first, mut base) = *self.folded.take()?;
+    /// The summary of the copies folded so far, stamped `time`; its snapshot row (if
+    /// committed) is listed for deletion.
+    fn take_summary(&mut self, time: UnixNanos, snapshot: &mut Snapshot) -> Option<EventRecord> {
+        let f = *self.folded.take()?;
+        if f.stored {
+            snapshot.ended.push(f.row);
+        }
+        let mut base = f.base;
+        base.time = time;
         base.fold = Some(Fold {
-            count,
-            first,
-            last: base.time,
+            count: f.count,
+            first: f.first,
+            last: f.last,
             reason: FoldReason::Flood,
         });
         Some(base)
     }
+
+    fn window_end(&self, window: i64) -> UnixNanos {
+        self.window_start.saturating_add(window)
+    }
+}
+
+/// What the `flood_pending` rows of this writer lack, since its snapshot last committed.
+#[derive(Default)]
+struct Snapshot {
+    /// (hash, row) of the folds whose count changed: each fold at most once (its
+    /// `changed` flag). An entry whose fold has ended since is skipped.
+    changed: Vec<(u64, u64)>,
+    /// Rows of folds whose summary was written.
+    ended: Vec<u64>,
+    /// Every row of this writer goes first (all summaries were written).
+    clear: bool,
 }
 
 /// The pairs that share one hash: nearly always just `head`.
@@ -51,19 +104,22 @@ impl Slot {
             .find(|t| *t.key == *key)
     }
 
-    /// Forget every pair whose window is over at `now`, its summary to `out`. Returns
-    /// (pairs removed, summaries written, whether the slot is now empty).
+    /// Forget every pair whose window is over at `now`, its summary (stamped with the
+    /// window's end) to `out`. Returns (pairs removed, summaries written, whether the
+    /// slot is now empty).
     fn expire(
         &mut self,
         now: UnixNanos,
         window: i64,
         out: &mut Vec<EventRecord>,
+        snapshot: &mut Snapshot,
     ) -> (usize, usize, bool) {
         let mut removed = 0;
         let mut summaries = 0;
         let mut over = |t: &mut Tracked| {
-            if now >= t.window_start.saturating_add(window) {
-                if let Some(s) = t.take_summary() {
+            let end = t.window_end(window);
+            if now >= end {
+                if let Some(s) = t.take_summary(end, snapshot) {
                     summaries += 1;
                     out.push(s);
                 }
@@ -124,11 +180,12 @@ fn encode_key(id: EventId, data: &[String], out: &mut Vec<u8>) {
 
 /// The flood-control state of one log.
 ///
-/// Costs: admitting a record encodes and hashes its key (no allocation unless a new pair
-/// is tracked: then one); ending windows pops a min-heap of deadlines, so it costs per
-/// window ended, not per pair tracked; a flush visits only the pairs with counts.
-/// Memory: at most `max_tracked` pairs (each its encoded key plus ~100 bytes), and one
-/// heap entry per window started.
+/// Costs: admitting a record looks at the soonest deadline (one comparison unless a
+/// window ends), encodes and hashes its key (no allocation unless a new pair is tracked:
+/// then one); ending windows pops a min-heap of deadlines, so it costs per window ended,
+/// not per pair tracked; a flush visits only the pairs with counts; the snapshot costs
+/// one list push per fold per commit. Memory: at most `max_tracked` pairs (each its
+/// encoded key plus ~100 bytes), and one heap entry per window started.
 pub(crate) struct Flood {
     config: FloodControl,
     window_nanos: i64,
@@ -143,6 +200,13 @@ pub(crate) struct Flood {
     /// The hashes of pairs that got a count since the last drain (may repeat or be stale).
     folded: Vec<u64>,
     pending_folds: usize,
+    /// The latest time of a record admitted: a flush's summaries are stamped no earlier.
+    latest: UnixNanos,
+    snapshot: Snapshot,
+    next_row: u64,
+    /// This writer's rows in `flood_pending`: random, so two writers of one file (two
+    /// processes, or two logs in one) never replace each other's rows.
+    writer_id: i64,
     scratch: Vec<u8>,
     /// Tests: give every pair the same hash, so the full-key comparison is exercised.
     #[cfg(test)]
@@ -160,6 +224,10 @@ impl Flood {
             deadlines: BinaryHeap::new(),
             folded: Vec::new(),
             pending_folds: 0,
+            latest: UnixNanos::MIN,
+            snapshot: Snapshot::default(),
+            next_row: 0,
+            writer_id: (RandomState::new().hash_one(std::process::id()) >> 1) as i64,
             scratch: Vec::with_capacity(256),
             #[cfg(test)]
             collide: false,
@@ -178,10 +246,17 @@ impl Flood {
         self.deadlines.peek().map(|Reverse((d, _))| *d)
     }
 
-    /// Take one record: push it to `out` to be stored, or count it.
+    /// Take one record: push it to `out` to be stored, or count it. The windows over by
+    /// its time end first, so their summaries go before it.
     pub(crate) fn admit(&mut self, record: EventRecord, out: &mut Vec<EventRecord>) {
+        if !self.config.enabled {
+            out.push(record);
+            return;
+        }
+        self.end_windows(record.time, out);
+        self.latest = self.latest.max(record.time);
         // A record that is already a summary (an import, a replay) is stored as it is.
-        if !self.config.enabled || record.fold.is_some() {
+        if record.fold.is_some() {
             out.push(record);
             return;
         }
@@ -189,21 +264,10 @@ impl Flood {
         let h = self.hasher.hash_one(&self.scratch[..]);
         #[cfg(test)]
         let h = if self.collide { 7 } else { h };
-        let window = self.window_nanos;
+        // A tracked pair's window is open here: `end_windows` has forgotten the pair if
+        // the record is at or past its end (the record then opens a new window below).
         if let Some(slot) = self.tracked.get_mut(&h) {
             if let Some(t) = slot.find(&self.scratch) {
-                if record.time >= t.window_start.saturating_add(window) {
-                    if let Some(summary) = t.take_summary() {
-                        self.pending_folds -= 1;
-                        out.push(summary);
-                    }
-                    t.window_start = record.time;
-                    t.seen = 1;
-                    self.deadlines
-                        .push(Reverse((record.time.saturating_add(window), h)));
-                    out.push(record);
-                    return;
-                }
                 t.seen += 1;
                 if t.seen <= u64::from(self.config.threshold) {
                     out.push(record);
@@ -213,12 +277,28 @@ impl Flood {
                     None => {
                         self.pending_folds += 1;
                         self.folded.push(h);
-                        t.folded = Some(Box::new((1, record.time, record)));
+                        let row = self.next_row;
+                        self.next_row += 1;
+                        self.snapshot.changed.push((h, row));
+                        t.folded = Some(Box::new(Folded {
+                            count: 1,
+                            first: record.time,
+                            last: record.time,
+                            base: record,
+                            row,
+                            stored: false,
+                            changed: true,
+                        }));
                     }
                     Some(f) => {
-                        f.0 += 1;
-                        f.1 = f.1.min(record.time);
-                        f.2 = record;
+                        f.count += 1;
+                        f.first = f.first.min(record.time);
+                        f.last = f.last.max(record.time);
+                        f.base = record;
+                        if !f.changed {
+                            f.changed = true;
+                            self.snapshot.changed.push((h, f.row));
+                        }
                     }
                 }
                 return;
@@ -253,24 +333,10 @@ impl Flood {
         }
     }
 
-    /// End every window that is over at `now`: its summary (if any) goes to `out`, and
-    /// the pair is forgotten.
+    /// End every window that is over at `now` (the writer's clock): its summary (if
+    /// any) goes to `out`, and the pair is forgotten.
     pub(crate) fn expire(&mut self, now: UnixNanos, out: &mut Vec<EventRecord>) {
-        let window = self.window_nanos;
-        while let Some(&Reverse((deadline, h))) = self.deadlines.peek() {
-            if deadline > now {
-                break;
-            }
-            self.deadlines.pop();
-            if let Entry::Occupied(mut slot) = self.tracked.entry(h) {
-                let (removed, summaries, empty) = slot.get_mut().expire(now, window, out);
-                self.tracked_count -= removed;
-                self.pending_folds -= summaries;
-                if empty {
-                    slot.remove();
-                }
-            }
-        }
+        self.end_windows(now, out);
         if self.tracked.is_empty() {
             // Keep the map's memory bounded by what is tracked now, not by a past flood.
             self.tracked.shrink_to_fit();
@@ -289,23 +355,141 @@ impl Flood {
         }
     }
 
-    /// Write out every count so far (flush, shutdown). The windows stay open: later
-    /// copies in the same window are counted again, into a later summary.
-    pub(crate) fn drain_summaries(&mut self, out: &mut Vec<EventRecord>) {
+    /// End the windows over at `now` (a clock or a record's time). A heap peek when none
+    /// is: this runs for every record admitted.
+    fn end_windows(&mut self, now: UnixNanos, out: &mut Vec<EventRecord>) {
+        let window = self.window_nanos;
+        while let Some(&Reverse((deadline, h))) = self.deadlines.peek() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop();
+            if let Entry::Occupied(mut slot) = self.tracked.entry(h) {
+                let (removed, summaries, empty) =
+                    slot.get_mut().expire(now, window, out, &mut self.snapshot);
+                self.tracked_count -= removed;
+                self.pending_folds -= summaries;
+                if empty {
+                    slot.remove();
+                }
+            }
+        }
+    }
+
+    /// Write out every count so far (flush, shutdown), the summaries stamped `now` (or
+    /// the latest record's time, if later). The windows stay open: later copies in the
+    /// same window are counted again, into a later summary. The caller has ended the
+    /// windows over at `now` first, so a later window's summary is stamped later.
+    pub(crate) fn drain_summaries(&mut self, now: UnixNanos, out: &mut Vec<EventRecord>) {
         if self.pending_folds == 0 {
             self.folded.clear();
             return;
         }
+        let time = now.max(self.latest);
         for h in self.folded.drain(..) {
             if let Some(slot) = self.tracked.get_mut(&h) {
                 for t in std::iter::once(&mut slot.head).chain(slot.more.iter_mut()) {
-                    if let Some(s) = t.take_summary() {
+                    if let Some(s) = t.take_summary(time, &mut self.snapshot) {
                         out.push(s);
                     }
                 }
             }
         }
         self.pending_folds = 0;
+        // No fold is left: one statement removes this writer's rows.
+        let snapshot = &mut self.snapshot;
+        snapshot.clear |= !snapshot.ended.is_empty();
+        snapshot.ended.clear();
+        snapshot.changed.clear();
+    }
+
+    /// Whether the `flood_pending` snapshot lacks changes (the next commit writes them).
+    pub(crate) fn snapshot_changed(&self) -> bool {
+        let s = &self.snapshot;
+        s.clear || !s.ended.is_empty() || !s.changed.is_empty()
+    }
+
+    /// The rows to write into `flood_pending` with the next batch, None if none changed.
+    /// After the commit succeeds, call [`Flood::snapshot_written`]; if it fails, the same
+    /// changes (and any since) come again.
+    pub(crate) fn snapshot_changes(&self) -> Option<PendingChanges<'_>> {
+        if !self.snapshot_changed() {
+            return None;
+        }
+        let window = self.window_nanos;
+        let rows = self
+            .snapshot
+            .changed
+            .iter()
+            .filter_map(|&(h, row)| {
+                let (t, f) = self.find_fold(h, row)?;
+                Some(PendingRow {
+                    row,
+                    event_id: f.base.event_id,
+                    data: &f.base.data,
+                    count: f.count,
+                    first: f.first,
+                    last: f.last,
+                    window_end: t.window_end(window),
+                })
+            })
+            .collect();
+        Some(PendingChanges {
+            writer: self.writer_id,
+            process_id: std::process::id(),
+            clear: self.snapshot.clear,
+            ended: &self.snapshot.ended,
+            rows,
+        })
+    }
+
+    /// The changes of [`Flood::snapshot_changes`] are committed.
+    pub(crate) fn snapshot_written(&mut self) {
+        // Taken and put back, so the list keeps its memory from one batch to the next.
+        let mut changed = std::mem::take(&mut self.snapshot.changed);
+        for &(h, row) in &changed {
+            if let Some(f) = self.find_fold_mut(h, row) {
+                f.stored = true;
+                f.changed = false;
+            }
+        }
+        changed.clear();
+        self.snapshot.changed = changed;
+        self.snapshot.ended.clear();
+        self.snapshot.clear = false;
+    }
+
+    /// The log is a new file (an archive, a damaged one moved aside): its snapshot has
+    /// none of this writer's rows, so the next commit writes every fold.
+    pub(crate) fn snapshot_lost(&mut self) {
+        let snapshot = &mut self.snapshot;
+        snapshot.ended.clear();
+        snapshot.clear = false;
+        for (&h, slot) in self.tracked.iter_mut() {
+            for t in std::iter::once(&mut slot.head).chain(slot.more.iter_mut()) {
+                if let Some(f) = t.folded.as_mut() {
+                    f.stored = false;
+                    if !f.changed {
+                        f.changed = true;
+                        snapshot.changed.push((h, f.row));
+                    }
+                }
+            }
+        }
+    }
+
+    fn find_fold(&self, h: u64, row: u64) -> Option<(&Tracked, &Folded)> {
+        let slot = self.tracked.get(&h)?;
+        std::iter::once(&slot.head)
+            .chain(slot.more.iter())
+            .find_map(|t| Some((t, t.folded.as_deref().filter(|f| f.row == row)?)))
+    }
+
+    fn find_fold_mut(&mut self, h: u64, row: u64) -> Option<&mut Folded> {
+        let slot = self.tracked.get_mut(&h)?;
+        std::iter::once(&mut slot.head)
+            .chain(slot.more.iter_mut())
+            .find_map(|t| t.folded.as_deref_mut().filter(|f| f.row == row))
     }
 }
 
@@ -367,7 +551,7 @@ mod tests {
             })
         );
         assert_eq!(s.data, vec!["46".to_string()]);
-        assert_eq!(s.time, 9 * MS);
+        assert_eq!(s.time, 1000 * MS, "stamped when its window ends");
         assert!(
             f.is_active(),
             "the 48 pair's window (from 10 ms) is still open"
@@ -391,11 +575,11 @@ mod tests {
         // folded (pending).
         let folds: Vec<Option<u64>> = out.iter().map(|r| r.fold.map(|f| f.count)).collect();
         assert_eq!(folds, vec![None, Some(2), None]);
-        f.drain_summaries(&mut out);
+        f.drain_summaries(0, &mut out);
         assert_eq!(out.last().and_then(|r| r.fold).map(|f| f.count), Some(1));
         // Draining leaves no count behind.
         let before = out.len();
-        f.drain_summaries(&mut out);
+        f.drain_summaries(0, &mut out);
         f.expire(10_000 * MS, &mut out);
         assert_eq!(out.len(), before);
     }
@@ -437,7 +621,7 @@ mod tests {
         assert_eq!(out[3].data, vec!["ab".to_string(), "c".to_string()]);
         assert_eq!(out[3].fold.map(|f| f.count), Some(2));
         assert_eq!(f.tracked_count, 2);
-        f.drain_summaries(&mut out);
+        f.drain_summaries(0, &mut out);
         assert_eq!(out.len(), 5);
         assert_eq!(out[4].data, vec!["a".to_string(), "bc".to_string()]);
         assert_eq!(out[4].fold.map(|f| f.count), Some(3));
@@ -471,6 +655,95 @@ mod tests {
         assert_eq!(f.next_deadline(), None, "no deadline left behind");
     }
 
+    /// Any record stamped at or past a window's end ends it first: the summary (stamped
+    /// with the window's end) goes before the record, so times follow record order.
+    #[test]
+    fn a_record_past_a_window_end_follows_its_summary() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        f.admit(rec(EventId::FatalAlertReceived, &["46"], 0), &mut out);
+        f.admit(rec(EventId::FatalAlertReceived, &["46"], 10 * MS), &mut out);
+        f.admit(
+            rec(EventId::FatalAlertReceived, &["48"], 150 * MS),
+            &mut out,
+        );
+        let times: Vec<i64> = out.iter().map(|r| r.time).collect();
+        assert_eq!(times, vec![0, 100 * MS, 150 * MS]);
+        assert_eq!(
+            out[1].fold,
+            Some(Fold {
+                count: 1,
+                first: 10 * MS,
+                last: 10 * MS,
+                reason: FoldReason::Flood,
+            })
+        );
+        // A flush stamps its summaries with its own time, or the latest record's if later.
+        f.admit(
+            rec(EventId::FatalAlertReceived, &["48"], 160 * MS),
+            &mut out,
+        );
+        f.drain_summaries(155 * MS, &mut out);
+        assert_eq!(out.last().map(|r| r.time), Some(160 * MS));
+    }
+
+    /// The snapshot lists a fold once however many copies it counts, nothing once
+    /// written, a deletion when its summary is written (only if its row was), and a
+    /// single clear when a flush writes every summary.
+    #[test]
+    fn snapshot_writes_only_what_changed() {
+        let mut f = Flood::new(config(1, 100));
+        let mut out = Vec::new();
+        let r = |d, t| rec(EventId::FatalAlertReceived, &[d], t * MS);
+        assert!(f.snapshot_changes().is_none());
+        for t in 0..5 {
+            f.admit(r("46", t), &mut out);
+        }
+        let c = f.snapshot_changes().expect("a fold changed");
+        assert_eq!(c.rows.len(), 1);
+        let row = c.rows[0].row;
+        assert_eq!(
+            (c.rows[0].count, c.rows[0].first, c.rows[0].last),
+            (4, MS, 4 * MS)
+        );
+        assert_eq!(c.rows[0].window_end, 100 * MS);
+        assert!(!c.clear && c.ended.is_empty());
+        f.snapshot_written();
+        assert!(!f.snapshot_changed());
+        // A stored copy changes nothing; a folded one changes its row.
+        f.admit(r("48", 6), &mut out);
+        assert!(!f.snapshot_changed());
+        f.admit(r("46", 7), &mut out);
+        assert_eq!(f.snapshot_changes().map(|c| c.rows[0].count), Some(5));
+        f.snapshot_written();
+        // The window ends: its row goes, in the commit that holds the summary.
+        f.expire(100 * MS, &mut out);
+        let c = f.snapshot_changes().expect("the row is deleted");
+        assert!(c.rows.is_empty());
+        assert_eq!(c.ended, &[row]);
+        f.snapshot_written();
+        // A fold whose row never reached the log needs no deletion.
+        f.admit(r("48", 20), &mut out);
+        f.expire(106 * MS, &mut out);
+        assert!(f.snapshot_changes().is_some_and(|c| c.ended.is_empty()));
+        f.snapshot_written();
+        // A flush: one clear of this writer's rows.
+        f.admit(r("70", 200), &mut out);
+        f.admit(r("70", 201), &mut out);
+        f.admit(r("42", 200), &mut out);
+        f.admit(r("42", 202), &mut out);
+        f.snapshot_written();
+        f.drain_summaries(210 * MS, &mut out);
+        let c = f.snapshot_changes().expect("cleared");
+        assert!(c.clear && c.rows.is_empty() && c.ended.is_empty());
+        f.snapshot_written();
+        // A new file: every open fold is written again.
+        f.admit(r("70", 203), &mut out);
+        f.snapshot_written();
+        f.snapshot_lost();
+        assert_eq!(f.snapshot_changes().map(|c| c.rows.len()), Some(1));
+    }
+
     #[test]
     fn off_stores_everything() {
         let mut f = Flood::new(FloodControl::off());
@@ -498,7 +771,7 @@ mod tests {
         }
         // a and b are tracked (1 stored + 2 folded each), c is untracked: all 3 stored.
         assert_eq!(out.len(), 2 + 3);
-        f.drain_summaries(&mut out);
+        f.drain_summaries(0, &mut out);
         let folded: u64 = out.iter().filter_map(|r| r.fold).map(|f| f.count).sum();
         assert_eq!(
             out.iter().filter(|r| r.fold.is_none()).count() as u64 + folded,

@@ -40,8 +40,13 @@
 //!   file to `events-archive-<UTC time>.db` and start a new one.
 //! - **Flood control:** beyond `threshold` identical events (same ID and data) within
 //!   `window`, copies are counted; a summary record with `fold: Some(Fold { reason:
-//!   FoldReason::Flood, .. })` says how many, written when the window ends and on flush
-//!   and shutdown.
+//!   FoldReason::Flood, .. })` says how many and the first and last copy's time, written
+//!   when the window ends and on flush and shutdown. Its own time is when it is written
+//!   (the window's end, or the flush), so record order is time order: a window also ends
+//!   before the first record stamped at or past its end. Until then, the open windows'
+//!   counts are in the log for readers in any process ([`LogReader::pending_folds`],
+//!   `schannel events --pending`), updated in the transaction of the next batch when
+//!   they change, and replaced by the summary in its own transaction.
 //! - **Damage:** a file that is not a database, is damaged, or belongs to another program
 //!   is moved to `events.db.corrupt-<UTC time>` (with its -wal/-shm), never deleted; a new
 //!   log starts, and [`EventLog::moved_aside`] says so.
@@ -83,7 +88,7 @@ pub use health::{Health, Outage};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
 pub use query::{field_names, Cmp, Filter, Query};
-pub use reader::{Follow, LogReader, FOLLOW_POLL};
+pub use reader::{Follow, LogReader, PendingFold, FOLLOW_POLL};
 pub use store::MovedAside;
 pub use xpath::parse as parse_xpath;
 

@@ -284,6 +284,12 @@ impl EventLog {
         self.reader.last_record_id()
     }
 
+    /// The open flood-control windows' counts, as committed by this log's writer and any
+    /// other writing into the file (see [`LogReader::pending_folds`]).
+    pub fn pending_folds(&self) -> Result<Vec<crate::PendingFold>, EventLogError> {
+        self.reader.pending_folds()
+    }
+
     /// Follow new records above `after` (see [`LogReader::follow`]).
     pub fn follow(&self, query: Query, after: u64) -> Follow<'_> {
         self.reader.follow(query, after)

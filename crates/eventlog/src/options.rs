@@ -7,8 +7,9 @@ pub use securechannel_events::Retention;
 
 /// Flood control: beyond `threshold` identical events (same event ID and same data)
 /// within `window`, further copies are counted instead of stored, and a summary record
-/// (`fold: Some(Fold { count, first, last })`) is written when the window ends, on
-/// flush and on shutdown.
+/// (`fold: Some(Fold { count, first, last })`, the copies' first and last time) is
+/// written when the window ends, on flush and on shutdown, stamped with the time it is
+/// written. Meanwhile the counts are readable with [`crate::LogReader::pending_folds`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FloodControl {
     /// Whether flood control runs at all. Off: every event is stored.

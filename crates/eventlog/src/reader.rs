@@ -203,6 +203,17 @@ impl LogReader {
         self.with_conn(store::used_bytes)
     }
 
+    /// The copies flood control has folded in windows still open, by every process
+    /// writing into this log, as the writers last committed them: each writer updates
+    /// them with its next batch, at most `batch_window` after they change. A window's
+    /// summary record replaces its entry in the same transaction, so a committed copy is
+    /// counted here or in a summary record, never in both (copies folded since the
+    /// writer's last commit are in neither yet). By event ID, then first copy. Empty for
+    /// a log no writer has folded anything into.
+    pub fn pending_folds(&self) -> Result<Vec<PendingFold>, EventLogError> {
+        self.with_conn(store::read_pending)
+    }
+
     /// Follow the log: records the query selects with a record ID above `after`, as they
     /// are committed (by this process or another).
     pub fn follow(&self, query: Query, after: u64) -> Follow<'_> {
@@ -212,6 +223,28 @@ impl LogReader {
             last_seen: after,
         }
     }
+}
+
+/// One open flood-control window that has folded copies: what the summary record says
+/// when the window ends (or at the writer's next flush or shutdown). From
+/// [`LogReader::pending_folds`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFold {
+    /// The event folded.
+    pub event_id: EventId,
+    /// Its data (the insertion strings), the same for every copy.
+    pub data: Vec<String>,
+    /// How many copies are folded so far.
+    pub count: u64,
+    /// The earliest folded copy's time.
+    pub first: UnixNanos,
+    /// The latest folded copy's time.
+    pub last: UnixNanos,
+    /// When the window ends: the summary is written then, and carries that time. A time
+    /// long past means the writer stopped without writing it (a kill loses the count).
+    pub window_end: UnixNanos,
+    /// The process whose writer counts them.
+    pub process_id: u32,
 }
 
 /// Following a log (`--follow`): each call returns the new matching records, oldest first.

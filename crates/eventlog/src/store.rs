@@ -6,7 +6,7 @@ use crate::error::EventLogError;
 use crate::now_nanos;
 use crate::options::LogOptions;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use securechannel_events::{format_rfc3339, EventRecord, FoldReason};
+use securechannel_events::{format_rfc3339, EventId, EventRecord, FoldReason, UnixNanos};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -21,6 +21,13 @@ pub(crate) const UNINDEXED_FIRST_FIELD: u16 = 36880;
 /// The schema this code writes (`PRAGMA user_version`). 2 added `events.fold_reason`
 /// (summaries of records that could not be stored); a version 1 log is migrated when it
 /// is opened for writing (one `ALTER TABLE ... ADD COLUMN`, no rewrite).
+///
+/// `flood_pending` came later without a new version, on purpose: it is an optional
+/// table, so a version 2 log without it is still a complete version 2 log. Code that
+/// predates it reads and writes logs that have it (it never looks at the table), and
+/// this code writes it into logs that lack it (`CREATE TABLE IF NOT EXISTS` in the first
+/// transaction that has rows for it) and reads such logs as having no open window. A
+/// version 3 would have made older readers refuse the file for a table they can ignore.
 pub(crate) const SCHEMA_VERSION: i64 = 2;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
@@ -54,6 +61,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// order, at the cost of one row update per commit instead of one index insert per
 /// record. Activity filters have no index: a random-GUID index alone would halve the
 /// write rate.
+///
+/// `flood_pending` (see [`FLOOD_PENDING`]) is the writers' snapshot of flood control's
+/// open windows, for readers in other processes.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
     record_id   INTEGER PRIMARY KEY,
@@ -82,6 +92,65 @@ CREATE TABLE IF NOT EXISTS time_marks (
 CREATE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
 ";
+
+/// The copies flood control has counted and not yet written as a summary, one row per
+/// open window that folded something, so that a reader in another process sees them
+/// before the summary exists. Each writer keeps its own rows (`writer`: random per open
+/// log; `row`: per fold) in the transaction of a batch, only when its counts changed:
+/// upserted as they grow, deleted in the transaction that writes their summary. `data`
+/// is the JSON array of `events.data`; times are ns since the Unix epoch.
+///
+/// Bounded by what flood control tracks (`max_tracked` pairs per writer). A writer that
+/// was killed leaves its rows behind: their `window_end` passes without a summary, and
+/// the next writer that updates the table deletes rows overdue by [`PENDING_OVERDUE`].
+const FLOOD_PENDING: &str = "
+CREATE TABLE IF NOT EXISTS flood_pending (
+    writer      INTEGER NOT NULL,
+    row         INTEGER NOT NULL,
+    process_id  INTEGER NOT NULL,
+    event_id    INTEGER NOT NULL,
+    data        TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    first       INTEGER NOT NULL,
+    last        INTEGER NOT NULL,
+    window_end  INTEGER NOT NULL,
+    PRIMARY KEY (writer, row)
+) WITHOUT ROWID;
+";
+
+/// A row of `flood_pending` whose window ended this long ago is a stopped writer's (a
+/// running one writes the summary and deletes the row within a batch window, or as soon
+/// as a failing store takes writes again): the next writer to update the table deletes
+/// it.
+pub(crate) const PENDING_OVERDUE: Duration = Duration::from_secs(60);
+
+const UPSERT_PENDING: &str = "INSERT OR REPLACE INTO flood_pending (writer, row, process_id, event_id, data, count, first, last, window_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// What one writer's `flood_pending` rows lack since its last commit (from flood
+/// control): written in the transaction of the next batch.
+pub(crate) struct PendingChanges<'a> {
+    /// The writer's ID in `flood_pending.writer`.
+    pub(crate) writer: i64,
+    /// Its process.
+    pub(crate) process_id: u32,
+    /// Delete all of the writer's rows first (every summary was written).
+    pub(crate) clear: bool,
+    /// Rows whose summary was written.
+    pub(crate) ended: &'a [u64],
+    /// Rows to write (new or grown).
+    pub(crate) rows: Vec<PendingRow<'a>>,
+}
+
+/// One open window's count, as written into `flood_pending`.
+pub(crate) struct PendingRow<'a> {
+    pub(crate) row: u64,
+    pub(crate) event_id: EventId,
+    pub(crate) data: &'a [String],
+    pub(crate) count: u64,
+    pub(crate) first: UnixNanos,
+    pub(crate) last: UnixNanos,
+    pub(crate) window_end: UnixNanos,
+}
 
 const INSERT: &str = "INSERT INTO events (record_id, time, event_id, computer, process_id, thread_id, activity_id, d0, data, binary, fold_count, fold_first, fold_last, fold_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -288,7 +357,7 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
     if version == 0 {
         let foreign: Option<String> = conn
             .query_row(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks') LIMIT 1",
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks', 'flood_pending') LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -351,7 +420,7 @@ fn open_checked(
     }
     if version == 0 {
         let script = format!(
-            "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
+            "BEGIN IMMEDIATE; {SCHEMA} {FLOOD_PENDING} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
         );
         conn.execute_batch(&script).map_err(classify(path))?;
     } else if version < SCHEMA_VERSION {
@@ -438,10 +507,17 @@ fn move_aside(path: &Path, reason: String) -> Result<MovedAside, EventLogError> 
     })
 }
 
-/// Write a batch in one transaction. Either every record is committed or none is.
-pub(crate) fn insert_batch(conn: &mut Connection, records: &[EventRecord]) -> rusqlite::Result<()> {
+/// Write a batch in one transaction, with flood control's snapshot changes if there are
+/// any (`now`: the writer's clock, to find overdue rows). Either all of it is committed
+/// or none is.
+pub(crate) fn insert_batch(
+    conn: &mut Connection,
+    records: &[EventRecord],
+    pending: Option<&PendingChanges<'_>>,
+    now: UnixNanos,
+) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
+    if !records.is_empty() {
         // Under the write lock: no other writer can take the same IDs.
         let mut id: i64 = tx.query_row(LAST_ASSIGNED, [], |r| r.get(0))?;
         // One row per statement: measured faster than multi-row VALUES, which SQLite
@@ -462,7 +538,102 @@ pub(crate) fn insert_batch(conn: &mut Connection, records: &[EventRecord]) -> ru
             mark_span(&tx, first, id, min, max, records.len() as i64)?;
         }
     }
+    if let Some(p) = pending {
+        write_pending(&tx, p, now)?;
+    }
     tx.commit()
+}
+
+/// Apply one writer's snapshot changes to `flood_pending` (creating it in a version 2
+/// log that predates it), and delete other writers' overdue rows.
+fn write_pending(
+    tx: &rusqlite::Transaction<'_>,
+    p: &PendingChanges<'_>,
+    now: UnixNanos,
+) -> rusqlite::Result<()> {
+    tx.execute_batch(FLOOD_PENDING)?;
+    let overdue = now.saturating_sub(PENDING_OVERDUE.as_nanos() as i64);
+    if p.clear {
+        tx.prepare_cached("DELETE FROM flood_pending WHERE writer = ?1 OR window_end < ?2")?
+            .execute(rusqlite::params![p.writer, overdue])?;
+    } else {
+        tx.prepare_cached("DELETE FROM flood_pending WHERE window_end < ?1")?
+            .execute([overdue])?;
+        let mut delete =
+            tx.prepare_cached("DELETE FROM flood_pending WHERE writer = ?1 AND row = ?2")?;
+        for &row in p.ended {
+            delete.execute(rusqlite::params![p.writer, row as i64])?;
+        }
+    }
+    let mut upsert = tx.prepare_cached(UPSERT_PENDING)?;
+    let mut json = String::with_capacity(256);
+    for r in &p.rows {
+        json.clear();
+        encode_json_array(r.data, &mut json);
+        upsert.execute(rusqlite::params![
+            p.writer,
+            r.row as i64,
+            p.process_id,
+            r.event_id.value(),
+            json,
+            r.count.min(i64::MAX as u64) as i64,
+            r.first,
+            r.last,
+            r.window_end,
+        ])?;
+    }
+    Ok(())
+}
+
+/// The open windows' counts in `flood_pending`, by event ID and then first copy; none in
+/// a log without the table. A row whose data or event ID this code cannot read is
+/// skipped: it is advisory, and the summary that replaces it is a normal record.
+pub(crate) fn read_pending(conn: &Connection) -> rusqlite::Result<Vec<crate::PendingFold>> {
+    let has_table: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'flood_pending'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT event_id, data, count, first, last, window_end, process_id FROM flood_pending ORDER BY event_id, first, writer, row",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, i64>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, data, count, first, last, window_end, pid) = row?;
+        let Some(event_id) = u32::try_from(id)
+            .ok()
+            .and_then(|v| EventId::try_from(v).ok())
+        else {
+            continue;
+        };
+        let Ok(data) = serde_json::from_str::<Vec<String>>(&data) else {
+            continue;
+        };
+        out.push(crate::PendingFold {
+            event_id,
+            data,
+            count: count.max(0) as u64,
+            first,
+            last,
+            window_end,
+            process_id: pid.clamp(0, u32::MAX as i64) as u32,
+        });
+    }
+    Ok(out)
 }
 
 /// How many records one `time_marks` row covers at most.

@@ -17,6 +17,11 @@
 //! process's lock. After the first commit that succeeds, the writer commits one summary
 //! record per event ID of everything counted. Closing retries for `flush_timeout`, then
 //! writes what it holds to stderr.
+//!
+//! Flood control's open windows: when their counts changed, the batch's transaction also
+//! updates this writer's rows of `flood_pending` (a batch whose records were all folded
+//! commits just those rows: still one transaction per batch window, and none when
+//! nothing is folded).
 
 use crate::flood::Flood;
 use crate::health::{Health, HealthState};
@@ -256,7 +261,10 @@ impl Writer {
         loop {
             let mut control = Vec::new();
             let mut collect = true;
-            if self.pending.is_empty() && !disconnected {
+            // A snapshot that a failing store refused is retried like held records.
+            let holding =
+                !self.pending.is_empty() || (failures > 0 && self.flood.snapshot_changed());
+            if !holding && !disconnected {
                 // Wait for work; wake up on time to end flood windows while any are open.
                 let first = match self.flood.next_deadline() {
                     Some(deadline) => {
@@ -328,10 +336,11 @@ impl Writer {
                 std::thread::park_timeout(deadline - now);
             }
             self.waker.taken(taken);
-            self.flood.expire(now_nanos(), &mut self.pending);
+            let now = now_nanos();
+            self.flood.expire(now, &mut self.pending);
             if !control.is_empty() || disconnected {
                 // Flush and shutdown: nothing counted stays unwritten.
-                self.flood.drain_summaries(&mut self.pending);
+                self.flood.drain_summaries(now, &mut self.pending);
             }
             let result = self.commit();
             for c in control {
@@ -393,6 +402,7 @@ impl Writer {
             if let Some(m) = moved {
                 self.shared
                     .set_error(Some(Arc::new(EventLogError::MovedAside(m))));
+                self.flood.snapshot_lost();
             }
             self.conn = Some(conn);
         }
@@ -402,7 +412,10 @@ impl Writer {
     /// Commit the pending records (and apply retention); then, if records were counted as
     /// not stored, their summaries.
     fn commit(&mut self) -> Result<(), SharedError> {
-        if self.pending.is_empty() && self.shared.health_state().unreported() == 0 {
+        if self.pending.is_empty()
+            && !self.flood.snapshot_changed()
+            && self.shared.health_state().unreported() == 0
+        {
             return Ok(());
         }
         self.commit_pending()?;
@@ -415,20 +428,23 @@ impl Writer {
         Ok(())
     }
 
-    /// Commit the pending records, then apply retention; record the outcome in `health`.
+    /// Commit the pending records and flood control's snapshot changes, then apply
+    /// retention; record the outcome in `health`.
     fn commit_pending(&mut self) -> Result<(), SharedError> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && !self.flood.snapshot_changed() {
             return Ok(());
         }
         let path = self.path.clone();
-        let inserted = self
-            .conn()
-            .map(|_| ())
-            .and_then(|()| match self.conn.as_mut() {
-                Some(conn) => store::insert_batch(conn, &self.pending)
-                    .map_err(|source| EventLogError::Sqlite { path, source }),
+        let inserted = self.conn().map(|_| ()).and_then(|()| {
+            let changes = self.flood.snapshot_changes();
+            match self.conn.as_mut() {
+                Some(conn) => {
+                    store::insert_batch(conn, &self.pending, changes.as_ref(), now_nanos())
+                        .map_err(|source| EventLogError::Sqlite { path, source })
+                }
                 None => Err(EventLogError::WriterStopped),
-            });
+            }
+        });
         if let Err(e) = inserted {
             let e = Arc::new(e);
             self.shared.set_error(Some(e.clone()));
@@ -437,6 +453,7 @@ impl Writer {
                 .failed(e.clone(), self.pending.len());
             return Err(e);
         }
+        self.flood.snapshot_written();
         self.size.added(&self.pending);
         self.pending.clear();
         {
@@ -500,6 +517,7 @@ impl Writer {
         // Whether or not the move worked, a log must be open again at the path.
         let conn = self.conn()?;
         store::continue_numbering(conn, last).map_err(sqlite)?;
+        self.flood.snapshot_lost();
         self.shared.generation.fetch_add(1, Ordering::SeqCst);
         self.size.forget();
         archived

@@ -16,7 +16,8 @@ pub enum Wording {
 
 /// The event's message, with `%1`..`%99` replaced by the record's data and `%n` by a
 /// line break, as FormatMessage does. A flood-control summary gets a note saying how many
-/// copies it stands for; a summary of records that could not be stored
+/// copies it stands for and their first and last time (the record's own time is when
+/// the summary was written, at the end of its window or at a flush); a summary of records that could not be stored
 /// ([`FoldReason::NotStored`]) gets a message of its own instead of the template, since
 /// it carries none of those events' data and must not read like one of them.
 pub fn render_message(record: &EventRecord, wording: Wording) -> String {
@@ -146,7 +147,8 @@ fn hex_upper(bytes: &[u8], out: &mut String) {
 
 /// Event Viewer's XML view of the record, in the exact shape Windows renders
 /// (spec/registry.md). Flood-control summaries carry three extra Data elements
-/// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast`; summaries of records
+/// after the catalog's: `FoldedCount`, `FoldedFirst`, `FoldedLast` (the copies' first and
+/// last time; `TimeCreated` is when the summary was written); summaries of records
 /// that could not be stored carry `NotStoredCount`, `NotStoredFirst`, `NotStoredLast`
 /// instead (and empty catalog fields).
 pub fn render_xml(record: &EventRecord) -> String {
@@ -241,7 +243,8 @@ fn json_string(v: &str, out: &mut String) {
 }
 
 /// One JSON object on one line, for jq and log shippers. Field names follow the XML. A
-/// flood-control summary has `"Folded":{"Count","First","Last"}`; a summary of records
+/// flood-control summary has `"Folded":{"Count","First","Last"}` (the copies' times;
+/// `TimeCreated` is the summary's own); a summary of records
 /// that could not be stored has `"NotStored":{...}` of the same shape instead.
 pub fn render_json(record: &EventRecord) -> String {
     let mut s = String::with_capacity(1024);
