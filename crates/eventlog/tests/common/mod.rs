@@ -64,6 +64,11 @@ pub fn alert_generated(desc: &str, state: &str, time: UnixNanos) -> EventRecord 
 pub fn options() -> LogOptions {
     LogOptions {
         flood: FloodControl::off(),
+        // These tests count what is stored, exactly: an emitter that finds the queue full
+        // waits for the writer (a loaded CI machine may stall it past the default 200 ms,
+        // after which records would be counted as not stored, by design). The outage
+        // tests (outage.rs) set their own short wait.
+        outage_wait: std::time::Duration::from_secs(60),
         ..LogOptions::default()
     }
 }
