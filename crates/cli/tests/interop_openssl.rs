@@ -189,6 +189,57 @@ fn resumption(tls: &str) {
     }
 }
 
+/// The hex dump of the NewSessionTicket message in `openssl s_client -msg` output.
+fn new_session_ticket(msg_output: &str) -> String {
+    let mut lines = msg_output.lines();
+    lines
+        .find(|l| l.contains("<<<") && l.contains("NewSessionTicket"))
+        .unwrap_or_else(|| panic!("no NewSessionTicket in:\n{msg_output}"));
+    lines
+        .take_while(|l| l.starts_with(' '))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_resumed_tls12_session_keeps_its_ticket_and_reports_its_key_exchange() {
+    // Scanners (sslyze) count ticket resumption as working only when the server keeps
+    // the ticket it was given; rustls sends a new one on every resumption. A young ticket
+    // is sent back as it is. And 36880 of the resumed handshake names the key exchange of
+    // the session it resumed (a resumed TLS 1.2 handshake negotiates none).
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    log_everything(data);
+    let serve = Serve::start(data, &[]);
+    let session = dir.path().join("session.pem");
+    let session = session.to_str().unwrap();
+    let (r1, page1) = s_client_page(&serve, &["-tls1_2", "-msg", "-sess_out", session]);
+    assert!(r1.stdout.contains("\nNew, "), "{}", r1.stdout);
+    let (r2, page2) = s_client_page(&serve, &["-tls1_2", "-msg", "-sess_in", session]);
+    assert!(r2.stdout.contains("\nReused, "), "{}", r2.stdout);
+    assert_eq!(page2["resumed"], true, "{page2}");
+    assert_eq!(
+        new_session_ticket(&r1.stdout),
+        new_session_ticket(&r2.stdout),
+        "the resumed session was sent back the ticket it came with"
+    );
+    assert_eq!(page2["key_exchange"], page1["key_exchange"], "{page2}");
+    serve.stop();
+    let records = events(data);
+    let resumed = of_activity(&records, page2["activity_id"].as_str().unwrap());
+    let done = resumed
+        .iter()
+        .find(|r| r.event_id.value() == 36880)
+        .expect("36880 of the resumed handshake");
+    assert_eq!(
+        field(done, "Exchange"),
+        page1["key_exchange"],
+        "{}",
+        summary(&records)
+    );
+    assert_ne!(field(done, "ExchangeStrength"), "0");
+}
+
 #[test]
 fn s_client_session_resumption_tls13() {
     resumption("-tls1_3");

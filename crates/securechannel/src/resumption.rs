@@ -13,6 +13,20 @@
 //! The engine (engine/config.rs) installs them on the rustls configurations it builds
 //! once per credential, so a credential's contexts share its caches, and a credential
 //! acquired after a settings reload gets caches of the new size.
+//!
+//! Two things Schannel reports or does that rustls alone does not, carried by these
+//! stores through thread-local hand-offs with the engine (rustls calls the stores inside
+//! `process_tls_records`, on the caller's thread):
+//! - **the key exchange of a resumed TLS 1.2 session** (36880's Exchange, the
+//!   connection-info query): a resumed TLS 1.2 handshake negotiates no group, so every
+//!   session keeps the group of the full handshake that made it (inside the ticket's
+//!   encryption, beside a session ID's state, with a client's session), and the engine
+//!   reports it ([`set_current_group`], [`take_resumed_group`]);
+//! - **a TLS 1.2 ticket that stays** when it is resumed while still young: rustls' server
+//!   sends a new ticket on every resumption; the ticket the client presented is sent back
+//!   instead while it is within the first half of its lifetime, so a client keeps the
+//!   ticket it has (as scanners and clients expect), and gets a fresh one later. TLS 1.3
+//!   tickets are single-use and always new (they are issued in a later call).
 
 use rustls::client::{
     ClientSessionStore, Resumption, Tls12ClientSessionValue, Tls13ClientSessionValue,
@@ -21,6 +35,7 @@ use rustls::crypto::GetRandomFailed;
 use rustls::pki_types::ServerName;
 use rustls::server::{NoServerSessionStorage, ProducesTickets, StoresServerSessions};
 use rustls::{NamedGroup, TicketRotator};
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -100,6 +115,61 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Hand-offs with the engine (one `process_tls_records` call at a time on a thread).
+
+thread_local! {
+    /// The key-exchange group of the connection being driven (set by the engine around
+    /// each call), written into the sessions it makes.
+    static CURRENT_GROUP: Cell<Option<u16>> = const { Cell::new(None) };
+    /// The group of the session a store handed back during the call.
+    static RESUMED_GROUP: Cell<Option<u16>> = const { Cell::new(None) };
+    /// A TLS 1.2 ticket that decrypted during the call, and when it was issued.
+    static PRESENTED_TICKET: RefCell<Option<(Vec<u8>, u64)>> = const { RefCell::new(None) };
+}
+
+/// Before a call into rustls: the group the connection negotiated so far (`None`:
+/// nothing yet). After the call, [`end_call`].
+pub(crate) fn set_current_group(group: Option<u16>) {
+    CURRENT_GROUP.with(|g| g.set(group));
+}
+
+/// After a call into rustls: forget the call's hand-offs (the current group and a
+/// presented ticket); the resumed group stays for [`take_resumed_group`].
+pub(crate) fn end_call() {
+    CURRENT_GROUP.with(|g| g.set(None));
+    PRESENTED_TICKET.with(|t| t.borrow_mut().take());
+}
+
+/// The group of the session a store resumed during the last call on this thread.
+pub(crate) fn take_resumed_group() -> Option<u16> {
+    RESUMED_GROUP.with(Cell::take)
+}
+
+fn current_group() -> Option<u16> {
+    CURRENT_GROUP.with(Cell::get)
+}
+
+fn resumed_with(group: Option<u16>) {
+    RESUMED_GROUP.with(|g| g.set(group));
+}
+
+/// A session's state with its group in front (2 bytes, 0: none known).
+fn with_group(state: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(2 + state.len());
+    v.extend_from_slice(&current_group().unwrap_or(0).to_be_bytes());
+    v.extend_from_slice(state);
+    v
+}
+
+/// The state without its group, the group handed to the engine.
+fn resume_group(stored: &[u8]) -> Option<Vec<u8>> {
+    let (group, state) = stored.split_at_checked(2)?;
+    let group = u16::from_be_bytes([group[0], group[1]]);
+    resumed_with((group != 0).then_some(group));
+    Some(state.to_vec())
+}
+
+// ---------------------------------------------------------------------------------------
 // Tickets.
 
 /// Tickets that expire: each carries the time it was issued (inside the encryption, so
@@ -123,12 +193,27 @@ impl ExpiringTickets {
         })
     }
 
-    fn decrypt_at(&self, cipher: &[u8], now_ms: u64) -> Option<Vec<u8>> {
+    /// The session state of a ticket younger than the lifetime, and when it was issued.
+    fn open_at(&self, cipher: &[u8], now_ms: u64) -> Option<(Vec<u8>, u64)> {
         let plain = self.keys.decrypt(cipher)?;
         let (issued, state) = plain.split_at_checked(ISSUED_LEN)?;
         let issued = u64::from_be_bytes(issued.try_into().ok()?);
         let age = now_ms.checked_sub(issued)?;
-        (u128::from(age) <= self.lifetime.as_millis()).then(|| state.to_vec())
+        (u128::from(age) <= self.lifetime.as_millis()).then(|| (state.to_vec(), issued))
+    }
+
+    fn decrypt_at(&self, cipher: &[u8], now_ms: u64) -> Option<Vec<u8>> {
+        let (state, issued) = self.open_at(cipher, now_ms)?;
+        PRESENTED_TICKET.with(|t| *t.borrow_mut() = Some((cipher.to_vec(), issued)));
+        resume_group(&state)
+    }
+
+    /// The ticket the client presented in this call, when it is young enough to keep
+    /// (within the first half of its lifetime).
+    fn presented_young_ticket(&self, now_ms: u64) -> Option<Vec<u8>> {
+        let (ticket, issued) = PRESENTED_TICKET.with(|t| t.borrow_mut().take())?;
+        let age = now_ms.checked_sub(issued)?;
+        (u128::from(age) * 2 <= self.lifetime.as_millis()).then_some(ticket)
     }
 }
 
@@ -142,9 +227,13 @@ impl ProducesTickets for ExpiringTickets {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        let mut message = Vec::with_capacity(ISSUED_LEN + plain.len());
+        // A TLS 1.2 resumption by a young ticket: the client keeps the ticket it has.
+        if let Some(ticket) = self.presented_young_ticket(unix_ms()) {
+            return Some(ticket);
+        }
+        let mut message = Vec::with_capacity(ISSUED_LEN + 2 + plain.len());
         message.extend_from_slice(&unix_ms().to_be_bytes());
-        message.extend_from_slice(plain);
+        message.extend_from_slice(&with_group(plain));
         self.keys.encrypt(&message)
     }
 
@@ -251,7 +340,7 @@ impl StoresServerSessions for ServerSessionCache {
         let n = e.next;
         e.next += 1;
         e.order.push_back((key.clone(), n));
-        e.by_id.insert(key, (Instant::now(), n, value));
+        e.by_id.insert(key, (Instant::now(), n, with_group(&value)));
         // Stale pairs never outnumber the live entries by much.
         if e.order.len() > 2 * self.capacity {
             let ServerEntries { by_id, order, .. } = &mut *e;
@@ -264,7 +353,7 @@ impl StoresServerSessions for ServerSessionCache {
         let mut e = lock(&self.entries);
         let (stored, _, value) = e.by_id.get(key)?;
         if self.fresh(*stored) {
-            return Some(value.clone());
+            return resume_group(value);
         }
         e.by_id.remove(key);
         None
@@ -272,7 +361,11 @@ impl StoresServerSessions for ServerSessionCache {
 
     fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
         let (stored, _, value) = lock(&self.entries).by_id.remove(key)?;
-        self.fresh(stored).then_some(value)
+        if self.fresh(stored) {
+            resume_group(&value)
+        } else {
+            None
+        }
     }
 
     fn can_cache(&self) -> bool {
@@ -300,7 +393,8 @@ struct ClientServers {
 #[derive(Default)]
 struct ServerSessions {
     kx_hint: Option<NamedGroup>,
-    tls12: Option<(Instant, Tls12ClientSessionValue)>,
+    /// The TLS 1.2 session, when it was stored, and its full handshake's group.
+    tls12: Option<(Instant, Tls12ClientSessionValue, Option<u16>)>,
     tls13: VecDeque<(Instant, Tls13ClientSessionValue)>,
 }
 
@@ -358,14 +452,21 @@ impl ClientSessionStore for ClientSessionCache {
     }
 
     fn set_tls12_session(&self, server_name: ServerName<'static>, value: Tls12ClientSessionValue) {
-        self.with_server(server_name, |s| s.tls12 = Some((Instant::now(), value)));
+        let group = current_group();
+        self.with_server(server_name, |s| {
+            s.tls12 = Some((Instant::now(), value, group))
+        });
     }
 
     fn tls12_session(&self, server_name: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
         let mut servers = lock(&self.servers);
         let s = servers.by_name.get_mut(&server_name.to_owned())?;
         match &s.tls12 {
-            Some((stored, v)) if self.fresh(*stored) => Some(v.clone()),
+            Some((stored, v, group)) if self.fresh(*stored) => {
+                // Used only if the server resumes it (a full handshake reports its own).
+                resumed_with(*group);
+                Some(v.clone())
+            }
             Some(_) => {
                 s.tls12 = None;
                 None

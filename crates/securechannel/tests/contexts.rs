@@ -350,12 +350,27 @@ fn tls12_second_handshake_is_resumed() {
         w.client_credential_with(None, tls12_only()),
         w.server_credential(),
     );
+    let mut exchanges = Vec::new();
     for expect in [false, true] {
         let mut p = Pair::between(&cc, &sc);
         p.handshake().unwrap();
         assert_eq!(p.client.resumed(), Some(expect));
         assert_eq!(p.server.resumed(), Some(expect));
+        // A resumed TLS 1.2 handshake negotiates no group: both sides report the one of
+        // the full handshake that made the session, as Schannel reports the cached
+        // session's parameters (connection info and 36880).
+        for info in [
+            p.client.connection_info().unwrap(),
+            p.server.connection_info().unwrap(),
+        ] {
+            assert!(
+                !info.exchange.is_empty() && info.exchange_strength > 0,
+                "{info:?}"
+            );
+            exchanges.push((info.exchange, info.exchange_strength));
+        }
     }
+    assert!(exchanges.windows(2).all(|w| w[0] == w[1]), "{exchanges:?}");
 }
 
 #[test]

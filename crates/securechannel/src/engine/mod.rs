@@ -45,6 +45,9 @@ pub(crate) struct Engine {
     peer_closed: bool,
     /// Handshake input rustls has read and kept unconsumed (see `drive_handshake`).
     kept: usize,
+    /// The key-exchange group of the session being resumed (a resumed TLS 1.2 handshake
+    /// negotiates none; the session remembers its full handshake's).
+    resumed_group: Option<u16>,
 }
 
 enum Conn {
@@ -144,6 +147,7 @@ impl Engine {
             sni: None,
             peer_closed: false,
             kept: 0,
+            resumed_group: None,
         })
     }
 
@@ -155,6 +159,7 @@ impl Engine {
             sni: None,
             peer_closed: false,
             kept: 0,
+            resumed_group: None,
         })
     }
 
@@ -173,8 +178,17 @@ impl Engine {
         out: &mut Vec<u8>,
         early_plaintext: &mut Vec<u8>,
     ) -> Handshake {
+        // The resumption stores learn this connection's group (the drive loop tells them
+        // before each record), and say which group a resumed session had.
         let kept = &mut self.kept;
         let h = with_conn!(self, c => drive_handshake(&mut **c, input, out, early_plaintext, kept));
+        crate::resumption::end_call();
+        if let Some(g) = crate::resumption::take_resumed_group() {
+            // Kept only when rustls did resume (a full handshake reports its own group).
+            if self.resumed() == Some(true) || self.is_handshaking() {
+                self.resumed_group = Some(g);
+            }
+        }
         self.peer_closed |= h.peer_closed;
         if matches!(self.conn, Conn::Server(_)) {
             if let Some(sni) = config::take_client_sni() {
@@ -248,11 +262,17 @@ impl Engine {
             .map(|s| u16::from(s.suite()))
     }
 
-    /// The negotiated key-exchange group's IANA number.
+    /// The negotiated key-exchange group's IANA number; for a resumed TLS 1.2 session,
+    /// the group of the full handshake that made it (Schannel reports the cached
+    /// session's parameters).
     pub(crate) fn key_exchange_group(&self) -> Option<u16> {
         self.common()
             .negotiated_key_exchange_group()
             .map(|g| u16::from(g.name()))
+            .or(match self.resumed() {
+                Some(true) => self.resumed_group,
+                _ => None,
+            })
     }
 
     /// The negotiated ALPN protocol.
@@ -320,6 +340,14 @@ fn drive_handshake<C: Unbuffered>(
     };
     let result = loop {
         let mut next_record = false;
+        // A session stored while this record is read keeps the group negotiated so far
+        // (a TLS 1.2 key exchange completes with the ClientKeyExchange record, before the
+        // Finished after which the session is stored).
+        crate::resumption::set_current_group(
+            c.common()
+                .negotiated_key_exchange_group()
+                .map(|g| u16::from(g.name())),
+        );
         let UnbufferedStatus { discard, state } = c.process(&mut input[consumed..fed]);
         let mut extra_discard = 0;
         let step = match state {
