@@ -92,6 +92,27 @@ pub enum ErrorState {
     /// The peer's Finished message does not verify: the handshake it saw is not the one
     /// this side saw (decrypt_error).
     HandshakeVerifyFailed = 3017,
+    /// A handshake message split over records had another record between its parts
+    /// (RFC 8446 section 5.1), or rejected early data was interleaved with one
+    /// (unexpected_message). rustls sends no alert for it: the alert goes out only while
+    /// this side still sends plaintext (see the verdict table).
+    HandshakeInterleaved = 3018,
+    /// The peer sent more consecutive empty records than rustls accepts (32)
+    /// (unexpected_message; rustls sends none, as for 3018).
+    TooManyEmptyFragments = 3019,
+    /// The peer sent more warning alerts than rustls accepts (4) (unexpected_message, as
+    /// OpenSSL sends; rustls sends none, as for 3018).
+    TooManyWarningAlerts = 3020,
+    /// A handshake message above rustls' own bound of 64 KiB, whatever
+    /// `Messaging\MessageLimit*` allows (decode_error; rustls sends none, as for 3018).
+    HandshakeMessageTooLarge = 3021,
+    /// A TLS 1.3 record with no content type after its padding (RFC 8446 section 5.4:
+    /// unexpected_message). It is encrypted, so rustls could only send its alert
+    /// encrypted, and sends none.
+    IllegalInnerPlaintext = 3022,
+    /// More ChangeCipherSpec records, renegotiation requests or key updates than the
+    /// protocol or rustls allows (unexpected_message; rustls sends none, as for 3018).
+    TooManyMessages = 3023,
     /// Any other failure after which rustls sends handshake_failure.
     HandshakeFailed = 3099,
 

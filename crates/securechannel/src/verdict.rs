@@ -9,6 +9,16 @@
 //! at all is a fact the engine reports (bytes produced after the failure, see
 //! [`Facts::alert_sent`]); 36888 is logged only then.
 //!
+//! Some failures rustls refuses with no alert at all ([`Verdict::silent`]: a handshake
+//! message interleaved with another record, too many warning alerts, empty records,
+//! ChangeCipherSpecs, renegotiation requests or key updates, a TLS 1.3 record without a
+//! content type, a handshake message over 64 KiB). While this side still sends plaintext
+//! (nothing negotiated yet, or TLS 1.2 before its ChangeCipherSpec) the context has rustls
+//! send the row's alert from a throwaway connection (`engine::plaintext_alert`), and 36888
+//! names it; once this side encrypts, no alert can go out (rustls alone holds the keys,
+//! and its connection has failed): nothing is logged as sent, and the caller's error
+//! carries the row's error state.
+//!
 //! Refused certificates (rustls-webpki's verdicts, through our verifiers, which return
 //! rustls' errors unchanged so the alert is rustls' own, `impl From<CertificateError> for
 //! AlertDescription`; anything that is not `Error::InvalidCertificate` is sent as
@@ -56,14 +66,23 @@ pub(crate) struct Verdict {
     /// alert was sent): a certificate event, 36887 for a fatal alert received, 36874 for a
     /// hello sharing nothing with the server, 36886 for a server without a certificate.
     pub(crate) event: Option<EventId>,
+    /// rustls refuses this without sending any alert. `alert` is then the one the
+    /// context has rustls send in plaintext from a throwaway connection (decode_error or
+    /// unexpected_message, `engine::plaintext_alert`) while this side still sends
+    /// plaintext; once it encrypts, no alert goes out and no 36888 is logged.
+    pub(crate) silent: bool,
 }
 
 /// What the context knows about the failure besides rustls' error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Facts {
     pub(crate) role: Role,
-    /// rustls produced bytes after failing: its alert went out.
+    /// An alert went out: rustls' own, or for a failure rustls answers with none, rustls'
+    /// plaintext alert from a throwaway connection (see [`Verdict::silent`]).
     pub(crate) alert_sent: bool,
+    /// rustls itself queued an alert after failing (as opposed to none, or a throwaway
+    /// connection's).
+    pub(crate) rustls_alerted: bool,
     /// A verifier of ours refused the peer's certificate (and handed it over).
     pub(crate) certificate_rejected: bool,
     /// The application asked for this alert (SCHANNEL_ALERT_TOKEN), realised as a
@@ -90,6 +109,7 @@ impl Facts {
         Facts {
             role,
             alert_sent: false,
+            rustls_alerted: false,
             certificate_rejected: false,
             application_alert: None,
             has_certificate: true,
@@ -120,6 +140,13 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
         state,
         status,
         event: None,
+        silent: false,
+    };
+    // A failure rustls refuses without an alert (conn.rs `process_more_input`, the
+    // hs_deframer, common_state.rs `TemperCounters`, msgs/message/inbound.rs).
+    let silent = |alert: A, state| Verdict {
+        silent: true,
+        ..v(alert, state, Status::IllegalMessage)
     };
     let certificate_event = |status| match facts.role {
         _ if !facts.certificate_rejected => None,
@@ -132,10 +159,12 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
         E::InvalidCertificate(ce) => {
             let status = certificate_status(ce);
             Verdict {
-                alert: alert_of(ce.clone().into()),
-                state: ErrorState::PeerCertificateRejected,
-                status,
                 event: certificate_event(status),
+                ..v(
+                    ce.clone().into(),
+                    ErrorState::PeerCertificateRejected,
+                    status,
+                )
             }
         }
         // A CRL that cannot be used (bad signature, issuer not a CRL signer): the
@@ -150,6 +179,11 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
                     status,
                 )
             }
+        }
+        // A handshake message above the hs_deframer's 64 KiB (its `coalesce`, whose error
+        // conn.rs passes on without an alert).
+        E::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => {
+            silent(A::DecodeError, ErrorState::HandshakeMessageTooLarge)
         }
         // A plaintext record longer than rustls reads (2^14 + 2048; and, through the
         // first-flight check, any over 2^14): decode_error, rustls' answer to it.
@@ -217,6 +251,26 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
                 Status::AlgorithmMismatch,
             ),
         },
+        E::PeerMisbehaved(
+            PM::MessageInterleavedWithHandshakeMessage
+            | PM::RejectedEarlyDataInterleavedWithHandshakeMessage,
+        ) => silent(A::UnexpectedMessage, ErrorState::HandshakeInterleaved),
+        E::PeerMisbehaved(PM::TooManyEmptyFragments) => {
+            silent(A::UnexpectedMessage, ErrorState::TooManyEmptyFragments)
+        }
+        E::PeerMisbehaved(PM::TooManyWarningAlertsReceived) => {
+            silent(A::UnexpectedMessage, ErrorState::TooManyWarningAlerts)
+        }
+        E::PeerMisbehaved(PM::IllegalTlsInnerPlaintext) => {
+            silent(A::UnexpectedMessage, ErrorState::IllegalInnerPlaintext)
+        }
+        // A second middlebox ChangeCipherSpec (an invalid one is answered with
+        // unexpected_message: the row below), renegotiation requests, key updates.
+        E::PeerMisbehaved(
+            PM::IllegalMiddleboxChangeCipherSpec
+            | PM::TooManyRenegotiationRequests
+            | PM::TooManyKeyUpdateRequests,
+        ) if !facts.rustls_alerted => silent(A::UnexpectedMessage, ErrorState::TooManyMessages),
         E::PeerMisbehaved(pm) => {
             let (alert, state) = match pm {
                 PM::IllegalMiddleboxChangeCipherSpec

@@ -61,6 +61,19 @@ pub(super) struct Core {
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 /// rustls refused to start a connection from a configuration it accepted.
+/// Which alert went out after a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sent {
+    /// None.
+    Nothing,
+    /// rustls' own, queued by the failing connection (or by the throwaway connection
+    /// whose failure is the one reported: a legacy hello, an oversized message).
+    Rustls,
+    /// The failing connection sent none; a throwaway connection's plaintext alert for
+    /// the same failure went out (the verdict table's silent rows).
+    Answer,
+}
+
 pub(super) fn engine_error(e: rustls::Error) -> Error {
     Error::new(
         Status::InternalError,
@@ -192,13 +205,57 @@ impl Core {
                 },
                 consumed: h.consumed,
             }),
-            Err(e) => Err(self.fail(
-                e,
-                rejected,
-                h.alert_written > 0,
-                alert_requested,
-                h.last_record_consumed,
-            )),
+            Err(e) => {
+                let sent = match h.alert_written {
+                    0 => self.answer_silent_failure(&e, out),
+                    _ => Sent::Rustls,
+                };
+                Err(self.fail(e, rejected, sent, alert_requested, h.last_record_consumed))
+            }
+        }
+    }
+
+    /// A failure rustls refused without an alert (the verdict table's silent rows): while
+    /// this side still sends plaintext, rustls' own plaintext alert for it, from a
+    /// throwaway connection of this side (`engine::plaintext_alert`), goes to `out`. Once
+    /// this side encrypts, nothing can be sent: rustls alone holds the keys, and its
+    /// connection has failed.
+    fn answer_silent_failure(&self, err: &rustls::Error, out: &mut Vec<u8>) -> Sent {
+        let v = verdict(err, Facts::new(self.role));
+        if !v.silent || !self.engine.sends_plaintext() {
+            return Sent::Nothing;
+        }
+        let wanted = match v.alert.0 {
+            10 => engine::PlaintextAlert::UnexpectedMessage,
+            50 => engine::PlaintextAlert::DecodeError,
+            _ => return Sent::Nothing,
+        };
+        match self
+            .throwaway_side()
+            .and_then(|side| engine::plaintext_alert(side, wanted))
+        {
+            Some((_, alert)) => {
+                out.extend_from_slice(&alert);
+                Sent::Answer
+            }
+            None => Sent::Nothing,
+        }
+    }
+
+    /// A fresh connection of this context's side and configuration, to have rustls
+    /// produce an alert the context's own connection cannot.
+    fn throwaway_side(&self) -> Option<engine::Side> {
+        match self.role {
+            Role::Client => self
+                .shared
+                .client_config(true)
+                .ok()
+                .map(engine::Side::Client),
+            Role::Server => self
+                .shared
+                .server_config(&[])
+                .ok()
+                .map(engine::Side::Server),
         }
     }
 
@@ -216,26 +273,17 @@ impl Core {
             "{peer} sent {big}, larger than `{setting}` allows ({} bytes)",
             big.limit
         );
-        let side = match self.role {
-            Role::Client => self
-                .shared
-                .client_config(true)
-                .ok()
-                .map(engine::Side::Client),
-            Role::Server => self
-                .shared
-                .server_config(&[])
-                .ok()
-                .map(engine::Side::Server),
-        };
-        let Some((err, alert)) = side.and_then(engine::oversized_message_alert) else {
+        let Some((err, alert)) = self
+            .throwaway_side()
+            .and_then(engine::oversized_message_alert)
+        else {
             // rustls did not answer as it does for an oversized message: no alert.
             self.state = State::Failed(Status::IllegalMessage);
             return Error::new(Status::IllegalMessage, what)
                 .with_state(ErrorState::MalformedMessage);
         };
         out.extend_from_slice(&alert);
-        let failed = self.fail(err, None, true, None, false);
+        let failed = self.fail(err, None, Sent::Rustls, None, false);
         let mut e = Error::new(failed.status(), format!("{what}; decode_error sent"));
         if let Some(event) = failed.event() {
             e = e.with_event(event);
@@ -267,16 +315,18 @@ impl Core {
         &mut self,
         err: rustls::Error,
         rejected: Option<RejectedCertificate>,
-        alert_sent: bool,
+        sent: Sent,
         application_alert: Option<AlertDescription>,
         record_accepted: bool,
     ) -> Error {
         let negotiated = self.engine.protocol().is_some();
+        let alert_sent = sent != Sent::Nothing;
         let v = verdict(
             &err,
             Facts {
                 role: self.role,
                 alert_sent,
+                rustls_alerted: sent == Sent::Rustls,
                 certificate_rejected: rejected.is_some(),
                 application_alert,
                 has_certificate: self.shared.certified_key.is_some(),
@@ -323,6 +373,11 @@ impl Core {
         .describe(&err);
         let message = match alert_sent {
             true => format!("{what} ({} sent)", alert_name(v.alert)),
+            // rustls sends no alert for it, and this side already encrypts: the
+            // connection simply ends (no 36888: no alert went out).
+            false if v.silent => format!(
+                "{what}; the connection was closed without an alert (the TLS engine sends none for this once the connection is encrypted)"
+            ),
             false => what,
         };
         let mut e = Error::new(v.status, message).with_source(err);
@@ -332,7 +387,9 @@ impl Core {
         {
             e = e.with_event(ev);
         }
-        if alert_sent {
+        if alert_sent || v.silent {
+            // A silent refusal keeps its reason even when no alert (and no 36888) could
+            // go out.
             e = e.with_state(v.state);
         }
         e
@@ -468,7 +525,11 @@ impl Core {
             self.take_handoffs();
             let rejected = verify::take_rejected_certificate();
             // After the handshake a DecryptError is always a record's (bad_record_mac).
-            return Err(self.fail(e, rejected, r.alert_written > 0, None, false));
+            let sent = match r.alert_written {
+                0 => Sent::Nothing,
+                _ => Sent::Rustls,
+            };
+            return Err(self.fail(e, rejected, sent, None, false));
         }
         got |= r.plaintext > 0;
         let status = if got {

@@ -105,6 +105,22 @@ impl Failure<'_> {
             ErrorState::NoApplicationProtocol => {
                 format!("{peer} offers no application protocol (ALPN) this {} accepts", self.role)
             }
+            ErrorState::HandshakeInterleaved => format!(
+                "{peer} put another record between the parts of a handshake message (TLS forbids it)"
+            ),
+            ErrorState::TooManyEmptyFragments => {
+                format!("{peer} sent too many empty records in a row")
+            }
+            ErrorState::TooManyWarningAlerts => format!("{peer} sent too many warning alerts"),
+            ErrorState::HandshakeMessageTooLarge => format!(
+                "{peer} sent a handshake message larger than the TLS engine reads (64 KiB)"
+            ),
+            ErrorState::IllegalInnerPlaintext => {
+                format!("{peer} sent a TLS 1.3 record without a content type")
+            }
+            ErrorState::TooManyMessages => format!(
+                "{peer} sent more ChangeCipherSpec, renegotiation or key update messages than allowed"
+            ),
             ErrorState::NoServerCertificate => {
                 "this server has no certificate to offer (its credential holds none)".to_owned()
             }

@@ -3,7 +3,7 @@
 //! hello with protocol_version, as Schannel does), and a credential without certificate
 //! (36886).
 
-use super::core::{engine_error, Core, State};
+use super::core::{engine_error, Core, Sent, State};
 use super::{ContextOptions, Step, StepStatus};
 use crate::engine::{self, ConfigError, Engine};
 use crate::hello::{hello_offers_any_suite, sniff_client_hello, HelloSniff};
@@ -117,7 +117,7 @@ impl ServerContext {
         let config = self.core.shared.server_config(&[]).ok()?;
         let (err, alert) = engine::oversized_record_alert(config)?;
         out.extend_from_slice(&alert);
-        Some(self.core.fail(err, None, true, None, false))
+        Some(self.core.fail(err, None, Sent::Rustls, None, false))
     }
 
     /// A server's answer to a hello rustls cannot speak (SSLv2-compatible, SSL 3.0,
@@ -136,7 +136,7 @@ impl ServerContext {
     fn refuse_legacy_hello(&mut self, out: &mut Vec<u8>) -> Option<Error> {
         let config = self.core.shared.server_config(&[]).ok()?;
         let err = engine::legacy_protocol_version_alert(config, out)?;
-        Some(self.core.fail(err, None, true, None, false))
+        Some(self.core.fail(err, None, Sent::Rustls, None, false))
     }
 }
 

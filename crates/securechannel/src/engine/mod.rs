@@ -6,19 +6,21 @@
 //!   (handshake, read, write, close), with the record arithmetic SSPI reports;
 //! - `config`: the rustls configurations of a credential, built once and reused;
 //! - `legacy`: rustls' own protocol_version alert for a hello it cannot speak;
-//! - `oversize`: rustls' own decode_error for a handshake message above a limit.
+//! - `answer`: rustls' own plaintext alerts where the real connection cannot send one (a
+//!   message above a limit, a failure rustls answers with no alert).
 
+mod answer;
 mod config;
 mod legacy;
-mod oversize;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use answer::{
+    first_flight_has_oversized_record, oversized_message_alert, oversized_record_alert,
+    plaintext_alert, PlaintextAlert, Side,
+};
 pub(crate) use config::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
 pub(crate) use legacy::legacy_protocol_version_alert;
-pub(crate) use oversize::{
-    first_flight_has_oversized_record, oversized_message_alert, oversized_record_alert, Side,
-};
 
 use crate::policy::{MAX_FRAGMENT_LEN, RECORD_HEADER_LEN};
 use crate::Protocol;
@@ -48,6 +50,9 @@ pub(crate) struct Engine {
     /// The key-exchange group of the session being resumed (a resumed TLS 1.2 handshake
     /// negotiates none; the session remembers its full handshake's).
     resumed_group: Option<u16>,
+    /// This side has sent its ChangeCipherSpec: a TLS 1.2 connection encrypts what it
+    /// sends from there on (see [`Engine::sends_plaintext`]).
+    sent_ccs: bool,
 }
 
 enum Conn {
@@ -148,6 +153,7 @@ impl Engine {
             peer_closed: false,
             kept: 0,
             resumed_group: None,
+            sent_ccs: false,
         })
     }
 
@@ -160,6 +166,7 @@ impl Engine {
             peer_closed: false,
             kept: 0,
             resumed_group: None,
+            sent_ccs: false,
         })
     }
 
@@ -181,7 +188,9 @@ impl Engine {
         // The resumption stores learn this connection's group (the drive loop tells them
         // before each record), and say which group a resumed session had.
         let kept = &mut self.kept;
+        let from = out.len();
         let h = with_conn!(self, c => drive_handshake(&mut **c, input, out, early_plaintext, kept));
+        self.sent_ccs |= has_change_cipher_spec(&out[from..]);
         crate::resumption::end_call();
         if let Some(g) = crate::resumption::take_resumed_group() {
             // Kept only when rustls did resume (a full handshake reports its own group).
@@ -236,6 +245,19 @@ impl Engine {
     pub(crate) fn close(&mut self, out: &mut Vec<u8>) -> Result<(), WriteError> {
         let closed = &mut self.peer_closed;
         with_conn!(self, c => drive_write(&mut **c, out, 64, closed, |wt, buf| wt.queue_close_notify(buf)))
+    }
+
+    /// Whether what this side sends is still plaintext, so an alert rustls would send now
+    /// goes out unencrypted: nothing negotiated yet (a hello not yet answered), or TLS 1.2
+    /// before this side's ChangeCipherSpec. A TLS 1.3 connection encrypts from the
+    /// ServerHello on (a client may still be plaintext for a moment; it counts as
+    /// encrypting here, which only ever withholds an alert).
+    pub(crate) fn sends_plaintext(&self) -> bool {
+        match self.protocol() {
+            None => true,
+            Some(Protocol::Tls12) => !self.sent_ccs,
+            Some(_) => false,
+        }
     }
 
     /// Whether rustls still considers the handshake in progress.
@@ -308,6 +330,18 @@ fn whole_record_end(input: &[u8], from: usize) -> Option<usize> {
     }
     let end = from + RECORD_HEADER_LEN + usize::from(u16::from_be_bytes([rest[3], rest[4]]));
     (end <= input.len()).then_some(end)
+}
+
+/// Whether `records` (whole records rustls wrote) hold a ChangeCipherSpec.
+fn has_change_cipher_spec(records: &[u8]) -> bool {
+    let mut at = 0;
+    while let Some(header) = records.get(at..at + RECORD_HEADER_LEN) {
+        if header[0] == 20 {
+            return true;
+        }
+        at += RECORD_HEADER_LEN + usize::from(u16::from_be_bytes([header[3], header[4]]));
+    }
+    false
 }
 
 /// `kept`: the input bytes rustls read in earlier calls and kept unconsumed (whole records

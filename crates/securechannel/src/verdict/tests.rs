@@ -204,12 +204,82 @@ fn verdict_table_rows() {
         ),
     ];
     for (err, alert, state, status) in rows {
-        let v = verdict(&err, Facts::new(Role::Client));
+        // Each of these rows is a failure rustls answers with its own alert.
+        let facts = Facts {
+            rustls_alerted: true,
+            ..Facts::new(Role::Client)
+        };
+        let v = verdict(&err, facts);
         assert_eq!(
-            (v.alert.0, v.state, v.status),
-            (alert, state, status),
+            (v.alert.0, v.state, v.status, v.silent),
+            (alert, state, status, false),
             "{err:?}"
         );
+    }
+}
+
+/// The rows rustls refuses without an alert: the alert the context has rustls send in
+/// plaintext instead (while it can), and the error state. End to end:
+/// tests/silent_refusals.rs.
+#[test]
+fn silent_rows() {
+    use rustls::{Error as E, InvalidMessage as IM, PeerMisbehaved as PM};
+    let rows: Vec<(E, u8, ErrorState)> = vec![
+        (
+            E::PeerMisbehaved(PM::MessageInterleavedWithHandshakeMessage),
+            10,
+            ErrorState::HandshakeInterleaved,
+        ),
+        (
+            E::PeerMisbehaved(PM::RejectedEarlyDataInterleavedWithHandshakeMessage),
+            10,
+            ErrorState::HandshakeInterleaved,
+        ),
+        (
+            E::PeerMisbehaved(PM::TooManyEmptyFragments),
+            10,
+            ErrorState::TooManyEmptyFragments,
+        ),
+        (
+            E::PeerMisbehaved(PM::TooManyWarningAlertsReceived),
+            10,
+            ErrorState::TooManyWarningAlerts,
+        ),
+        (
+            E::PeerMisbehaved(PM::IllegalTlsInnerPlaintext),
+            10,
+            ErrorState::IllegalInnerPlaintext,
+        ),
+        (
+            E::PeerMisbehaved(PM::IllegalMiddleboxChangeCipherSpec),
+            10,
+            ErrorState::TooManyMessages,
+        ),
+        (
+            E::PeerMisbehaved(PM::TooManyRenegotiationRequests),
+            10,
+            ErrorState::TooManyMessages,
+        ),
+        (
+            E::PeerMisbehaved(PM::TooManyKeyUpdateRequests),
+            10,
+            ErrorState::TooManyMessages,
+        ),
+        (
+            E::InvalidMessage(IM::HandshakePayloadTooLarge),
+            50,
+            ErrorState::HandshakeMessageTooLarge,
+        ),
+    ];
+    for (err, alert, state) in rows {
+        for role in [Role::Client, Role::Server] {
+            let v = verdict(&err, Facts::new(role));
+            assert_eq!(
+                (v.alert.0, v.state, v.status, v.silent),
+                (alert, state, Status::IllegalMessage, true),
+                "{err:?}"
+            );
+        }
     }
 }
 
