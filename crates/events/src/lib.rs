@@ -16,6 +16,7 @@
 mod alert;
 mod catalog;
 mod emitter;
+mod error_state;
 mod record;
 mod render;
 mod retention;
@@ -25,6 +26,7 @@ mod time;
 pub use alert::AlertDescription;
 pub use catalog::{EventDef, EventId, Level, UnknownEventId, CATALOG};
 pub use emitter::{Emitter, EventLogging, EventSink, MemorySink, NullSink};
+pub use error_state::ErrorState;
 pub use record::{
     ActivityId, EventRecord, Fold, FoldReason, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME,
 };

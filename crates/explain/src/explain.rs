@@ -6,7 +6,9 @@
 //! registry and the status table (tested). The texts are this project's own words, written
 //! for this provider (its data directory, settings.toml keys and commands), not Windows'.
 
-use securechannel_events::{AlertDescription, EventId, EventLogging, Level, Status, CATALOG};
+use securechannel_events::{
+    AlertDescription, ErrorState, EventId, EventLogging, Level, Status, CATALOG,
+};
 use std::fmt::{self, Write};
 
 /// What an operator reads about one event.
@@ -61,6 +63,8 @@ pub enum Subject {
     Alert(AlertDescription),
     /// An SSPI status of the status table.
     Status(Status),
+    /// An internal error state, as 36888, 36871 and 36870 print it.
+    State(ErrorState),
 }
 
 /// Input `schannel explain` cannot read, with the forms it accepts.
@@ -79,7 +83,9 @@ pub const ACCEPTED_FORMS: &str = "accepted forms:
   schannel explain 0x80090325              an SSPI status in hex,
   schannel explain -2146893019             in decimal as Windows tools print it (signed or not),
   schannel explain SEC_E_UNTRUSTED_ROOT    or by name
-  schannel explain status 0x80090325";
+  schannel explain status 0x80090325
+  schannel explain state 3018              an ErrorState of 36888 / 36871 (ErrorStatus of 36870)
+  schannel explain 3018";
 
 impl fmt::Display for ExplainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -104,8 +110,9 @@ impl Subject {
                 "event" => parse_event(value),
                 "alert" => parse_alert(value),
                 "status" => parse_status(value),
+                "state" | "errorstate" | "errorstatus" => parse_state(value),
                 _ => Err(problem(format!(
-                    "'{kind}' is not a kind to explain (event, alert or status)"
+                    "'{kind}' is not a kind to explain (event, alert, status or state)"
                 ))),
             },
             [value] => parse_any(value),
@@ -128,6 +135,45 @@ fn parse_event(s: &str) -> Result<Subject, ExplainError> {
     EventId::try_from(n)
         .map(Subject::Event)
         .map_err(|e| problem(e.to_string()))
+}
+
+fn parse_state(s: &str) -> Result<Subject, ExplainError> {
+    let t = s.trim();
+    if let Some(st) = ErrorState::ALL
+        .iter()
+        .find(|st| st.name().eq_ignore_ascii_case(t))
+    {
+        return Ok(Subject::State(*st));
+    }
+    let n: u32 = t.parse().map_err(|_| {
+        problem(format!(
+            "'{s}' is not an error state (a number such as 3018, or a name such as HandshakeInterleaved)"
+        ))
+    })?;
+    ErrorState::from_code(n).map(Subject::State).ok_or_else(|| {
+        problem(format!(
+            "{n} is not an error state of this provider ({})",
+            state_ranges()
+        ))
+    })
+}
+
+/// The error state numbers as runs: `1001-1012, 2001-2005, ...`.
+fn state_ranges() -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for code in ErrorState::ALL.iter().map(|s| s.code()) {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == code => *end = code,
+            _ => runs.push((code, code)),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| match a == b {
+            true => a.to_string(),
+            false => format!("{a}-{b}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_alert(s: &str) -> Result<Subject, ExplainError> {
@@ -200,6 +246,9 @@ fn parse_any(s: &str) -> Result<Subject, ExplainError> {
         if EventId::try_from(n).is_ok() {
             return parse_event(t);
         }
+        if let Some(st) = ErrorState::from_code(n) {
+            return Ok(Subject::State(st));
+        }
     }
     if let Ok(subject) = parse_status(t) {
         return Ok(subject);
@@ -247,7 +296,38 @@ pub fn explain(subject: Subject) -> String {
         Subject::Event(id) => explain_event(id),
         Subject::Alert(a) => explain_alert(a),
         Subject::Status(s) => explain_status(s),
+        Subject::State(st) => explain_state(st),
     }
+}
+
+fn explain_state(st: ErrorState) -> String {
+    let mut s = String::new();
+    let code = st.code();
+    let _ = writeln!(s, "Error state {code} ({})", st.name());
+    let _ = writeln!(s, "\n{}", st.summary());
+    let (events, find) = match code {
+        1000..=1999 => (
+            "36871 (credential creation failed) prints it as ErrorState",
+            format!("schannel events --id 36871 --data ErrorState={code}"),
+        ),
+        2000..=2999 => (
+            "36870 (private key access failed) prints it as ErrorStatus",
+            format!("schannel events --id 36870 --data ErrorStatus={code}"),
+        ),
+        3000..=3999 => (
+            "36888 (fatal alert generated) prints it as ErrorState, when an alert went out; the \
+             error the application gets carries it either way",
+            format!("schannel events --id 36888 --data ErrorState={code}"),
+        ),
+        _ => (
+            "the error of a provider that cannot start carries it (see `schannel explain \
+             36865` and `schannel explain 36866`)",
+            "schannel events --level error".to_owned(),
+        ),
+    };
+    let _ = writeln!(s, "\nWhere: {events}.");
+    let _ = writeln!(s, "\nFind them: {find}");
+    s
 }
 
 fn list(out: &mut String, title: &str, items: &[&str]) {
@@ -1449,6 +1529,36 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_states_parse_by_number_and_name_and_say_where_they_are_logged() {
+        for words in [
+            &["3018"][..],
+            &["state", "3018"],
+            &["ErrorState", "handshakeinterleaved"],
+        ] {
+            assert_eq!(
+                Subject::parse(words),
+                Ok(Subject::State(ErrorState::HandshakeInterleaved)),
+                "{words:?}"
+            );
+        }
+        let text = explain(Subject::State(ErrorState::HandshakeInterleaved));
+        assert!(
+            text.starts_with("Error state 3018 (HandshakeInterleaved)"),
+            "{text}"
+        );
+        assert!(text.contains("schannel events --id 36888 --data ErrorState=3018"));
+        let key = explain(Subject::State(ErrorState::KeyPermissionsUnsafe));
+        assert!(key.contains("--id 36870 --data ErrorStatus=2002"), "{key}");
+        let e = Subject::parse(&["state", "77"]).unwrap_err();
+        assert!(e.problem.contains("3001-3023, 3099"), "{}", e.problem);
+        // Numbers that are events or alerts keep their meaning.
+        assert_eq!(
+            Subject::parse(&["36888"]),
+            Ok(Subject::Event(EventId::FatalAlertGenerated))
+        );
+    }
 
     #[test]
     fn every_event_has_a_row_in_id_order() {
