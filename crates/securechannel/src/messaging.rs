@@ -22,6 +22,19 @@ use std::fmt;
 /// where the setting is larger, and for everything that is encrypted.
 pub(crate) const ENGINE_MESSAGE_LIMIT: u32 = 0xffff;
 
+/// What the watch refuses before the engine reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// A handshake message above `Messaging\MessageLimit*`.
+    Message(OversizedMessage),
+    /// A plaintext record announcing more than 2^14 bytes (RFC 5246 section 6.2.1, RFC 8446
+    /// section 5.1), which rustls would read up to 2^14 + 2048; refused at its header.
+    Record {
+        /// The length its header announces.
+        len: usize,
+    },
+}
+
 /// A handshake message larger than the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OversizedMessage {
@@ -62,6 +75,7 @@ impl fmt::Display for OversizedMessage {
 const HANDSHAKE: u8 = 22;
 const CHANGE_CIPHER_SPEC: u8 = 20;
 const APPLICATION_DATA: u8 = 23;
+const ALERT: u8 = 21;
 const RECORD_HEADER: usize = 5;
 const MESSAGE_HEADER: usize = 4;
 
@@ -105,7 +119,10 @@ impl HandshakeWatch {
     /// second ClientHello may follow it in plaintext); otherwise ChangeCipherSpec starts
     /// encryption and the watch ends there, as it does at the first application_data
     /// record (TLS 1.3's encrypted records).
-    pub(crate) fn inspect(&mut self, input: &[u8], tls13: bool) -> Result<(), OversizedMessage> {
+    ///
+    /// A plaintext handshake or alert record announcing more than 2^14 bytes is refused at
+    /// its header, before its body is buffered.
+    pub(crate) fn inspect(&mut self, input: &[u8], tls13: bool) -> Result<(), Refused> {
         if self.done {
             return Ok(());
         }
@@ -120,17 +137,21 @@ impl HandshakeWatch {
         };
         while let Some(header) = input.get(at..at + RECORD_HEADER) {
             let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if matches!(header[0], HANDSHAKE | ALERT) && len > crate::policy::MAX_FRAGMENT_LEN {
+                self.done = true;
+                return Err(Refused::Record { len });
+            }
             let Some(body) = input.get(at + RECORD_HEADER..at + RECORD_HEADER + len) else {
                 break; // not complete yet: read it when it is
             };
             match header[0] {
-                HANDSHAKE => self.handshake_bytes(body)?,
+                HANDSHAKE => self.handshake_bytes(body).map_err(Refused::Message)?,
                 CHANGE_CIPHER_SPEC if tls13 => {}
                 CHANGE_CIPHER_SPEC | APPLICATION_DATA => {
                     self.done = true;
                     return Ok(());
                 }
-                21 | 24 => {} // alerts, heartbeats
+                ALERT | 24 => {} // alerts, heartbeats
                 _ => {
                     // Not TLS framing (an SSLv2-style hello, noise): the engine refuses it.
                     self.done = true;
@@ -214,11 +235,40 @@ mod tests {
         let first = &big[..5 + 30];
         assert_eq!(
             w.inspect(first, false),
-            Err(OversizedMessage {
+            Err(Refused::Message(OversizedMessage {
                 typ: 11,
                 size: 101,
                 limit: 100
-            })
+            }))
+        );
+    }
+
+    #[test]
+    fn a_plaintext_record_over_2_14_is_refused_at_its_header_until_encryption() {
+        let header = |typ: u8, len: u16| {
+            let mut h = vec![typ, 3, 3];
+            h.extend_from_slice(&len.to_be_bytes());
+            h
+        };
+        for typ in [22, 21] {
+            assert_eq!(
+                HandshakeWatch::new(0xffff).inspect(&header(typ, 0x4001), false),
+                Err(Refused::Record { len: 0x4001 })
+            );
+        }
+        // 2^14 itself is allowed: the watch waits for its body.
+        assert_eq!(
+            HandshakeWatch::new(0xffff).inspect(&header(22, 0x4000), false),
+            Ok(())
+        );
+        // An encrypted record may be longer (up to 2^14 + 2048; the engine checks it).
+        let mut w = HandshakeWatch::new(0xffff);
+        let mut stream = record(20, &[1]);
+        stream.extend(header(22, 0x4100));
+        assert_eq!(w.inspect(&stream, false), Ok(()));
+        assert_eq!(
+            HandshakeWatch::new(0xffff).inspect(&header(23, 0x4100), true),
+            Ok(())
         );
     }
 
@@ -246,7 +296,10 @@ mod tests {
             }
         }
         let mut w = HandshakeWatch::new(89);
-        assert_eq!(w.inspect(&wire, false).unwrap_err().typ, 11);
+        assert!(matches!(
+            w.inspect(&wire, false),
+            Err(Refused::Message(OversizedMessage { typ: 11, .. }))
+        ));
     }
 
     fn whole_records(input: &[u8]) -> usize {

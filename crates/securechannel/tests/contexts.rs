@@ -854,6 +854,56 @@ fn oversized_record_header_is_refused_without_buffering() {
     assert_client_received(&w, &mut p, 50);
 }
 
+/// A plaintext record header announcing 2^14 + 1 bytes, as the first record of `bytes`.
+fn with_oversized_record_first(bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![22, 3, 3, 0x40, 0x01];
+    v.extend_from_slice(bytes);
+    v
+}
+
+#[test]
+fn a_tls12_client_flight_with_a_record_over_2_14_is_refused_at_its_header() {
+    // RFC 5246 section 6.2.1: a plaintext record is at most 2^14 bytes. rustls would read
+    // one up to 2^14 + 2048; the server refuses it at its header with rustls' decode_error.
+    let w = World::new();
+    let mut p = Pair::between(
+        &w.client_credential_with(None, tls12_only()),
+        &w.server_credential(),
+    );
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    p.client_step().unwrap();
+    let flight = std::mem::take(&mut p.to_server);
+    p.to_server = with_oversized_record_first(&flight);
+    let e = p.server_step().unwrap_err();
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_eq!(e.state(), Some(securechannel::ErrorState::RecordOverflow));
+    assert!(
+        e.message().contains("plaintext record of 16385 bytes"),
+        "{}",
+        e.message()
+    );
+    assert_generated(&w.server_sink, 50, 3004, "server.test");
+    assert_client_received(&w, &mut p, 50);
+}
+
+#[test]
+fn a_tls12_server_flight_with_a_record_over_2_14_is_refused_by_the_client() {
+    let w = World::new();
+    let mut p = Pair::between(
+        &w.client_credential_with(None, tls12_only()),
+        &w.server_credential(),
+    );
+    p.client_step().unwrap();
+    p.server_step().unwrap();
+    let flight = std::mem::take(&mut p.to_client);
+    p.to_client = with_oversized_record_first(&flight);
+    let e = p.client_step().unwrap_err();
+    assert_eq!(e.status(), Status::IllegalMessage);
+    assert_generated(&w.client_sink, 50, 3004, "server.test");
+    assert_server_received(&w, &mut p, 50);
+}
+
 #[test]
 fn apply_alert_during_handshake_sends_it() {
     // Client refuses the (valid) server certificate with certificate_revoked.

@@ -137,14 +137,9 @@ fn a_client_hello_over_64_kib_allowed_by_message_limit_server_gets_decode_error(
 #[test]
 fn a_client_answers_a_split_server_hello_with_application_data_between_with_unexpected_message() {
     let w = World::new();
-    let mut o = CredentialOptions::default();
-    o.protocols = vec![Protocol::Tls12];
-    let client = securechannel::ClientCredential::new_in_memory_with(
-        w.client_emitter.clone(),
-        Arc::new(Settings::default()),
+    let client = w.client_credential_with(
         None,
-        w.pki.roots(),
-        o,
+        credential_options(|o| o.protocols = vec![Protocol::Tls12]),
     );
     let mut p = Pair::between(&client, &w.server_credential());
     p.client_step().unwrap();
@@ -199,14 +194,9 @@ fn a_tls12_server_answers_a_split_client_key_exchange_in_plaintext() {
     // A full TLS 1.2 handshake: the server has not sent its ChangeCipherSpec when the
     // client's flight arrives, so its alert still goes out in plaintext.
     let w = World::new();
-    let mut o = CredentialOptions::default();
-    o.protocols = vec![Protocol::Tls12];
-    let client = securechannel::ClientCredential::new_in_memory_with(
-        w.client_emitter.clone(),
-        Arc::new(Settings::default()),
+    let client = w.client_credential_with(
         None,
-        w.pki.roots(),
-        o,
+        credential_options(|o| o.protocols = vec![Protocol::Tls12]),
     );
     let mut p = Pair::between(&client, &w.server_credential());
     p.client_step().unwrap();

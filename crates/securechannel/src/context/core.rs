@@ -6,7 +6,7 @@ use super::failure::{alert_name, Failure};
 use super::{CipherSuite, ConnectionInfo, DecryptStatus, Decrypted, Step, StepStatus, StreamSizes};
 use crate::credential::CredentialShared;
 use crate::engine::{self, Engine, HandshakeProgress, WriteError};
-use crate::messaging::{HandshakeWatch, OversizedMessage};
+use crate::messaging::{HandshakeWatch, OversizedMessage, Refused};
 use crate::verdict::{verdict, Facts};
 use crate::verify::{self, RejectedCertificate};
 use crate::{policy, Error, ErrorState, Protocol, Role};
@@ -166,8 +166,12 @@ impl Core {
             });
         }
         let tls13 = self.engine.protocol() == Some(Protocol::Tls13);
-        if let Err(big) = self.watch.inspect(input, tls13) {
-            return Err(self.refuse_oversized(big, out));
+        match self.watch.inspect(input, tls13) {
+            Ok(()) => {}
+            Err(Refused::Message(big)) => return Err(self.refuse_oversized(big, out)),
+            Err(Refused::Record { len }) => {
+                return Err(self.refuse_oversized_record(len, out));
+            }
         }
         let alert_requested = self.pending_alert;
         if let Some(a) = alert_requested {
@@ -265,22 +269,46 @@ impl Core {
     fn refuse_oversized(&mut self, big: OversizedMessage, out: &mut Vec<u8>) -> Error {
         let client_auth = self.shared.options.request_client_certificate;
         let setting = crate::settings::message_limit_name(self.role, client_auth);
-        let peer = match self.role {
-            Role::Client => "the server",
-            Role::Server => "the client",
-        };
         let what = format!(
-            "{peer} sent {big}, larger than `{setting}` allows ({} bytes)",
+            "{} sent {big}, larger than `{setting}` allows ({} bytes)",
+            self.peer(),
             big.limit
         );
-        let Some((err, alert)) = self
+        let answer = self
             .throwaway_side()
-            .and_then(engine::oversized_message_alert)
-        else {
-            // rustls did not answer as it does for an oversized message: no alert.
+            .and_then(engine::oversized_message_alert);
+        self.refused_before_engine(what, answer, ErrorState::MalformedMessage, out)
+    }
+
+    /// A plaintext record over 2^14 bytes, refused at its header with rustls' own answer
+    /// to an over-long plaintext record (decode_error, see `engine::oversized_record_alert`):
+    /// 36888 (50, RecordOverflow 3004), the context fails.
+    pub(super) fn refuse_oversized_record(&mut self, len: usize, out: &mut Vec<u8>) -> Error {
+        let what = format!(
+            "{} sent a plaintext record of {len} bytes; TLS allows at most {}",
+            self.peer(),
+            crate::policy::MAX_FRAGMENT_LEN
+        );
+        let answer = self
+            .throwaway_side()
+            .and_then(engine::oversized_record_alert);
+        self.refused_before_engine(what, answer, ErrorState::RecordOverflow, out)
+    }
+
+    /// Fail the context for bytes refused before the engine read them, with rustls'
+    /// `answer` (a throwaway connection's failure and its decode_error) sent and logged;
+    /// without one (rustls answered otherwise), nothing is sent and the error has
+    /// `fallback` as its state.
+    fn refused_before_engine(
+        &mut self,
+        what: String,
+        answer: Option<(rustls::Error, Vec<u8>)>,
+        fallback: ErrorState,
+        out: &mut Vec<u8>,
+    ) -> Error {
+        let Some((err, alert)) = answer else {
             self.state = State::Failed(Status::IllegalMessage);
-            return Error::new(Status::IllegalMessage, what)
-                .with_state(ErrorState::MalformedMessage);
+            return Error::new(Status::IllegalMessage, what).with_state(fallback);
         };
         out.extend_from_slice(&alert);
         let failed = self.fail(err, None, Sent::Rustls, None, false);
@@ -292,6 +320,13 @@ impl Core {
             e = e.with_state(state);
         }
         e.with_source(failed)
+    }
+
+    fn peer(&self) -> &'static str {
+        match self.role {
+            Role::Client => "the server",
+            Role::Server => "the client",
+        }
     }
 
     /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and

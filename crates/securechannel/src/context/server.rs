@@ -66,12 +66,6 @@ impl ServerContext {
     /// The first bytes, before rustls sees them: `Some` when the call ends here.
     fn look_at_hello(&mut self, input: &[u8], out: &mut Vec<u8>) -> Option<Result<Step, Error>> {
         let mut legacy = None;
-        if !self.hello_seen && engine::first_flight_has_oversized_record(input) {
-            self.hello_seen = true;
-            if let Some(e) = self.refuse_oversized_record(out) {
-                return Some(Err(e));
-            }
-        }
         if !self.hello_seen {
             // Named in 36874 if rustls refuses the hello (legacy hellos included).
             match sniff_client_hello(input) {
@@ -107,17 +101,6 @@ impl ServerContext {
             return self.refuse_legacy_hello(out).map(Err);
         }
         None
-    }
-
-    /// A first flight with a record over 2^14 bytes, refused with rustls' own answer to an
-    /// over-long plaintext record (see `engine::oversized_record_alert`): 36888 (50,
-    /// RecordOverflow). `None` when rustls did not answer so: the engine then reads the
-    /// client's bytes itself.
-    fn refuse_oversized_record(&mut self, out: &mut Vec<u8>) -> Option<Error> {
-        let config = self.core.shared.server_config(&[]).ok()?;
-        let (err, alert) = engine::oversized_record_alert(config)?;
-        out.extend_from_slice(&alert);
-        Some(self.core.fail(err, None, Sent::Rustls, None, false))
     }
 
     /// A server's answer to a hello rustls cannot speak (SSLv2-compatible, SSL 3.0,

@@ -63,12 +63,12 @@ impl PlaintextAlert {
     }
 }
 
-/// rustls' plaintext `alert` from a fresh connection of `side`, and that connection's
-/// failure. `None` when rustls did anything else than fail as expected with exactly one
-/// alert record carrying that code (so what goes out is always the alert named).
-pub(crate) fn plaintext_alert(
+/// A fresh connection of `side`, shown `provocation` (for a client, after its
+/// ClientHello, which goes nowhere): its failure and what it wrote, when it failed with
+/// exactly one fatal alert record and nothing else.
+fn throwaway_answer(
     side: Side,
-    alert: PlaintextAlert,
+    provocation: impl FnOnce(u8) -> Vec<u8>,
 ) -> Option<(rustls::Error, Vec<u8>)> {
     let mut bytes = Vec::new();
     let h = match side {
@@ -76,7 +76,7 @@ pub(crate) fn plaintext_alert(
             let mut conn = UnbufferedServerConnection::new(config).ok()?;
             let h = drive_handshake(
                 &mut conn,
-                &mut alert.provocation(1),
+                &mut provocation(1),
                 &mut bytes,
                 &mut Vec::new(),
                 &mut 0,
@@ -88,13 +88,12 @@ pub(crate) fn plaintext_alert(
         Side::Client(config) => {
             let name = ServerName::try_from("throwaway.invalid").ok()?;
             let mut conn = UnbufferedClientConnection::new(config, name).ok()?;
-            // Its ClientHello goes nowhere.
             let hello =
                 drive_handshake(&mut conn, &mut [], &mut Vec::new(), &mut Vec::new(), &mut 0);
             hello.result.ok()?;
             drive_handshake(
                 &mut conn,
-                &mut alert.provocation(2),
+                &mut provocation(2),
                 &mut bytes,
                 &mut Vec::new(),
                 &mut 0,
@@ -103,10 +102,9 @@ pub(crate) fn plaintext_alert(
     };
     match h.result {
         Err(e)
-            if alert.is_its_failure(&e)
-                && h.alert_written > 0
+            if h.alert_written > 0
                 && h.written == h.alert_written
-                && is_fatal_alert_record(&bytes, alert.code()) =>
+                && matches!(bytes[..], [21, 3, _, 0, 2, 2, _]) =>
         {
             Some((e, bytes))
         }
@@ -114,9 +112,15 @@ pub(crate) fn plaintext_alert(
     }
 }
 
-/// Whether `bytes` are one plaintext fatal alert record with this code.
-fn is_fatal_alert_record(bytes: &[u8], code: u8) -> bool {
-    matches!(bytes, [21, 3, _, 0, 2, 2, c] if *c == code)
+/// rustls' plaintext `alert` from a fresh connection of `side`, and that connection's
+/// failure. `None` when rustls did anything else than fail as expected with exactly one
+/// alert record carrying that code (so what goes out is always the alert named).
+pub(crate) fn plaintext_alert(
+    side: Side,
+    alert: PlaintextAlert,
+) -> Option<(rustls::Error, Vec<u8>)> {
+    throwaway_answer(side, |hello| alert.provocation(hello))
+        .filter(|(e, bytes)| alert.is_its_failure(e) && bytes[6] == alert.code())
 }
 
 /// The alert rustls sends for a handshake message it cannot decode (decode_error, in
@@ -127,23 +131,6 @@ pub(crate) fn oversized_message_alert(side: Side) -> Option<(rustls::Error, Vec<
     plaintext_alert(side, PlaintextAlert::DecodeError)
 }
 
-/// A fresh server connection's failure for `input`, with the one alert it sent.
-fn server_answer(config: Arc<ServerConfig>, input: &mut [u8]) -> Option<(rustls::Error, Vec<u8>)> {
-    let mut conn = UnbufferedServerConnection::new(config).ok()?;
-    let mut alert = Vec::new();
-    let h = drive_handshake(&mut conn, input, &mut alert, &mut Vec::new(), &mut 0);
-    // Nothing of this throwaway connection may reach the next context.
-    let _ = super::config::take_client_sni();
-    match h.result {
-        Err(e @ rustls::Error::InvalidMessage(_))
-            if h.alert_written > 0 && h.written == h.alert_written =>
-        {
-            Some((e, alert))
-        }
-        _ => None,
-    }
-}
-
 /// The alert rustls sends for a plaintext record longer than it reads (a header
 /// announcing 65535 bytes), and its failure (`InvalidMessage::MessageTooLarge`, which the
 /// verdict table names RecordOverflow).
@@ -152,31 +139,12 @@ fn server_answer(config: Arc<ServerConfig>, input: &mut [u8]) -> Option<(rustls:
 /// bytes and call for record_overflow, but rustls 0.23.46 reads plaintext records up to
 /// 2^14 + 2048 bytes, and sends record_overflow only for a record it decrypted (never in
 /// plaintext); past its own limit it refuses the record with decode_error. That is the
-/// alert a first flight with an over-long record gets here: rustls' bytes.
-pub(crate) fn oversized_record_alert(
-    config: Arc<ServerConfig>,
-) -> Option<(rustls::Error, Vec<u8>)> {
-    server_answer(config, &mut [22, 3, 1, 0xFF, 0xFF]).filter(|(e, _)| {
+/// alert a plaintext record over 2^14 bytes gets here: rustls' bytes.
+pub(crate) fn oversized_record_alert(side: Side) -> Option<(rustls::Error, Vec<u8>)> {
+    throwaway_answer(side, |_| vec![22, 3, 3, 0xFF, 0xFF]).filter(|(e, bytes)| {
         matches!(
             e,
             rustls::Error::InvalidMessage(rustls::InvalidMessage::MessageTooLarge)
-        )
+        ) && bytes[6] == PlaintextAlert::DecodeError.code()
     })
-}
-
-/// Whether a record of the first flight (the plaintext handshake records up to the end of
-/// `buf`) announces more than 2^14 bytes.
-pub(crate) fn first_flight_has_oversized_record(buf: &[u8]) -> bool {
-    let mut at = 0;
-    while let Some(header) = buf.get(at..at + 5) {
-        if header[0] != 22 {
-            return false;
-        }
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        if len > crate::policy::MAX_FRAGMENT_LEN {
-            return true;
-        }
-        at += 5 + len;
-    }
-    false
 }

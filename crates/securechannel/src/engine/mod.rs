@@ -16,8 +16,7 @@ mod legacy;
 mod tests;
 
 pub(crate) use answer::{
-    first_flight_has_oversized_record, oversized_message_alert, oversized_record_alert,
-    plaintext_alert, PlaintextAlert, Side,
+    oversized_message_alert, oversized_record_alert, plaintext_alert, PlaintextAlert, Side,
 };
 pub(crate) use config::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
 pub(crate) use legacy::legacy_protocol_version_alert;
