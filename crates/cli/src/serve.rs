@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{watch, Semaphore};
 
 /// Arguments of `schannel serve`.
 #[derive(clap::Args, Debug)]
@@ -63,12 +63,24 @@ pub struct Args {
     /// ALPN protocols accepted, in preference order (comma separated).
     #[arg(long, value_delimiter = ',', default_value = "http/1.1")]
     pub alpn: Vec<String>,
-    /// Connections served at once; more wait in the kernel's backlog.
+    /// Connections served at once; more wait in the kernel's listen backlog.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
-    /// Seconds a client has to complete its handshake (and to send its request).
+    /// The listen backlog: connections the kernel holds, not yet accepted (capped by
+    /// net.core.somaxconn).
+    #[arg(long, default_value_t = 1024)]
+    pub backlog: u32,
+    /// Seconds a client has to complete its handshake, and each request head once its
+    /// first byte has arrived.
     #[arg(long, default_value_t = 10)]
     pub handshake_timeout: u64,
+    /// Seconds an open connection may wait for its next request (HTTP keep-alive) before
+    /// the server closes it with close_notify.
+    #[arg(long, default_value_t = 30)]
+    pub idle_timeout: u64,
+    /// Requests answered on one connection; the last says `Connection: close`.
+    #[arg(long, default_value_t = 1000)]
+    pub max_requests: u64,
     /// Print one line per connection on stdout.
     #[arg(long)]
     pub access_log: bool,
@@ -147,9 +159,15 @@ struct Server {
     options: ContextOptions,
     backend: Option<String>,
     timeout: Duration,
+    idle_timeout: Duration,
+    max_requests: u64,
     access_log: bool,
     served: AtomicU64,
     failed: AtomicU64,
+    /// Requests answered (all connections).
+    requests: AtomicU64,
+    /// Becomes true when serve stops: connections idle between requests close at once.
+    stopping: watch::Receiver<bool>,
 }
 
 async fn serve(
@@ -159,7 +177,7 @@ async fn serve(
     data_dir: &Path,
     logging: u32,
 ) -> CmdResult {
-    let listener = TcpListener::bind(args.listen).await.map_err(|e| {
+    let listener = listen(args.listen, args.backlog).map_err(|e| {
         format!(
             "cannot listen on {}: {e}\nhint: pick another address with --listen",
             args.listen
@@ -188,6 +206,14 @@ async fn serve(
         None => eprintln!("schannel: serving https://{local}/ (certificate {subject})"),
     }
     eprintln!(
+        "schannel: at most {} connection(s) at once, listen backlog {}; handshake timeout {} s, idle timeout {} s, {} request(s) per connection",
+        args.max_connections.max(1),
+        args.backlog.max(1),
+        args.handshake_timeout.max(1),
+        args.idle_timeout.max(1),
+        args.max_requests.max(1),
+    );
+    eprintln!(
         "schannel: events go to {} (read them with: schannel events); Ctrl-C stops",
         data_dir.join("events.db").display()
     );
@@ -197,54 +223,55 @@ async fn serve(
             if logging & 0x2 != 0 { "errors and warnings" } else if logging & 0x1 != 0 { "errors only" } else { "nothing" }
         );
     }
+    let (stop_tx, stop_rx) = watch::channel(false);
     let server = Arc::new(Server {
         credential: RwLock::new(credential),
         reloads: AtomicU64::new(0),
         options: ContextOptions::default().with_alpn(args.alpn.iter().filter(|a| !a.is_empty())),
         backend: args.backend.clone(),
         timeout: Duration::from_secs(args.handshake_timeout.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        max_requests: args.max_requests.max(1),
         access_log: args.access_log,
         served: AtomicU64::new(0),
         failed: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
+        stopping: stop_rx,
     });
     let limit = Arc::new(Semaphore::new(args.max_connections.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     loop {
-        let permit = tokio::select! {
-            p = limit.clone().acquire_owned() => p?,
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-            _ = hangup.recv() => {
-                server.reload(&args, runtime, data_dir);
-                continue;
-            }
+        // A permit first, then a connection: at the limit, new clients wait in the backlog.
+        // Both awaits are cancel-safe, so another branch winning loses nothing.
+        let next = async {
+            let permit = limit.clone().acquire_owned().await;
+            (permit, listener.accept().await)
         };
-        let (sock, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
+        tokio::select! {
+            // A finished connection is joined at once: its task's memory goes with it.
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            (permit, accepted) = next => match accepted {
+                Ok((sock, peer)) => {
+                    let permit = permit?;
+                    let server = server.clone();
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        server.connection(sock, peer).await;
+                    });
+                }
                 Err(e) => {
                     // Running out of file descriptors and the like: say so, keep serving.
                     crate::print_error(&format!("accept failed: {e}"));
                     tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
                 }
             },
             _ = tokio::signal::ctrl_c() => break,
             _ = terminate.recv() => break,
-            _ = hangup.recv() => {
-                server.reload(&args, runtime, data_dir);
-                continue;
-            }
-        };
-        let server = server.clone();
-        tasks.spawn(async move {
-            let _permit = permit;
-            server.connection(sock, peer).await;
-        });
-        while tasks.try_join_next().is_some() {}
+            _ = hangup.recv() => server.reload(&args, runtime, data_dir),
+        }
     }
-    // A finished connection's task stays in the set until it is joined: count only the
-    // connections still running.
+    // Connections waiting for their next request close now; those mid-request finish it.
+    let _ = stop_tx.send(true);
     while tasks.try_join_next().is_some() {}
     match tasks.len() {
         0 => eprintln!("schannel: stopping; no open connections"),
@@ -258,9 +285,10 @@ async fn serve(
         eprintln!("schannel: connections still open after 5 s were closed");
     }
     eprintln!(
-        "schannel: stopped; {} connection(s) served, {} failed",
+        "schannel: stopped; {} connection(s) served, {} failed, {} request(s) answered",
         server.served.load(Ordering::Relaxed),
-        server.failed.load(Ordering::Relaxed)
+        server.failed.load(Ordering::Relaxed),
+        server.requests.load(Ordering::Relaxed)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -360,21 +388,22 @@ the running policy stays"
         };
         self.served.fetch_add(1, Ordering::Relaxed);
         let report = report(tls.context(), peer);
+        let prefix = format!(
+            "{peer} {} {} sni={} alpn={} resumed={}",
+            report.protocol,
+            report.cipher_suite,
+            report.sni.as_deref().unwrap_or("-"),
+            report.alpn.as_deref().unwrap_or("-"),
+            report.resumed,
+        );
         let outcome = match &self.backend {
-            None => answer_http(&mut tls, &report, self.timeout).await,
+            None => self.answer_http(&mut tls, &report, &prefix).await,
             Some(b) => proxy(&mut tls, b).await,
         };
         if self.access_log {
             match &outcome {
-                Ok(what) => println!(
-                    "{peer} {} {} sni={} alpn={} resumed={} {what}",
-                    report.protocol,
-                    report.cipher_suite,
-                    report.sni.as_deref().unwrap_or("-"),
-                    report.alpn.as_deref().unwrap_or("-"),
-                    report.resumed,
-                ),
-                Err(e) => println!("{peer} {} {}: {e}", report.protocol, report.cipher_suite),
+                Ok(what) => println!("{prefix} {what}"),
+                Err(e) => println!("{prefix}: {e}"),
             }
         }
         // close_notify, then the socket's write side; bounded, as a client that reads
@@ -457,43 +486,126 @@ fn report(ctx: &ServerContext, peer: SocketAddr) -> ConnectionReport {
     }
 }
 
-/// Read one request, answer it, and say what was answered.
-async fn answer_http(
-    tls: &mut Tls,
-    report: &ConnectionReport,
-    timeout: Duration,
-) -> Result<String, String> {
-    let mut plain = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head = tokio::time::timeout(timeout, async {
+impl Server {
+    /// Answer requests until the client closes, asks to close, idles past the idle
+    /// timeout, reaches `--max-requests`, or serve stops; pipelined requests are answered
+    /// in order, their responses written together. Each request is a line of the access
+    /// log; the result says how the connection ended.
+    async fn answer_http(
+        &self,
+        tls: &mut Tls,
+        report: &ConnectionReport,
+        prefix: &str,
+    ) -> Result<String, String> {
+        let mut plain = Vec::new();
+        let mut chunk = vec![0u8; 4096];
+        let mut answered = 0u64;
+        let mut stopping = self.stopping.clone();
         loop {
-            if let Some(h) = http::parse_request(&plain) {
-                return Ok(Some(h));
+            // Every complete head already received, answered in order.
+            let mut out = Vec::new();
+            let mut last = false;
+            // The client may still be sending (a body never read, a bad head's rest).
+            let mut unread = false;
+            while let Some(parsed) = http::parse_request(&plain) {
+                answered += 1;
+                let (head, persistent) = match parsed {
+                    http::Parsed::Head(head, used) => {
+                        plain.drain(..used);
+                        unread = head.has_body;
+                        let persistent = head.persistent && !head.has_body;
+                        (Ok(head), persistent)
+                    }
+                    http::Parsed::Bad(code) => {
+                        unread = true;
+                        (Err(code), false)
+                    }
+                };
+                let keep = persistent && answered < self.max_requests && !*stopping.borrow();
+                let persistence = if keep {
+                    http::Persistence::KeepAlive {
+                        timeout: self.idle_timeout.as_secs(),
+                        max: self.max_requests - answered,
+                    }
+                } else {
+                    http::Persistence::Close
+                };
+                let (status, response) = http::response(&head, report, persistence);
+                out.extend_from_slice(&response);
+                self.requests.fetch_add(1, Ordering::Relaxed);
+                if self.access_log {
+                    match &head {
+                        Ok(h) => println!("{prefix} {} {} {status}", h.method, h.path),
+                        Err(_) => println!("{prefix} bad request {status}"),
+                    }
+                }
+                if !keep {
+                    last = true;
+                    break;
+                }
             }
-            match tls.read(&mut chunk).await {
-                Ok(0) => return Ok(None),
-                Ok(n) => plain.extend_from_slice(&chunk[..n]),
-                Err(e) if closed_without_close_notify(&e) => return Ok(None),
-                Err(e) => return Err(stream_failure(&e)),
+            if !out.is_empty() {
+                // A write returns once its bytes are encrypted: flush sends what the
+                // socket has not taken yet.
+                tls.write_all(&out).await.map_err(|e| stream_failure(&e))?;
+                tls.flush().await.map_err(|e| stream_failure(&e))?;
+            }
+            if last {
+                if unread {
+                    // Closing a socket with unread input resets it, and a reset can
+                    // destroy the answer before the client reads it: send close_notify,
+                    // then read what still comes, for a bounded time.
+                    let _ = tokio::time::timeout(self.timeout, tls.shutdown()).await;
+                    let drain =
+                        async { while matches!(tls.read(&mut chunk).await, Ok(n) if n > 0) {} };
+                    let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
+                }
+                return Ok(format!("closed after {answered} request(s)"));
+            }
+            // Between requests the idle timeout runs; once a head has begun, the
+            // handshake timeout bounds the rest of it (a client trickling bytes).
+            let (wait, waiting_for) = if plain.is_empty() {
+                (self.idle_timeout, "idle")
+            } else {
+                (self.timeout, "request head incomplete")
+            };
+            let read = tokio::select! {
+                r = tokio::time::timeout(wait, tls.read(&mut chunk)) => r,
+                _ = stopping.wait_for(|s| *s), if plain.is_empty() => {
+                    return Ok(format!("closed after {answered} request(s): serve is stopping"));
+                }
+            };
+            match read {
+                Ok(Ok(0)) => return Ok(format!("client closed after {answered} request(s)")),
+                Ok(Ok(n)) => plain.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) if closed_without_close_notify(&e) => {
+                    return Ok(format!("client disconnected after {answered} request(s)"))
+                }
+                Ok(Err(e)) => return Err(stream_failure(&e)),
+                Err(_) if answered == 0 && plain.is_empty() => {
+                    return Ok(format!("no request within {} s", wait.as_secs()))
+                }
+                Err(_) => {
+                    return Ok(format!(
+                        "{waiting_for} for {} s after {answered} request(s); closed",
+                        wait.as_secs()
+                    ))
+                }
             }
         }
-    })
-    .await
-    .map_err(|_| "no request within the timeout".to_string())??;
-    let Some(head) = head else {
-        return Ok("closed without a request".into());
+    }
+}
+
+/// A listening socket with `backlog` (SO_REUSEADDR as std sets it, so a restart finds
+/// the port free while old connections linger in TIME_WAIT).
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
     };
-    let (status, response) = http::response(&head, report);
-    // A write returns once its bytes are encrypted: flush sends what the socket has not
-    // taken yet.
-    tls.write_all(&response)
-        .await
-        .map_err(|e| stream_failure(&e))?;
-    tls.flush().await.map_err(|e| stream_failure(&e))?;
-    Ok(match &head {
-        Ok(h) => format!("{} {} {status}", h.method, h.path),
-        Err(_) => format!("bad request {status}"),
-    })
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog.max(1))
 }
 
 /// Relay between the TLS client and the backend, each direction on its own, until both
