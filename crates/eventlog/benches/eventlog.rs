@@ -112,6 +112,10 @@ fn main() {
     let records: Vec<EventRecord> = (0..n)
         .map(|i| realistic(i, t0 + i as i64 * 1_000, &computer))
         .collect();
+    // An activity in the middle of the log, for the activity query below.
+    let probe = records[records.len() / 2]
+        .activity_id
+        .expect("realistic records carry an activity");
     let log = EventLog::open(&path, options.clone()).expect("open the benchmark log");
     let start = Instant::now();
     for r in records {
@@ -220,7 +224,11 @@ fn main() {
             Query::new().until(t0 + (n as i64 / 100) * 1_000).count(100),
         ),
         (
-            "--activity <GUID> (no index: full scan)",
+            "--activity <GUID of a record in the middle> (the time marks' activity filters)",
+            Query::new().activity(probe),
+        ),
+        (
+            "--activity <GUID in no record>",
             Query::new().activity(ActivityId(42)),
         ),
     ];

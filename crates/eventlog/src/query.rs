@@ -211,6 +211,19 @@ impl Filter {
         }
     }
 
+    /// The activity every matching record must have: an `Activity` condition alone or
+    /// among the terms of the top-level `And`.
+    pub(crate) fn required_activity(&self) -> Option<ActivityId> {
+        match self {
+            Filter::Activity(a) => Some(*a),
+            Filter::And(v) => v.iter().find_map(|f| match f {
+                Filter::Activity(a) => Some(*a),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
     /// Whether the record matches, with `now` for ages. Mirrors the SQL exactly; queries
     /// run in SQL, this serves tests and in-memory filtering.
     pub fn matches(&self, r: &EventRecord, now: UnixNanos) -> bool {
@@ -468,7 +481,17 @@ impl Query {
     }
 
     /// The SQL and its parameters, with `now` for ages.
-    pub(crate) fn to_sql(&self, now: UnixNanos, scan: Option<u64>) -> (String, Vec<Value>) {
+    ///
+    /// `activity_ranges`: for a query that requires one activity, the record ID ranges
+    /// that may hold it (from the time marks' activity filters): the query reads those
+    /// ranges of the table only. Too many ranges (a filter that says "maybe" everywhere)
+    /// are not worth the SQL: the whole table is read as before.
+    pub(crate) fn to_sql(
+        &self,
+        now: UnixNanos,
+        scan: Option<u64>,
+        activity_ranges: Option<&[(i64, i64)]>,
+    ) -> (String, Vec<Value>) {
         let mut sql = String::from("SELECT ");
         sql.push_str(COLUMNS);
         match scan {
@@ -505,6 +528,20 @@ impl Query {
                 " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
             );
         }
+        match activity_ranges {
+            Some([]) => sql.push_str(" AND 0"),
+            Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
+                sql.push_str(" AND (");
+                for (k, (a, b)) in ranges.iter().enumerate() {
+                    if k > 0 {
+                        sql.push_str(" OR ");
+                    }
+                    let _ = write!(sql, "record_id BETWEEN {a} AND {b}");
+                }
+                sql.push(')');
+            }
+            _ => {}
+        }
         if let Some(after) = self.after_record {
             let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
         }
@@ -519,6 +556,9 @@ impl Query {
         (sql, params)
     }
 }
+
+/// The most record ID ranges an activity query spells out (see `Query::to_sql`).
+const MAX_ACTIVITY_RANGES: usize = 64;
 
 /// The columns a query reads, in the order `reader::decode` takes them.
 pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last, fold_reason";

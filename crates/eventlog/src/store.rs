@@ -6,7 +6,9 @@ use crate::error::EventLogError;
 use crate::now_nanos;
 use crate::options::LogOptions;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use securechannel_events::{format_rfc3339, EventId, EventRecord, FoldReason, UnixNanos};
+use securechannel_events::{
+    format_rfc3339, ActivityId, EventId, EventRecord, FoldReason, UnixNanos,
+};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -59,8 +61,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// range and its earliest and latest time. `--since t` becomes a record ID range (from
 /// the first span whose latest time is at or after t), exact even when times are out of
 /// order, at the cost of one row update per commit instead of one index insert per
-/// record. Activity filters have no index: a random-GUID index alone would halve the
-/// write rate.
+/// record. Activity filters have no index either (a random-GUID index alone would halve
+/// the write rate): each span carries a Bloom filter of the activity IDs of its records
+/// (`activities`, see [`ActivityBloom`]), valid for `activities_records` records. A
+/// query for one activity reads the spans' filters and scans only the record ID ranges of
+/// the spans that may hold it: a connection's events are close together, so usually one.
+/// A span whose filter is missing (a log written before the filters, or by a writer that
+/// predates them and extended the span: its `records` then differ from
+/// `activities_records`) is always scanned. The two columns are optional, as
+/// `flood_pending` is: a writer adds them to a version 2 log that lacks them.
 ///
 /// `flood_pending` (see [`FLOOD_PENDING`]) is the writers' snapshot of flood control's
 /// open windows, for readers in other processes.
@@ -87,7 +96,9 @@ CREATE TABLE IF NOT EXISTS time_marks (
     last_id     INTEGER NOT NULL,
     min_time    INTEGER NOT NULL,
     max_time    INTEGER NOT NULL,
-    records     INTEGER NOT NULL
+    records     INTEGER NOT NULL,
+    activities  BLOB,
+    activities_records INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_by_id ON events(event_id);
 CREATE INDEX IF NOT EXISTS events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
@@ -426,7 +437,33 @@ fn open_checked(
     } else if version < SCHEMA_VERSION {
         migrate(&mut conn).map_err(classify(path))?;
     }
+    add_activity_filters(&mut conn).map_err(classify(path))?;
     Ok(conn)
+}
+
+/// Give `time_marks` its activity filter columns if it lacks them (a version 2 log from
+/// before them), under the write lock; spans already there keep no filter and are
+/// scanned by activity queries.
+fn add_activity_filters(conn: &mut Connection) -> rusqlite::Result<()> {
+    if has_activity_filters(conn)? {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if !has_activity_filters(&tx)? {
+        tx.execute_batch(
+            "ALTER TABLE time_marks ADD COLUMN activities BLOB; ALTER TABLE time_marks ADD COLUMN activities_records INTEGER;",
+        )?;
+    }
+    tx.commit()
+}
+
+/// Whether `time_marks` has the activity filter columns.
+pub(crate) fn has_activity_filters(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) = 2 FROM pragma_table_info('time_marks') WHERE name IN ('activities', 'activities_records')",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Bring a version 1 log to the current schema, under the write lock (another process
@@ -530,12 +567,28 @@ pub(crate) fn insert_batch(
             stmt.raw_execute()?;
         }
         tx.execute(RAISE_MARK, [id])?;
-        if let (Some(first), Some(min), Some(max)) = (
-            id.checked_sub(records.len() as i64 - 1),
-            records.iter().map(|r| r.time).min(),
-            records.iter().map(|r| r.time).max(),
-        ) {
-            mark_span(&tx, first, id, min, max, records.len() as i64)?;
+        // Spans of at most MARK_SPAN records, so that each activity filter stays sparse
+        // even when one commit holds a flood's worth of records.
+        let mut span_first = id - records.len() as i64 + 1;
+        for chunk in records.chunks(MARK_SPAN as usize) {
+            let mut activities = ActivityBloom::new();
+            let (mut min, mut max) = (i64::MAX, i64::MIN);
+            for r in chunk {
+                min = min.min(r.time);
+                max = max.max(r.time);
+                if let Some(a) = r.activity_id {
+                    activities.insert(a);
+                }
+            }
+            let span = Span {
+                first: span_first,
+                last: span_first + chunk.len() as i64 - 1,
+                min,
+                max,
+                count: chunk.len() as i64,
+            };
+            span_first = span.last + 1;
+            mark_span(&tx, span, activities)?;
         }
     }
     if let Some(p) = pending {
@@ -639,38 +692,160 @@ pub(crate) fn read_pending(conn: &Connection) -> rusqlite::Result<Vec<crate::Pen
 /// How many records one `time_marks` row covers at most.
 const MARK_SPAN: i64 = 2048;
 
-/// Record that records `first..=last` have times within `min..=max`: extend the latest
-/// span while it is small, else start a new one.
-fn mark_span(
-    tx: &rusqlite::Transaction<'_>,
+/// Records `first..=last`, `count` of them, with times within `min..=max`.
+struct Span {
     first: i64,
     last: i64,
     min: i64,
     max: i64,
     count: i64,
+}
+
+/// Record a committed span (and the activities of its records): extend the latest span
+/// while it is small, else start a new one.
+fn mark_span(
+    tx: &rusqlite::Transaction<'_>,
+    span: Span,
+    mut activities: ActivityBloom,
 ) -> rusqlite::Result<()> {
-    let latest: Option<(i64, i64)> = tx
+    // The latest span: its first ID, its records, its filter and how many it covers.
+    type Latest = (i64, i64, Option<Vec<u8>>, Option<i64>);
+    let latest: Option<Latest> = tx
         .query_row(
-            "SELECT first_id, records FROM time_marks ORDER BY first_id DESC LIMIT 1",
+            "SELECT first_id, records, activities, activities_records FROM time_marks ORDER BY first_id DESC LIMIT 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .optional()?;
     match latest {
-        Some((span, records)) if records + count <= MARK_SPAN => {
-            tx.execute(
-                "UPDATE time_marks SET last_id = max(last_id, ?2), min_time = min(min_time, ?3), max_time = max(max_time, ?4), records = records + ?5 WHERE first_id = ?1",
-                [span, last, min, max, count],
-            )?;
+        Some((first_id, records, old, old_records)) if records + span.count <= MARK_SPAN => {
+            // The filter stays valid only if it covered every record of the span so far.
+            let (bits, covered) = match (old.and_then(ActivityBloom::from_bytes), old_records) {
+                (Some(old), Some(n)) if n == records => {
+                    activities.union(&old);
+                    (Some(activities.into_bytes()), Some(records + span.count))
+                }
+                _ => (None, None),
+            };
+            tx.prepare_cached(
+                "UPDATE time_marks SET last_id = max(last_id, ?2), min_time = min(min_time, ?3), max_time = max(max_time, ?4), records = records + ?5, activities = ?6, activities_records = ?7 WHERE first_id = ?1",
+            )?
+            .execute(rusqlite::params![
+                first_id, span.last, span.min, span.max, span.count, bits, covered
+            ])?;
         }
         _ => {
-            tx.execute(
-                "INSERT INTO time_marks (first_id, last_id, min_time, max_time, records) VALUES (?1, ?2, ?3, ?4, ?5)",
-                [first, last, min, max, count],
-            )?;
+            tx.prepare_cached(
+                "INSERT INTO time_marks (first_id, last_id, min_time, max_time, records, activities, activities_records) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+            )?
+            .execute(rusqlite::params![
+                span.first,
+                span.last,
+                span.min,
+                span.max,
+                span.count,
+                activities.into_bytes()
+            ])?;
         }
     }
     Ok(())
+}
+
+/// A Bloom filter of activity IDs: [`ActivityBloom::BITS`] bits, [`ActivityBloom::PROBES`]
+/// probes from one 64-bit mix of the GUID. With a span's 2,048 records it answers "maybe"
+/// for an absent activity about once in 400 spans. Part of the file format: the hash
+/// and the sizes must never change (a log's filters are read by later versions).
+#[derive(Clone)]
+pub(crate) struct ActivityBloom(Vec<u8>);
+
+impl ActivityBloom {
+    /// Bits per filter (4 KiB).
+    pub(crate) const BITS: usize = 32 * 1024;
+    /// Bits set per activity.
+    const PROBES: u32 = 4;
+
+    fn new() -> ActivityBloom {
+        ActivityBloom(vec![0; Self::BITS / 8])
+    }
+
+    /// A stored filter; `None` when its size is not this format's.
+    pub(crate) fn from_bytes(bytes: Vec<u8>) -> Option<ActivityBloom> {
+        (bytes.len() == Self::BITS / 8).then_some(ActivityBloom(bytes))
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+
+    /// The bit positions of `a`: 15-bit slices of a 64-bit mix (splitmix64's finaliser)
+    /// of the GUID's two halves.
+    fn probes(a: ActivityId) -> impl Iterator<Item = usize> {
+        let mix = |mut x: u64| {
+            x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            x ^ (x >> 31)
+        };
+        let h = mix((a.0 as u64) ^ mix((a.0 >> 64) as u64));
+        (0..Self::PROBES).map(move |k| ((h >> (15 * k)) as usize) % Self::BITS)
+    }
+
+    fn insert(&mut self, a: ActivityId) {
+        for bit in Self::probes(a) {
+            self.0[bit / 8] |= 1 << (bit % 8);
+        }
+    }
+
+    fn union(&mut self, other: &ActivityBloom) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Whether `a` may be among the activities inserted (never false for one that is).
+    #[cfg(test)]
+    pub(crate) fn may_hold(&self, a: ActivityId) -> bool {
+        Self::bits_hold(&self.0, a)
+    }
+
+    /// [`ActivityBloom::may_hold`] on a stored filter's bytes (of the right length).
+    fn bits_hold(bits: &[u8], a: ActivityId) -> bool {
+        Self::probes(a).all(|bit| bits[bit / 8] & (1 << (bit % 8)) != 0)
+    }
+}
+
+/// The record ID ranges that may hold records of activity `a`, merged and in order, or
+/// `None` when the log cannot tell (no filter columns: every record may). A range is a
+/// span whose filter says "maybe" or that has no valid filter.
+pub(crate) fn activity_ranges(
+    conn: &Connection,
+    a: ActivityId,
+) -> rusqlite::Result<Option<Vec<(i64, i64)>>> {
+    if !has_activity_filters(conn)? {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT first_id, last_id, records, activities, activities_records FROM time_marks ORDER BY first_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut ranges: Vec<(i64, i64)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let (first, last, records): (i64, i64, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let valid = row.get::<_, Option<i64>>(4)? == Some(records);
+        let maybe = !valid
+            || match row.get_ref(3)? {
+                rusqlite::types::ValueRef::Blob(b) if b.len() == ActivityBloom::BITS / 8 => {
+                    ActivityBloom::bits_hold(b, a)
+                }
+                _ => true,
+            };
+        if maybe {
+            match ranges.last_mut() {
+                Some(r) if r.1 + 1 >= first => r.1 = r.1.max(last),
+                _ => ranges.push((first, last)),
+            }
+        }
+    }
+    Ok(Some(ranges))
 }
 
 fn bind_record(
@@ -806,7 +981,47 @@ pub(crate) fn archive_file(path: &Path) -> Result<PathBuf, EventLogError> {
 
 #[cfg(test)]
 mod tests {
-    use super::encode_json_array;
+    use super::{encode_json_array, ActivityBloom, MARK_SPAN};
+    use securechannel_events::ActivityId;
+
+    /// A full span's filter: every activity put in is found (no false negatives), random
+    /// absent ones rarely (the figure the documentation gives: about 1 in 400), and the
+    /// bit positions of a fixed GUID never change (they are part of the file format).
+    #[test]
+    fn the_activity_filter_has_no_false_negatives_and_few_false_positives() {
+        let mut bloom = ActivityBloom::new();
+        let inside: Vec<ActivityId> = (0..MARK_SPAN).map(|_| ActivityId::new_random()).collect();
+        for &a in &inside {
+            bloom.insert(a);
+        }
+        assert!(inside.iter().all(|&a| bloom.may_hold(a)));
+        let trials = 100_000;
+        let false_positives = (0..trials)
+            .filter(|_| bloom.may_hold(ActivityId::new_random()))
+            .count();
+        assert!(
+            false_positives < trials / 200,
+            "{false_positives} of {trials} absent activities reported as maybe present"
+        );
+        // Sequential IDs (`events write` with made-up GUIDs) spread as well.
+        let mut seq = ActivityBloom::new();
+        for i in 0..MARK_SPAN as u128 {
+            seq.insert(ActivityId(i));
+        }
+        let fp = (1_000_000..1_000_000 + trials as u128)
+            .filter(|&i| seq.may_hold(ActivityId(i)))
+            .count();
+        assert!(fp < trials / 200, "{fp} of {trials}");
+        let bits: Vec<usize> =
+            ActivityBloom::probes(ActivityId(0x0123_4567_89ab_cdef_0011_2233_4455_6677)).collect();
+        assert_eq!(
+            bits, FIXED_GUID_BITS,
+            "the filter's hash changed: old logs would be misread"
+        );
+    }
+
+    /// The bit positions of GUID 01234567-89ab-cdef-0011-223344556677, as first written.
+    const FIXED_GUID_BITS: [usize; 4] = [27374, 22237, 4456, 28457];
 
     /// The hand-written encoder round-trips through a real JSON parser: quotes,
     /// backslashes, control characters, multi-byte UTF-8, empty strings.

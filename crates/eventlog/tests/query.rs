@@ -270,3 +270,130 @@ fn time_filters_are_exact_with_out_of_order_times() {
         .join(" / ");
     assert!(plan.contains("rowid"), "{plan}");
 }
+
+/// A log of many time-mark spans (a commit per 700 records, spans of up to 2,048): each
+/// activity query finds exactly its records, reading the spans whose activity filter may
+/// hold it; a span whose filter is missing or stale (a log from before the filters, or a
+/// span an older writer extended) is read whole, so nothing is missed.
+#[test]
+fn activity_queries_read_only_the_spans_that_may_hold_the_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    let mut t = T0;
+    for batch in 0..20u128 {
+        for i in 0..700u128 {
+            t += 1_000;
+            // Connections of two records each, all in one commit.
+            log.emit(handshake(t, ActivityId(batch << 32 | i / 2)));
+        }
+        log.sync().unwrap();
+    }
+    let reader = log.reader();
+    let plan = |a: u128| {
+        reader
+            .explain(&Query::new().activity(ActivityId(a)))
+            .unwrap()
+            .join(" / ")
+    };
+    for (a, want) in [
+        (5u128 << 32 | 17, 2usize),
+        (19 << 32 | 349, 2),
+        (0, 2),
+        (7 << 32 | 9999, 0),
+    ] {
+        let got = log.query(&Query::new().activity(ActivityId(a))).unwrap();
+        assert_eq!(got.len(), want, "activity {a:#x}");
+        assert!(got.iter().all(|r| r.activity_id == Some(ActivityId(a))));
+        // A record ID range of the table, not a scan of all of it.
+        let p = plan(a);
+        assert!(p.contains("INTEGER PRIMARY KEY") || want == 0, "{p}");
+    }
+    // The same through XPath (Correlation/@ActivityID) together with another condition.
+    let guid = ActivityId(5 << 32 | 17).to_string();
+    let q = Query::new()
+        .xpath(&format!(
+            "*[System[EventID=36880 and Correlation[@ActivityID='{guid}']]]"
+        ))
+        .unwrap();
+    assert_eq!(log.query(&q).unwrap().len(), 2);
+    drop(reader);
+    drop(log);
+
+    // Spans without a valid filter are read whole: wipe one span's filter, make another's
+    // stale (as a writer that predates the filters leaves them when it extends a span).
+    let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    let spans: Vec<(i64, i64)> = db
+        .prepare("SELECT first_id, last_id FROM time_marks ORDER BY first_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(spans.len() >= 6, "{spans:?}");
+    db.execute(
+        "UPDATE time_marks SET activities = NULL WHERE first_id = ?1",
+        [spans[1].0],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE time_marks SET activities = zeroblob(4096), activities_records = records - 1 WHERE first_id = ?1",
+        [spans[3].0],
+    )
+    .unwrap();
+    // A record with an activity hidden from the filters: move one record's activity.
+    let hidden = ActivityId(0xDEAD_BEEF);
+    for span in [spans[1], spans[3]] {
+        db.execute(
+            "UPDATE events SET activity_id = ?1 WHERE record_id = ?2",
+            rusqlite::params![hidden.0.to_be_bytes().to_vec(), span.0 + 5],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let reader = LogReader::open(dir.path().join("events.db")).unwrap();
+    let got = reader.query(&Query::new().activity(hidden)).unwrap();
+    assert_eq!(
+        ids(&got),
+        vec![spans[3].0 as u64 + 5, spans[1].0 as u64 + 5],
+        "records in spans without a valid filter are found"
+    );
+}
+
+/// A version 2 log from before the activity filters: readers query it as before, and the
+/// first writer to open it adds the columns; its old spans stay unfiltered (read whole).
+#[test]
+fn a_log_from_before_the_activity_filters_is_read_and_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let log = open(dir.path(), options());
+    log.emit(handshake(T0, ActivityId(7)));
+    log.sync().unwrap();
+    drop(log);
+    let db = rusqlite::Connection::open(&path).unwrap();
+    db.execute_batch(
+        "ALTER TABLE time_marks DROP COLUMN activities; ALTER TABLE time_marks DROP COLUMN activities_records;",
+    )
+    .unwrap();
+    drop(db);
+    let reader = LogReader::open(&path).unwrap();
+    assert_eq!(
+        reader
+            .query(&Query::new().activity(ActivityId(7)))
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(reader);
+    let log = open(dir.path(), options());
+    log.emit(handshake(T0 + SEC, ActivityId(8)));
+    log.sync().unwrap();
+    for a in [7, 8] {
+        assert_eq!(
+            log.query(&Query::new().activity(ActivityId(a)))
+                .unwrap()
+                .len(),
+            1,
+            "activity {a}"
+        );
+    }
+}
