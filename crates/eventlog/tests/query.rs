@@ -284,7 +284,7 @@ fn activity_queries_read_only_the_spans_that_may_hold_the_activity() {
         for i in 0..700u128 {
             t += 1_000;
             // Connections of two records each, all in one commit.
-            log.emit(handshake(t, ActivityId(batch << 32 | i / 2)));
+            log.emit(handshake(t, ActivityId((batch << 32) | (i / 2))));
         }
         log.sync().unwrap();
     }
@@ -309,14 +309,13 @@ fn activity_queries_read_only_the_spans_that_may_hold_the_activity() {
         assert!(p.contains("INTEGER PRIMARY KEY") || want == 0, "{p}");
     }
     // The same through XPath (Correlation/@ActivityID) together with another condition.
-    let guid = ActivityId(5 << 32 | 17).to_string();
+    let guid = ActivityId((5 << 32) | 17).to_string();
     let q = Query::new()
         .xpath(&format!(
             "*[System[EventID=36880 and Correlation[@ActivityID='{guid}']]]"
         ))
         .unwrap();
     assert_eq!(log.query(&q).unwrap().len(), 2);
-    drop(reader);
     drop(log);
 
     // Spans without a valid filter are read whole: wipe one span's filter, make another's
