@@ -8,7 +8,7 @@
 #
 #   bench/wire.sh [SECONDS_PER_RUN] [ROUNDS]      (default 5 s, 3 rounds)
 #
-# Needs: a release build (cargo build --release), nginx, wrk. Uses ports 18443/18444.
+# Needs: a release build (cargo build --release), nginx, wrk. Uses ports 28443/28444.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -20,17 +20,24 @@ done
 [ -x "$BIN" ] || { echo "wire.sh: build first: cargo build --release" >&2; exit 2; }
 
 WORK=$(mktemp -d)
-trap 'kill $(cat "$WORK"/*.pid 2>/dev/null) 2>/dev/null || true; sleep 0.3; rm -rf "$WORK"' EXIT
+cleanup() {
+  kill $(cat "$WORK"/*.pid 2>/dev/null) 2>/dev/null || true
+  sleep 0.5
+  pkill -f "nginx -c $WORK/nginx.conf" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 DATA=$WORK/data
 
 # schannel serve makes its development CA and localhost certificate on first start.
-"$BIN" --data-dir "$DATA" serve --listen 127.0.0.1:18443 --max-connections 4096 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+"$BIN" --data-dir "$DATA" serve --listen 127.0.0.1:28443 --max-connections 4096 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 echo $! >"$WORK/schannel.pid"
 for _ in $(seq 50); do grep -q "serving https" "$WORK/serve.err" && break; sleep 0.1; done
 grep -q "serving https" "$WORK/serve.err" || { cat "$WORK/serve.err"; exit 1; }
 
 # nginx with the same certificate and key, answering a body of the size of serve's page.
-page=$(curl -s --cacert "$DATA/stores/Root/dev-ca.pem" https://127.0.0.1:18443/)
+page=$(curl -s --cacert "$DATA/stores/Root/dev-ca.pem" https://127.0.0.1:28443/)
 printf '%s' "$page" >"$WORK/index.html"
 cat >"$WORK/nginx.conf" <<EOF
 worker_processes $(nproc);
@@ -42,7 +49,7 @@ http {
   keepalive_requests 1000;
   keepalive_timeout 30s;
   server {
-    listen 127.0.0.1:18444 ssl;
+    listen 127.0.0.1:28444 ssl;
     ssl_certificate $DATA/stores/My/localhost.pem;
     ssl_certificate_key $DATA/keys/localhost.key;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -70,7 +77,7 @@ pids_of() {
     nginx) pgrep -f "nginx: (master|worker) process" | tr '\n' ' ' ;;
   esac
 }
-port_of() { case $1 in schannel) echo 18443 ;; nginx) echo 18444 ;; esac; }
+port_of() { case $1 in schannel) echo 28443 ;; nginx) echo 28444 ;; esac; }
 
 run() { # server mode conns -> "requests_per_s cpu_us_per_request"
   local server=$1 mode=$2 conns=$3 extra=()
@@ -99,6 +106,15 @@ for mode in keepalive new; do
     awk -v m=$mode -v c="$conns" -v or="$or" -v oc="$oc" -v nr="$nr" -v nc="$nc" 'BEGIN {
       printf "%-10s %5d | %12.0f %10.1f | %12.0f %10.1f | %8.2f %8.2f\n", m, c, or, oc, nr, nc,
         (nr > 0 ? or / nr : 0), (nc > 0 ? oc / nc : 0) }'
+  done
+done
+# Memory per idle connection (one keep-alive request each, then idle), each server fresh
+# from its start above; N = 1,000 and 5,000 (ulimit -n raised).
+ulimit -n 65536 2>/dev/null || true
+for n in 1000 5000; do
+  for server in schannel nginx; do
+    printf '%-8s idle N=%-5d ' "$server" "$n"
+    python3 bench/idle_memory.py "127.0.0.1:$(port_of $server)" "$n" "$DATA/stores/Root/dev-ca.pem" $(pids_of $server) || echo "(failed)"
   done
 done
 echo "rate = ours/nginx requests per second (higher is better); cpu = ours/nginx server CPU per request (lower is better)"

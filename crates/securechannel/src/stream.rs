@@ -125,6 +125,42 @@ impl Buffers {
         Ok(&mut self.incoming[held..])
     }
 
+    /// Append `bytes` read from the transport (through a buffer of the caller's, so that
+    /// `incoming` only ever holds what is in flight).
+    pub(crate) fn append_input(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let held = self.incoming.len();
+        if held >= MAX_PENDING_INPUT {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the peer sent {held} bytes without completing a TLS record"),
+            ));
+        }
+        self.incoming.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The memory the buffers hold (their capacities), in bytes.
+    pub(crate) fn capacity(&self) -> usize {
+        self.incoming.capacity() + self.plaintext.capacity() + self.outgoing.capacity()
+    }
+
+    /// Give back the memory of every drained buffer: a connection waiting for its peer
+    /// holds only what is in flight (a partial record), not the high-water marks of its
+    /// handshake and its largest records.
+    pub(crate) fn release_drained(&mut self) {
+        if self.incoming.is_empty() {
+            self.incoming = Vec::new();
+        }
+        if self.plaintext_at >= self.plaintext.len() {
+            self.plaintext = Vec::new();
+            self.plaintext_at = 0;
+        }
+        if self.outgoing_at >= self.outgoing.len() {
+            self.outgoing = Vec::new();
+            self.outgoing_at = 0;
+        }
+    }
+
     /// `n` bytes were read into the space [`Buffers::input_space`] gave.
     pub(crate) fn filled(&mut self, n: usize) {
         let len = self.incoming.len() - READ_CHUNK + n;

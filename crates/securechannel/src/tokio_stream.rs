@@ -14,7 +14,7 @@
 //! Buffers are bounded as for the std [`crate::TlsStream`].
 
 use crate::stream::{
-    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE,
+    eof_in_handshake, eof_without_close_notify, io_error, Buffers, Need, MAX_WRITE, READ_CHUNK,
 };
 use crate::{
     ClientContext, ClientCredential, ContextOptions, SecurityContext, ServerContext,
@@ -74,6 +74,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext> TlsStream<S, C> {
             match need {
                 Need::Ready => {
                     s.io.flush().await?;
+                    s.buffers.release_drained();
                     return Ok(s);
                 }
                 Need::Input => {
@@ -99,6 +100,13 @@ impl<S, C> TlsStream<S, C> {
     /// The security context, mutably (its tokens must go through the stream).
     pub fn context_mut(&mut self) -> &mut C {
         &mut self.context
+    }
+
+    /// The buffer memory the stream holds now, in bytes (ciphertext in and out, decrypted
+    /// plaintext not yet read). Between exchanges it is what is in flight: a stream waiting
+    /// for its peer, or flushed, gives drained buffers back.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffers.capacity()
     }
 
     /// The transport.
@@ -162,11 +170,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
             match need.map_err(io_error)? {
                 Need::Ready => continue,
                 Need::Input => {
-                    let space = this.buffers.input_space()?;
-                    let mut rb = ReadBuf::new(space);
+                    // Read through the stack (this is not an async fn: the array is not
+                    // part of any future), so `incoming` grows only by what arrived.
+                    let mut chunk = [0u8; READ_CHUNK];
+                    let mut rb = ReadBuf::new(&mut chunk);
                     let r = Pin::new(&mut this.io).poll_read(cx, &mut rb);
                     let n = rb.filled().len();
-                    this.buffers.filled(n);
+                    this.buffers.append_input(&chunk[..n])?;
+                    if r.is_pending() {
+                        // Waiting for the peer: hold no more memory than is in flight.
+                        this.buffers.release_drained();
+                        return Poll::Pending;
+                    }
                     ready!(r)?;
                     if n == 0 {
                         return Poll::Ready(Err(eof_without_close_notify()));
@@ -204,7 +219,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncWrite f
         let this = self.get_mut();
         this.buffers.take_deferred()?;
         ready!(this.poll_send(cx))?;
-        Pin::new(&mut this.io).poll_flush(cx)
+        ready!(Pin::new(&mut this.io).poll_flush(cx))?;
+        this.buffers.release_drained();
+        Poll::Ready(Ok(()))
     }
 
     /// Sends close_notify, then shuts the transport's write side down.

@@ -177,6 +177,12 @@ async fn tokio_stream_echo_with_close_notify() {
         tls.read_exact(back).await.unwrap();
     }
     assert!(echoed == message);
+    // Waiting for the peer (a read that does not complete), the stream holds no buffer
+    // memory: 30 KB exchanges grew them, idle gives them back.
+    let mut one = [0u8; 1];
+    let waited = tokio::time::timeout(Duration::from_millis(50), tls.read(&mut one)).await;
+    assert!(waited.is_err(), "nothing was sent: the read waits");
+    assert_eq!(tls.buffered_bytes(), 0);
     tls.shutdown().await.unwrap();
     let mut rest = Vec::new();
     assert_eq!(tls.read_to_end(&mut rest).await.unwrap(), 0);
