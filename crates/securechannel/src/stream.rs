@@ -111,6 +111,9 @@ impl Buffers {
         n
     }
 
+    // The tokio handshake reads into `incoming` itself: a stack buffer in an async
+    // fn would be part of its future for the connection's whole life.
+    #[cfg(feature = "tokio")]
     /// Room at the end of `incoming` for one read from the transport; call
     /// [`Buffers::filled`] with what was read.
     pub(crate) fn input_space(&mut self) -> io::Result<&mut [u8]> {
@@ -161,6 +164,9 @@ impl Buffers {
         }
     }
 
+    // The tokio handshake reads into `incoming` itself: a stack buffer in an async
+    // fn would be part of its future for the connection's whole life.
+    #[cfg(feature = "tokio")]
     /// `n` bytes were read into the space [`Buffers::input_space`] gave.
     pub(crate) fn filled(&mut self, n: usize) {
         let len = self.incoming.len() - READ_CHUNK + n;
@@ -286,16 +292,24 @@ impl<S: Read + Write, C: SecurityContext> TlsStream<S, C> {
         Ok(())
     }
 
+    /// One read from the transport. Before it blocks, drained buffers are given back,
+    /// and the bytes come through the stack, so `incoming` holds only what is in flight.
     fn fill(&mut self) -> io::Result<usize> {
-        let space = self.buffers.input_space()?;
-        let r = self.io.read(space);
-        let n = *r.as_ref().unwrap_or(&0);
-        self.buffers.filled(n);
-        r
+        self.buffers.release_drained();
+        let mut chunk = [0u8; READ_CHUNK];
+        let n = self.io.read(&mut chunk)?;
+        self.buffers.append_input(&chunk[..n])?;
+        Ok(n)
     }
 }
 
 impl<S, C> TlsStream<S, C> {
+    /// The buffer memory the stream holds now, in bytes (ciphertext in and out, decrypted
+    /// plaintext not yet read); drained buffers are given back before each blocking read.
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffers.capacity()
+    }
+
     /// The security context (queries: connection info, ALPN, peer certificates, ...).
     pub fn context(&self) -> &C {
         &self.context
