@@ -716,6 +716,102 @@ fn client_auth_trust_mode_1_takes_only_the_client_auth_trust_list() {
     }
 }
 
+/// ClientAuthTrustMode 2 (ExclusiveCATrust) against openssl s_client sending a leaf and
+/// its issuing intermediate: the issuing CA must be in stores/ClientAuth; the root alone
+/// is not enough there (while mode 1, ExclusiveRootTrust, takes the root alone).
+#[test]
+fn client_auth_trust_mode_2_wants_the_issuing_ca_in_the_client_auth_list() {
+    use securechannel_testpki::Ca;
+    let dir = tempfile::tempdir().unwrap();
+    let root = Ca::root("mode2 root");
+    let issuing = root.intermediate("mode2 issuing CA");
+    let leaf = issuing.client_leaf(&["alice.client.example"]);
+    let pki = dir.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let sent = Leaf {
+        cert: pki.join("alice.pem"),
+        key: pki.join("alice.key"),
+    };
+    leaf.write_pem(&sent.cert, &sent.key);
+    let chain = issuing.write_pem(&pki.join("issuing.pem"));
+    // (name, ClientAuthTrustMode, what stores/ClientAuth holds, accepted)
+    let cases = [
+        ("mode2-root-only", "2", "root", false),
+        ("mode2-issuing", "2", "issuing", true),
+        ("mode1-root-only", "1", "root", true),
+    ];
+    for (name, mode, listed, accepted) in cases {
+        let data = dir.path().join(name);
+        log_everything(&data);
+        set(&data, "ClientAuthTrustMode", mode);
+        for (store, ca) in [
+            ("Root", &root),
+            (
+                "ClientAuth",
+                if listed == "root" { &root } else { &issuing },
+            ),
+        ] {
+            let to = data.join("stores").join(store);
+            std::fs::create_dir_all(&to).unwrap();
+            ca.write_pem(&to.join(format!("{listed}-{store}.pem")));
+        }
+        let serve = Serve::start(&data, &["--require-client-cert"]);
+        let addr = serve.host_port();
+        let ca = serve.dev_ca();
+        let r = openssl(
+            &[
+                "s_client",
+                "-connect",
+                &addr,
+                "-tls1_3",
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-cert",
+                sent.cert.to_str().unwrap(),
+                "-key",
+                sent.key.to_str().unwrap(),
+                "-cert_chain",
+                chain.to_str().unwrap(),
+                "-ign_eof",
+            ],
+            JSON_REQUEST,
+        );
+        serve.stop();
+        let records = events(&data);
+        if accepted {
+            let page = page_json(&r.stdout);
+            assert!(
+                page["client_certificate"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("alice")),
+                "{name}: {page}"
+            );
+            assert!(
+                with_id(&records, 36877).is_empty(),
+                "{name}: {}",
+                summary(&records)
+            );
+        } else {
+            assert_eq!(
+                openssl_alert_number(&r.both()),
+                Some(48),
+                "{name}: {}",
+                r.both()
+            );
+            let refused = with_id(&records, 36877);
+            assert_eq!(refused.len(), 1, "{name}: {}", summary(&records));
+            assert_eq!(field(refused[0], "ErrorCode"), "0x80090325", "{name}");
+            let sent = with_id(&records, 36888);
+            assert_eq!(
+                field(sent[0], "AlertDesc"),
+                "48",
+                "{name}: {}",
+                summary(&records)
+            );
+        }
+    }
+}
+
 #[test]
 fn a_policy_that_leaves_the_server_nothing_is_caught_before_it_bites() {
     let dir = tempfile::tempdir().unwrap();
