@@ -812,6 +812,79 @@ fn client_auth_trust_mode_2_wants_the_issuing_ca_in_the_client_auth_list() {
     }
 }
 
+/// Messaging\MessageLimitServerClientAuth against openssl s_client -tls1_2 sending an
+/// 8 KB client certificate to a server that requires one: a 4 KiB limit refuses the
+/// Certificate message (decode_error, 36888 ErrorState 3002) and the default takes it.
+#[test]
+fn message_limit_server_client_auth_refuses_a_large_client_certificate() {
+    use securechannel_testpki::Ca;
+    let dir = tempfile::tempdir().unwrap();
+    let root = Ca::root("large client CA");
+    let leaf = root.client_leaf_with(&["alice.client.example"], |p| {
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 99999, 8],
+                vec![0x5a; 8000],
+            ));
+    });
+    let pki = dir.path().join("pki");
+    std::fs::create_dir_all(&pki).unwrap();
+    let (cert, key) = (pki.join("alice.pem"), pki.join("alice.key"));
+    leaf.write_pem(&cert, &key);
+    for (name, limit, accepted) in [("limited", Some("0x1000"), false), ("default", None, true)] {
+        let data = dir.path().join(name);
+        log_everything(&data);
+        if let Some(limit) = limit {
+            set(&data, "Messaging\\MessageLimitServerClientAuth", limit);
+        }
+        let to = data.join("stores").join("Root");
+        std::fs::create_dir_all(&to).unwrap();
+        root.write_pem(&to.join("large-client-ca.pem"));
+        let serve = Serve::start(&data, &["--require-client-cert"]);
+        let addr = serve.host_port();
+        let ca = serve.dev_ca();
+        let r = openssl(
+            &[
+                "s_client",
+                "-connect",
+                &addr,
+                "-tls1_2",
+                "-CAfile",
+                ca.to_str().unwrap(),
+                "-cert",
+                cert.to_str().unwrap(),
+                "-key",
+                key.to_str().unwrap(),
+                "-ign_eof",
+            ],
+            JSON_REQUEST,
+        );
+        serve.stop();
+        let records = events(&data);
+        if accepted {
+            let page = page_json(&r.stdout);
+            assert!(
+                page["client_certificate"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("alice")),
+                "{name}: {page}"
+            );
+        } else {
+            assert_eq!(
+                openssl_alert_number(&r.both()),
+                Some(50),
+                "{name}: {}",
+                r.both()
+            );
+            let sent = with_id(&records, 36888);
+            assert_eq!(sent.len(), 1, "{name}: {}", summary(&records));
+            assert_eq!(field(sent[0], "AlertDesc"), "50");
+            assert_eq!(field(sent[0], "ErrorState"), "3002");
+            assert!(with_id(&records, 36880).is_empty(), "{}", summary(&records));
+        }
+    }
+}
+
 #[test]
 fn a_policy_that_leaves_the_server_nothing_is_caught_before_it_bites() {
     let dir = tempfile::tempdir().unwrap();
