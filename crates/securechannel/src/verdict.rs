@@ -32,7 +32,8 @@
 //! | `NotValidForName` (+ `Context`)                         | SEC_E_WRONG_PRINCIPAL 0x80090322 | 36884 (Name) | 42 bad_certificate |
 //! | `InvalidPurpose` (+ `Context`): EKU lacks server/client auth | SEC_E_CERT_WRONG_USAGE 0x80090349 | 36876 | 43 unsupported_certificate |
 //! | `UnknownRevocationStatus` (no CRL for a cert, status required) | CRYPT_E_NO_REVOCATION_CHECK 0x80092012 | 36876 | 48 unknown_ca |
-//! | `ExpiredRevocationList` (+ `Context`): CryptoAPI does not use a CRL past its nextUpdate | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 48 unknown_ca |
+//! | `ExpiredRevocationList` (+ `Context`): CryptoAPI does not use a CRL past its nextUpdate (webpki's, for a CRL that went stale while its verifier was in use) | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 48 unknown_ca |
+//! | `Other(CrlUnavailable)` (ours: no fresh CRL, and offline is not ignored: a distribution point could not be read, or the only CRL expired) | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 46 certificate_unknown |
 //! | `Error::InvalidCertRevocationList` (a CRL is unusable)  | CRYPT_E_NO_REVOCATION_CHECK 0x80092012 | 36876 | 40 handshake_failure |
 //! | `BadSignature`, `UnsupportedSignatureAlgorithm*`        | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 51 decrypt_error |
 //! | `Other(RsaKeyTooShort)` (ours: the server's RSA key is shorter than `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`) | CERTSRV_E_WEAK_SIGNATURE_OR_KEY 0x80094016 | 36876 | 46 certificate_unknown |
@@ -394,6 +395,10 @@ fn certificate_status(ce: &CertificateError) -> Status {
             Status::CryptERevocationOffline
         }
         C::Other(other) if is_chaining_limit(other) => Status::CertEChaining,
+        // No fresh CRL could be had (verify::revocation): CryptoAPI's "offline".
+        C::Other(other) if other.0.is::<crate::verify::CrlUnavailable>() => {
+            Status::CryptERevocationOffline
+        }
         // CryptoAPI's code for a key weaker than policy allows.
         C::Other(other) if other.0.is::<crate::verify::RsaKeyTooShort>() => {
             Status::CertsrvEWeakSignatureOrKey

@@ -326,6 +326,7 @@ fn finish(
     let mut trust = Trust::new(Arc::new(roots));
     trust.intermediates = stores.intermediates();
     trust.crls = stores.crls().to_vec();
+    trust.crl_cache_dir = provider.data_dir().map(|d| d.join("crl"));
     trust.client_auth_trust_mode = settings.client_auth_trust_mode();
     trust.send_trusted_issuer_list = settings.send_trusted_issuer_list();
     trust.client_auth_trust_list = stores

@@ -45,18 +45,22 @@ macro_rules! handshake_signatures {
     };
 }
 
-/// The credential's CRLs and revocation mode on a rustls verifier builder (the server's
-/// and the client's builders have the same methods, and no trait in common).
+/// CRLs and the revocation policy on a rustls verifier builder (the server's and the
+/// client's builders have the same methods, and no trait in common). Expiration is always
+/// enforced: a CRL past its nextUpdate is never used (the CRLs handed here are those fresh
+/// at the validation time, see `revocation`; this catches one that goes stale while the
+/// verifier is in use).
 macro_rules! with_revocation {
-    ($builder:expr, $trust:expr) => {{
+    ($builder:expr, $crls:expr, $policy:expr) => {{
         let mut builder = $builder;
-        let trust: &$crate::verify::Trust = $trust;
-        if !trust.crls.is_empty() {
-            builder = builder.with_crls(trust.crls.iter().cloned());
-            if trust.revocation_check == $crate::verify::RevocationCheck::EndEntityOnly {
+        let crls: Vec<rustls::pki_types::CertificateRevocationListDer<'static>> = $crls;
+        let policy: $crate::verify::revocation::Policy = $policy;
+        if !crls.is_empty() {
+            builder = builder.with_crls(crls).enforce_revocation_expiration();
+            if policy.check == $crate::verify::RevocationCheck::EndCertificate {
                 builder = builder.only_check_end_entity_revocation();
             }
-            if !trust.require_revocation_status {
+            if policy.offline == $crate::verify::RevocationOffline::Ignore {
                 builder = builder.allow_unknown_revocation_status();
             }
         }
@@ -67,6 +71,8 @@ macro_rules! with_revocation {
 mod alert_token;
 mod choice;
 mod client_cert;
+mod crl_fetch;
+mod revocation;
 mod server_cert;
 
 #[cfg(test)]
@@ -74,6 +80,9 @@ mod tests;
 
 pub use crate::settings::ClientAuthTrustMode;
 pub(crate) use alert_token::{check_token_alert, error_for_alert};
+pub(crate) use crl_fetch::FetchLimits;
+pub(crate) use revocation::CrlUnavailable;
+pub use revocation::{RevocationCheck, RevocationOffline};
 
 use crate::Error;
 use rustls::client::danger::ServerCertVerifier;
@@ -86,19 +95,6 @@ use securechannel_events::{AlertDescription, Status};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-/// Which certificates of a path a CRL check covers (SCH_CRED_REVOCATION_CHECK_END_CERT /
-/// SCH_CRED_REVOCATION_CHECK_CHAIN). CRLs come from the credential's `crl/` directory;
-/// without CRLs nothing is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum RevocationCheck {
-    /// Every certificate of the path below the root (the default when CRLs are present).
-    #[default]
-    WholeChain,
-    /// Only the peer's end-entity certificate.
-    EndEntityOnly,
-}
-
 /// What peers are validated against: the credential's trust, gathered when it was
 /// acquired (stores, settings, options).
 #[derive(Debug, Clone)]
@@ -109,9 +105,15 @@ pub(crate) struct Trust {
     pub(crate) intermediates: Vec<CertificateDer<'static>>,
     /// CRLs (crl/).
     pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    /// Which certificates are checked for revocation.
     pub(crate) revocation_check: RevocationCheck,
-    /// Refuse a certificate whose revocation status is unknown.
-    pub(crate) require_revocation_status: bool,
+    /// What an unknown revocation status does.
+    pub(crate) revocation_offline: RevocationOffline,
+    /// Where CRLs fetched from distribution points are kept (the data directory's
+    /// `crl/`); `None`: in memory only.
+    pub(crate) crl_cache_dir: Option<std::path::PathBuf>,
+    /// The distribution points' timeout and size cap.
+    pub(crate) crl_fetch: FetchLimits,
     /// Validate at this time instead of the clock; `None`: now.
     pub(crate) validation_time: Option<UnixTime>,
     /// Server: which CAs client certificates may chain to.
@@ -125,7 +127,22 @@ pub(crate) struct Trust {
     pub(crate) min_server_rsa_bits: u32,
 }
 
+/// How long a CRL distribution point may take, by default (CryptoAPI's default URL
+/// retrieval timeout for a chain is 15 s in all; one point gets a third of it here).
+pub const CRL_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The largest CRL fetched from a distribution point, by default.
+pub const CRL_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 impl Trust {
+    /// The revocation settings as the verifiers' builders take them.
+    pub(crate) fn revocation_policy(&self) -> revocation::Policy {
+        revocation::Policy {
+            check: self.revocation_check,
+            offline: self.revocation_offline,
+        }
+    }
+
     /// Trust in `roots` only, at the clock's time, with Windows' defaults otherwise.
     pub(crate) fn new(roots: Arc<RootCertStore>) -> Trust {
         Trust {
@@ -133,7 +150,12 @@ impl Trust {
             intermediates: Vec::new(),
             crls: Vec::new(),
             revocation_check: RevocationCheck::default(),
-            require_revocation_status: false,
+            revocation_offline: RevocationOffline::default(),
+            crl_cache_dir: None,
+            crl_fetch: FetchLimits {
+                timeout: CRL_FETCH_TIMEOUT,
+                max_bytes: CRL_MAX_BYTES,
+            },
             validation_time: None,
             client_auth_trust_mode: ClientAuthTrustMode::default(),
             client_auth_trust_list: Vec::new(),
@@ -278,8 +300,6 @@ fn record_issuer_list_truncated() {
 struct PathChecks {
     /// stores/CA, offered to path building after the peer's own intermediates.
     intermediates: Vec<CertificateDer<'static>>,
-    /// SCH_CRED_REVOCATION_CHECK_* with no CRL at all: every status is unknown.
-    require_revocation_without_crls: bool,
     /// Validate at this time instead of the clock's.
     clock: Option<UnixTime>,
 }
@@ -288,8 +308,6 @@ impl PathChecks {
     fn new(trust: &Trust) -> PathChecks {
         PathChecks {
             intermediates: trust.intermediates.clone(),
-            require_revocation_without_crls: trust.require_revocation_status
-                && trust.crls.is_empty(),
             clock: trust.validation_time,
         }
     }
@@ -316,15 +334,6 @@ impl PathChecks {
             .chain(&self.intermediates)
             .map(|c| CertificateDer::from(c.as_ref()))
             .collect()
-    }
-
-    /// A chain webpki accepted is still refused when revocation status is required and
-    /// there is no CRL to know it from.
-    fn revocation_status_known(&self) -> Result<(), rustls::Error> {
-        match self.require_revocation_without_crls {
-            true => Err(rustls::CertificateError::UnknownRevocationStatus.into()),
-            false => Ok(()),
-        }
     }
 }
 
@@ -379,6 +388,22 @@ fn check_rsa_key_length(end_entity: &[u8], minimum: u32) -> Result<(), rustls::E
 /// (signature verification does not depend on the settings' suite filtering).
 fn verification_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The revocation half of a verifier built from `trust`, with `build` making the rustls
+/// verifier for a set of CRLs.
+fn revocation_for<V: ?Sized>(
+    trust: &Trust,
+    build: revocation::Build<V>,
+) -> Result<revocation::Revocation<V>, Error> {
+    revocation::Revocation::new(
+        trust.revocation_policy(),
+        &trust.crls,
+        trust.crl_cache_dir.clone(),
+        trust.crl_fetch,
+        trust.validation_time.unwrap_or_else(UnixTime::now),
+        build,
+    )
 }
 
 /// A verifier could not be built from the credential (a CRL that does not parse).
