@@ -404,8 +404,8 @@ fn row_unknown_revocation_status_when_required_is_36876_no_revocation_check() {
 
 #[test]
 fn row_expired_crl_is_revocation_offline() {
-    // webpki reports an expired CRL only with enforce_revocation_expiration, which the
-    // credential does not turn on; the row is checked on the table itself.
+    // webpki's own row: a CRL that goes stale while its verifier is in use (the verifier
+    // is handed only fresh CRLs, see tests/revocation.rs for the expired CRL on hand).
     for e in [
         CertificateError::ExpiredRevocationList,
         CertificateError::ExpiredRevocationListContext {
@@ -1541,3 +1541,5 @@ fn figures_verifier_build_and_verify_cost() {
         }),
     );
 }
+
+mod revocation;
