@@ -14,6 +14,7 @@ mod explain;
 mod http;
 mod pidfile;
 mod reload;
+mod revocation;
 mod runtime;
 mod serve;
 
