@@ -38,7 +38,11 @@
 //! | `BadSignature`, `UnsupportedSignatureAlgorithm*`        | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 51 decrypt_error |
 //! | `Other(RsaKeyTooShort)` (ours: the server's RSA key is shorter than `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`) | CERTSRV_E_WEAK_SIGNATURE_OR_KEY 0x80094016 | 36876 | 46 certificate_unknown |
 //! | `Other(webpki::Error::{PathLenConstraintViolated, MaximumPathDepthExceeded, MaximumPathBuildCallsExceeded, MaximumSignatureChecksExceeded})` | CERT_E_CHAINING 0x800B010A | 36876 | 46 certificate_unknown |
-//! | `BadEncoding`, `UnhandledCriticalExtension`             | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 42 bad_certificate |
+//! | `Other(webpki::Error::EmptyEkuExtension)`: an extendedKeyUsage naming no purpose | SEC_E_CERT_WRONG_USAGE 0x80090349 | 36876 | 46 certificate_unknown |
+//! | `Other(webpki::Error::EndEntityUsedAsCa)`: an issuer without basicConstraints cA | SEC_E_CERT_UNKNOWN 0x80090327 (chain: TRUST_E_BASIC_CONSTRAINTS 0x80096019) | 36876 | 46 certificate_unknown |
+//! | `Other(IssuerNotCertSigner)` (ours: an issuer whose keyUsage lacks keyCertSign, which webpki accepts) | SEC_E_CERT_UNKNOWN 0x80090327 (chain: TRUST_E_BASIC_CONSTRAINTS 0x80096019) | 36876 | 46 certificate_unknown |
+//! | `BadEncoding`, `UnhandledCriticalExtension`             | SEC_E_CERT_UNKNOWN 0x80090327 (chain: CERT_E_MALFORMED 0x800B0108, CERT_E_CRITICAL 0x800B0105) | 36876 | 42 bad_certificate |
+//! | `Other(webpki::Error::UnsupportedCriticalExtension)`: an unknown critical extension in any certificate of the path (webpki's, which rustls passes on as `Other`), or in the trust anchor (ours: webpki never looks at it) | SEC_E_CERT_UNKNOWN 0x80090327 (chain: CERT_E_CRITICAL 0x800B0105) | 36876 | 46 certificate_unknown |
 //! | `Other(..)` (anything else webpki refuses)              | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 46 certificate_unknown |
 //!
 //! A server logs 36877 for every refused client certificate, with the same status as its
@@ -47,8 +51,12 @@
 //! rustls with the same errors but names no certificate event.
 //!
 //! Windows has more specific codes for some "unknown" rows (TRUST_E_CERT_SIGNATURE for a
-//! bad signature, CERT_E_CRITICAL, CERT_E_PATHLENCONST, CERT_E_MALFORMED); Schannel's
-//! context calls return the SEC_E_* codes above for them, as here.
+//! bad signature, CERT_E_CRITICAL, CERT_E_PATHLENCONST, CERT_E_MALFORMED,
+//! TRUST_E_BASIC_CONSTRAINTS); Schannel's context calls return the SEC_E_* codes above for
+//! them, as here, and the precise one is the verdict's [`Verdict::chain_status`]: the
+//! caller's [`crate::Error::chain_status`] and the ErrorCode of 36876 / 36877. An expired
+//! or not-yet-valid trust anchor (which webpki never checks) is refused as `ExpiredContext`
+//! / `NotValidYetContext` by our verifiers: the first row.
 
 use crate::{ErrorState, Protocol, Role};
 use rustls::{CertificateError, OtherError};
@@ -67,6 +75,10 @@ pub(crate) struct Verdict {
     /// alert was sent): a certificate event, 36887 for a fatal alert received, 36874 for a
     /// hello sharing nothing with the server, 36886 for a server without a certificate.
     pub(crate) event: Option<EventId>,
+    /// The precise CryptoAPI chain status (CERT_E_*, TRUST_E_*) when Windows has one more
+    /// specific than `status`: what the application can query
+    /// ([`crate::Error::chain_status`]) and what 36876 / 36877 carry as ErrorCode.
+    pub(crate) chain_status: Option<Status>,
     /// rustls refuses this without sending any alert. `alert` is then the one the
     /// context has rustls send in plaintext from a throwaway connection (decode_error or
     /// unexpected_message, `engine::plaintext_alert`) while this side still sends
@@ -141,6 +153,7 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
         state,
         status,
         event: None,
+        chain_status: None,
         silent: false,
     };
     // A failure rustls refuses without an alert (conn.rs `process_more_input`, the
@@ -161,6 +174,7 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
             let status = certificate_status(ce);
             Verdict {
                 event: certificate_event(status),
+                chain_status: chain_status(ce),
                 ..v(
                     ce.clone().into(),
                     ErrorState::PeerCertificateRejected,
@@ -389,6 +403,15 @@ fn certificate_status(ce: &CertificateError) -> Status {
         C::Revoked => Status::CryptERevoked,
         C::NotValidForName | C::NotValidForNameContext { .. } => Status::WrongPrincipal,
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => Status::CertWrongUsage,
+        // An extendedKeyUsage extension naming no purpose at all: no use is allowed.
+        C::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::EmptyEkuExtension)
+            ) =>
+        {
+            Status::CertWrongUsage
+        }
         C::UnknownRevocationStatus => Status::CryptENoRevocationCheck,
         // CryptoAPI does not use a CRL past its nextUpdate: the status is "offline".
         C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
@@ -404,6 +427,32 @@ fn certificate_status(ce: &CertificateError) -> Status {
             Status::CertsrvEWeakSignatureOrKey
         }
         _ => Status::CertUnknown,
+    }
+}
+
+/// The chain status CryptoAPI gives where it is more precise than the SSPI status (see
+/// the module docs); `None`: the SSPI status is the precise one.
+fn chain_status(ce: &CertificateError) -> Option<Status> {
+    use CertificateError as C;
+    let webpki_error = |o: &OtherError| o.0.downcast_ref::<webpki::Error>().cloned();
+    match ce {
+        C::BadSignature => Some(Status::TrustECertSignature),
+        C::UnhandledCriticalExtension => Some(Status::CertECritical),
+        C::BadEncoding => Some(Status::CertEMalformed),
+        C::Other(o) if o.0.is::<crate::verify::IssuerNotCertSigner>() => {
+            Some(Status::TrustEBasicConstraints)
+        }
+        C::Other(o) => match webpki_error(o) {
+            Some(webpki::Error::PathLenConstraintViolated) => Some(Status::CertEPathLenConst),
+            // rustls passes webpki's refusal of a critical extension on as `Other`.
+            Some(webpki::Error::UnsupportedCriticalExtension) => Some(Status::CertECritical),
+            // An issuer without basicConstraints cA (webpki: "an end entity used as a CA").
+            Some(webpki::Error::EndEntityUsedAsCa | webpki::Error::CaUsedAsEndEntity) => {
+                Some(Status::TrustEBasicConstraints)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

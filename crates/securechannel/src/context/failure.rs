@@ -131,6 +131,14 @@ impl Failure<'_> {
     /// A rejected peer certificate, by the status the verifier chose.
     fn certificate(&self, err: &rustls::Error) -> String {
         let cert = format!("{}'s certificate", self.peer());
+        if let Some(why) = other_cause::<crate::verify::IssuerNotCertSigner>(err) {
+            return format!("{cert} was rejected: {why}");
+        }
+        if let Some(webpki::Error::EndEntityUsedAsCa) = other_cause::<webpki::Error>(err) {
+            return format!(
+                "{cert} was rejected: one of its issuers is not a CA certificate (no basicConstraints cA)"
+            );
+        }
         if let Some(why) = crl_unavailable(err) {
             // What actually happened: an unreachable distribution point, or an expired CRL.
             return format!("the revocation status of {cert} is unknown: {why}");
@@ -169,6 +177,11 @@ impl Failure<'_> {
 
 /// Why no fresh CRL could be had, when that is why the certificate was refused.
 fn crl_unavailable(err: &rustls::Error) -> Option<&crate::verify::CrlUnavailable> {
+    other_cause(err)
+}
+
+/// The cause inside a certificate refusal of ours or webpki's (`CertificateError::Other`).
+fn other_cause<T: std::error::Error + 'static>(err: &rustls::Error) -> Option<&T> {
     match err {
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.0.downcast_ref(),
         _ => None,

@@ -324,6 +324,12 @@ fn finish(
         }
     }
     let mut trust = Trust::new(Arc::new(roots));
+    trust.root_certificates = stores
+        .certificates(StoreName::Root)
+        .iter()
+        .map(|c| c.der.clone())
+        .chain(extra_roots.iter().cloned())
+        .collect();
     trust.intermediates = stores.intermediates();
     trust.crls = stores.crls().to_vec();
     trust.crl_cache_dir = provider.data_dir().map(|d| d.join("crl"));

@@ -144,6 +144,8 @@ impl ClientCertificateVerifier {
         let verified = webpki.verify(end_entity, intermediates, now, |v| {
             v.verify_client_cert(end_entity, &chain, now)
         })?;
+        self.checks
+            .windows_path_checks(end_entity, intermediates, now)?;
         if let Some(cas) = &self.issuing_cas {
             // The path ended at a listed certificate; Exclusive CA Trust also wants the
             // certificate's own issuer listed, not just some CA above it.

@@ -101,6 +101,9 @@ use std::sync::Arc;
 pub(crate) struct Trust {
     /// Trusted roots (stores/Root and the roots added on the builder).
     pub(crate) roots: Arc<RootCertStore>,
+    /// The same roots as certificates, for what webpki never checks of a trust anchor
+    /// (its validity, its critical extensions).
+    pub(crate) root_certificates: Vec<CertificateDer<'static>>,
     /// Intermediate certificates (stores/CA), offered to path building.
     pub(crate) intermediates: Vec<CertificateDer<'static>>,
     /// CRLs (crl/).
@@ -147,6 +150,7 @@ impl Trust {
     pub(crate) fn new(roots: Arc<RootCertStore>) -> Trust {
         Trust {
             roots,
+            root_certificates: Vec::new(),
             intermediates: Vec::new(),
             crls: Vec::new(),
             revocation_check: RevocationCheck::default(),
@@ -300,6 +304,8 @@ fn record_issuer_list_truncated() {
 struct PathChecks {
     /// stores/CA, offered to path building after the peer's own intermediates.
     intermediates: Vec<CertificateDer<'static>>,
+    /// The trusted roots as certificates.
+    roots: Vec<CertificateDer<'static>>,
     /// Validate at this time instead of the clock's.
     clock: Option<UnixTime>,
 }
@@ -308,6 +314,7 @@ impl PathChecks {
     fn new(trust: &Trust) -> PathChecks {
         PathChecks {
             intermediates: trust.intermediates.clone(),
+            roots: trust.root_certificates.clone(),
             clock: trust.validation_time,
         }
     }
@@ -315,6 +322,69 @@ impl PathChecks {
     /// The time to validate at.
     fn now(&self, now: UnixTime) -> UnixTime {
         self.clock.unwrap_or(now)
+    }
+
+    /// What CryptoAPI refuses and webpki lets through, checked on a chain webpki accepted,
+    /// along the path by issuer name from `end_entity` (the peer's intermediates first,
+    /// then stores/CA's):
+    /// - an issuer whose keyUsage lacks keyCertSign ([`IssuerNotCertSigner`]);
+    /// - a trust anchor out of its validity period (webpki never checks an anchor's
+    ///   dates) or with a critical extension webpki would not accept in a certificate of
+    ///   the path: refused when every trusted root of that name is, so a renewed root of
+    ///   the same name still validates.
+    fn windows_path_checks(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        sent: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        fn parse(der: &[u8]) -> Option<X509Certificate<'_>> {
+            X509Certificate::from_der(der).ok().map(|(_, c)| c)
+        }
+        let Some(mut current) = parse(end_entity.as_ref()) else {
+            return Ok(());
+        };
+        let pool: Vec<X509Certificate<'_>> = sent
+            .iter()
+            .map(|c| c.as_ref())
+            .chain(self.intermediates.iter().map(|c| c.as_ref()))
+            .filter_map(parse)
+            .collect();
+        let roots: Vec<X509Certificate<'_>> = self
+            .roots
+            .iter()
+            .filter_map(|c| parse(c.as_ref()))
+            .collect();
+        // webpki's own depth limit bounds the walk.
+        for _ in 0..8 {
+            let issuer = current.issuer().as_raw();
+            let anchors: Vec<&X509Certificate<'_>> = roots
+                .iter()
+                .filter(|r| r.subject().as_raw() == issuer)
+                .collect();
+            if !anchors.is_empty() {
+                return check_anchors(&anchors, now);
+            }
+            let Some(next) = pool
+                .iter()
+                .find(|c| c.subject().as_raw() == issuer && c.subject() != current.subject())
+            else {
+                return Ok(());
+            };
+            if let Ok(Some(ku)) = next.key_usage() {
+                if !ku.value.key_cert_sign() {
+                    return Err(rustls::CertificateError::Other(rustls::OtherError(Arc::new(
+                        IssuerNotCertSigner {
+                            subject: next.subject().to_string(),
+                        },
+                    )))
+                    .into());
+                }
+            }
+            current = next.clone();
+        }
+        Ok(())
     }
 
     /// The intermediates a peer sent, followed by those of stores/CA, for path building.
@@ -336,6 +406,84 @@ impl PathChecks {
             .collect()
     }
 }
+
+/// Refuse the chain when every trusted root of its anchor's name is out of its validity
+/// period at `now`, or carries a critical extension webpki does not handle.
+fn check_anchors(
+    anchors: &[&x509_parser::prelude::X509Certificate<'_>],
+    now: UnixTime,
+) -> Result<(), rustls::Error> {
+    use rustls::CertificateError as C;
+    let secs = now.as_secs() as i64;
+    let at = |t: i64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64));
+    let in_period = |r: &x509_parser::prelude::X509Certificate<'_>| {
+        r.validity().not_before.timestamp() <= secs && secs <= r.validity().not_after.timestamp()
+    };
+    if !anchors.iter().any(|r| in_period(r)) {
+        let r = anchors[0];
+        let (nb, na) = (
+            r.validity().not_before.timestamp(),
+            r.validity().not_after.timestamp(),
+        );
+        return Err(if secs < nb {
+            C::NotValidYetContext {
+                time: now,
+                not_before: at(nb),
+            }
+        } else {
+            C::ExpiredContext {
+                time: now,
+                not_after: at(na),
+            }
+        }
+        .into());
+    }
+    let handled = |r: &x509_parser::prelude::X509Certificate<'_>| {
+        r.extensions()
+            .iter()
+            .all(|e| !e.critical || WEBPKI_EXTENSIONS.contains(&e.oid.to_id_string().as_str()))
+    };
+    if !anchors.iter().any(|r| in_period(r) && handled(r)) {
+        // webpki's own error for the same fault in another certificate of the path.
+        return Err(C::Other(rustls::OtherError(Arc::new(
+            webpki::Error::UnsupportedCriticalExtension,
+        )))
+        .into());
+    }
+    Ok(())
+}
+
+/// The extensions webpki understands in a certificate of the path (cert.rs
+/// `remember_extension`): keyUsage, subjectAltName, basicConstraints, nameConstraints,
+/// cRLDistributionPoints, extKeyUsage. Any other critical one makes it refuse.
+const WEBPKI_EXTENSIONS: [&str; 6] = [
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.30",
+    "2.5.29.31",
+    "2.5.29.37",
+];
+
+/// An issuing CA certificate whose keyUsage lacks keyCertSign: CryptoAPI refuses the
+/// chain (TRUST_E_BASIC_CONSTRAINTS in the verdict table), webpki does not look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IssuerNotCertSigner {
+    /// The issuer's subject.
+    pub(crate) subject: String,
+}
+
+impl std::fmt::Display for IssuerNotCertSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the issuing CA certificate {} may not sign certificates (its keyUsage lacks keyCertSign)",
+            self.subject
+        )
+    }
+}
+
+impl std::error::Error for IssuerNotCertSigner {}
 
 /// A peer's RSA key shorter than the policy allows (`KeyExchangeAlgorithms\PKCS\
 /// ClientMinKeyBitLength`): the verifier refuses the certificate with it, as rustls'

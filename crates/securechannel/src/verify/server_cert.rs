@@ -78,6 +78,8 @@ impl ServerCertificateVerifier {
         let verified = webpki.verify(end_entity, intermediates, now, |v| {
             v.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)
         })?;
+        self.checks
+            .windows_path_checks(end_entity, intermediates, now)?;
         // After the chain: a certificate that is bad anyway is reported for that.
         check_rsa_key_length(end_entity, self.min_rsa_bits)?;
         Ok(verified)

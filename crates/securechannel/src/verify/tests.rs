@@ -1543,3 +1543,4 @@ fn figures_verifier_build_and_verify_cost() {
 }
 
 mod revocation;
+mod windows_verdicts;
