@@ -233,7 +233,7 @@ pub(super) struct Revocation<V: ?Sized> {
     /// The verifier without CRLs: mode none, and the chain check before a fetch.
     plain: Arc<V>,
     /// The last verifier built with CRLs, by the ids of its CRLs.
-    with_crls: Mutex<Option<(Vec<u64>, Arc<V>)>>,
+    with_crls: Mutex<BuiltVerifier<V>>,
     build: Build<V>,
 }
 
@@ -250,10 +250,23 @@ impl<V: ?Sized> std::fmt::Debug for Revocation<V> {
 struct Plan {
     /// Per certificate to check (end entity first): its problem, if no fresh CRL.
     problems: Vec<Option<CrlUnavailable>>,
-    /// Certificates without a fresh CRL whose distribution points should be asked:
-    /// (index in `problems`, issuer, URLs, a stale CRL on hand).
-    to_fetch: Vec<(usize, Vec<u8>, Vec<String>, Option<(String, i64)>)>,
+    /// Certificates without a fresh CRL whose distribution points should be asked.
+    to_fetch: Vec<ToFetch>,
 }
+
+/// A certificate whose distribution points are to be asked.
+struct ToFetch {
+    /// Its index in [`Plan::problems`].
+    index: usize,
+    /// Its issuer's Name (DER): the CRL must be that issuer's.
+    issuer: Vec<u8>,
+    urls: Vec<String>,
+    /// A CRL of the issuer on hand but past its nextUpdate: (where, when).
+    stale: Option<(String, i64)>,
+}
+
+/// The last verifier built with CRLs, by the ids of its CRLs.
+type BuiltVerifier<V> = Option<(Vec<u64>, Arc<V>)>;
 
 impl<V: ?Sized> Revocation<V> {
     /// The revocation state of one verifier: `crls` from `crl/`, fetched CRLs kept in
@@ -413,7 +426,12 @@ impl<V: ?Sized> Revocation<V> {
                         stale: stale_note,
                     })
                 }
-                _ => plan.to_fetch.push((i, issuer, urls, stale_note)),
+                _ => plan.to_fetch.push(ToFetch {
+                    index: i,
+                    issuer,
+                    urls,
+                    stale: stale_note,
+                }),
             }
         }
         plan
@@ -421,7 +439,13 @@ impl<V: ?Sized> Revocation<V> {
 
     /// Ask the distribution points of `plan` (no lock held while asking).
     fn fetch(&self, plan: &mut Plan, now: i64) {
-        for (i, issuer, urls, stale) in std::mem::take(&mut plan.to_fetch) {
+        for ToFetch {
+            index,
+            issuer,
+            urls,
+            stale,
+        } in std::mem::take(&mut plan.to_fetch)
+        {
             let mut problem = None;
             for url in &urls {
                 match self.fetch_one(url, &issuer, now) {
@@ -443,7 +467,7 @@ impl<V: ?Sized> Revocation<V> {
                     }
                 }
             }
-            plan.problems[i] = problem;
+            plan.problems[index] = problem;
         }
     }
 
@@ -534,8 +558,7 @@ impl<V: ?Sized> Revocation<V> {
         self.fetched.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    #[allow(clippy::type_complexity)] // the cache slot's own type, used here only
-    fn lock_verifier(&self) -> std::sync::MutexGuard<'_, Option<(Vec<u64>, Arc<V>)>> {
+    fn lock_verifier(&self) -> std::sync::MutexGuard<'_, BuiltVerifier<V>> {
         self.with_crls.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
