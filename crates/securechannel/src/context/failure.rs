@@ -9,7 +9,7 @@ use securechannel_events::{AlertDescription, Status};
 /// `schannel connect` prints); rustls' own wording stays available as the error's
 /// `source()`. What to do with the output buffer is API documentation (module docs), not
 /// part of the message.
-pub(super) struct Failure<'a> {
+pub(crate) struct Failure<'a> {
     pub(super) role: Role,
     /// Client: the name the server's certificate was checked against (the SNI override
     /// when one was given, else the target name).

@@ -79,6 +79,9 @@ pub struct CredentialOptions {
     pub crl_fetch_timeout: Option<std::time::Duration>,
     /// The largest CRL a distribution point may send (default [`verify::CRL_MAX_BYTES`]).
     pub crl_max_bytes: Option<usize>,
+    /// Trust only the roots added on the builder (`add_root`), not `stores/Root` (what
+    /// `schannel cert verify --roots DIR` uses).
+    pub only_added_roots: bool,
     /// Validate peer certificates at this time instead of the clock. Dangerous: a time
     /// in the past accepts certificates that have expired since (for tests at a fixed
     /// clock, and for diagnosing a chain against a given date).
@@ -424,6 +427,13 @@ macro_rules! common_builder_methods {
                 self
             }
 
+            /// Trust only the roots given with [`Self::add_root`]: `stores/Root` is not
+            /// used by this credential.
+            pub fn only_added_roots(mut self) -> Self {
+                self.request.options.only_added_roots = true;
+                self
+            }
+
             /// Check the peer's certificates for revocation: which ones (`check`), and what
             /// a status that cannot be known does (`offline`: fail with
             /// CRYPT_E_REVOCATION_OFFLINE, as Schannel does by default when checking, or
@@ -468,6 +478,28 @@ macro_rules! common_builder_methods {
 
 common_builder_methods!(ClientCredentialBuilder);
 common_builder_methods!(ServerCredentialBuilder);
+
+impl ClientCredential {
+    /// Validate a server's certificate chain (end entity first) offline, through the
+    /// verifier this credential's contexts use, for `name` (`None`: only the chain, not
+    /// the name, is judged). The refusal is the error a context would return (its status,
+    /// its [`Error::chain_status`], the same message); no event is logged.
+    pub fn validate_server_chain(
+        &self,
+        chain: &[CertificateDer<'static>],
+        name: Option<&str>,
+    ) -> Result<(), Error> {
+        crate::context::validate(&self.shared, chain, name)
+    }
+}
+
+impl ServerCredential {
+    /// Validate a client's certificate chain (end entity first) offline, through the
+    /// verifier this credential's contexts use (as if it required a client certificate).
+    pub fn validate_client_chain(&self, chain: &[CertificateDer<'static>]) -> Result<(), Error> {
+        crate::context::validate(&self.shared, chain, None)
+    }
+}
 
 impl ClientCredentialBuilder<'_> {
     /// Do not validate the server's certificate; the application does it
