@@ -8,6 +8,11 @@
 //!   asks for one (36875 when none suits, or the credential has none).
 //! - Server side: [`client_verifier`] asks for and checks client certificates (36877) and
 //!   sends the trusted issuer list (36885 when truncated).
+//! - Both: revocation (`revocation`: the modes, the offline policy, CRLs fresh at the
+//!   validation time, fetched from distribution points by `crl_fetch`), and what CryptoAPI
+//!   refuses that webpki lets through (`PathChecks::windows_path_checks`: a trust anchor
+//!   out of its validity or with an unknown critical extension, an issuer without
+//!   keyCertSign).
 //!
 //! The verifiers do not log. rustls calls them synchronously inside the context's
 //! `process_tls_records`, on the caller's thread, so they leave what happened in
