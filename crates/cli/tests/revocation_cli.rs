@@ -17,16 +17,15 @@ fn current_crl(ca: &Ca, serials: &[u64]) -> Vec<u8> {
     ca.crl_between(serials, (2020, 1, 1), (4096, 1, 1)).to_vec()
 }
 
-/// Write a server leaf of `ca` with `serial` and, if given, a CRL distribution point.
-fn server_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, cdp: Option<&str>) -> Leaf {
-    let leaf = ca.server_leaf_with(&["localhost", "127.0.0.1"], |p| {
-        p.serial_number = Some(SerialNumber::from(serial));
-        if let Some(url) = cdp {
-            p.crl_distribution_points = vec![CrlDistributionPoint {
-                uris: vec![url.to_string()],
-            }];
-        }
-    });
+/// The distribution points of a certificate naming `url`.
+fn cdp(url: &str) -> Vec<CrlDistributionPoint> {
+    vec![CrlDistributionPoint {
+        uris: vec![url.to_string()],
+    }]
+}
+
+/// Write `leaf` as `dir/<stem>.pem` and its key as `dir/<stem>.key`.
+fn write_leaf(leaf: securechannel_testpki::Leaf, dir: &Path, stem: &str) -> Leaf {
     let files = Leaf {
         cert: dir.join(format!("{stem}.pem")),
         key: dir.join(format!("{stem}.key")),
@@ -35,19 +34,22 @@ fn server_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, cdp: Option<&str>) 
     files
 }
 
-fn client_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, cdp: &str) -> Leaf {
+/// Write a server leaf of `ca` with `serial` and, if given, a CRL distribution point.
+fn server_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, url: Option<&str>) -> Leaf {
+    let leaf = ca.server_leaf_with(&["localhost", "127.0.0.1"], |p| {
+        p.serial_number = Some(SerialNumber::from(serial));
+        p.crl_distribution_points = url.map(cdp).unwrap_or_default();
+    });
+    write_leaf(leaf, dir, stem)
+}
+
+/// Write a client leaf of `ca` with `serial` naming `url` as its CRL distribution point.
+fn client_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, url: &str) -> Leaf {
     let leaf = ca.client_leaf_with(&["client.test"], |p| {
         p.serial_number = Some(SerialNumber::from(serial));
-        p.crl_distribution_points = vec![CrlDistributionPoint {
-            uris: vec![cdp.to_string()],
-        }];
+        p.crl_distribution_points = cdp(url);
     });
-    let files = Leaf {
-        cert: dir.join(format!("{stem}.pem")),
-        key: dir.join(format!("{stem}.key")),
-    };
-    leaf.write_pem(&files.cert, &files.key);
-    files
+    write_leaf(leaf, dir, stem)
 }
 
 struct Setup {

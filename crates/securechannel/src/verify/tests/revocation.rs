@@ -31,6 +31,19 @@ fn checking_client(
     shared
 }
 
+/// A client checking the end certificate and failing when its status is unknown, with
+/// its own `crl/` (kept alive by the returned directory).
+fn end_certificate_failing(pki: &Pki) -> (tempfile::TempDir, CredentialShared) {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = checking_client(
+        pki,
+        RevocationCheck::EndCertificate,
+        RevocationOffline::Fail,
+        dir.path(),
+    );
+    (dir, shared)
+}
+
 /// A server leaf from the intermediate with serial `serial` naming `url` as its CRL
 /// distribution point.
 fn leaf_with_cdp(pki: &Pki, serial: u64, url: &str) -> Leaf {
@@ -79,13 +92,7 @@ fn revoked_leaf_from_an_http_distribution_point_is_36883_in_every_mode_and_the_c
     }
     // One fetch per credential (three credentials): the verifier keeps what it fetched.
     assert_eq!(http.hits("/inter.crl"), 3);
-    let dir = tempfile::tempdir().unwrap();
-    let shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, shared) = end_certificate_failing(&pki);
     let verifier = server_verifier(&shared).unwrap();
     for cert in [&good, &good, &leaf] {
         let r =
@@ -221,13 +228,7 @@ fn unreachable_point_with_an_expired_crl_on_hand_names_both() {
     let pki = Pki::new();
     let url = unreachable_url("/inter.crl");
     let leaf = leaf_with_cdp(&pki, 5, &url);
-    let dir = tempfile::tempdir().unwrap();
-    let mut shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, mut shared) = end_certificate_failing(&pki);
     shared.trust.crls = vec![pki.inter.crl_between(&[], (2030, 4, 15), (2030, 5, 15))];
     let (result, _) = check_server(&shared, &leaf);
     let why = unavailable(&result.unwrap_err());
@@ -246,13 +247,7 @@ fn a_silent_distribution_point_times_out_within_the_fetch_limit() {
     let http = HttpFixture::start();
     let url = http.silent("/slow.crl", Duration::from_secs(2));
     let leaf = leaf_with_cdp(&pki, 5, &url);
-    let dir = tempfile::tempdir().unwrap();
-    let mut shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, mut shared) = end_certificate_failing(&pki);
     shared.trust.crl_fetch.timeout = Duration::from_millis(300);
     let started = Instant::now();
     let (result, _) = check_server(&shared, &leaf);
@@ -272,13 +267,7 @@ fn a_crl_over_the_size_cap_is_refused() {
     let crl = pki.inter.crl(&(1..200).collect::<Vec<u64>>());
     let url = http.serve("/big.crl", crl.to_vec());
     let leaf = leaf_with_cdp(&pki, 500, &url);
-    let dir = tempfile::tempdir().unwrap();
-    let mut shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, mut shared) = end_certificate_failing(&pki);
     shared.trust.crl_fetch.max_bytes = crl.len() - 1;
     let (result, _) = check_server(&shared, &leaf);
     let why = unavailable(&result.unwrap_err());
@@ -296,13 +285,7 @@ fn an_expired_crl_on_hand_is_refetched_from_its_distribution_point() {
     let served = pki.inter.crl(&[8]).to_vec();
     let url = http.serve("/inter.crl", served.clone());
     let leaf = leaf_with_cdp(&pki, 8, &url);
-    let dir = tempfile::tempdir().unwrap();
-    let mut shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (dir, mut shared) = end_certificate_failing(&pki);
     // The copy kept from an earlier fetch has expired (it does not list serial 8).
     let stale = pki.inter.crl_between(&[], (2030, 4, 15), (2030, 5, 15));
     std::fs::write(kept_path(dir.path(), &url), stale.as_ref()).unwrap();
@@ -331,13 +314,7 @@ fn a_distribution_point_serving_an_expired_crl_is_offline_as_expired() {
             .to_vec(),
     );
     let leaf = leaf_with_cdp(&pki, 8, &url);
-    let dir = tempfile::tempdir().unwrap();
-    let shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, shared) = end_certificate_failing(&pki);
     let (result, _) = check_server(&shared, &leaf);
     let why = unavailable(&result.unwrap_err());
     assert!(
@@ -381,13 +358,7 @@ fn an_untrusted_chain_fetches_nothing() {
             uris: vec![url.clone()],
         }];
     });
-    let dir = tempfile::tempdir().unwrap();
-    let shared = checking_client(
-        &pki,
-        RevocationCheck::EndCertificate,
-        RevocationOffline::Fail,
-        dir.path(),
-    );
+    let (_dir, shared) = end_certificate_failing(&pki);
     let (result, _) = check_server(&shared, &leaf);
     assert_eq!(
         result.unwrap_err(),
