@@ -95,7 +95,21 @@ fn verify(args: VerifyArgs, data_dir: &Path) -> CmdResult {
         for entry in entries {
             let path = entry?.path();
             if path.is_file() {
-                roots.extend(read_certificates(&path, "--roots")?);
+                let certs = read_certificates(&path, "--roots")?;
+                // A trust anchor that does not parse would fail the whole credential:
+                // name the file instead.
+                if let Some(bad) = certs
+                    .iter()
+                    .position(|c| x509_parser::parse_x509_certificate(c).is_err())
+                {
+                    return Err(format!(
+                        "--roots {}: certificate {} of the file is not valid X.509",
+                        path.display(),
+                        bad + 1
+                    )
+                    .into());
+                }
+                roots.extend(certs);
             }
         }
         if roots.is_empty() {

@@ -215,6 +215,11 @@ fn roots_replaces_the_root_store_and_bad_input_is_a_usage_error() {
     );
     assert_eq!(r.status.code(), Some(2), "{}", r.both());
     assert!(r.stderr.contains("--at yesterday"), "{}", r.stderr);
+    // A file of --roots that holds no certificate (openssl's ca.srl beside ca.pem) is named.
+    write_file(&s.roots.join("root.srl"), "1A2B3C\n", 0o644);
+    let r = verify(&s, &file, &[]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.both());
+    assert!(r.stderr.contains("root.srl"), "{}", r.stderr);
     let r = schannel(&s.data, &["cert", "verify", "/nonexistent.pem"]);
     assert_eq!(r.status.code(), Some(2), "{}", r.both());
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
