@@ -54,6 +54,8 @@ pub struct Args {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub revocation: crate::revocation::RevocationArgs,
 }
 
 /// Run `schannel connect`.
@@ -77,6 +79,7 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         &protocols,
         args.cafile.as_deref(),
         args.cert.as_deref().zip(args.key.as_deref()),
+        args.revocation.choice(),
     )?;
     let options =
         ContextOptions::default()

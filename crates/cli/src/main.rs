@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod cert;
 mod config;
 mod config_show;
 mod connect;
@@ -14,6 +15,7 @@ mod explain;
 mod http;
 mod pidfile;
 mod reload;
+mod revocation;
 mod runtime;
 mod serve;
 
@@ -47,6 +49,8 @@ enum Command {
     Config(config::Args),
     /// Explain an event ID, a TLS alert or an SSPI status code.
     Explain(explain::Args),
+    /// Certificates, like certutil: `cert verify` validates a chain as a connection would.
+    Cert(cert::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::Events(a) => events::run(a, &cli.data_dir),
         Command::Config(a) => config::run(a, &cli.data_dir),
         Command::Explain(a) => explain::run(a, &cli.data_dir),
+        Command::Cert(a) => cert::run(a, &cli.data_dir),
     };
     match result {
         Ok(code) => code,

@@ -42,14 +42,22 @@ impl Runtime {
     }
 
     /// A client credential: the machine's roots, plus `cafile`'s, plus an optional client
-    /// certificate, narrowed to `protocols` (empty: the settings decide).
+    /// certificate, narrowed to `protocols` (empty: the settings decide), checking
+    /// revocation as `revocation` says (`None`: the credential's default).
     pub fn client_credential(
         &self,
         protocols: &[Protocol],
         cafile: Option<&Path>,
         cert_key: Option<(&Path, &Path)>,
+        revocation: Option<(
+            securechannel::RevocationCheck,
+            securechannel::RevocationOffline,
+        )>,
     ) -> Result<ClientCredential, Box<dyn std::error::Error>> {
         let mut b = self.provider.client_credential();
+        if let Some((check, offline)) = revocation {
+            b = b.revocation(check, offline);
+        }
         if !protocols.is_empty() {
             b = b.protocols(protocols);
         }

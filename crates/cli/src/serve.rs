@@ -84,6 +84,9 @@ pub struct Args {
     /// Print one line per connection on stdout.
     #[arg(long)]
     pub access_log: bool,
+    /// How client certificates are checked for revocation.
+    #[command(flatten)]
+    pub revocation: crate::revocation::RevocationArgs,
 }
 
 /// Run `schannel serve` until Ctrl-C or SIGTERM.
@@ -146,6 +149,16 @@ fn server_credential(
         b = b.require_client_certificate();
     } else if args.request_client_cert {
         b = b.request_client_certificate();
+    }
+    if let Some((check, offline)) = args.revocation.choice() {
+        if !args.require_client_cert && !args.request_client_cert {
+            // A server checks the revocation of client certificates only.
+            return Err(
+                "--revocation checks client certificates: use it with --require-client-cert or --request-client-cert"
+                    .into(),
+            );
+        }
+        b = b.revocation(check, offline);
     }
     b.acquire()
         .map_err(|e| crate::failure_text("cannot acquire the server credential", &e).into())

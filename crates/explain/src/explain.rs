@@ -1394,9 +1394,15 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
     },
     StatusExplanation {
         status: Status::CryptERevocationOffline,
-        meaning: "Revocation could not be checked because the CRL source was unreachable.",
-        causes: &["The CRL distribution point is down or blocked by a firewall."],
-        actions: &["Allow outbound HTTP to the distribution point, or place a current CRL in crl/."],
+        meaning: "Revocation could not be checked because no fresh CRL could be had; the message says which: an unreachable distribution point or an expired CRL.",
+        causes: &[
+            "The CRL distribution point is down, blocked by a firewall, too slow or serves something that is not the issuer's CRL.",
+            "The only CRL of the issuer (in crl/, or served by the distribution point) is past its nextUpdate, and CryptoAPI does not use a stale CRL.",
+        ],
+        actions: &[
+            "Allow outbound HTTP to the distribution point, or place a current CRL in crl/.",
+            "To accept certificates whose status cannot be known, use --revocation-offline ignore (SCH_CRED_IGNORE_REVOCATION_OFFLINE).",
+        ],
     },
     StatusExplanation {
         status: Status::CertsrvEWeakSignatureOrKey,

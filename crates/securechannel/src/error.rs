@@ -11,6 +11,7 @@ pub struct Error {
     status: Status,
     event: Option<EventId>,
     state: Option<ErrorState>,
+    chain_status: Option<Status>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -22,6 +23,7 @@ impl Error {
             status,
             event: None,
             state: None,
+            chain_status: None,
             message: message.into(),
             source: None,
         }
@@ -36,6 +38,12 @@ impl Error {
     /// The internal error state.
     pub fn with_state(mut self, state: ErrorState) -> Error {
         self.state = Some(state);
+        self
+    }
+
+    /// The precise certificate-chain status (CERT_E_*, TRUST_E_*).
+    pub fn with_chain_status(mut self, status: Status) -> Error {
+        self.chain_status = Some(status);
         self
     }
 
@@ -58,6 +66,14 @@ impl Error {
     /// The internal error state, if any.
     pub fn state(&self) -> Option<ErrorState> {
         self.state
+    }
+
+    /// For a refused certificate, CryptoAPI's precise chain status when it is more
+    /// specific than [`Self::status`] (which is what Schannel's call returns): for example
+    /// TRUST_E_BASIC_CONSTRAINTS for an issuer that is no CA, while the status is
+    /// SEC_E_CERT_UNKNOWN. The same code is 36876's / 36877's ErrorCode.
+    pub fn chain_status(&self) -> Option<Status> {
+        self.chain_status
     }
 
     /// The description, without event and status.

@@ -134,7 +134,7 @@ pub use store::{
     StoreName, StoreQuery, StoreWarning, StoredCertificate, StoredKey,
 };
 pub use stream::TlsStream;
-pub use verify::RevocationCheck;
+pub use verify::{RevocationCheck, RevocationOffline, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES};
 
 /// The ClientHello sniffer, exported for the fuzz target and its property tests only;
 /// not part of the API.

@@ -32,12 +32,17 @@
 //! | `NotValidForName` (+ `Context`)                         | SEC_E_WRONG_PRINCIPAL 0x80090322 | 36884 (Name) | 42 bad_certificate |
 //! | `InvalidPurpose` (+ `Context`): EKU lacks server/client auth | SEC_E_CERT_WRONG_USAGE 0x80090349 | 36876 | 43 unsupported_certificate |
 //! | `UnknownRevocationStatus` (no CRL for a cert, status required) | CRYPT_E_NO_REVOCATION_CHECK 0x80092012 | 36876 | 48 unknown_ca |
-//! | `ExpiredRevocationList` (+ `Context`): CryptoAPI does not use a CRL past its nextUpdate | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 48 unknown_ca |
+//! | `ExpiredRevocationList` (+ `Context`): CryptoAPI does not use a CRL past its nextUpdate (webpki's, for a CRL that went stale while its verifier was in use) | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 48 unknown_ca |
+//! | `Other(CrlUnavailable)` (ours: no fresh CRL, and offline is not ignored: a distribution point could not be read, or the only CRL expired) | CRYPT_E_REVOCATION_OFFLINE 0x80092013 | 36876 | 46 certificate_unknown |
 //! | `Error::InvalidCertRevocationList` (a CRL is unusable)  | CRYPT_E_NO_REVOCATION_CHECK 0x80092012 | 36876 | 40 handshake_failure |
 //! | `BadSignature`, `UnsupportedSignatureAlgorithm*`        | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 51 decrypt_error |
 //! | `Other(RsaKeyTooShort)` (ours: the server's RSA key is shorter than `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`) | CERTSRV_E_WEAK_SIGNATURE_OR_KEY 0x80094016 | 36876 | 46 certificate_unknown |
 //! | `Other(webpki::Error::{PathLenConstraintViolated, MaximumPathDepthExceeded, MaximumPathBuildCallsExceeded, MaximumSignatureChecksExceeded})` | CERT_E_CHAINING 0x800B010A | 36876 | 46 certificate_unknown |
-//! | `BadEncoding`, `UnhandledCriticalExtension`             | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 42 bad_certificate |
+//! | `Other(webpki::Error::EmptyEkuExtension)`: an extendedKeyUsage naming no purpose | SEC_E_CERT_WRONG_USAGE 0x80090349 | 36876 | 46 certificate_unknown |
+//! | `Other(webpki::Error::EndEntityUsedAsCa)`: an issuer without basicConstraints cA | SEC_E_CERT_UNKNOWN 0x80090327 (chain: TRUST_E_BASIC_CONSTRAINTS 0x80096019) | 36876 | 46 certificate_unknown |
+//! | `Other(IssuerNotCertSigner)` (ours: an issuer whose keyUsage lacks keyCertSign, which webpki accepts) | SEC_E_CERT_UNKNOWN 0x80090327 (chain: TRUST_E_BASIC_CONSTRAINTS 0x80096019) | 36876 | 46 certificate_unknown |
+//! | `BadEncoding`, `UnhandledCriticalExtension`             | SEC_E_CERT_UNKNOWN 0x80090327 (chain: CERT_E_MALFORMED 0x800B0108, CERT_E_CRITICAL 0x800B0105) | 36876 | 42 bad_certificate |
+//! | `Other(webpki::Error::UnsupportedCriticalExtension)`: an unknown critical extension in any certificate of the path (webpki's, which rustls passes on as `Other`), or in the trust anchor (ours: webpki never looks at it) | SEC_E_CERT_UNKNOWN 0x80090327 (chain: CERT_E_CRITICAL 0x800B0105) | 36876 | 46 certificate_unknown |
 //! | `Other(..)` (anything else webpki refuses)              | SEC_E_CERT_UNKNOWN 0x80090327 | 36876        | 46 certificate_unknown |
 //!
 //! A server logs 36877 for every refused client certificate, with the same status as its
@@ -46,8 +51,12 @@
 //! rustls with the same errors but names no certificate event.
 //!
 //! Windows has more specific codes for some "unknown" rows (TRUST_E_CERT_SIGNATURE for a
-//! bad signature, CERT_E_CRITICAL, CERT_E_PATHLENCONST, CERT_E_MALFORMED); Schannel's
-//! context calls return the SEC_E_* codes above for them, as here.
+//! bad signature, CERT_E_CRITICAL, CERT_E_PATHLENCONST, CERT_E_MALFORMED,
+//! TRUST_E_BASIC_CONSTRAINTS); Schannel's context calls return the SEC_E_* codes above for
+//! them, as here, and the precise one is the verdict's [`Verdict::chain_status`]: the
+//! caller's [`crate::Error::chain_status`] and the ErrorCode of 36876 / 36877. An expired
+//! or not-yet-valid trust anchor (which webpki never checks) is refused as `ExpiredContext`
+//! / `NotValidYetContext` by our verifiers: the first row.
 
 use crate::{ErrorState, Protocol, Role};
 use rustls::{CertificateError, OtherError};
@@ -66,6 +75,10 @@ pub(crate) struct Verdict {
     /// alert was sent): a certificate event, 36887 for a fatal alert received, 36874 for a
     /// hello sharing nothing with the server, 36886 for a server without a certificate.
     pub(crate) event: Option<EventId>,
+    /// The precise CryptoAPI chain status (CERT_E_*, TRUST_E_*) when Windows has one more
+    /// specific than `status`: what the application can query
+    /// ([`crate::Error::chain_status`]) and what 36876 / 36877 carry as ErrorCode.
+    pub(crate) chain_status: Option<Status>,
     /// rustls refuses this without sending any alert. `alert` is then the one the
     /// context has rustls send in plaintext from a throwaway connection (decode_error or
     /// unexpected_message, `engine::plaintext_alert`) while this side still sends
@@ -140,6 +153,7 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
         state,
         status,
         event: None,
+        chain_status: None,
         silent: false,
     };
     // A failure rustls refuses without an alert (conn.rs `process_more_input`, the
@@ -160,6 +174,7 @@ pub(crate) fn verdict(err: &rustls::Error, facts: Facts) -> Verdict {
             let status = certificate_status(ce);
             Verdict {
                 event: certificate_event(status),
+                chain_status: chain_status(ce),
                 ..v(
                     ce.clone().into(),
                     ErrorState::PeerCertificateRejected,
@@ -388,17 +403,56 @@ fn certificate_status(ce: &CertificateError) -> Status {
         C::Revoked => Status::CryptERevoked,
         C::NotValidForName | C::NotValidForNameContext { .. } => Status::WrongPrincipal,
         C::InvalidPurpose | C::InvalidPurposeContext { .. } => Status::CertWrongUsage,
+        // An extendedKeyUsage extension naming no purpose at all: no use is allowed.
+        C::Other(other)
+            if matches!(
+                other.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::EmptyEkuExtension)
+            ) =>
+        {
+            Status::CertWrongUsage
+        }
         C::UnknownRevocationStatus => Status::CryptENoRevocationCheck,
         // CryptoAPI does not use a CRL past its nextUpdate: the status is "offline".
         C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
             Status::CryptERevocationOffline
         }
         C::Other(other) if is_chaining_limit(other) => Status::CertEChaining,
+        // No fresh CRL could be had (verify::revocation): CryptoAPI's "offline".
+        C::Other(other) if other.0.is::<crate::verify::CrlUnavailable>() => {
+            Status::CryptERevocationOffline
+        }
         // CryptoAPI's code for a key weaker than policy allows.
         C::Other(other) if other.0.is::<crate::verify::RsaKeyTooShort>() => {
             Status::CertsrvEWeakSignatureOrKey
         }
         _ => Status::CertUnknown,
+    }
+}
+
+/// The chain status CryptoAPI gives where it is more precise than the SSPI status (see
+/// the module docs); `None`: the SSPI status is the precise one.
+fn chain_status(ce: &CertificateError) -> Option<Status> {
+    use CertificateError as C;
+    let webpki_error = |o: &OtherError| o.0.downcast_ref::<webpki::Error>().cloned();
+    match ce {
+        C::BadSignature => Some(Status::TrustECertSignature),
+        C::UnhandledCriticalExtension => Some(Status::CertECritical),
+        C::BadEncoding => Some(Status::CertEMalformed),
+        C::Other(o) if o.0.is::<crate::verify::IssuerNotCertSigner>() => {
+            Some(Status::TrustEBasicConstraints)
+        }
+        C::Other(o) => match webpki_error(o) {
+            Some(webpki::Error::PathLenConstraintViolated) => Some(Status::CertEPathLenConst),
+            // rustls passes webpki's refusal of a critical extension on as `Other`.
+            Some(webpki::Error::UnsupportedCriticalExtension) => Some(Status::CertECritical),
+            // An issuer without basicConstraints cA (webpki: "an end entity used as a CA").
+            Some(webpki::Error::EndEntityUsedAsCa | webpki::Error::CaUsedAsEndEntity) => {
+                Some(Status::TrustEBasicConstraints)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -206,9 +206,22 @@ impl Ca {
     /// A CRL from this CA revoking `serials` (since 2030-04-01), current at the test clock:
     /// issued 2030-05-01, next update 2030-07-01.
     pub fn crl(&self, serials: &[u64]) -> CertificateRevocationListDer<'static> {
+        self.crl_between(serials, (2030, 5, 1), (2030, 7, 1))
+    }
+
+    /// A CRL from this CA revoking `serials` (since 2030-04-01), issued on `this_update`
+    /// and next updated on `next_update` (year, month, day): an expired CRL for a test at
+    /// [`now()`], or one that is current at any real clock (2020-01-01 to 4096-01-01) for
+    /// a test whose peer reads the real clock.
+    pub fn crl_between(
+        &self,
+        serials: &[u64],
+        this_update: (i32, u8, u8),
+        next_update: (i32, u8, u8),
+    ) -> CertificateRevocationListDer<'static> {
         let params = CertificateRevocationListParams {
-            this_update: date_time_ymd(2030, 5, 1),
-            next_update: date_time_ymd(2030, 7, 1),
+            this_update: date_time_ymd(this_update.0, this_update.1, this_update.2),
+            next_update: date_time_ymd(next_update.0, next_update.1, next_update.2),
             crl_number: SerialNumber::from(1u64),
             issuing_distribution_point: None,
             revoked_certs: serials
@@ -309,6 +322,143 @@ fn first<'a>(names: &[&'a str]) -> &'a str {
     names
         .first()
         .expect("a leaf is issued for at least one name")
+}
+
+/// An HTTP/1.0 server on 127.0.0.1 for tests that serve CRLs (or anything) from a
+/// distribution point: each path answers with its bytes (200), is held silent (to test a
+/// timeout), or is unknown (404). It counts the requests of each path and stops when
+/// dropped. One connection at a time; each request is read for at most 2 s.
+#[derive(Debug)]
+pub struct HttpFixture {
+    addr: std::net::SocketAddr,
+    state: Arc<std::sync::Mutex<FixtureState>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Debug, Default)]
+struct FixtureState {
+    routes: std::collections::HashMap<String, Route>,
+    hits: std::collections::HashMap<String, usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Route {
+    Bytes(Vec<u8>),
+    /// Accept, read the request, answer nothing for this long, then close.
+    Silent(Duration),
+}
+
+impl HttpFixture {
+    /// A server on an ephemeral port of 127.0.0.1 with no paths yet.
+    pub fn start() -> HttpFixture {
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local address");
+        let state = Arc::new(std::sync::Mutex::new(FixtureState::default()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16384 {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&request);
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let route = {
+                    let mut s = st.lock().expect("fixture state");
+                    *s.hits.entry(path.clone()).or_default() += 1;
+                    s.routes.get(&path).cloned()
+                };
+                match route {
+                    Some(Route::Bytes(body)) => {
+                        let head = format!(
+                            "HTTP/1.0 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = conn.write_all(head.as_bytes());
+                        let _ = conn.write_all(&body);
+                    }
+                    Some(Route::Silent(d)) => std::thread::sleep(d),
+                    None => {
+                        let _ =
+                            conn.write_all(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    }
+                }
+            }
+        });
+        HttpFixture {
+            addr,
+            state,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Serve `body` at `path` (`/inter.crl`); returns its URL.
+    pub fn serve(&self, path: &str, body: impl Into<Vec<u8>>) -> String {
+        self.route(path, Route::Bytes(body.into()))
+    }
+
+    /// Accept requests for `path` and answer nothing for `hold`; returns its URL.
+    pub fn silent(&self, path: &str, hold: Duration) -> String {
+        self.route(path, Route::Silent(hold))
+    }
+
+    fn route(&self, path: &str, route: Route) -> String {
+        self.state
+            .lock()
+            .expect("fixture state")
+            .routes
+            .insert(path.to_string(), route);
+        self.url(path)
+    }
+
+    /// The URL of `path` on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// How many requests asked for `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.state
+            .lock()
+            .expect("fixture state")
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for HttpFixture {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = std::net::TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A URL on 127.0.0.1 where nothing listens (a port just bound and released): an
+/// unreachable distribution point.
+pub fn unreachable_url(path: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local address");
+    drop(listener);
+    format!("http://{addr}{path}")
 }
 
 /// A root store holding `certificates`.

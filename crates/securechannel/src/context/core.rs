@@ -383,7 +383,9 @@ impl Core {
             (Some(EventId::NoDefaultServerCredential), _) => {}
             (Some(event), _) => {
                 if let Some(r) = &rejected {
-                    self.log_rejected_certificate(event, v.status, r);
+                    // Windows puts the precise chain status there when it has one.
+                    let code = v.chain_status.unwrap_or(v.status);
+                    self.log_rejected_certificate(event, code, r);
                 }
             }
             (None, _) => {}
@@ -416,6 +418,9 @@ impl Core {
             false => what,
         };
         let mut e = Error::new(v.status, message).with_source(err);
+        if let Some(chain) = v.chain_status {
+            e = e.with_chain_status(chain);
+        }
         if let Some(ev) = v
             .event
             .or(alert_sent.then_some(EventId::FatalAlertGenerated))

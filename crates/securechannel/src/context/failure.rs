@@ -9,7 +9,7 @@ use securechannel_events::{AlertDescription, Status};
 /// `schannel connect` prints); rustls' own wording stays available as the error's
 /// `source()`. What to do with the output buffer is API documentation (module docs), not
 /// part of the message.
-pub(super) struct Failure<'a> {
+pub(crate) struct Failure<'a> {
     pub(super) role: Role,
     /// Client: the name the server's certificate was checked against (the SNI override
     /// when one was given, else the target name).
@@ -53,7 +53,7 @@ impl Failure<'_> {
             };
         }
         match self.state {
-            ErrorState::PeerCertificateRejected => self.certificate(),
+            ErrorState::PeerCertificateRejected => self.certificate(err),
             ErrorState::ApplicationAlert => {
                 format!("the application refused {peer}'s certificate")
             }
@@ -129,8 +129,20 @@ impl Failure<'_> {
     }
 
     /// A rejected peer certificate, by the status the verifier chose.
-    fn certificate(&self) -> String {
+    fn certificate(&self, err: &rustls::Error) -> String {
         let cert = format!("{}'s certificate", self.peer());
+        if let Some(why) = other_cause::<crate::verify::IssuerNotCertSigner>(err) {
+            return format!("{cert} was rejected: {why}");
+        }
+        if let Some(webpki::Error::EndEntityUsedAsCa) = other_cause::<webpki::Error>(err) {
+            return format!(
+                "{cert} was rejected: one of its issuers is not a CA certificate (no basicConstraints cA)"
+            );
+        }
+        if let Some(why) = crl_unavailable(err) {
+            // What actually happened: an unreachable distribution point, or an expired CRL.
+            return format!("the revocation status of {cert} is unknown: {why}");
+        }
         match self.status {
             Status::UntrustedRoot => {
                 format!("{cert} was issued by an untrusted certificate authority")
@@ -147,8 +159,9 @@ impl Failure<'_> {
             Status::CryptENoRevocationCheck => {
                 format!("the revocation status of {cert} could not be checked")
             }
+            // webpki's own refusal of a CRL that went stale while in use.
             Status::CryptERevocationOffline => {
-                format!("the revocation server for {cert} could not be reached")
+                format!("the CRL for {cert} has expired (past its nextUpdate) and no fresh one is available")
             }
             Status::CertWrongUsage => {
                 format!("{cert} is not valid for this use (key usage or extended key usage)")
@@ -159,6 +172,19 @@ impl Failure<'_> {
             ),
             _ => format!("{cert} was rejected"),
         }
+    }
+}
+
+/// Why no fresh CRL could be had, when that is why the certificate was refused.
+fn crl_unavailable(err: &rustls::Error) -> Option<&crate::verify::CrlUnavailable> {
+    other_cause(err)
+}
+
+/// The cause inside a certificate refusal of ours or webpki's (`CertificateError::Other`).
+fn other_cause<T: std::error::Error + 'static>(err: &rustls::Error) -> Option<&T> {
+    match err {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(o)) => o.0.downcast_ref(),
+        _ => None,
     }
 }
 

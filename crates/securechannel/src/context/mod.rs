@@ -11,9 +11,11 @@ mod client;
 mod core;
 mod failure;
 mod server;
+mod validate;
 
 pub use client::ClientContext;
 pub use server::ServerContext;
+pub(crate) use validate::validate;
 
 use self::core::State;
 use crate::{Error, Protocol};

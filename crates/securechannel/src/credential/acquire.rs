@@ -314,7 +314,10 @@ fn finish(
         ));
     }
     let stores = provider.stores();
-    let mut roots = stores.root_cert_store();
+    let mut roots = match options.only_added_roots {
+        true => rustls::RootCertStore::empty(),
+        false => stores.root_cert_store(),
+    };
     for root in extra_roots {
         if let Err(e) = roots.add(root.clone()) {
             return Err(Failure::Other(
@@ -324,8 +327,18 @@ fn finish(
         }
     }
     let mut trust = Trust::new(Arc::new(roots));
+    let stored_roots = match options.only_added_roots {
+        true => &[][..],
+        false => stores.certificates(StoreName::Root),
+    };
+    trust.root_certificates = stored_roots
+        .iter()
+        .map(|c| c.der.clone())
+        .chain(extra_roots.iter().cloned())
+        .collect();
     trust.intermediates = stores.intermediates();
     trust.crls = stores.crls().to_vec();
+    trust.crl_cache_dir = provider.data_dir().map(|d| d.join("crl"));
     trust.client_auth_trust_mode = settings.client_auth_trust_mode();
     trust.send_trusted_issuer_list = settings.send_trusted_issuer_list();
     trust.client_auth_trust_list = stores

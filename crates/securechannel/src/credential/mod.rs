@@ -38,7 +38,7 @@ use acquire::{acquire, CertificateSource, CredentialRequest};
 
 use crate::engine::{ClientSetup, ConfigCache, ConfigError, ServerSetup};
 use crate::store::{self, StoreQuery};
-use crate::verify::{self, RevocationCheck, Trust};
+use crate::verify::{self, RevocationCheck, RevocationOffline, Trust};
 use crate::{Error, Protocol, Provider, Role, Settings};
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
 use rustls::sign::CertifiedKey;
@@ -65,12 +65,23 @@ pub struct CredentialOptions {
     /// (`SCH_CRED_MANUAL_CRED_VALIDATION`). Dangerous: without the application's own
     /// check, any server is accepted.
     pub dangerous_manual_validation: bool,
-    /// Which certificates of the peer's path the CRLs are checked for
-    /// (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN); default the whole chain.
+    /// Which certificates of the peer's path are checked for revocation
+    /// (SCH_CRED_REVOCATION_CHECK_END_CERT / _CHAIN / _CHAIN_EXCLUDE_ROOT, or none);
+    /// default the chain below the root.
     pub revocation_check: RevocationCheck,
-    /// Refuse a peer certificate whose revocation status is unknown (no CRL covers it);
-    /// default false, i.e. SCH_CRED_IGNORE_NO_REVOCATION_CHECK.
-    pub require_revocation_status: bool,
+    /// What an unknown revocation status does (no CRL, an expired CRL, an unreachable
+    /// distribution point): refuse (CRYPT_E_REVOCATION_OFFLINE / _NO_REVOCATION_CHECK) or
+    /// ignore (SCH_CRED_IGNORE_NO_REVOCATION_CHECK | _IGNORE_REVOCATION_OFFLINE). The
+    /// default is ignore, so CRLs in `crl/` are honoured without requiring one for every
+    /// peer; [`ClientCredentialBuilder::revocation`] sets both.
+    pub revocation_offline: RevocationOffline,
+    /// How long one CRL distribution point may take (default [`verify::CRL_FETCH_TIMEOUT`]).
+    pub crl_fetch_timeout: Option<std::time::Duration>,
+    /// The largest CRL a distribution point may send (default [`verify::CRL_MAX_BYTES`]).
+    pub crl_max_bytes: Option<usize>,
+    /// Trust only the roots added on the builder (`add_root`), not `stores/Root` (what
+    /// `schannel cert verify --roots DIR` uses).
+    pub only_added_roots: bool,
     /// Validate peer certificates at this time instead of the clock. Dangerous: a time
     /// in the past accepts certificates that have expired since (for tests at a fixed
     /// clock, and for diagnosing a chain against a given date).
@@ -124,7 +135,13 @@ impl CredentialShared {
         options: CredentialOptions,
     ) -> CredentialShared {
         trust.revocation_check = options.revocation_check;
-        trust.require_revocation_status = options.require_revocation_status;
+        trust.revocation_offline = options.revocation_offline;
+        if let Some(t) = options.crl_fetch_timeout {
+            trust.crl_fetch.timeout = t;
+        }
+        if let Some(n) = options.crl_max_bytes {
+            trust.crl_fetch.max_bytes = n;
+        }
         trust.validation_time = options.dangerous_validation_time;
         trust.min_server_rsa_bits = settings.client_min_rsa_key_bits();
         CredentialShared {
@@ -410,6 +427,41 @@ macro_rules! common_builder_methods {
                 self
             }
 
+            /// Trust only the roots given with [`Self::add_root`]: `stores/Root` is not
+            /// used by this credential.
+            pub fn only_added_roots(mut self) -> Self {
+                self.request.options.only_added_roots = true;
+                self
+            }
+
+            /// Check the peer's certificates for revocation: which ones (`check`), and what
+            /// a status that cannot be known does (`offline`: fail with
+            /// CRYPT_E_REVOCATION_OFFLINE, as Schannel does by default when checking, or
+            /// ignore). CRLs come from `crl/` and from the certificates' CRL Distribution
+            /// Points (`http://`, `file://`), which are fetched before the handshake goes
+            /// on and kept in `crl/` until their nextUpdate.
+            pub fn revocation(
+                mut self,
+                check: RevocationCheck,
+                offline: RevocationOffline,
+            ) -> Self {
+                self.request.options.revocation_check = check;
+                self.request.options.revocation_offline = offline;
+                self
+            }
+
+            /// The limits of a CRL distribution point: the time one may take (connect,
+            /// request and answer), and the largest CRL it may send.
+            pub fn crl_fetch_limits(
+                mut self,
+                timeout: std::time::Duration,
+                max_bytes: usize,
+            ) -> Self {
+                self.request.options.crl_fetch_timeout = Some(timeout);
+                self.request.options.crl_max_bytes = Some(max_bytes);
+                self
+            }
+
             /// Validate peer certificates at this time, in seconds since the Unix epoch,
             /// instead of the clock's. Dangerous: a time in the past accepts
             /// certificates that have expired since (meant for tests at a fixed clock,
@@ -426,6 +478,28 @@ macro_rules! common_builder_methods {
 
 common_builder_methods!(ClientCredentialBuilder);
 common_builder_methods!(ServerCredentialBuilder);
+
+impl ClientCredential {
+    /// Validate a server's certificate chain (end entity first) offline, through the
+    /// verifier this credential's contexts use, for `name` (`None`: only the chain, not
+    /// the name, is judged). The refusal is the error a context would return (its status,
+    /// its [`Error::chain_status`], the same message); no event is logged.
+    pub fn validate_server_chain(
+        &self,
+        chain: &[CertificateDer<'static>],
+        name: Option<&str>,
+    ) -> Result<(), Error> {
+        crate::context::validate(&self.shared, chain, name)
+    }
+}
+
+impl ServerCredential {
+    /// Validate a client's certificate chain (end entity first) offline, through the
+    /// verifier this credential's contexts use (as if it required a client certificate).
+    pub fn validate_client_chain(&self, chain: &[CertificateDer<'static>]) -> Result<(), Error> {
+        crate::context::validate(&self.shared, chain, None)
+    }
+}
 
 impl ClientCredentialBuilder<'_> {
     /// Do not validate the server's certificate; the application does it

@@ -1,8 +1,9 @@
 //! Server side: asking for client certificates, the trusted issuer list, and checking
 //! what clients send.
 
+use super::revocation::Revocation;
 use super::{
-    build_error, record_issuer_list_truncated, record_rejected_certificate,
+    build_error, record_issuer_list_truncated, record_rejected_certificate, revocation_for,
     take_pending_alert_error, verification_provider, ClientAuthTrustMode, PathChecks,
     RejectedCertificate, Trust,
 };
@@ -59,7 +60,7 @@ impl TrustedIssuerList {
 pub(super) struct ClientCertificateVerifier {
     /// `None` when the trust mode leaves no anchor: every client certificate then has an
     /// unknown issuer (rustls refuses to build a verifier without roots).
-    webpki: Option<Arc<dyn ClientCertVerifier>>,
+    webpki: Option<Revocation<dyn ClientCertVerifier>>,
     /// Refuse clients that send no certificate (request-only lets them through).
     mandatory: bool,
     issuers: TrustedIssuerList,
@@ -97,19 +98,27 @@ impl ClientCertificateVerifier {
             None
         } else {
             // The hints are ours (truncated, and empty unless SendTrustedIssuerList).
-            let mut builder = with_revocation!(
-                WebPkiClientVerifier::builder_with_provider(anchors, provider)
-                    .clear_root_hint_subjects(),
-                trust
-            );
-            if !mandatory {
-                builder = builder.allow_unauthenticated();
-            }
-            Some(
-                builder
-                    .build()
-                    .map_err(|e| build_error("client certificate", e))?,
-            )
+            let policy = trust.revocation_policy();
+            Some(revocation_for(
+                trust,
+                Box::new(move |crls| {
+                    let mut builder = with_revocation!(
+                        WebPkiClientVerifier::builder_with_provider(
+                            anchors.clone(),
+                            provider.clone()
+                        )
+                        .clear_root_hint_subjects(),
+                        crls,
+                        policy
+                    );
+                    if !mandatory {
+                        builder = builder.allow_unauthenticated();
+                    }
+                    builder
+                        .build()
+                        .map_err(|e| build_error("client certificate", e))
+                }),
+            )?)
         };
         Ok(ClientCertificateVerifier {
             webpki,
@@ -132,7 +141,11 @@ impl ClientCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify_client_cert(end_entity, &chain, now)?;
+        let verified = webpki.verify(end_entity, intermediates, now, |v| {
+            v.verify_client_cert(end_entity, &chain, now)
+        })?;
+        self.checks
+            .windows_path_checks(end_entity, intermediates, now)?;
         if let Some(cas) = &self.issuing_cas {
             // The path ended at a listed certificate; Exclusive CA Trust also wants the
             // certificate's own issuer listed, not just some CA above it.
@@ -141,7 +154,6 @@ impl ClientCertificateVerifier {
                 return Err(CertificateError::UnknownIssuer.into());
             }
         }
-        self.checks.revocation_status_known()?;
         Ok(verified)
     }
 }

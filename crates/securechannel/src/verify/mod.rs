@@ -8,6 +8,11 @@
 //!   asks for one (36875 when none suits, or the credential has none).
 //! - Server side: [`client_verifier`] asks for and checks client certificates (36877) and
 //!   sends the trusted issuer list (36885 when truncated).
+//! - Both: revocation (`revocation`: the modes, the offline policy, CRLs fresh at the
+//!   validation time, fetched from distribution points by `crl_fetch`), and what CryptoAPI
+//!   refuses that webpki lets through (`PathChecks::windows_path_checks`: a trust anchor
+//!   out of its validity or with an unknown critical extension, an issuer without
+//!   keyCertSign).
 //!
 //! The verifiers do not log. rustls calls them synchronously inside the context's
 //! `process_tls_records`, on the caller's thread, so they leave what happened in
@@ -45,18 +50,22 @@ macro_rules! handshake_signatures {
     };
 }
 
-/// The credential's CRLs and revocation mode on a rustls verifier builder (the server's
-/// and the client's builders have the same methods, and no trait in common).
+/// CRLs and the revocation policy on a rustls verifier builder (the server's and the
+/// client's builders have the same methods, and no trait in common). Expiration is always
+/// enforced: a CRL past its nextUpdate is never used (the CRLs handed here are those fresh
+/// at the validation time, see `revocation`; this catches one that goes stale while the
+/// verifier is in use).
 macro_rules! with_revocation {
-    ($builder:expr, $trust:expr) => {{
+    ($builder:expr, $crls:expr, $policy:expr) => {{
         let mut builder = $builder;
-        let trust: &$crate::verify::Trust = $trust;
-        if !trust.crls.is_empty() {
-            builder = builder.with_crls(trust.crls.iter().cloned());
-            if trust.revocation_check == $crate::verify::RevocationCheck::EndEntityOnly {
+        let crls: Vec<rustls::pki_types::CertificateRevocationListDer<'static>> = $crls;
+        let policy: $crate::verify::revocation::Policy = $policy;
+        if !crls.is_empty() {
+            builder = builder.with_crls(crls).enforce_revocation_expiration();
+            if policy.check == $crate::verify::RevocationCheck::EndCertificate {
                 builder = builder.only_check_end_entity_revocation();
             }
-            if !trust.require_revocation_status {
+            if policy.offline == $crate::verify::RevocationOffline::Ignore {
                 builder = builder.allow_unknown_revocation_status();
             }
         }
@@ -67,6 +76,8 @@ macro_rules! with_revocation {
 mod alert_token;
 mod choice;
 mod client_cert;
+mod crl_fetch;
+mod revocation;
 mod server_cert;
 
 #[cfg(test)]
@@ -74,6 +85,9 @@ mod tests;
 
 pub use crate::settings::ClientAuthTrustMode;
 pub(crate) use alert_token::{check_token_alert, error_for_alert};
+pub(crate) use crl_fetch::FetchLimits;
+pub(crate) use revocation::CrlUnavailable;
+pub use revocation::{RevocationCheck, RevocationOffline};
 
 use crate::Error;
 use rustls::client::danger::ServerCertVerifier;
@@ -86,32 +100,28 @@ use securechannel_events::{AlertDescription, Status};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-/// Which certificates of a path a CRL check covers (SCH_CRED_REVOCATION_CHECK_END_CERT /
-/// SCH_CRED_REVOCATION_CHECK_CHAIN). CRLs come from the credential's `crl/` directory;
-/// without CRLs nothing is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum RevocationCheck {
-    /// Every certificate of the path below the root (the default when CRLs are present).
-    #[default]
-    WholeChain,
-    /// Only the peer's end-entity certificate.
-    EndEntityOnly,
-}
-
 /// What peers are validated against: the credential's trust, gathered when it was
 /// acquired (stores, settings, options).
 #[derive(Debug, Clone)]
 pub(crate) struct Trust {
     /// Trusted roots (stores/Root and the roots added on the builder).
     pub(crate) roots: Arc<RootCertStore>,
+    /// The same roots as certificates, for what webpki never checks of a trust anchor
+    /// (its validity, its critical extensions).
+    pub(crate) root_certificates: Vec<CertificateDer<'static>>,
     /// Intermediate certificates (stores/CA), offered to path building.
     pub(crate) intermediates: Vec<CertificateDer<'static>>,
     /// CRLs (crl/).
     pub(crate) crls: Vec<CertificateRevocationListDer<'static>>,
+    /// Which certificates are checked for revocation.
     pub(crate) revocation_check: RevocationCheck,
-    /// Refuse a certificate whose revocation status is unknown.
-    pub(crate) require_revocation_status: bool,
+    /// What an unknown revocation status does.
+    pub(crate) revocation_offline: RevocationOffline,
+    /// Where CRLs fetched from distribution points are kept (the data directory's
+    /// `crl/`); `None`: in memory only.
+    pub(crate) crl_cache_dir: Option<std::path::PathBuf>,
+    /// The distribution points' timeout and size cap.
+    pub(crate) crl_fetch: FetchLimits,
     /// Validate at this time instead of the clock; `None`: now.
     pub(crate) validation_time: Option<UnixTime>,
     /// Server: which CAs client certificates may chain to.
@@ -125,15 +135,36 @@ pub(crate) struct Trust {
     pub(crate) min_server_rsa_bits: u32,
 }
 
+/// How long a CRL distribution point may take, by default (CryptoAPI's default URL
+/// retrieval timeout for a chain is 15 s in all; one point gets a third of it here).
+pub const CRL_FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The largest CRL fetched from a distribution point, by default.
+pub const CRL_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 impl Trust {
+    /// The revocation settings as the verifiers' builders take them.
+    pub(crate) fn revocation_policy(&self) -> revocation::Policy {
+        revocation::Policy {
+            check: self.revocation_check,
+            offline: self.revocation_offline,
+        }
+    }
+
     /// Trust in `roots` only, at the clock's time, with Windows' defaults otherwise.
     pub(crate) fn new(roots: Arc<RootCertStore>) -> Trust {
         Trust {
             roots,
+            root_certificates: Vec::new(),
             intermediates: Vec::new(),
             crls: Vec::new(),
             revocation_check: RevocationCheck::default(),
-            require_revocation_status: false,
+            revocation_offline: RevocationOffline::default(),
+            crl_cache_dir: None,
+            crl_fetch: FetchLimits {
+                timeout: CRL_FETCH_TIMEOUT,
+                max_bytes: CRL_MAX_BYTES,
+            },
             validation_time: None,
             client_auth_trust_mode: ClientAuthTrustMode::default(),
             client_auth_trust_list: Vec::new(),
@@ -160,7 +191,8 @@ pub(crate) struct RejectedCertificate {
 /// checked, or, with `dangerous_manual_validation`, a verifier that checks only the
 /// handshake signatures and leaves the chain to the application.
 ///
-/// Building parses the CRLs (about 2.3 ms for one CRL of 10,000 entries, release build):
+/// Building parses the CRLs (about 10 ms for one CRL of 10,000 entries, release build on
+/// a loaded 2-core machine: x509-parser for their dates and issuer, then rustls-webpki):
 /// build it once per credential, with the credential's rustls config, not per connection.
 pub(crate) fn server_verifier(
     trust: &Trust,
@@ -278,8 +310,9 @@ fn record_issuer_list_truncated() {
 struct PathChecks {
     /// stores/CA, offered to path building after the peer's own intermediates.
     intermediates: Vec<CertificateDer<'static>>,
-    /// SCH_CRED_REVOCATION_CHECK_* with no CRL at all: every status is unknown.
-    require_revocation_without_crls: bool,
+    /// The trusted roots and stores/CA's certificates, as the path checks need them.
+    root_facts: Vec<CertFacts>,
+    intermediate_facts: Vec<CertFacts>,
     /// Validate at this time instead of the clock's.
     clock: Option<UnixTime>,
 }
@@ -288,8 +321,8 @@ impl PathChecks {
     fn new(trust: &Trust) -> PathChecks {
         PathChecks {
             intermediates: trust.intermediates.clone(),
-            require_revocation_without_crls: trust.require_revocation_status
-                && trust.crls.is_empty(),
+            root_facts: CertFacts::all(&trust.root_certificates),
+            intermediate_facts: CertFacts::all(&trust.intermediates),
             clock: trust.validation_time,
         }
     }
@@ -297,6 +330,60 @@ impl PathChecks {
     /// The time to validate at.
     fn now(&self, now: UnixTime) -> UnixTime {
         self.clock.unwrap_or(now)
+    }
+
+    /// What CryptoAPI refuses and webpki lets through, checked on a chain webpki accepted,
+    /// along the path by issuer name from `end_entity` (the peer's intermediates first,
+    /// then stores/CA's):
+    /// - an issuer whose keyUsage lacks keyCertSign ([`IssuerNotCertSigner`]);
+    /// - a trust anchor out of its validity period (webpki never checks an anchor's
+    ///   dates) or with a critical extension webpki would not accept in a certificate of
+    ///   the path: refused when every trusted root of that name is, so a renewed root of
+    ///   the same name still validates.
+    ///
+    /// The stores' certificates were parsed once ([`CertFacts`]); only the peer's are
+    /// parsed here.
+    fn windows_path_checks(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        sent: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let Some(mut current) = CertFacts::parse(end_entity.as_ref()) else {
+            return Ok(());
+        };
+        let sent: Vec<CertFacts> = sent
+            .iter()
+            .filter_map(|c| CertFacts::parse(c.as_ref()))
+            .collect();
+        // webpki's own depth limit bounds the walk.
+        for _ in 0..8 {
+            let anchors: Vec<&CertFacts> = self
+                .root_facts
+                .iter()
+                .filter(|r| r.subject == current.issuer)
+                .collect();
+            if !anchors.is_empty() {
+                return check_anchors(&anchors, now);
+            }
+            let Some(next) = sent
+                .iter()
+                .chain(&self.intermediate_facts)
+                .find(|c| c.subject == current.issuer && c.subject != current.subject)
+            else {
+                return Ok(());
+            };
+            if !next.may_sign_certificates {
+                return Err(rustls::CertificateError::Other(rustls::OtherError(Arc::new(
+                    IssuerNotCertSigner {
+                        subject: next.subject_text.clone(),
+                    },
+                )))
+                .into());
+            }
+            current = next.clone();
+        }
+        Ok(())
     }
 
     /// The intermediates a peer sent, followed by those of stores/CA, for path building.
@@ -317,16 +404,115 @@ impl PathChecks {
             .map(|c| CertificateDer::from(c.as_ref()))
             .collect()
     }
+}
 
-    /// A chain webpki accepted is still refused when revocation status is required and
-    /// there is no CRL to know it from.
-    fn revocation_status_known(&self) -> Result<(), rustls::Error> {
-        match self.require_revocation_without_crls {
-            true => Err(rustls::CertificateError::UnknownRevocationStatus.into()),
-            false => Ok(()),
-        }
+/// What the path checks need of a certificate, parsed once.
+#[derive(Debug, Clone)]
+struct CertFacts {
+    /// Subject and issuer Names, DER.
+    subject: Vec<u8>,
+    issuer: Vec<u8>,
+    subject_text: String,
+    /// No keyUsage, or one with keyCertSign.
+    may_sign_certificates: bool,
+    /// Validity, seconds since the epoch.
+    not_before: i64,
+    not_after: i64,
+    /// Every critical extension is one webpki handles.
+    critical_extensions_handled: bool,
+}
+
+impl CertFacts {
+    fn parse(der: &[u8]) -> Option<CertFacts> {
+        let (_, c) = x509_parser::parse_x509_certificate(der).ok()?;
+        Some(CertFacts {
+            subject: c.subject().as_raw().to_vec(),
+            issuer: c.issuer().as_raw().to_vec(),
+            subject_text: c.subject().to_string(),
+            may_sign_certificates: match c.key_usage() {
+                Ok(Some(ku)) => ku.value.key_cert_sign(),
+                _ => true,
+            },
+            not_before: c.validity().not_before.timestamp(),
+            not_after: c.validity().not_after.timestamp(),
+            critical_extensions_handled: c
+                .extensions()
+                .iter()
+                .all(|e| !e.critical || WEBPKI_EXTENSIONS.contains(&e.oid.to_id_string().as_str())),
+        })
+    }
+
+    fn all(certs: &[CertificateDer<'static>]) -> Vec<CertFacts> {
+        certs.iter().filter_map(|c| CertFacts::parse(c)).collect()
     }
 }
+
+/// Refuse the chain when every trusted root of its anchor's name is out of its validity
+/// period at `now`, or carries a critical extension webpki does not handle.
+fn check_anchors(anchors: &[&CertFacts], now: UnixTime) -> Result<(), rustls::Error> {
+    use rustls::CertificateError as C;
+    let secs = now.as_secs() as i64;
+    let at = |t: i64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(t.max(0) as u64));
+    let in_period = |r: &CertFacts| r.not_before <= secs && secs <= r.not_after;
+    if !anchors.iter().any(|r| in_period(r)) {
+        let r = anchors[0];
+        return Err(if secs < r.not_before {
+            C::NotValidYetContext {
+                time: now,
+                not_before: at(r.not_before),
+            }
+        } else {
+            C::ExpiredContext {
+                time: now,
+                not_after: at(r.not_after),
+            }
+        }
+        .into());
+    }
+    if !anchors
+        .iter()
+        .any(|r| in_period(r) && r.critical_extensions_handled)
+    {
+        // webpki's own error for the same fault in another certificate of the path.
+        return Err(C::Other(rustls::OtherError(Arc::new(
+            webpki::Error::UnsupportedCriticalExtension,
+        )))
+        .into());
+    }
+    Ok(())
+}
+
+/// The extensions webpki understands in a certificate of the path (cert.rs
+/// `remember_extension`): keyUsage, subjectAltName, basicConstraints, nameConstraints,
+/// cRLDistributionPoints, extKeyUsage. Any other critical one makes it refuse.
+const WEBPKI_EXTENSIONS: [&str; 6] = [
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.30",
+    "2.5.29.31",
+    "2.5.29.37",
+];
+
+/// An issuing CA certificate whose keyUsage lacks keyCertSign: CryptoAPI refuses the
+/// chain (TRUST_E_BASIC_CONSTRAINTS in the verdict table), webpki does not look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IssuerNotCertSigner {
+    /// The issuer's subject.
+    pub(crate) subject: String,
+}
+
+impl std::fmt::Display for IssuerNotCertSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the issuing CA certificate {} may not sign certificates (its keyUsage lacks keyCertSign)",
+            self.subject
+        )
+    }
+}
+
+impl std::error::Error for IssuerNotCertSigner {}
 
 /// A peer's RSA key shorter than the policy allows (`KeyExchangeAlgorithms\PKCS\
 /// ClientMinKeyBitLength`): the verifier refuses the certificate with it, as rustls'
@@ -379,6 +565,22 @@ fn check_rsa_key_length(end_entity: &[u8], minimum: u32) -> Result<(), rustls::E
 /// (signature verification does not depend on the settings' suite filtering).
 fn verification_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// The revocation half of a verifier built from `trust`, with `build` making the rustls
+/// verifier for a set of CRLs.
+fn revocation_for<V: ?Sized>(
+    trust: &Trust,
+    build: revocation::Build<V>,
+) -> Result<revocation::Revocation<V>, Error> {
+    revocation::Revocation::new(
+        trust.revocation_policy(),
+        &trust.crls,
+        trust.crl_cache_dir.clone(),
+        trust.crl_fetch,
+        trust.validation_time.unwrap_or_else(UnixTime::now),
+        build,
+    )
 }
 
 /// A verifier could not be built from the credential (a CRL that does not parse).

@@ -1,8 +1,9 @@
 //! Client side: the server's certificate.
 
+use super::revocation::Revocation;
 use super::{
-    build_error, check_rsa_key_length, record_rejected_certificate, take_pending_alert_error,
-    verification_provider, PathChecks, RejectedCertificate, Trust,
+    build_error, check_rsa_key_length, record_rejected_certificate, revocation_for,
+    take_pending_alert_error, verification_provider, PathChecks, RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
@@ -14,14 +15,14 @@ use rustls::CertificateError;
 use std::sync::Arc;
 
 /// Checks the server's chain with webpki against the credential's roots, intermediates
-/// and CRLs, and leaves a [`RejectedCertificate`] for the context when it refuses.
+/// and CRLs (those of `crl/` and of the certificates' distribution points), and leaves a [`RejectedCertificate`] for the context when it refuses.
 #[derive(Debug)]
 pub(super) struct ServerCertificateVerifier {
     /// `None` when the credential trusts no root: every chain then ends at an unknown
     /// issuer (36882), as on Windows with an empty Root store. rustls refuses to build a
     /// verifier without roots, and failing the context creation instead would hide the
     /// reason from the event log.
-    webpki: Option<Arc<WebPkiServerVerifier>>,
+    webpki: Option<Revocation<WebPkiServerVerifier>>,
     /// What every verifier here adds around webpki.
     checks: PathChecks,
     /// `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`.
@@ -36,15 +37,22 @@ impl ServerCertificateVerifier {
         let webpki = if trust.roots.is_empty() {
             None
         } else {
-            let builder = with_revocation!(
-                WebPkiServerVerifier::builder_with_provider(trust.roots.clone(), provider),
-                trust
-            );
-            Some(
-                builder
+            let (roots, policy) = (trust.roots.clone(), trust.revocation_policy());
+            Some(revocation_for(
+                trust,
+                Box::new(move |crls| {
+                    with_revocation!(
+                        WebPkiServerVerifier::builder_with_provider(
+                            roots.clone(),
+                            provider.clone()
+                        ),
+                        crls,
+                        policy
+                    )
                     .build()
-                    .map_err(|e| build_error("server certificate", e))?,
-            )
+                    .map_err(|e| build_error("server certificate", e))
+                }),
+            )?)
         };
         Ok(ServerCertificateVerifier {
             webpki,
@@ -67,9 +75,11 @@ impl ServerCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified =
-            webpki.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)?;
-        self.checks.revocation_status_known()?;
+        let verified = webpki.verify(end_entity, intermediates, now, |v| {
+            v.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)
+        })?;
+        self.checks
+            .windows_path_checks(end_entity, intermediates, now)?;
         // After the chain: a certificate that is bad anyway is reported for that.
         check_rsa_key_length(end_entity, self.min_rsa_bits)?;
         Ok(verified)
