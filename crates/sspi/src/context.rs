@@ -18,7 +18,7 @@
 //! Schannel returns them.
 
 use crate::abi::*;
-use crate::ffi::{buffers, bytes_mut, guard, kind, narrow, put, wide, Failed};
+use crate::ffi::{buffers, bytes_mut, guard, kind, narrow, put, record_end, wide, Failed};
 use crate::handles::{self, Credential};
 use crate::{crypt32, package, runtime};
 use securechannel::{
@@ -82,12 +82,6 @@ impl Context {
     }
 }
 
-/// The end of the TLS record starting at `at`, if its header is there.
-fn record_end(input: &[u8], at: usize) -> Option<usize> {
-    let h = input.get(at..at + 5)?;
-    Some(at + 5 + usize::from(u16::from_be_bytes([h[3], h[4]])))
-}
-
 /// What a handshake call came to.
 struct Outcome {
     status: Status,
@@ -124,7 +118,7 @@ fn handshake(ctx: &mut Context, input: &mut [u8]) -> Outcome {
         };
     }
     let mut pos = 0;
-    let mut fed = record_end(input, 0).map_or(total, |e| e.min(total));
+    let mut fed = record_end(input, 0).unwrap_or(total);
     loop {
         let step = match ctx.tls.get().step(&mut input[pos..fed], &mut token) {
             Ok(s) => s,
@@ -148,7 +142,7 @@ fn handshake(ctx: &mut Context, input: &mut [u8]) -> Outcome {
                 }
             }
             _ if fed < total => {
-                fed = record_end(input, fed).map_or(total, |e| e.min(total));
+                fed = record_end(input, fed).unwrap_or(total);
             }
             StepStatus::IncompleteMessage { missing } if pos == 0 && token.is_empty() => {
                 return Outcome {

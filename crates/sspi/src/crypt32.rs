@@ -48,7 +48,6 @@ unsafe impl Send for Block {}
 
 #[derive(Default)]
 struct Tables {
-    next_store: usize,
     stores: HashMap<usize, Store>,
     /// By the address of their CERT_CONTEXT.
     contexts: HashMap<usize, Box<Block>>,
@@ -56,9 +55,20 @@ struct Tables {
 
 static TABLES: Mutex<Option<Tables>> = Mutex::new(None);
 
+/// Store numbers, never reused.
+static NEXT_STORE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Run `f` on the tables; empty tables are dropped afterwards (the store numbering goes
+/// on, so a closed store's handle never names a new one).
 fn with_tables<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
     let mut t = TABLES.lock().unwrap_or_else(|e| e.into_inner());
-    f(t.get_or_insert_with(Tables::default))
+    let r = f(t.get_or_insert_with(Tables::default));
+    if t.as_ref()
+        .is_some_and(|t| t.stores.is_empty() && t.contexts.is_empty())
+    {
+        *t = None;
+    }
+    r
 }
 
 /// Store handles are numbers in a range no allocation uses, never addresses.
@@ -263,12 +273,8 @@ fn open_system(name: &str) -> Option<HCERTSTORE> {
         .iter()
         .map(|c| c.der.to_vec())
         .collect();
-    let id = with_tables(|t| {
-        t.next_store += 1;
-        let id = t.next_store;
-        t.stores.insert(id, Store { certificates });
-        id
-    });
+    let id = NEXT_STORE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    with_tables(|t| t.stores.insert(id, Store { certificates }));
     Some((STORE_BASE + id) as HCERTSTORE)
 }
 
@@ -303,9 +309,10 @@ pub unsafe extern "C" fn CertOpenStore(
 /// `name` is a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn CertOpenSystemStoreA(_prov: usize, name: *const u8) -> HCERTSTORE {
-    // SAFETY: the contract.
     guard_value(std::ptr::null_mut(), || {
-        open_system(&unsafe { narrow(name, 256) }.ok()??)
+        // SAFETY: the contract: a NUL-terminated name.
+        let name = unsafe { narrow(name, 256) }.ok()??;
+        open_system(&name)
     })
 }
 
@@ -315,9 +322,10 @@ pub unsafe extern "C" fn CertOpenSystemStoreA(_prov: usize, name: *const u8) -> 
 /// `name` is a NUL-terminated UTF-16 string.
 #[no_mangle]
 pub unsafe extern "C" fn CertOpenSystemStoreW(_prov: usize, name: *const WCHAR) -> HCERTSTORE {
-    // SAFETY: the contract.
     guard_value(std::ptr::null_mut(), || {
-        open_system(&unsafe { wide(name, 256) }.ok()??)
+        // SAFETY: the contract: a NUL-terminated name.
+        let name = unsafe { wide(name, 256) }.ok()??;
+        open_system(&name)
     })
 }
 

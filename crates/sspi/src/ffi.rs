@@ -138,3 +138,12 @@ pub(crate) unsafe fn put<T>(p: *mut T, value: T) {
         unsafe { p.write(value) };
     }
 }
+
+/// The end of the TLS record starting at `at` (at most `input.len()`), if its 5-byte
+/// header is there. The handshake and DecryptMessage give the provider one record at a
+/// time, so that what follows the record that ends a step stays the caller's
+/// SECBUFFER_EXTRA, as Schannel leaves it.
+pub(crate) fn record_end(input: &[u8], at: usize) -> Option<usize> {
+    let h = input.get(at..at + 5)?;
+    Some((at + 5 + usize::from(u16::from_be_bytes([h[3], h[4]]))).min(input.len()))
+}

@@ -14,11 +14,11 @@
 //! more and calls again with all of it. SEC_I_CONTEXT_EXPIRED: the peer sent
 //! close_notify. SEC_I_RENEGOTIATE: a post-handshake message needs an answer; call
 //! InitializeSecurityContext / AcceptSecurityContext (with the extra bytes as its input
-//! token) to get it. Unlike Windows, every complete record of the input is decrypted in
-//! one call (their plaintexts concatenated in the DATA buffer).
+//! token) to get it. As on Windows, one call decrypts one record of application data;
+//! records without any (TLS 1.3 session tickets) are read through in the same call.
 
 use crate::abi::*;
-use crate::ffi::{buffers, bytes_mut, guard, kind};
+use crate::ffi::{buffers, bytes_mut, guard, kind, record_end};
 use crate::handles;
 use securechannel::DecryptStatus;
 use securechannel_events::Status;
@@ -138,19 +138,32 @@ pub unsafe extern "C" fn DecryptMessage(
             set_extra_only(b, base, total);
             return Ok(Status::Renegotiate);
         }
+        // One record at a time: a record that yields plaintext (or close_notify) ends
+        // the call, the records after it are the caller's extra; records without
+        // application data (a session ticket) are read on.
         let mut plaintext = Vec::new();
-        let r = ctx
-            .tls
-            .get()
-            .decrypt(input, &mut plaintext)
-            .map_err(|e| e.status())?;
+        let mut consumed = 0;
+        let mut fed = record_end(input, 0).unwrap_or(total);
+        let outcome = loop {
+            let r = ctx
+                .tls
+                .get()
+                .decrypt(&mut input[consumed..fed], &mut plaintext)
+                .map_err(|e| e.status())?;
+            consumed += r.consumed;
+            match r.status {
+                DecryptStatus::IncompleteMessage { .. } if fed < total => {
+                    fed = record_end(input, fed).unwrap_or(total);
+                }
+                s => break s,
+            }
+        };
         let mut answer = Vec::new();
         ctx.tls.get().take_output(&mut answer);
         let renegotiate = !answer.is_empty();
         ctx.pending_out.append(&mut answer);
         drop(ctx);
-        let consumed = r.consumed;
-        let status = match r.status {
+        let status = match outcome {
             DecryptStatus::IncompleteMessage { missing } if consumed == 0 => {
                 if let Some(m) = b.iter_mut().find(|x| kind(x) == SECBUFFER_EMPTY) {
                     m.BufferType = SECBUFFER_MISSING;

@@ -59,11 +59,11 @@ pub extern "C" fn FreeContextBuffer(pv: *mut c_void) -> SECURITY_STATUS {
         if pv.is_null() {
             return Ok(Status::Ok);
         }
-        let freed = ALLOCATED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-            .and_then(|a| a.remove(&(pv as usize)));
+        let mut a = ALLOCATED.lock().unwrap_or_else(|e| e.into_inner());
+        let freed = a.as_mut().and_then(|m| m.remove(&(pv as usize)));
+        if a.as_ref().is_some_and(|m| m.is_empty()) {
+            *a = None;
+        }
         freed.map(|_| Status::Ok).ok_or(Status::InvalidHandle)
     })
 }
