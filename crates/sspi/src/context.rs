@@ -28,6 +28,12 @@ use securechannel::{
 use securechannel_events::{AlertDescription, Status};
 use std::ffi::c_void;
 
+/// What SecInvalidateHandle writes.
+const INVALID_HANDLE: SecHandle = SecHandle {
+    dwLower: usize::MAX,
+    dwUpper: usize::MAX,
+};
+
 /// A context's TLS side.
 pub(crate) enum Tls {
     Client(ClientContext),
@@ -435,7 +441,8 @@ pub unsafe extern "C" fn AcceptSecurityContext(
         // SAFETY: as above.
         let outb = unsafe { buffers(output) }?;
         let allocate = flags & ASC_REQ_ALLOCATE_MEMORY != 0;
-        let entry = if context.is_null() {
+        let created = context.is_null();
+        let entry = if created {
             if credential.is_null() || new_context.is_null() {
                 return Err(Status::InvalidHandle);
             }
@@ -464,6 +471,15 @@ pub unsafe extern "C" fn AcceptSecurityContext(
         let mut bytes = token_of(&mut inb)?;
         let outcome = handshake(&mut ctx, &mut bytes);
         drop(ctx);
+        if created && outcome.status == Status::IncompleteMessage {
+            // As on Windows, a first call that lacks bytes makes no context: the caller
+            // calls again without one.
+            // SAFETY: `new_context` was checked non-null when the context was made.
+            let h = unsafe { *new_context };
+            let _ = handles::remove_context(&h);
+            // SAFETY: as above.
+            unsafe { put(new_context, INVALID_HANDLE) };
+        }
         let mut ret = RET_TLS | ASC_RET_STREAM;
         if allocate {
             ret |= ASC_RET_ALLOCATED_MEMORY;

@@ -257,13 +257,9 @@ impl Drop for Proc {
     }
 }
 
-/// Run a compiled C program to its end with the data directory; (status, stdout, stderr).
-pub fn run_c(
-    world: &World,
-    exe: &Path,
-    args: &[&str],
-    valgrind: bool,
-) -> (ExitStatus, String, String) {
+/// Start a compiled C program with the data directory (under valgrind: memory errors and
+/// leaks make it exit with 97).
+pub fn spawn_c(world: &World, exe: &Path, args: &[&str], valgrind: bool) -> Proc {
     let mut cmd = if valgrind {
         require_tool("valgrind", "valgrind");
         let mut c = Command::new("valgrind");
@@ -288,7 +284,17 @@ pub fn run_c(
     cmd.args(args)
         .env("SCHANNEL_DATA", &world.data)
         .env_remove("LD_LIBRARY_PATH");
-    let mut p = Proc::spawn(cmd);
+    Proc::spawn(cmd)
+}
+
+/// Run a compiled C program to its end; (status, stdout, stderr).
+pub fn run_c(
+    world: &World,
+    exe: &Path,
+    args: &[&str],
+    valgrind: bool,
+) -> (ExitStatus, String, String) {
+    let mut p = spawn_c(world, exe, args, valgrind);
     p.close_stdin();
     let s = p.wait();
     (s, p.stdout(), p.stderr())
