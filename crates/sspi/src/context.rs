@@ -415,8 +415,8 @@ pub unsafe extern "C" fn InitializeSecurityContextW(
 }
 
 /// AcceptSecurityContext: the server's handshake step (see the module docs).
-/// ASC_REQ_MUTUAL_AUTH is refused (SEC_E_UNSUPPORTED_FUNCTION): asking for a client
-/// certificate is not available through this library yet.
+/// ASC_REQ_MUTUAL_AUTH (on the first call) asks the client for a certificate; the
+/// client may send none (then SECPKG_ATTR_REMOTE_CERT_CONTEXT is SEC_E_NO_CREDENTIALS).
 ///
 /// # Safety
 /// The pointers are null or valid as AcceptSecurityContext documents them.
@@ -433,7 +433,8 @@ pub unsafe extern "C" fn AcceptSecurityContext(
     expiry: *mut TimeStamp,
 ) -> SECURITY_STATUS {
     guard(|| {
-        if flags & (ASC_REQ_DATAGRAM | ASC_REQ_MUTUAL_AUTH) != 0 {
+        if flags & ASC_REQ_DATAGRAM != 0 {
+            // DTLS is not spoken here.
             return Err(Status::UnsupportedFunction);
         }
         // SAFETY: the export's contract: descriptors are null or valid.
@@ -447,9 +448,10 @@ pub unsafe extern "C" fn AcceptSecurityContext(
                 return Err(Status::InvalidHandle);
             }
             // SAFETY: non-null, a SecHandle by the contract.
-            let Credential::Server(cred) = handles::credential(unsafe { &*credential })? else {
+            let Credential::Server(entry) = handles::credential(unsafe { &*credential })? else {
                 return Err(Status::UnknownCredentials);
             };
+            let cred = entry.for_request(flags & ASC_REQ_MUTUAL_AUTH != 0)?;
             let s = ServerContext::new(&cred, ContextOptions::default()).map_err(|e| e.status())?;
             let handle = handles::add_context(Context::new(Tls::Server(s), false));
             // SAFETY: checked non-null.

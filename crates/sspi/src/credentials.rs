@@ -14,7 +14,9 @@
 //!   then fails with SEC_E_ALGORITHM_MISMATCH (36873 for a client), as on a Windows machine
 //!   where they are disabled.
 //! - `hRootStore` (server): its certificates are trusted for client certificates, besides
-//!   `stores/Root`.
+//!   `stores/Root`; with ASC_REQ_MUTUAL_AUTH, clients are asked for a certificate,
+//!   validated against them (a client may still send none: the program then finds no
+//!   SECPKG_ATTR_REMOTE_CERT_CONTEXT).
 //! - `dwFlags`: SCH_CRED_MANUAL_CRED_VALIDATION (the server's certificate is not validated:
 //!   the program does it); SCH_CRED_AUTO_CRED_VALIDATION (the default);
 //!   SCH_CRED_NO_DEFAULT_CREDS (a client never picks a certificate by itself here, with or
@@ -29,9 +31,11 @@ use crate::abi::*;
 use crate::ffi::{guard, narrow, put, wide, Failed};
 use crate::handles::{self, Credential};
 use crate::{crypt32, package, runtime};
-use securechannel::{Protocol, StoreQuery};
+use rustls_pki_types::CertificateDer;
+use securechannel::{Protocol, ServerCredential, StoreQuery};
 use securechannel_events::Status;
 use std::ffi::c_void;
+use std::sync::{Arc, OnceLock};
 
 /// The flags accepted, each for the reason in the module docs.
 const ACCEPTED_FLAGS: DWORD = SCH_CRED_MANUAL_CRED_VALIDATION
@@ -229,18 +233,17 @@ fn acquire(
             Credential::Client(b.acquire().map_err(|e| e.status())?)
         }
         SECPKG_CRED_INBOUND => {
-            let mut b = p.provider.server_credential();
-            if !request.protocols.is_empty() {
-                b = b.protocols(&request.protocols);
-            }
-            b = match thumbprint {
-                Some(t) => b.from_store(StoreQuery::Thumbprint(t)),
-                None => b.system_default(),
+            let recipe = ServerRecipe {
+                thumbprint,
+                protocols: request.protocols,
+                roots: crypt32::store_certificates(request.root_store)?,
             };
-            for root in crypt32::store_certificates(request.root_store)? {
-                b = b.add_root(root);
-            }
-            Credential::Server(b.acquire().map_err(|e| e.status())?)
+            let plain = server_credential(&p, &recipe, false)?;
+            Credential::Server(Arc::new(ServerEntry {
+                plain,
+                mutual: OnceLock::new(),
+                recipe,
+            }))
         }
         _ => return Err(Status::InvalidParameter),
     };
@@ -252,6 +255,60 @@ fn acquire(
         put(expiry, NEVER);
     }
     Ok(Status::Ok)
+}
+
+/// How a server credential was asked for, to make it again asking for client
+/// certificates.
+pub(crate) struct ServerRecipe {
+    thumbprint: Option<String>,
+    protocols: Vec<Protocol>,
+    roots: Vec<CertificateDer<'static>>,
+}
+
+/// A server credential: the one AcquireCredentialsHandle made, and the same asking
+/// clients for a certificate (ASC_REQ_MUTUAL_AUTH), made on first use (it logs its own
+/// 36867: the provider asks for client certificates per credential).
+pub(crate) struct ServerEntry {
+    pub(crate) plain: ServerCredential,
+    mutual: OnceLock<ServerCredential>,
+    recipe: ServerRecipe,
+}
+
+impl ServerEntry {
+    /// The credential for a context's ASC_REQ flags.
+    pub(crate) fn for_request(&self, mutual: bool) -> Result<ServerCredential, Status> {
+        if !mutual {
+            return Ok(self.plain.clone());
+        }
+        if let Some(c) = self.mutual.get() {
+            return Ok(c.clone());
+        }
+        let p = runtime::package()?;
+        let made = server_credential(&p, &self.recipe, true)?;
+        Ok(self.mutual.get_or_init(|| made).clone())
+    }
+}
+
+fn server_credential(
+    p: &runtime::Package,
+    recipe: &ServerRecipe,
+    mutual: bool,
+) -> Result<ServerCredential, Status> {
+    let mut b = p.provider.server_credential();
+    if !recipe.protocols.is_empty() {
+        b = b.protocols(&recipe.protocols);
+    }
+    b = match &recipe.thumbprint {
+        Some(t) => b.from_store(StoreQuery::Thumbprint(t.clone())),
+        None => b.system_default(),
+    };
+    for root in &recipe.roots {
+        b = b.add_root(root.clone());
+    }
+    if mutual {
+        b = b.request_client_certificate();
+    }
+    b.acquire().map_err(|e| e.status())
 }
 
 /// The TimeStamp of something that never expires (Windows' maximum).

@@ -5,7 +5,8 @@
 
 use crate::abi::SecHandle;
 use crate::context::Context;
-use securechannel::{ClientCredential, ServerCredential};
+use crate::credentials::ServerEntry;
+use securechannel::ClientCredential;
 use securechannel_events::Status;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +21,7 @@ const CONTEXT_TAG: usize = 0x5343_6378;
 #[derive(Clone)]
 pub(crate) enum Credential {
     Client(ClientCredential),
-    Server(ServerCredential),
+    Server(Arc<ServerEntry>),
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

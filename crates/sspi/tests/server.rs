@@ -8,11 +8,19 @@ use common::*;
 use std::io::Write;
 use std::process::Command;
 
-fn serve_one(w: &World, proto: &str, s_client_flag: &str, valgrind: bool) {
+/// What the C server printed.
+fn serve_one(w: &World, proto: &str, s_client_flag: &str, valgrind: bool) -> String {
+    serve(w, &[proto], &[s_client_flag], valgrind)
+}
+
+fn serve(w: &World, server_args: &[&str], s_client_args: &[&str], valgrind: bool) -> String {
+    let s_client_flag = s_client_args[0];
     w.install_my(&w.server_cert, &w.server_key);
     let exe = compile("server", w.dir.path());
     let port = free_port().to_string();
-    let mut server = spawn_c(w, &exe, &[&port, "localhost", proto], valgrind);
+    let mut args = vec![port.as_str(), "localhost"];
+    args.extend_from_slice(server_args);
+    let mut server = spawn_c(w, &exe, &args, valgrind);
     assert!(
         server.wait_for(|o, _| o.contains("LISTENING")),
         "{}\n{}",
@@ -31,8 +39,8 @@ fn serve_one(w: &World, proto: &str, s_client_flag: &str, valgrind: bool) {
             "-verify_return_error",
             "-brief",
             "-ign_eof",
-            s_client_flag,
-        ]);
+        ])
+        .args(s_client_args);
     let mut client = Proc::spawn(c);
     client.stdin().write_all(b"hello from s_client\n").unwrap();
     let cs = client.wait();
@@ -66,6 +74,7 @@ fn serve_one(w: &World, proto: &str, s_client_flag: &str, valgrind: bool) {
         so.contains(&format!("PROTOCOL {bit}\n")),
         "SP_PROT_*_SERVER: {all}"
     );
+    all
 }
 
 #[test]
@@ -83,6 +92,42 @@ fn server_answers_s_client_over_tls13_and_logs_36880() {
 fn server_answers_s_client_over_tls12() {
     let w = World::new();
     serve_one(&w, "default", "-tls1_2", false);
+}
+
+#[test]
+fn mutual_auth_asks_s_client_for_its_certificate_and_the_server_sees_it() {
+    let w = World::new();
+    let leaf = w.root.client_leaf(&["client.test"]);
+    let (cert, key) = (
+        w.dir.path().join("client.pem"),
+        w.dir.path().join("client.key"),
+    );
+    leaf.write_pem(&cert, &key);
+    let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let out = serve(
+        &w,
+        &["tls13", "mutual"],
+        &["-tls1_3", "-cert", c, "-key", k],
+        false,
+    );
+    assert!(out.contains("CLIENT CERT "), "{out}");
+    let e = w.events();
+    let done: Vec<_> = e.iter().filter(|e| e.event_id as u16 == 36880).collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert!(
+        done[0]
+            .field("RemoteCertSubjectName")
+            .is_some_and(|s| s.contains("client.test")),
+        "{:?}",
+        done[0]
+    );
+}
+
+#[test]
+fn mutual_auth_with_a_client_that_has_no_certificate_finds_none() {
+    let w = World::new();
+    let out = serve(&w, &["tls12", "mutual"], &["-tls1_2"], false);
+    assert!(out.contains("NO CLIENT CERT\n"), "{out}");
 }
 
 #[test]

@@ -6,7 +6,9 @@
  * an EncryptMessage reply, then ApplyControlToken(SCHANNEL_SHUTDOWN) +
  * AcceptSecurityContext for the close_notify.
  *
- * usage: server PORT SUBJECT [tls12|tls13|default]
+ * usage: server PORT SUBJECT [tls12|tls13|default] [mutual]
+ * With "mutual", ASC_REQ_MUTUAL_AUTH asks the client for a certificate and the server
+ * prints "CLIENT CERT <subject bytes>" or "NO CLIENT CERT".
  * Prints "LISTENING" when ready, then "GOT <line>"; on failure "FAILED <call> 0x%08X"
  * and exit status 2.
  */
@@ -39,7 +41,7 @@ static int send_all(int fd, const void *p, size_t n) {
     return 0;
 }
 
-static const ULONG ASC_FLAGS = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY |
+static ULONG ASC_FLAGS = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY |
                                ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM;
 
 /* The server's handshake loop. Leaves unused bytes at the front of io. */
@@ -88,6 +90,8 @@ int main(int argc, char **argv) {
         return 64;
     }
     const char *proto = argc > 3 ? argv[3] : "default";
+    int mutual = argc > 4 && strcmp(argv[4], "mutual") == 0;
+    if (mutual) ASC_FLAGS |= ASC_REQ_MUTUAL_AUTH;
 
     HCERTSTORE my = CertOpenSystemStoreA(0, "MY");
     if (my == NULL) return fail("CertOpenSystemStoreA", SEC_E_NO_CREDENTIALS);
@@ -144,6 +148,18 @@ int main(int argc, char **argv) {
     st = QueryContextAttributesA(&ctx, SECPKG_ATTR_CONNECTION_INFO, &info);
     if (st != SEC_E_OK) return fail("QueryContextAttributesA", st);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
+    if (mutual) {
+        PCCERT_CONTEXT peer = NULL;
+        st = QueryContextAttributesA(&ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
+        if (st == SEC_E_OK) {
+            printf("CLIENT CERT %u\n", peer->pCertInfo->Subject.cbData);
+            CertFreeCertificateContext(peer);
+        } else if (st == SEC_E_NO_CREDENTIALS) {
+            printf("NO CLIENT CERT\n");
+        } else {
+            return fail("QueryContextAttributesA(REMOTE_CERT_CONTEXT)", st);
+        }
+    }
 
     /* Read one line. */
     char line[1024];
