@@ -142,3 +142,54 @@ fn client_under_valgrind_has_no_error_and_no_leak() {
         );
     }
 }
+
+#[test]
+fn client_certificate_from_the_my_store_is_sent_to_an_s_server_that_requires_one() {
+    let w = World::new();
+    let leaf = w.root.client_leaf(&["client.test"]);
+    let (cert, key) = (
+        w.dir.path().join("client.pem"),
+        w.dir.path().join("client.key"),
+    );
+    leaf.write_pem(&cert, &key);
+    w.install_my(&cert, &key);
+    let root = w.root_pem.to_str().unwrap().to_string();
+    let exe = compile("client", w.dir.path());
+    let (_server, port) = s_server(
+        &w.server_cert,
+        &w.server_key,
+        &[
+            "-tls1_3",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            &root,
+        ],
+    );
+    let (status, out, err) = run_c(
+        &w,
+        &exe,
+        &[
+            &port.to_string(),
+            "localhost",
+            "tls13",
+            "v5",
+            "store",
+            "client.test",
+        ],
+        false,
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert_page(&out, &err, "TLSv1.3");
+    // s_server -www prints the client's certificate, or says there is none.
+    assert!(!out.contains("no client certificate available"), "{out}");
+    assert!(out.contains("BEGIN CERTIFICATE"), "{out}");
+    let e = w.events();
+    let done: Vec<_> = e.iter().filter(|e| e.event_id as u16 == 36880).collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert_eq!(
+        done[0].field("LocalCertSubjectName"),
+        Some("CN=client.test")
+    );
+}

@@ -375,6 +375,33 @@ int main(int argc, char **argv) {
     EXPECT_FAILED(DecryptMessage(&server.ctx, &d, 0, NULL));
     delete_pair();
 
+    /* ApplyControlToken(SCHANNEL_ALERT): the client refuses the server's certificate with
+     * certificate_unknown (46); the server receives it. A warning, or an alert the
+     * provider cannot produce, is refused. */
+    memset(&client, 0, sizeof client);
+    memset(&server, 0, sizeof server);
+    memset(&to_server, 0, sizeof to_server);
+    memset(&to_client, 0, sizeof to_client);
+    server.server = 1;
+    EXPECT(step(&client, &to_client, 0, &to_server), SEC_I_CONTINUE_NEEDED);
+    SCHANNEL_ALERT_TOKEN alert = {SCHANNEL_ALERT, TLS1_ALERT_WARNING, 46};
+    SecBuffer ab[1] = {{sizeof alert, SECBUFFER_TOKEN, &alert}};
+    SecBufferDesc ad = {SECBUFFER_VERSION, 1, ab};
+    EXPECT(ApplyControlToken(&client.ctx, &ad), SEC_E_UNSUPPORTED_FUNCTION);
+    alert.dwAlertType = TLS1_ALERT_FATAL;
+    alert.dwAlertNumber = 10; /* unexpected_message: no verification produces it */
+    EXPECT(ApplyControlToken(&client.ctx, &ad), SEC_E_UNSUPPORTED_FUNCTION);
+    alert.dwAlertNumber = 46;
+    EXPECT(ApplyControlToken(&client.ctx, &ad), SEC_E_OK);
+    ab[0].cbBuffer = 2; /* a token too short for its type */
+    EXPECT(ApplyControlToken(&client.ctx, &ad), SEC_E_INVALID_TOKEN);
+    EXPECT(step(&server, &to_server, N, &to_client), SEC_I_CONTINUE_NEEDED);
+    EXPECT_FAILED(step(&client, &to_client, N, &to_server));
+    checks++;
+    if (to_server.len == 0) { printf("CHECK FAILED: no alert went out\n"); return 1; }
+    EXPECT_FAILED(step(&server, &to_server, N, &to_client));
+    delete_pair();
+
     EXPECT(FreeCredentialsHandle(&client_cred), SEC_E_OK);
     EXPECT(FreeCredentialsHandle(&server_cred), SEC_E_OK);
     printf("OK %d\n", checks);
