@@ -131,6 +131,39 @@ typedef struct _SecBufferDesc {
 #define SECBUFFER_ATTRMASK 0xF0000000
 #define SECBUFFER_READONLY 0x80000000
 
+/* ---- application protocols (ALPN) ---- */
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT {
+    SecApplicationProtocolNegotiationExt_None,
+    SecApplicationProtocolNegotiationExt_NPN,
+    SecApplicationProtocolNegotiationExt_ALPN
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT;
+
+typedef struct _SEC_APPLICATION_PROTOCOL_LIST {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned short ProtocolListSize;
+    unsigned char ProtocolList[1]; /* ANYSIZE_ARRAY: the ALPN wire list (length-prefixed names) */
+} SEC_APPLICATION_PROTOCOL_LIST;
+
+typedef struct _SEC_APPLICATION_PROTOCOLS {
+    ULONG ProtocolListsSize;
+    SEC_APPLICATION_PROTOCOL_LIST ProtocolLists[1];
+} SEC_APPLICATION_PROTOCOLS;
+
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS {
+    SecApplicationProtocolNegotiationStatus_None,
+    SecApplicationProtocolNegotiationStatus_Success,
+    SecApplicationProtocolNegotiationStatus_SelectedClientOnly
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS;
+
+#define MAX_PROTOCOL_ID_SIZE 0xff
+
+typedef struct _SecPkgContext_ApplicationProtocol {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS ProtoNegoStatus;
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned char ProtocolIdSize;
+    unsigned char ProtocolId[MAX_PROTOCOL_ID_SIZE];
+} SecPkgContext_ApplicationProtocol;
+
 /* ---- packages ---- */
 typedef struct _SecPkgInfoA {
     ULONG fCapabilities;
@@ -211,6 +244,7 @@ typedef struct _SecPkgInfoW {
 #define ASC_RET_STREAM 0x00010000
 
 #define SECPKG_ATTR_STREAM_SIZES 4
+#define SECPKG_ATTR_APPLICATION_PROTOCOL 35
 #define SECPKG_ATTR_REMOTE_CERT_CONTEXT 0x53
 #define SECPKG_ATTR_CONNECTION_INFO 0x5a
 

@@ -263,6 +263,38 @@ pub struct SecurityFunctionTable {
 // SAFETY: the table holds addresses of functions (and nulls), never data that changes.
 unsafe impl Sync for SecurityFunctionTable {}
 
+/// SEC_APPLICATION_PROTOCOL_LIST's fixed part (its list follows at offset 6).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SEC_APPLICATION_PROTOCOL_LIST {
+    pub ProtoNegoExt: u32,
+    pub ProtocolListSize: u16,
+    pub ProtocolList: [u8; 1],
+}
+
+/// SEC_APPLICATION_PROTOCOLS's fixed part (its lists follow at offset 4).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SEC_APPLICATION_PROTOCOLS {
+    pub ProtocolListsSize: ULONG,
+    pub ProtocolLists: [SEC_APPLICATION_PROTOCOL_LIST; 1],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_ApplicationProtocol {
+    pub ProtoNegoStatus: u32,
+    pub ProtoNegoExt: u32,
+    pub ProtocolIdSize: u8,
+    pub ProtocolId: [u8; 255],
+}
+
+pub const SECBUFFER_APPLICATION_PROTOCOLS: ULONG = 18;
+pub const SECPKG_ATTR_APPLICATION_PROTOCOL: ULONG = 35;
+pub const SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT_ALPN: u32 = 2;
+pub const SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS_NONE: u32 = 0;
+pub const SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS_SUCCESS: u32 = 1;
+
 pub const SECBUFFER_VERSION: ULONG = 0;
 pub const SECBUFFER_EMPTY: ULONG = 0;
 pub const SECBUFFER_DATA: ULONG = 1;
@@ -398,6 +430,9 @@ mod tests {
             "CERT_EXTENSION" => CERT_EXTENSION { pszObjId, fCritical, Value }
             "CERT_INFO" => CERT_INFO { dwVersion, SerialNumber, SignatureAlgorithm, Issuer, NotBefore, NotAfter, Subject, SubjectPublicKeyInfo, IssuerUniqueId, SubjectUniqueId, cExtension, rgExtension }
             "CERT_CONTEXT" => CERT_CONTEXT { dwCertEncodingType, pbCertEncoded, cbCertEncoded, pCertInfo, hCertStore }
+            "SEC_APPLICATION_PROTOCOL_LIST" => SEC_APPLICATION_PROTOCOL_LIST { ProtoNegoExt, ProtocolListSize, ProtocolList }
+            "SEC_APPLICATION_PROTOCOLS" => SEC_APPLICATION_PROTOCOLS { ProtocolListsSize, ProtocolLists }
+            "SecPkgContext_ApplicationProtocol" => SecPkgContext_ApplicationProtocol { ProtoNegoStatus, ProtoNegoExt, ProtocolIdSize, ProtocolId }
             "SecurityFunctionTable" => SecurityFunctionTable { dwVersion, EnumerateSecurityPackages, QueryCredentialsAttributes, AcquireCredentialsHandle, FreeCredentialsHandle, Reserved2, InitializeSecurityContext, AcceptSecurityContext, CompleteAuthToken, DeleteSecurityContext, ApplyControlToken, QueryContextAttributes, ImpersonateSecurityContext, RevertSecurityContext, MakeSignature, VerifySignature, FreeContextBuffer, QuerySecurityPackageInfo, Reserved3, Reserved4, ExportSecurityContext, ImportSecurityContext, AddCredentials, Reserved8, QuerySecurityContextToken, EncryptMessage, DecryptMessage, SetContextAttributes, SetCredentialsAttributes, ChangeAccountPassword, QueryContextAttributesEx, QueryCredentialsAttributesEx }
         };
         let list = include_str!("../tests/c/layout_list.h");

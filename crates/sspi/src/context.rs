@@ -10,7 +10,8 @@
 //! token is `pOutput->pBuffers[0]`, allocated with ISC_REQ_ALLOCATE_MEMORY /
 //! ASC_REQ_ALLOCATE_MEMORY (freed with FreeContextBuffer) or copied into the caller's.
 //! On failure, the fatal alert (if any) is the output token, as Schannel gives it with
-//! ISC_REQ_EXTENDED_ERROR.
+//! ISC_REQ_EXTENDED_ERROR. A SECBUFFER_APPLICATION_PROTOCOLS buffer in the first call's
+//! input offers (client) or accepts (server) application protocols (ALPN).
 //!
 //! The provider is given the input one TLS record at a time and is not given the
 //! records after the one that completes the handshake: those (application data sent
@@ -182,25 +183,39 @@ unsafe fn deliver(
     output: Option<&mut [SecBuffer]>,
     allocate: bool,
 ) -> Status {
-    if let Some(inb) = input {
-        if inb.len() > 1 {
-            if outcome.extra > 0 {
-                inb[1] = SecBuffer {
-                    cbBuffer: outcome.extra as ULONG,
-                    BufferType: SECBUFFER_EXTRA,
-                    pvBuffer: std::ptr::null_mut(),
-                };
-            } else if let Some(m) = outcome.missing {
-                inb[1] = SecBuffer {
-                    cbBuffer: m as ULONG,
-                    BufferType: SECBUFFER_MISSING,
-                    pvBuffer: std::ptr::null_mut(),
-                };
-            } else {
-                inb[1].BufferType = SECBUFFER_EMPTY;
-                inb[1].cbBuffer = 0;
+    // SECBUFFER_EXTRA / SECBUFFER_MISSING go where Schannel puts them: pBuffers[1], or
+    // the first empty buffer when [1] holds the application protocols.
+    let slot = input.and_then(|inb| {
+        let i = match inb.get(1).map(kind) {
+            Some(SECBUFFER_TOKEN | SECBUFFER_APPLICATION_PROTOCOLS) => {
+                inb.iter()
+                    .skip(1)
+                    .position(|b| kind(b) == SECBUFFER_EMPTY)?
+                    + 1
             }
-        }
+            Some(_) => 1,
+            None => return None,
+        };
+        inb.get_mut(i)
+    });
+    if let Some(b) = slot {
+        *b = match (outcome.extra, outcome.missing) {
+            (e, _) if e > 0 => SecBuffer {
+                cbBuffer: e as ULONG,
+                BufferType: SECBUFFER_EXTRA,
+                pvBuffer: std::ptr::null_mut(),
+            },
+            (_, Some(m)) => SecBuffer {
+                cbBuffer: m as ULONG,
+                BufferType: SECBUFFER_MISSING,
+                pvBuffer: std::ptr::null_mut(),
+            },
+            _ => SecBuffer {
+                cbBuffer: 0,
+                BufferType: SECBUFFER_EMPTY,
+                pvBuffer: std::ptr::null_mut(),
+            },
+        };
     }
     let Some(out) = output.and_then(|o| o.first_mut()) else {
         return if outcome.token.is_empty() {
@@ -235,16 +250,53 @@ unsafe fn deliver(
     outcome.status
 }
 
+/// The application protocols of a SECBUFFER_APPLICATION_PROTOCOLS buffer (ALPN lists
+/// only), in preference order; none without such a buffer.
+fn alpn_of(input: &Option<&mut [SecBuffer]>) -> Result<Vec<Vec<u8>>, Failed> {
+    let Some(b) = input.as_deref().and_then(|b| {
+        b.iter()
+            .find(|b| kind(b) == SECBUFFER_APPLICATION_PROTOCOLS)
+    }) else {
+        return Ok(Vec::new());
+    };
+    // SAFETY: the caller's buffer (contract of the export).
+    let bytes = unsafe { bytes_mut(b) }?;
+    let bad = || Status::InvalidToken;
+    let total = bytes.get(..4).ok_or_else(bad)?;
+    let total = u32::from_ne_bytes([total[0], total[1], total[2], total[3]]) as usize;
+    let mut lists = bytes.get(4..4 + total).ok_or_else(bad)?;
+    let mut protocols = Vec::new();
+    while !lists.is_empty() {
+        let head = lists.get(..6).ok_or_else(bad)?;
+        let ext = u32::from_ne_bytes([head[0], head[1], head[2], head[3]]);
+        let size = usize::from(u16::from_ne_bytes([head[4], head[5]]));
+        let mut wire = lists.get(6..6 + size).ok_or_else(bad)?;
+        lists = &lists[6 + size..];
+        if ext != SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT_ALPN {
+            // NPN is not spoken here.
+            return Err(Status::UnsupportedFunction);
+        }
+        while let Some((&n, rest)) = wire.split_first() {
+            let name = rest
+                .get(..usize::from(n))
+                .filter(|p| !p.is_empty())
+                .ok_or_else(bad)?;
+            protocols.push(name.to_vec());
+            wire = &rest[usize::from(n)..];
+        }
+    }
+    Ok(protocols)
+}
+
 /// The input token of a handshake call: `pBuffers[0]` when it is a SECBUFFER_TOKEN.
 fn token_of(input: &mut Option<&mut [SecBuffer]>) -> Result<Vec<u8>, Failed> {
     let Some(b) = input.as_deref_mut().and_then(|b| b.first()) else {
         return Ok(Vec::new());
     };
     if kind(b) != SECBUFFER_TOKEN {
-        return if kind(b) == SECBUFFER_EMPTY {
-            Ok(Vec::new())
-        } else {
-            Err(Status::InvalidToken)
+        return match kind(b) {
+            SECBUFFER_EMPTY | SECBUFFER_APPLICATION_PROTOCOLS => Ok(Vec::new()),
+            _ => Err(Status::InvalidToken),
         };
     }
     // SAFETY: the caller's input token (contract of the export).
@@ -294,8 +346,8 @@ unsafe fn initialize(
         let target = target
             .filter(|t| !t.is_empty())
             .ok_or(Status::TargetUnknown)?;
-        let c = ClientContext::new(&cred, &target, ContextOptions::default())
-            .map_err(|e| e.status())?;
+        let options = ContextOptions::default().with_alpn(alpn_of(&inb)?);
+        let c = ClientContext::new(&cred, &target, options).map_err(|e| e.status())?;
         let handle = handles::add_context(Context::new(Tls::Client(c), manual));
         // SAFETY: checked non-null.
         unsafe { put(new_context, handle) };
@@ -452,7 +504,8 @@ pub unsafe extern "C" fn AcceptSecurityContext(
                 return Err(Status::UnknownCredentials);
             };
             let cred = entry.for_request(flags & ASC_REQ_MUTUAL_AUTH != 0)?;
-            let s = ServerContext::new(&cred, ContextOptions::default()).map_err(|e| e.status())?;
+            let options = ContextOptions::default().with_alpn(alpn_of(&inb)?);
+            let s = ServerContext::new(&cred, options).map_err(|e| e.status())?;
             let handle = handles::add_context(Context::new(Tls::Server(s), false));
             // SAFETY: checked non-null.
             unsafe { put(new_context, handle) };
@@ -651,14 +704,34 @@ fn query(context: *mut SecHandle, attribute: ULONG, out: *mut c_void) -> Result<
             // SAFETY: the caller passes a PCCERT_CONTEXT to fill for this attribute.
             unsafe { put(out.cast::<*const CERT_CONTEXT>(), cert) };
         }
+        SECPKG_ATTR_APPLICATION_PROTOCOL => {
+            let chosen = match &ctx.tls {
+                Tls::Client(c) => c.alpn(),
+                Tls::Server(s) => s.alpn(),
+            };
+            let mut v = SecPkgContext_ApplicationProtocol {
+                ProtoNegoStatus: SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS_NONE,
+                ProtoNegoExt: 0,
+                ProtocolIdSize: 0,
+                ProtocolId: [0; 255],
+            };
+            if let Some(p) = chosen.filter(|p| p.len() <= 255) {
+                v.ProtoNegoStatus = SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS_SUCCESS;
+                v.ProtoNegoExt = SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT_ALPN;
+                v.ProtocolIdSize = p.len() as u8;
+                v.ProtocolId[..p.len()].copy_from_slice(p);
+            }
+            // SAFETY: the caller passes a SecPkgContext_ApplicationProtocol for this attribute.
+            unsafe { put(out.cast(), v) };
+        }
         _ => return Err(Status::UnsupportedFunction),
     }
     Ok(Status::Ok)
 }
 
 /// QueryContextAttributesA: SECPKG_ATTR_STREAM_SIZES, SECPKG_ATTR_CONNECTION_INFO,
-/// SECPKG_ATTR_REMOTE_CERT_CONTEXT (free it with CertFreeCertificateContext); any other
-/// attribute is SEC_E_UNSUPPORTED_FUNCTION.
+/// SECPKG_ATTR_REMOTE_CERT_CONTEXT (free it with CertFreeCertificateContext),
+/// SECPKG_ATTR_APPLICATION_PROTOCOL; any other attribute is SEC_E_UNSUPPORTED_FUNCTION.
 ///
 /// # Safety
 /// `context` is null or a SecHandle; `out` null or the attribute's structure.

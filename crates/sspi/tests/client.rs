@@ -193,3 +193,30 @@ fn client_certificate_from_the_my_store_is_sent_to_an_s_server_that_requires_one
         Some("CN=client.test")
     );
 }
+
+#[test]
+fn client_offers_application_protocols_and_reads_the_one_s_server_chose() {
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let (_server, port) = s_server(
+        &w.server_cert,
+        &w.server_key,
+        &["-tls1_2", "-alpn", "http/1.1"],
+    );
+    let (status, out, err) = run_c(
+        &w,
+        &exe,
+        &[
+            &port.to_string(),
+            "localhost",
+            "tls12",
+            "v4",
+            "alpn",
+            "h2,http/1.1",
+        ],
+        false,
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("ALPN http/1.1\n"), "{out}");
+    assert_page(&out, &err, "TLSv1.2");
+}

@@ -135,3 +135,15 @@ fn server_under_valgrind_has_no_error_and_no_leak() {
     let w = World::new();
     serve_one(&w, "tls13", "-tls1_3", true);
 }
+
+#[test]
+fn server_accepts_the_application_protocol_s_client_offers() {
+    let w = World::new();
+    let out = serve(
+        &w,
+        &["tls13", "alpn", "h2"],
+        &["-tls1_3", "-alpn", "http/1.1,h2"],
+        false,
+    );
+    assert!(out.contains("ALPN h2\n"), "{out}");
+}

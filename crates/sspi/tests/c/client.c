@@ -5,7 +5,7 @@
  * loop (extra data, SEC_I_CONTEXT_EXPIRED), then shut down with ApplyControlToken +
  * InitializeSecurityContext. Only the socket calls differ from Windows.
  *
- * usage: client PORT TARGET [tls12|tls13|default] [v4|v5] [manual] [store SUBJECT]
+ * usage: client PORT TARGET [tls12|tls13|default] [v4|v5] [manual] [store SUBJECT] [alpn A,B]
  * Prints the reply on stdout; on failure prints "FAILED <call> 0x%08X" and exits 2.
  */
 #include "securechannel_sspi.h"
@@ -40,8 +40,30 @@ static int send_all(int fd, const void *p, size_t n) {
 }
 
 /* The sample's ClientHandshakeLoop, with its first call folded in. */
+/* SEC_APPLICATION_PROTOCOLS for a comma-separated list (the ALPN wire list inside). */
+static DWORD alpn_buffer(const char *list, unsigned char *out) {
+    unsigned char wire[256];
+    unsigned short n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        wire[n++] = (unsigned char)len;
+        memcpy(wire + n, p, len);
+        n += (unsigned short)len;
+        p += len + (e ? 1 : 0);
+    }
+    SEC_APPLICATION_PROTOCOLS *protocols = (SEC_APPLICATION_PROTOCOLS *)out;
+    SEC_APPLICATION_PROTOCOL_LIST *l = &protocols->ProtocolLists[0];
+    l->ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+    l->ProtocolListSize = n;
+    memcpy(l->ProtocolList, wire, n);
+    protocols->ProtocolListsSize = (ULONG)(offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtocolList) + n);
+    return (DWORD)(offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists) + protocols->ProtocolListsSize);
+}
+
 static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, CtxtHandle *ctx,
-                                 SecBuffer *extra_out) {
+                                 SecBuffer *extra_out, const char *alpn) {
     DWORD req = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY |
                 ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
     SecBufferDesc in_desc, out_desc;
@@ -56,7 +78,18 @@ static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, C
     out_desc.cBuffers = 1;
     out_desc.pBuffers = out_bufs;
     out_desc.ulVersion = SECBUFFER_VERSION;
-    st = g_sspi->InitializeSecurityContextA(cred, NULL, (SEC_CHAR *)target, req, 0, 0, NULL, 0,
+    unsigned char alpn_buf[512] __attribute__((aligned(8)));
+    PSecBufferDesc first_in = NULL;
+    if (alpn != NULL) {
+        in_bufs[0].pvBuffer = alpn_buf;
+        in_bufs[0].cbBuffer = alpn_buffer(alpn, alpn_buf);
+        in_bufs[0].BufferType = SECBUFFER_APPLICATION_PROTOCOLS;
+        in_desc.cBuffers = 1;
+        in_desc.pBuffers = in_bufs;
+        in_desc.ulVersion = SECBUFFER_VERSION;
+        first_in = &in_desc;
+    }
+    st = g_sspi->InitializeSecurityContextA(cred, NULL, (SEC_CHAR *)target, req, 0, 0, first_in, 0,
                                             ctx, &out_desc, &attrs, &expiry);
     if (st != SEC_I_CONTINUE_NEEDED) return st;
     if (out_bufs[0].cbBuffer != 0 && out_bufs[0].pvBuffer != NULL) {
@@ -175,8 +208,10 @@ int main(int argc, char **argv) {
     const char *version = argc > 4 ? argv[4] : "v4";
     int manual = 0;
     const char *subject = NULL;
+    const char *alpn = NULL;
     for (int i = 5; i < argc; i++) {
         if (strcmp(argv[i], "manual") == 0) manual = 1;
+        if (strcmp(argv[i], "alpn") == 0 && i + 1 < argc) alpn = argv[++i];
         if (strcmp(argv[i], "store") == 0 && i + 1 < argc) subject = argv[++i];
     }
 
@@ -242,7 +277,7 @@ int main(int argc, char **argv) {
 
     CtxtHandle ctx = {0, 0};
     SecBuffer extra = {0, SECBUFFER_EMPTY, NULL};
-    st = handshake(fd, &cred, argv[2], &ctx, &extra);
+    st = handshake(fd, &cred, argv[2], &ctx, &extra, alpn);
     if (st != SEC_E_OK) {
         int rc = fail("InitializeSecurityContextA", st);
         g_sspi->DeleteSecurityContext(&ctx);
@@ -267,6 +302,13 @@ int main(int argc, char **argv) {
             remote->pCertInfo->Subject.cbData, remote->pCertInfo->dwVersion);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
     CertFreeCertificateContext(remote);
+    SecPkgContext_ApplicationProtocol ap;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(APPLICATION_PROTOCOL)", st);
+    if (ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success)
+        printf("ALPN %.*s\n", ap.ProtocolIdSize, ap.ProtocolId);
+    else
+        printf("ALPN none\n");
 
     /* Send the request: header, data, trailer in one block, as the sample. */
     char *msg = malloc(sizes.cbHeader + sizes.cbMaximumMessage + sizes.cbTrailer);

@@ -6,7 +6,7 @@
  * an EncryptMessage reply, then ApplyControlToken(SCHANNEL_SHUTDOWN) +
  * AcceptSecurityContext for the close_notify.
  *
- * usage: server PORT SUBJECT [tls12|tls13|default] [mutual]
+ * usage: server PORT SUBJECT [tls12|tls13|default] [mutual|alpn NAME]
  * With "mutual", ASC_REQ_MUTUAL_AUTH asks the client for a certificate and the server
  * prints "CLIENT CERT <subject bytes>" or "NO CLIENT CERT".
  * Prints "LISTENING" when ready, then "GOT <line>"; on failure "FAILED <call> 0x%08X"
@@ -45,6 +45,8 @@ static ULONG ASC_FLAGS = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_R
                                ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM;
 
 /* The server's handshake loop. Leaves unused bytes at the front of io. */
+static const char *g_alpn = NULL;
+
 static SECURITY_STATUS accept_loop(int fd, PCredHandle cred, CtxtHandle *ctx, char *io, DWORD *io_len) {
     SECURITY_STATUS st = SEC_I_CONTINUE_NEEDED;
     int first = 1;
@@ -54,11 +56,26 @@ static SECURITY_STATUS accept_loop(int fd, PCredHandle cred, CtxtHandle *ctx, ch
             if (r <= 0) return SEC_E_INTERNAL_ERROR;
             *io_len += (DWORD)r;
         }
-        SecBuffer in[2], out[1];
+        SecBuffer in[3], out[1];
+        unsigned char alpn_buf[300] __attribute__((aligned(8)));
         SecBufferDesc in_d, out_d;
         in[0].pvBuffer = io; in[0].cbBuffer = *io_len; in[0].BufferType = SECBUFFER_TOKEN;
         in[1].pvBuffer = NULL; in[1].cbBuffer = 0; in[1].BufferType = SECBUFFER_EMPTY;
         in_d.ulVersion = SECBUFFER_VERSION; in_d.cBuffers = 2; in_d.pBuffers = in;
+        if (first && g_alpn != NULL) {
+            /* The protocols the server accepts, beside the token, on the first call. */
+            size_t n = strlen(g_alpn);
+            SEC_APPLICATION_PROTOCOLS *p = (SEC_APPLICATION_PROTOCOLS *)alpn_buf;
+            p->ProtocolLists[0].ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+            p->ProtocolLists[0].ProtocolListSize = (unsigned short)(n + 1);
+            p->ProtocolLists[0].ProtocolList[0] = (unsigned char)n;
+            memcpy(&p->ProtocolLists[0].ProtocolList[1], g_alpn, n);
+            p->ProtocolListsSize = (ULONG)(offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtocolList) + n + 1);
+            in[2].pvBuffer = alpn_buf;
+            in[2].cbBuffer = (ULONG)(offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists) + p->ProtocolListsSize);
+            in[2].BufferType = SECBUFFER_APPLICATION_PROTOCOLS;
+            in_d.cBuffers = 3;
+        }
         out[0].pvBuffer = NULL; out[0].cbBuffer = 0; out[0].BufferType = SECBUFFER_TOKEN;
         out_d.ulVersion = SECBUFFER_VERSION; out_d.cBuffers = 1; out_d.pBuffers = out;
         ULONG attrs = 0;
@@ -91,6 +108,7 @@ int main(int argc, char **argv) {
     }
     const char *proto = argc > 3 ? argv[3] : "default";
     int mutual = argc > 4 && strcmp(argv[4], "mutual") == 0;
+    if (argc > 5 && strcmp(argv[4], "alpn") == 0) g_alpn = argv[5];
     if (mutual) ASC_FLAGS |= ASC_REQ_MUTUAL_AUTH;
 
     HCERTSTORE my = CertOpenSystemStoreA(0, "MY");
@@ -148,6 +166,13 @@ int main(int argc, char **argv) {
     st = QueryContextAttributesA(&ctx, SECPKG_ATTR_CONNECTION_INFO, &info);
     if (st != SEC_E_OK) return fail("QueryContextAttributesA", st);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
+    if (g_alpn != NULL) {
+        SecPkgContext_ApplicationProtocol ap;
+        st = QueryContextAttributesA(&ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap);
+        if (st != SEC_E_OK) return fail("QueryContextAttributesA(APPLICATION_PROTOCOL)", st);
+        printf("ALPN %.*s\n", ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success ? ap.ProtocolIdSize : 4,
+               ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success ? (const char *)ap.ProtocolId : "none");
+    }
     if (mutual) {
         PCCERT_CONTEXT peer = NULL;
         st = QueryContextAttributesA(&ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
