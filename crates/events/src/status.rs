@@ -36,8 +36,6 @@ pub enum Status {
     TargetUnknown = 0x80090303,
     /// `SEC_E_INTERNAL_ERROR` (0x80090304).
     InternalError = 0x80090304,
-    /// `SEC_E_SECPKG_NOT_FOUND` (0x80090305).
-    SecpkgNotFound = 0x80090305,
     /// `SEC_E_INVALID_TOKEN` (0x80090308).
     InvalidToken = 0x80090308,
     /// `SEC_E_LOGON_DENIED` (0x8009030C).
@@ -157,7 +155,6 @@ const TABLE: &[(Status, &str)] = &[
     (Status::UnsupportedFunction, "SEC_E_UNSUPPORTED_FUNCTION"),
     (Status::TargetUnknown, "SEC_E_TARGET_UNKNOWN"),
     (Status::InternalError, "SEC_E_INTERNAL_ERROR"),
-    (Status::SecpkgNotFound, "SEC_E_SECPKG_NOT_FOUND"),
     (Status::InvalidToken, "SEC_E_INVALID_TOKEN"),
     (Status::LogonDenied, "SEC_E_LOGON_DENIED"),
     (Status::UnknownCredentials, "SEC_E_UNKNOWN_CREDENTIALS"),

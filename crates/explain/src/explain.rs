@@ -1228,12 +1228,6 @@ pub static STATUS_EXPLANATIONS: &[StatusExplanation] = &[
         actions: &["Look at the program's error output and at the events just before it."],
     },
     StatusExplanation {
-        status: Status::SecpkgNotFound,
-        meaning: "The security package named in the call does not exist here.",
-        causes: &["An SSPI program (through the securechannel-sspi C library) asked for a package other than \"Schannel\" or \"Microsoft Unified Security Protocol Provider\"."],
-        actions: &["Pass UNISP_NAME or SCHANNEL_NAME as the package name."],
-    },
-    StatusExplanation {
         status: Status::InvalidToken,
         meaning: "The input token is not valid TLS data for this context.",
         causes: &["Non-TLS bytes on the connection, or data fed into the wrong context."],

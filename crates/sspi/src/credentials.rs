@@ -202,9 +202,9 @@ fn acquire(
     if out.is_null() {
         return Err(Status::InvalidParameter);
     }
-    let name = package_name.ok_or(Status::SecpkgNotFound)?;
+    let name = package_name.ok_or(Status::UnsupportedFunction)?;
     if !package::is_our_package(&name) {
-        return Err(Status::SecpkgNotFound);
+        return Err(Status::UnsupportedFunction);
     }
     // SAFETY: the caller's contract of AcquireCredentialsHandle: pAuthData is null or
     // the structure its dwVersion names.

@@ -155,7 +155,7 @@ fn query_info<C: Chars>(
     let canonical = PACKAGE_NAMES
         .iter()
         .find(|n| n.eq_ignore_ascii_case(&name))
-        .ok_or(Status::SecpkgNotFound)?;
+        .ok_or(Status::UnsupportedFunction)?;
     // SAFETY: checked non-null; the caller gives a writable out-parameter.
     unsafe { put(info, package_infos::<C>(&[canonical])) };
     Ok(Status::Ok)
@@ -180,7 +180,8 @@ pub extern "C" fn EnumerateSecurityPackagesW(
 }
 
 /// QuerySecurityPackageInfoA: "Schannel" or "Microsoft Unified Security Protocol
-/// Provider"; any other name is SEC_E_SECPKG_NOT_FOUND.
+/// Provider"; any other name is SEC_E_UNSUPPORTED_FUNCTION (Windows returns
+/// SEC_E_SECPKG_NOT_FOUND, 0x80090305, which the project's status table does not have).
 ///
 /// # Safety
 /// `name` is null or a NUL-terminated string; `info` is null or writable.

@@ -220,3 +220,58 @@ fn client_offers_application_protocols_and_reads_the_one_s_server_chose() {
     assert!(out.contains("ALPN http/1.1\n"), "{out}");
     assert_page(&out, &err, "TLSv1.2");
 }
+
+#[test]
+fn data_after_a_key_update_request_is_read() {
+    // s_server without -www: "K" on its stdin sends a KeyUpdate asking for the client's,
+    // then a line of data, then "Q" closes. DecryptMessage reads the KeyUpdate itself
+    // (rustls answers it with the next record it writes, so no SEC_I_RENEGOTIATE is
+    // needed) and the data after it under the new keys.
+    use std::io::Write;
+    use std::process::Command;
+    require_tool("openssl", "openssl");
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let port = free_port();
+    let mut c = Command::new("openssl");
+    c.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&w.server_cert)
+        .arg("-key")
+        .arg(&w.server_key)
+        .args(["-tls1_3", "-naccept", "1"]);
+    let mut server = Proc::spawn(c);
+    assert!(
+        server.wait_for(|o, _| o.contains("ACCEPT")),
+        "{}",
+        server.stderr()
+    );
+    let mut client = spawn_c(&w, &exe, &[&port.to_string(), "localhost", "tls13"], false);
+    assert!(
+        server.wait_for(|o, _| o.contains("GET / HTTP/1.0")),
+        "{}\n{}",
+        server.stdout(),
+        client.stdout()
+    );
+    for line in [&b"K\n"[..], b"after the key update\n", b"Q\n"] {
+        server.stdin().write_all(line).unwrap();
+        server.stdin().flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let status = client.wait();
+    let (out, err) = (client.stdout(), client.stderr());
+    assert!(
+        status.success(),
+        "{out}\n{err}\n{}\n{}",
+        server.stdout(),
+        server.stderr()
+    );
+    assert!(out.contains("after the key update"), "{out}\n{err}");
+    assert!(
+        // What s_server prints after sending the KeyUpdate of its "K" command.
+        server.stdout().contains("SSL_do_handshake -> 1"),
+        "s_server sent no KeyUpdate: {}",
+        server.stdout()
+    );
+}

@@ -338,6 +338,7 @@ int main(int argc, char **argv) {
     size_t received = 0;
     st = SEC_E_OK;
     int closed_by_peer = 0;
+    int renegotiations = 0;
     for (;;) {
         if (io_len == 0 || st == SEC_E_INCOMPLETE_MESSAGE) {
             ssize_t r = recv(fd, io + io_len, IO_BUFFER_SIZE - io_len, 0);
@@ -371,6 +372,7 @@ int main(int argc, char **argv) {
         }
         if (st == SEC_I_RENEGOTIATE) {
             SecBuffer ignored;
+            renegotiations++;
             /* The sample hands the extra data to its handshake loop; a post-handshake
              * answer comes back as the token of one InitializeSecurityContext call. */
             SecBuffer ib[2], ob[1];
@@ -394,7 +396,8 @@ int main(int argc, char **argv) {
     free(io);
     fflush(stdout);
     if (FAILED(st)) return fail("DecryptMessage", st);
-    fprintf(stderr, "received %zu bytes, closed by peer: %d\n", received, closed_by_peer);
+    fprintf(stderr, "received %zu bytes, closed by peer: %d, renegotiate %d\n", received, closed_by_peer,
+            renegotiations);
 
     st = disconnect(fd, &cred, &ctx);
     close(fd);
