@@ -222,6 +222,59 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    /* The W calls (UTF-16 names) and the package information. */
+    ULONG count = 0;
+    PSecPkgInfoW infos = NULL;
+    EXPECT(EnumerateSecurityPackagesW(&count, &infos), SEC_E_OK);
+    checks++;
+    if (count != 2 || infos[1].wRPCID != UNISP_RPC_ID || infos[1].Name[0] != 'S' || infos[1].Name[8] != 0) {
+        printf("CHECK FAILED: EnumerateSecurityPackagesW\n");
+        return 1;
+    }
+    EXPECT(FreeContextBuffer(infos), SEC_E_OK);
+    PSecPkgInfoA info_a = NULL;
+    EXPECT(QuerySecurityPackageInfoA("schannel", &info_a), SEC_E_OK);
+    checks++;
+    if (strcmp(info_a->Name, "Schannel") != 0 || info_a->cbMaxToken == 0) {
+        printf("CHECK FAILED: QuerySecurityPackageInfoA\n");
+        return 1;
+    }
+    EXPECT(FreeContextBuffer(info_a), SEC_E_OK);
+    PSecPkgInfoW info_w = NULL;
+    EXPECT(QuerySecurityPackageInfoW((SEC_WCHAR *)UNISP_NAME_W, &info_w), SEC_E_OK);
+    EXPECT(FreeContextBuffer(info_w), SEC_E_OK);
+    EXPECT(QuerySecurityPackageInfoW((SEC_WCHAR *)u"NTLM", &info_w), SEC_E_UNSUPPORTED_FUNCTION);
+    checks++;
+    if (InitSecurityInterfaceW()->AcquireCredentialsHandleW != AcquireCredentialsHandleW ||
+        InitSecurityInterfaceW()->QueryCredentialsAttributesW != NULL) {
+        printf("CHECK FAILED: InitSecurityInterfaceW's table\n");
+        return 1;
+    }
+    CredHandle wcred;
+    CtxtHandle wctx;
+    EXPECT(AcquireCredentialsHandleW(NULL, (SEC_WCHAR *)SCHANNEL_NAME_W, SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+                                     &wcred, &ts),
+           SEC_E_OK);
+    SecBuffer wb[1] = {{0, SECBUFFER_TOKEN, NULL}};
+    SecBufferDesc wd = {SECBUFFER_VERSION, 1, wb};
+    EXPECT(InitializeSecurityContextW(&wcred, NULL, (SEC_WCHAR *)u"localhost", REQ, 0, 0, NULL, 0, &wctx, &wd, &attrs,
+                                      &ts),
+           SEC_I_CONTINUE_NEEDED);
+    checks++;
+    if (wb[0].cbBuffer < 5 || ((unsigned char *)wb[0].pvBuffer)[0] != 0x16) {
+        printf("CHECK FAILED: InitializeSecurityContextW gave no ClientHello\n");
+        return 1;
+    }
+    EXPECT(FreeContextBuffer(wb[0].pvBuffer), SEC_E_OK);
+    EXPECT(DeleteSecurityContext(&wctx), SEC_E_OK);
+    EXPECT(FreeCredentialsHandle(&wcred), SEC_E_OK);
+    HCERTSTORE wmy = CertOpenSystemStoreW(0, (LPCWSTR)u"My");
+    checks++;
+    if (wmy == NULL || CertCloseStore(wmy, 0) != TRUE) {
+        printf("CHECK FAILED: CertOpenSystemStoreW\n");
+        return 1;
+    }
+
     /* Forged, null and freed handles. */
     EXPECT(FreeCredentialsHandle(NULL), SEC_E_INVALID_HANDLE);
     EXPECT(FreeCredentialsHandle(&forged), SEC_E_INVALID_HANDLE);
