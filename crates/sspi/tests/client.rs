@@ -1,0 +1,277 @@
+//! The C client of `tests/c/client.c` (written as the Windows SDK's Schannel client
+//! sample) against `openssl s_server` on 127.0.0.1: it fetches a page and the test
+//! checks it, the negotiated protocol, and the events the handshake left in the data
+//! directory's System log; then the refusals (untrusted root, wrong name) with their
+//! statuses and events; then the same program under valgrind.
+
+mod common;
+
+use common::*;
+
+/// Fetch the page of an s_server speaking `server_proto` with the client's `args`.
+fn fetch(
+    world: &World,
+    server_proto: &str,
+    args: &[&str],
+    valgrind: bool,
+) -> (bool, String, String) {
+    let exe = compile("client", world.dir.path());
+    let (server, port) = s_server(&world.server_cert, &world.server_key, &[server_proto]);
+    let port = port.to_string();
+    let mut all = vec![port.as_str()];
+    all.extend_from_slice(args);
+    let (status, out, err) = run_c(world, &exe, &all, valgrind);
+    (
+        status.success(),
+        out,
+        format!(
+            "{err}\n--- s_server:\n{}\n{}",
+            server.stdout(),
+            server.stderr()
+        ),
+    )
+}
+
+fn assert_page(out: &str, err: &str, openssl_protocol: &str) {
+    assert!(out.contains("HTTP/1.0 200 ok"), "no page:\n{out}\n{err}");
+    // s_server -www reports the connection as it saw it.
+    assert!(out.contains(openssl_protocol), "{out}");
+    assert!(out.contains("\nDONE "), "{out}\n{err}");
+}
+
+#[test]
+fn client_fetches_a_page_over_tls13_with_schannel_cred_v4_and_logs_36880() {
+    let w = World::new();
+    let (ok, out, err) = fetch(&w, "-tls1_3", &["127.0.0.1", "tls13", "v4"], false);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("PROTOCOL 0x2000\n"),
+        "SP_PROT_TLS1_3_CLIENT: {out}"
+    );
+    assert_page(&out, &err, "TLSv1.3");
+    let events = w.events();
+    let done: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_id as u16 == 36880)
+        .collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert_eq!(done[0].field("Protocol"), Some("TLS 1.3"));
+    assert_eq!(done[0].field("TargetName"), Some("127.0.0.1"));
+    assert_eq!(done[0].field("Type"), Some("client"));
+}
+
+#[test]
+fn client_fetches_a_page_over_tls12_with_sch_credentials_v5() {
+    let w = World::new();
+    let (ok, out, err) = fetch(&w, "-tls1_2", &["localhost", "tls12", "v5"], false);
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("PROTOCOL 0x800\n"),
+        "SP_PROT_TLS1_2_CLIENT: {out}"
+    );
+    assert_page(&out, &err, "TLSv1.2");
+    let e = w.events();
+    let done: Vec<_> = e.iter().filter(|e| e.event_id as u16 == 36880).collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert_eq!(done[0].field("Protocol"), Some("TLS 1.2"));
+}
+
+#[test]
+fn client_refuses_an_untrusted_root_with_sec_e_untrusted_root_and_36882() {
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let (mut server, port) = s_server(&w.untrusted_cert, &w.untrusted_key, &[]);
+    let (status, out, err) = run_c(&w, &exe, &[&port.to_string(), "localhost"], false);
+    assert_eq!(status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        out.contains("FAILED InitializeSecurityContextA 0x80090325"),
+        "{out}\n{err}"
+    );
+    assert!(w.event_ids().contains(&36882), "{:?}", w.event_ids());
+    // The alert went out (ISC_REQ_EXTENDED_ERROR): s_server saw unknown_ca.
+    assert!(
+        server.wait_for(|o, e| (o.to_string() + e).contains("unknown ca")),
+        "{}\n{}",
+        server.stdout(),
+        server.stderr()
+    );
+}
+
+#[test]
+fn client_refuses_a_wrong_name_with_sec_e_wrong_principal_and_36884() {
+    let w = World::new();
+    let (ok, out, err) = fetch(&w, "-tls1_3", &["wrong.example"], false);
+    assert!(!ok);
+    assert!(
+        out.contains("FAILED InitializeSecurityContextA 0x80090322"),
+        "{out}\n{err}"
+    );
+    assert!(w.event_ids().contains(&36884), "{:?}", w.event_ids());
+}
+
+#[test]
+fn manual_validation_accepts_the_untrusted_server_for_the_program_to_judge() {
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let (_server, port) = s_server(&w.untrusted_cert, &w.untrusted_key, &["-tls1_3"]);
+    let (status, out, err) = run_c(
+        &w,
+        &exe,
+        &[&port.to_string(), "localhost", "default", "v4", "manual"],
+        false,
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert_page(&out, &err, "TLSv1.3");
+    assert!(!w.event_ids().contains(&36882), "{:?}", w.event_ids());
+}
+
+#[test]
+fn client_under_valgrind_has_no_error_and_no_leak() {
+    let w = World::new();
+    for (proto, flag) in [("tls13", "-tls1_3"), ("tls12", "-tls1_2")] {
+        let (ok, out, err) = fetch(&w, flag, &["localhost", proto, "v4"], true);
+        assert!(ok, "valgrind ({proto}):\n{out}\n{err}");
+        assert_page(
+            &out,
+            &err,
+            if proto == "tls13" {
+                "TLSv1.3"
+            } else {
+                "TLSv1.2"
+            },
+        );
+    }
+}
+
+#[test]
+fn client_certificate_from_the_my_store_is_sent_to_an_s_server_that_requires_one() {
+    let w = World::new();
+    let leaf = w.root.client_leaf(&["client.test"]);
+    let (cert, key) = (
+        w.dir.path().join("client.pem"),
+        w.dir.path().join("client.key"),
+    );
+    leaf.write_pem(&cert, &key);
+    w.install_my(&cert, &key);
+    let root = w.root_pem.to_str().unwrap().to_string();
+    let exe = compile("client", w.dir.path());
+    let (_server, port) = s_server(
+        &w.server_cert,
+        &w.server_key,
+        &[
+            "-tls1_3",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            &root,
+        ],
+    );
+    let (status, out, err) = run_c(
+        &w,
+        &exe,
+        &[
+            &port.to_string(),
+            "localhost",
+            "tls13",
+            "v5",
+            "store",
+            "client.test",
+        ],
+        false,
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert_page(&out, &err, "TLSv1.3");
+    // s_server -www prints the client's certificate, or says there is none.
+    assert!(!out.contains("no client certificate available"), "{out}");
+    assert!(out.contains("BEGIN CERTIFICATE"), "{out}");
+    let e = w.events();
+    let done: Vec<_> = e.iter().filter(|e| e.event_id as u16 == 36880).collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert_eq!(
+        done[0].field("LocalCertSubjectName"),
+        Some("CN=client.test")
+    );
+}
+
+#[test]
+fn client_offers_application_protocols_and_reads_the_one_s_server_chose() {
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let (_server, port) = s_server(
+        &w.server_cert,
+        &w.server_key,
+        &["-tls1_2", "-alpn", "http/1.1"],
+    );
+    let (status, out, err) = run_c(
+        &w,
+        &exe,
+        &[
+            &port.to_string(),
+            "localhost",
+            "tls12",
+            "v4",
+            "alpn",
+            "h2,http/1.1",
+        ],
+        false,
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("ALPN http/1.1\n"), "{out}");
+    assert_page(&out, &err, "TLSv1.2");
+}
+
+#[test]
+fn data_after_a_key_update_request_is_read() {
+    // s_server without -www: "K" on its stdin sends a KeyUpdate asking for the client's,
+    // then a line of data, then "Q" closes. DecryptMessage reads the KeyUpdate itself
+    // (rustls answers it with the next record it writes, so no SEC_I_RENEGOTIATE is
+    // needed) and the data after it under the new keys.
+    use std::io::Write;
+    use std::process::Command;
+    require_tool("openssl", "openssl");
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let port = free_port();
+    let mut c = Command::new("openssl");
+    c.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&w.server_cert)
+        .arg("-key")
+        .arg(&w.server_key)
+        .args(["-tls1_3", "-naccept", "1"]);
+    let mut server = Proc::spawn(c);
+    assert!(
+        server.wait_for(|o, _| o.contains("ACCEPT")),
+        "{}",
+        server.stderr()
+    );
+    let mut client = spawn_c(&w, &exe, &[&port.to_string(), "localhost", "tls13"], false);
+    assert!(
+        server.wait_for(|o, _| o.contains("GET / HTTP/1.0")),
+        "{}\n{}",
+        server.stdout(),
+        client.stdout()
+    );
+    for line in [&b"K\n"[..], b"after the key update\n", b"Q\n"] {
+        server.stdin().write_all(line).unwrap();
+        server.stdin().flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let status = client.wait();
+    let (out, err) = (client.stdout(), client.stderr());
+    assert!(
+        status.success(),
+        "{out}\n{err}\n{}\n{}",
+        server.stdout(),
+        server.stderr()
+    );
+    assert!(out.contains("after the key update"), "{out}\n{err}");
+    assert!(
+        // What s_server prints after sending the KeyUpdate of its "K" command.
+        server.stdout().contains("SSL_do_handshake -> 1"),
+        "s_server sent no KeyUpdate: {}",
+        server.stdout()
+    );
+}
