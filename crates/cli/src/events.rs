@@ -39,6 +39,12 @@ enum EventsCommand {
     /// Empty the log (`wevtutil cl System`); `--archive` keeps it as
     /// events-archive-<UTC time>.db. Record IDs go on either way.
     Clear(ClearArgs),
+    /// The web event viewer: a filterable table, record details (General text and XML),
+    /// live arrivals, events per minute by ID, on http://127.0.0.1:8444/ (API: docs/viewer.md).
+    Serve(crate::viewer::ServeArgs),
+    /// Ship the log to a syslog collector (RFC 5424 over TCP), at least once, resuming
+    /// from the last record it acknowledged.
+    Forward(crate::viewer::ForwardArgs),
 }
 
 /// The query flags, on `schannel events` itself.
@@ -152,11 +158,17 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         None => Some(build_query(&args.query, now())?),
         Some(_) => None,
     };
+    match args.command {
+        Some(EventsCommand::Serve(a)) => return crate::viewer::serve(a, data_dir),
+        Some(EventsCommand::Forward(a)) => return crate::viewer::forward(a, data_dir),
+        _ => {}
+    }
     let log = open(data_dir)?;
     match args.command {
         Some(EventsCommand::Write(w)) => write(&log, w),
         Some(EventsCommand::Demo(d)) => demo(&log, d),
         Some(EventsCommand::Clear(c)) => clear(&log, c),
+        Some(EventsCommand::Serve(_) | EventsCommand::Forward(_)) => Ok(ExitCode::SUCCESS),
         None if args.query.pending => pending(&log, args.query.format),
         None => read(&log, &args.query, query.unwrap_or_default()),
     }

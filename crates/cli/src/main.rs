@@ -16,6 +16,7 @@ mod pidfile;
 mod reload;
 mod runtime;
 mod serve;
+mod viewer;
 
 /// A Secure Channel (Schannel) security provider for Linux: TLS endpoints with
 /// Schannel's settings and Schannel's System-log events.
