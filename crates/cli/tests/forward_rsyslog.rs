@@ -375,3 +375,47 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
     assert!(duplicates <= 2 * BATCH, "{duplicates} duplicates");
     assert_eq!(state(&data, port), "last_acked_record_id=4000\n");
 }
+
+/// No collector: a few attempts, then exit 2 saying where it stands; nothing is marked
+/// sent. A target it cannot deliver to at least once is refused with the reason.
+#[test]
+fn forward_without_a_collector_fails_and_keeps_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let log = open_log(&data);
+    write_alerts(&log, 10, 0);
+    drop(log);
+    let port = free_port();
+    let started = Instant::now();
+    let out = schannel(&data)
+        .args([
+            "events",
+            "forward",
+            "--syslog",
+            &format!("tcp://127.0.0.1:{port}"),
+        ])
+        .output()
+        .expect("run forward");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("did not take the records after record 0"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(state(&data, port), "", "no state: nothing was acknowledged");
+
+    for (target, why) in [
+        ("tls://127.0.0.1:6514", "not implemented yet"),
+        ("udp://127.0.0.1:514", "at least once"),
+    ] {
+        let out = schannel(&data)
+            .args(["events", "forward", "--syslog", target])
+            .output()
+            .expect("run forward");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    }
+}

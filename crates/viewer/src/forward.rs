@@ -434,7 +434,7 @@ mod tests {
             ("tcp://h:0", "1 to 65535"),
             ("tcp://:514", "no host"),
         ] {
-            let e = SyslogTarget::parse(s).err().expect("refused").to_string();
+            let e = SyslogTarget::parse(s).expect_err("refused").to_string();
             assert!(e.contains(why), "{s}: {e}");
         }
     }
@@ -455,7 +455,7 @@ mod tests {
         assert_eq!(read_state(&p).expect("read"), 1234);
         assert!(!p.with_extension("state.tmp").exists());
         std::fs::write(&p, "garbage").expect("write");
-        let e = read_state(&p).err().expect("refused").to_string();
+        let e = read_state(&p).expect_err("refused").to_string();
         assert!(e.contains("remove it"), "{e}");
     }
 }

@@ -88,6 +88,16 @@ pub struct ListenPolicy {
     loopback_only: bool,
 }
 
+impl std::fmt::Debug for ListenPolicy {
+    // The token is never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenPolicy")
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("loopback_only", &self.loopback_only)
+            .finish()
+    }
+}
+
 impl ListenPolicy {
     /// The policy for listening on `addr` with an optional token: a loopback address needs
     /// none (the API then answers only requests whose Host is a loopback name, against DNS
@@ -388,24 +398,28 @@ async fn list(
     let base = p.query()?;
     blocking(move || {
         let started = std::time::Instant::now();
-        let (records, next, scanned) = page(&st.reader, base, &p)?;
+        let page = page(&st.reader, base, &p)?;
         Ok(Json(json!({
-            "records": records.iter().map(summary).collect::<Vec<_>>(),
-            "next_before": next,
-            "scanned": scanned,
+            "records": page.records.iter().map(summary).collect::<Vec<_>>(),
+            "next_before": page.next,
+            "scanned": page.scanned,
             "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
         })))
     })
     .await
 }
 
-/// The page's records, the cursor to the next page (None at the end) and, for a text
-/// search, how many records it read.
-fn page(
-    reader: &LogReader,
-    base: Query,
-    p: &Params,
-) -> Result<(Vec<EventRecord>, Option<u64>, Option<usize>), ApiError> {
+/// One page of records.
+struct Page {
+    records: Vec<EventRecord>,
+    /// The cursor of the next page (None at the end).
+    next: Option<u64>,
+    /// For a text search: how many records it read.
+    scanned: Option<usize>,
+}
+
+/// The page `p` asks for of the records `base` selects.
+fn page(reader: &LogReader, base: Query, p: &Params) -> Result<Page, ApiError> {
     let below = |before: Option<u64>| match before {
         Some(b) => base.clone().filter(Filter::RecordId(Cmp::Lt, b)),
         None => base.clone(),
@@ -417,7 +431,11 @@ fn page(
             records.truncate(p.count);
             records.last().map(|r| r.record_id)
         });
-        return Ok((records, next.flatten(), None));
+        return Ok(Page {
+            records,
+            next: next.flatten(),
+            scanned: None,
+        });
     };
     let mut found = Vec::new();
     let mut scanned = 0;
@@ -433,17 +451,29 @@ fn page(
                 if found.len() == p.count {
                     // A further match: there is a next page, from the last one shown.
                     let next = found.last().map(|r: &EventRecord| r.record_id);
-                    return Ok((found, next, Some(scanned)));
+                    return Ok(Page {
+                        records: found,
+                        next,
+                        scanned: Some(scanned),
+                    });
                 }
                 found.push(r);
             }
         }
         if exhausted {
-            return Ok((found, None, Some(scanned)));
+            return Ok(Page {
+                records: found,
+                next: None,
+                scanned: Some(scanned),
+            });
         }
         if scanned >= TEXT_SCAN_LIMIT {
             // Bounded: go on from the last record read.
-            return Ok((found, cursor, Some(scanned)));
+            return Ok(Page {
+                records: found,
+                next: cursor,
+                scanned: Some(scanned),
+            });
         }
     }
 }
@@ -603,13 +633,9 @@ mod tests {
         let t = |s: &str| Some(Zeroizing::new(s.to_string()));
         assert!(ListenPolicy::new(addr("127.0.0.1:8444"), None).is_ok());
         assert!(ListenPolicy::new(addr("[::1]:8444"), None).is_ok());
-        let e = ListenPolicy::new(addr("0.0.0.0:8444"), None)
-            .err()
-            .expect("refused");
+        let e = ListenPolicy::new(addr("0.0.0.0:8444"), None).expect_err("refused");
         assert!(e.to_string().contains("not a loopback address"), "{e}");
-        let e = ListenPolicy::new(addr("0.0.0.0:8444"), t("short"))
-            .err()
-            .expect("refused");
+        let e = ListenPolicy::new(addr("0.0.0.0:8444"), t("short")).expect_err("refused");
         assert!(e.to_string().contains("at least 16"), "{e}");
         assert!(ListenPolicy::new(addr("0.0.0.0:8444"), t("0123456789abcdef")).is_ok());
     }

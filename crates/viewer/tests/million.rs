@@ -39,8 +39,18 @@ fn build(dir: &Path) {
             0..=54 => record(
                 EventId::HandshakeCompleted,
                 &[
-                    "server", "TLS 1.3", "AES_256_GCM", "256", "AEAD", "X25519", "255", "0x1302",
-                    "0x7f3a00c0", &host, "CN=www.example.com", "",
+                    "server",
+                    "TLS 1.3",
+                    "AES_256_GCM",
+                    "256",
+                    "AEAD",
+                    "X25519",
+                    "255",
+                    "0x1302",
+                    "0x7f3a00c0",
+                    &host,
+                    "CN=www.example.com",
+                    "",
                 ],
             ),
             55..=69 => record(
@@ -49,7 +59,11 @@ fn build(dir: &Path) {
             ),
             70..=84 => record(
                 EventId::FatalAlertGenerated,
-                &[["40", "70", "80", "48"][(i / 100 % 4) as usize], "1205", &host],
+                &[
+                    ["40", "70", "80", "48"][(i / 100 % 4) as usize],
+                    "1205",
+                    &host,
+                ],
             ),
             85..=92 => record(EventId::NoSharedCipherSuite, &["TLS 1.0"]),
             _ => record(EventId::ServerCertificateWrongName, &[&host]),
