@@ -173,6 +173,15 @@ fn schannel(data: &Path) -> Command {
     c
 }
 
+/// `schannel events forward --syslog TARGET EXTRA...`, run to its end.
+fn forward(data: &Path, target: &str, extra: &[&str]) -> std::process::Output {
+    schannel(data)
+        .args(["events", "forward", "--syslog", target])
+        .args(extra)
+        .output()
+        .expect("run forward")
+}
+
 fn open_log(data: &Path) -> EventLog {
     let options = LogOptions {
         flood: FloodControl::off(),
@@ -231,15 +240,7 @@ fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
     drop(log);
 
     let started = Instant::now();
-    let out = schannel(&data)
-        .args([
-            "events",
-            "forward",
-            "--syslog",
-            &format!("tcp://127.0.0.1:{port}"),
-        ])
-        .output()
-        .expect("run forward");
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -282,15 +283,7 @@ fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
     );
 
     // Run again: nothing new, nothing sent again.
-    let out = schannel(&data)
-        .args([
-            "events",
-            "forward",
-            "--syslog",
-            &format!("tcp://127.0.0.1:{port}"),
-        ])
-        .output()
-        .expect("run forward");
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
     assert!(out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("forwarded 0 records"),
@@ -346,17 +339,7 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
     // The forwarder crashes; records keep coming; a new run resumes from its state.
     fwd.kill();
     write_alerts(&log, 500, 3500);
-    let out = schannel(&data)
-        .args([
-            "events",
-            "forward",
-            "--batch",
-            &BATCH.to_string(),
-            "--syslog",
-            &target,
-        ])
-        .output()
-        .expect("run forward");
+    let out = forward(&data, &target, &["--batch", &BATCH.to_string()]);
     assert!(
         out.status.success(),
         "{}",
@@ -388,15 +371,7 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
     drop(log);
     let port = free_port();
     let started = Instant::now();
-    let out = schannel(&data)
-        .args([
-            "events",
-            "forward",
-            "--syslog",
-            &format!("tcp://127.0.0.1:{port}"),
-        ])
-        .output()
-        .expect("run forward");
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -410,10 +385,7 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
         ("tls://127.0.0.1:6514", "not implemented yet"),
         ("udp://127.0.0.1:514", "at least once"),
     ] {
-        let out = schannel(&data)
-            .args(["events", "forward", "--syslog", target])
-            .output()
-            .expect("run forward");
+        let out = forward(&data, target, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(why), "{stderr}");
