@@ -4,6 +4,7 @@
 
 use crate::CmdResult;
 use securechannel_eventlog::LOG_FILE_NAME;
+use securechannel_events::SyslogBody;
 use securechannel_viewer::forward::{ForwardOptions, Forwarder, Progress, SyslogTarget};
 use securechannel_viewer::{ListenPolicy, Viewer};
 use std::io::IsTerminal;
@@ -38,6 +39,17 @@ pub struct ForwardArgs {
     /// Records per batch (one connection, acknowledged by the collector's close).
     #[arg(long, default_value_t = securechannel_viewer::forward::DEFAULT_BATCH, value_name = "N")]
     batch: usize,
+    /// What MSG carries: the rendered message (text), or the record in winlogbeat's shape
+    /// (ecs, as `events --format ecs`) for a collector that hands JSON to a SIEM.
+    #[arg(long, value_enum, default_value_t = Body::Text)]
+    format: Body,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Body {
+    #[default]
+    Text,
+    Ecs,
 }
 
 /// Run `schannel events serve`.
@@ -84,6 +96,10 @@ pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
     let options = ForwardOptions {
         batch: a.batch,
         follow: a.follow,
+        body: match a.format {
+            Body::Text => SyslogBody::Message,
+            Body::Ecs => SyslogBody::Ecs,
+        },
         ..ForwardOptions::default()
     };
     let fwd = Forwarder::new(

@@ -391,3 +391,38 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
         assert!(stderr.contains(why), "{stderr}");
     }
 }
+
+/// `--format ecs`: MSG is the record in winlogbeat's shape, so the collector can hand it
+/// to a SIEM whose Windows rules match it (here: the rule's fields, read back from what
+/// rsyslog wrote).
+#[test]
+fn forward_ecs_body_reaches_rsyslog_as_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let port = free_port();
+    let rsyslog = Rsyslog::start(dir.path(), port);
+    let log = open_log(&data);
+    log.emit(record(EventId::FatalAlertReceived, &["48"]));
+    log.sync().expect("sync");
+    drop(log);
+    let out = forward(
+        &data,
+        &format!("tcp://127.0.0.1:{port}"),
+        &["--format", "ecs"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rsyslog.wait_for(1, Duration::from_secs(30));
+    let line = rsyslog.lines().remove(0);
+    let json = line.split_once("] ").expect("MSG after the SD").1;
+    let doc: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(doc["winlog"]["event_id"], "36887");
+    assert_eq!(doc["winlog"]["provider_name"], "Schannel");
+    assert_eq!(doc["winlog"]["event_data"]["AlertDesc"], "48");
+    assert_eq!(doc["winlog"]["record_id"], "1");
+}

@@ -33,7 +33,7 @@ pub use record::{
 };
 pub use render::{
     event_data, render_ecs, render_json, render_message, render_syslog, render_text, render_xml,
-    Wording, SYSLOG_FACILITY, SYSLOG_PEN,
+    SyslogBody, Wording, SYSLOG_FACILITY, SYSLOG_PEN,
 };
 pub use retention::Retention;
 pub use status::Status;

@@ -388,14 +388,24 @@ pub const SYSLOG_FACILITY: u8 = 4;
 /// examples, since this project has none of its own.
 pub const SYSLOG_PEN: u32 = 32473;
 
+/// What the MSG part of a syslog message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyslogBody {
+    /// The rendered message ([`render_message`]), for people and plain-text collectors.
+    #[default]
+    Message,
+    /// The record as [`render_ecs`] writes it, for a collector that hands JSON to a SIEM.
+    Ecs,
+}
+
 /// The record as one RFC 5424 syslog message (without transport framing):
 /// `<PRI>1 TIMESTAMP HOSTNAME Schannel PROCID EVENTID [schannel@32473 ...] MESSAGE`.
 /// PRI is [`SYSLOG_FACILITY`] with the level's severity (error 3, warning 4, information
 /// 6, critical 2); MSGID is the event ID; the STRUCTURED-DATA element carries `EventID`,
 /// `RecordID`, `Level`, `ActivityID` (when there is one) and the EventData fields by
 /// their names ([`event_data`]), each value escaped as section 6.3.3 requires (`"`, `\`
-/// and `]` take a backslash); MSG is the rendered message.
-pub fn render_syslog(record: &EventRecord) -> String {
+/// and `]` take a backslash); MSG is the rendered message or the ECS JSON (`body`).
+pub fn render_syslog(record: &EventRecord, body: SyslogBody) -> String {
     let severity = match record.level().value() {
         1 => 2,
         2 => 3,
@@ -430,7 +440,10 @@ pub fn render_syslog(record: &EventRecord) -> String {
         s.push('"');
     }
     s.push_str("] ");
-    s.push_str(&render_message(record, Wording::Modern));
+    match body {
+        SyslogBody::Message => s.push_str(&render_message(record, Wording::Modern)),
+        SyslogBody::Ecs => s.push_str(&render_ecs(record)),
+    }
     s
 }
 

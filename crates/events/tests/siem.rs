@@ -4,7 +4,7 @@
 
 use securechannel_events::{
     parse_rfc3339, render_ecs, render_message, render_syslog, ActivityId, EventId, EventRecord,
-    Fold, FoldReason, Wording,
+    Fold, FoldReason, SyslogBody, Wording,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -187,7 +187,7 @@ fn syslog_message_follows_rfc_5424() {
         &["48", "1205", "a\"b]c\\d"],
     );
     r.activity_id = ActivityId::parse("0AF3C2D1-9B7E-4C55-A1D2-3E4F5A6B7C8D").ok();
-    let m = render_syslog(&r);
+    let m = render_syslog(&r, SyslogBody::Message);
     // facility 4 (auth) * 8 + severity 3 (error) = 35.
     let head = "<35>1 2026-11-25T10:00:00.123456Z web01.example.com Schannel 4242 36888 ";
     assert!(m.starts_with(head), "{m}");
@@ -198,10 +198,14 @@ fn syslog_message_follows_rfc_5424() {
         render_message(&r, Wording::Modern)
     );
 
+    // The ECS body: the same head and SD, the JSON as MSG.
+    let m = render_syslog(&r, SyslogBody::Ecs);
+    assert_eq!(&m[head.len() + sd.len()..], render_ecs(&r));
+
     // Information is severity 6; a host name with a space is NILVALUE.
     let mut info = record(6, EventId::PackageLoaded, &[]);
     info.computer = Arc::from("bad host");
-    let m = render_syslog(&info);
+    let m = render_syslog(&info, SyslogBody::Message);
     assert!(
         m.starts_with("<38>1 2026-11-25T10:00:00.123456Z - Schannel 4242 36864 [schannel@32473 EventID=\"36864\" RecordID=\"6\" Level=\"4\"] "),
         "{m}"

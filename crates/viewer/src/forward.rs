@@ -12,7 +12,7 @@
 //! collector does after reading (its own queue, its disk) is its durability, not ours.
 
 use securechannel_eventlog::{EventLogError, LogReader, Query, FOLLOW_POLL};
-use securechannel_events::{render_syslog, EventRecord};
+use securechannel_events::{render_syslog, EventRecord, SyslogBody};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -170,6 +170,8 @@ pub struct ForwardOptions {
     pub max_backoff: Duration,
     /// Connecting, writing, and waiting for the collector's end of stream, each at most.
     pub io_timeout: Duration,
+    /// What MSG carries: the rendered message, or the ECS JSON.
+    pub body: SyslogBody,
 }
 
 impl Default for ForwardOptions {
@@ -180,6 +182,7 @@ impl Default for ForwardOptions {
             attempts: 5,
             max_backoff: Duration::from_secs(30),
             io_timeout: Duration::from_secs(10),
+            body: SyslogBody::Message,
         }
     }
 }
@@ -338,7 +341,7 @@ impl Forwarder {
         stream.set_nodelay(false)?;
         let mut w = BufWriter::with_capacity(256 * 1024, &stream);
         for r in chunk {
-            write_frame(&mut w, &render_syslog(r))?;
+            write_frame(&mut w, &render_syslog(r, self.options.body))?;
         }
         w.flush()?;
         drop(w);
