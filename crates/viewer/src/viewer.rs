@@ -38,6 +38,8 @@ pub const DEFAULT_PAGE: usize = 50;
 /// cursor), then answers with what it found and a cursor to go on from, so a search that
 /// matches rarely stays bounded in time on a large log.
 pub const TEXT_SCAN_LIMIT: usize = 50_000;
+/// A stream started with `after` first sends at most this many records committed since.
+pub const STREAM_BACKLOG: usize = 1000;
 /// The chart covers at most this many minutes.
 pub const MAX_CHART_MINUTES: u32 = 24 * 60;
 /// A token shorter than this is refused: it guards a log that names hosts and
@@ -268,6 +270,7 @@ struct Params {
     text: Option<String>,
     count: usize,
     before: Option<u64>,
+    after: Option<u64>,
     minutes: u32,
 }
 
@@ -307,6 +310,7 @@ impl Params {
                         .filter(|n| (1..=MAX_PAGE).contains(n))
                         .ok_or_else(|| bad("count", v, &format!("a number from 1 to {MAX_PAGE}")))?
                 }
+                "after" => p.after = Some(v.parse().map_err(|_| bad("after", v, "a record ID"))?),
                 "before" => {
                     p.before = Some(v.parse().map_err(|_| bad("before", v, "a record ID"))?)
                 }
@@ -324,7 +328,7 @@ impl Params {
                     return Err(ApiError(
                         StatusCode::BAD_REQUEST,
                         format!(
-                            "unknown parameter '{k}'; the filters are id, level, since, until, data, activity, query, text; paging: count, before"
+                            "unknown parameter '{k}'; the filters are id, level, since, until, data, activity, query, text; paging: count, before; the stream's start: after"
                         ),
                     ))
                 }
@@ -395,14 +399,23 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let p = Params::parse(raw.as_deref())?;
+    if p.after.is_some() {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "after is the stream's start (/api/stream); pages go back from before".into(),
+        ));
+    }
     let base = p.query()?;
     blocking(move || {
         let started = std::time::Instant::now();
+        // Read first: a stream started from it (after=newest) misses nothing.
+        let newest = st.reader.last_record_id()?;
         let page = page(&st.reader, base, &p)?;
         Ok(Json(json!({
             "records": page.records.iter().map(summary).collect::<Vec<_>>(),
             "next_before": page.next,
             "scanned": page.scanned,
+            "newest": newest,
             "elapsed_ms": started.elapsed().as_secs_f64() * 1000.0,
         })))
     })
@@ -507,31 +520,76 @@ async fn detail(
 }
 
 /// `GET /api/stream`: server-sent events, one `record` event per new matching record
-/// (the table's JSON), `lagged` when this client fell behind (reload the page).
+/// (the table's JSON), `lagged` when this client fell behind (reload the page). With
+/// `after=ID` (a list response's `newest`) it starts with the matching records committed
+/// after that one, so nothing falls between a page and its stream.
 async fn stream(
     State(st): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let p = Params::parse(raw.as_deref())?;
-    let filter = p.query()?.filter;
+    let query = p.query()?;
     let needle = p.text.clone();
+    // Subscribe before reading the backlog: a record is then in one or the other (or
+    // both, and the record ID drops the second copy).
     let rx = st.live.subscribe();
-    let events = BroadcastStream::new(rx).filter_map(move |item| match item {
-        Ok(r) => {
-            let keep =
-                filter.matches(&r, now()) && needle.as_deref().is_none_or(|n| text_matches(&r, n));
-            keep.then(|| {
-                Ok::<_, Infallible>(
-                    Event::default()
-                        .event("record")
-                        .data(summary(&r).to_string()),
-                )
+    let (backlog, lagged, mut last) = match p.after {
+        None => (Vec::new(), false, 0),
+        Some(after) => {
+            let st = st.clone();
+            let q = Query {
+                oldest_first: true,
+                after_record: Some(after),
+                count: Some(STREAM_BACKLOG),
+                ..query.clone()
+            };
+            let needle = needle.clone();
+            blocking(move || {
+                let records = st.reader.query(&q)?;
+                let lagged = records.len() == STREAM_BACKLOG;
+                let last = records.last().map_or(after, |r| r.record_id);
+                let records = records
+                    .into_iter()
+                    .filter(|r| needle.as_deref().is_none_or(|n| text_matches(r, n)))
+                    .map(Arc::new)
+                    .collect::<Vec<_>>();
+                Ok((records, lagged, last))
             })
+            .await?
+        }
+    };
+    let record_event = |r: &EventRecord| {
+        Ok::<_, Infallible>(
+            Event::default()
+                .event("record")
+                .data(summary(r).to_string()),
+        )
+    };
+    let first: Vec<Result<Event, Infallible>> = backlog
+        .iter()
+        .map(|r| record_event(r))
+        .chain(lagged.then(|| {
+            Ok(Event::default()
+                .event("lagged")
+                .data(STREAM_BACKLOG.to_string()))
+        }))
+        .collect();
+    let filter = query.filter;
+    let live = BroadcastStream::new(rx).filter_map(move |item| match item {
+        Ok(r) => {
+            let keep = r.record_id > last
+                && filter.matches(&r, now())
+                && needle.as_deref().is_none_or(|n| text_matches(&r, n));
+            if r.record_id > last {
+                last = r.record_id;
+            }
+            keep.then(|| record_event(&r))
         }
         Err(BroadcastStreamRecvError::Lagged(n)) => {
             Some(Ok(Event::default().event("lagged").data(n.to_string())))
         }
     });
+    let events = tokio_stream::iter(first).chain(live);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

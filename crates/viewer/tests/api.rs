@@ -263,26 +263,16 @@ fn a_token_guards_the_api_and_the_stream() {
     assert!(String::from_utf8_lossy(&page.stdout).contains("Event Viewer"));
 }
 
-#[test]
-fn live_arrivals_stream_as_server_sent_events() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let log = sample_log(dir.path());
-    let addr = start_viewer(dir.path(), None);
+/// Read `path`'s event stream (started before `meanwhile` runs) until it carries record
+/// `want`; the `data:` payloads seen.
+fn stream_until(addr: SocketAddr, path: &str, meanwhile: impl FnOnce(), want: u64) -> Vec<Value> {
     let mut curl = Command::new("curl")
         .args(["-s", "-N", "--max-time", "20"])
-        .arg(format!(
-            "http://{addr}/api/stream?id=36887&data=AlertDesc%3D48"
-        ))
+        .arg(format!("http://{addr}{path}"))
         .stdout(Stdio::piped())
         .spawn()
         .expect("curl is required by the API tests");
-    // Give the stream a moment to subscribe, then commit one record that does not match
-    // and one that does.
-    std::thread::sleep(Duration::from_millis(500));
-    log_emit(&log, record(EventId::FatalAlertReceived, &["46"]));
-    log_emit(&log, record(EventId::FatalAlertReceived, &["48"]));
-    log.sync().expect("sync");
-    let newest = log.last_record_id().expect("last");
+    meanwhile();
     let mut out = curl.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -300,20 +290,77 @@ fn live_arrivals_stream_as_server_sent_events() {
     });
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut seen = String::new();
-    while !seen.contains(&format!("\"record_id\":{newest}")) {
+    while !seen.contains(&format!("\"record_id\":{want}")) {
         let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "no live record {newest} in: {seen}");
+        assert!(!left.is_zero(), "no live record {want} in: {seen}");
         if let Ok(s) = rx.recv_timeout(left) {
             seen = s;
         }
     }
     let _ = curl.kill();
     let _ = curl.wait();
-    let events: Vec<&str> = seen.lines().filter(|l| l.starts_with("data:")).collect();
-    assert_eq!(events.len(), 1, "only the matching record: {seen}");
     assert!(seen.contains("event: record"), "{seen}");
-    let r: Value =
-        serde_json::from_str(events[0].trim_start_matches("data:").trim()).expect("json");
+    seen.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).expect("json"))
+        .collect()
+}
+
+/// A stream from `after` (a page's `newest`) first sends what was committed since, so
+/// nothing falls between the page and its stream.
+#[test]
+fn a_stream_from_a_page_misses_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sample_log(dir.path());
+    let addr = start_viewer(dir.path(), None);
+    let page = ok(addr, "/api/events?count=1&id=36887");
+    let newest = page["newest"].as_u64().expect("newest");
+    // Committed after the page, before the stream starts.
+    log_emit(&log, record(EventId::FatalAlertReceived, &["48"]));
+    log_emit(
+        &log,
+        record(EventId::FatalAlertGenerated, &["48", "1205", "x"]),
+    );
+    log_emit(&log, record(EventId::FatalAlertReceived, &["45"]));
+    log.sync().expect("sync");
+    let last = log.last_record_id().expect("last");
+    let seen = stream_until(
+        addr,
+        &format!("/api/stream?id=36887&after={newest}"),
+        || {},
+        last,
+    );
+    let ids: Vec<u64> = seen
+        .iter()
+        .map(|r| r["record_id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(ids, vec![newest + 1, newest + 3], "{seen:?}");
+    let (code, v) = get(addr, "/api/events?after=1", &[]);
+    assert_eq!(code, 400, "{v}");
+}
+
+#[test]
+fn live_arrivals_stream_as_server_sent_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = sample_log(dir.path());
+    let addr = start_viewer(dir.path(), None);
+    let newest = log.last_record_id().expect("last") + 2;
+    let emit = || {
+        // Give the stream a moment to subscribe, then commit one record that does not
+        // match and one that does.
+        std::thread::sleep(Duration::from_millis(500));
+        log_emit(&log, record(EventId::FatalAlertReceived, &["46"]));
+        log_emit(&log, record(EventId::FatalAlertReceived, &["48"]));
+        log.sync().expect("sync");
+    };
+    let events = stream_until(
+        addr,
+        "/api/stream?id=36887&data=AlertDesc%3D48",
+        emit,
+        newest,
+    );
+    assert_eq!(events.len(), 1, "only the matching record: {events:?}");
+    let r = &events[0];
     assert_eq!(r["event_id"], 36887);
     assert_eq!(r["data"]["AlertDesc"], "48");
 }
