@@ -247,6 +247,12 @@ fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
         stderr.contains(&format!("forwarded {last} records")),
         "{stderr}"
     );
+    // Piped, stderr is one summary line: no progress bar (that is for a terminal).
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
     let ids = rsyslog.wait_for(last, Duration::from_secs(60));
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
