@@ -158,19 +158,17 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         None => Some(build_query(&args.query, now())?),
         Some(_) => None,
     };
+    // serve and forward only read the log (they never create it); the others open it
+    // for writing.
+    let log = || open(data_dir);
     match args.command {
-        Some(EventsCommand::Serve(a)) => return crate::viewer::serve(a, data_dir),
-        Some(EventsCommand::Forward(a)) => return crate::viewer::forward(a, data_dir),
-        _ => {}
-    }
-    let log = open(data_dir)?;
-    match args.command {
-        Some(EventsCommand::Write(w)) => write(&log, w),
-        Some(EventsCommand::Demo(d)) => demo(&log, d),
-        Some(EventsCommand::Clear(c)) => clear(&log, c),
-        Some(EventsCommand::Serve(_) | EventsCommand::Forward(_)) => Ok(ExitCode::SUCCESS),
-        None if args.query.pending => pending(&log, args.query.format),
-        None => read(&log, &args.query, query.unwrap_or_default()),
+        Some(EventsCommand::Serve(a)) => crate::viewer::serve(a, data_dir),
+        Some(EventsCommand::Forward(a)) => crate::viewer::forward(a, data_dir),
+        Some(EventsCommand::Write(w)) => write(&log()?, w),
+        Some(EventsCommand::Demo(d)) => demo(&log()?, d),
+        Some(EventsCommand::Clear(c)) => clear(&log()?, c),
+        None if args.query.pending => pending(&log()?, args.query.format),
+        None => read(&log()?, &args.query, query.unwrap_or_default()),
     }
 }
 
