@@ -3,10 +3,12 @@
 //! test events (`write`, `demo`, `clear`).
 
 use crate::CmdResult;
-use securechannel_eventlog::{EventLog, Filter, LogOptions, PendingFold, Query, QueryError};
+use securechannel_eventlog::{
+    parse_event_id, EventLog, LogOptions, PendingFold, Query, QueryError, QuerySpec,
+};
 use securechannel_events::{
-    format_rfc3339, parse_rfc3339, render_json, render_text, render_xml, ActivityId, Emitter,
-    EventId, EventLogging, EventRecord, EventSink, FoldReason, Level, UnixNanos, CATALOG,
+    format_rfc3339, render_ecs, render_json, render_text, render_xml, ActivityId, Emitter, EventId,
+    EventLogging, EventRecord, EventSink, FoldReason, UnixNanos,
 };
 use std::io::{self, Write};
 use std::path::Path;
@@ -37,6 +39,12 @@ enum EventsCommand {
     /// Empty the log (`wevtutil cl System`); `--archive` keeps it as
     /// events-archive-<UTC time>.db. Record IDs go on either way.
     Clear(ClearArgs),
+    /// The web event viewer: a filterable table, record details (General text and XML),
+    /// live arrivals, events per minute by ID, on http://127.0.0.1:8444/ (API: docs/viewer.md).
+    Serve(crate::viewer::ServeArgs),
+    /// Ship the log to a syslog collector (RFC 5424 over TCP), at least once, resuming
+    /// from the last record it acknowledged.
+    Forward(crate::viewer::ForwardArgs),
 }
 
 /// The query flags, on `schannel events` itself.
@@ -72,7 +80,8 @@ struct QueryArgs {
     /// "*[System[(EventID=36887 or EventID=36888)]]".
     #[arg(long, value_name = "XPATH")]
     query: Option<String>,
-    /// Output: text (wevtutil /f:text), xml (Event Viewer's XML view), json (one per line).
+    /// Output: text (wevtutil /f:text), xml (Event Viewer's XML view), json (one per line),
+    /// ecs (one per line, in the shape winlogbeat gives Windows events, for SIEM rules).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Keep running and print new events as they are logged (Ctrl-C to stop).
@@ -97,6 +106,7 @@ enum Format {
     Text,
     Xml,
     Json,
+    Ecs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -137,9 +147,9 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     // Check the query before touching the disk, so a typo costs nothing.
     let query = match &args.command {
         None if args.query.pending => {
-            if args.query.format == Format::Xml {
+            if matches!(args.query.format, Format::Xml | Format::Ecs) {
                 return Err(QueryError::filter(
-                    "--pending prints text or json, not xml: the counts are not events (their summary records are, once written)",
+                    "--pending prints text or json, not xml or ecs: the counts are not events (their summary records are, once written)",
                 )
                 .into());
             }
@@ -148,13 +158,17 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         None => Some(build_query(&args.query, now())?),
         Some(_) => None,
     };
-    let log = open(data_dir)?;
+    // serve and forward only read the log (they never create it); the others open it
+    // for writing.
+    let log = || open(data_dir);
     match args.command {
-        Some(EventsCommand::Write(w)) => write(&log, w),
-        Some(EventsCommand::Demo(d)) => demo(&log, d),
-        Some(EventsCommand::Clear(c)) => clear(&log, c),
-        None if args.query.pending => pending(&log, args.query.format),
-        None => read(&log, &args.query, query.unwrap_or_default()),
+        Some(EventsCommand::Serve(a)) => crate::viewer::serve(a, data_dir),
+        Some(EventsCommand::Forward(a)) => crate::viewer::forward(a, data_dir),
+        Some(EventsCommand::Write(w)) => write(&log()?, w),
+        Some(EventsCommand::Demo(d)) => demo(&log()?, d),
+        Some(EventsCommand::Clear(c)) => clear(&log()?, c),
+        None if args.query.pending => pending(&log()?, args.query.format),
+        None => read(&log()?, &args.query, query.unwrap_or_default()),
     }
 }
 
@@ -173,85 +187,17 @@ fn now() -> UnixNanos {
         .unwrap_or(0)
 }
 
-fn parse_id(s: &str) -> Result<EventId, QueryError> {
-    let n: u32 = s.trim().parse().map_err(|_| {
-        QueryError::filter(format!(
-            "'{s}' is not an event ID; Schannel's are 36864-36888 (e.g. 36887 for a fatal alert received)"
-        ))
-    })?;
-    EventId::try_from(n).map_err(|e| QueryError::filter(format!("{e}; {}", id_list())))
-}
-
-fn id_list() -> String {
-    let ids: Vec<String> = CATALOG
-        .iter()
-        .map(|d| format!("{} {}", d.id.value(), d.title))
-        .collect();
-    format!("the valid IDs are:\n  {}", ids.join("\n  "))
-}
-
-/// `30s`, `30m`, `1h`, `2d`, `1w` back from `now`, or an RFC 3339 time.
-fn parse_when(s: &str, now: UnixNanos, flag: &str) -> Result<UnixNanos, QueryError> {
-    let t = s.trim();
-    let unit = t.chars().last().unwrap_or(' ');
-    let scale: Option<i64> = match unit {
-        's' => Some(1),
-        'm' => Some(60),
-        'h' => Some(3600),
-        'd' => Some(86_400),
-        'w' => Some(7 * 86_400),
-        _ => None,
-    };
-    if let Some(scale) = scale {
-        if let Ok(n) = t[..t.len() - 1].parse::<i64>() {
-            return Ok(now.saturating_sub(n.saturating_mul(scale).saturating_mul(1_000_000_000)));
-        }
-    }
-    parse_rfc3339(t).map_err(|_| {
-        QueryError::filter(format!(
-            "{flag} '{s}' is neither a span (30s, 30m, 1h, 2d, 1w) nor an RFC 3339 time (2026-11-25T10:00:00Z)"
-        ))
-    })
-}
-
 fn build_query(a: &QueryArgs, now: UnixNanos) -> Result<Query, QueryError> {
-    let mut q = Query::new();
-    if !a.id.is_empty() {
-        let ids =
-            a.id.iter()
-                .map(|s| parse_id(s))
-                .collect::<Result<Vec<_>, _>>()?;
-        q = q.ids(&ids);
-    }
-    if !a.level.is_empty() {
-        let levels = a
-            .level
-            .iter()
-            .map(|s| {
-                Level::parse(s.trim()).ok_or_else(|| {
-                    QueryError::filter(format!(
-                        "'{s}' is not a level; use error, warning or information (or critical, or 1-4)"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        q = q.levels(&levels);
-    }
-    if let Some(s) = &a.since {
-        q = q.since(parse_when(s, now, "--since")?);
-    }
-    if let Some(s) = &a.until {
-        q = q.until(parse_when(s, now, "--until")?);
-    }
-    for d in &a.data {
-        q = q.filter(Filter::parse_data(d)?);
-    }
-    if let Some(s) = &a.activity {
-        q = q.activity(ActivityId::parse(s).map_err(QueryError::filter)?);
-    }
-    if let Some(x) = &a.query {
-        q = q.xpath(x)?;
-    }
+    let spec = QuerySpec {
+        ids: a.id.clone(),
+        levels: a.level.clone(),
+        since: a.since.clone(),
+        until: a.until.clone(),
+        data: a.data.clone(),
+        activity: a.activity.clone(),
+        xpath: a.query.clone(),
+    };
+    let mut q = spec.to_query(now)?;
     if a.oldest_first {
         q = q.oldest_first();
     }
@@ -272,6 +218,7 @@ fn print(out: &mut impl Write, r: &EventRecord, format: Format, index: usize) ->
         }
         Format::Xml => writeln!(out, "{}", render_xml(r)),
         Format::Json => writeln!(out, "{}", render_json(r)),
+        Format::Ecs => writeln!(out, "{}", render_ecs(r)),
     }
 }
 
@@ -383,7 +330,7 @@ fn pending(log: &EventLog, format: Format) -> CmdResult {
     let r = folds
         .iter()
         .try_for_each(|p| match format {
-            Format::Json => writeln!(out, "{}", pending_json(p)),
+            Format::Json | Format::Ecs => writeln!(out, "{}", pending_json(p)),
             Format::Text | Format::Xml => writeln!(out, "{}", pending_text(p, now)),
         })
         .and_then(|()| out.flush());
@@ -485,7 +432,7 @@ fn thousands(n: u64) -> String {
 }
 
 fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
-    let id = parse_id(&w.id)?;
+    let id = parse_event_id(&w.id)?;
     let def = id.def();
     let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
     let mut record = emitter.blank(id);

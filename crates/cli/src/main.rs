@@ -18,6 +18,7 @@ mod reload;
 mod revocation;
 mod runtime;
 mod serve;
+mod viewer;
 
 /// A Secure Channel (Schannel) security provider for Linux: TLS endpoints with
 /// Schannel's settings and Schannel's System-log events.

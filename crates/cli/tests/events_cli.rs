@@ -476,3 +476,32 @@ fn pending_is_text_or_json_and_takes_no_filters() {
     let help = ok(dir.path(), &["events", "--help"]);
     assert!(help.contains("--pending"), "{help}");
 }
+
+/// `--format ecs`: winlogbeat's shape, so a SIEM rule for Windows Schannel events selects
+/// the same records here (`winlog.event_id: 36887 and winlog.event_data.AlertDesc: 48`).
+#[test]
+fn ecs_format_answers_siem_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    sample(dir.path());
+    let docs = json_lines(&ok(dir.path(), &["events", "--format", "ecs"]));
+    assert!(docs.len() >= 3, "{docs:?}");
+    let rule: Vec<&serde_json::Value> = docs
+        .iter()
+        .filter(|d| {
+            d["winlog"]["provider_name"] == "Schannel"
+                && d["winlog"]["channel"] == "System"
+                && d["winlog"]["event_id"] == "36887"
+                && d["winlog"]["event_data"]["AlertDesc"] == "48"
+        })
+        .collect();
+    assert_eq!(rule.len(), 1, "{docs:?}");
+    assert_eq!(rule[0]["winlog"]["activity_id"], ACTIVITY);
+    assert_eq!(rule[0]["winlog"]["record_id"], "1");
+    assert_eq!(rule[0]["event"]["code"], "36887");
+    assert_eq!(rule[0]["log"]["level"], "error");
+    let msg = rule[0]["message"].as_str().expect("message");
+    assert!(msg.contains("48"), "{msg}");
+    // --pending counts are not events: no ECS for them.
+    let err = fails(dir.path(), &["events", "--pending", "--format", "ecs"]);
+    assert!(err.contains("not xml or ecs"), "{err}");
+}

@@ -79,6 +79,7 @@ mod log;
 mod options;
 mod query;
 mod reader;
+mod spec;
 mod store;
 mod writer;
 mod xpath;
@@ -88,7 +89,8 @@ pub use health::{Health, Outage};
 pub use log::{EventLog, LOG_FILE_NAME};
 pub use options::{FloodControl, LogOptions, Retention, DEFAULT_MAX_SIZE_BYTES};
 pub use query::{field_names, Cmp, Filter, Query};
-pub use reader::{Follow, LogReader, PendingFold, FOLLOW_POLL};
+pub use reader::{Follow, LogReader, MinuteCount, PendingFold, FOLLOW_POLL};
+pub use spec::{parse_event_id, parse_when, QuerySpec};
 pub use store::MovedAside;
 pub use xpath::parse as parse_xpath;
 

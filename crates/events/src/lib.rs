@@ -9,7 +9,8 @@
 //!   knowing what the store is.
 //! - [`Status`] and [`AlertDescription`]: the SSPI status codes and TLS alerts the events
 //!   name, one table each.
-//! - rendering: the message text, Event Viewer's XML view, and JSON lines.
+//! - rendering: the message text, Event Viewer's XML view, JSON lines, the winlogbeat
+//!   (ECS) shape SIEM rules match, and RFC 5424 syslog messages.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -30,7 +31,10 @@ pub use error_state::ErrorState;
 pub use record::{
     ActivityId, EventRecord, Fold, FoldReason, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME,
 };
-pub use render::{render_json, render_message, render_text, render_xml, Wording};
+pub use render::{
+    event_data, render_ecs, render_json, render_message, render_syslog, render_text, render_xml,
+    SyslogBody, Wording, SYSLOG_FACILITY, SYSLOG_PEN,
+};
 pub use retention::Retention;
 pub use status::Status;
 pub use time::{format_rfc3339, parse_rfc3339, UnixNanos};

@@ -301,3 +301,158 @@ pub fn render_json(record: &EventRecord) -> String {
     s.push('}');
     s
 }
+
+/// The lower-case level name winlogbeat puts in `log.level` (the name Event Viewer shows,
+/// in lower case: "error", "warning", "information", "critical").
+fn ecs_level(record: &EventRecord) -> String {
+    record.level().name().to_ascii_lowercase()
+}
+
+/// One JSON object on one line in the shape winlogbeat gives a Windows event (Elastic
+/// Common Schema plus its `winlog.*` fields), so detection rules written for Windows
+/// Schannel events (`winlog.event_id: 36887 and winlog.event_data.AlertDesc: 48`) match
+/// unchanged. As winlogbeat 8 does, `event.code`, `winlog.event_id` and
+/// `winlog.record_id` are keywords (strings), and every `winlog.event_data` value is a
+/// string named by its EventData name. Flood-control summaries add their three `Folded*`
+/// (or `NotStored*`) Data names to `winlog.event_data`, as the XML view does.
+pub fn render_ecs(record: &EventRecord) -> String {
+    let mut s = String::with_capacity(1024);
+    let id = record.event_id.value();
+    s.push_str("{\"@timestamp\":");
+    json_string(&format_rfc3339(record.time, 9), &mut s);
+    let _ = write!(
+        s,
+        ",\"event\":{{\"code\":\"{id}\",\"provider\":\"{PROVIDER_NAME}\",\"kind\":\"event\",\"module\":\"system\"}}"
+    );
+    s.push_str(",\"log\":{\"level\":");
+    json_string(&ecs_level(record), &mut s);
+    s.push_str("},\"host\":{\"name\":");
+    json_string(&record.computer, &mut s);
+    s.push_str("},\"message\":");
+    json_string(&render_message(record, Wording::Modern), &mut s);
+    let _ = write!(
+        s,
+        ",\"winlog\":{{\"api\":\"wineventlog\",\"channel\":\"System\",\"provider_name\":\"{PROVIDER_NAME}\",\"provider_guid\":\"{PROVIDER_GUID}\",\"event_id\":\"{id}\",\"record_id\":\"{}\",\"computer_name\":",
+        record.record_id
+    );
+    json_string(&record.computer, &mut s);
+    if let Some(a) = record.activity_id {
+        let _ = write!(s, ",\"activity_id\":\"{a}\"");
+    }
+    let _ = write!(
+        s,
+        ",\"process\":{{\"pid\":{},\"thread\":{{\"id\":{}}}}}",
+        record.process_id, record.thread_id
+    );
+    s.push_str(",\"event_data\":{");
+    let mut first = true;
+    for (name, value) in event_data(record) {
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        json_string(name, &mut s);
+        s.push(':');
+        json_string(&value, &mut s);
+    }
+    s.push_str("}}}");
+    s
+}
+
+/// The record's EventData as (name, value) pairs, in the order the XML view has them: the
+/// catalog's fields, then a summary's three fold fields. (The binary data is left out: it
+/// is a certificate, not a field a rule matches.)
+pub fn event_data(record: &EventRecord) -> Vec<(&'static str, String)> {
+    let def = record.event_id.def();
+    let mut out: Vec<(&'static str, String)> = def
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (*name, record.data.get(i).cloned().unwrap_or_default()))
+        .collect();
+    if let Some(f) = record.fold {
+        let [count, first, last] = fold_names(f.reason);
+        out.push((count, f.count.to_string()));
+        out.push((first, format_rfc3339(f.first, 9)));
+        out.push((last, format_rfc3339(f.last, 9)));
+    }
+    out
+}
+
+/// The syslog facility of forwarded records (RFC 5424 section 6.2.1): 4, security and
+/// authorization messages, which is what Schannel's events are.
+pub const SYSLOG_FACILITY: u8 = 4;
+
+/// The IANA Private Enterprise Number in the SD-ID of forwarded records
+/// (`[schannel@32473 ...]`): 32473 is the number RFC 5612 reserves for documentation and
+/// examples, since this project has none of its own.
+pub const SYSLOG_PEN: u32 = 32473;
+
+/// What the MSG part of a syslog message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyslogBody {
+    /// The rendered message ([`render_message`]), for people and plain-text collectors.
+    #[default]
+    Message,
+    /// The record as [`render_ecs`] writes it, for a collector that hands JSON to a SIEM.
+    Ecs,
+}
+
+/// The record as one RFC 5424 syslog message (without transport framing):
+/// `<PRI>1 TIMESTAMP HOSTNAME Schannel PROCID EVENTID [schannel@32473 ...] MESSAGE`.
+/// PRI is [`SYSLOG_FACILITY`] with the level's severity (error 3, warning 4, information
+/// 6, critical 2); MSGID is the event ID; the STRUCTURED-DATA element carries `EventID`,
+/// `RecordID`, `Level`, `ActivityID` (when there is one) and the EventData fields by
+/// their names ([`event_data`]), each value escaped as section 6.3.3 requires (`"`, `\`
+/// and `]` take a backslash); MSG is the rendered message or the ECS JSON (`body`).
+pub fn render_syslog(record: &EventRecord, body: SyslogBody) -> String {
+    let severity = match record.level().value() {
+        1 => 2,
+        2 => 3,
+        3 => 4,
+        _ => 6,
+    };
+    let pri = u32::from(SYSLOG_FACILITY) * 8 + severity;
+    let mut s = String::with_capacity(1024);
+    let _ = write!(
+        s,
+        "<{pri}>1 {} {} {PROVIDER_NAME} {} {} [schannel@{SYSLOG_PEN} EventID=\"{}\" RecordID=\"{}\" Level=\"{}\"",
+        format_rfc3339(record.time, 6),
+        syslog_hostname(&record.computer),
+        record.process_id,
+        record.event_id.value(),
+        record.event_id.value(),
+        record.record_id,
+        record.level().value(),
+    );
+    if let Some(a) = record.activity_id {
+        let _ = write!(s, " ActivityID=\"{a}\"");
+    }
+    for (name, value) in event_data(record) {
+        // The catalog's names are SD-NAMEs already (ASCII letters, no '=', ' ', ']', '"').
+        let _ = write!(s, " {name}=\"");
+        for c in value.chars() {
+            if matches!(c, '"' | '\\' | ']') {
+                s.push('\\');
+            }
+            s.push(c);
+        }
+        s.push('"');
+    }
+    s.push_str("] ");
+    match body {
+        SyslogBody::Message => s.push_str(&render_message(record, Wording::Modern)),
+        SyslogBody::Ecs => s.push_str(&render_ecs(record)),
+    }
+    s
+}
+
+/// HOSTNAME is 1-255 printable US-ASCII characters (RFC 5424 section 6.2.4), else NILVALUE.
+fn syslog_hostname(name: &str) -> &str {
+    let ok = !name.is_empty() && name.len() <= 255 && name.bytes().all(|b| (33..=126).contains(&b));
+    if ok {
+        name
+    } else {
+        "-"
+    }
+}

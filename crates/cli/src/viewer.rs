@@ -1,0 +1,152 @@
+//! `schannel events serve` (the web event viewer) and `schannel events forward`
+//! (shipping the log to a syslog collector): the flags, and the terminal around
+//! `securechannel-viewer`.
+
+use crate::CmdResult;
+use securechannel_eventlog::LOG_FILE_NAME;
+use securechannel_events::SyslogBody;
+use securechannel_viewer::forward::{ForwardOptions, Forwarder, Progress, SyslogTarget};
+use securechannel_viewer::{ListenPolicy, Viewer};
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use zeroize::Zeroizing;
+
+/// Arguments of `schannel events serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The address to listen on. Loopback by default; any other address needs --token.
+    #[arg(long, default_value = "127.0.0.1:8444", value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+    /// A bearer token the API requires (`Authorization: Bearer TOKEN`; the page takes it
+    /// as `/#token=TOKEN`), at least 16 characters. Prefer the environment variable:
+    /// a command line is visible to every user of the machine.
+    #[arg(long, env = "SCHANNEL_VIEWER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+/// Arguments of `schannel events forward`.
+#[derive(clap::Args, Debug)]
+pub struct ForwardArgs {
+    /// The syslog collector: tcp://HOST:PORT (RFC 5424, octet-counted frames).
+    #[arg(long, value_name = "tcp://HOST:PORT")]
+    syslog: String,
+    /// Keep running and ship records as they are committed (Ctrl-C to stop; the next
+    /// run resumes from the last record the collector acknowledged).
+    #[arg(long, short = 'f')]
+    follow: bool,
+    /// Records per batch (one connection, acknowledged by the collector's close).
+    #[arg(long, default_value_t = securechannel_viewer::forward::DEFAULT_BATCH, value_name = "N")]
+    batch: usize,
+    /// What MSG carries: the rendered message (text), or the record in winlogbeat's shape
+    /// (ecs, as `events --format ecs`) for a collector that hands JSON to a SIEM.
+    #[arg(long, value_enum, default_value_t = Body::Text)]
+    format: Body,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Body {
+    #[default]
+    Text,
+    Ecs,
+}
+
+/// Run `schannel events serve`.
+pub fn serve(a: ServeArgs, data_dir: &Path) -> CmdResult {
+    let token = a.token.map(Zeroizing::new);
+    let policy = ListenPolicy::new(a.listen, token)?;
+    let viewer = Viewer::open(data_dir, policy)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(a.listen)
+            .await
+            .map_err(|source| securechannel_viewer::ViewerError::Listen {
+                addr: a.listen,
+                source,
+            })?;
+        let local = listener.local_addr()?;
+        eprintln!(
+            "schannel: event viewer of {} on http://{local}/ (Ctrl-C to stop)",
+            data_dir.join(LOG_FILE_NAME).display()
+        );
+        let shutdown = async {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => return std::future::pending().await,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        viewer.serve(listener, shutdown).await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run `schannel events forward`.
+pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
+    let target = SyslogTarget::parse(&a.syslog)?;
+    let options = ForwardOptions {
+        batch: a.batch,
+        follow: a.follow,
+        body: match a.format {
+            Body::Text => SyslogBody::Message,
+            Body::Ecs => SyslogBody::Ecs,
+        },
+        ..ForwardOptions::default()
+    };
+    let fwd = Forwarder::new(
+        &data_dir.join(LOG_FILE_NAME),
+        data_dir,
+        target.clone(),
+        options,
+    )?;
+    // A bar only on a terminal: piped or in a service, stderr stays quiet.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} forwarding to {msg} [{bar:30}] {pos}/{len} records ({per_sec})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(target.to_string());
+        bar
+    });
+    let mut first: Option<u64> = None;
+    let show = |p: &Progress| {
+        if let Some(bar) = &bar {
+            let start = *first.get_or_insert(p.acked);
+            bar.set_length(p.last_in_log.saturating_sub(start));
+            bar.set_position(p.acked.saturating_sub(start));
+        }
+    };
+    let started = std::time::Instant::now();
+    let result = fwd.run(show);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let p = result?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "schannel: forwarded {} records to {target} in {secs:.2} s ({:.0} records/s); acknowledged up to record {} ({}){}",
+        p.shipped,
+        p.shipped as f64 / secs.max(1e-9),
+        p.acked,
+        fwd.state_path().display(),
+        if p.retried > 0 {
+            format!("; {} batches were sent again after a failure", p.retried)
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,434 @@
+//! `schannel events forward` against a real rsyslog (Debian's), started here on 127.0.0.1
+//! with its own configuration: imtcp in, omfile out with a template that keeps the
+//! STRUCTURED-DATA. rsyslog is required: without it these tests fail.
+
+use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
+use securechannel_events::{
+    render_message, ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink, NullSink,
+    Wording,
+};
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
+
+/// A child process killed and reaped when dropped (a failing test leaves none behind).
+struct Guard(Option<Child>);
+
+impl Guard {
+    fn pid(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+    /// SIGTERM, then wait (rsyslog writes out its queue on SIGTERM).
+    fn terminate(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+    /// SIGKILL, as a crash.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An rsyslog listening on 127.0.0.1:`port`, appending what it receives to `out`.
+struct Rsyslog {
+    dir: PathBuf,
+    port: u16,
+    out: PathBuf,
+    proc: Guard,
+}
+
+impl Rsyslog {
+    fn start(dir: &Path, port: u16) -> Rsyslog {
+        assert!(
+            Path::new(RSYSLOGD).exists(),
+            "rsyslogd is required by the forwarding tests: apt-get install -y rsyslog (.ci/run installs it)"
+        );
+        let work = dir.join("rsyslog-work");
+        std::fs::create_dir_all(&work).expect("work dir");
+        let out = dir.join("received.log");
+        let conf = dir.join("rsyslog.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                r#"global(workDirectory="{work}" maxMessageSize="64k")
+module(load="imtcp")
+template(name="schannel" type="string" string="%pri% %hostname% %app-name% %procid% %msgid% %structured-data% %msg%\n")
+ruleset(name="fromschannel") {{
+  action(type="omfile" file="{out}" template="schannel")
+}}
+input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="fromschannel")
+"#,
+                work = work.display(),
+                out = out.display(),
+            ),
+        )
+        .expect("write rsyslog.conf");
+        let child = Command::new(RSYSLOGD)
+            .arg("-n")
+            .arg("-f")
+            .arg(&conf)
+            .arg("-i")
+            .arg(dir.join("rsyslog.pid"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start rsyslogd");
+        let r = Rsyslog {
+            dir: dir.to_path_buf(),
+            port,
+            out,
+            proc: Guard(Some(child)),
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "rsyslogd did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        r
+    }
+
+    fn restart(&mut self) {
+        self.proc.terminate();
+        *self = Rsyslog::start(&self.dir.clone(), self.port);
+    }
+
+    /// The lines received so far.
+    fn lines(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Wait until every record ID up to `last` has arrived; the count of each.
+    fn wait_for(&self, last: u64, within: Duration) -> BTreeMap<u64, usize> {
+        let deadline = Instant::now() + within;
+        loop {
+            let ids = record_ids(&self.lines());
+            if (1..=last).all(|i| ids.contains_key(&i)) {
+                return ids;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rsyslog received {} of {last} records",
+                ids.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn record_ids(lines: &[String]) -> BTreeMap<u64, usize> {
+    let mut ids = BTreeMap::new();
+    for l in lines {
+        if let Some(rest) = l.split("RecordID=\"").nth(1) {
+            if let Some(n) = rest.split('"').next().and_then(|n| n.parse().ok()) {
+                *ids.entry(n).or_insert(0) += 1;
+            }
+        }
+    }
+    ids
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn schannel(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_schannel"));
+    c.arg("--data-dir").arg(data).stdin(Stdio::null());
+    c
+}
+
+/// `schannel events forward --syslog TARGET EXTRA...`, run to its end.
+fn forward(data: &Path, target: &str, extra: &[&str]) -> std::process::Output {
+    schannel(data)
+        .args(["events", "forward", "--syslog", target])
+        .args(extra)
+        .output()
+        .expect("run forward")
+}
+
+fn open_log(data: &Path) -> EventLog {
+    let options = LogOptions {
+        flood: FloodControl::off(),
+        max_size_bytes: 512 * 1024 * 1024,
+        ..LogOptions::default()
+    };
+    EventLog::open(data.join("events.db"), options).expect("open log")
+}
+
+fn record(id: EventId, data: &[&str]) -> EventRecord {
+    let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
+    let mut r = emitter.blank(id);
+    r.data = data.iter().map(|s| s.to_string()).collect();
+    r.data.resize(id.def().fields.len(), String::new());
+    r
+}
+
+/// `n` alerts generated, each naming its own client.
+fn write_alerts(log: &EventLog, n: usize, from: usize) {
+    for i in from..from + n {
+        log.emit(record(
+            EventId::FatalAlertGenerated,
+            &["40", "1205", &format!("client{i}.example.net")],
+        ));
+    }
+    log.sync().expect("sync");
+}
+
+fn state(data: &Path, port: u16) -> String {
+    std::fs::read_to_string(data.join(format!("forward-syslog-127.0.0.1-{port}.state")))
+        .unwrap_or_default()
+}
+
+#[test]
+fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let port = free_port();
+    let rsyslog = Rsyslog::start(dir.path(), port);
+
+    let log = open_log(&data);
+    let mut alert = record(EventId::FatalAlertReceived, &["48"]);
+    let activity = "{0AF3C2D1-9B7E-4C55-A1D2-3E4F5A6B7C8D}";
+    alert.activity_id = Some(ActivityId::parse(activity).expect("guid"));
+    log.emit(alert.clone());
+    log.emit(record(
+        EventId::FatalAlertGenerated,
+        &["48", "1210", "a\"b]c\\d"],
+    ));
+    // Enough records for a throughput figure.
+    const BULK: usize = 20_000;
+    write_alerts(&log, BULK, 0);
+    let last = log.last_record_id().expect("last");
+    assert_eq!(last, BULK as u64 + 2);
+    drop(log);
+
+    let started = Instant::now();
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("forwarded {last} records")),
+        "{stderr}"
+    );
+    // Piped, stderr is one summary line: no progress bar (that is for a terminal).
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+    let ids = rsyslog.wait_for(last, Duration::from_secs(60));
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "forwarding throughput to rsyslog: {last} records in {secs:.2} s = {:.0} records/s (received and written by rsyslog); forwarder said: {}",
+        last as f64 / secs,
+        stderr.trim()
+    );
+    assert!(
+        ids.values().all(|&n| n == 1),
+        "duplicates without an interruption"
+    );
+    assert_eq!(state(&data, port), format!("last_acked_record_id={last}\n"));
+
+    let lines = rsyslog.lines();
+    // PRI 35 = facility 4 (auth) * 8 + severity 3 (error); HOSTNAME, APP-NAME, PROCID,
+    // MSGID = the event ID; the SD as sent; MSG the rendered message.
+    let first = &lines[0];
+    let sd = format!(
+        "[schannel@32473 EventID=\"36887\" RecordID=\"1\" Level=\"2\" ActivityID=\"{activity}\" AlertDesc=\"48\"]"
+    );
+    let head = format!(
+        "35 {} Schannel {} 36887 {sd} ",
+        alert.computer, alert.process_id
+    );
+    assert!(first.starts_with(&head), "{first}\nwanted {head}");
+    assert_eq!(
+        &first[head.len()..],
+        render_message(&alert, Wording::Modern)
+    );
+    let escaped = &lines[1];
+    assert!(
+        escaped.contains(r#"AlertDesc="48" ErrorState="1210" TargetName="a\"b\]c\\d"]"#),
+        "{escaped}"
+    );
+
+    // Run again: nothing new, nothing sent again.
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("forwarded 0 records"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(rsyslog.lines().len(), lines.len());
+}
+
+#[test]
+fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let port = free_port();
+    let mut rsyslog = Rsyslog::start(dir.path(), port);
+    let log = open_log(&data);
+    write_alerts(&log, 2000, 0);
+    let target = format!("tcp://127.0.0.1:{port}");
+    const BATCH: usize = 200;
+
+    let mut fwd = Guard(Some(
+        schannel(&data)
+            .args([
+                "events",
+                "forward",
+                "--follow",
+                "--batch",
+                &BATCH.to_string(),
+                "--syslog",
+                &target,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start forward --follow"),
+    ));
+    assert!(fwd.pid() > 0);
+    rsyslog.wait_for(2000, Duration::from_secs(30));
+
+    // Records committed while forwarding follows arrive too.
+    write_alerts(&log, 500, 2000);
+    rsyslog.wait_for(2500, Duration::from_secs(30));
+
+    // The collector goes away; records keep coming; it comes back.
+    rsyslog.proc.terminate();
+    write_alerts(&log, 1000, 2500);
+    std::thread::sleep(Duration::from_millis(1500));
+    rsyslog.restart();
+    rsyslog.wait_for(3500, Duration::from_secs(60));
+
+    // The forwarder crashes; records keep coming; a new run resumes from its state.
+    fwd.kill();
+    write_alerts(&log, 500, 3500);
+    let out = forward(&data, &target, &["--batch", &BATCH.to_string()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = rsyslog.wait_for(4000, Duration::from_secs(30));
+
+    // No loss (every record arrived), bounded duplicates (at most one batch per
+    // interruption: the outage and the crash).
+    assert_eq!(ids.len(), 4000);
+    let duplicates: usize = ids.values().map(|n| n - 1).sum();
+    eprintln!(
+        "duplicates after an outage and a crash: {duplicates} (bound {})",
+        2 * BATCH
+    );
+    assert!(duplicates <= 2 * BATCH, "{duplicates} duplicates");
+    assert_eq!(state(&data, port), "last_acked_record_id=4000\n");
+}
+
+/// No collector: a few attempts, then exit 2 saying where it stands; nothing is marked
+/// sent. A target it cannot deliver to at least once is refused with the reason.
+#[test]
+fn forward_without_a_collector_fails_and_keeps_its_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let log = open_log(&data);
+    write_alerts(&log, 10, 0);
+    drop(log);
+    let port = free_port();
+    let started = Instant::now();
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("did not take the records after record 0"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(state(&data, port), "", "no state: nothing was acknowledged");
+
+    for (target, why) in [
+        ("tls://127.0.0.1:6514", "not implemented yet"),
+        ("udp://127.0.0.1:514", "at least once"),
+    ] {
+        let out = forward(&data, target, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(why), "{stderr}");
+    }
+}
+
+/// `--format ecs`: MSG is the record in winlogbeat's shape, so the collector can hand it
+/// to a SIEM whose Windows rules match it (here: the rule's fields, read back from what
+/// rsyslog wrote).
+#[test]
+fn forward_ecs_body_reaches_rsyslog_as_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let port = free_port();
+    let rsyslog = Rsyslog::start(dir.path(), port);
+    let log = open_log(&data);
+    log.emit(record(EventId::FatalAlertReceived, &["48"]));
+    log.sync().expect("sync");
+    drop(log);
+    let out = forward(
+        &data,
+        &format!("tcp://127.0.0.1:{port}"),
+        &["--format", "ecs"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rsyslog.wait_for(1, Duration::from_secs(30));
+    let line = rsyslog.lines().remove(0);
+    let json = line.split_once("] ").expect("MSG after the SD").1;
+    let doc: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(doc["winlog"]["event_id"], "36887");
+    assert_eq!(doc["winlog"]["provider_name"], "Schannel");
+    assert_eq!(doc["winlog"]["event_data"]["AlertDesc"], "48");
+    assert_eq!(doc["winlog"]["record_id"], "1");
+}
