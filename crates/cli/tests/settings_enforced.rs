@@ -623,24 +623,57 @@ fn client_auth_data(
 
 /// s_client with a client certificate against a serve that asks for one.
 fn s_client_with_certificate(serve: &Serve, leaf: &Leaf, tls: &str) -> Run {
+    s_client_with_certificate_and(serve, leaf, tls, &[])
+}
+
+/// [`s_client_with_certificate`] with more s_client arguments (`-cert_chain FILE`).
+fn s_client_with_certificate_and(serve: &Serve, leaf: &Leaf, tls: &str, extra: &[&str]) -> Run {
     let addr = serve.host_port();
     let ca = serve.dev_ca();
-    openssl(
-        &[
-            "s_client",
-            "-connect",
-            &addr,
-            tls,
-            "-CAfile",
-            ca.to_str().unwrap(),
-            "-cert",
-            leaf.cert.to_str().unwrap(),
-            "-key",
-            leaf.key.to_str().unwrap(),
-            "-ign_eof",
-        ],
-        JSON_REQUEST,
-    )
+    let mut args = vec![
+        "s_client",
+        "-connect",
+        &addr,
+        tls,
+        "-CAfile",
+        ca.to_str().unwrap(),
+        "-cert",
+        leaf.cert.to_str().unwrap(),
+        "-key",
+        leaf.key.to_str().unwrap(),
+        "-ign_eof",
+    ];
+    args.extend_from_slice(extra);
+    openssl(&args, JSON_REQUEST)
+}
+
+/// The client certificate (CN alice...) got in: the page names it.
+fn assert_client_certificate_accepted(name: &str, r: &Run) {
+    let page = page_json(&r.stdout);
+    assert!(
+        page["client_certificate"]
+            .as_str()
+            .is_some_and(|s| s.contains("alice")),
+        "{name}: {page}"
+    );
+}
+
+/// The client certificate was refused as untrusted: s_client received unknown_ca (48) and
+/// the log holds one 36877 with SEC_E_UNTRUSTED_ROOT.
+fn assert_client_certificate_untrusted(
+    name: &str,
+    r: &Run,
+    records: &[securechannel_events::EventRecord],
+) {
+    assert_eq!(
+        openssl_alert_number(&r.both()),
+        Some(48),
+        "{name}: {}",
+        r.both()
+    );
+    let refused = with_id(records, 36877);
+    assert_eq!(refused.len(), 1, "{name}: {}", summary(records));
+    assert_eq!(field(refused[0], "ErrorCode"), "0x80090325", "{name}");
 }
 
 #[test]
@@ -690,28 +723,14 @@ fn client_auth_trust_mode_1_takes_only_the_client_auth_trust_list() {
         serve.stop();
         let records = events(&data);
         if accepted {
-            let page = page_json(&r.stdout);
-            assert!(
-                page["client_certificate"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("alice")),
-                "{name}: {page}"
-            );
+            assert_client_certificate_accepted(name, &r);
             assert!(
                 with_id(&records, 36877).is_empty(),
                 "{name}: {}",
                 summary(&records)
             );
         } else {
-            assert_eq!(
-                openssl_alert_number(&r.both()),
-                Some(48),
-                "{name}: {}",
-                r.both()
-            );
-            let refused = with_id(&records, 36877);
-            assert_eq!(refused.len(), 1, "{name}: {}", summary(&records));
-            assert_eq!(field(refused[0], "ErrorCode"), "0x80090325");
+            assert_client_certificate_untrusted(name, &r, &records);
         }
     }
 }
@@ -756,51 +775,23 @@ fn client_auth_trust_mode_2_wants_the_issuing_ca_in_the_client_auth_list() {
             ca.write_pem(&to.join(format!("{listed}-{store}.pem")));
         }
         let serve = Serve::start(&data, &["--require-client-cert"]);
-        let addr = serve.host_port();
-        let ca = serve.dev_ca();
-        let r = openssl(
-            &[
-                "s_client",
-                "-connect",
-                &addr,
-                "-tls1_3",
-                "-CAfile",
-                ca.to_str().unwrap(),
-                "-cert",
-                sent.cert.to_str().unwrap(),
-                "-key",
-                sent.key.to_str().unwrap(),
-                "-cert_chain",
-                chain.to_str().unwrap(),
-                "-ign_eof",
-            ],
-            JSON_REQUEST,
+        let r = s_client_with_certificate_and(
+            &serve,
+            &sent,
+            "-tls1_3",
+            &["-cert_chain", chain.to_str().unwrap()],
         );
         serve.stop();
         let records = events(&data);
         if accepted {
-            let page = page_json(&r.stdout);
-            assert!(
-                page["client_certificate"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("alice")),
-                "{name}: {page}"
-            );
+            assert_client_certificate_accepted(name, &r);
             assert!(
                 with_id(&records, 36877).is_empty(),
                 "{name}: {}",
                 summary(&records)
             );
         } else {
-            assert_eq!(
-                openssl_alert_number(&r.both()),
-                Some(48),
-                "{name}: {}",
-                r.both()
-            );
-            let refused = with_id(&records, 36877);
-            assert_eq!(refused.len(), 1, "{name}: {}", summary(&records));
-            assert_eq!(field(refused[0], "ErrorCode"), "0x80090325", "{name}");
+            assert_client_certificate_untrusted(name, &r, &records);
             let sent = with_id(&records, 36888);
             assert_eq!(
                 field(sent[0], "AlertDesc"),
@@ -829,8 +820,11 @@ fn message_limit_server_client_auth_refuses_a_large_client_certificate() {
     });
     let pki = dir.path().join("pki");
     std::fs::create_dir_all(&pki).unwrap();
-    let (cert, key) = (pki.join("alice.pem"), pki.join("alice.key"));
-    leaf.write_pem(&cert, &key);
+    let sent = Leaf {
+        cert: pki.join("alice.pem"),
+        key: pki.join("alice.key"),
+    };
+    leaf.write_pem(&sent.cert, &sent.key);
     for (name, limit, accepted) in [("limited", Some("0x1000"), false), ("default", None, true)] {
         let data = dir.path().join(name);
         log_everything(&data);
@@ -841,34 +835,11 @@ fn message_limit_server_client_auth_refuses_a_large_client_certificate() {
         std::fs::create_dir_all(&to).unwrap();
         root.write_pem(&to.join("large-client-ca.pem"));
         let serve = Serve::start(&data, &["--require-client-cert"]);
-        let addr = serve.host_port();
-        let ca = serve.dev_ca();
-        let r = openssl(
-            &[
-                "s_client",
-                "-connect",
-                &addr,
-                "-tls1_2",
-                "-CAfile",
-                ca.to_str().unwrap(),
-                "-cert",
-                cert.to_str().unwrap(),
-                "-key",
-                key.to_str().unwrap(),
-                "-ign_eof",
-            ],
-            JSON_REQUEST,
-        );
+        let r = s_client_with_certificate(&serve, &sent, "-tls1_2");
         serve.stop();
         let records = events(&data);
         if accepted {
-            let page = page_json(&r.stdout);
-            assert!(
-                page["client_certificate"]
-                    .as_str()
-                    .is_some_and(|s| s.contains("alice")),
-                "{name}: {page}"
-            );
+            assert_client_certificate_accepted(name, &r);
         } else {
             assert_eq!(
                 openssl_alert_number(&r.both()),
