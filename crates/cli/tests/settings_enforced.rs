@@ -647,14 +647,23 @@ fn s_client_with_certificate_and(serve: &Serve, leaf: &Leaf, tls: &str, extra: &
     openssl(&args, JSON_REQUEST)
 }
 
-/// The client certificate (CN alice...) got in: the page names it.
-fn assert_client_certificate_accepted(name: &str, r: &Run) {
+/// The client certificate (CN alice...) got in: the page names it, and no 36877.
+fn assert_client_certificate_accepted(
+    name: &str,
+    r: &Run,
+    records: &[securechannel_events::EventRecord],
+) {
     let page = page_json(&r.stdout);
     assert!(
         page["client_certificate"]
             .as_str()
             .is_some_and(|s| s.contains("alice")),
         "{name}: {page}"
+    );
+    assert!(
+        with_id(records, 36877).is_empty(),
+        "{name}: {}",
+        summary(records)
     );
 }
 
@@ -723,12 +732,7 @@ fn client_auth_trust_mode_1_takes_only_the_client_auth_trust_list() {
         serve.stop();
         let records = events(&data);
         if accepted {
-            assert_client_certificate_accepted(name, &r);
-            assert!(
-                with_id(&records, 36877).is_empty(),
-                "{name}: {}",
-                summary(&records)
-            );
+            assert_client_certificate_accepted(name, &r, &records);
         } else {
             assert_client_certificate_untrusted(name, &r, &records);
         }
@@ -784,12 +788,7 @@ fn client_auth_trust_mode_2_wants_the_issuing_ca_in_the_client_auth_list() {
         serve.stop();
         let records = events(&data);
         if accepted {
-            assert_client_certificate_accepted(name, &r);
-            assert!(
-                with_id(&records, 36877).is_empty(),
-                "{name}: {}",
-                summary(&records)
-            );
+            assert_client_certificate_accepted(name, &r, &records);
         } else {
             assert_client_certificate_untrusted(name, &r, &records);
             let sent = with_id(&records, 36888);
@@ -839,7 +838,7 @@ fn message_limit_server_client_auth_refuses_a_large_client_certificate() {
         serve.stop();
         let records = events(&data);
         if accepted {
-            assert_client_certificate_accepted(name, &r);
+            assert_client_certificate_accepted(name, &r, &records);
         } else {
             assert_eq!(
                 openssl_alert_number(&r.both()),
