@@ -11,19 +11,9 @@ use std::time::{Duration, Instant};
 
 /// `openssl s_client -connect ADDR ARGS...` sending the JSON request; the page is parsed.
 fn s_client_page(serve: &Serve, args: &[&str]) -> (Run, serde_json::Value) {
-    let ca = serve.dev_ca();
-    let addr = serve.host_port();
-    let mut all = vec![
-        "s_client",
-        "-connect",
-        &addr,
-        "-CAfile",
-        ca.to_str().unwrap(),
-        "-verify_return_error",
-        "-ign_eof",
-    ];
+    let mut all = vec!["-ign_eof"];
     all.extend_from_slice(args);
-    let r = openssl(&all, JSON_REQUEST);
+    let r = s_client_to(serve, &all, JSON_REQUEST);
     assert!(r.status.success(), "{}", r.both());
     let page = page_json(&r.stdout);
     (r, page)

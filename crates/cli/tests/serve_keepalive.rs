@@ -134,25 +134,12 @@ fn curl_reuses_one_connection_for_several_urls() {
 fn openssl_pipelined_requests_are_answered_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let serve = Serve::start(dir.path(), &["--access-log"]);
-    let ca = serve.dev_ca();
-    let addr = serve.host_port();
     // Three requests in one write; the last asks to close, so serve ends the connection.
     let mut requests = Vec::new();
     requests.extend_from_slice(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
     requests.extend_from_slice(b"HEAD /two HTTP/1.1\r\nHost: x\r\n\r\n");
     requests.extend_from_slice(b"GET /three.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    let r = openssl(
-        &[
-            "s_client",
-            "-connect",
-            &addr,
-            "-CAfile",
-            ca.to_str().unwrap(),
-            "-verify_return_error",
-            "-quiet",
-        ],
-        &requests,
-    );
+    let r = s_client_to(&serve, &["-quiet"], &requests);
     assert!(r.status.success(), "{}", r.both());
     let at: Vec<usize> = r
         .stdout

@@ -27,19 +27,9 @@ fn set(data: &Path, name: &str, value: &str) {
 /// `openssl s_client ... -reconnect` (one handshake, then five with its session): how many
 /// of the six said `Reused`, and how many `New`.
 fn reconnect(serve: &Serve, args: &[&str]) -> (usize, usize, String) {
-    let addr = serve.host_port();
-    let ca = serve.dev_ca();
-    let mut all = vec![
-        "s_client",
-        "-connect",
-        &addr,
-        "-CAfile",
-        ca.to_str().unwrap(),
-        "-verify_return_error",
-        "-reconnect",
-    ];
+    let mut all = vec!["-reconnect"];
     all.extend_from_slice(args);
-    let r = openssl(&all, b"");
+    let r = s_client_to(serve, &all, b"");
     let reused = r.stdout.matches("\nReused, ").count();
     let new = r.stdout.matches("\nNew, ").count();
     assert_eq!(reused + new, 6, "six handshakes:\n{}", r.both());
@@ -50,21 +40,9 @@ fn reconnect(serve: &Serve, args: &[&str]) -> (usize, usize, String) {
 /// saves the session) with `session` saved to or read from `file`: whether it was
 /// resumed, and what s_client printed.
 fn s_client_session(serve: &Serve, args: &[&str], session: &str, file: &Path) -> (bool, String) {
-    let addr = serve.host_port();
-    let ca = serve.dev_ca();
-    let mut all = vec![
-        "s_client",
-        "-connect",
-        &addr,
-        "-CAfile",
-        ca.to_str().unwrap(),
-        "-verify_return_error",
-        "-ign_eof",
-        session,
-        file.to_str().unwrap(),
-    ];
+    let mut all = vec!["-ign_eof", session, file.to_str().unwrap()];
     all.extend_from_slice(args);
-    let r = openssl(&all, JSON_REQUEST);
+    let r = s_client_to(serve, &all, JSON_REQUEST);
     assert!(r.status.success(), "{}", r.both());
     let page = page_json(&r.stdout);
     let reused = r.stdout.contains("\nReused, ");
@@ -273,22 +251,7 @@ fn message_limit_server_refuses_a_61_kb_client_hello_and_65535_takes_it() {
     assert_eq!(alert_in(&raw_exchange(&default, &first_record)), Some(50));
     // The engine's own limit: the same hello completes.
     let (r, page) = {
-        let ca = large.dev_ca();
-        let addr = large.host_port();
-        let r = openssl(
-            &[
-                "s_client",
-                "-connect",
-                &addr,
-                "-CAfile",
-                ca.to_str().unwrap(),
-                "-verify_return_error",
-                "-ign_eof",
-                "-alpn",
-                &alpn,
-            ],
-            JSON_REQUEST,
-        );
+        let r = s_client_to(&large, &["-ign_eof", "-alpn", &alpn], JSON_REQUEST);
         let page = page_json(&r.stdout);
         (r, page)
     };
@@ -429,19 +392,9 @@ fn open_tls13_connection(
 
 /// s_client with `args` against serve: the page, or the alert it received.
 fn s_client(serve: &Serve, args: &[&str]) -> Result<serde_json::Value, Option<u8>> {
-    let addr = serve.host_port();
-    let ca = serve.dev_ca();
-    let mut all = vec![
-        "s_client",
-        "-connect",
-        &addr,
-        "-CAfile",
-        ca.to_str().unwrap(),
-        "-verify_return_error",
-        "-ign_eof",
-    ];
+    let mut all = vec!["-ign_eof"];
     all.extend_from_slice(args);
-    let r = openssl(&all, JSON_REQUEST);
+    let r = s_client_to(serve, &all, JSON_REQUEST);
     match r.status.success() {
         true => Ok(page_json(&r.stdout)),
         false => Err(openssl_alert_number(&r.both())),

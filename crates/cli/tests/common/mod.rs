@@ -566,6 +566,23 @@ pub fn openssl(args: &[&str], stdin: &[u8]) -> Run {
     run("openssl", c, Some(stdin.to_vec()))
 }
 
+/// `openssl s_client -connect SERVE -CAfile <serve's dev CA> -verify_return_error ARGS...`
+/// with `stdin` written then closed.
+pub fn s_client_to(serve: &Serve, args: &[&str], stdin: &[u8]) -> Run {
+    let addr = serve.host_port();
+    let ca = serve.dev_ca();
+    let mut all = vec![
+        "s_client",
+        "-connect",
+        &addr,
+        "-CAfile",
+        ca.to_str().expect("a UTF-8 path"),
+        "-verify_return_error",
+    ];
+    all.extend_from_slice(args);
+    openssl(&all, stdin)
+}
+
 /// The `SSL alert number N` openssl printed (the alert it received), if any.
 pub fn openssl_alert_number(text: &str) -> Option<u8> {
     let at = text.find("alert number ")?;
