@@ -56,6 +56,8 @@ pub struct Args {
     pub json: bool,
     #[command(flatten)]
     pub revocation: crate::revocation::RevocationArgs,
+    #[command(flatten)]
+    pub dangerous: crate::dangerous::DangerousArgs,
 }
 
 /// Run `schannel connect`.
@@ -80,6 +82,7 @@ fn probe(args: &Args, runtime: &Runtime) -> CmdResult {
         args.cafile.as_deref(),
         args.cert.as_deref().zip(args.key.as_deref()),
         args.revocation.choice(),
+        &args.dangerous,
     )?;
     let options =
         ContextOptions::default()

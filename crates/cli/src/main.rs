@@ -9,6 +9,7 @@ mod cert;
 mod config;
 mod config_show;
 mod connect;
+mod dangerous;
 mod devca;
 mod events;
 mod explain;

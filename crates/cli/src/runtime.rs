@@ -43,7 +43,8 @@ impl Runtime {
 
     /// A client credential: the machine's roots, plus `cafile`'s, plus an optional client
     /// certificate, narrowed to `protocols` (empty: the settings decide), checking
-    /// revocation as `revocation` says (`None`: the credential's default).
+    /// revocation as `revocation` says (`None`: the credential's default), with the
+    /// dangerous options asked for (each said on stderr).
     pub fn client_credential(
         &self,
         protocols: &[Protocol],
@@ -53,8 +54,13 @@ impl Runtime {
             securechannel::RevocationCheck,
             securechannel::RevocationOffline,
         )>,
+        dangerous: &crate::dangerous::DangerousArgs,
     ) -> Result<ClientCredential, Box<dyn std::error::Error>> {
         let mut b = self.provider.client_credential();
+        if let Some(path) = &dangerous.dangerous_key_log {
+            dangerous.warn();
+            b = b.dangerous_key_log(path);
+        }
         if let Some((check, offline)) = revocation {
             b = b.revocation(check, offline);
         }

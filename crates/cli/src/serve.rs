@@ -87,6 +87,8 @@ pub struct Args {
     /// How client certificates are checked for revocation.
     #[command(flatten)]
     pub revocation: crate::revocation::RevocationArgs,
+    #[command(flatten)]
+    pub dangerous: crate::dangerous::DangerousArgs,
 }
 
 /// Run `schannel serve` until Ctrl-C or SIGTERM.
@@ -159,6 +161,10 @@ fn server_credential(
             );
         }
         b = b.revocation(check, offline);
+    }
+    if let Some(path) = &args.dangerous.dangerous_key_log {
+        args.dangerous.warn();
+        b = b.dangerous_key_log(path);
     }
     b.acquire()
         .map_err(|e| crate::failure_text("cannot acquire the server credential", &e).into())

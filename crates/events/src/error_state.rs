@@ -71,6 +71,9 @@ error_states! {
     /// `CipherSuiteOrder` leave, see `schannel config show`): a server credential is
     /// refused (36871, SEC_E_ALGORITHM_MISMATCH); a client's contexts log 36873.
     NoUsableCipherSuite = 1012,
+    /// The file named for the dangerous key log (TLS session secrets, for Wireshark)
+    /// cannot be opened for appending: its directory is missing or not writable.
+    KeyLogUnwritable = 1013,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

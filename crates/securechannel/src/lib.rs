@@ -92,6 +92,7 @@ mod credential;
 mod engine;
 mod error;
 mod hello;
+mod keylog;
 mod messaging;
 mod policy;
 mod protocol;

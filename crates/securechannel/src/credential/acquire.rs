@@ -156,7 +156,7 @@ pub(super) fn acquire(
             })),
             None => {
                 // Windows gives the credential and fails the connection later (36886).
-                emitter.event(EventId::CredentialCreating).field(role.name()).send();
+                log_creating(&emitter, role, &request.options, None);
                 emitter.event(EventId::NoDefaultServerCredentialWarning).send();
                 return finish(role, &request.options, &request.extra_roots, None, provider)
                     .map_err(|f| report(&emitter, role, f));
@@ -168,11 +168,7 @@ pub(super) fn acquire(
         Ok(Some(f)) => f.chain.first().map(|c| Arc::<[u8]>::from(c.as_ref())),
         _ => None,
     };
-    emitter
-        .event(EventId::CredentialCreating)
-        .field(role.name())
-        .binary(end_entity.clone())
-        .send();
+    log_creating(&emitter, role, &request.options, end_entity.clone());
 
     let certified = match found {
         Err(f) => return Err(report_with(&emitter, role, f, end_entity)),
@@ -346,7 +342,19 @@ fn finish(
         .iter()
         .map(|c| c.der.clone())
         .collect();
-    let shared = CredentialShared::new(
+    let key_log: Option<Arc<dyn rustls::KeyLog>> = match &options.dangerous_key_log {
+        None => None,
+        Some(path) => Some(Arc::new(crate::keylog::KeyLogFile::open(path).map_err(|e| {
+            Failure::Other(
+                ErrorState::KeyLogUnwritable,
+                format!(
+                    "cannot open the key log {} for appending: {e}; name a file in a writable directory",
+                    path.display()
+                ),
+            )
+        })?)),
+    };
+    let mut shared = CredentialShared::new(
         role,
         provider.emitter().clone(),
         settings,
@@ -354,7 +362,37 @@ fn finish(
         trust,
         options.clone(),
     );
+    shared.key_log = key_log;
     Ok(shared)
+}
+
+/// 36867, "Creating a TLS %1 credential.". With the dangerous key log on, its Type says
+/// so and names the file, and the record is written whatever `EventLogging` is: an
+/// administrator reading the System log must be able to see that session secrets are
+/// leaving the process.
+fn log_creating(
+    emitter: &Emitter,
+    role: Role,
+    options: &CredentialOptions,
+    end_entity: Option<Arc<[u8]>>,
+) {
+    match &options.dangerous_key_log {
+        None => emitter
+            .event(EventId::CredentialCreating)
+            .field(role.name())
+            .binary(end_entity)
+            .send(),
+        Some(path) => {
+            let mut record = emitter.blank(EventId::CredentialCreating);
+            record.data.push(format!(
+                "{} (DANGEROUS: the TLS session secrets of its connections are written to {})",
+                role.name(),
+                path.display()
+            ));
+            record.binary = end_entity;
+            emitter.sink().emit(record);
+        }
+    }
 }
 
 fn report(emitter: &Emitter, role: Role, failure: Failure) -> Error {

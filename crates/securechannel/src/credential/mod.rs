@@ -86,6 +86,11 @@ pub struct CredentialOptions {
     /// in the past accepts certificates that have expired since (for tests at a fixed
     /// clock, and for diagnosing a chain against a given date).
     pub dangerous_validation_time: Option<UnixTime>,
+    /// Append every connection's TLS session secrets to this file, in the NSS key log
+    /// format Wireshark reads. Dangerous: whoever reads the file can decrypt the
+    /// traffic. The credential's 36867 event says so (whatever `EventLogging` is); the
+    /// `SSLKEYLOGFILE` environment variable is never read.
+    pub dangerous_key_log: Option<std::path::PathBuf>,
 }
 
 /// What client and server credentials share; the contract with security contexts.
@@ -109,6 +114,8 @@ pub(crate) struct CredentialShared {
     /// Peer certificates' subjects, for 36880: a client talking to a few servers, or a
     /// server seeing the same clients again, parses each once.
     remote_subjects: SubjectCache,
+    /// The dangerous key log, when the options name one (opened at acquisition).
+    pub(crate) key_log: Option<Arc<dyn rustls::KeyLog>>,
 }
 
 /// A client credential.
@@ -155,6 +162,7 @@ impl CredentialShared {
             local_subject: OnceLock::new(),
             suite_numbers: OnceLock::new(),
             remote_subjects: SubjectCache::default(),
+            key_log: None,
         }
     }
 
@@ -185,6 +193,7 @@ impl CredentialShared {
                 resumption: crate::resumption::client_resumption(
                     self.settings.session_cache_time(Role::Client),
                 ),
+                key_log: self.key_log.clone(),
             })
         })
     }
@@ -207,6 +216,7 @@ impl CredentialShared {
                     cache_size: self.settings.maximum_cache_size(),
                     lifetime: self.settings.session_cache_time(Role::Server),
                 },
+                key_log: self.key_log.clone(),
             })
         })
     }
@@ -459,6 +469,15 @@ macro_rules! common_builder_methods {
             ) -> Self {
                 self.request.options.crl_fetch_timeout = Some(timeout);
                 self.request.options.crl_max_bytes = Some(max_bytes);
+                self
+            }
+
+            /// Append the TLS session secrets of this credential's connections to `path`
+            /// (NSS key log format, for Wireshark; created with mode 0600). Dangerous:
+            /// whoever reads the file decrypts the traffic. The credential's 36867 event
+            /// says so and names the file, whatever `EventLogging` is.
+            pub fn dangerous_key_log(mut self, path: impl AsRef<std::path::Path>) -> Self {
+                self.request.options.dangerous_key_log = Some(path.as_ref().to_path_buf());
                 self
             }
 

@@ -34,6 +34,8 @@ pub(crate) struct ClientSetup {
     pub(crate) resolver: Arc<dyn ResolvesClientCert>,
     /// The session cache (`ClientCacheTime`, see `resumption`).
     pub(crate) resumption: rustls::client::Resumption,
+    /// The dangerous key log, if the credential names one.
+    pub(crate) key_log: Option<Arc<dyn rustls::KeyLog>>,
 }
 
 /// What a server configuration is made of.
@@ -47,6 +49,8 @@ pub(crate) struct ServerSetup {
     /// `ServerCacheTime` and `MaximumCacheSize` (see `resumption`); the first setup of a
     /// credential makes its ticketer and cache, which all its configurations share.
     pub(crate) resumption: ServerResumptionPolicy,
+    /// The dangerous key log, if the credential names one.
+    pub(crate) key_log: Option<Arc<dyn rustls::KeyLog>>,
 }
 
 /// Why no configuration could be built.
@@ -88,6 +92,9 @@ impl ConfigCache {
         config.enable_sni = send_sni;
         // Shared by every context of this credential because the config is.
         config.resumption = setup.resumption;
+        if let Some(k) = setup.key_log {
+            config.key_log = k;
+        }
         let config = Arc::new(config);
         lock(&self.client).push((send_sni, config.clone()));
         Ok(config)
@@ -127,6 +134,9 @@ impl ConfigCache {
         config.send_tls13_tickets = resumption.tls13_tickets;
         if let Some(t) = resumption.ticketer {
             config.ticketer = t;
+        }
+        if let Some(k) = setup.key_log {
+            config.key_log = k;
         }
         let config = Arc::new(config);
         lock(&self.server).push((alpn.to_vec(), config.clone()));
