@@ -110,6 +110,7 @@ fn contexts_on(
                 verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
                 resolver: verify::client_cert_resolver(None),
                 resumption: rustls::client::Resumption::default(),
+                key_log: None,
             })
         })
         .map_err(|_| ())
@@ -126,6 +127,7 @@ fn contexts_on(
                     cache_size: 16,
                     lifetime: std::time::Duration::from_secs(3600),
                 },
+                key_log: None,
             })
         })
         .map_err(|_| ())
@@ -258,6 +260,7 @@ fn provider_without_suites_for_the_enabled_versions_is_no_cipher_suite() {
             verifier: verify::server_verifier(&cshared.trust, false).expect("verifier"),
             resolver: verify::client_cert_resolver(None),
             resumption: rustls::client::Resumption::default(),
+            key_log: None,
         })
     });
     assert!(matches!(r, Err(ConfigError::NoCipherSuite)));
