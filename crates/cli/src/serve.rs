@@ -70,8 +70,8 @@ pub struct Args {
     /// net.core.somaxconn).
     #[arg(long, default_value_t = 1024)]
     pub backlog: u32,
-    /// Seconds a client has to complete its handshake, and each request head once its
-    /// first byte has arrived.
+    /// Seconds a client has to complete its handshake, each request head once its first
+    /// byte has arrived, and to take each answer (a client that reads none is closed).
     #[arg(long, default_value_t = 10)]
     pub handshake_timeout: u64,
     /// Seconds an open connection may wait for its next request (HTTP keep-alive) before
@@ -566,8 +566,19 @@ impl Server {
             if !out.is_empty() {
                 // A write returns once its bytes are encrypted: flush sends what the
                 // socket has not taken yet.
-                tls.write_all(&out).await.map_err(|e| stream_failure(&e))?;
-                tls.flush().await.map_err(|e| stream_failure(&e))?;
+                // Bounded: a client that sends requests but reads no answer would
+                // otherwise hold the connection (and its buffers) for ever.
+                let write = async {
+                    tls.write_all(&out).await?;
+                    tls.flush().await
+                };
+                match tokio::time::timeout(self.timeout, write).await {
+                    Ok(r) => r.map_err(|e| stream_failure(&e))?,
+                    Err(_) => return Err(format!(
+                        "the client read no answer for {} s after {answered} request(s); closed",
+                        self.timeout.as_secs()
+                    )),
+                }
             }
             if last {
                 if unread {
