@@ -574,10 +574,12 @@ impl Server {
                 };
                 match tokio::time::timeout(self.timeout, write).await {
                     Ok(r) => r.map_err(|e| stream_failure(&e))?,
-                    Err(_) => return Err(format!(
+                    Err(_) => {
+                        return Err(format!(
                         "the client read no answer for {} s after {answered} request(s); closed",
                         self.timeout.as_secs()
-                    )),
+                    ))
+                    }
                 }
             }
             if last {
