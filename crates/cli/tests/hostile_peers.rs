@@ -253,3 +253,87 @@ fn the_connection_limit_holds_and_frees_at_the_timeout() {
         quiet[0]
     );
 }
+
+/// Handshakes that go wrong on purpose, against serve: an oversized record header, a
+/// client that aborts mid-handshake with an alert (it does not trust serve's CA), and a
+/// TLS 1.2 renegotiation attempt. Each is refused, each leaves the event that matches
+/// the wire (the alert serve sent is the one 36888 names; the alert the client sent is
+/// the one 36887 names), and serve keeps answering.
+#[test]
+fn hostile_handshakes_leave_the_event_the_wire_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let serve = Serve::start(&data, &[]);
+
+    // A record header announcing 18,433 bytes of plaintext (TLS allows 2^14).
+    let mut s = TcpStream::connect(serve.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&[0x16, 0x03, 0x01, 0x48, 0x01]).unwrap();
+    s.write_all(&[0x01; 64]).unwrap();
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    assert!(
+        answer.len() >= 7 && answer[0] == 0x15 && answer[5] == 2,
+        "a fatal alert record is the answer: {answer:02x?}"
+    );
+    let sent = answer[6];
+
+    // A client that does not trust serve's CA aborts after the server's flight.
+    let other = Pki::new(dir.path(), "another CA");
+    let r = openssl(
+        &[
+            "s_client",
+            "-connect",
+            &serve.host_port(),
+            "-tls1_2",
+            "-CAfile",
+            other.ca_pem.to_str().unwrap(),
+            "-verify_return_error",
+        ],
+        b"",
+    );
+    assert!(!r.status.success(), "{}", r.both());
+
+    // Renegotiation: `R` on s_client's stdin asks for it; serve declines.
+    // (stdin must stay open until s_client has read `R` and renegotiated.)
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c").arg(format!(
+        "(printf 'R\\n'; sleep 1) | openssl s_client -connect {} -tls1_2 -CAfile {}",
+        serve.host_port(),
+        serve.dev_ca().display()
+    ));
+    let mut reneg = Proc::spawn("s_client renegotiating", c, None);
+    reneg.wait_exit(COMMAND_TIMEOUT);
+    assert!(
+        format!("{}{}", reneg.stdout(), reneg.stderr()).contains("RENEGOTIATING"),
+        "{}",
+        reneg.stderr()
+    );
+
+    // serve still answers.
+    let after = latencies(&serve, 1);
+    serve.stop();
+    let records = events(&data);
+    let generated = with_id(&records, 36888);
+    assert!(
+        generated
+            .iter()
+            .any(|r| field(r, "AlertDesc") == sent.to_string()),
+        "no 36888 names the alert on the wire ({sent}):\n{}",
+        summary(&records)
+    );
+    let received: Vec<String> = with_id(&records, 36887)
+        .iter()
+        .map(|r| field(r, "AlertDesc").to_string())
+        .collect();
+    assert!(
+        received.contains(&"48".to_string()),
+        "the aborting client's unknown_ca (48) is 36887: {received:?}\n{}",
+        summary(&records)
+    );
+    assert!(
+        received.contains(&"40".to_string()),
+        "openssl answers the declined renegotiation with handshake_failure (40): {received:?}"
+    );
+    eprintln!("oversized record: alert {sent} sent and logged; mid-handshake abort: 36887/48; renegotiation: declined, 36887/40; serve answered next in {:?}", after[0]);
+}
