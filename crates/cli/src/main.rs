@@ -114,3 +114,20 @@ pub fn failure_text(what: &str, e: &securechannel::Error) -> String {
 pub fn subject_text(der: &[u8]) -> String {
     securechannel::subject_name(der).unwrap_or_else(|| "(unparsable certificate)".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Safe defaults: `schannel serve` with no flags listens on loopback only, and
+    /// writes no key log.
+    #[test]
+    fn serve_defaults_to_loopback_and_no_key_log() {
+        let cli = Cli::try_parse_from(["schannel", "serve"]).unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve: {cli:?}");
+        };
+        assert!(a.listen.ip().is_loopback(), "{}", a.listen);
+        assert!(a.dangerous.dangerous_key_log.is_none());
+    }
+}
