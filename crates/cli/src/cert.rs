@@ -22,6 +22,20 @@ pub struct Args {
 enum Command {
     /// Validate a certificate chain offline, as a connection would (exit 0 only when valid).
     Verify(VerifyArgs),
+    /// The certificates of the stores (`certutil -store`): thumbprint, validity, key, subject.
+    List(crate::cert_store::ListArgs),
+    /// One certificate in detail: names, validity, key, usages, constraints, files.
+    Show(crate::cert_store::ShowArgs),
+    /// Add certificates (PEM, DER, or .pfx with its key) to a store (`certutil -addstore`).
+    Import(crate::cert_store::ImportArgs),
+    /// Write a certificate out as PEM, DER or .pfx with its key (`certutil -exportPFX`).
+    Export(crate::cert_store::ExportArgs),
+    /// Delete a certificate from its store (`certutil -delstore`), optionally its key.
+    Remove(crate::cert_store::RemoveArgs),
+    /// Create a CA (self-signed) with its key, for test and lab use.
+    NewCa(crate::cert_store::NewCaArgs),
+    /// Issue a server or client certificate from a store CA into stores/My, with its key.
+    Issue(crate::cert_store::IssueArgs),
 }
 
 /// What the certificate is checked for.
@@ -65,6 +79,13 @@ struct VerifyArgs {
 pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     match args.command {
         Command::Verify(a) => verify(a, data_dir),
+        Command::List(a) => crate::cert_store::list(a, data_dir),
+        Command::Show(a) => crate::cert_store::show(a, data_dir),
+        Command::Import(a) => crate::cert_store::import(a, data_dir),
+        Command::Export(a) => crate::cert_store::export(a, data_dir),
+        Command::Remove(a) => crate::cert_store::remove(a, data_dir),
+        Command::NewCa(a) => crate::cert_store::new_ca(a, data_dir),
+        Command::Issue(a) => crate::cert_store::issue(a, data_dir),
     }
 }
 
