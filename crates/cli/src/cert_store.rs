@@ -184,15 +184,9 @@ pub struct NewCaArgs {
     /// Its organization (O=).
     #[arg(long)]
     org: Option<String>,
-    /// Days of validity from now (ignored with --not-after).
-    #[arg(long, default_value_t = 3650)]
-    days: i64,
-    /// Validity start, RFC 3339 (default: one hour ago).
-    #[arg(long, value_name = "TIME")]
-    not_before: Option<String>,
-    /// Validity end, RFC 3339.
-    #[arg(long, value_name = "TIME")]
-    not_after: Option<String>,
+    /// The validity (default 3650 days).
+    #[command(flatten)]
+    validity: ValidityArgs,
     /// The key type.
     #[arg(long, value_enum, default_value = "ecdsa-p256")]
     key: KeyType,
@@ -221,18 +215,27 @@ pub struct IssueArgs {
     /// What it authenticates: server (serverAuth) or client (clientAuth).
     #[arg(long, value_enum, default_value = "server")]
     usage: Usage,
-    /// Days of validity from now (ignored with --not-after).
-    #[arg(long, default_value_t = 365)]
-    days: i64,
+    /// The validity (default 365 days).
+    #[command(flatten)]
+    validity: ValidityArgs,
+    /// The key type.
+    #[arg(long, value_enum, default_value = "ecdsa-p256")]
+    key: KeyType,
+}
+
+/// The validity of a new certificate.
+#[derive(clap::Args, Debug)]
+pub struct ValidityArgs {
+    /// Days of validity from now (ignored with --not-after; default 3650 for a CA, 365
+    /// for a certificate it issues).
+    #[arg(long)]
+    days: Option<i64>,
     /// Validity start, RFC 3339 (default: one hour ago).
     #[arg(long, value_name = "TIME")]
     not_before: Option<String>,
     /// Validity end, RFC 3339.
     #[arg(long, value_name = "TIME")]
     not_after: Option<String>,
-    /// The key type.
-    #[arg(long, value_enum, default_value = "ecdsa-p256")]
-    key: KeyType,
 }
 
 /// What `cert issue` makes.
@@ -810,17 +813,14 @@ fn parse_time(s: &str, flag: &str) -> Res<OffsetDateTime> {
 
 /// The validity the flags give: --not-before (default an hour ago) to --not-after
 /// (default --days from now).
-fn validity(
-    not_before: &Option<String>,
-    not_after: &Option<String>,
-    days: i64,
-) -> Res<(OffsetDateTime, OffsetDateTime)> {
+fn validity(v: &ValidityArgs, default_days: i64) -> Res<(OffsetDateTime, OffsetDateTime)> {
     let now = OffsetDateTime::now_utc();
-    let start = match not_before {
+    let days = v.days.unwrap_or(default_days);
+    let start = match &v.not_before {
         Some(t) => parse_time(t, "--not-before")?,
         None => now - Duration::hours(1),
     };
-    let end = match not_after {
+    let end = match &v.not_after {
         Some(t) => parse_time(t, "--not-after")?,
         None => now + Duration::days(days.max(1)),
     };
@@ -883,7 +883,7 @@ pub fn new_ca(args: NewCaArgs, data_dir: &Path) -> CmdResult {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    (p.not_before, p.not_after) = validity(&args.not_before, &args.not_after, args.days)?;
+    (p.not_before, p.not_after) = validity(&args.validity, 3650)?;
     let cert = p
         .self_signed(&key)
         .map_err(|e| format!("cannot create the CA: {e}"))?;
@@ -979,7 +979,7 @@ pub fn issue(args: IssueArgs, data_dir: &Path) -> CmdResult {
         p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
     }
     p.use_authority_key_identifier_extension = true;
-    (p.not_before, p.not_after) = validity(&args.not_before, &args.not_after, args.days)?;
+    (p.not_before, p.not_after) = validity(&args.validity, 365)?;
     let cert = p
         .signed_by(&key, &issuer)
         .map_err(|e| format!("cannot issue: {e}"))?;

@@ -9,11 +9,9 @@
 mod common;
 
 use common::*;
-use securechannel::{ClientContext, ContextOptions, Provider, TlsStream};
-use securechannel_events::NullSink;
+use securechannel::{ClientContext, ContextOptions, TlsStream};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// `n` curl requests to serve, one after another: their total times, sorted.
@@ -150,13 +148,7 @@ fn silent_and_deaf_clients_are_closed_at_their_timeouts() {
             "1000000",
         ],
     );
-    let provider = Provider::in_memory(Default::default(), Arc::new(NullSink)).unwrap();
-    let ca = std::fs::read(serve.dev_ca()).unwrap();
-    let credential = provider
-        .client_credential()
-        .add_root(securechannel::certificates_from_pem_or_der(&ca).unwrap()[0].clone())
-        .acquire()
-        .unwrap();
+    let credential = quiet_client_credential(&serve.dev_ca());
 
     // Silent: handshake, then nothing.
     let sock = TcpStream::connect(serve.addr).unwrap();

@@ -315,15 +315,7 @@ fn tlslite_client_gets_the_page_and_resumes_over_tls12_and_tls13() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     log_everything(&data);
-    let serve = Serve::start(
-        &data,
-        &[
-            "--cert",
-            leaf.cert.to_str().unwrap(),
-            "--key",
-            leaf.key.to_str().unwrap(),
-        ],
-    );
+    let serve = Serve::start(&data, &leaf.args());
     let port = serve.addr.port().to_string();
     let thumbprint = sha1_of(&leaf.cert);
     for (version, protocol) in [("1.2", "TLS 1.2"), ("1.3", "TLS 1.3")] {
@@ -372,13 +364,7 @@ fn tlslite_client_certificate_is_accepted_by_serve() {
     log_everything(&data);
     let serve = Serve::start(
         &data,
-        &[
-            "--cert",
-            leaf.cert.to_str().unwrap(),
-            "--key",
-            leaf.key.to_str().unwrap(),
-            "--require-client-cert",
-        ],
+        &[&leaf.args()[..], &["--require-client-cert"]].concat(),
     );
     let port = serve.addr.port().to_string();
     for version in ["1.2", "1.3"] {

@@ -446,13 +446,10 @@ fn the_dangerous_key_log_matches_the_peers_and_says_so() {
     let serve = Serve::start(
         &data,
         &[
-            "--cert",
-            leaf.cert.to_str().unwrap(),
-            "--key",
-            leaf.key.to_str().unwrap(),
-            "--dangerous-key-log",
-            ours.to_str().unwrap(),
-        ],
+            &leaf.args()[..],
+            &["--dangerous-key-log", ours.to_str().unwrap()],
+        ]
+        .concat(),
     );
     let theirs = dir.path().join("s_client.keys");
     let addr = serve.host_port();

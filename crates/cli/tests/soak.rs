@@ -8,8 +8,7 @@
 mod common;
 
 use common::*;
-use securechannel::{ClientContext, ContextOptions, Provider, TlsStream};
-use securechannel_events::NullSink;
+use securechannel::{ClientContext, ContextOptions, TlsStream};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -80,13 +79,7 @@ fn a_thousand_held_connections_and_a_handshake_loop_stay_flat() {
         &["--max-connections", "4096", "--idle-timeout", "3600"],
     );
     let pid = serve.proc.pid();
-    let provider = Provider::in_memory(Default::default(), Arc::new(NullSink)).unwrap();
-    let ca = std::fs::read(serve.dev_ca()).unwrap();
-    let credential = provider
-        .client_credential()
-        .add_root(securechannel::certificates_from_pem_or_der(&ca).unwrap()[0].clone())
-        .acquire()
-        .unwrap();
+    let credential = quiet_client_credential(&serve.dev_ca());
     let connect = |addr| {
         let sock = TcpStream::connect(addr).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(20)))

@@ -427,6 +427,34 @@ pub struct Leaf {
 /// A calendar date: (year, month, day).
 pub type Ymd = (i32, u8, u8);
 
+impl Leaf {
+    /// `--cert FILE --key FILE`, for `schannel serve` and `connect`.
+    pub fn args(&self) -> [&str; 4] {
+        [
+            "--cert",
+            self.cert.to_str().expect("a UTF-8 path"),
+            "--key",
+            self.key.to_str().expect("a UTF-8 path"),
+        ]
+    }
+}
+
+/// A client credential of our own (in memory, logging nothing) that trusts the CA
+/// certificates of the PEM file `ca`: the tests' well-behaved or hostile TLS client.
+pub fn quiet_client_credential(ca: &Path) -> securechannel::ClientCredential {
+    let provider = securechannel::Provider::in_memory(
+        Default::default(),
+        Arc::new(securechannel_events::NullSink),
+    )
+    .expect("an in-memory provider");
+    let pem = std::fs::read(ca).expect("the CA file");
+    let mut b = provider.client_credential();
+    for c in securechannel::certificates_from_pem_or_der(&pem).expect("CA certificates") {
+        b = b.add_root(c);
+    }
+    b.acquire().expect("a client credential")
+}
+
 /// What kind of leaf to issue.
 pub struct LeafSpec<'a> {
     pub file_stem: &'a str,
