@@ -4,7 +4,9 @@
 # generators over loopback. Rows, each at 1, 16 and 64 concurrent clients:
 #   keepalive      wrk, HTTP/1.1 keep-alive requests/s (schannel, nginx)
 #   new            wrk with Connection: close: a TLS connection per request (schannel,
-#                  nginx without session cache nor tickets, s_server)
+#                  nginx without session cache nor tickets)
+#   new-tls13      openssl s_time -new -tls1_3: full TLS 1.3 handshakes, one GET each
+#                  (schannel, nginx without resumption, s_server)
 #   resumed-tls12  openssl s_time -reuse -tls1_2: resumed TLS 1.2 handshakes, one GET each
 #   resumed-tls13  openssl s_time -reuse -tls1_3: resumed TLS 1.3 (tickets), one GET each
 #                  (schannel, nginx with its session cache and tickets on, s_server)
@@ -16,16 +18,16 @@
 #
 #   bench/wire.sh [SECONDS_PER_RUN] [ROUNDS] [ROWS]   (default 5 s, 3 rounds, all rows;
 #                                                      ROWS e.g. "resumed-tls12 new")
-#   WIRE_CONNS="1 16" WIRE_IDLE="1000" bench/wire.sh 1 1      (a short smoke run)
+#   WIRE_CONNS="1 16" WIRE_IDLE="1000" bench/wire.sh 1 1      (a short smoke run; WIRE_IDLE="": none)
 #
 # Needs: a release build (cargo build --release), nginx, wrk, openssl. Ports 28443-28446.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
 ROUNDS=${2:-3}
-ROWS=${3:-keepalive new resumed-tls12 resumed-tls13}
+ROWS=${3:-keepalive new new-tls13 resumed-tls12 resumed-tls13}
 CONNS=${WIRE_CONNS:-1 16 64}
-IDLE=${WIRE_IDLE:-1000 5000}
+IDLE=${WIRE_IDLE-1000 5000}
 BIN=target/release/schannel
 for tool in nginx wrk openssl; do
   command -v $tool >/dev/null || { echo "wire.sh: $tool is missing (apt-get install nginx wrk openssl)" >&2; exit 2; }
@@ -118,7 +120,8 @@ port_of() { # server row
     s_server) echo 28445 ;;
   esac
 }
-servers_of() { case $1 in keepalive) echo "schannel nginx" ;; *) echo "schannel nginx s_server" ;; esac; }
+# s_server answers wrk's requests with HTTP/1.0 and closes: it joins the s_time rows only.
+servers_of() { case $1 in keepalive | new) echo "schannel nginx" ;; *) echo "schannel nginx s_server" ;; esac; }
 
 load() { # server row conns -> requests done in SECS
   local server=$1 mode=$2 conns=$3 port
@@ -130,15 +133,24 @@ load() { # server row conns -> requests done in SECS
       wrk -t "$((conns < 2 ? 1 : 2))" -c "$conns" -d "${SECS}s" "${extra[@]}" "https://127.0.0.1:$port/" 2>&1 |
         awk '/requests in/ {print $1}'
       ;;
-    resumed-tls12 | resumed-tls13)
-      # conns s_time clients at once, each resuming its session for SECS seconds.
-      local flag i
+    new-tls13 | resumed-tls12 | resumed-tls13)
+      # conns s_time clients at once, each for SECS seconds: new handshakes, or each
+      # resuming its session.
+      local flag how i
       flag=$([ "$mode" = resumed-tls12 ] && echo -tls1_2 || echo -tls1_3)
+      how=$([ "$mode" = new-tls13 ] && echo -new || echo -reuse)
       for i in $(seq "$conns"); do
-        timeout $((SECS + 20)) openssl s_time -connect "127.0.0.1:$port" -reuse "$flag" -time "$SECS" \
+        timeout $((SECS + 20)) openssl s_time -connect "127.0.0.1:$port" "$how" "$flag" -time "$SECS" \
           -www / -CAfile "$CA" >"$WORK/s_time.$i" 2>&1 &
       done
       wait
+      # s_time prints one character per connection: r when the session was reused.
+      local marks reused
+      marks=$(cat "$WORK"/s_time.* | grep -E '^[rt*123]+$' | tr -d '\n' || true)
+      reused=$(tr -cd r <<<"$marks" | wc -c)
+      if [ "$how" = -reuse ] && [ "${#marks}" -gt 0 ] && [ $((reused * 100)) -lt $((${#marks} * 99)) ]; then
+        echo "wire.sh: $mode against $server: only $reused of ${#marks} connections resumed" >&2
+      fi
       cat "$WORK"/s_time.* | awk '/connections in/ {n += $1} END {print n + 0}'
       rm -f "$WORK"/s_time.*
       ;;
@@ -190,5 +202,5 @@ for n in $IDLE; do
   done
 done
 echo "rate = ours/nginx, then ours/s_server, requests per second (higher is better); cpu = the same ratios of server CPU per request (lower is better)"
-echo "resumed rows: openssl s_time -reuse, one process per client, each connection resumed with one GET /"
+echo "new-tls13 and resumed rows: openssl s_time -new / -reuse, one process per client, one GET / per connection"
 echo "runs: $ROUNDS interleaved rounds of $SECS s each, medians; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1); $(openssl version)"
