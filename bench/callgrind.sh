@@ -53,7 +53,7 @@ SCENARIOS=(
 
 {
   echo "# Instructions per operation (valgrind --tool=callgrind), written by bench/callgrind.sh."
-  echo "# $(git log -1 --format='commit %h %cs' 2>/dev/null || echo 'commit unknown'), rustls $(awk '/^name = "rustls"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock), $(valgrind --version), $(rustc --version)"
+  echo "# measured on $(git log -1 --format='commit %h %cs' 2>/dev/null || echo 'commit unknown')$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ' plus uncommitted changes'), rustls $(awk '/^name = "rustls"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock), $(valgrind --version), $(rustc --version)"
   echo "# raw: rustls unbuffered; ours: the provider's thread doing TLS; writer: the event log's"
   echo "# thread storing ours' events (two 36880 per handshake, one commit per run)."
   printf '%-14s %12s %12s %12s %12s %9s %9s  %s\n' scenario raw ours writer ours+writer ours/raw +w/raw operation
@@ -73,7 +73,7 @@ done
 {
   echo "# ours/raw and +w/raw: instructions of ours (and with the writer's) over raw's; 1.000 = no extra work."
   echo "# Run to run, the same build varies by up to ~1.5% (fresh keys, tickets and hash seeds each run);"
-  echo "# a change smaller than that is not a change. Before commit 1d5bb6c raw's drive loop zero-filled"
+  echo "# a change smaller than that is not a change. Up to f3d9357 raw's drive loop zero-filled"
   echo "# 4 KiB per flight (~30k instructions of a resumed TLS 1.2 handshake); since, only what it writes."
 } >>"$WORK/table"
 cp "$WORK/table" "$OUT"
