@@ -96,7 +96,7 @@ pub fn run(args: Args, data_dir: &Path, data_dir_given: bool) -> CmdResult {
         let bar = indicatif::ProgressBar::new(options.steps());
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {msg:<34} [{bar:30}] {pos}/{len} runs ({elapsed}, ~{eta} left)",
+                "{spinner} [{bar:20}] {pos}/{len} runs, ~{eta} left: {wide_msg}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
