@@ -109,6 +109,7 @@ fn json_has_every_row_with_positive_rates_and_the_events_are_in_the_log() {
 #[test]
 fn table_lists_the_selected_rows() {
     let dir = tempfile::tempdir().expect("temporary directory");
+    let cpu = first_allowed_cpu();
     let run = schannel(
         dir.path(),
         &[
@@ -120,7 +121,7 @@ fn table_lists_the_selected_rows() {
             "--seconds",
             "0.02",
             "--cpu",
-            "0",
+            &cpu,
         ],
     );
     assert!(run.status.success(), "{}", run.both());
@@ -136,8 +137,26 @@ fn table_lists_the_selected_rows() {
         .filter(|l| l.starts_with("resumed "))
         .collect();
     assert_eq!(rows.len(), 2, "{}", run.stdout);
-    assert!(run.stdout.contains("pinned to CPU 0"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("pinned to CPU {cpu}")),
+        "{}",
+        run.stdout
+    );
     assert!(!lines.iter().any(|l| l.starts_with("full ")));
+}
+
+/// The first CPU this process may run on (`Cpus_allowed_list: 0-1` or `2,5-7`).
+fn first_allowed_cpu() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list in /proc/self/status");
+    list.trim()
+        .split([',', '-'])
+        .next()
+        .expect("a CPU number")
+        .to_owned()
 }
 
 /// Arguments it cannot use are refused with what to do, before anything runs.
