@@ -3,8 +3,9 @@
 # 127.0.0.1) and `openssl s_server`, with the same certificate, driven by the same load
 # generators over loopback. Rows, each at 1, 16 and 64 concurrent clients:
 #   keepalive      wrk, HTTP/1.1 keep-alive requests/s (schannel, nginx)
-#   new            wrk with Connection: close: a TLS connection per request (schannel,
-#                  nginx without session cache nor tickets)
+#   new            wrk with Connection: close: a TLS connection per request, every one a
+#                  full handshake (schannel with ServerCacheTime 0, nginx without session
+#                  cache nor tickets: wrk would resume otherwise)
 #   new-tls13      openssl s_time -new -tls1_3: full TLS 1.3 handshakes, one GET each
 #                  (schannel, nginx without resumption, s_server)
 #   resumed-tls12  openssl s_time -reuse -tls1_2: resumed TLS 1.2 handshakes, one GET each
@@ -20,7 +21,7 @@
 #                                                      ROWS e.g. "resumed-tls12 new")
 #   WIRE_CONNS="1 16" WIRE_IDLE="1000" bench/wire.sh 1 1      (a short smoke run; WIRE_IDLE="": none)
 #
-# Needs: a release build (cargo build --release), nginx, wrk, openssl. Ports 28443-28446.
+# Needs: a release build (cargo build --release), nginx, wrk, openssl. Ports 28443-28446, 28449.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -53,6 +54,15 @@ grep -q "serving https" "$WORK/serve.err" || { cat "$WORK/serve.err"; exit 1; }
 CA=$DATA/stores/Root/dev-ca.pem
 CERT=$DATA/stores/My/localhost.pem
 KEY=$DATA/keys/localhost.key
+# The rows of new connections need a server that does not resume: wrk reconnects with the
+# session of its previous connection (SSL_clear keeps it), so against the instance above
+# every "new" connection would resume. A second serve, same certificate, ServerCacheTime 0.
+"$BIN" --data-dir "$WORK/data-full" config set ServerCacheTime 0 >/dev/null
+"$BIN" --data-dir "$WORK/data-full" serve --listen 127.0.0.1:28449 --cert "$CERT" --key "$KEY" \
+  --max-connections 8192 >"$WORK/serve-full.out" 2>"$WORK/serve-full.err" &
+echo $! >"$WORK/schannel-full.pid"
+for _ in $(seq 50); do grep -q "serving https" "$WORK/serve-full.err" && break; sleep 0.1; done
+grep -q "serving https" "$WORK/serve-full.err" || { cat "$WORK/serve-full.err"; exit 1; }
 
 # nginx with the same certificate and key, answering a body of the size of serve's page.
 page=$(curl -s --cacert "$CA" https://127.0.0.1:28443/)
@@ -106,16 +116,16 @@ cpu_of() { # user+system clock ticks of a process and its threads/children
   done
   echo $total
 }
-pids_of() { # this script's servers only: their pid files (nginx: the master and its workers)
+pids_of() { # server row: this script's servers only, by their pid files (nginx: the master and its workers)
   case $1 in
-    schannel) cat "$WORK/schannel.pid" ;;
+    schannel) case $2 in new*) cat "$WORK/schannel-full.pid" ;; *) cat "$WORK/schannel.pid" ;; esac ;;
     nginx) local m; m=$(cat "$WORK/nginx.pid"); echo "$m $(pgrep -P "$m" | tr '\n' ' ')" ;;
     s_server) cat "$WORK/s_server.pid" ;;
   esac
 }
 port_of() { # server row
   case $1 in
-    schannel) echo 28443 ;;
+    schannel) case $2 in new*) echo 28449 ;; *) echo 28443 ;; esac ;;
     nginx) case $2 in resumed*) echo 28446 ;; *) echo 28444 ;; esac ;;
     s_server) echo 28445 ;;
   esac
@@ -160,7 +170,7 @@ load() { # server row conns -> requests done in SECS
 run() { # server mode conns -> "requests_per_s cpu_us_per_request"
   local server=$1 mode=$2 conns=$3
   local pids before after reqs
-  pids=$(pids_of "$server")
+  pids=$(pids_of "$server" "$mode")
   before=$(cpu_of $pids)
   reqs=$(load "$server" "$mode" "$conns")
   after=$(cpu_of $pids)
@@ -198,7 +208,7 @@ ulimit -n 65536 2>/dev/null || true
 for n in $IDLE; do
   for server in schannel nginx; do
     printf '%-8s idle N=%-5d ' "$server" "$n"
-    python3 bench/idle_memory.py "127.0.0.1:$(port_of $server keepalive)" "$n" "$CA" $(pids_of $server) || echo "(failed)"
+    python3 bench/idle_memory.py "127.0.0.1:$(port_of $server keepalive)" "$n" "$CA" $(pids_of $server keepalive) || echo "(failed)"
   done
 done
 echo "rate = ours/nginx, then ours/s_server, requests per second (higher is better); cpu = the same ratios of server CPU per request (lower is better)"
