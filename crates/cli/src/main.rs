@@ -1,10 +1,11 @@
 //! `schannel`: the command line of securechannel.
 #![forbid(unsafe_code)]
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
 mod cert;
 mod cert_store;
 mod config;
@@ -54,10 +55,21 @@ enum Command {
     Explain(explain::Args),
     /// Certificates, like certutil: `cert verify` validates a chain as a connection would.
     Cert(cert::Args),
+    /// Measure the provider against raw rustls in memory: handshakes and bulk, per-thread CPU.
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    // Whether --data-dir (or SCHANNEL_DATA) was given rather than defaulted: `bench`
+    // writes into a temporary log unless it was.
+    let data_dir_given = matches
+        .value_source("data_dir")
+        .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Serve(a) => serve::run(a, &cli.data_dir),
         Command::Connect(a) => connect::run(a, &cli.data_dir),
@@ -65,6 +77,7 @@ fn main() -> ExitCode {
         Command::Config(a) => config::run(a, &cli.data_dir),
         Command::Explain(a) => explain::run(a, &cli.data_dir),
         Command::Cert(a) => cert::run(a, &cli.data_dir),
+        Command::Bench(a) => bench::run(a, &cli.data_dir, data_dir_given),
     };
     match result {
         Ok(code) => code,
