@@ -13,6 +13,7 @@ mod devca;
 mod events;
 mod explain;
 mod http;
+mod mapping;
 mod pidfile;
 mod reload;
 mod revocation;
@@ -52,6 +53,9 @@ enum Command {
     Explain(explain::Args),
     /// Certificates, like certutil: `cert verify` validates a chain as a connection would.
     Cert(cert::Args),
+    /// Client-certificate mapping (`mappings.toml`): `mapping test CERT` shows which rule
+    /// maps a certificate to an account, and why.
+    Mapping(mapping::Args),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Command::Config(a) => config::run(a, &cli.data_dir),
         Command::Explain(a) => explain::run(a, &cli.data_dir),
         Command::Cert(a) => cert::run(a, &cli.data_dir),
+        Command::Mapping(a) => mapping::run(a, &cli.data_dir),
     };
     match result {
         Ok(code) => code,

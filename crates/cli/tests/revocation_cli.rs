@@ -338,10 +338,8 @@ fn connect_chain_checks_the_root_against_its_own_crl_and_chain_except_root_does_
     require_tool("openssl");
     let dir = tempfile::tempdir().unwrap();
     let pki = dir.path().join("pki");
-    let mut params = securechannel_testpki::ca_params(
-        "revoked root CA",
-        rcgen::BasicConstraints::Unconstrained,
-    );
+    let mut params =
+        securechannel_testpki::ca_params("revoked root CA", rcgen::BasicConstraints::Unconstrained);
     params.serial_number = Some(SerialNumber::from(5u64));
     let ca = Ca::root_with(params);
     let s = Setup {

@@ -71,6 +71,10 @@ error_states! {
     /// `CipherSuiteOrder` leave, see `schannel config show`): a server credential is
     /// refused (36871, SEC_E_ALGORITHM_MISMATCH); a client's contexts log 36873.
     NoUsableCipherSuite = 1012,
+    /// The data directory's `mappings.toml` (client-certificate mapping rules) does not
+    /// parse or holds a rule that cannot be used: a server credential that asks for client
+    /// certificates is refused (36871), naming the file, the line and the problem.
+    MappingsInvalid = 1013,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

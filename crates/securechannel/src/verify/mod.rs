@@ -590,7 +590,9 @@ fn revocation_for<V: ?Sized>(
             anchors,
             &known,
             server_auth,
-            verification_provider().signature_verification_algorithms.all,
+            verification_provider()
+                .signature_verification_algorithms
+                .all,
         )
     });
     revocation::Revocation::new(

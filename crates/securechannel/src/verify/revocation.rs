@@ -202,21 +202,28 @@ impl KnownCrl {
         let issuer = crl.issuer().as_raw().to_vec();
         let issuer_text = crl.issuer().to_string();
         let next_update = crl.next_update().map(|t| t.timestamp());
-        let scope = crl.extensions().iter().find_map(|e| match e.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::IssuingDistributionPoint(idp) => {
-                Some(match &idp.distribution_point {
-                    Some(x509_parser::extensions::DistributionPointName::FullName(names)) => names
-                        .iter()
-                        .filter_map(|n| match n {
-                            x509_parser::extensions::GeneralName::URI(u) => Some(u.to_string()),
-                            _ => None,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                })
-            }
-            _ => None,
-        });
+        let scope = crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::IssuingDistributionPoint(idp) => {
+                    Some(match &idp.distribution_point {
+                        Some(x509_parser::extensions::DistributionPointName::FullName(names)) => {
+                            names
+                                .iter()
+                                .filter_map(|n| match n {
+                                    x509_parser::extensions::GeneralName::URI(u) => {
+                                        Some(u.to_string())
+                                    }
+                                    _ => None,
+                                })
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    })
+                }
+                _ => None,
+            });
         Ok(KnownCrl {
             id,
             scope,
@@ -814,13 +821,11 @@ impl RootRevocation {
             .with_status_policy(UnknownStatusPolicy::Deny)
             .with_expiration_policy(ExpirationPolicy::Enforce)
             .build();
-        let through_root = |path: &webpki::VerifiedPath<'_>| match path
-            .intermediate_certificates()
-            .next_back()
-        {
-            Some(top) if top.der().as_ref() == root.as_ref() => Ok(()),
-            _ => Err(webpki::Error::UnknownIssuer),
-        };
+        let through_root =
+            |path: &webpki::VerifiedPath<'_>| match path.intermediate_certificates().next_back() {
+                Some(top) if top.der().as_ref() == root.as_ref() => Ok(()),
+                _ => Err(webpki::Error::UnknownIssuer),
+            };
         match ee.verify_for_usage(
             self.algorithms,
             &anchors,

@@ -494,8 +494,11 @@ fn chain_refuses_a_root_its_own_crl_revokes_and_chain_except_root_does_not_on_re
             44,
             Status::CryptERevoked,
         );
-        let (outcome, failure) =
-            client_auth_handshake(&pki, &server(RevocationCheck::ChainExceptRoot), Some(&client));
+        let (outcome, failure) = client_auth_handshake(
+            &pki,
+            &server(RevocationCheck::ChainExceptRoot),
+            Some(&client),
+        );
         assert!(outcome.server.is_ok(), "{:?}", outcome.server);
         assert!(failure.is_none());
     }
@@ -546,11 +549,17 @@ fn chain_fetches_the_root_crl_from_the_roots_distribution_point_and_is_offline_w
             &shared(RevocationCheck::ChainExceptRoot, RevocationOffline::Fail),
             &leaf,
         );
-        assert!(result.is_ok(), "chain-except-root never asks about the root: {result:?}");
+        assert!(
+            result.is_ok(),
+            "chain-except-root never asks about the root: {result:?}"
+        );
         let chain = shared(RevocationCheck::Chain, RevocationOffline::Fail);
         if served {
             let (result, _) = check_server(&chain, &leaf);
-            assert!(result.is_ok(), "the root's CRL does not list it: {result:?}");
+            assert!(
+                result.is_ok(),
+                "the root's CRL does not list it: {result:?}"
+            );
             let kept = std::fs::read(kept_path(dir.path(), url)).expect("kept");
             assert!(!kept.is_empty());
         } else {
