@@ -231,14 +231,14 @@ fn serve_maps_client_certificates_by_upn_one_to_one_and_many_to_one() {
     let records = events(&s.data);
     let not_mappable = with_id(&records, 36878);
     assert_eq!(not_mappable.len(), 1, "{}", summary(&records));
-    assert_eq!(field(not_mappable[0], "ErrorCode"), "0x800B0109");
+    assert_eq!(field(not_mappable[0], "ErrorCode"), "0x80090325");
     assert!(
         not_mappable[0].binary.is_some(),
         "the certificate is attached"
     );
     let not_mapped = with_id(&records, 36879);
     assert_eq!(not_mapped.len(), 1, "{}", summary(&records));
-    assert_eq!(field(not_mapped[0], "ErrorCode"), "0x80092004");
+    assert_eq!(field(not_mapped[0], "ErrorCode"), "0x8009030C");
     assert!(
         not_mapped[0].binary.is_some(),
         "the certificate is attached"

@@ -16,8 +16,8 @@
 //!
 //! The outcome: mapped (the first rule that maps, in method order then file order); or,
 //! when the UPN method found a name but its issuer is not trusted for mapping and no other
-//! method mapped, 36878 (ErrorCode CERT_E_UNTRUSTEDROOT); otherwise 36879 (ErrorCode
-//! CRYPT_E_NOT_FOUND). Both are warnings: the connection goes on, unmapped. Mapping runs on
+//! method mapped, 36878 (ErrorCode SEC_E_UNTRUSTED_ROOT); otherwise 36879 (ErrorCode
+//! SEC_E_LOGON_DENIED). Both are warnings: the connection goes on, unmapped. Mapping runs on
 //! a server context once the handshake completes with a client certificate, and only when
 //! the server's data directory has a `mappings.toml` (a server that maps).
 
@@ -113,12 +113,11 @@ impl MappingOutcome {
         use securechannel_events::EventId;
         match self {
             MappingOutcome::Mapped(_) => None,
-            MappingOutcome::IssuerNotTrusted { .. } => Some((
-                EventId::ClientCertificateNotMappable,
-                Status::CertEUntrustedRoot,
-            )),
+            MappingOutcome::IssuerNotTrusted { .. } => {
+                Some((EventId::ClientCertificateNotMappable, Status::UntrustedRoot))
+            }
             MappingOutcome::NotMapped => {
-                Some((EventId::ClientCertificateNotMapped, Status::CryptENotFound))
+                Some((EventId::ClientCertificateNotMapped, Status::LogonDenied))
             }
         }
     }
@@ -801,7 +800,7 @@ mod tests {
         assert_eq!(e.position.map(|p| p.0), Some(2), "{e}");
 
         let e = MappingRules::parse(
-            "\n\n[[one-to-one]]\naccount = \"a\"\nsha1 = \"00\"\nsubject = \"CN=x\"\n",
+            "\n\n[[one-to-one]]\naccount = \"a\"\nsha1 = \"0011223344556677889900112233445566778899\"\nsubject = \"CN=x\"\n",
             None,
         )
         .unwrap_err();

@@ -212,7 +212,11 @@ impl Ca {
     /// A CRL like [`Ca::crl`] whose issuing distribution point names `uris`: it answers
     /// only for certificates that name one of them as their CRL distribution point (or
     /// name none).
-    pub fn crl_scoped(&self, serials: &[u64], uris: &[&str]) -> CertificateRevocationListDer<'static> {
+    pub fn crl_scoped(
+        &self,
+        serials: &[u64],
+        uris: &[&str],
+    ) -> CertificateRevocationListDer<'static> {
         let mut params = self.crl_params(serials, (2030, 5, 1), (2030, 7, 1));
         params.issuing_distribution_point = Some(rcgen::CrlIssuingDistributionPoint {
             distribution_point: rcgen::CrlDistributionPoint {

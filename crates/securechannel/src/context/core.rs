@@ -383,7 +383,9 @@ impl Core {
             // A credential without certificate logged 36886 when the hello arrived; one
             // whose certificates all miss the hello's name (SNI only), now.
             (Some(EventId::NoDefaultServerCredential), _) => {
-                if self.engine.certificate_choice() == Some(CertificateChoice::Declined) {
+                if self.shared.certified_key.is_some()
+                    && self.engine.certificate_choice() == Some(CertificateChoice::Declined)
+                {
                     self.emit(EventId::NoDefaultServerCredential, |r| r);
                 }
             }
