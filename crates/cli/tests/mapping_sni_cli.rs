@@ -575,3 +575,34 @@ fn sni_only_refuses_a_name_no_certificate_holds_with_36886_and_access_denied() {
         .collect();
     assert_eq!(alerts, ["49", "49", "49"], "{}", summary(&records));
 }
+
+#[test]
+fn sni_certificates_also_come_from_the_my_store_by_thumbprint() {
+    let s = setup();
+    let c = write(&s, s.ca.server_leaf(&["c.test"]), "c");
+    std::fs::create_dir_all(s.data.join("stores/My")).unwrap();
+    std::fs::copy(&c.cert, s.data.join("stores/My/c.pem")).unwrap();
+    securechannel_testpki::write_private(
+        &s.data.join("keys/c.key"),
+        std::fs::read(&c.key).unwrap(),
+    );
+    let r = openssl(
+        &[
+            "x509",
+            "-in",
+            c.cert.to_str().unwrap(),
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+        ],
+        b"",
+    );
+    let thumbprint: String = r.stdout.trim().rsplit('=').next().unwrap().replace(':', "");
+    assert_eq!(thumbprint.len(), 40, "{}", r.both());
+    let serve = sni_serve(&s, &["--sni-thumbprint", &thumbprint]);
+    let (subject, _, out) = served(&s, &serve, Some("c.test"));
+    assert_eq!(subject.as_deref(), Some("CN=c.test"), "{out}");
+    let (subject, _, out) = served(&s, &serve, Some("b.test"));
+    assert_eq!(subject.as_deref(), Some("CN=b.test"), "{out}");
+    serve.stop();
+}
