@@ -372,10 +372,11 @@ impl MappingRules {
             });
             outcome = found.map(MappingOutcome::Mapped);
         }
-        let outcome = outcome.unwrap_or_else(|| match untrusted {
-            Some((issuer, name)) => MappingOutcome::IssuerNotTrusted { issuer, name },
-            None => MappingOutcome::NotMapped,
-        });
+        let outcome = match (outcome, untrusted) {
+            (Some(mapped), _) => mapped,
+            (None, Some((issuer, name))) => MappingOutcome::IssuerNotTrusted { issuer, name },
+            (None, None) => MappingOutcome::NotMapped,
+        };
         MappingReport {
             outcome,
             steps,
