@@ -89,7 +89,7 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     }
 }
 
-fn read_certificates(
+pub(crate) fn read_certificates(
     path: &Path,
     what: &str,
 ) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {

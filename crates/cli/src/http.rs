@@ -37,6 +37,12 @@ pub struct ConnectionReport {
     pub activity_id: String,
     /// The client's address.
     pub peer: String,
+    /// The subject of the certificate this server presented (chosen by SNI).
+    pub server_certificate: String,
+    /// The account the client certificate was mapped to (`mappings.toml`).
+    pub mapped_account: Option<String>,
+    /// How the client certificate was mapped, or why not; `None`: no mapping ran.
+    pub mapping: Option<String>,
 }
 
 /// A parsed request head.
@@ -260,6 +266,21 @@ pub fn render_html(r: &ConnectionReport) -> String {
         (
             "Client certificate",
             r.client_certificate
+                .as_deref()
+                .map(esc)
+                .unwrap_or_else(|| none.clone()),
+        ),
+        ("Server certificate", esc(&r.server_certificate)),
+        (
+            "Mapped account",
+            r.mapped_account
+                .as_deref()
+                .map(esc)
+                .unwrap_or_else(|| none.clone()),
+        ),
+        (
+            "Mapping",
+            r.mapping
                 .as_deref()
                 .map(esc)
                 .unwrap_or_else(|| none.clone()),

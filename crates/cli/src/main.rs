@@ -16,6 +16,7 @@ mod devca;
 mod events;
 mod explain;
 mod http;
+mod mapping;
 mod pidfile;
 mod reload;
 mod revocation;
@@ -57,6 +58,9 @@ enum Command {
     Cert(cert::Args),
     /// Measure the provider against raw rustls in memory: handshakes and bulk, per-thread CPU.
     Bench(bench::Args),
+    /// Client-certificate mapping (`mappings.toml`): `mapping test CERT` shows which rule
+    /// maps a certificate to an account, and why.
+    Mapping(mapping::Args),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => explain::run(a, &cli.data_dir),
         Command::Cert(a) => cert::run(a, &cli.data_dir),
         Command::Bench(a) => bench::run(a, &cli.data_dir, data_dir_given),
+        Command::Mapping(a) => mapping::run(a, &cli.data_dir),
     };
     match result {
         Ok(code) => code,

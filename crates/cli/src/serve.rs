@@ -35,12 +35,22 @@ pub struct Args {
     /// Forward the decrypted stream to this TCP address instead of answering HTTP.
     #[arg(long, value_name = "HOST:PORT")]
     pub backend: Option<String>,
-    /// The server certificate chain (PEM or DER) ...
+    /// The server certificate chain (PEM or DER) ... Repeat --cert/--key for more
+    /// certificates: each answers the clients whose server name (SNI) its DNS names hold
+    /// (exactly, or by wildcard), and the first is the default for the others.
     #[arg(long, requires = "key", conflicts_with_all = ["pfx", "thumbprint", "subject"])]
-    pub cert: Option<PathBuf>,
-    /// ... and its private key (PKCS#8, PKCS#1 or SEC1; mode 0600).
+    pub cert: Vec<PathBuf>,
+    /// ... and its private key (PKCS#8, PKCS#1 or SEC1; mode 0600), one per --cert.
     #[arg(long, requires = "cert")]
-    pub key: Option<PathBuf>,
+    pub key: Vec<PathBuf>,
+    /// One more certificate of stores/My, by SHA-1 thumbprint, for the server names it
+    /// holds (SNI); repeatable.
+    #[arg(long, value_name = "THUMBPRINT")]
+    pub sni_thumbprint: Vec<String>,
+    /// No default certificate: a client whose server name no certificate holds (or that
+    /// sends none) is refused (36886, access_denied), as an IIS site with SNI bindings only.
+    #[arg(long)]
+    pub sni_only: bool,
     /// A PKCS#12 (.pfx) file holding the certificate and key; the password is read from
     /// the environment variable named by --pfx-password-env.
     #[arg(long, conflicts_with_all = ["thumbprint", "subject"])]
@@ -119,8 +129,19 @@ fn server_credential(
 ) -> Result<ServerCredential, Box<dyn std::error::Error>> {
     let provider = &runtime.provider;
     let mut b = provider.server_credential();
-    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+    if args.cert.len() != args.key.len() {
+        return Err(format!(
+            "{} --cert but {} --key: give each certificate its key, in the same order",
+            args.cert.len(),
+            args.key.len()
+        )
+        .into());
+    }
+    if let (Some(cert), Some(key)) = (args.cert.first(), args.key.first()) {
         b = b.with_certificate_files(cert, key);
+        for (cert, key) in args.cert.iter().zip(&args.key).skip(1) {
+            b = b.add_certificate_files(cert, key);
+        }
     } else if let Some(pfx) = &args.pfx {
         // Wiped when it goes out of scope (the builder keeps its own wiped copy).
         let password =
@@ -146,6 +167,12 @@ fn server_credential(
                 .map_err(|e| crate::failure_text("cannot reload the certificate stores", &e))?;
         }
         b = b.from_store(StoreQuery::Thumbprint(dev.thumbprint.clone()));
+    }
+    for t in &args.sni_thumbprint {
+        b = b.add_from_store(StoreQuery::Thumbprint(t.clone()));
+    }
+    if args.sni_only {
+        b = b.sni_only();
     }
     if args.require_client_cert {
         b = b.require_client_certificate();
@@ -408,12 +435,14 @@ the running policy stays"
         self.served.fetch_add(1, Ordering::Relaxed);
         let report = report(tls.context(), peer);
         let prefix = format!(
-            "{peer} {} {} sni={} alpn={} resumed={}",
+            "{peer} {} {} sni={} alpn={} resumed={} cert=\"{}\" account={}",
             report.protocol,
             report.cipher_suite,
             report.sni.as_deref().unwrap_or("-"),
             report.alpn.as_deref().unwrap_or("-"),
             report.resumed,
+            report.server_certificate,
+            report.mapped_account.as_deref().unwrap_or("-"),
         );
         let outcome = match &self.backend {
             None => self.answer_http(&mut tls, &report, &prefix).await,
@@ -502,6 +531,17 @@ fn report(ctx: &ServerContext, peer: SocketAddr) -> ConnectionReport {
             .map(|c| crate::subject_text(c)),
         activity_id: ctx.activity_id().to_string(),
         peer: peer.to_string(),
+        server_certificate: ctx.local_certificate_subject().to_string(),
+        mapped_account: ctx.mapped_account().map(|m| m.account.clone()),
+        mapping: ctx.client_mapping().map(|m| match m {
+            securechannel::MappingOutcome::Mapped(a) => {
+                format!("mapped by {}: {}", a.method.name(), a.rule)
+            }
+            securechannel::MappingOutcome::IssuerNotTrusted { issuer, .. } => {
+                format!("not mapped: the issuer {issuer} is not trusted for mapping (36878)")
+            }
+            _ => "not mapped: no rule maps the certificate (36879)".to_string(),
+        }),
     }
 }
 

@@ -269,7 +269,7 @@ fn set_refuses_what_cannot_apply_here_with_the_reason() {
         ("Ciphers\\RC4 128/128\\Enabled", "0xffffffff", "rustls implements no RC4 suite"),
         ("Ciphers\\Triple DES 168\\Enabled", "1", "rustls implements no 3DES suite"),
         ("KeyExchangeAlgorithms\\PKCS\\Enabled", "1", "RSA key exchange (PKCS) is recognised and never negotiated"),
-        ("CertificateMappingMethods", "4", "not mapped to accounts here (certificate mapping is another issue); only the default (0x1f) is accepted"),
+        ("CertificateMappingMethods", "8", "S4U2Self mapping (0x8, 0x10) asks a Kerberos KDC for the account, and there is none here; only the bits 0x7, or the default (0x1f), are accepted"),
         ("IssuerCacheSize", "100", "rustls-webpki builds certificate paths without an issuer cache; there is nothing to size"),
         ("EnableOcspStaplingForSni", "1", "OCSP stapling is not implemented here yet"),
     ];

@@ -332,3 +332,48 @@ fn revocation_flags_are_refused_where_they_would_do_nothing_or_name_nothing() {
     );
     assert_eq!(r.status.code(), Some(2), "{}", r.both());
 }
+
+#[test]
+fn connect_chain_checks_the_root_against_its_own_crl_and_chain_except_root_does_not() {
+    require_tool("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let mut params =
+        securechannel_testpki::ca_params("revoked root CA", rcgen::BasicConstraints::Unconstrained);
+    params.serial_number = Some(SerialNumber::from(5u64));
+    let ca = Ca::root_with(params);
+    let s = Setup {
+        ca_pem: ca.write_pem(&pki.join("ca.pem")),
+        _dir: dir,
+        pki,
+        ca,
+    };
+    // The root's own CRL lists the root (serial 5), not the leaf.
+    let leaf = server_leaf(&s.ca, &s.pki, "leaf", 6, None);
+    let revoking = pem("X509 CRL", &current_crl(&s.ca, &[5]));
+    for (mode, refused) in [("chain", true), ("chain-except-root", false)] {
+        let data = data_dir(&s, mode);
+        write_file(&data.join("crl/root.crl"), revoking.clone(), 0o644);
+        let mut server = SServer::start(&leaf, &["-naccept", "1"]);
+        let r = connect(
+            &s,
+            &data,
+            &server,
+            &["--revocation", mode, "--revocation-offline", "fail"],
+        );
+        if refused {
+            assert_eq!(r.status.code(), Some(1), "{mode}: {}", r.both());
+            assert!(
+                r.stderr.contains("36883") && r.stderr.contains("0x80092010"),
+                "{mode}: {}",
+                r.stderr
+            );
+            server.proc.wait_exit(COMMAND_TIMEOUT);
+            assert_eq!(openssl_alert_number(&server.output()), Some(44), "{mode}");
+            assert_eq!(with_id(&events(&data), 36883).len(), 1);
+        } else {
+            assert!(r.status.success(), "{mode}: {}", r.both());
+            assert!(with_id(&events(&data), 36883).is_empty());
+        }
+    }
+}

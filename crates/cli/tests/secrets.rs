@@ -486,7 +486,7 @@ fn the_dangerous_key_log_matches_the_peers_and_says_so() {
     );
 }
 
-/// A key log that cannot be written refuses the credential: 36871 with ErrorState 1013,
+/// A key log that cannot be written refuses the credential: 36871 with ErrorState 1014,
 /// and a message naming the file and what to do.
 #[test]
 fn an_unwritable_key_log_refuses_the_credential() {
@@ -510,5 +510,5 @@ fn an_unwritable_key_log_refuses_the_credential() {
     let records = events(data);
     let failed = with_id(&records, 36871);
     assert_eq!(failed.len(), 1, "{}", summary(&records));
-    assert_eq!(field(failed[0], "ErrorState"), "1013");
+    assert_eq!(field(failed[0], "ErrorState"), "1014");
 }

@@ -71,9 +71,13 @@ error_states! {
     /// `CipherSuiteOrder` leave, see `schannel config show`): a server credential is
     /// refused (36871, SEC_E_ALGORITHM_MISMATCH); a client's contexts log 36873.
     NoUsableCipherSuite = 1012,
+    /// The data directory's `mappings.toml` (client-certificate mapping rules) does not
+    /// parse or holds a rule that cannot be used: a server credential that asks for client
+    /// certificates is refused (36871), naming the file, the line and the problem.
+    MappingsInvalid = 1013,
     /// The file named for the dangerous key log (TLS session secrets, for Wireshark)
     /// cannot be opened for appending: its directory is missing or not writable.
-    KeyLogUnwritable = 1013,
+    KeyLogUnwritable = 1014,
 
     /// The key file cannot be read (permissions, missing).
     KeyUnreadable = 2001,

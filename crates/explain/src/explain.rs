@@ -753,12 +753,13 @@ pub static EVENT_EXPLANATIONS: [EventExplanation; 25] = [
     },
     EventExplanation {
         id: EventId::ClientCertificateNotMappable,
-        meaning: "The client certificate is valid, but its issuer is not trusted for mapping to an account under the ClientAuthTrustMode setting.",
+        meaning: "The client certificate is valid and names an account (a subjectAltName UPN or e-mail address), but its issuer is not trusted for mapping (UPN mapping, CertificateMappingMethods 0x4), and no other rule of mappings.toml mapped it. The connection goes on unmapped.",
         causes: &[
-            "ClientAuthTrustMode is 1 (only roots of the client-auth trust list) or 2 (the issuing CA itself must be listed), and this issuer is not.",
+            "The issuer is not in `[upn] issuers` of mappings.toml (or, without that list, not in stores/ClientAuth): the counterpart of Windows' NTAuth store.",
         ],
         actions: &[
-            "Add the issuing CA to the client-auth trust list, or set `ClientAuthTrustMode` to 0 if any trusted root is acceptable.",
+            "If the CA may vouch for account names, add its subject to `[upn] issuers` (or its certificate to stores/ClientAuth); `schannel mapping test CERT` shows the result.",
+            "Otherwise map its certificates explicitly with a [[one-to-one]] or [[many-to-one]] rule.",
         ],
         alerts: &[],
         statuses: &[Status::UntrustedRoot],

@@ -93,6 +93,7 @@ mod engine;
 mod error;
 mod hello;
 mod keylog;
+mod mapping;
 mod messaging;
 mod policy;
 mod protocol;
@@ -115,6 +116,10 @@ pub use credential::{
     ServerCredential, ServerCredentialBuilder, CSP_NAME, CSP_TYPE,
 };
 pub use error::{Error, ErrorState};
+pub use mapping::{
+    sha256_thumbprint, MappedAccount, MappingMethod, MappingOutcome, MappingReport, MappingRules,
+    MappingStep, MappingsError, MAPPINGS_FILE,
+};
 pub use policy::{
     EffectivePolicy, MessageLimitPolicy, NeverNegotiated, OfferedGroup, OfferedSuite,
     ProtocolPolicy, ProtocolUse, RolePolicy,

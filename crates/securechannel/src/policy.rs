@@ -639,7 +639,6 @@ mod tests {
             "KeyExchangeAlgorithms\\PKCS",
             "KeyExchangeAlgorithms\\Diffie-Hellman",
             "IssuerCacheSize",
-            "CertificateMappingMethods",
             "EnableOcspStaplingForSni",
         ] {
             assert!(items.contains(&named), "{named} in {items:?}");

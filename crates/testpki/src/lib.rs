@@ -209,6 +209,24 @@ impl Ca {
         self.crl_between(serials, (2030, 5, 1), (2030, 7, 1))
     }
 
+    /// A CRL like [`Ca::crl`] whose issuing distribution point names `uris`: it answers
+    /// only for certificates that name one of them as their CRL distribution point (or
+    /// name none).
+    pub fn crl_scoped(
+        &self,
+        serials: &[u64],
+        uris: &[&str],
+    ) -> CertificateRevocationListDer<'static> {
+        let mut params = self.crl_params(serials, (2030, 5, 1), (2030, 7, 1));
+        params.issuing_distribution_point = Some(rcgen::CrlIssuingDistributionPoint {
+            distribution_point: rcgen::CrlDistributionPoint {
+                uris: uris.iter().map(|u| u.to_string()).collect(),
+            },
+            scope: None,
+        });
+        params.signed_by(&self.issuer).expect("CRL").der().clone()
+    }
+
     /// A CRL from this CA revoking `serials` (since 2030-04-01), issued on `this_update`
     /// and next updated on `next_update` (year, month, day): an expired CRL for a test at
     /// [`now()`], or one that is current at any real clock (2020-01-01 to 4096-01-01) for
@@ -219,7 +237,17 @@ impl Ca {
         this_update: (i32, u8, u8),
         next_update: (i32, u8, u8),
     ) -> CertificateRevocationListDer<'static> {
-        let params = CertificateRevocationListParams {
+        let params = self.crl_params(serials, this_update, next_update);
+        params.signed_by(&self.issuer).expect("CRL").der().clone()
+    }
+
+    fn crl_params(
+        &self,
+        serials: &[u64],
+        this_update: (i32, u8, u8),
+        next_update: (i32, u8, u8),
+    ) -> CertificateRevocationListParams {
+        CertificateRevocationListParams {
             this_update: date_time_ymd(this_update.0, this_update.1, this_update.2),
             next_update: date_time_ymd(next_update.0, next_update.1, next_update.2),
             crl_number: SerialNumber::from(1u64),
@@ -234,8 +262,7 @@ impl Ca {
                 })
                 .collect(),
             key_identifier_method: KeyIdMethod::Sha256,
-        };
-        params.signed_by(&self.issuer).expect("CRL").der().clone()
+        }
     }
 
     /// This CA's certificate.

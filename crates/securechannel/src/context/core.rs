@@ -4,7 +4,7 @@
 
 use super::failure::{alert_name, Failure};
 use super::{CipherSuite, ConnectionInfo, DecryptStatus, Decrypted, Step, StepStatus, StreamSizes};
-use crate::credential::CredentialShared;
+use crate::credential::{CertificateChoice, CredentialShared};
 use crate::engine::{self, Engine, HandshakeProgress, WriteError};
 use crate::messaging::{HandshakeWatch, OversizedMessage, Refused};
 use crate::verdict::{verdict, Facts};
@@ -364,7 +364,8 @@ impl Core {
                 rustls_alerted: sent == Sent::Rustls,
                 certificate_rejected: rejected.is_some(),
                 application_alert,
-                has_certificate: self.shared.certified_key.is_some(),
+                has_certificate: self.shared.certified_key.is_some()
+                    && self.engine.certificate_choice() != Some(CertificateChoice::Declined),
                 legacy_hello: self.legacy_hello.filter(|_| !negotiated),
                 hello_shares_no_suite: self.hello_shares_no_suite && !negotiated,
                 record_accepted,
@@ -379,8 +380,15 @@ impl Core {
                 let name = self.hello_protocol.unwrap_or("unknown");
                 self.emit(EventId::NoSharedCipherSuite, |r| r.field(name));
             }
-            // 36886 was logged when the hello arrived.
-            (Some(EventId::NoDefaultServerCredential), _) => {}
+            // A credential without certificate logged 36886 when the hello arrived; one
+            // whose certificates all miss the hello's name (SNI only), now.
+            (Some(EventId::NoDefaultServerCredential), _) => {
+                if self.shared.certified_key.is_some()
+                    && self.engine.certificate_choice() == Some(CertificateChoice::Declined)
+                {
+                    self.emit(EventId::NoDefaultServerCredential, |r| r);
+                }
+            }
             (Some(event), _) => {
                 if let Some(r) = &rejected {
                     // Windows puts the precise chain status there when it has one.
@@ -470,7 +478,9 @@ impl Core {
         // went on anonymously, 36875).
         let local = match self.role {
             Role::Client if !self.client_certificate_sent => String::new(),
-            _ => self.shared.local_subject().to_owned(),
+            Role::Client => self.shared.local_subject().to_owned(),
+            // The certificate the client's hello got (by its SNI name).
+            Role::Server => self.local_certificate_subject().to_owned(),
         };
         let remote = self
             .engine
@@ -493,6 +503,18 @@ impl Core {
                 .field_string(local)
                 .field_string(remote)
         });
+    }
+
+    /// Server: the subject of the certificate this connection presented.
+    pub(super) fn local_certificate_subject(&self) -> &str {
+        match self.engine.certificate_choice() {
+            Some(CertificateChoice::Chosen(i)) => self
+                .shared
+                .server_certificates
+                .get(i)
+                .map_or("", |c| c.subject.as_str()),
+            _ => self.shared.local_subject(),
+        }
     }
 
     fn established(&mut self) -> Result<(), Error> {

@@ -16,6 +16,9 @@ pub struct ServerContext {
     /// The first bytes have been looked at (they are looked at once).
     hello_seen: bool,
     no_certificate_logged: bool,
+    /// The client certificate's mapping, once the handshake completed with one and the
+    /// credential maps (`mappings.toml`).
+    mapping: Option<crate::MappingOutcome>,
 }
 
 impl ServerContext {
@@ -43,6 +46,7 @@ impl ServerContext {
             core: Core::new(shared, Role::Server, String::new(), engine),
             hello_seen: false,
             no_certificate_logged: false,
+            mapping: None,
         })
     }
 
@@ -55,7 +59,72 @@ impl ServerContext {
                 return r;
             }
         }
-        self.core.step(input, out)
+        let step = self.core.step(input, out)?;
+        if step.status == StepStatus::Complete && self.mapping.is_none() {
+            self.map_client_certificate();
+        }
+        Ok(step)
+    }
+
+    /// The account the client's certificate was mapped to (Schannel's mapped token,
+    /// QuerySecurityContextToken), by `mappings.toml` and `CertificateMappingMethods`.
+    pub fn mapped_account(&self) -> Option<&crate::MappedAccount> {
+        self.mapping.as_ref().and_then(|m| m.account())
+    }
+
+    /// What mapping the client's certificate came to: `None` when no certificate was sent
+    /// or the server does not map (no `mappings.toml`).
+    pub fn client_mapping(&self) -> Option<&crate::MappingOutcome> {
+        self.mapping.as_ref()
+    }
+
+    /// Map the client's certificate once the handshake is complete: 36878 when only an
+    /// issuer not trusted for mapping stood in the way, 36879 when no rule maps it
+    /// (warnings: the connection stays).
+    fn map_client_certificate(&mut self) {
+        let shared = &self.core.shared;
+        let Some(rules) = shared.mappings.clone() else {
+            return;
+        };
+        let Some(certificate) = self
+            .core
+            .engine
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| std::sync::Arc::<[u8]>::from(c.as_ref()))
+        else {
+            return;
+        };
+        let report = rules.map(
+            &certificate,
+            shared.settings.certificate_mapping_methods(),
+            &shared.trust.client_auth_trust_list,
+        );
+        if let Some((id, status)) = report.outcome.event() {
+            self.core
+                .emit(id, |r| r.field(status.hex()).binary(Some(certificate)));
+        }
+        self.mapping = Some(report.outcome);
+    }
+
+    /// The certificate chain this connection presented (end entity first), chosen by the
+    /// client's server name among the credential's certificates; `None` before the hello,
+    /// or when none qualified.
+    pub fn local_certificate_chain(&self) -> Option<&[rustls::pki_types::CertificateDer<'static>]> {
+        match self.core.engine.certificate_choice()? {
+            crate::credential::CertificateChoice::Chosen(i) => self
+                .core
+                .shared
+                .server_certificates
+                .get(i)
+                .map(|c| c.key.cert.as_slice()),
+            crate::credential::CertificateChoice::Declined => None,
+        }
+    }
+
+    /// The subject of the certificate this connection presented (as 36880 names it).
+    pub fn local_certificate_subject(&self) -> &str {
+        self.core.local_certificate_subject()
     }
 
     /// The server name the client sent (SNI), once its hello has been read.

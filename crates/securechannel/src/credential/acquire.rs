@@ -47,6 +47,10 @@ pub(super) struct CredentialRequest<'p> {
     pub(super) extra_roots: Vec<CertificateDer<'static>>,
     /// The time the system default is chosen at (`None`: now).
     pub(super) default_certificate_time: Option<i64>,
+    /// Server: more certificates, chosen by SNI.
+    pub(super) more: Vec<CertificateSource>,
+    /// Server: the first certificate is not a default (SNI bindings only).
+    pub(super) sni_only: bool,
 }
 
 impl<'p> CredentialRequest<'p> {
@@ -57,6 +61,8 @@ impl<'p> CredentialRequest<'p> {
             options: CredentialOptions::default(),
             extra_roots: Vec::new(),
             default_certificate_time: None,
+            more: Vec::new(),
+            sni_only: false,
         }
     }
 }
@@ -178,14 +184,77 @@ pub(super) fn acquire(
                 .map_err(|f| report_with(&emitter, role, f, end_entity.clone()))?,
         ),
     };
-    finish(
+    // More certificates for SNI, each checked and paired as the first (36868 each).
+    let mut keys: Vec<Arc<CertifiedKey>> = certified.iter().cloned().collect();
+    for source in request.more {
+        let found = match source {
+            CertificateSource::Files { chain, key } => from_files(&chain, &key),
+            CertificateSource::Der { chain, key } => Ok(Found {
+                chain,
+                key: load_signing_key(key).map_err(KeyFailure::Unusable),
+                origin: KeyOrigin {
+                    name: "memory".into(),
+                    flags: 0,
+                },
+            }),
+            CertificateSource::Store(query) => from_store(&stores, &query),
+            _ => Err(Failure::Other(
+                ErrorState::NoCertificate,
+                "an SNI certificate comes from files, memory or the My store".into(),
+            )),
+        };
+        let end_entity = match &found {
+            Ok(f) => f.chain.first().map(|c| Arc::<[u8]>::from(c.as_ref())),
+            _ => None,
+        };
+        let key = found
+            .and_then(|f| certify(f, role, &emitter))
+            .map_err(|f| report_with(&emitter, role, f, end_entity))?;
+        keys.push(key);
+    }
+    let mut shared = finish(
         role,
         &request.options,
         &request.extra_roots,
         certified,
         provider,
     )
-    .map_err(|f| report(&emitter, role, f))
+    .map_err(|f| report(&emitter, role, f))?;
+    if keys.len() > 1 || request.sni_only {
+        shared.server_certificates =
+            Arc::new(super::ServerCertificates::new(keys, !request.sni_only));
+    }
+    Ok(shared)
+}
+
+/// A certificate of `stores/My` and its key.
+fn from_store(
+    stores: &crate::store::CertificateStores,
+    query: &StoreQuery,
+) -> Result<Found, Failure> {
+    let Some(cert) = stores.find(StoreName::My, query) else {
+        return Err(Failure::Other(
+            ErrorState::CertificateNotFound,
+            format!("no certificate of the My store matches {query:?}"),
+        ));
+    };
+    Ok(Found {
+        chain: cert.full_chain(),
+        key: match stores.key_for(cert) {
+            None => Err(KeyFailure::Missing(format!(
+                "no key in keys/ has the public key of {}",
+                cert.path.display()
+            ))),
+            Some(k) => k.signing_key().map_err(KeyFailure::Unusable),
+        },
+        origin: KeyOrigin {
+            name: stores.key_for(cert).map_or_else(
+                || "LocalMachine\\My".into(),
+                |k| k.path.display().to_string(),
+            ),
+            flags: CRYPT_MACHINE_KEYSET,
+        },
+    })
 }
 
 const CRYPT_MACHINE_KEYSET: u32 = 0x20;
@@ -354,6 +423,17 @@ fn finish(
             )
         })?)),
     };
+    // A server that asks for client certificates maps them by the data directory's rules.
+    let mappings = match (
+        role,
+        options.request_client_certificate,
+        provider.data_dir(),
+    ) {
+        (Role::Server, true, Some(dir)) => crate::MappingRules::load(dir)
+            .map_err(|e| Failure::Other(ErrorState::MappingsInvalid, e.to_string()))?
+            .map(Arc::new),
+        _ => None,
+    };
     let mut shared = CredentialShared::new(
         role,
         provider.emitter().clone(),
@@ -363,6 +443,7 @@ fn finish(
         options.clone(),
     );
     shared.key_log = key_log;
+    shared.mappings = mappings;
     Ok(shared)
 }
 
@@ -460,7 +541,7 @@ fn status_of(state: ErrorState) -> Status {
         ErrorState::NoProtocolEnabled | ErrorState::NoUsableCipherSuite => {
             Status::AlgorithmMismatch
         }
-        ErrorState::EngineConfiguration => Status::InternalError,
+        ErrorState::EngineConfiguration | ErrorState::MappingsInvalid => Status::InternalError,
         // A certificate that cannot be read or parsed is a credential we cannot use.
         _ => Status::UnknownCredentials,
     }

@@ -31,6 +31,9 @@
 
 mod acquire;
 mod memory;
+mod sni;
+
+pub(crate) use sni::{CertificateChoice, ServerCertificates};
 
 pub use acquire::{private_key_from_pem_or_der, CSP_NAME, CSP_TYPE};
 
@@ -107,6 +110,10 @@ pub(crate) struct CredentialShared {
     pub(crate) options: CredentialOptions,
     /// The rustls configurations built from this credential, reused by every context.
     pub(crate) configs: ConfigCache,
+    /// Server: its certificates, chosen per hello by SNI (the first is `certified_key`).
+    pub(crate) server_certificates: Arc<ServerCertificates>,
+    /// Server: the client-certificate mapping rules (`mappings.toml`); `None`: no mapping.
+    pub(crate) mappings: Option<Arc<crate::MappingRules>>,
     /// The subject of the credential's own certificate, for 36880 (parsed once).
     local_subject: OnceLock<String>,
     /// The IANA numbers of the cipher suites this credential offers (computed once).
@@ -151,6 +158,10 @@ impl CredentialShared {
         }
         trust.validation_time = options.dangerous_validation_time;
         trust.min_server_rsa_bits = settings.client_min_rsa_key_bits();
+        let server_certificates = Arc::new(ServerCertificates::new(
+            certified_key.iter().cloned().collect(),
+            true,
+        ));
         CredentialShared {
             role,
             emitter,
@@ -159,6 +170,8 @@ impl CredentialShared {
             trust,
             options,
             configs: ConfigCache::default(),
+            server_certificates,
+            mappings: None,
             local_subject: OnceLock::new(),
             suite_numbers: OnceLock::new(),
             remote_subjects: SubjectCache::default(),
@@ -211,7 +224,7 @@ impl CredentialShared {
                     self.options.require_client_certificate,
                 )
                 .map_err(ConfigError::Other)?,
-                certified_key: self.certified_key.clone(),
+                certificates: self.server_certificates.clone(),
                 resumption: crate::resumption::ServerResumptionPolicy {
                     cache_size: self.settings.maximum_cache_size(),
                     lifetime: self.settings.session_cache_time(Role::Server),
@@ -543,6 +556,43 @@ impl ServerCredentialBuilder<'_> {
     /// 36872 is logged and the credential has no certificate ([`ServerCredential::has_certificate`]).
     pub fn system_default(mut self) -> Self {
         self.request.source = CertificateSource::SystemDefault;
+        self
+    }
+
+    /// One more certificate (chain and key files, as [`Self::with_certificate_files`]) for
+    /// the hellos whose server name (SNI) its subjectAltName DNS names hold, exactly or by
+    /// wildcard; the credential's first certificate stays the default for the others.
+    pub fn add_certificate_files(mut self, chain: impl AsRef<Path>, key: impl AsRef<Path>) -> Self {
+        self.request.more.push(CertificateSource::Files {
+            chain: chain.as_ref().to_path_buf(),
+            key: key.as_ref().to_path_buf(),
+        });
+        self
+    }
+
+    /// One more certificate, DER in memory (see [`Self::add_certificate_files`]).
+    pub fn add_certificate_der(
+        mut self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Self {
+        self.request
+            .more
+            .push(CertificateSource::Der { chain, key });
+        self
+    }
+
+    /// One more certificate of `stores/My` (see [`Self::add_certificate_files`]).
+    pub fn add_from_store(mut self, query: StoreQuery) -> Self {
+        self.request.more.push(CertificateSource::Store(query));
+        self
+    }
+
+    /// No default certificate: a hello whose server name no certificate holds (or that
+    /// names none) is refused with 36886 and access_denied, as on an IIS site with SNI
+    /// bindings only.
+    pub fn sni_only(mut self) -> Self {
+        self.request.sni_only = true;
         self
     }
 

@@ -83,6 +83,7 @@ fn throwaway_answer(
             );
             // Nothing of this throwaway connection may reach the next context.
             let _ = super::config::take_client_sni();
+            let _ = super::config::take_certificate_choice();
             h
         }
         Side::Client(config) => {

@@ -8,6 +8,7 @@
 //! [`ServerSetup`] (crypto provider, protocols, verifier, certificate) the first time a
 //! configuration is needed.
 
+use crate::credential::CertificateChoice;
 use crate::resumption::{ServerResumption, ServerResumptionPolicy};
 use crate::{Error, ErrorState, Protocol};
 use rustls::client::danger::ServerCertVerifier;
@@ -44,8 +45,9 @@ pub(crate) struct ServerSetup {
     pub(crate) protocols: Vec<Protocol>,
     /// `None`: no client certificate is asked for.
     pub(crate) client_verifier: Option<Arc<dyn ClientCertVerifier>>,
-    /// `None`: every hello is refused with access_denied (36886).
-    pub(crate) certified_key: Option<Arc<CertifiedKey>>,
+    /// The certificates, chosen per hello by SNI; none qualifying (or none at all): the
+    /// hello is refused with access_denied (36886).
+    pub(crate) certificates: Arc<crate::credential::ServerCertificates>,
     /// `ServerCacheTime` and `MaximumCacheSize` (see `resumption`); the first setup of a
     /// credential makes its ticketer and cache, which all its configurations share.
     pub(crate) resumption: ServerResumptionPolicy,
@@ -123,7 +125,7 @@ impl ConfigCache {
             None => builder.with_no_client_auth(),
         };
         let mut config = builder.with_cert_resolver(Arc::new(ServerCertificate {
-            key: setup.certified_key,
+            certificates: setup.certificates,
         }));
         // Schannel servers choose the cipher suite by their own order (the cipher suite
         // order setting, which the provider's suite list follows), not the client's: the
@@ -185,29 +187,40 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The server's certificate, handed to rustls for every ClientHello. It also records the
-/// SNI name the client sent (rustls 0.23's unbuffered server connection has no accessor
-/// for it); resolution runs synchronously inside `process_tls_records`, on the caller's
-/// thread, so a thread-local hand-off is exact.
+/// The server's certificate for each ClientHello, chosen by its SNI name (see
+/// `credential::sni`). It also records the name and the choice (rustls 0.23's unbuffered
+/// server connection has no accessor for the name); resolution runs synchronously inside
+/// `process_tls_records`, on the caller's thread, so a thread-local hand-off is exact.
 #[derive(Debug)]
 struct ServerCertificate {
-    key: Option<Arc<CertifiedKey>>,
+    certificates: Arc<crate::credential::ServerCertificates>,
 }
 
 thread_local! {
     static CLIENT_SNI: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CHOICE: std::cell::Cell<Option<CertificateChoice>> = const { std::cell::Cell::new(None) };
 }
 
 impl ResolvesServerCert for ServerCertificate {
     fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let sni = client_hello.server_name().map(str::to_owned);
+        let choice = self.certificates.choose(sni.as_deref());
         CLIENT_SNI.with(|s| *s.borrow_mut() = sni);
+        CHOICE.with(|c| c.set(Some(choice)));
         // None makes rustls refuse the hello with access_denied (ErrorState 3014).
-        self.key.clone()
+        match choice {
+            CertificateChoice::Chosen(i) => self.certificates.get(i).map(|c| c.key.clone()),
+            CertificateChoice::Declined => None,
+        }
     }
 }
 
 /// The SNI name the last hello resolved on this thread carried, taken once.
 pub(super) fn take_client_sni() -> Option<String> {
     CLIENT_SNI.with(|s| s.borrow_mut().take())
+}
+
+/// The certificate the last hello resolved on this thread got, taken once.
+pub(super) fn take_certificate_choice() -> Option<CertificateChoice> {
+    CHOICE.with(|c| c.take())
 }

@@ -42,6 +42,7 @@ pub(crate) struct Engine {
     conn: Conn,
     /// Server: the SNI name the client sent.
     sni: Option<String>,
+    certificate_choice: Option<crate::credential::CertificateChoice>,
     /// The peer sent close_notify (rustls reports it once, as a state).
     peer_closed: bool,
     /// Handshake input rustls has read and kept unconsumed (see `drive_handshake`).
@@ -149,6 +150,7 @@ impl Engine {
         Ok(Engine {
             conn: Conn::Client(Box::new(conn)),
             sni: None,
+            certificate_choice: None,
             peer_closed: false,
             kept: 0,
             resumed_group: None,
@@ -162,6 +164,7 @@ impl Engine {
         Ok(Engine {
             conn: Conn::Server(Box::new(conn)),
             sni: None,
+            certificate_choice: None,
             peer_closed: false,
             kept: 0,
             resumed_group: None,
@@ -201,6 +204,9 @@ impl Engine {
         if matches!(self.conn, Conn::Server(_)) {
             if let Some(sni) = config::take_client_sni() {
                 self.sni = Some(sni);
+            }
+            if let Some(choice) = config::take_certificate_choice() {
+                self.certificate_choice = Some(choice);
             }
         }
         h
@@ -314,6 +320,11 @@ impl Engine {
     }
 
     /// Server: the SNI name the client sent.
+    /// Server: the certificate the client's hello got (see `credential::sni`).
+    pub(crate) fn certificate_choice(&self) -> Option<crate::credential::CertificateChoice> {
+        self.certificate_choice
+    }
+
     pub(crate) fn sni(&self) -> Option<&str> {
         self.sni.as_deref()
     }

@@ -122,7 +122,7 @@ fn contexts_on(
                 provider: server,
                 protocols: sshared.protocols(),
                 client_verifier: None,
-                certified_key: sshared.certified_key.clone(),
+                certificates: sshared.server_certificates.clone(),
                 resumption: crate::resumption::ServerResumptionPolicy {
                     cache_size: 16,
                     lifetime: std::time::Duration::from_secs(3600),

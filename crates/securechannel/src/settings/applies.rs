@@ -37,6 +37,17 @@ pub enum SettingRule {
         /// Why.
         what: &'static str,
     },
+    /// A bitmask whose `enforced` bits take effect (`at` says where); a value with any
+    /// other bit is refused (`what`), except the default, which is what an absent value
+    /// means (its other bits then name what is not available, and nothing runs for them).
+    Mask {
+        /// Where the enforced bits apply.
+        at: &'static str,
+        /// The bits that take effect.
+        enforced: u32,
+        /// Why the other bits cannot apply.
+        what: &'static str,
+    },
     /// Only the default value is accepted (what the setting chooses is not implemented).
     OnlyDefault {
         /// Why nothing else can apply.
@@ -106,6 +117,12 @@ impl SettingRule {
                 Some(v) if Some(v) != default => SettingApplication::Refused(what),
                 _ => SettingApplication::HoldsAlready(what),
             },
+            SettingRule::Mask { at, enforced, what } => match (value, dword) {
+                (Some(v), Some(bits)) if Some(v) != default && bits & !enforced != 0 => {
+                    SettingApplication::Refused(what)
+                }
+                _ => SettingApplication::Enforced(at),
+            },
         }
     }
 
@@ -123,6 +140,12 @@ impl SettingRule {
                 Some(SettingValue::Dword(d)) => format!("only the default ({d:#x}) is accepted"),
                 Some(d) => format!("only the default ({d}) is accepted"),
                 None => "only leaving it absent is accepted".to_string(),
+            },
+            SettingRule::Mask { enforced, .. } => match default {
+                Some(SettingValue::Dword(d)) => {
+                    format!("only the bits {enforced:#x}, or the default ({d:#x}), are accepted")
+                }
+                _ => format!("only the bits {enforced:#x} are accepted"),
             },
             SettingRule::Enforced { .. } | SettingRule::Holds { .. } => return None,
         };

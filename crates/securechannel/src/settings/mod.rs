@@ -37,6 +37,7 @@ mod value;
 mod tests;
 
 pub use applies::{SettingApplication, SettingRule};
+pub(crate) use names::line_column;
 pub use names::normalise_name;
 pub use reg::{
     Change, RegDiagnostic, RegEncoding, RegError, RegFile, RegFileProblem, RegFormat,
@@ -46,7 +47,7 @@ pub(crate) use registry::{ECC_CURVES, FUNCTIONS, PROTOCOL_KEYS};
 pub use value::{SettingDef, SettingValue, SettingsError, SettingsProblem, ValueKind};
 
 use crate::{Error, Protocol, Role};
-use names::{canonical_group, line_column, unknown_name};
+use names::{canonical_group, unknown_name};
 use registry::{build_definitions, EVENT_LOGGING};
 use securechannel_events::{EventLogging, Retention};
 use std::collections::BTreeMap;

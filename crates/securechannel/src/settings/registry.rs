@@ -261,8 +261,10 @@ pub(super) fn build_definitions() -> Vec<SettingDef> {
         ValueKind::Dword { min: 0, max: 0x1f },
         Some(0x1f),
         "0x1 one-to-one, 0x2 many-to-one, 0x4 UPN, 0x8 S4U2Self, 0x10 S4U2Self explicit",
-        SettingRule::OnlyDefault {
-            what: "client certificates are validated but not mapped to accounts here (certificate mapping is another issue)",
+        SettingRule::Mask {
+            at: "mapping.rs: which methods map a client certificate to an account on a server whose data directory has mappings.toml, in Windows' order: UPN (0x4), one-to-one (0x1), many-to-one (0x2); unmapped: 36878 / 36879. S4U2Self (0x8, 0x10) needs a Kerberos KDC and never runs here",
+            enforced: 0x7,
+            what: "S4U2Self mapping (0x8, 0x10) asks a Kerberos KDC for the account, and there is none here",
         },
     );
     add(

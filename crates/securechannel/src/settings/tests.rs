@@ -466,7 +466,8 @@ const REFUSED: &[(&str, u32, &str)] = &[
         0xffff_ffff,
         "no DHE suite",
     ),
-    ("CertificateMappingMethods", 0x4, "not mapped to accounts"),
+    ("CertificateMappingMethods", 0x8, "S4U2Self"),
+    ("CertificateMappingMethods", 0x1e, "there is none here"),
     (
         "IssuerCacheSize",
         100,

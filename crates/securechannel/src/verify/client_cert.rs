@@ -99,8 +99,11 @@ impl ClientCertificateVerifier {
         } else {
             // The hints are ours (truncated, and empty unless SendTrustedIssuerList).
             let policy = trust.revocation_policy();
+            let anchor_store = anchors.clone();
             Some(revocation_for(
                 trust,
+                &anchor_store,
+                false,
                 Box::new(move |crls| {
                     let mut builder = with_revocation!(
                         WebPkiClientVerifier::builder_with_provider(
@@ -141,7 +144,7 @@ impl ClientCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify(end_entity, intermediates, now, |v| {
+        let verified = webpki.verify(end_entity, intermediates, &chain, now, |v| {
             v.verify_client_cert(end_entity, &chain, now)
         })?;
         self.checks

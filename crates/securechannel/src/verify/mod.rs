@@ -569,10 +569,32 @@ fn verification_provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// The revocation half of a verifier built from `trust`, with `build` making the rustls
 /// verifier for a set of CRLs.
+///
+/// In mode chain the root is checked too: `anchors` are the verifier's trust anchors,
+/// known by their certificates among the credential's roots and client-auth trust list;
+/// `server_auth` says which usage the paths are built for.
 fn revocation_for<V: ?Sized>(
     trust: &Trust,
+    anchors: &RootCertStore,
+    server_auth: bool,
     build: revocation::Build<V>,
 ) -> Result<revocation::Revocation<V>, Error> {
+    let root = (trust.revocation_check == RevocationCheck::Chain).then(|| {
+        let known: Vec<CertificateDer<'static>> = trust
+            .root_certificates
+            .iter()
+            .chain(&trust.client_auth_trust_list)
+            .cloned()
+            .collect();
+        revocation::RootRevocation::new(
+            anchors,
+            &known,
+            server_auth,
+            verification_provider()
+                .signature_verification_algorithms
+                .all,
+        )
+    });
     revocation::Revocation::new(
         trust.revocation_policy(),
         &trust.crls,
@@ -580,6 +602,7 @@ fn revocation_for<V: ?Sized>(
         trust.crl_fetch,
         trust.validation_time.unwrap_or_else(UnixTime::now),
         build,
+        root,
     )
 }
 

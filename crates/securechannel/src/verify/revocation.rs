@@ -37,9 +37,14 @@ pub enum RevocationCheck {
     None,
     /// Only the peer's end-entity certificate (SCH_CRED_REVOCATION_CHECK_END_CERT).
     EndCertificate,
-    /// Every certificate of the path (SCH_CRED_REVOCATION_CHECK_CHAIN). rustls-webpki
-    /// never checks a trust anchor, which is trusted by being in stores/Root (removing it
-    /// there is how a root is revoked), so this checks what `ChainExceptRoot` checks.
+    /// Every certificate of the path, the root included (SCH_CRED_REVOCATION_CHECK_CHAIN):
+    /// the root's status comes from a CRL the root issued (from `crl/` or the root's own
+    /// distribution points). rustls-webpki never checks a trust anchor, so the root is
+    /// checked in a second webpki verification where it also stands below itself (see
+    /// [`RootRevocation`]). Where no CRL covers the root its status is unknown:
+    /// CRYPT_E_REVOCATION_OFFLINE (its distribution point failed, or its only CRL
+    /// expired) or CRYPT_E_NO_REVOCATION_CHECK (nothing to check it with), as CryptoAPI
+    /// gives them, unless offline is ignored.
     Chain,
     /// Every certificate of the path below the root
     /// (SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT); the default.
@@ -174,6 +179,9 @@ struct KnownCrl {
     next_update: Option<i64>,
     /// Where it came from, for messages.
     source: String,
+    /// The URIs of its issuingDistributionPoint; `None`: it has none (it covers every
+    /// certificate of its issuer).
+    scope: Option<Vec<String>>,
 }
 
 impl KnownCrl {
@@ -194,8 +202,31 @@ impl KnownCrl {
         let issuer = crl.issuer().as_raw().to_vec();
         let issuer_text = crl.issuer().to_string();
         let next_update = crl.next_update().map(|t| t.timestamp());
+        let scope = crl
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::IssuingDistributionPoint(idp) => {
+                    Some(match &idp.distribution_point {
+                        Some(x509_parser::extensions::DistributionPointName::FullName(names)) => {
+                            names
+                                .iter()
+                                .filter_map(|n| match n {
+                                    x509_parser::extensions::GeneralName::URI(u) => {
+                                        Some(u.to_string())
+                                    }
+                                    _ => None,
+                                })
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    })
+                }
+                _ => None,
+            });
         Ok(KnownCrl {
             id,
+            scope,
             issuer,
             issuer_text,
             next_update,
@@ -206,6 +237,16 @@ impl KnownCrl {
 
     fn is_fresh(&self, now: i64) -> bool {
         self.next_update.is_none_or(|n| now < n)
+    }
+
+    /// Whether this CRL can answer for a certificate with these distribution points, as
+    /// webpki judges it (its issuing distribution point names one of them, or it has
+    /// none, or the certificate names none).
+    fn covers(&self, urls: &[String]) -> bool {
+        match &self.scope {
+            None => true,
+            Some(scope) => urls.is_empty() || urls.iter().any(|u| scope.contains(u)),
+        }
     }
 }
 
@@ -242,7 +283,14 @@ pub(super) struct Revocation<V: ?Sized> {
     /// The last verifier built with CRLs, by the ids of its CRLs.
     with_crls: Mutex<BuiltVerifier<V>>,
     build: Build<V>,
+    /// Mode chain: what checking the root needs.
+    root: Option<RootRevocation>,
+    /// Mode chain: the CRLs of the last root check parsed by webpki, by their ids.
+    parsed: Mutex<ParsedCrls>,
 }
+
+/// CRLs parsed by webpki, by the ids of their [`KnownCrl`]s.
+type ParsedCrls = Option<(Vec<u64>, Arc<Vec<webpki::CertRevocationList<'static>>>)>;
 
 impl<V: ?Sized> std::fmt::Debug for Revocation<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -286,6 +334,7 @@ impl<V: ?Sized> Revocation<V> {
         limits: FetchLimits,
         now: UnixTime,
         build: Build<V>,
+        root: Option<RootRevocation>,
     ) -> Result<Revocation<V>, Error> {
         let ids = AtomicU64::new(0);
         let mut local = Vec::new();
@@ -315,6 +364,8 @@ impl<V: ?Sized> Revocation<V> {
             plain,
             with_crls: Mutex::new(None),
             build,
+            root: root.filter(|_| policy.check == RevocationCheck::Chain),
+            parsed: Mutex::new(None),
         };
         if policy.check != RevocationCheck::None {
             let (key, ders) = revocation.fresh(now.as_secs() as i64);
@@ -328,11 +379,13 @@ impl<V: ?Sized> Revocation<V> {
 
     /// Run `run` (the rustls verifier's check) with the CRLs this verification needs:
     /// `end_entity` and, unless only the end certificate is checked, the intermediates
-    /// the peer `sent`.
+    /// the peer `sent`, and in mode chain the root the path ends at. `chain` is what
+    /// path building is offered (the peer's intermediates, then stores/CA's).
     pub(super) fn verify<T>(
         &self,
         end_entity: &CertificateDer<'_>,
         sent: &[CertificateDer<'_>],
+        chain: &[CertificateDer<'_>],
         now: UnixTime,
         run: impl Fn(&V) -> Result<T, rustls::Error>,
     ) -> Result<T, rustls::Error> {
@@ -347,6 +400,15 @@ impl<V: ?Sized> Revocation<V> {
                     .map(|c| c.as_ref())
                     .filter(|c| !is_self_issued(c)),
             );
+        }
+        // Mode chain: the root the path ends at (`None` inside: its certificate is not
+        // known, only its anchor), planned for last.
+        let root = self
+            .root
+            .as_ref()
+            .map(|r| r.root_of(end_entity, chain, now));
+        if let Some(Some(root)) = &root {
+            certs.push(root.as_ref());
         }
         let mut plan = self.plan(&certs, now_secs);
         if !plan.to_fetch.is_empty() {
@@ -371,15 +433,65 @@ impl<V: ?Sized> Revocation<V> {
                 RevocationOffline::Fail => Err(unknown(first_problem())),
             };
         }
-        let verifier = self.verifier(key, ders).map_err(|e| {
+        let verifier = self.verifier(key.clone(), ders.clone()).map_err(|e| {
             rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
         })?;
-        match run(&verifier) {
+        let verified = match run(&verifier) {
             Err(rustls::Error::InvalidCertificate(CertificateError::UnknownRevocationStatus)) => {
-                Err(unknown(first_problem()))
+                return Err(unknown(first_problem()))
             }
-            other => other,
+            other => other?,
+        };
+        let (Some(check), Some(root)) = (&self.root, root) else {
+            return Ok(verified);
+        };
+        let root_problem = || {
+            root.as_ref()
+                .and_then(|_| plan.problems.last().cloned().flatten())
+        };
+        let status = match &root {
+            Some(root) => {
+                let crls = self.parsed_crls(key, &ders)?;
+                check.status(root, end_entity, chain, &crls, now)
+            }
+            // A root known only as an anchor: nothing to look its serial up with.
+            None => RootStatus::Unknown,
+        };
+        match (status, self.policy.offline) {
+            (RootStatus::Good, _) | (RootStatus::Unknown, RevocationOffline::Ignore) => {
+                Ok(verified)
+            }
+            (RootStatus::Revoked, _) => Err(CertificateError::Revoked.into()),
+            (RootStatus::Unknown, RevocationOffline::Fail) => Err(unknown(root_problem())),
         }
+    }
+
+    /// `ders` (ids `key`) parsed by webpki for the root check: the last set parsed when it
+    /// is the same.
+    fn parsed_crls(
+        &self,
+        key: Vec<u64>,
+        ders: &[CertificateRevocationListDer<'static>],
+    ) -> Result<Arc<Vec<webpki::CertRevocationList<'static>>>, rustls::Error> {
+        let mut parsed = self.parsed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, crls)) = parsed.as_ref() {
+            if *k == key {
+                return Ok(crls.clone());
+            }
+        }
+        let crls = ders
+            .iter()
+            .map(|d| {
+                webpki::OwnedCertRevocationList::from_der(d)
+                    .map(webpki::CertRevocationList::Owned)
+                    .map_err(|e| {
+                        rustls::Error::General(format!("a CRL rustls accepted does not parse: {e}"))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let crls = Arc::new(crls);
+        *parsed = Some((key, crls.clone()));
+        Ok(crls)
     }
 
     /// What each certificate's CRL situation is, without any I/O.
@@ -401,7 +513,7 @@ impl<V: ?Sized> Revocation<V> {
                         Fetched::Crl(c) => Some(c),
                         Fetched::Failed { .. } => None,
                     }))
-                    .filter(|c| c.issuer == issuer)
+                    .filter(|c| c.issuer == issuer && c.covers(&urls))
             };
             if of_issuer().any(|c| c.is_fresh(now)) {
                 continue;
@@ -568,6 +680,176 @@ impl<V: ?Sized> Revocation<V> {
     fn lock_verifier(&self) -> std::sync::MutexGuard<'_, BuiltVerifier<V>> {
         self.with_crls.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// What mode chain needs to check the root of a path (SCH_CRED_REVOCATION_CHECK_CHAIN).
+///
+/// rustls-webpki checks the revocation of every certificate of a path except its trust
+/// anchor. The root is checked by webpki too, in a second verification: the root's own
+/// certificate is offered as an intermediate and the path is required to pass through it
+/// (`verify_path`), so the root stands below itself: its serial is looked up in the CRLs
+/// of its issuer (itself), whose signatures are checked with its key, within their scope
+/// (issuing distribution point) and their validity, as webpki does for any certificate.
+/// No certificate, CRL or signature is parsed or checked here.
+pub(crate) struct RootRevocation {
+    /// The verifier's trust anchors (to find the one a path ends at).
+    anchors: Vec<rustls::pki_types::TrustAnchor<'static>>,
+    /// The self-issued trusted certificates, with their anchors.
+    roots: Vec<(
+        rustls::pki_types::TrustAnchor<'static>,
+        CertificateDer<'static>,
+    )>,
+    /// Server certificates (serverAuth) or client certificates (clientAuth).
+    server_auth: bool,
+    algorithms: &'static [&'static dyn rustls::pki_types::SignatureVerificationAlgorithm],
+}
+
+impl std::fmt::Debug for RootRevocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootRevocation")
+            .field("anchors", &self.anchors.len())
+            .field("roots", &self.roots.len())
+            .finish()
+    }
+}
+
+/// What the root check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootStatus {
+    /// A CRL of the root covers it and does not list it.
+    Good,
+    /// A CRL of the root lists it (CRYPT_E_REVOKED).
+    Revoked,
+    /// No CRL covers it, or the check could not be made.
+    Unknown,
+}
+
+impl RootRevocation {
+    /// For a verifier trusting `anchors`; `certificates` are the trusted certificates
+    /// known by their DER (stores/Root, the added roots, stores/ClientAuth).
+    pub(crate) fn new(
+        anchors: &rustls::RootCertStore,
+        certificates: &[CertificateDer<'static>],
+        server_auth: bool,
+        algorithms: &'static [&'static dyn rustls::pki_types::SignatureVerificationAlgorithm],
+    ) -> RootRevocation {
+        let roots = certificates
+            .iter()
+            .filter(|c| is_self_issued(c))
+            .filter_map(|c| {
+                let anchor = webpki::anchor_from_trusted_cert(c).ok()?.to_owned();
+                anchors
+                    .roots
+                    .iter()
+                    .any(|a| same_anchor(a, &anchor))
+                    .then(|| (anchor, c.clone()))
+            })
+            .collect();
+        RootRevocation {
+            anchors: anchors.roots.clone(),
+            roots,
+            server_auth,
+            algorithms,
+        }
+    }
+
+    fn usage(&self) -> webpki::KeyUsage {
+        match self.server_auth {
+            true => webpki::KeyUsage::server_auth(),
+            false => webpki::KeyUsage::client_auth(),
+        }
+    }
+
+    /// The certificate of the root the path of `end_entity` ends at (webpki's path, no
+    /// revocation): `None` when that anchor's certificate is not known, or no path verifies
+    /// (the verification proper then refuses the chain).
+    fn root_of(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        chain: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Option<CertificateDer<'static>> {
+        let ee = webpki::EndEntityCert::try_from(end_entity).ok()?;
+        let path = ee
+            .verify_for_usage(
+                self.algorithms,
+                &self.anchors,
+                chain,
+                now,
+                self.usage(),
+                None,
+                None,
+            )
+            .ok()?;
+        let anchor = path.anchor();
+        self.roots
+            .iter()
+            .find(|(a, _)| same_anchor(a, anchor))
+            .map(|(_, der)| der.clone())
+    }
+
+    /// The status of `root` at `now` by `crls`: the path of `end_entity` through `root`
+    /// below itself, every certificate of it checked (the others passed already).
+    fn status(
+        &self,
+        root: &CertificateDer<'static>,
+        end_entity: &CertificateDer<'_>,
+        chain: &[CertificateDer<'_>],
+        crls: &[webpki::CertRevocationList<'static>],
+        now: UnixTime,
+    ) -> RootStatus {
+        use webpki::{ExpirationPolicy, RevocationCheckDepth, UnknownStatusPolicy};
+        let Ok(ee) = webpki::EndEntityCert::try_from(end_entity) else {
+            return RootStatus::Unknown;
+        };
+        let Ok(anchor) = webpki::anchor_from_trusted_cert(root) else {
+            return RootStatus::Unknown;
+        };
+        let anchors = [anchor];
+        let intermediates: Vec<CertificateDer<'_>> = chain
+            .iter()
+            .map(|c| CertificateDer::from(c.as_ref()))
+            .chain(std::iter::once(CertificateDer::from(root.as_ref())))
+            .collect();
+        let refs: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
+        let Ok(builder) = webpki::RevocationOptionsBuilder::new(&refs) else {
+            return RootStatus::Unknown;
+        };
+        // Deny: an unknown status is reported as such, the offline policy decides.
+        let options = builder
+            .with_depth(RevocationCheckDepth::Chain)
+            .with_status_policy(UnknownStatusPolicy::Deny)
+            .with_expiration_policy(ExpirationPolicy::Enforce)
+            .build();
+        let through_root =
+            |path: &webpki::VerifiedPath<'_>| match path.intermediate_certificates().next_back() {
+                Some(top) if top.der().as_ref() == root.as_ref() => Ok(()),
+                _ => Err(webpki::Error::UnknownIssuer),
+            };
+        match ee.verify_for_usage(
+            self.algorithms,
+            &anchors,
+            &intermediates,
+            now,
+            self.usage(),
+            Some(options),
+            Some(&through_root),
+        ) {
+            Ok(_) => RootStatus::Good,
+            Err(webpki::Error::CertRevoked) => RootStatus::Revoked,
+            // No CRL covers the root (UnknownRevocationStatus), or the path through it
+            // cannot be made (a root whose own constraints refuse standing below itself).
+            Err(_) => RootStatus::Unknown,
+        }
+    }
+}
+
+fn same_anchor(
+    a: &rustls::pki_types::TrustAnchor<'_>,
+    b: &rustls::pki_types::TrustAnchor<'_>,
+) -> bool {
+    a.subject.as_ref() == b.subject.as_ref()
+        && a.subject_public_key_info.as_ref() == b.subject_public_key_info.as_ref()
 }
 
 /// A certificate's issuer Name (DER) and its `http://` / `file://` (and other) CRL

@@ -40,6 +40,8 @@ impl ServerCertificateVerifier {
             let (roots, policy) = (trust.roots.clone(), trust.revocation_policy());
             Some(revocation_for(
                 trust,
+                &trust.roots,
+                true,
                 Box::new(move |crls| {
                     with_revocation!(
                         WebPkiServerVerifier::builder_with_provider(
@@ -75,7 +77,7 @@ impl ServerCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify(end_entity, intermediates, now, |v| {
+        let verified = webpki.verify(end_entity, intermediates, &chain, now, |v| {
             v.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)
         })?;
         self.checks

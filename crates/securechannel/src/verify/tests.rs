@@ -112,8 +112,12 @@ fn credential(role: Role, roots: Arc<RootCertStore>) -> CredentialShared {
     shared
 }
 
+/// A client trusting the PKI's root (known by its certificate too, as stores/Root gives
+/// it: mode chain checks it).
 fn client_credential(pki: &Pki) -> CredentialShared {
-    credential(Role::Client, pki.roots())
+    let mut shared = credential(Role::Client, pki.roots());
+    shared.trust.root_certificates = vec![pki.root.der().clone()];
+    shared
 }
 
 fn server_name() -> ServerName<'static> {
@@ -914,6 +918,7 @@ fn pending_alert_applies_to_client_certificates_too() {
 
 fn client_auth_server(pki: &Pki, require: bool) -> CredentialShared {
     let mut shared = credential(Role::Server, pki.roots());
+    shared.trust.root_certificates = vec![pki.root.der().clone()];
     shared.options.request_client_certificate = true;
     shared.options.require_client_certificate = require;
     shared

@@ -432,3 +432,175 @@ fn mode_and_policy_names_round_trip() {
     }
     assert_eq!(RevocationCheck::from_name("full"), None);
 }
+
+// ---------------------------------------------------------------------------------------
+// Mode chain checks the root; mode chain-except-root does not
+// ---------------------------------------------------------------------------------------
+
+/// A PKI whose root (serial 5) is adjusted by `adjust` (its distribution points).
+fn pki_with_root(adjust: impl FnOnce(&mut rcgen::CertificateParams)) -> Pki {
+    let mut p = ca_params("Test Root", BasicConstraints::Unconstrained);
+    p.serial_number = Some(SerialNumber::from(5u64));
+    adjust(&mut p);
+    let root = Ca::root_with(p);
+    let inter = root.intermediate("Test Intermediate");
+    Pki {
+        root,
+        inter,
+        stranger: Ca::root("Stranger Root"),
+    }
+}
+
+#[test]
+fn chain_refuses_a_root_its_own_crl_revokes_and_chain_except_root_does_not_on_real_handshakes() {
+    let pki = pki_with_root(|_| {});
+    // The root's CRL lists the root itself (serial 5); the intermediate's CRL is clean.
+    let crls = vec![pki.root.crl(&[5]), pki.inter.crl(&[])];
+    let leaf = pki.server_leaf(|_| {});
+    let client = pki.client_leaf(|_| {});
+    for offline in [RevocationOffline::Fail, RevocationOffline::Ignore] {
+        // The server's certificate, as a client checks it.
+        let mut chain = client_credential(&pki);
+        chain.trust.crls = crls.clone();
+        chain.trust.revocation_check = RevocationCheck::Chain;
+        chain.trust.revocation_offline = offline;
+        assert_server_refused(
+            "chain",
+            &chain,
+            &leaf,
+            44,
+            Status::CryptERevoked,
+            EventId::ServerCertificateRevoked,
+        );
+        let mut except_root = chain_clone(&chain, &pki);
+        except_root.trust.revocation_check = RevocationCheck::ChainExceptRoot;
+        let outcome = handshake(client_config(&except_root), plain_server(&leaf));
+        assert!(outcome.client.is_ok(), "{:?}", outcome.client);
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+
+        // A client's certificate, as a server checks it.
+        let server = |check| {
+            let mut s = client_auth_server(&pki, true);
+            s.trust.crls = crls.clone();
+            s.trust.revocation_check = check;
+            s.trust.revocation_offline = offline;
+            s
+        };
+        assert_client_refused(
+            "chain",
+            &pki,
+            &server(RevocationCheck::Chain),
+            &client,
+            44,
+            Status::CryptERevoked,
+        );
+        let (outcome, failure) = client_auth_handshake(
+            &pki,
+            &server(RevocationCheck::ChainExceptRoot),
+            Some(&client),
+        );
+        assert!(outcome.server.is_ok(), "{:?}", outcome.server);
+        assert!(failure.is_none());
+    }
+}
+
+/// The same credential as `shared` (its trust and options), for another mode.
+fn chain_clone(shared: &CredentialShared, pki: &Pki) -> CredentialShared {
+    let mut c = client_credential(pki);
+    c.trust.crls = shared.trust.crls.clone();
+    c.trust.revocation_check = shared.trust.revocation_check;
+    c.trust.revocation_offline = shared.trust.revocation_offline;
+    c.trust.crl_cache_dir = shared.trust.crl_cache_dir.clone();
+    c
+}
+
+#[test]
+fn chain_fetches_the_root_crl_from_the_roots_distribution_point_and_is_offline_without_it() {
+    let http = HttpFixture::start();
+    let root_url = http.serve("/root.crl", Vec::new());
+    let inter_url = format!("{}/inter-scope", root_url.trim_end_matches("/root.crl"));
+    let dead = unreachable_url("/root.crl");
+    for (url, served) in [(&root_url, true), (&dead, false)] {
+        let pki = pki_with_root(|p| {
+            p.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.clone()],
+            }]
+        });
+        if served {
+            http.serve("/root.crl", pki.root.crl(&[]).to_vec());
+        }
+        // The intermediate names its own point; the root's CRL on hand answers for that
+        // point only, so it says nothing about the root.
+        let inter = pki.root.intermediate_with({
+            let mut p = ca_params("Scoped Intermediate", BasicConstraints::Unconstrained);
+            p.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![inter_url.clone()],
+            }];
+            p
+        });
+        let leaf = inter.server_leaf(&[SERVER_NAME]);
+        let dir = tempfile::tempdir().unwrap();
+        let shared = |check, offline| {
+            let mut s = checking_client(&pki, check, offline, dir.path());
+            s.trust.crls = vec![pki.root.crl_scoped(&[], &[&inter_url]), inter.crl(&[])];
+            s
+        };
+        let (result, _) = check_server(
+            &shared(RevocationCheck::ChainExceptRoot, RevocationOffline::Fail),
+            &leaf,
+        );
+        assert!(
+            result.is_ok(),
+            "chain-except-root never asks about the root: {result:?}"
+        );
+        let chain = shared(RevocationCheck::Chain, RevocationOffline::Fail);
+        if served {
+            let (result, _) = check_server(&chain, &leaf);
+            assert!(
+                result.is_ok(),
+                "the root's CRL does not list it: {result:?}"
+            );
+            let kept = std::fs::read(kept_path(dir.path(), url)).expect("kept");
+            assert!(!kept.is_empty());
+        } else {
+            assert_server_row(
+                "chain, root's point down",
+                &chain,
+                &leaf,
+                Status::CryptERevocationOffline,
+                EventId::ServerCertificateInvalid,
+            );
+            let (result, _) = check_server(&chain, &leaf);
+            let why = unavailable(&result.unwrap_err());
+            assert!(why.contains(dead.as_str()), "{why}");
+            let (result, _) = check_server(
+                &shared(RevocationCheck::Chain, RevocationOffline::Ignore),
+                &leaf,
+            );
+            assert!(result.is_ok(), "ignored offline: {result:?}");
+        }
+    }
+    assert_eq!(http.hits("/root.crl"), 1, "the root's point, once");
+    assert_eq!(http.hits("/inter-scope"), 0);
+}
+
+#[test]
+fn chain_with_a_root_known_only_as_an_anchor_has_no_revocation_check() {
+    let pki = pki_with_root(|_| {});
+    let leaf = pki.server_leaf(|_| {});
+    let mut shared = client_credential(&pki);
+    shared.trust.root_certificates.clear();
+    shared.trust.crls = vec![pki.root.crl(&[]), pki.inter.crl(&[])];
+    shared.trust.revocation_offline = RevocationOffline::Fail;
+    shared.trust.revocation_check = RevocationCheck::ChainExceptRoot;
+    let (result, _) = check_server(&shared, &leaf);
+    assert!(result.is_ok(), "{result:?}");
+    shared.trust.revocation_check = RevocationCheck::Chain;
+    assert_server_row(
+        "chain, root without certificate",
+        &shared,
+        &leaf,
+        Status::CryptENoRevocationCheck,
+        EventId::ServerCertificateInvalid,
+    );
+}
