@@ -98,6 +98,7 @@ mod protocol;
 mod provider;
 mod resumption;
 mod settings;
+mod staple;
 mod store;
 mod stream;
 #[cfg(feature = "tokio")]
@@ -134,7 +135,11 @@ pub use store::{
     StoreName, StoreQuery, StoreWarning, StoredCertificate, StoredKey,
 };
 pub use stream::TlsStream;
-pub use verify::{RevocationCheck, RevocationOffline, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES};
+pub use staple::{OcspStapling, StapleObserver, StapleReport};
+pub use verify::{
+    OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck, RevocationOffline,
+    StapleCheck, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES,
+};
 
 /// The ClientHello sniffer, exported for the fuzz target and its property tests only;
 /// not part of the API.

@@ -47,6 +47,8 @@ pub(super) struct CredentialRequest<'p> {
     pub(super) extra_roots: Vec<CertificateDer<'static>>,
     /// The time the system default is chosen at (`None`: now).
     pub(super) default_certificate_time: Option<i64>,
+    /// Server: told what happens to the OCSP staple.
+    pub(super) staple_observer: Option<crate::StapleObserver>,
 }
 
 impl<'p> CredentialRequest<'p> {
@@ -57,6 +59,7 @@ impl<'p> CredentialRequest<'p> {
             options: CredentialOptions::default(),
             extra_roots: Vec::new(),
             default_certificate_time: None,
+            staple_observer: None,
         }
     }
 }
@@ -182,14 +185,62 @@ pub(super) fn acquire(
                 .map_err(|f| report_with(&emitter, role, f, end_entity.clone()))?,
         ),
     };
-    finish(
+    let mut shared = finish(
         role,
         &request.options,
         &request.extra_roots,
         certified,
         provider,
     )
-    .map_err(|f| report(&emitter, role, f))
+    .map_err(|f| report(&emitter, role, f))?;
+    if role == Role::Server {
+        shared.staple = staple(&shared, request.staple_observer, provider)
+            .map_err(|why| report(&emitter, role, Failure::Other(ErrorState::CertificateInvalid, why)))?;
+    }
+    Ok(shared)
+}
+
+/// The OCSP staple of a server credential, as its options (or the settings) ask.
+fn staple(
+    shared: &CredentialShared,
+    observer: Option<crate::StapleObserver>,
+    provider: &Provider,
+) -> Result<Option<Arc<crate::staple::Staple>>, String> {
+    use crate::OcspStapling;
+    let Some(key) = &shared.certified_key else {
+        return Ok(None);
+    };
+    let mode = match &shared.options.ocsp_stapling {
+        OcspStapling::Settings if shared.settings.ocsp_stapling_for_sni() => OcspStapling::Auto,
+        OcspStapling::Settings | OcspStapling::Off => return Ok(None),
+        other => other.clone(),
+    };
+    let stores = provider.stores();
+    let issuer = key.cert.first().and_then(|leaf| {
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).ok()?;
+        let wanted = parsed.issuer().as_raw();
+        key.cert[1..]
+            .iter()
+            .chain(stores.intermediates().iter())
+            .chain(shared.trust.root_certificates.iter())
+            .find(|c| {
+                x509_parser::parse_x509_certificate(c)
+                    .map(|(_, c)| c.subject().as_raw() == wanted)
+                    .unwrap_or(false)
+            })
+            .cloned()
+    });
+    crate::staple::start(
+        key.clone(),
+        crate::staple::StapleSetup {
+            mode,
+            issuer,
+            cache_dir: provider.data_dir().map(|d| d.join("ocsp")),
+            limits: shared.trust.crl_fetch,
+            validation_time: shared.options.dangerous_validation_time,
+            observer,
+        },
+    )
 }
 
 const CRYPT_MACHINE_KEYSET: u32 = 0x20;

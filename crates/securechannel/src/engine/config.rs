@@ -44,6 +44,8 @@ pub(crate) struct ServerSetup {
     pub(crate) client_verifier: Option<Arc<dyn ClientCertVerifier>>,
     /// `None`: every hello is refused with access_denied (36886).
     pub(crate) certified_key: Option<Arc<CertifiedKey>>,
+    /// The certificate's OCSP staple (`None`: none).
+    pub(crate) staple: Option<Arc<crate::staple::Staple>>,
     /// `ServerCacheTime` and `MaximumCacheSize` (see `resumption`); the first setup of a
     /// credential makes its ticketer and cache, which all its configurations share.
     pub(crate) resumption: ServerResumptionPolicy,
@@ -117,6 +119,7 @@ impl ConfigCache {
         };
         let mut config = builder.with_cert_resolver(Arc::new(ServerCertificate {
             key: setup.certified_key,
+            staple: setup.staple,
         }));
         // Schannel servers choose the cipher suite by their own order (the cipher suite
         // order setting, which the provider's suite list follows), not the client's: the
@@ -182,6 +185,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug)]
 struct ServerCertificate {
     key: Option<Arc<CertifiedKey>>,
+    /// The key with its OCSP response, while one is valid.
+    staple: Option<Arc<crate::staple::Staple>>,
 }
 
 thread_local! {
@@ -192,6 +197,9 @@ impl ResolvesServerCert for ServerCertificate {
     fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let sni = client_hello.server_name().map(str::to_owned);
         CLIENT_SNI.with(|s| *s.borrow_mut() = sni);
+        if let Some(staple) = &self.staple {
+            return Some(staple.key());
+        }
         // None makes rustls refuse the hello with access_denied (ErrorState 3014).
         self.key.clone()
     }

@@ -122,6 +122,7 @@ fn contexts_on(
                 protocols: sshared.protocols(),
                 client_verifier: None,
                 certified_key: sshared.certified_key.clone(),
+                staple: None,
                 resumption: crate::resumption::ServerResumptionPolicy {
                     cache_size: 16,
                     lifetime: std::time::Duration::from_secs(3600),

@@ -77,6 +77,7 @@ mod alert_token;
 mod choice;
 mod client_cert;
 mod crl_fetch;
+pub(crate) mod ocsp;
 mod revocation;
 mod server_cert;
 
@@ -85,7 +86,8 @@ mod tests;
 
 pub use crate::settings::ClientAuthTrustMode;
 pub(crate) use alert_token::{check_token_alert, error_for_alert};
-pub(crate) use crl_fetch::FetchLimits;
+pub(crate) use crl_fetch::{post_ocsp, FetchLimits};
+pub use ocsp::{OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, StapleCheck};
 pub(crate) use revocation::CrlUnavailable;
 pub use revocation::{RevocationCheck, RevocationOffline};
 
