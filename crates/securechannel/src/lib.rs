@@ -137,7 +137,7 @@ pub use store::{
 pub use stream::TlsStream;
 pub use staple::{OcspStapling, StapleObserver, StapleReport};
 pub use verify::{
-    OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck, RevocationOffline,
+    rfc3339_seconds, OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck, RevocationOffline,
     StapleCheck, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES,
 };
 

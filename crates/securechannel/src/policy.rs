@@ -640,11 +640,11 @@ mod tests {
             "KeyExchangeAlgorithms\\Diffie-Hellman",
             "IssuerCacheSize",
             "CertificateMappingMethods",
-            "EnableOcspStaplingForSni",
         ] {
             assert!(items.contains(&named), "{named} in {items:?}");
         }
         for spoken in [
+            "EnableOcspStaplingForSni",
             "Protocols\\TLS 1.2",
             "Protocols\\TLS 1.3",
             "Ciphers\\AES 128/128",

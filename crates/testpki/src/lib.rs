@@ -33,7 +33,7 @@
 #![warn(missing_docs)]
 
 mod ocsp;
-pub use ocsp::{secs, OcspCertStatus, OcspReply};
+pub use ocsp::{ocsp_aia, secs, OcspCertStatus, OcspReply};
 
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,

@@ -196,3 +196,21 @@ fn time(secs: u64) -> OcspGeneralizedTime {
         GeneralizedTime::from_unix_duration(Duration::from_secs(secs)).expect("a time"),
     )
 }
+
+/// An Authority Information Access extension naming `url` as the OCSP responder (what a
+/// server fetches its staple from): add it to a leaf's `custom_extensions`.
+pub fn ocsp_aia(url: &str) -> rcgen::CustomExtension {
+    use x509_cert::der::asn1::Ia5String;
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax};
+    let aia = AuthorityInfoAccessSyntax(vec![AccessDescription {
+        access_method: ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1"),
+        access_location: GeneralName::UniformResourceIdentifier(
+            Ia5String::new(url).expect("an ASCII URL"),
+        ),
+    }]);
+    rcgen::CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        aia.to_der().expect("the AIA extension encodes"),
+    )
+}

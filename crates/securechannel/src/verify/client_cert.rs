@@ -101,7 +101,7 @@ impl ClientCertificateVerifier {
             let policy = trust.revocation_policy();
             Some(revocation_for(
                 trust,
-                Box::new(move |crls| {
+                Box::new(move |crls, allow_unknown| {
                     let mut builder = with_revocation!(
                         WebPkiClientVerifier::builder_with_provider(
                             anchors.clone(),
@@ -109,7 +109,8 @@ impl ClientCertificateVerifier {
                         )
                         .clear_root_hint_subjects(),
                         crls,
-                        policy
+                        policy,
+                        allow_unknown
                     );
                     if !mandatory {
                         builder = builder.allow_unauthenticated();
@@ -141,7 +142,7 @@ impl ClientCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify(end_entity, intermediates, now, |v| {
+        let verified = webpki.verify(end_entity, intermediates, now, None, |v| {
             v.verify_client_cert(end_entity, &chain, now)
         })?;
         self.checks

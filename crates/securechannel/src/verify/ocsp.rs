@@ -420,9 +420,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// RFC 3339 text of seconds since the epoch.
-pub(crate) fn rfc3339(secs: i64) -> String {
-    securechannel_events::format_rfc3339(secs.saturating_mul(1_000_000_000), 0)
+/// RFC 3339 text (`2030-06-01T00:00:00Z`) of seconds since the Unix epoch, for the
+/// years 1970 to 9999 (an OCSP or CRL time may lie far past 2262, where nanoseconds stop).
+pub fn rfc3339_seconds(secs: i64) -> String {
+    match x509_cert::der::DateTime::from_unix_duration(Duration::from_secs(secs.max(0) as u64)) {
+        Ok(t) => t.to_string(),
+        Err(_) => format!("{secs} s after the Unix epoch"),
+    }
+}
+
+fn rfc3339(secs: i64) -> String {
+    rfc3339_seconds(secs)
 }
 
 /// When a server should fetch a fresh response for one it holds: halfway between its
