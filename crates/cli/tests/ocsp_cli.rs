@@ -10,7 +10,9 @@ mod common;
 
 use common::*;
 use rcgen::{CrlDistributionPoint, SerialNumber};
-use securechannel_testpki::{ocsp_aia, unreachable_url, Ca, HttpFixture, OcspCertStatus, OcspReply};
+use securechannel_testpki::{
+    ocsp_aia, unreachable_url, Ca, HttpFixture, OcspCertStatus, OcspReply,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -150,7 +152,12 @@ fn serve_staples_its_responders_answer_and_s_client_shows_it_then_reads_it_from_
     let data = data_dir(&s, "auto");
     let mut server = serve(&data, &leaf, &["--ocsp-staple", "auto"]);
     let err = wait_staple_report(&mut server, "OCSP staple for");
-    assert!(err.contains(&format!(": good (thisUpdate 2020-01-01T00:00:00Z, nextUpdate 4096-01-01T00:00:00Z) from {url}")), "{err}");
+    assert!(
+        err.contains(&format!(
+            ": good (thisUpdate 2020-01-01T00:00:00Z, nextUpdate 4096-01-01T00:00:00Z) from {url}"
+        )),
+        "{err}"
+    );
 
     let r = s_client_status(&s, &server);
     assert!(
@@ -251,7 +258,8 @@ fn serve_staples_a_response_file_and_refuses_one_that_expired() {
     );
     assert!(!r.status.success(), "{}", r.both());
     assert!(
-        r.stderr.contains("expired at 2021-01-01T00:00:00Z (its nextUpdate)"),
+        r.stderr
+            .contains("expired at 2021-01-01T00:00:00Z (its nextUpdate)"),
         "{}",
         r.stderr
     );
@@ -305,7 +313,12 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
         std::fs::write(&path, response).unwrap();
         path
     };
-    let with_staple = |file: &Path| SServer::start(&leaf, &["-status_file", file.to_str().unwrap(), "-naccept", "1"]);
+    let with_staple = |file: &Path| {
+        SServer::start(
+            &leaf,
+            &["-status_file", file.to_str().unwrap(), "-naccept", "1"],
+        )
+    };
 
     // Good, from the issuer: reported; no CRL needed for the end certificate.
     let good = staple(
@@ -314,7 +327,12 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
     );
     let data = data_dir(&s, "good");
     let server = with_staple(&good);
-    let r = connect(&s, &data, &server.address(), &["--revocation", "end", "--json"]);
+    let r = connect(
+        &s,
+        &data,
+        &server.address(),
+        &["--revocation", "end", "--json"],
+    );
     assert!(r.status.success(), "{}", r.both());
     let st = staple_of(&r);
     assert_eq!(st["status"], "good", "{st}");
@@ -322,7 +340,12 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
     assert_eq!(http.hits("/ca.crl"), 0);
     let server = with_staple(&good);
     let r = connect(&s, &data, &server.address(), &[]);
-    assert!(r.stdout.contains("OCSP staple       : good (thisUpdate 2020-01-01T00:00:00Z"), "{}", r.both());
+    assert!(
+        r.stdout
+            .contains("OCSP staple       : good (thisUpdate 2020-01-01T00:00:00Z"),
+        "{}",
+        r.both()
+    );
 
     // Revoked: the handshake fails with CRYPT_E_REVOKED, 36883, alert 44 sent.
     let revoked = staple(
@@ -346,14 +369,28 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
     assert_eq!(http.hits("/ca.crl"), 0);
 
     // Expired: treated as absent; the CRL answers instead (fetched once).
-    let expired = staple("expired.der", s.ca.ocsp_response(&der, OcspReply::expired()));
+    let expired = staple(
+        "expired.der",
+        s.ca.ocsp_response(&der, OcspReply::expired()),
+    );
     let data = data_dir(&s, "expired");
     let server = with_staple(&expired);
-    let r = connect(&s, &data, &server.address(), &["--revocation", "end", "--json"]);
+    let r = connect(
+        &s,
+        &data,
+        &server.address(),
+        &["--revocation", "end", "--json"],
+    );
     assert!(r.status.success(), "{}", r.both());
     let st = staple_of(&r);
     assert_eq!(st["status"], "invalid", "{st}");
-    assert!(st["why"].as_str().unwrap().contains("expired at 2021-01-01T00:00:00Z"), "{st}");
+    assert!(
+        st["why"]
+            .as_str()
+            .unwrap()
+            .contains("expired at 2021-01-01T00:00:00Z"),
+        "{st}"
+    );
     assert_eq!(http.hits("/ca.crl"), 1);
 
     // A delegated responder with OCSPSigning is accepted; one without it is not.
@@ -371,10 +408,22 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
     reply.responder = Some(&impostor);
     let forged = staple("forged.der", s.ca.ocsp_response(&der, reply));
     let server = with_staple(&forged);
-    let r = connect(&s, &data, &server.address(), &["--revocation", "end", "--json"]);
-    assert!(r.status.success(), "a revoked staple from a non-responder counts for nothing: {}", r.both());
+    let r = connect(
+        &s,
+        &data,
+        &server.address(),
+        &["--revocation", "end", "--json"],
+    );
+    assert!(
+        r.status.success(),
+        "a revoked staple from a non-responder counts for nothing: {}",
+        r.both()
+    );
     let st = staple_of(&r);
-    assert!(st["why"].as_str().unwrap().contains("lacks OCSPSigning"), "{st}");
+    assert!(
+        st["why"].as_str().unwrap().contains("lacks OCSPSigning"),
+        "{st}"
+    );
 
     // A response about another certificate of the CA.
     let mut reply = OcspReply::current(OcspCertStatus::Revoked);
@@ -384,7 +433,13 @@ fn connect_checks_s_servers_staple_good_revoked_expired_and_delegated() {
     let r = connect(&s, &data, &server.address(), &["--json"]);
     assert!(r.status.success(), "{}", r.both());
     let st = staple_of(&r);
-    assert!(st["why"].as_str().unwrap().contains("answers for another certificate"), "{st}");
+    assert!(
+        st["why"]
+            .as_str()
+            .unwrap()
+            .contains("answers for another certificate"),
+        "{st}"
+    );
 }
 
 #[test]

@@ -385,5 +385,10 @@ fn a_distribution_point_that_never_answers_holds_only_the_connections_that_need_
     let records = events(&data);
     let refused = with_id(&records, 36877);
     let codes: Vec<&str> = refused.iter().map(|r| field(r, "ErrorCode")).collect();
-    assert_eq!(codes, vec!["0x80092013"; stuck_runs], "{}", summary(&records));
+    assert_eq!(
+        codes,
+        vec!["0x80092013"; stuck_runs],
+        "{}",
+        summary(&records)
+    );
 }

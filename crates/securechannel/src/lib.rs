@@ -130,15 +130,15 @@ pub use settings::{
     RegSyntax, SettingApplication, SettingDef, SettingRule, SettingValue, Settings, SettingsError,
     SettingsProblem, SettingsWarning, Source, ValueKind, SETTINGS_FILE,
 };
+pub use staple::{OcspStapling, StapleObserver, StapleReport};
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,
     StoreName, StoreQuery, StoreWarning, StoredCertificate, StoredKey,
 };
 pub use stream::TlsStream;
-pub use staple::{OcspStapling, StapleObserver, StapleReport};
 pub use verify::{
-    rfc3339_seconds, OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck, RevocationOffline,
-    StapleCheck, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES,
+    rfc3339_seconds, OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck,
+    RevocationOffline, StapleCheck, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES,
 };
 
 /// The ClientHello sniffer, exported for the fuzz target and its property tests only;

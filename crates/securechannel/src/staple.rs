@@ -207,7 +207,10 @@ pub(crate) fn start(
                 issuer,
                 urls,
                 subject: subject.clone(),
-                cache: setup.cache_dir.as_ref().map(|d| cache_path(d, &staple.base.cert[0])),
+                cache: setup
+                    .cache_dir
+                    .as_ref()
+                    .map(|d| cache_path(d, &staple.base.cert[0])),
                 limits: setup.limits,
                 validation_time: setup.validation_time,
                 observer: setup.observer.clone(),
@@ -329,8 +332,8 @@ impl Refresher {
                         let _ = keep(path, &der);
                     }
                     staple.set(der, &info);
-                    let wait = ocsp::refresh_after(&info, self.now().as_secs() as i64)
-                        .min(MAX_REFRESH);
+                    let wait =
+                        ocsp::refresh_after(&info, self.now().as_secs() as i64).min(MAX_REFRESH);
                     self.report(StapleReport::Stapled {
                         certificate: self.subject.clone(),
                         source: url.clone(),

@@ -194,8 +194,13 @@ pub(super) fn acquire(
     )
     .map_err(|f| report(&emitter, role, f))?;
     if role == Role::Server {
-        shared.staple = staple(&shared, request.staple_observer, provider)
-            .map_err(|why| report(&emitter, role, Failure::Other(ErrorState::CertificateInvalid, why)))?;
+        shared.staple = staple(&shared, request.staple_observer, provider).map_err(|why| {
+            report(
+                &emitter,
+                role,
+                Failure::Other(ErrorState::CertificateInvalid, why),
+            )
+        })?;
     }
     Ok(shared)
 }

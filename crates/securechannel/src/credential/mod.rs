@@ -504,7 +504,10 @@ impl ServerCredential {
     /// The OCSP response stapled now (DER), if any: one that has not passed its
     /// nextUpdate.
     pub fn ocsp_staple(&self) -> Option<Vec<u8>> {
-        self.shared.staple.as_ref().and_then(|s| s.key().ocsp.clone())
+        self.shared
+            .staple
+            .as_ref()
+            .and_then(|s| s.key().ocsp.clone())
     }
 
     /// Validate a client's certificate chain (end entity first) offline, through the

@@ -56,7 +56,11 @@ pub(crate) fn fetch(url: &str, limits: FetchLimits) -> Result<Vec<u8>, FetchErro
 
 /// POST an OCSP request (DER) to the responder at `url` (`http://`, RFC 6960 A.1); its
 /// answer's body.
-pub(crate) fn post_ocsp(url: &str, request: &[u8], limits: FetchLimits) -> Result<Vec<u8>, FetchError> {
+pub(crate) fn post_ocsp(
+    url: &str,
+    request: &[u8],
+    limits: FetchLimits,
+) -> Result<Vec<u8>, FetchError> {
     let Some(rest) = url.strip_prefix("http://") else {
         let scheme = url.split(':').next().unwrap_or(url);
         return Err(format!(

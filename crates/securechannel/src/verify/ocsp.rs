@@ -144,7 +144,10 @@ pub(crate) fn responder_urls(cert: &[u8]) -> Vec<String> {
 /// The OCSPRequest (DER) asking about `cert`, issued by `issuer`: one request, SHA-1
 /// CertID, no nonce (RFC 5019, so responders may answer from a cache).
 pub(crate) fn request(cert: &[u8], issuer: &[u8]) -> Result<Vec<u8>, OcspInvalid> {
-    let (cert, issuer) = (parse(cert, "the certificate")?, parse(issuer, "its issuer")?);
+    let (cert, issuer) = (
+        parse(cert, "the certificate")?,
+        parse(issuer, "its issuer")?,
+    );
     let req = OcspRequest {
         tbs_request: TbsRequest {
             version: Version::V1,
@@ -188,8 +191,10 @@ pub(crate) fn check(
     }
     let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
         .map_err(|e| invalid(format!("its BasicOCSPResponse does not parse ({e})")))?;
-    let (cert_parsed, issuer_parsed) =
-        (parse(cert, "the certificate")?, parse(issuer, "its issuer")?);
+    let (cert_parsed, issuer_parsed) = (
+        parse(cert, "the certificate")?,
+        parse(issuer, "its issuer")?,
+    );
     let signer = verify_signer(&basic, issuer, now)?;
 
     let single = basic
@@ -275,8 +280,9 @@ fn verify_signer(
         .all;
     let anchor = webpki::anchor_from_trusted_cert(&issuer_der)
         .map_err(|e| OcspInvalid(format!("its issuer's certificate cannot be used: {e:?}")))?;
-    let mut why = "it is not signed by the certificate's issuer and carries no responder certificate"
-        .to_string();
+    let mut why =
+        "it is not signed by the certificate's issuer and carries no responder certificate"
+            .to_string();
     for responder in basic.certs.iter().flatten() {
         let Ok(der) = responder.to_der() else {
             continue;
@@ -442,4 +448,112 @@ pub(crate) fn refresh_after(info: &OcspResponseInfo, now: i64) -> Duration {
         None => now + 3600,
     };
     Duration::from_secs((at - now).max(60) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use securechannel_testpki::{now, ocsp_aia, secs, Ca, OcspCertStatus, OcspReply, NOW_SECS};
+
+    fn pki() -> (Ca, securechannel_testpki::Leaf) {
+        let ca = Ca::root("OCSP unit CA");
+        let leaf = ca.server_leaf_with(&["server.test"], |p| {
+            p.custom_extensions.push(ocsp_aia("http://ocsp.test/r"));
+        });
+        (ca, leaf)
+    }
+
+    fn why(r: Result<OcspResponseInfo, OcspInvalid>) -> String {
+        r.expect_err("the response must be refused").0
+    }
+
+    #[test]
+    fn a_response_of_the_issuer_is_accepted_with_its_status_and_times() {
+        let (ca, leaf) = pki();
+        for (status, expected) in [
+            (OcspCertStatus::Good, OcspStatus::Good),
+            (
+                OcspCertStatus::Revoked,
+                OcspStatus::Revoked {
+                    at: secs((2030, 4, 1)) as i64,
+                },
+            ),
+            (OcspCertStatus::Unknown, OcspStatus::Unknown),
+        ] {
+            let der = ca.ocsp_response(leaf.der(), OcspReply::current(status));
+            let info = check(&der, leaf.der(), ca.der(), now()).unwrap();
+            assert_eq!(info.status, expected);
+            assert_eq!(info.signer, OcspSigner::Issuer);
+            assert_eq!(info.next_update, Some(secs((4096, 1, 1)) as i64));
+        }
+        assert_eq!(responder_urls(leaf.der()), ["http://ocsp.test/r"]);
+    }
+
+    #[test]
+    fn signatures_responders_certificates_and_times_are_checked() {
+        let (ca, leaf) = pki();
+        let good = OcspReply::current(OcspCertStatus::Good);
+        // Signed by another CA's key.
+        let other = Ca::root("Another CA");
+        let der = other.ocsp_response(leaf.der(), good);
+        assert!(why(check(&der, leaf.der(), ca.der(), now())).contains("not signed by"));
+        // A responder of another CA, with OCSPSigning.
+        let stranger = other.ocsp_responder("Stranger", true);
+        let mut reply = good;
+        reply.responder = Some(&stranger);
+        let der = ca.ocsp_response(leaf.der(), reply);
+        assert!(
+            why(check(&der, leaf.der(), ca.der(), now())).contains("the issuer did not issue it")
+        );
+        // The issuer's own delegated responder is accepted.
+        let responder = ca.ocsp_responder("Responder", true);
+        reply.responder = Some(&responder);
+        let der = ca.ocsp_response(leaf.der(), reply);
+        assert_eq!(
+            check(&der, leaf.der(), ca.der(), now()).unwrap().signer,
+            OcspSigner::Delegated("CN=Responder".into())
+        );
+        // A flipped bit in the signed data.
+        let mut tampered = ca.ocsp_response(leaf.der(), good);
+        let at = tampered.len() / 2;
+        tampered[at] ^= 1;
+        assert!(check(&tampered, leaf.der(), ca.der(), now()).is_err());
+        // Not yet valid, and expired, at the test clock.
+        let mut reply = good;
+        reply.this_update = NOW_SECS + 3600;
+        let der = ca.ocsp_response(leaf.der(), reply);
+        assert!(why(check(&der, leaf.der(), ca.der(), now())).contains("in the future"));
+        let der = ca.ocsp_response(leaf.der(), OcspReply::expired());
+        assert!(why(check(&der, leaf.der(), ca.der(), now()))
+            .contains("expired at 2021-01-01T00:00:00Z"));
+        // Not OCSP at all.
+        assert!(
+            why(check(b"\x30\x03\x02\x01\x01", leaf.der(), ca.der(), now()))
+                .contains("not an OCSP response")
+        );
+    }
+
+    #[test]
+    fn the_request_names_the_certificate_by_sha1_cert_id() {
+        let (ca, leaf) = pki();
+        let der = request(leaf.der(), ca.der()).unwrap();
+        let req = OcspRequest::from_der(&der).unwrap();
+        let id = &req.tbs_request.request_list[0].req_cert;
+        assert_eq!(id.hash_algorithm.oid, SHA1);
+        let (issuer, cert) = (
+            Certificate::from_der(ca.der()).unwrap(),
+            Certificate::from_der(leaf.der()).unwrap(),
+        );
+        assert!(names(id, &issuer, &cert));
+        assert!(req.optional_signature.is_none());
+    }
+
+    #[test]
+    fn far_future_times_are_written_whole() {
+        assert_eq!(
+            rfc3339_seconds(secs((4096, 1, 1)) as i64),
+            "4096-01-01T00:00:00Z"
+        );
+        assert_eq!(rfc3339_seconds(NOW_SECS as i64), "2030-06-01T00:00:00Z");
+    }
 }

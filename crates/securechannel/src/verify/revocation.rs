@@ -234,9 +234,7 @@ pub(crate) struct Policy {
 /// one that accepts an unknown status whatever the offline policy (the end entity's
 /// status came from a staple).
 pub(super) type Build<V> = Box<
-    dyn Fn(Vec<CertificateRevocationListDer<'static>>, bool) -> Result<Arc<V>, Error>
-        + Send
-        + Sync,
+    dyn Fn(Vec<CertificateRevocationListDer<'static>>, bool) -> Result<Arc<V>, Error> + Send + Sync,
 >;
 
 /// What a valid stapled OCSP response said of the end-entity certificate.
