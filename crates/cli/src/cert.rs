@@ -2,11 +2,18 @@
 //! through the same verifier a connection uses (roots, stores/CA, CRLs of crl/ and of the
 //! distribution points, the revocation mode), with the verdict, the SSPI status a context
 //! would return and CryptoAPI's precise chain status. Exit code 0 only when valid.
+//!
+//! `schannel cert list|show|import|export|remove`, like `certutil -store`, `-addstore`,
+//! `-delstore`: the data directory's stores (stores/Root, CA, My, ClientAuth) and the keys
+//! of My (keys/, mode 0600).
 
 use crate::revocation::RevocationArgs;
 use crate::CmdResult;
 use securechannel::events::NullSink;
-use securechannel::{certificates_from_pem_or_der, Provider};
+use securechannel::{
+    certificates_from_pem_or_der, CertificateStores, Provider, StoreName, StoreQuery,
+    StoredCertificate,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,6 +29,106 @@ pub struct Args {
 enum Command {
     /// Validate a certificate chain offline, as a connection would (exit 0 only when valid).
     Verify(VerifyArgs),
+    /// List the certificates of the stores (thumbprint, store, subject, validity).
+    List(ListArgs),
+    /// Show one certificate of the stores, by thumbprint.
+    Show(ShowArgs),
+    /// Add certificates (PEM or DER) to a store; with --key (store My), their private key
+    /// to keys/ (mode 0600).
+    Import(ImportArgs),
+    /// Write a certificate of the stores, by thumbprint, to a file (PEM, or DER with --der).
+    Export(ExportArgs),
+    /// Remove a certificate, by thumbprint, from its store (with --with-key, its key too).
+    Remove(RemoveArgs),
+}
+
+/// A store, by its Windows name.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Store {
+    /// stores/Root: trusted roots.
+    Root,
+    /// stores/CA: intermediates.
+    Ca,
+    /// stores/My: own certificates (keys in keys/).
+    My,
+    /// stores/ClientAuth: the client-auth trust list.
+    ClientAuth,
+}
+
+impl Store {
+    fn name(self) -> StoreName {
+        match self {
+            Store::Root => StoreName::Root,
+            Store::Ca => StoreName::Ca,
+            Store::My => StoreName::My,
+            Store::ClientAuth => StoreName::ClientAuth,
+        }
+    }
+}
+
+const ALL_STORES: [StoreName; 4] = [
+    StoreName::Root,
+    StoreName::Ca,
+    StoreName::My,
+    StoreName::ClientAuth,
+];
+
+/// Arguments of `schannel cert list`.
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    /// Only this store.
+    #[arg(long, value_enum)]
+    store: Option<Store>,
+    /// One JSON object per certificate.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `schannel cert show`.
+#[derive(clap::Args, Debug)]
+struct ShowArgs {
+    /// The SHA-1 thumbprint (hex; spaces and colons ignored).
+    thumbprint: String,
+    /// As one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `schannel cert import`.
+#[derive(clap::Args, Debug)]
+struct ImportArgs {
+    /// The certificates, PEM or DER: the first is the one imported (with --store my, the
+    /// others are kept with it as the chain it is sent with).
+    file: PathBuf,
+    /// The store to add it to.
+    #[arg(long, value_enum)]
+    store: Store,
+    /// Its private key (PEM or DER; PKCS#8, PKCS#1 or SEC1), for --store my.
+    #[arg(long)]
+    key: Option<PathBuf>,
+}
+
+/// Arguments of `schannel cert export`.
+#[derive(clap::Args, Debug)]
+struct ExportArgs {
+    /// The SHA-1 thumbprint.
+    thumbprint: String,
+    /// Where to write it (refused if it exists).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// DER instead of PEM.
+    #[arg(long)]
+    der: bool,
+}
+
+/// Arguments of `schannel cert remove`.
+#[derive(clap::Args, Debug)]
+struct RemoveArgs {
+    /// The SHA-1 thumbprint.
+    thumbprint: String,
+    /// Also remove its private key from keys/ (store My).
+    #[arg(long)]
+    with_key: bool,
 }
 
 /// What the certificate is checked for.
@@ -65,7 +172,218 @@ struct VerifyArgs {
 pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     match args.command {
         Command::Verify(a) => verify(a, data_dir),
+        Command::List(a) => list(a, data_dir),
+        Command::Show(a) => show(a, data_dir),
+        Command::Import(a) => import(a, data_dir),
+        Command::Export(a) => export(a, data_dir),
+        Command::Remove(a) => remove(a, data_dir),
     }
+}
+
+fn open_stores(data_dir: &Path) -> Result<CertificateStores, String> {
+    CertificateStores::open(data_dir)
+        .map_err(|e| format!("cannot read the stores of {}: {e}", data_dir.display()))
+}
+
+fn stored_json(c: &StoredCertificate, stores: &CertificateStores) -> serde_json::Value {
+    let time = |t: i64| securechannel::rfc3339_seconds(t);
+    serde_json::json!({
+        "store": c.store.dir_name(),
+        "thumbprint": c.thumbprint,
+        "subject": c.subject,
+        "issuer": c.issuer,
+        "not_before": time(c.not_before),
+        "not_after": time(c.not_after),
+        "server_auth": c.server_auth,
+        "file": c.path.display().to_string(),
+        "key": stores.key_for(c).map(|k| k.path.display().to_string()),
+    })
+}
+
+fn list(args: ListArgs, data_dir: &Path) -> CmdResult {
+    let stores = open_stores(data_dir)?;
+    let chosen: Vec<StoreName> = match args.store {
+        Some(s) => vec![s.name()],
+        None => ALL_STORES.to_vec(),
+    };
+    for store in chosen {
+        for c in stores.certificates(store) {
+            let j = stored_json(c, &stores);
+            if args.json {
+                println!("{j}");
+            } else {
+                println!(
+                    "{:<10} {}  {}  (until {}){}",
+                    store.dir_name(),
+                    c.thumbprint,
+                    c.subject,
+                    j["not_after"].as_str().unwrap_or("?"),
+                    if j["key"].is_null() { "" } else { "  [key]" }
+                );
+            }
+        }
+    }
+    for w in stores.warnings() {
+        eprintln!(
+            "schannel: warning: {} was not taken: {}",
+            w.path.display(),
+            w.problem
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The certificate of the stores with this thumbprint.
+fn find<'s>(
+    stores: &'s CertificateStores,
+    thumbprint: &str,
+) -> Result<&'s StoredCertificate, String> {
+    let query = StoreQuery::Thumbprint(thumbprint.to_string());
+    ALL_STORES
+        .iter()
+        .find_map(|s| stores.find(*s, &query))
+        .ok_or_else(|| format!("no certificate of the stores has the thumbprint {thumbprint}\nhint: schannel cert list"))
+}
+
+fn show(args: ShowArgs, data_dir: &Path) -> CmdResult {
+    let stores = open_stores(data_dir)?;
+    let c = find(&stores, &args.thumbprint)?;
+    let j = stored_json(c, &stores);
+    if args.json {
+        println!("{j}");
+    } else {
+        for (label, key) in [
+            ("Store", "store"),
+            ("Thumbprint", "thumbprint"),
+            ("Subject", "subject"),
+            ("Issuer", "issuer"),
+            ("Not before", "not_before"),
+            ("Not after", "not_after"),
+            ("File", "file"),
+            ("Key", "key"),
+        ] {
+            println!("{label:<11}: {}", j[key].as_str().unwrap_or("(none)"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(args: ImportArgs, data_dir: &Path) -> CmdResult {
+    let certs = read_certificates(&args.file, "the certificate file")?;
+    let store = args.store.name();
+    if args.key.is_some() && store != StoreName::My {
+        return Err("--key goes with --store my (only own certificates have keys)".into());
+    }
+    let dir = data_dir.join("stores").join(store.dir_name());
+    let (first, rest) = certs.split_first().ok_or("the file holds no certificate")?;
+    let thumb = securechannel::thumbprint(first);
+    let mut written = Vec::new();
+    if store == StoreName::My {
+        // One PEM file, the certificate then its chain: what serve sends.
+        let text: String = certs
+            .iter()
+            .map(|c| pem::encode(&pem::Pem::new("CERTIFICATE", c.to_vec())))
+            .collect();
+        written.push(write_new(
+            &dir.join(format!("{thumb}.pem")),
+            text.as_bytes(),
+            false,
+        )?);
+    } else {
+        written.push(write_new(&dir.join(format!("{thumb}.cer")), first, false)?);
+        if !rest.is_empty() {
+            eprintln!(
+                "schannel: only the first certificate of {} was added; {} more left out",
+                args.file.display(),
+                rest.len()
+            );
+        }
+    }
+    if let Some(key) = &args.key {
+        let bytes = zeroize::Zeroizing::new(
+            std::fs::read(key).map_err(|e| format!("cannot read {}: {e}", key.display()))?,
+        );
+        // Refused here rather than when a credential wants it.
+        securechannel::private_key_from_pem_or_der(&bytes)
+            .map_err(|e| format!("{} {e}", key.display()))?;
+        written.push(write_new(
+            &data_dir.join("keys").join(format!("{thumb}.key")),
+            &bytes,
+            true,
+        )?);
+    }
+    for w in &written {
+        println!("added {}", w.display());
+    }
+    println!(
+        "{} {thumb} {}",
+        store.dir_name(),
+        securechannel::subject_name(first).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write `bytes` to a new file (mode 0600 from its creation when `secret`).
+fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if secret { 0o600 } else { 0o644 })
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{} exists already (the certificate is in the store)",
+                path.display()
+            ),
+            _ => format!("cannot create {}: {e}", path.display()),
+        })?;
+    f.write_all(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path.to_path_buf())
+}
+
+fn export(args: ExportArgs, data_dir: &Path) -> CmdResult {
+    let stores = open_stores(data_dir)?;
+    let c = find(&stores, &args.thumbprint)?;
+    let bytes = if args.der {
+        c.der.to_vec()
+    } else {
+        pem::encode(&pem::Pem::new("CERTIFICATE", c.der.to_vec())).into_bytes()
+    };
+    let path = write_new(&args.out, &bytes, false)?;
+    println!("wrote {} ({})", path.display(), c.subject);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(args: RemoveArgs, data_dir: &Path) -> CmdResult {
+    let stores = open_stores(data_dir)?;
+    let c = find(&stores, &args.thumbprint)?;
+    if !c.chain.is_empty() && c.store != StoreName::My {
+        return Err(format!(
+            "{} holds {} more certificate(s) besides this one; edit or remove the file itself",
+            c.path.display(),
+            c.chain.len()
+        )
+        .into());
+    }
+    let key = stores.key_for(c).map(|k| k.path.clone());
+    std::fs::remove_file(&c.path)
+        .map_err(|e| format!("cannot remove {}: {e}", c.path.display()))?;
+    println!("removed {}", c.path.display());
+    match (key, args.with_key) {
+        (Some(k), true) => {
+            std::fs::remove_file(&k).map_err(|e| format!("cannot remove {}: {e}", k.display()))?;
+            println!("removed {}", k.display());
+        }
+        (Some(k), false) => println!("its key stays in {} (--with-key removes it)", k.display()),
+        (None, _) => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_certificates(
