@@ -40,6 +40,10 @@ enum Command {
     Export(ExportArgs),
     /// Remove a certificate, by thumbprint, from its store (with --with-key, its key too).
     Remove(RemoveArgs),
+    /// Make a self-signed CA in stores/Root, its key in keys/.
+    NewCa(crate::cert_issue::NewCaArgs),
+    /// Issue a server or client certificate from a CA of the stores into stores/My.
+    Issue(crate::cert_issue::IssueArgs),
 }
 
 /// A store, by its Windows name.
@@ -177,6 +181,8 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
         Command::Import(a) => import(a, data_dir),
         Command::Export(a) => export(a, data_dir),
         Command::Remove(a) => remove(a, data_dir),
+        Command::NewCa(a) => crate::cert_issue::new_ca(a, data_dir),
+        Command::Issue(a) => crate::cert_issue::issue(a, data_dir),
     }
 }
 
@@ -324,7 +330,7 @@ fn import(args: ImportArgs, data_dir: &Path) -> CmdResult {
 }
 
 /// Write `bytes` to a new file (mode 0600 from its creation when `secret`).
-fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<PathBuf, String> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8], secret: bool) -> Result<PathBuf, String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(d) = path.parent() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod cert;
+mod cert_issue;
 mod config;
 mod config_show;
 mod connect;

@@ -164,3 +164,151 @@ fn imported_certificates_are_listed_shown_exported_served_and_removed() {
     let r = schannel(&data, &["cert", "list", "--store", "my", "--json"]);
     assert!(r.stdout.trim().is_empty(), "{}", r.both());
 }
+
+/// The thumbprint on the last line of `cert new-ca` / `cert issue` (`STORE THUMB CN=...`).
+fn thumbprint_of(r: &Run) -> String {
+    assert!(r.status.success(), "{}", r.both());
+    let last = r.stdout.lines().last().unwrap_or_default();
+    last.split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn new_ca_and_issue_make_certificates_that_serve_and_openssl_accept() {
+    require_tool("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ca = thumbprint_of(&schannel(
+        &data,
+        &[
+            "cert",
+            "new-ca",
+            "Issue Test CA",
+            "--key-type",
+            "ecdsa-p384",
+        ],
+    ));
+    let ca_key = data.join("keys").join(format!("{ca}.key"));
+    assert_eq!(
+        std::fs::metadata(&ca_key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let ca_pem = dir.path().join("ca.pem");
+    let r = schannel(
+        &data,
+        &["cert", "export", &ca, "-o", ca_pem.to_str().unwrap()],
+    );
+    assert!(r.status.success(), "{}", r.both());
+
+    for key_type in ["ecdsa-p256", "ed25519", "rsa2048"] {
+        let server = thumbprint_of(&schannel(
+            &data,
+            &[
+                "cert",
+                "issue",
+                "--ca",
+                &ca,
+                "--san",
+                "localhost,127.0.0.1",
+                "--key-type",
+                key_type,
+            ],
+        ));
+        let serve = Serve::start(&data, &["--thumbprint", &server]);
+        let r = openssl(
+            &[
+                "s_client",
+                "-connect",
+                &serve.host_port(),
+                "-CAfile",
+                ca_pem.to_str().unwrap(),
+                "-verify_return_error",
+                "-verify_ip",
+                "127.0.0.1",
+                "-ign_eof",
+            ],
+            JSON_REQUEST,
+        );
+        assert_eq!(
+            page_json(&r.stdout)["protocol"],
+            "TLS 1.3",
+            "{key_type}: {}",
+            r.both()
+        );
+        serve.stop();
+    }
+
+    let client = thumbprint_of(&schannel(
+        &data,
+        &[
+            "cert",
+            "issue",
+            "--ca",
+            &ca,
+            "--usage",
+            "client",
+            "--san",
+            "client.example",
+            "--cn",
+            "Client One",
+            "--days",
+            "30",
+        ],
+    ));
+    let client_pem = dir.path().join("client.pem");
+    let r = schannel(
+        &data,
+        &[
+            "cert",
+            "export",
+            &client,
+            "-o",
+            client_pem.to_str().unwrap(),
+        ],
+    );
+    assert!(r.status.success(), "{}", r.both());
+    let r = openssl(
+        &[
+            "verify",
+            "-CAfile",
+            ca_pem.to_str().unwrap(),
+            "-purpose",
+            "sslclient",
+            client_pem.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(r.stdout.contains(": OK"), "{}", r.both());
+    let r = openssl(
+        &[
+            "verify",
+            "-CAfile",
+            ca_pem.to_str().unwrap(),
+            "-purpose",
+            "sslserver",
+            client_pem.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        !r.status.success(),
+        "a client certificate is no server certificate: {}",
+        r.both()
+    );
+    let r = schannel(&data, &["cert", "show", &client, "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(shown["subject"], "CN=Client One");
+    assert_eq!(shown["issuer"], "CN=Issue Test CA");
+
+    // A CA without its key cannot issue.
+    std::fs::remove_file(&ca_key).unwrap();
+    let r = schannel(&data, &["cert", "issue", "--ca", &ca, "--san", "x.example"]);
+    assert!(!r.status.success(), "{}", r.both());
+    assert!(
+        r.stderr.contains("only a CA whose key is here can issue"),
+        "{}",
+        r.stderr
+    );
+}
