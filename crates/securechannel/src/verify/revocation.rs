@@ -24,7 +24,9 @@
 //! A valid OCSP response stapled by a server ([`Stapled`], checked by `verify::ocsp`)
 //! answers for the end-entity certificate: revoked refuses it (CRYPT_E_REVOKED) whatever
 //! the CRLs say; good means no CRL is needed for it (the certificates above it are still
-//! checked with CRLs in the chain modes). An invalid staple is no answer at all.
+//! checked with CRLs in the chain modes). An invalid staple is no answer at all. With
+//! [`RevocationCheck::None`] nothing is checked, the staple included (the context still
+//! reports what it was).
 
 use super::crl_fetch::{self, FetchLimits};
 use crate::Error;
