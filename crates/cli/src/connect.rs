@@ -196,8 +196,38 @@ fn report(ctx: &ClientContext, addr: &SocketAddr) -> serde_json::Value {
         "alpn": ctx.alpn().map(|a| String::from_utf8_lossy(a).into_owned()),
         "resumed": ctx.resumed(),
         "server_certificates": chain,
+        "ocsp_staple": staple_json(ctx.ocsp_staple()),
         "activity_id": ctx.activity_id().to_string(),
     })
+}
+
+/// The server's OCSP staple as the report shows it: `null` when none was stapled.
+fn staple_json(staple: Option<&securechannel::StapleCheck>) -> serde_json::Value {
+    use securechannel::{OcspSigner, OcspStatus, StapleCheck};
+    let time = securechannel::rfc3339_seconds;
+    match staple {
+        None => serde_json::Value::Null,
+        Some(StapleCheck::Valid(info)) => serde_json::json!({
+            "valid": true,
+            "status": info.status.name(),
+            "revoked_at": match info.status {
+                OcspStatus::Revoked { at } => Some(time(at)),
+                _ => None,
+            },
+            "this_update": time(info.this_update),
+            "next_update": info.next_update.map(time),
+            "signer": match &info.signer {
+                OcspSigner::Delegated(s) => s.clone(),
+                _ => "the issuer".to_string(),
+            },
+        }),
+        Some(StapleCheck::Invalid(why)) => serde_json::json!({
+            "valid": false,
+            "status": "invalid",
+            "why": why,
+        }),
+        Some(other) => serde_json::json!({ "status": format!("{other:?}") }),
+    }
 }
 
 fn print_report(r: &serde_json::Value, ctx: &ClientContext) {
@@ -249,6 +279,23 @@ fn print_report(r: &serde_json::Value, ctx: &ClientContext) {
     {
         println!("Certificate [{i}]   : {}", c.as_str().unwrap_or("?"));
     }
+    let staple = &r["ocsp_staple"];
+    println!(
+        "OCSP staple       : {}",
+        match staple["status"].as_str() {
+            None => "(none)".to_string(),
+            Some("invalid") => format!(
+                "invalid, treated as absent: {}",
+                staple["why"].as_str().unwrap_or("?")
+            ),
+            Some(status) => format!(
+                "{status} (thisUpdate {}, nextUpdate {}, signed by {})",
+                staple["this_update"].as_str().unwrap_or("?"),
+                staple["next_update"].as_str().unwrap_or("none"),
+                staple["signer"].as_str().unwrap_or("?")
+            ),
+        }
+    );
     println!("Activity ID       : {}", s("activity_id"));
     println!(
         "Events            : schannel events --activity '{}'",

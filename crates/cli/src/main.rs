@@ -54,7 +54,8 @@ enum Command {
     Config(config::Args),
     /// Explain an event ID, a TLS alert or an SSPI status code.
     Explain(explain::Args),
-    /// Certificates, like certutil: `cert verify` validates a chain as a connection would.
+    /// Certificates, like certutil: `cert verify` validates a chain as a connection would;
+    /// `cert list|show|import|export|remove` manage the stores.
     Cert(cert::Args),
     /// Measure the provider against raw rustls in memory: handshakes and bulk, per-thread CPU.
     Bench(bench::Args),

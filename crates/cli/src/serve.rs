@@ -99,6 +99,63 @@ pub struct Args {
     pub revocation: crate::revocation::RevocationArgs,
     #[command(flatten)]
     pub dangerous: crate::dangerous::DangerousArgs,
+    /// Staple an OCSP response with the certificate: `auto` (from the certificate's OCSP
+    /// responder, kept in ocsp/ until its nextUpdate and refreshed in the background;
+    /// serving starts without one while the responder cannot be reached), `off`, or a
+    /// file holding a DER OCSP response. Default: as EnableOcspStaplingForSni says (1:
+    /// auto, 0: off).
+    #[arg(long, value_name = "auto|off|FILE", value_parser = parse_stapling)]
+    pub ocsp_staple: Option<securechannel::OcspStapling>,
+}
+
+fn parse_stapling(s: &str) -> Result<securechannel::OcspStapling, String> {
+    use securechannel::OcspStapling;
+    Ok(match s {
+        "auto" => OcspStapling::Auto,
+        "off" => OcspStapling::Off,
+        "" => return Err("give auto, off or the path of a DER OCSP response".into()),
+        path => OcspStapling::File(path.into()),
+    })
+}
+
+/// serve's report of its OCSP staple, on stderr.
+fn print_staple_report(r: &securechannel::StapleReport) {
+    use securechannel::StapleReport;
+    match r {
+        StapleReport::Stapled {
+            certificate,
+            source,
+            info,
+        } => eprintln!(
+            "schannel: OCSP staple for {certificate}: {} (thisUpdate {}, nextUpdate {}) from {source}",
+            info.status.name(),
+            securechannel::rfc3339_seconds(info.this_update),
+            info.next_update
+                .map(securechannel::rfc3339_seconds)
+                .unwrap_or_else(|| "none".into()),
+        ),
+        StapleReport::Failed {
+            certificate,
+            source,
+            why,
+            status,
+            retry_in,
+            still_stapled,
+        } => eprintln!(
+            "schannel: warning: no new OCSP staple for {certificate} from {source}: {why} ({} {}); {}{}",
+            status.name(),
+            status.hex(),
+            if *still_stapled {
+                "the response on hand stays stapled"
+            } else {
+                "serving without a staple"
+            },
+            retry_in
+                .map(|d| format!(", trying again in {} s", d.as_secs()))
+                .unwrap_or_default(),
+        ),
+        _ => eprintln!("schannel: OCSP staple for a certificate: {r:?}"),
+    }
 }
 
 /// Run `schannel serve` until Ctrl-C or SIGTERM.
@@ -179,6 +236,10 @@ fn server_credential(
     } else if args.request_client_cert {
         b = b.request_client_certificate();
     }
+    if let Some(mode) = &args.ocsp_staple {
+        b = b.ocsp_stapling(mode.clone());
+    }
+    b = b.on_staple_report(std::sync::Arc::new(print_staple_report));
     if let Some((check, offline)) = args.revocation.choice() {
         if !args.require_client_cert && !args.request_client_cert {
             // A server checks the revocation of client certificates only.

@@ -271,7 +271,6 @@ fn set_refuses_what_cannot_apply_here_with_the_reason() {
         ("KeyExchangeAlgorithms\\PKCS\\Enabled", "1", "RSA key exchange (PKCS) is recognised and never negotiated"),
         ("CertificateMappingMethods", "8", "S4U2Self mapping (0x8, 0x10) asks a Kerberos KDC for the account, and there is none here; only the bits 0x7, or the default (0x1f), are accepted"),
         ("IssuerCacheSize", "100", "rustls-webpki builds certificate paths without an issuer cache; there is nothing to size"),
-        ("EnableOcspStaplingForSni", "1", "OCSP stapling is not implemented here yet"),
     ];
     for (name, value, why) in refused {
         let o = schannel(dir.path(), &["set", name, value]);

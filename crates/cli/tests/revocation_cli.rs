@@ -377,3 +377,63 @@ fn connect_chain_checks_the_root_against_its_own_crl_and_chain_except_root_does_
         }
     }
 }
+
+#[test]
+fn a_distribution_point_that_never_answers_holds_only_the_connections_that_need_it() {
+    use std::time::{Duration, Instant};
+    let s = setup();
+    let silent = HttpFixture::start();
+    let stuck_url = silent.silent("/stuck.crl", Duration::from_secs(10));
+    let http = HttpFixture::start();
+    let url = http.serve("/ca.crl", current_crl(&s.ca, &[]));
+    // Another CA: a CRL of the good client's issuer would answer for it too.
+    let stuck_ca = Ca::root("stuck CA");
+    let stuck = client_leaf(&stuck_ca, &s.pki, "stuck-client", 31, &stuck_url);
+    let good = client_leaf(&s.ca, &s.pki, "good-client", 32, &url);
+    let data = data_dir(&s, "stuck");
+    stuck_ca.write_pem(&data.join("stores/Root/stuck-ca.pem"));
+    let serve = serve_requiring_client_certs(
+        &s,
+        &data,
+        &["--revocation", "end", "--handshake-timeout", "20"],
+    );
+    // The good client's CRL is on hand from here on.
+    let r = s_client(&s, &serve, &good);
+    assert_eq!(page_json(&r.stdout)["protocol"], "TLS 1.3", "{}", r.both());
+
+    // More stuck connections than serve has worker threads (one per core, 2 in CI).
+    let stuck_runs = 3;
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let waiting: Vec<_> = (0..stuck_runs)
+            .map(|_| scope.spawn(|| (s_client(&s, &serve, &stuck), started.elapsed())))
+            .collect();
+        std::thread::sleep(Duration::from_millis(700));
+        for _ in 0..3 {
+            let t = Instant::now();
+            let r = s_client(&s, &serve, &good);
+            assert_eq!(page_json(&r.stdout)["protocol"], "TLS 1.3", "{}", r.both());
+            assert!(
+                t.elapsed() < Duration::from_secs(3),
+                "a connection whose CRL is on hand waited {:?} behind the stuck ones",
+                t.elapsed()
+            );
+        }
+        for w in waiting {
+            let (r, took) = w.join().unwrap();
+            assert_eq!(openssl_alert_number(&r.both()), Some(46), "{}", r.both());
+            // The fetch timeout (5 s) bounds them, not the point's 10 s of silence.
+            assert!(took < Duration::from_secs(9), "the stuck one took {took:?}");
+        }
+    });
+    serve.stop();
+    let records = events(&data);
+    let refused = with_id(&records, 36877);
+    let codes: Vec<&str> = refused.iter().map(|r| field(r, "ErrorCode")).collect();
+    assert_eq!(
+        codes,
+        vec!["0x80092013"; stuck_runs],
+        "{}",
+        summary(&records)
+    );
+}

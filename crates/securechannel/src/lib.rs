@@ -100,6 +100,7 @@ mod protocol;
 mod provider;
 mod resumption;
 mod settings;
+mod staple;
 mod store;
 mod stream;
 #[cfg(feature = "tokio")]
@@ -135,12 +136,16 @@ pub use settings::{
     RegSyntax, SettingApplication, SettingDef, SettingRule, SettingValue, Settings, SettingsError,
     SettingsProblem, SettingsWarning, Source, ValueKind, SETTINGS_FILE,
 };
+pub use staple::{OcspStapling, StapleObserver, StapleReport};
 pub use store::{
     certificates_from_pem_or_der, subject_name, thumbprint, CertificateStores, KeyProblem,
     StoreName, StoreQuery, StoreWarning, StoredCertificate, StoredKey,
 };
 pub use stream::TlsStream;
-pub use verify::{RevocationCheck, RevocationOffline, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES};
+pub use verify::{
+    rfc3339_seconds, OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, RevocationCheck,
+    RevocationOffline, StapleCheck, CRL_FETCH_TIMEOUT, CRL_MAX_BYTES,
+};
 
 /// The ClientHello sniffer, exported for the fuzz target and its property tests only;
 /// not part of the API.

@@ -639,11 +639,11 @@ mod tests {
             "KeyExchangeAlgorithms\\PKCS",
             "KeyExchangeAlgorithms\\Diffie-Hellman",
             "IssuerCacheSize",
-            "EnableOcspStaplingForSni",
         ] {
             assert!(items.contains(&named), "{named} in {items:?}");
         }
         for spoken in [
+            "EnableOcspStaplingForSni",
             "Protocols\\TLS 1.2",
             "Protocols\\TLS 1.3",
             "Ciphers\\AES 128/128",

@@ -32,6 +32,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ocsp;
+pub use ocsp::{ocsp_aia, secs, OcspCertStatus, OcspReply};
+
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, CertificateRevocationListParams,
     CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose,
@@ -354,7 +357,8 @@ fn first<'a>(names: &[&'a str]) -> &'a str {
 /// An HTTP/1.0 server on 127.0.0.1 for tests that serve CRLs (or anything) from a
 /// distribution point: each path answers with its bytes (200), is held silent (to test a
 /// timeout), or is unknown (404). It counts the requests of each path and stops when
-/// dropped. One connection at a time; each request is read for at most 2 s.
+/// dropped. One connection at a time; each request (its headers, and a body of its
+/// Content-Length, as an OCSP POST sends) is read for at most 2 s.
 #[derive(Debug)]
 pub struct HttpFixture {
     addr: std::net::SocketAddr,
@@ -367,11 +371,13 @@ pub struct HttpFixture {
 struct FixtureState {
     routes: std::collections::HashMap<String, Route>,
     hits: std::collections::HashMap<String, usize>,
+    bodies: std::collections::HashMap<String, Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
 enum Route {
-    Bytes(Vec<u8>),
+    /// The body and its Content-Type.
+    Bytes(Vec<u8>, &'static str),
     /// Accept, read the request, answer nothing for this long, then close.
     Silent(Duration),
 }
@@ -400,17 +406,36 @@ impl HttpFixture {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                let line = String::from_utf8_lossy(&request);
+                let head_end = request
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map_or(request.len(), |i| i + 4);
+                let line = String::from_utf8_lossy(&request[..head_end]).into_owned();
                 let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let length: usize = line
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse().ok())
+                    .unwrap_or(0)
+                    .min(1 << 20);
+                let mut body = request[head_end..].to_vec();
+                while body.len() < length {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => body.extend_from_slice(&buf[..n]),
+                    }
+                }
                 let route = {
                     let mut s = st.lock().expect("fixture state");
                     *s.hits.entry(path.clone()).or_default() += 1;
+                    s.bodies.insert(path.clone(), body);
                     s.routes.get(&path).cloned()
                 };
                 match route {
-                    Some(Route::Bytes(body)) => {
+                    Some(Route::Bytes(body, content_type)) => {
                         let head = format!(
-                            "HTTP/1.0 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\n\r\n",
+                            "HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
                             body.len()
                         );
                         let _ = conn.write_all(head.as_bytes());
@@ -434,7 +459,26 @@ impl HttpFixture {
 
     /// Serve `body` at `path` (`/inter.crl`); returns its URL.
     pub fn serve(&self, path: &str, body: impl Into<Vec<u8>>) -> String {
-        self.route(path, Route::Bytes(body.into()))
+        self.route(path, Route::Bytes(body.into(), "application/pkix-crl"))
+    }
+
+    /// Answer requests for `path` (an OCSP responder's URL: POSTs of OCSPRequests) with
+    /// the OCSP response `response` (made with [`Ca::ocsp_response`]); returns its URL.
+    pub fn serve_ocsp(&self, path: &str, response: impl Into<Vec<u8>>) -> String {
+        self.route(
+            path,
+            Route::Bytes(response.into(), "application/ocsp-response"),
+        )
+    }
+
+    /// The body of the last request for `path` (empty for a GET).
+    pub fn last_body(&self, path: &str) -> Option<Vec<u8>> {
+        self.state
+            .lock()
+            .expect("fixture state")
+            .bodies
+            .get(path)
+            .cloned()
     }
 
     /// Accept requests for `path` and answer nothing for `hold`; returns its URL.

@@ -76,6 +76,13 @@ impl ClientContext {
     pub fn target_name(&self) -> &str {
         &self.core.target_name
     }
+
+    /// What the server's stapled OCSP response was found to be (it answers for the
+    /// server's certificate when valid; an invalid one, with its reason, was treated as
+    /// absent); `None` when the server stapled none.
+    pub fn ocsp_staple(&self) -> Option<&crate::StapleCheck> {
+        self.core.staple.as_ref()
+    }
 }
 
 impl std::fmt::Debug for ClientContext {

@@ -53,6 +53,8 @@ pub(super) struct Core {
     /// (36880 names it only then).
     client_certificate_sent: bool,
     sent_close_notify: bool,
+    /// Client: what the server's stapled OCSP response was found to be.
+    pub(super) staple: Option<crate::verify::StapleCheck>,
     /// `Messaging\MessageLimit*`: the peer's plaintext handshake messages (see `messaging`).
     watch: HandshakeWatch,
 }
@@ -124,6 +126,7 @@ impl Core {
             hello_shares_no_suite: false,
             client_certificate_sent: false,
             sent_close_notify: false,
+            staple: None,
         }
     }
 
@@ -332,6 +335,9 @@ impl Core {
     /// 36875 and 36885: things the verifiers noticed that do not end the handshake; and
     /// whether the client's certificate was sent.
     fn take_handoffs(&mut self) {
+        if let Some(check) = verify::take_staple_check() {
+            self.staple = Some(check);
+        }
         if verify::take_client_certificate_offered() {
             self.client_certificate_sent = true;
         }

@@ -51,6 +51,8 @@ pub(super) struct CredentialRequest<'p> {
     pub(super) more: Vec<CertificateSource>,
     /// Server: the first certificate is not a default (SNI bindings only).
     pub(super) sni_only: bool,
+    /// Server: told what happens to the OCSP staple.
+    pub(super) staple_observer: Option<crate::StapleObserver>,
 }
 
 impl<'p> CredentialRequest<'p> {
@@ -63,6 +65,7 @@ impl<'p> CredentialRequest<'p> {
             default_certificate_time: None,
             more: Vec::new(),
             sni_only: false,
+            staple_observer: None,
         }
     }
 }
@@ -224,6 +227,15 @@ pub(super) fn acquire(
         shared.server_certificates =
             Arc::new(super::ServerCertificates::new(keys, !request.sni_only));
     }
+    if role == Role::Server {
+        shared.staple = staples(&mut shared, request.staple_observer, provider).map_err(|why| {
+            report(
+                &emitter,
+                role,
+                Failure::Other(ErrorState::CertificateInvalid, why),
+            )
+        })?;
+    }
     Ok(shared)
 }
 
@@ -255,6 +267,73 @@ fn from_store(
             flags: CRYPT_MACHINE_KEYSET,
         },
     })
+}
+
+/// The OCSP staples of a server credential's certificates, as its options (or the
+/// settings) ask: in auto mode each certificate gets its own, from its own responder; a
+/// staple file belongs to the first (default) certificate. Returns the first's.
+fn staples(
+    shared: &mut CredentialShared,
+    observer: Option<crate::StapleObserver>,
+    provider: &Provider,
+) -> Result<Option<Arc<crate::staple::Staple>>, String> {
+    use crate::OcspStapling;
+    let mode = match &shared.options.ocsp_stapling {
+        OcspStapling::Settings if shared.settings.ocsp_stapling_for_sni() => OcspStapling::Auto,
+        OcspStapling::Settings | OcspStapling::Off => return Ok(None),
+        other => other.clone(),
+    };
+    let mut staples = Vec::new();
+    for (i, key) in shared.server_certificates.keys().enumerate() {
+        let staple = match (&mode, i) {
+            (OcspStapling::Auto, _) | (OcspStapling::File(_), 0) => {
+                staple(shared, key, mode.clone(), observer.clone(), provider)?
+            }
+            _ => None,
+        };
+        staples.push(staple);
+    }
+    let first = staples.first().cloned().flatten();
+    let certificates = Arc::get_mut(&mut shared.server_certificates)
+        .ok_or("the server certificates are in use before their staples are set")?;
+    certificates.set_staples(staples);
+    Ok(first)
+}
+
+/// One certificate's OCSP staple.
+fn staple(
+    shared: &CredentialShared,
+    key: Arc<CertifiedKey>,
+    mode: crate::OcspStapling,
+    observer: Option<crate::StapleObserver>,
+    provider: &Provider,
+) -> Result<Option<Arc<crate::staple::Staple>>, String> {
+    let stores = provider.stores();
+    let issuer = key.cert.first().and_then(|leaf| {
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf).ok()?;
+        let wanted = parsed.issuer().as_raw();
+        key.cert[1..]
+            .iter()
+            .chain(stores.intermediates().iter())
+            .chain(shared.trust.root_certificates.iter())
+            .find(|c| {
+                x509_parser::parse_x509_certificate(c)
+                    .map(|(_, c)| c.subject().as_raw() == wanted)
+                    .unwrap_or(false)
+            })
+            .cloned()
+    });
+    crate::staple::start(
+        key,
+        crate::staple::StapleSetup {
+            mode,
+            issuer,
+            cache_dir: provider.data_dir().map(|d| d.join("ocsp")),
+            limits: shared.trust.crl_fetch,
+            validation_time: shared.options.dangerous_validation_time,
+            observer,
+        },
+    )
 }
 
 const CRYPT_MACHINE_KEYSET: u32 = 0x20;

@@ -94,6 +94,9 @@ pub struct CredentialOptions {
     /// traffic. The credential's 36867 event says so (whatever `EventLogging` is); the
     /// `SSLKEYLOGFILE` environment variable is never read.
     pub dangerous_key_log: Option<std::path::PathBuf>,
+    /// Server: where the OCSP response stapled with the certificate comes from (default:
+    /// as `EnableOcspStaplingForSni` says).
+    pub ocsp_stapling: crate::OcspStapling,
 }
 
 /// What client and server credentials share; the contract with security contexts.
@@ -105,6 +108,8 @@ pub(crate) struct CredentialShared {
     /// The certificate chain and signing key (absent: a client without a certificate, or a
     /// server relying on a system default that does not exist, see 36872/36886).
     pub(crate) certified_key: Option<Arc<CertifiedKey>>,
+    /// Server: the certificate's OCSP staple (`None`: none is stapled).
+    pub(crate) staple: Option<Arc<crate::staple::Staple>>,
     /// What peers are validated against.
     pub(crate) trust: Trust,
     pub(crate) options: CredentialOptions,
@@ -167,6 +172,7 @@ impl CredentialShared {
             emitter,
             settings,
             certified_key,
+            staple: None,
             trust,
             options,
             configs: ConfigCache::default(),
@@ -526,6 +532,15 @@ impl ClientCredential {
 }
 
 impl ServerCredential {
+    /// The OCSP response stapled now (DER), if any: one that has not passed its
+    /// nextUpdate.
+    pub fn ocsp_staple(&self) -> Option<Vec<u8>> {
+        self.shared
+            .staple
+            .as_ref()
+            .and_then(|s| s.key().ocsp.clone())
+    }
+
     /// Validate a client's certificate chain (end entity first) offline, through the
     /// verifier this credential's contexts use (as if it required a client certificate).
     pub fn validate_client_chain(&self, chain: &[CertificateDer<'static>]) -> Result<(), Error> {
@@ -606,6 +621,22 @@ impl ServerCredentialBuilder<'_> {
     pub fn require_client_certificate(mut self) -> Self {
         self.request.options.request_client_certificate = true;
         self.request.options.require_client_certificate = true;
+        self
+    }
+
+    /// Staple an OCSP response with the certificate (see [`crate::OcspStapling`]): from
+    /// the certificate's responder, kept in the data directory's `ocsp/` and refreshed
+    /// in the background (`Auto`), or from a DER file (`File`, refused at acquisition
+    /// when it does not answer for the certificate or has expired).
+    pub fn ocsp_stapling(mut self, mode: crate::OcspStapling) -> Self {
+        self.request.options.ocsp_stapling = mode;
+        self
+    }
+
+    /// Be told what happens to the OCSP staple (fetched, failed, with the status and
+    /// when it is tried again); called from the refresh thread.
+    pub fn on_staple_report(mut self, observer: crate::StapleObserver) -> Self {
+        self.request.staple_observer = Some(observer);
         self
     }
 

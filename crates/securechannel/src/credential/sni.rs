@@ -20,6 +20,19 @@ pub(crate) struct ServerCertificate {
     names: Vec<String>,
     /// Its subject (36880's LocalCertSubjectName).
     pub(crate) subject: String,
+    /// Its OCSP staple, if it has one: then rustls presents the staple's key (the same
+    /// certificate with the response, while one is valid).
+    staple: Option<Arc<crate::staple::Staple>>,
+}
+
+impl ServerCertificate {
+    /// What rustls presents for it: with its current OCSP response, if any.
+    pub(crate) fn presented(&self) -> Arc<CertifiedKey> {
+        match &self.staple {
+            Some(s) => s.key(),
+            None => self.key.clone(),
+        }
+    }
 }
 
 /// Which certificate a hello got.
@@ -71,10 +84,23 @@ impl ServerCertificates {
                     key,
                     names,
                     subject,
+                    staple: None,
                 }
             })
             .collect();
         ServerCertificates { list, has_default }
+    }
+
+    /// The certificates' keys, in order.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Arc<CertifiedKey>> + '_ {
+        self.list.iter().map(|c| c.key.clone())
+    }
+
+    /// Attach OCSP staples, in the certificates' order.
+    pub(crate) fn set_staples(&mut self, staples: Vec<Option<Arc<crate::staple::Staple>>>) {
+        for (c, s) in self.list.iter_mut().zip(staples) {
+            c.staple = s;
+        }
     }
 
     /// The certificate at `index`.

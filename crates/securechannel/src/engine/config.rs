@@ -209,7 +209,7 @@ impl ResolvesServerCert for ServerCertificate {
         CHOICE.with(|c| c.set(Some(choice)));
         // None makes rustls refuse the hello with access_denied (ErrorState 3014).
         match choice {
-            CertificateChoice::Chosen(i) => self.certificates.get(i).map(|c| c.key.clone()),
+            CertificateChoice::Chosen(i) => self.certificates.get(i).map(|c| c.presented()),
             CertificateChoice::Declined => None,
         }
     }

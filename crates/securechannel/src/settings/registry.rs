@@ -333,10 +333,7 @@ pub(super) fn build_definitions() -> Vec<SettingDef> {
         ValueKind::Dword { min: 0, max: 1 },
         Some(0),
         "1 staples OCSP responses for SNI bindings",
-        SettingRule::OnlyOff {
-            what: "OCSP stapling is not implemented here yet (it is another issue, with trust)"
-                .into(),
-        },
+        enforced("staple.rs: 1 makes every server credential that does not choose (serve without --ocsp-staple) staple the OCSP response of its certificate's responder, fetched in the background and kept in ocsp/ until its nextUpdate; 0: no staple"),
     );
     const EVENT_LOG: &str =
         "the System log (events.db), when a command opens it: at the next start";

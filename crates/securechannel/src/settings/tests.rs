@@ -474,11 +474,6 @@ const REFUSED: &[(&str, u32, &str)] = &[
         "without an issuer cache; there is nothing to size",
     ),
     ("IssuerCacheTime", 600_000, "nothing to expire"),
-    (
-        "EnableOcspStaplingForSni",
-        1,
-        "OCSP stapling is not implemented",
-    ),
 ];
 
 #[test]

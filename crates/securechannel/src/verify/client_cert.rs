@@ -104,7 +104,7 @@ impl ClientCertificateVerifier {
                 trust,
                 &anchor_store,
                 false,
-                Box::new(move |crls| {
+                Box::new(move |crls, allow_unknown| {
                     let mut builder = with_revocation!(
                         WebPkiClientVerifier::builder_with_provider(
                             anchors.clone(),
@@ -112,7 +112,8 @@ impl ClientCertificateVerifier {
                         )
                         .clear_root_hint_subjects(),
                         crls,
-                        policy
+                        policy,
+                        allow_unknown
                     );
                     if !mandatory {
                         builder = builder.allow_unauthenticated();
@@ -144,7 +145,7 @@ impl ClientCertificateVerifier {
             return Err(CertificateError::UnknownIssuer.into());
         };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify(end_entity, intermediates, &chain, now, |v| {
+        let verified = webpki.verify(end_entity, intermediates, &chain, now, None, |v| {
             v.verify_client_cert(end_entity, &chain, now)
         })?;
         self.checks

@@ -1,10 +1,19 @@
-//! Reading a CRL from a certificate's CRL Distribution Point: `file://` read from disk,
-//! `http://` fetched with one HTTP/1.0 GET over a `TcpStream`, both under a deadline and
-//! a size cap. This is transport, not cryptography: what comes back is parsed and
-//! verified by rustls-webpki like any other CRL.
+//! Reading a CRL from a certificate's CRL Distribution Point (`file://` read from disk,
+//! `http://` fetched with one HTTP/1.0 GET over a `TcpStream`) and asking an OCSP
+//! responder (one HTTP/1.0 POST), under a deadline and a size cap. This is transport, not
+//! cryptography: what comes back is parsed and verified by rustls-webpki (a CRL) or
+//! `verify::ocsp` (an OCSP response).
+//!
+//! Every fetch runs on a fetch thread of its own, and the caller waits for it at most the
+//! timeout: name resolution (getaddrinfo, which has no timeout) is inside that bound too.
+//! On a worker of a tokio multi-thread runtime (`schannel serve`, with the `tokio`
+//! feature) the wait is inside `tokio::task::block_in_place`, so the runtime hands that
+//! worker's other tasks (other connections) to another thread while one connection waits
+//! for its distribution point.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long a distribution point may take and how much it may send.
@@ -25,15 +34,93 @@ const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// The CRL at `url` (`http://` or `file://`), DER or PEM as the point serves it.
 pub(crate) fn fetch(url: &str, limits: FetchLimits) -> Result<Vec<u8>, FetchError> {
     if let Some(path) = url.strip_prefix("file://") {
-        return read_file(path, limits.max_bytes);
+        let path = path.to_owned();
+        return bounded(limits.timeout, move || read_file(&path, limits.max_bytes));
     }
     if let Some(rest) = url.strip_prefix("http://") {
-        return http_get(rest, limits);
+        let rest = rest.to_owned();
+        return bounded(limits.timeout, move || {
+            http_exchange(&rest, limits, |path, authority| {
+                format!(
+                    "GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/pkix-crl, */*\r\nConnection: close\r\n\r\n"
+                )
+                .into_bytes()
+            })
+        });
     }
     let scheme = url.split(':').next().unwrap_or(url);
     Err(format!(
         "the {scheme} scheme is not fetched here (only http:// and file:// distribution points are)"
     ))
+}
+
+/// POST an OCSP request (DER) to the responder at `url` (`http://`, RFC 6960 A.1); its
+/// answer's body.
+pub(crate) fn post_ocsp(
+    url: &str,
+    request: &[u8],
+    limits: FetchLimits,
+) -> Result<Vec<u8>, FetchError> {
+    let Some(rest) = url.strip_prefix("http://") else {
+        let scheme = url.split(':').next().unwrap_or(url);
+        return Err(format!(
+            "the {scheme} scheme is not asked here (only http:// OCSP responders are)"
+        ));
+    };
+    let (rest, request) = (rest.to_owned(), request.to_vec());
+    bounded(limits.timeout, move || {
+        http_exchange(&rest, limits, |path, authority| {
+            let mut r = format!(
+                "POST {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/ocsp-request\r\nAccept: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                request.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(&request);
+            r
+        })
+    })
+}
+
+/// Run `work` on a fetch thread and wait for it at most `timeout` (and a little for the
+/// thread to report): whatever it blocks on (a resolver, a peer that never answers),
+/// the caller is back by then. A thread still blocked in the resolver ends when the
+/// resolver gives up; its result is dropped.
+fn bounded<T: Send + 'static>(
+    timeout: Duration,
+    work: impl FnOnce() -> Result<T, FetchError> + Send + 'static,
+) -> Result<T, FetchError> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("schannel-fetch".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| format!("cannot start a fetch thread: {e}"))?;
+    let waited = wait_blocking(|| rx.recv_timeout(timeout + Duration::from_millis(200)));
+    match waited {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "no answer within {} ms (name resolution included)",
+            timeout.as_millis()
+        )),
+    }
+}
+
+/// Run the blocking `wait`: on a tokio multi-thread runtime's thread, through
+/// `block_in_place`, so that the runtime's other tasks move to another worker meanwhile.
+#[cfg(feature = "tokio")]
+fn wait_blocking<R>(wait: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
+    }
+}
+
+#[cfg(not(feature = "tokio"))]
+fn wait_blocking<R>(wait: impl FnOnce() -> R) -> R {
+    wait()
 }
 
 fn read_file(path: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
@@ -48,8 +135,13 @@ fn read_file(path: &str, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
     Ok(bytes)
 }
 
-/// `rest` is the URL after `http://`.
-fn http_get(rest: &str, limits: FetchLimits) -> Result<Vec<u8>, FetchError> {
+/// One HTTP/1.0 exchange with the server of `rest` (the URL after `http://`): the bytes
+/// `request(path, authority)` makes, then the body of a 200 answer.
+fn http_exchange(
+    rest: &str,
+    limits: FetchLimits,
+    request: impl FnOnce(&str, &str) -> Vec<u8>,
+) -> Result<Vec<u8>, FetchError> {
     let deadline = Instant::now() + limits.timeout;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -95,12 +187,10 @@ fn http_get(rest: &str, limits: FetchLimits) -> Result<Vec<u8>, FetchError> {
             limits.timeout.as_millis()
         )
     };
-    let request = format!(
-        "GET {path} HTTP/1.0\r\nHost: {authority}\r\nAccept: application/pkix-crl, */*\r\nConnection: close\r\n\r\n"
-    );
+    let request = request(path, authority);
     stream
         .set_write_timeout(Some(remaining(deadline).ok_or_else(timed_out)?))
-        .and_then(|()| stream.write_all(request.as_bytes()))
+        .and_then(|()| stream.write_all(&request))
         .map_err(|e| format!("cannot send the request to {authority}: {e}"))?;
     let cap = limits.max_bytes + MAX_HEADER_BYTES;
     let mut response = Vec::new();
@@ -154,7 +244,7 @@ fn body_of(response: &[u8], authority: &str, max_bytes: usize) -> Result<Vec<u8>
     let body = &response[end + 4..];
     if body.len() > max_bytes {
         return Err(format!(
-            "the CRL from {authority} is larger than the {max_bytes}-byte limit"
+            "the answer from {authority} is larger than the {max_bytes}-byte limit"
         ));
     }
     Ok(body.to_vec())

@@ -56,16 +56,17 @@ macro_rules! handshake_signatures {
 /// at the validation time, see `revocation`; this catches one that goes stale while the
 /// verifier is in use).
 macro_rules! with_revocation {
-    ($builder:expr, $crls:expr, $policy:expr) => {{
+    ($builder:expr, $crls:expr, $policy:expr, $allow_unknown:expr) => {{
         let mut builder = $builder;
         let crls: Vec<rustls::pki_types::CertificateRevocationListDer<'static>> = $crls;
         let policy: $crate::verify::revocation::Policy = $policy;
+        let allow_unknown: bool = $allow_unknown;
         if !crls.is_empty() {
             builder = builder.with_crls(crls).enforce_revocation_expiration();
             if policy.check == $crate::verify::RevocationCheck::EndCertificate {
                 builder = builder.only_check_end_entity_revocation();
             }
-            if policy.offline == $crate::verify::RevocationOffline::Ignore {
+            if policy.offline == $crate::verify::RevocationOffline::Ignore || allow_unknown {
                 builder = builder.allow_unknown_revocation_status();
             }
         }
@@ -77,6 +78,7 @@ mod alert_token;
 mod choice;
 mod client_cert;
 mod crl_fetch;
+pub(crate) mod ocsp;
 mod revocation;
 mod server_cert;
 
@@ -85,7 +87,10 @@ mod tests;
 
 pub use crate::settings::ClientAuthTrustMode;
 pub(crate) use alert_token::{check_token_alert, error_for_alert};
-pub(crate) use crl_fetch::FetchLimits;
+pub(crate) use crl_fetch::{post_ocsp, FetchLimits};
+pub use ocsp::{
+    rfc3339_seconds, OcspInvalid, OcspResponseInfo, OcspSigner, OcspStatus, StapleCheck,
+};
 pub(crate) use revocation::CrlUnavailable;
 pub use revocation::{RevocationCheck, RevocationOffline};
 
@@ -242,6 +247,17 @@ thread_local! {
     static CLIENT_CERTIFICATE_OFFERED: Cell<bool> = const { Cell::new(false) };
     static ISSUER_LIST_TRUNCATED: Cell<bool> = const { Cell::new(false) };
     static PENDING_ALERT: Cell<Option<AlertDescription>> = const { Cell::new(None) };
+    static STAPLE_CHECK: RefCell<Option<ocsp::StapleCheck>> = const { RefCell::new(None) };
+}
+
+/// What the server verifier made of the OCSP response the server stapled, during the
+/// last call on this thread, taken once.
+pub(crate) fn take_staple_check() -> Option<ocsp::StapleCheck> {
+    STAPLE_CHECK.with(|f| f.borrow_mut().take())
+}
+
+fn record_staple_check(check: ocsp::StapleCheck) {
+    STAPLE_CHECK.with(|f| *f.borrow_mut() = Some(check));
 }
 
 /// The certificate the verifiers refused during the last `process_tls_records` call on

@@ -13,11 +13,20 @@
 //! is unknown: an unreachable distribution point and an expired CRL are different
 //! messages, both CRYPT_E_REVOCATION_OFFLINE.
 //!
-//! Fetching happens on the thread of the connection that needs the CRL, only after its
-//! chain has verified without revocation (a peer with an untrusted chain never makes us
-//! fetch), under the fetch timeout; no lock is held while fetching, so connections whose
-//! CRLs are cached never wait for it. A failed distribution point is not asked again for
-//! [`RETRY_AFTER`].
+//! Fetching happens for the connection that needs the CRL, only after its chain has
+//! verified without revocation (a peer with an untrusted chain never makes us fetch), on
+//! a fetch thread the connection waits for at most the fetch timeout (name resolution
+//! included; on a tokio worker the wait lets the runtime move its other connections to
+//! another thread, see `crl_fetch`); no lock is held while fetching, so connections
+//! whose CRLs are cached never wait for it. A failed distribution point is not asked
+//! again for [`RETRY_AFTER`].
+//!
+//! A valid OCSP response stapled by a server ([`Stapled`], checked by `verify::ocsp`)
+//! answers for the end-entity certificate: revoked refuses it (CRYPT_E_REVOKED) whatever
+//! the CRLs say; good means no CRL is needed for it (the certificates above it are still
+//! checked with CRLs in the chain modes). An invalid staple is no answer at all. With
+//! [`RevocationCheck::None`] nothing is checked, the staple included (the context still
+//! reports what it was).
 
 use super::crl_fetch::{self, FetchLimits};
 use crate::Error;
@@ -264,9 +273,19 @@ pub(crate) struct Policy {
     pub(crate) offline: RevocationOffline,
 }
 
-/// Makes a rustls verifier checking these CRLs (empty: no revocation check).
-pub(super) type Build<V> =
-    Box<dyn Fn(Vec<CertificateRevocationListDer<'static>>) -> Result<Arc<V>, Error> + Send + Sync>;
+/// Makes a rustls verifier checking these CRLs (empty: no revocation check); with `true`,
+/// one that accepts an unknown status whatever the offline policy (the end entity's
+/// status came from a staple).
+pub(super) type Build<V> = Box<
+    dyn Fn(Vec<CertificateRevocationListDer<'static>>, bool) -> Result<Arc<V>, Error> + Send + Sync,
+>;
+
+/// What a valid stapled OCSP response said of the end-entity certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stapled {
+    Good,
+    Revoked,
+}
 
 /// The revocation half of a verifier: the CRLs, the fetches, and the rustls verifiers
 /// built for the set of CRLs fresh at the validation time.
@@ -320,8 +339,9 @@ struct ToFetch {
     stale: Option<(String, i64)>,
 }
 
-/// The last verifier built with CRLs, by the ids of its CRLs.
-type BuiltVerifier<V> = Option<(Vec<u64>, Arc<V>)>;
+/// The last verifier built with CRLs, by the ids of its CRLs (and whether it accepts an
+/// unknown status).
+type BuiltVerifier<V> = Option<((Vec<u64>, bool), Arc<V>)>;
 
 impl<V: ?Sized> Revocation<V> {
     /// The revocation state of one verifier: `crls` from `crl/`, fetched CRLs kept in
@@ -344,7 +364,7 @@ impl<V: ?Sized> Revocation<V> {
                 Ok(k) => local.push(Arc::new(k)),
                 // Handed on as is: rustls refuses it when the verifier is built.
                 Err(_) => {
-                    return Err(build(crls.to_vec()).err().unwrap_or_else(|| {
+                    return Err(build(crls.to_vec(), false).err().unwrap_or_else(|| {
                         Error::new(
                             securechannel_events::Status::InternalError,
                             "a CRL does not parse",
@@ -353,7 +373,7 @@ impl<V: ?Sized> Revocation<V> {
                 }
             }
         }
-        let plain = build(Vec::new())?;
+        let plain = build(Vec::new(), false)?;
         let revocation = Revocation {
             policy,
             local,
@@ -370,30 +390,41 @@ impl<V: ?Sized> Revocation<V> {
         if policy.check != RevocationCheck::None {
             let (key, ders) = revocation.fresh(now.as_secs() as i64);
             if !ders.is_empty() {
-                let v = (revocation.build)(ders)?;
-                *revocation.lock_verifier() = Some((key, v));
+                let v = (revocation.build)(ders, false)?;
+                *revocation.lock_verifier() = Some(((key, false), v));
             }
         }
         Ok(revocation)
     }
 
     /// Run `run` (the rustls verifier's check) with the CRLs this verification needs:
-    /// `end_entity` and, unless only the end certificate is checked, the intermediates
-    /// the peer `sent`, and in mode chain the root the path ends at. `chain` is what
-    /// path building is offered (the peer's intermediates, then stores/CA's).
+    /// `end_entity` (unless a valid staple answered for it: `stapled`) and, unless only
+    /// the end certificate is checked, the intermediates the peer `sent`, and in mode
+    /// chain the root the path ends at. `chain` is what path building is offered (the
+    /// peer's intermediates, then stores/CA's).
     pub(super) fn verify<T>(
         &self,
         end_entity: &CertificateDer<'_>,
         sent: &[CertificateDer<'_>],
         chain: &[CertificateDer<'_>],
         now: UnixTime,
+        stapled: Option<Stapled>,
         run: impl Fn(&V) -> Result<T, rustls::Error>,
     ) -> Result<T, rustls::Error> {
         if self.policy.check == RevocationCheck::None {
             return run(&self.plain);
         }
+        if stapled == Some(Stapled::Revoked) {
+            // An untrusted chain is refused for that first.
+            run(&self.plain)?;
+            return Err(CertificateError::Revoked.into());
+        }
+        let leaf_answered = stapled == Some(Stapled::Good);
         let now_secs = now.as_secs() as i64;
-        let mut certs: Vec<&[u8]> = vec![end_entity.as_ref()];
+        let mut certs: Vec<&[u8]> = Vec::new();
+        if !leaf_answered {
+            certs.push(end_entity.as_ref());
+        }
         if self.policy.check != RevocationCheck::EndCertificate {
             certs.extend(
                 sent.iter()
@@ -410,6 +441,10 @@ impl<V: ?Sized> Revocation<V> {
         if let Some(Some(root)) = &root {
             certs.push(root.as_ref());
         }
+        if certs.is_empty() {
+            // The staple answered for the only certificate to check.
+            return run(&self.plain);
+        }
         let mut plan = self.plan(&certs, now_secs);
         if !plan.to_fetch.is_empty() {
             // A chain that does not verify is refused for that, and fetches nothing.
@@ -424,23 +459,43 @@ impl<V: ?Sized> Revocation<V> {
                 None => CertificateError::UnknownRevocationStatus.into(),
             }
         };
-        if ders.is_empty() {
-            // webpki checks nothing without CRLs: the status of every certificate is
-            // unknown.
-            let verified = run(&self.plain)?;
-            return match self.policy.offline {
-                RevocationOffline::Ignore => Ok(verified),
-                RevocationOffline::Fail => Err(unknown(first_problem())),
-            };
-        }
-        let verifier = self.verifier(key.clone(), ders.clone()).map_err(|e| {
-            rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
-        })?;
-        let verified = match run(&verifier) {
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownRevocationStatus)) => {
-                return Err(unknown(first_problem()))
+        let verified = if leaf_answered {
+            // webpki checks the end entity too, and its CRL status is not needed: the
+            // verifier accepts an unknown status, so each certificate above it must have
+            // a fresh CRL here unless offline is ignored.
+            if self.policy.offline == RevocationOffline::Fail {
+                if let Some(i) = certs.iter().position(|c| !self.covered(c, now_secs)) {
+                    run(&self.plain)?;
+                    return Err(unknown(plan.problems[i].clone()));
+                }
             }
-            other => other?,
+            if ders.is_empty() {
+                run(&self.plain)?
+            } else {
+                let verifier = self.verifier(key.clone(), ders.clone(), true).map_err(|e| {
+                    rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
+                })?;
+                run(&verifier)?
+            }
+        } else {
+            if ders.is_empty() {
+                // webpki checks nothing without CRLs: the status of every certificate is
+                // unknown.
+                let verified = run(&self.plain)?;
+                return match self.policy.offline {
+                    RevocationOffline::Ignore => Ok(verified),
+                    RevocationOffline::Fail => Err(unknown(first_problem())),
+                };
+            }
+            let verifier = self.verifier(key.clone(), ders.clone(), false).map_err(|e| {
+                rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
+            })?;
+            match run(&verifier) {
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownRevocationStatus,
+                )) => return Err(unknown(first_problem())),
+                other => other?,
+            }
         };
         let (Some(check), Some(root)) = (&self.root, root) else {
             return Ok(verified);
@@ -492,6 +547,22 @@ impl<V: ?Sized> Revocation<V> {
         let crls = Arc::new(crls);
         *parsed = Some((key, crls.clone()));
         Ok(crls)
+    }
+
+    /// Whether a CRL of `der`'s issuer, fresh at `now`, is on hand (a certificate that
+    /// does not parse is webpki's to refuse).
+    fn covered(&self, der: &[u8], now: i64) -> bool {
+        let Some((issuer, _)) = issuer_and_distribution_points(der) else {
+            return true;
+        };
+        let fetched = self.lock_fetched();
+        self.local
+            .iter()
+            .chain(fetched.values().filter_map(|f| match f {
+                Fetched::Crl(c) => Some(c),
+                Fetched::Failed { .. } => None,
+            }))
+            .any(|c| c.issuer == issuer && c.is_fresh(now))
     }
 
     /// What each certificate's CRL situation is, without any I/O.
@@ -659,16 +730,18 @@ impl<V: ?Sized> Revocation<V> {
     /// The verifier for these CRLs: the last one built when the set is the same.
     fn verifier(
         &self,
-        key: Vec<u64>,
+        ids: Vec<u64>,
         ders: Vec<CertificateRevocationListDer<'static>>,
+        allow_unknown: bool,
     ) -> Result<Arc<V>, Error> {
+        let key = (ids, allow_unknown);
         if let Some((k, v)) = self.lock_verifier().as_ref() {
             if *k == key {
                 return Ok(v.clone());
             }
         }
         // Built outside the lock: other connections keep the previous set meanwhile.
-        let v = (self.build)(ders)?;
+        let v = (self.build)(ders, allow_unknown)?;
         *self.lock_verifier() = Some((key, v.clone()));
         Ok(v)
     }

@@ -1,9 +1,11 @@
 //! Client side: the server's certificate.
 
-use super::revocation::Revocation;
+use super::ocsp::{self, OcspStatus, StapleCheck};
+use super::revocation::{Revocation, Stapled};
 use super::{
-    build_error, check_rsa_key_length, record_rejected_certificate, revocation_for,
-    take_pending_alert_error, verification_provider, PathChecks, RejectedCertificate, Trust,
+    build_error, check_rsa_key_length, record_rejected_certificate, record_staple_check,
+    revocation_for, take_pending_alert_error, verification_provider, PathChecks,
+    RejectedCertificate, Trust,
 };
 use crate::Error;
 use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
@@ -27,6 +29,9 @@ pub(super) struct ServerCertificateVerifier {
     checks: PathChecks,
     /// `KeyExchangeAlgorithms\PKCS\ClientMinKeyBitLength`.
     min_rsa_bits: u32,
+    /// stores/CA and the trusted roots: where a stapled response's issuer may be found
+    /// when the server did not send it.
+    issuers: Vec<CertificateDer<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
@@ -42,14 +47,15 @@ impl ServerCertificateVerifier {
                 trust,
                 &trust.roots,
                 true,
-                Box::new(move |crls| {
+                Box::new(move |crls, allow_unknown| {
                     with_revocation!(
                         WebPkiServerVerifier::builder_with_provider(
                             roots.clone(),
                             provider.clone()
                         ),
                         crls,
-                        policy
+                        policy,
+                        allow_unknown
                     )
                     .build()
                     .map_err(|e| build_error("server certificate", e))
@@ -60,8 +66,46 @@ impl ServerCertificateVerifier {
             webpki,
             checks: PathChecks::new(trust),
             min_rsa_bits: trust.min_server_rsa_bits,
+            issuers: trust
+                .intermediates
+                .iter()
+                .chain(&trust.root_certificates)
+                .cloned()
+                .collect(),
             algorithms,
         })
+    }
+
+    /// The stapled OCSP response checked against the certificate's issuer (sent by the
+    /// server, or in stores/CA or stores/Root).
+    fn check_staple(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        response: &[u8],
+        now: UnixTime,
+    ) -> StapleCheck {
+        let Some(wanted) = super::client_cert::issuer_name(end_entity) else {
+            return StapleCheck::Invalid("the certificate does not parse".into());
+        };
+        let mut why = "the certificate's issuer is not at hand to check it with".to_string();
+        let candidates = intermediates
+            .iter()
+            .map(|c| c.as_ref())
+            .chain(self.issuers.iter().map(|c| c.as_ref()));
+        for issuer in candidates {
+            let subject = x509_parser::parse_x509_certificate(issuer)
+                .map(|(_, c)| c.subject().as_raw().to_vec())
+                .unwrap_or_default();
+            if subject != wanted {
+                continue;
+            }
+            match ocsp::check(response, end_entity, issuer, now) {
+                Ok(info) => return StapleCheck::Valid(info),
+                Err(e) => why = e.0,
+            }
+        }
+        StapleCheck::Invalid(why)
     }
 
     fn verify_chain(
@@ -76,8 +120,25 @@ impl ServerCertificateVerifier {
             ParsedCertificate::try_from(end_entity)?;
             return Err(CertificateError::UnknownIssuer.into());
         };
+        // The staple is judged here, not by webpki (which ignores it); an invalid one is
+        // treated as absent.
+        let stapled = if ocsp_response.is_empty() {
+            None
+        } else {
+            let check = self.check_staple(end_entity, intermediates, ocsp_response, now);
+            let stapled = match &check {
+                StapleCheck::Valid(info) => match info.status {
+                    OcspStatus::Good => Some(Stapled::Good),
+                    OcspStatus::Revoked { .. } => Some(Stapled::Revoked),
+                    OcspStatus::Unknown => None,
+                },
+                StapleCheck::Invalid(_) => None,
+            };
+            record_staple_check(check);
+            stapled
+        };
         let chain = self.checks.chain(intermediates);
-        let verified = webpki.verify(end_entity, intermediates, &chain, now, |v| {
+        let verified = webpki.verify(end_entity, intermediates, &chain, now, stapled, |v| {
             v.verify_server_cert(end_entity, &chain, server_name, ocsp_response, now)
         })?;
         self.checks
