@@ -5,11 +5,14 @@
 use crate::CmdResult;
 use securechannel_eventlog::LOG_FILE_NAME;
 use securechannel_events::SyslogBody;
-use securechannel_viewer::forward::{ForwardOptions, Forwarder, Progress, SyslogTarget};
+use securechannel_viewer::forward::{
+    ForwardError, ForwardOptions, Forwarder, Progress, SyslogTarget, Target, TlsFiles,
+};
+use securechannel_viewer::otlp::OtlpTarget;
 use securechannel_viewer::{ListenPolicy, Viewer};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
@@ -29,9 +32,29 @@ pub struct ServeArgs {
 /// Arguments of `schannel events forward`.
 #[derive(clap::Args, Debug)]
 pub struct ForwardArgs {
-    /// The syslog collector: tcp://HOST:PORT (RFC 5424, octet-counted frames).
-    #[arg(long, value_name = "tcp://HOST:PORT")]
-    syslog: String,
+    /// The syslog collector: tcp://HOST:PORT (RFC 5424, octet-counted frames) or
+    /// tls://HOST:PORT (the same over TLS, RFC 5425; needs --tls-ca).
+    #[arg(
+        long,
+        value_name = "tcp|tls://HOST:PORT",
+        required_unless_present = "otlp",
+        conflicts_with = "otlp"
+    )]
+    syslog: Option<String>,
+    /// An OpenTelemetry logs endpoint: http://HOST:PORT/v1/logs (OTLP/HTTP, protobuf), the
+    /// Windows fields as attributes, the message as the body.
+    #[arg(long, value_name = "http://HOST:PORT/v1/logs")]
+    otlp: Option<String>,
+    /// For tls://: the CA certificate(s) (PEM) the collector's certificate must chain to;
+    /// its name must match HOST.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// For tls://: our certificate chain (PEM), for a collector that requires one.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// For tls://: the private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Keep running and ship records as they are committed (Ctrl-C to stop; the next
     /// run resumes from the last record the collector acknowledged).
     #[arg(long, short = 'f')]
@@ -92,8 +115,29 @@ pub fn serve(a: ServeArgs, data_dir: &Path) -> CmdResult {
 
 /// Run `schannel events forward`.
 pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
-    let target = SyslogTarget::parse(&a.syslog)?;
+    let target: Target = match (&a.syslog, &a.otlp) {
+        (Some(s), _) => SyslogTarget::parse(s)?.into(),
+        (None, Some(o)) => OtlpTarget::parse(o).map_err(ForwardError::Target)?.into(),
+        (None, None) => {
+            return Err(ForwardError::Target("nowhere: give --syslog or --otlp".into()).into())
+        }
+    };
+    let tls = match (a.tls_ca, a.tls_cert.is_some()) {
+        (Some(ca), _) => Some(TlsFiles {
+            ca,
+            cert: a.tls_cert,
+            key: a.tls_key,
+        }),
+        (None, true) => {
+            return Err(ForwardError::Tls(
+                "--tls-cert needs --tls-ca (the CA that issued the collector's certificate)".into(),
+            )
+            .into())
+        }
+        (None, false) => None,
+    };
     let options = ForwardOptions {
+        tls,
         batch: a.batch,
         follow: a.follow,
         body: match a.format {
