@@ -194,3 +194,76 @@ pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
     );
     Ok(ExitCode::SUCCESS)
 }
+
+/// The forwarder `[Forward]` in `settings.toml` asks `serve` to run (following the log),
+/// or `None` when it names no target. Any value that cannot be used (a bad target, TLS
+/// files that cannot be read or are given for a plain target, both targets, a Format for
+/// OTLP) is an error naming the setting: serve refuses to start rather than ignore it.
+pub fn forwarder_from_settings(
+    settings: &securechannel::Settings,
+    data_dir: &Path,
+) -> Result<Option<Forwarder>, String> {
+    let in_file = |why: String| {
+        format!(
+            "[Forward] in {}: {why}",
+            data_dir.join(securechannel::SETTINGS_FILE).display()
+        )
+    };
+    let f = settings.forward().map_err(in_file)?;
+    let target: Target = match (&f.syslog, &f.otlp) {
+        (Some(_), Some(_)) => {
+            return Err(in_file(
+                "Syslog and Otlp are both set; serve forwards to one target (run `schannel events forward` for another)".into(),
+            ))
+        }
+        (Some(s), None) => SyslogTarget::parse(s)
+            .map_err(|e| in_file(format!("Syslog: {e}")))?
+            .into(),
+        (None, Some(o)) => OtlpTarget::parse(o)
+            .map_err(|e| in_file(format!("Otlp: cannot forward to {e}")))?
+            .into(),
+        (None, None) => {
+            let set: Vec<&str> = [
+                ("TlsCa", f.tls_ca.is_some()),
+                ("TlsCert", f.tls_cert.is_some()),
+                ("TlsKey", f.tls_key.is_some()),
+                ("Format", settings.is_configured("Forward\\Format")),
+                ("Batch", settings.is_configured("Forward\\Batch")),
+            ]
+            .into_iter()
+            .filter_map(|(n, set)| set.then_some(n))
+            .collect();
+            if !set.is_empty() {
+                return Err(in_file(format!(
+                    "{} set without Syslog or Otlp: there is nothing to forward to",
+                    set.join(", ")
+                )));
+            }
+            return Ok(None);
+        }
+    };
+    let file = |p: &String| data_dir.join(p);
+    let tls = match (&f.tls_ca, &f.tls_cert, &f.tls_key) {
+        (None, None, None) => None,
+        (Some(ca), cert, key) => Some(TlsFiles {
+            ca: file(ca),
+            cert: cert.as_ref().map(file),
+            key: key.as_ref().map(file),
+        }),
+        (None, _, _) => return Err(in_file("TlsCert / TlsKey need TlsCa".into())),
+    };
+    let options = ForwardOptions {
+        batch: f.batch as usize,
+        follow: true,
+        body: if f.ecs {
+            SyslogBody::Ecs
+        } else {
+            SyslogBody::Message
+        },
+        tls,
+        ..ForwardOptions::default()
+    };
+    Forwarder::new(&data_dir.join(LOG_FILE_NAME), data_dir, target, options)
+        .map(Some)
+        .map_err(|e| in_file(e.to_string()))
+}

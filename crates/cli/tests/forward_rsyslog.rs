@@ -3,6 +3,8 @@
 //! rsyslog-gnutls), omfile out with a template that keeps the STRUCTURED-DATA. rsyslog and
 //! rsyslog-gnutls are required: without them these tests fail.
 
+mod common;
+
 use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
 use securechannel_events::{
     render_message, ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink, NullSink,
@@ -685,4 +687,113 @@ fn forward_tls_presents_a_client_certificate() {
     let ids = rsyslog.wait_for(50, Duration::from_secs(30));
     assert!(ids.values().all(|&n| n == 1), "{ids:?}");
     assert_eq!(tls_state(&data, port), "last_acked_record_id=50\n");
+}
+
+/// `[Forward]` in settings.toml: `schannel serve` forwards the records it commits, here
+/// over TLS to rsyslog; a real handshake's 36880 arrives there, with serve's state file.
+#[test]
+fn serve_forwards_what_it_commits_per_the_forward_section() {
+    common::require_tool("curl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let pki = CollectorPki::write(&dir.path().join("pki"));
+    let port = free_port();
+    let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
+    std::fs::write(
+        data.join("settings.toml"),
+        format!(
+            "EventLogging = 7\n[Forward]\nSyslog = \"tls://127.0.0.1:{port}\"\nTlsCa = \"{}\"\nBatch = 50\n",
+            pki.ca.display()
+        ),
+    )
+    .expect("settings");
+    let serve = common::Serve::start(&data, &[]);
+    let mut curl = Command::new("curl");
+    curl.args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(serve.dev_ca())
+        .arg(serve.url());
+    let r = common::run("curl", curl, None);
+    assert!(r.status.success(), "{}", r.both());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        if let Some(l) = rsyslog
+            .lines()
+            .into_iter()
+            .find(|l| l.contains(r#"EventID="36880""#))
+        {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no 36880 reached rsyslog; it has {:?}; serve said:\n{}",
+            rsyslog.lines(),
+            serve.proc.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(line.contains("handshake"), "{line}");
+    let err = serve.stop();
+    assert!(
+        err.contains(&format!(
+            "forwarding the records it commits to tls://127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+    assert!(tls_state(&data, port).starts_with("last_acked_record_id="));
+}
+
+/// An unusable `[Forward]` refuses serve's start, naming the setting and why: nothing is
+/// accepted and then ignored.
+#[test]
+fn serve_refuses_an_unusable_forward_section() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    for (section, why) in [
+        ("Syslog = \"udp://127.0.0.1:514\"", "at least once"),
+        (
+            "Syslog = \"tcp://127.0.0.1:514,tcp://127.0.0.1:515\"",
+            "holds 2 values",
+        ),
+        ("Syslog = \"tls://127.0.0.1:6514\"", "needs the CA"),
+        (
+            "Syslog = \"tls://127.0.0.1:6514\"\nTlsCa = \"missing.pem\"",
+            "cannot read the CA file",
+        ),
+        (
+            "Syslog = \"tcp://127.0.0.1:514\"\nTlsCa = \"ca.pem\"",
+            "plain TCP",
+        ),
+        (
+            "Otlp = \"http://127.0.0.1:4318/v1/logs\"\nFormat = \"ecs\"",
+            "ECS body is for syslog",
+        ),
+        (
+            "Otlp = \"https://127.0.0.1:4318/v1/logs\"",
+            "HTTPS is not implemented",
+        ),
+        (
+            "Syslog = \"tcp://127.0.0.1:514\"\nOtlp = \"http://127.0.0.1:4318/v1/logs\"",
+            "both set",
+        ),
+        ("Batch = 10", "nothing to forward to"),
+        ("Batch = 0", "Batch"),
+        ("Sislog = \"tcp://127.0.0.1:514\"", "Sislog"),
+    ] {
+        std::fs::write(
+            data.join("settings.toml"),
+            format!("[Forward]\n{section}\n"),
+        )
+        .expect("settings");
+        let r = common::schannel(&data, &["serve", "--listen", "127.0.0.1:0"]);
+        assert!(!r.status.success(), "{section}: {}", r.both());
+        assert!(r.stderr.contains(why), "{section}: {}", r.both());
+        assert!(
+            !r.stderr.contains("serving https://"),
+            "{section}: {}",
+            r.both()
+        );
+    }
 }

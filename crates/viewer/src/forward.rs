@@ -422,6 +422,11 @@ impl Forwarder {
         })
     }
 
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     /// The state file.
     pub fn state_path(&self) -> &Path {
         &self.state
