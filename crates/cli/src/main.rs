@@ -14,6 +14,7 @@ mod events;
 mod explain;
 mod http;
 mod pidfile;
+mod progress;
 mod reload;
 mod revocation;
 mod runtime;

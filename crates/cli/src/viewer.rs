@@ -10,7 +10,6 @@ use securechannel_viewer::forward::{
 };
 use securechannel_viewer::otlp::OtlpTarget;
 use securechannel_viewer::{ListenPolicy, Viewer};
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -153,18 +152,7 @@ pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
         options,
     )?;
     // A bar only on a terminal: piped or in a service, stderr stays quiet.
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} forwarding to {msg} [{bar:30}] {pos}/{len} records ({per_sec})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_message(target.to_string());
-        bar
-    });
+    let bar = crate::progress::bar(0, &format!("forwarding to {target}"), "records");
     let mut first: Option<u64> = None;
     let show = |p: &Progress| {
         if let Some(bar) = &bar {
@@ -175,9 +163,7 @@ pub fn forward(a: ForwardArgs, data_dir: &Path) -> CmdResult {
     };
     let started = std::time::Instant::now();
     let result = fwd.run(show);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
+    crate::progress::done(bar);
     let p = result?;
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
