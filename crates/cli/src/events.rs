@@ -10,7 +10,7 @@ use securechannel_events::{
     format_rfc3339, render_ecs, render_json, render_text, render_xml, ActivityId, Emitter, EventId,
     EventLogging, EventRecord, EventSink, FoldReason, UnixNanos,
 };
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -256,7 +256,14 @@ fn output_result(r: io::Result<()>) -> CmdResult {
 fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
     let stdout = io::stdout();
     if !a.follow {
-        let records = log.query(&query)?;
+        // Progress only when the records go somewhere else than the terminal it draws on.
+        let show = !stdout.is_terminal();
+        let spinner = show
+            .then(|| crate::progress::spinner("reading the log"))
+            .flatten();
+        let records = log.query(&query);
+        crate::progress::done(spinner);
+        let records = records?;
         if records.is_empty() {
             // On stderr, so scripts reading stdout still see an empty result.
             eprintln!(
@@ -268,12 +275,21 @@ fn read(log: &EventLog, a: &QueryArgs, mut query: Query) -> CmdResult {
                 }
             );
         }
+        let bar = (show && records.len() >= PROGRESS_FROM)
+            .then(|| crate::progress::bar(records.len() as u64, "writing", "records"))
+            .flatten();
         let mut out = io::BufWriter::new(stdout.lock());
         let r = records
             .iter()
             .enumerate()
-            .try_for_each(|(i, r)| print(&mut out, r, a.format, i))
+            .try_for_each(|(i, r)| {
+                if let Some(b) = bar.as_ref().filter(|_| i % 1024 == 0) {
+                    b.set_position(i as u64);
+                }
+                print(&mut out, r, a.format, i)
+            })
             .and_then(|()| out.flush());
+        crate::progress::done(bar);
         if let Some(note) = not_stored_note(&records) {
             eprintln!("{note}");
         }
@@ -492,6 +508,9 @@ impl Lcg {
     }
 }
 
+/// Fewer records than this are written too fast for a bar to mean anything.
+const PROGRESS_FROM: usize = 10_000;
+
 fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
     let before = log.last_record_id()?;
     let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
@@ -518,6 +537,9 @@ fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
         r
     };
     let mut emitted = 0usize;
+    let bar = (n >= PROGRESS_FROM)
+        .then(|| crate::progress::bar(n as u64, "writing demo events", "events"))
+        .flatten();
     if n > 0 {
         log.emit(make(EventId::PackageLoaded, &[], now - span, None));
         emitted += 1;
@@ -641,8 +663,13 @@ fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
             log.emit(r);
             emitted += 1;
         }
+        if let Some(b) = &bar {
+            b.set_position(emitted as u64);
+        }
     }
-    log.sync()?;
+    let synced = log.sync();
+    crate::progress::done(bar);
+    synced?;
     let stored = log.last_record_id()?.saturating_sub(before);
     println!(
         "Wrote {emitted} demo events over the last 24 hours to {} ({stored} records; flood control folded the rest into summaries).\nTry: schannel events --count 5 | schannel events --id 36887,36888 --format xml --count 2 | schannel events --query \"*[EventData[Data[@Name='AlertDesc']=46]]\"",
@@ -652,7 +679,14 @@ fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
 }
 
 fn clear(log: &EventLog, c: ClearArgs) -> CmdResult {
-    match log.clear(c.archive)? {
+    let spinner = crate::progress::spinner(if c.archive {
+        "archiving the log"
+    } else {
+        "clearing the log"
+    });
+    let cleared = log.clear(c.archive);
+    crate::progress::done(spinner);
+    match cleared? {
         Some(archive) => println!(
             "Archived the log to {} and started a new one at {}",
             archive.display(),

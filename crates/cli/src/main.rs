@@ -18,6 +18,7 @@ mod explain;
 mod http;
 mod mapping;
 mod pidfile;
+mod progress;
 mod reload;
 mod revocation;
 mod runtime;

@@ -168,6 +168,22 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
             return Err(e);
         }
     };
+    // [Forward]: checked before serving (an unusable value refuses the start), then run
+    // beside the server for the records it commits.
+    let forwarder =
+        match crate::viewer::forwarder_from_settings(&runtime.provider.settings(), data_dir) {
+            Ok(f) => f,
+            Err(e) => {
+                runtime.close();
+                return Err(e.into());
+            }
+        };
+    if let Some(f) = forwarder {
+        if let Err(e) = spawn_forwarder(f) {
+            runtime.close();
+            return Err(format!("cannot start forwarding ([Forward]): {e}").into());
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -175,6 +191,25 @@ pub fn run(args: Args, data_dir: &Path) -> CmdResult {
     let result = rt.block_on(serve(args, credential, &runtime, data_dir, logging));
     runtime.close();
     result
+}
+
+/// The `[Forward]` forwarder on its own thread: it follows the log (retrying an unreachable
+/// target with backoff) until serve exits; its state file is written after each
+/// acknowledged batch, so ending with the process loses nothing.
+fn spawn_forwarder(f: securechannel_viewer::forward::Forwarder) -> std::io::Result<()> {
+    eprintln!(
+        "schannel: forwarding the records it commits to {} (state {})",
+        f.target(),
+        f.state_path().display()
+    );
+    std::thread::Builder::new()
+        .name("forward".into())
+        .spawn(move || {
+            if let Err(e) = f.run(|_| {}) {
+                eprintln!("schannel: forwarding stopped: {e}");
+            }
+        })
+        .map(drop)
 }
 
 /// The credential the flags name, or the machine's default; on a first run, a

@@ -505,3 +505,76 @@ fn ecs_format_answers_siem_rules() {
     let err = fails(dir.path(), &["events", "--pending", "--format", "ecs"]);
     assert!(err.contains("not xml or ecs"), "{err}");
 }
+
+/// Progress is for a terminal: piped, the long commands' stdout and stderr carry no escape
+/// codes or carriage returns (only their output and summary); on a terminal (a pty from
+/// util-linux's `script`), the same commands draw on stderr while stdout, redirected to a
+/// file, stays clean.
+#[test]
+fn progress_is_drawn_on_a_terminal_and_silent_when_piped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let clean = |what: &str, bytes: &[u8]| {
+        let s = String::from_utf8_lossy(bytes);
+        assert!(
+            !s.contains('\u{1b}') && !s.contains('\r'),
+            "{what}: {:?}",
+            &s[..s.len().min(300)]
+        );
+    };
+    for args in [
+        &["events", "demo", "--count", "20000"][..],
+        &["events", "--format", "json"][..],
+        &["events", "--id", "36887", "--format", "xml"][..],
+        &["events", "clear", "--archive"][..],
+        &["events", "demo", "--count", "20000"][..],
+        &["events", "clear"][..],
+    ] {
+        let out = schannel(&data, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        clean(&format!("{args:?} stdout"), &out.stdout);
+        clean(&format!("{args:?} stderr"), &out.stderr);
+    }
+
+    // On a terminal.
+    assert!(
+        Path::new("/usr/bin/script").exists(),
+        "util-linux's `script` is required to give the command a terminal (apt-get install -y util-linux)"
+    );
+    ok(&data, &["events", "demo", "--count", "20000"]);
+    let piped = ok(&data, &["events", "--format", "json"]);
+    assert!(piped.lines().count() > 10_000, "enough records for a bar");
+    let json = dir.path().join("out.json");
+    let cmd = format!(
+        "{} --data-dir {} events --format json > {}",
+        env!("CARGO_BIN_EXE_schannel"),
+        data.display(),
+        json.display()
+    );
+    let out = Command::new("/usr/bin/script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tty.contains('\u{1b}') && (tty.contains("reading the log") || tty.contains("writing")),
+        "no progress drawn on the terminal: {tty:?}"
+    );
+    let written = std::fs::read(&json).expect("out.json");
+    clean("stdout redirected from a terminal session", &written);
+    assert_eq!(
+        String::from_utf8_lossy(&written),
+        piped,
+        "the same records as piped"
+    );
+}

@@ -1,6 +1,9 @@
 //! `schannel events forward` against a real rsyslog (Debian's), started here on 127.0.0.1
-//! with its own configuration: imtcp in, omfile out with a template that keeps the
-//! STRUCTURED-DATA. rsyslog is required: without it these tests fail.
+//! with its own configuration: imtcp in (plain, or TLS with the gtls stream driver of
+//! rsyslog-gnutls), omfile out with a template that keeps the STRUCTURED-DATA. rsyslog and
+//! rsyslog-gnutls are required: without them these tests fail.
+
+mod common;
 
 use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
 use securechannel_events::{
@@ -56,20 +59,80 @@ impl Drop for Guard {
     }
 }
 
+/// How rsyslog listens: plain TCP, or TLS (RFC 5425) with gtls.
+#[derive(Clone)]
+enum Listen {
+    Tcp,
+    Tls {
+        ca: PathBuf,
+        cert: PathBuf,
+        key: PathBuf,
+        /// `Some(name)`: clients must present a certificate for `name` (x509/name);
+        /// `None`: no client certificate is asked for (anon).
+        peer: Option<String>,
+    },
+}
+
+impl Listen {
+    /// The global() parameters and the imtcp module line.
+    fn config(&self) -> (String, String) {
+        match self {
+            Listen::Tcp => (String::new(), r#"module(load="imtcp")"#.to_string()),
+            Listen::Tls {
+                ca,
+                cert,
+                key,
+                peer,
+            } => {
+                assert!(
+                    Path::new(GTLS).exists(),
+                    "rsyslog's gtls stream driver is required by the TLS forwarding tests: apt-get install -y rsyslog-gnutls (.ci/run installs it)"
+                );
+                let auth = match peer {
+                    None => r#"StreamDriver.AuthMode="anon""#.to_string(),
+                    Some(p) => {
+                        format!(r#"StreamDriver.AuthMode="x509/name" PermittedPeer=["{p}"]"#)
+                    }
+                };
+                (
+                    format!(
+                        r#" DefaultNetstreamDriver="gtls" DefaultNetstreamDriverCAFile="{}" DefaultNetstreamDriverCertFile="{}" DefaultNetstreamDriverKeyFile="{}""#,
+                        ca.display(),
+                        cert.display(),
+                        key.display()
+                    ),
+                    format!(
+                        r#"module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" {auth})"#
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// rsyslog's GnuTLS stream driver (Debian's rsyslog-gnutls).
+const GTLS: &str = "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so";
+
 /// An rsyslog listening on 127.0.0.1:`port`, appending what it receives to `out`.
 struct Rsyslog {
     dir: PathBuf,
     port: u16,
+    listen: Listen,
     out: PathBuf,
     proc: Guard,
 }
 
 impl Rsyslog {
     fn start(dir: &Path, port: u16) -> Rsyslog {
+        Rsyslog::start_with(dir, port, Listen::Tcp)
+    }
+
+    fn start_with(dir: &Path, port: u16, listen: Listen) -> Rsyslog {
         assert!(
             Path::new(RSYSLOGD).exists(),
             "rsyslogd is required by the forwarding tests: apt-get install -y rsyslog (.ci/run installs it)"
         );
+        let (global, module) = listen.config();
         let work = dir.join("rsyslog-work");
         std::fs::create_dir_all(&work).expect("work dir");
         let out = dir.join("received.log");
@@ -77,8 +140,8 @@ impl Rsyslog {
         std::fs::write(
             &conf,
             format!(
-                r#"global(workDirectory="{work}" maxMessageSize="64k")
-module(load="imtcp")
+                r#"global(workDirectory="{work}" maxMessageSize="64k"{global})
+{module}
 template(name="schannel" type="string" string="%pri% %hostname% %app-name% %procid% %msgid% %structured-data% %msg%\n")
 ruleset(name="fromschannel") {{
   action(type="omfile" file="{out}" template="schannel")
@@ -104,6 +167,7 @@ input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="fromschannel")
         let r = Rsyslog {
             dir: dir.to_path_buf(),
             port,
+            listen,
             out,
             proc: Guard(Some(child)),
         };
@@ -120,7 +184,7 @@ input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="fromschannel")
 
     fn restart(&mut self) {
         self.proc.terminate();
-        *self = Rsyslog::start(&self.dir.clone(), self.port);
+        *self = Rsyslog::start_with(&self.dir.clone(), self.port, self.listen.clone());
     }
 
     /// The lines received so far.
@@ -388,7 +452,7 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
     assert_eq!(state(&data, port), "", "no state: nothing was acknowledged");
 
     for (target, why) in [
-        ("tls://127.0.0.1:6514", "not implemented yet"),
+        ("tls://127.0.0.1:6514", "needs the CA"),
         ("udp://127.0.0.1:514", "at least once"),
     ] {
         let out = forward(&data, target, &[]);
@@ -431,4 +495,305 @@ fn forward_ecs_body_reaches_rsyslog_as_json() {
     assert_eq!(doc["winlog"]["provider_name"], "Schannel");
     assert_eq!(doc["winlog"]["event_data"]["AlertDesc"], "48");
     assert_eq!(doc["winlog"]["record_id"], "1");
+}
+
+/// A collector's PKI, written under `dir`: a CA, rsyslog's certificate for
+/// `collector.test` and 127.0.0.1 (not `localhost`), a client certificate for
+/// `forwarder.example.net`, and a second CA that issued none of them.
+struct CollectorPki {
+    ca: PathBuf,
+    other_ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+impl CollectorPki {
+    fn write(dir: &Path) -> CollectorPki {
+        use securechannel_testpki::Ca;
+        std::fs::create_dir_all(dir).expect("pki dir");
+        let ca = Ca::root("Collector Test CA");
+        let other = Ca::root("Some Other CA");
+        let pki = CollectorPki {
+            ca: ca.write_pem(&dir.join("ca.pem")),
+            other_ca: other.write_pem(&dir.join("other-ca.pem")),
+            server_cert: dir.join("collector.pem"),
+            server_key: dir.join("collector.key"),
+            client_cert: dir.join("forwarder.pem"),
+            client_key: dir.join("forwarder.key"),
+        };
+        ca.server_leaf(&["collector.test", "127.0.0.1"])
+            .write_pem(&pki.server_cert, &pki.server_key);
+        ca.client_leaf(&["forwarder.example.net"])
+            .write_pem(&pki.client_cert, &pki.client_key);
+        pki
+    }
+
+    fn listen(&self, peer: Option<&str>) -> Listen {
+        Listen::Tls {
+            ca: self.ca.clone(),
+            cert: self.server_cert.clone(),
+            key: self.server_key.clone(),
+            peer: peer.map(str::to_string),
+        }
+    }
+}
+
+fn tls_state(data: &Path, port: u16) -> String {
+    std::fs::read_to_string(data.join(format!("forward-syslog-tls-127.0.0.1-{port}.state")))
+        .unwrap_or_default()
+}
+
+/// RFC 5425 to rsyslog's gtls driver: every record arrives once, with its
+/// STRUCTURED-DATA, the collector's certificate verified against --tls-ca.
+#[test]
+fn forward_tls_ships_to_rsyslog_gtls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let pki = CollectorPki::write(&dir.path().join("pki"));
+    let port = free_port();
+    let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
+    let log = open_log(&data);
+    log.emit(record(EventId::FatalAlertReceived, &["48"]));
+    const BULK: usize = 20_000;
+    write_alerts(&log, BULK, 0);
+    let last = log.last_record_id().expect("last");
+    drop(log);
+
+    let ca = pki.ca.to_str().expect("utf-8 path");
+    let started = Instant::now();
+    let out = forward(&data, &format!("tls://127.0.0.1:{port}"), &["--tls-ca", ca]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ids = rsyslog.wait_for(last, Duration::from_secs(60));
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "forwarding throughput to rsyslog over TLS: {last} records in {secs:.2} s = {:.0} records/s (received and written by rsyslog); forwarder said: {}",
+        last as f64 / secs,
+        stderr.trim()
+    );
+    assert!(
+        ids.values().all(|&n| n == 1),
+        "duplicates without an interruption"
+    );
+    assert_eq!(
+        tls_state(&data, port),
+        format!("last_acked_record_id={last}\n")
+    );
+    let first = &rsyslog.lines()[0];
+    assert!(
+        first.contains(r#"[schannel@32473 EventID="36887" RecordID="1" Level="2" AlertDesc="48"]"#),
+        "{first}"
+    );
+}
+
+/// A wrong CA or a name the certificate does not hold: forward fails saying so, marks
+/// nothing sent, and the next run with the right CA ships everything, once.
+#[test]
+fn forward_tls_refuses_an_unverified_collector_then_resumes_without_loss() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let pki = CollectorPki::write(&dir.path().join("pki"));
+    let port = free_port();
+    let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
+    let log = open_log(&data);
+    write_alerts(&log, 300, 0);
+    let target = format!("tls://127.0.0.1:{port}");
+
+    let other = pki.other_ca.to_str().expect("utf-8 path");
+    let out = forward(&data, &target, &["--tls-ca", other]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("did not take the records after record 0")
+            && stderr.contains("TLS handshake failed")
+            && stderr.contains("does not chain to the CA file given (--tls-ca)"),
+        "{stderr}"
+    );
+    assert_eq!(tls_state(&data, port), "", "nothing acknowledged");
+
+    // The right CA, but a name the certificate does not hold (it is for collector.test
+    // and 127.0.0.1).
+    let ca = pki.ca.to_str().expect("utf-8 path");
+    let out = forward(&data, &format!("tls://localhost:{port}"), &["--tls-ca", ca]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not for the target's host"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rsyslog.lines().is_empty(), "nothing reached the collector");
+
+    // Fixed: more records meanwhile; all arrive, none twice.
+    write_alerts(&log, 200, 300);
+    let out = forward(&data, &target, &["--tls-ca", ca]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = rsyslog.wait_for(500, Duration::from_secs(30));
+    assert_eq!(ids.len(), 500);
+    assert!(ids.values().all(|&n| n == 1), "{ids:?}");
+    assert_eq!(tls_state(&data, port), "last_acked_record_id=500\n");
+
+    // A files/scheme mismatch is refused, not ignored.
+    let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &["--tls-ca", ca]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plain TCP; use tls://"));
+}
+
+/// Mutual TLS: a collector that requires a client certificate for forwarder.example.net
+/// refuses a forwarder without one (nothing marked sent) and takes the records from one
+/// with --tls-cert / --tls-key.
+#[test]
+fn forward_tls_presents_a_client_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let pki = CollectorPki::write(&dir.path().join("pki"));
+    let port = free_port();
+    let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(Some("forwarder.example.net")));
+    let log = open_log(&data);
+    write_alerts(&log, 50, 0);
+    drop(log);
+    let target = format!("tls://127.0.0.1:{port}");
+    let ca = pki.ca.to_str().expect("utf-8 path");
+
+    let out = forward(&data, &target, &["--tls-ca", ca]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("requires a client certificate"), "{stderr}");
+    assert_eq!(tls_state(&data, port), "", "nothing acknowledged: {stderr}");
+
+    let out = forward(
+        &data,
+        &target,
+        &[
+            "--tls-ca",
+            ca,
+            "--tls-cert",
+            pki.client_cert.to_str().expect("utf-8"),
+            "--tls-key",
+            pki.client_key.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids = rsyslog.wait_for(50, Duration::from_secs(30));
+    assert!(ids.values().all(|&n| n == 1), "{ids:?}");
+    assert_eq!(tls_state(&data, port), "last_acked_record_id=50\n");
+}
+
+/// `[Forward]` in settings.toml: `schannel serve` forwards the records it commits, here
+/// over TLS to rsyslog; a real handshake's 36880 arrives there, with serve's state file.
+#[test]
+fn serve_forwards_what_it_commits_per_the_forward_section() {
+    common::require_tool("curl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let pki = CollectorPki::write(&dir.path().join("pki"));
+    let port = free_port();
+    let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
+    std::fs::write(
+        data.join("settings.toml"),
+        format!(
+            "EventLogging = 7\n[Forward]\nSyslog = \"tls://127.0.0.1:{port}\"\nTlsCa = \"{}\"\nBatch = 50\n",
+            pki.ca.display()
+        ),
+    )
+    .expect("settings");
+    let serve = common::Serve::start(&data, &[]);
+    let mut curl = Command::new("curl");
+    curl.args(["-sS", "--max-time", "10", "--cacert"])
+        .arg(serve.dev_ca())
+        .arg(serve.url());
+    let r = common::run("curl", curl, None);
+    assert!(r.status.success(), "{}", r.both());
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let line = loop {
+        if let Some(l) = rsyslog
+            .lines()
+            .into_iter()
+            .find(|l| l.contains(r#"EventID="36880""#))
+        {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no 36880 reached rsyslog; it has {:?}; serve said:\n{}",
+            rsyslog.lines(),
+            serve.proc.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(line.contains("handshake"), "{line}");
+    let err = serve.stop();
+    assert!(
+        err.contains(&format!(
+            "forwarding the records it commits to tls://127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+    assert!(tls_state(&data, port).starts_with("last_acked_record_id="));
+}
+
+/// An unusable `[Forward]` refuses serve's start, naming the setting and why: nothing is
+/// accepted and then ignored.
+#[test]
+fn serve_refuses_an_unusable_forward_section() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    for (section, why) in [
+        ("Syslog = \"udp://127.0.0.1:514\"", "at least once"),
+        (
+            "Syslog = \"tcp://127.0.0.1:514,tcp://127.0.0.1:515\"",
+            "holds 2 values",
+        ),
+        ("Syslog = \"tls://127.0.0.1:6514\"", "needs the CA"),
+        (
+            "Syslog = \"tls://127.0.0.1:6514\"\nTlsCa = \"missing.pem\"",
+            "cannot read the CA file",
+        ),
+        (
+            "Syslog = \"tcp://127.0.0.1:514\"\nTlsCa = \"ca.pem\"",
+            "plain TCP",
+        ),
+        (
+            "Otlp = \"http://127.0.0.1:4318/v1/logs\"\nFormat = \"ecs\"",
+            "ECS body is for syslog",
+        ),
+        (
+            "Otlp = \"https://127.0.0.1:4318/v1/logs\"",
+            "HTTPS is not implemented",
+        ),
+        (
+            "Syslog = \"tcp://127.0.0.1:514\"\nOtlp = \"http://127.0.0.1:4318/v1/logs\"",
+            "both set",
+        ),
+        ("Batch = 10", "nothing to forward to"),
+        ("Batch = 0", "Batch"),
+        ("Sislog = \"tcp://127.0.0.1:514\"", "Sislog"),
+    ] {
+        std::fs::write(
+            data.join("settings.toml"),
+            format!("[Forward]\n{section}\n"),
+        )
+        .expect("settings");
+        let r = common::schannel(&data, &["serve", "--listen", "127.0.0.1:0"]);
+        assert!(!r.status.success(), "{section}: {}", r.both());
+        assert!(r.stderr.contains(why), "{section}: {}", r.both());
+        assert!(
+            !r.stderr.contains("serving https://"),
+            "{section}: {}",
+            r.both()
+        );
+    }
 }

@@ -352,6 +352,18 @@ impl Filter {
                         );
                     } else if *i == 0 {
                         let _ = write!(sql, "(event_id = {} AND d0 {op} ?)", id.value());
+                    } else if *cmp == Cmp::Eq && json_literal_is_plain(value) {
+                        // A cheap necessary condition first: the field equals v only if
+                        // the JSON text holds `"v"` verbatim (v needs no escaping, so
+                        // every encoder writes it so). instr() is a byte search; `->>`
+                        // parses the array, several times the cost, so it runs only on
+                        // the rows that hold the text somewhere (see million.rs).
+                        let _ = write!(
+                            sql,
+                            "(event_id = {} AND instr(data, ?) > 0 AND data ->> '$[{i}]' = ?)",
+                            id.value()
+                        );
+                        params.push(Value::Text(format!("\"{value}\"")));
                     } else {
                         let _ = write!(
                             sql,
@@ -562,3 +574,9 @@ const MAX_ACTIVITY_RANGES: usize = 64;
 
 /// The columns a query reads, in the order `reader::decode` takes them.
 pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last, fold_reason";
+
+/// Whether `v` appears in a JSON string unescaped by any encoder: no quote, backslash or
+/// control character (those are escaped, and not all encoders escape them alike).
+fn json_literal_is_plain(v: &str) -> bool {
+    !v.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+}

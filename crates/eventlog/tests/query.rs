@@ -396,3 +396,49 @@ fn a_log_from_before_the_activity_filters_is_read_and_upgraded() {
         );
     }
 }
+
+/// A filter on a later data field (read from the JSON array, with a byte search first):
+/// the value in another field, a prefix or an extension of it, and values JSON escapes
+/// select exactly what the filter means.
+#[test]
+fn a_later_field_filter_matches_exactly_around_its_text_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    let names = [
+        "host42.example.com",
+        "host420.example.com",
+        "xhost42.example.com",
+        "say \"hi\"\\now",
+        "tab\there",
+        "1205",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        // The value also appears as the first field (AlertDesc) of another record.
+        log.emit(record(
+            EventId::FatalAlertGenerated,
+            &["40", "1205", n],
+            T0 + i as i64 * SEC,
+        ));
+        log.emit(record(
+            EventId::FatalAlertGenerated,
+            &[n, "1", "other"],
+            T0 + i as i64 * SEC,
+        ));
+    }
+    log.sync().unwrap();
+    let records = all(&log);
+    for n in names
+        .iter()
+        .chain(&["host4", "42.example.com", "\"1205\"", "tab"])
+    {
+        let f = Filter::data_eq("TargetName", n).unwrap();
+        let got = ids(&log.query(&Query::new().filter(f.clone())).unwrap());
+        let want = expected(&records, &f, T0);
+        assert_eq!(got, want, "TargetName={n:?}");
+        assert_eq!(
+            got.len(),
+            usize::from(names.contains(n)),
+            "TargetName={n:?}"
+        );
+    }
+}

@@ -131,10 +131,10 @@ pub use rustls::pki_types::UnixTime;
 pub use securechannel_events as events;
 pub use securechannel_events::{AlertDescription, EventId, Retention, Status};
 pub use settings::{
-    normalise_name, Change, ClientAuthTrustMode, EventLogSettings, ProtocolState, RegDiagnostic,
-    RegEncoding, RegError, RegFile, RegFileProblem, RegFormat, RegLineProblem, RegOperation,
-    RegSyntax, SettingApplication, SettingDef, SettingRule, SettingValue, Settings, SettingsError,
-    SettingsProblem, SettingsWarning, Source, ValueKind, SETTINGS_FILE,
+    normalise_name, Change, ClientAuthTrustMode, EventLogSettings, ForwardSettings, ProtocolState,
+    RegDiagnostic, RegEncoding, RegError, RegFile, RegFileProblem, RegFormat, RegLineProblem,
+    RegOperation, RegSyntax, SettingApplication, SettingDef, SettingRule, SettingValue, Settings,
+    SettingsError, SettingsProblem, SettingsWarning, Source, ValueKind, SETTINGS_FILE,
 };
 pub use staple::{OcspStapling, StapleObserver, StapleReport};
 pub use store::{

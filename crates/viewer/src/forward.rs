@@ -1,5 +1,7 @@
 //! Forwarding the log to a syslog collector: RFC 5424 messages ([`render_syslog`]) over
-//! TCP with octet-counting framing (RFC 6587 section 3.4.1, the framing RFC 5425 uses).
+//! TCP with octet-counting framing (RFC 6587 section 3.4.1), or over TLS (RFC 5425: the
+//! same framing inside a TLS connection, the collector's certificate verified by rustls
+//! against the CA file given, and its name against the target's host).
 //!
 //! **At least once.** Records go in batches. A batch is acknowledged when the collector
 //! has read all of it: after the last frame this side closes its half of the connection
@@ -10,12 +12,17 @@
 //! restart, an outage or a failed batch resends from the last acknowledged record, so
 //! nothing is lost and at most one batch per interruption arrives twice. What the
 //! collector does after reading (its own queue, its disk) is its durability, not ours.
+//! Over TLS the end of stream is our close_notify and the collector's close after it.
 
+use crate::otlp::{OtlpClient, OtlpTarget};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use securechannel_eventlog::{EventLogError, LogReader, Query, FOLLOW_POLL};
 use securechannel_events::{render_syslog, EventRecord, SyslogBody};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// At most this many records in one batch (one connection) unless told otherwise.
@@ -24,30 +31,30 @@ pub const DEFAULT_BATCH: usize = 5000;
 /// Where records go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyslogTarget {
+    tls: bool,
     host: String,
     port: u16,
 }
 
 impl SyslogTarget {
-    /// `tcp://HOST:PORT`. `tls://` (RFC 5425) and `udp://` are refused with the reason.
+    /// `tcp://HOST:PORT`, or `tls://HOST:PORT` (RFC 5425). `udp://` is refused with the
+    /// reason.
     pub fn parse(s: &str) -> Result<SyslogTarget, ForwardError> {
         let bad = |why: &str| ForwardError::Target(format!("'{s}': {why}"));
-        let rest = if let Some(r) = s.strip_prefix("tcp://") {
-            r
-        } else if s.starts_with("tls://") {
-            return Err(bad(
-                "syslog over TLS (RFC 5425) is not implemented yet; use tcp:// to a collector on this machine or a TLS-terminating relay",
-            ));
+        let (tls, rest) = if let Some(r) = s.strip_prefix("tcp://") {
+            (false, r)
+        } else if let Some(r) = s.strip_prefix("tls://") {
+            (true, r)
         } else if s.starts_with("udp://") {
             return Err(bad(
-                "UDP syslog cannot be delivered at least once (no connection, no end of stream to acknowledge); use tcp://",
+                "UDP syslog cannot be delivered at least once (no connection, no end of stream to acknowledge); use tcp:// or tls://",
             ));
         } else {
-            return Err(bad("expected tcp://HOST:PORT"));
+            return Err(bad("expected tcp://HOST:PORT or tls://HOST:PORT"));
         };
-        let (host, port) = rest
-            .rsplit_once(':')
-            .ok_or_else(|| bad("expected tcp://HOST:PORT (the port is required)"))?;
+        let (host, port) = rest.rsplit_once(':').ok_or_else(|| {
+            bad("expected tcp://HOST:PORT or tls://HOST:PORT (the port is required)")
+        })?;
         let port: u16 = port
             .parse()
             .ok()
@@ -58,25 +65,22 @@ impl SyslogTarget {
             return Err(bad("no host"));
         }
         Ok(SyslogTarget {
+            tls,
             host: host.to_string(),
             port,
         })
     }
 
+    /// Whether this is a `tls://` target (RFC 5425).
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
     /// The name of this target's state file in the data directory.
     pub fn state_file_name(&self) -> String {
-        let host: String = self
-            .host
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        format!("forward-syslog-{host}-{}.state", self.port)
+        let host = file_safe(&self.host);
+        let scheme = if self.tls { "tls-" } else { "" };
+        format!("forward-syslog-{scheme}{host}-{}.state", self.port)
     }
 
     fn addrs(&self) -> io::Result<Vec<SocketAddr>> {
@@ -84,12 +88,66 @@ impl SyslogTarget {
     }
 }
 
+/// A host name as part of a file name.
+pub(crate) fn file_safe(host: &str) -> String {
+    host.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Where a forwarder ships: a syslog collector, or an OTLP/HTTP logs endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `tcp://` or `tls://` syslog.
+    Syslog(SyslogTarget),
+    /// OTLP/HTTP logs ([`crate::otlp`]).
+    Otlp(OtlpTarget),
+}
+
+impl Target {
+    /// The name of this target's state file in the data directory.
+    pub fn state_file_name(&self) -> String {
+        match self {
+            Target::Syslog(t) => t.state_file_name(),
+            Target::Otlp(t) => t.state_file_name(),
+        }
+    }
+}
+
+impl From<SyslogTarget> for Target {
+    fn from(t: SyslogTarget) -> Target {
+        Target::Syslog(t)
+    }
+}
+
+impl From<OtlpTarget> for Target {
+    fn from(t: OtlpTarget) -> Target {
+        Target::Otlp(t)
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Syslog(t) => t.fmt(f),
+            Target::Otlp(t) => t.fmt(f),
+        }
+    }
+}
+
 impl std::fmt::Display for SyslogTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "tls" } else { "tcp" };
         if self.host.contains(':') {
-            write!(f, "tcp://[{}]:{}", self.host, self.port)
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
         } else {
-            write!(f, "tcp://{}:{}", self.host, self.port)
+            write!(f, "{scheme}://{}:{}", self.host, self.port)
         }
     }
 }
@@ -107,6 +165,9 @@ pub enum ForwardError {
         /// Why.
         why: String,
     },
+    /// The TLS settings cannot be used: a CA, certificate or key file that cannot be
+    /// read or holds nothing usable, or TLS files given for a `tcp://` target.
+    Tls(String),
     /// The log cannot be read.
     Log(EventLogError),
     /// The collector stayed unreachable for every attempt (without `--follow`).
@@ -127,6 +188,7 @@ impl std::fmt::Display for ForwardError {
             ForwardError::State { path, why } => {
                 write!(f, "forwarding state {}: {why}", path.display())
             }
+            ForwardError::Tls(why) => write!(f, "syslog over TLS: {why}"),
             ForwardError::Log(e) => write!(f, "the event log cannot be read: {e}"),
             ForwardError::Unreachable {
                 target,
@@ -172,6 +234,76 @@ pub struct ForwardOptions {
     pub io_timeout: Duration,
     /// What MSG carries: the rendered message, or the ECS JSON.
     pub body: SyslogBody,
+    /// For a `tls://` target: whom to trust, and our certificate if the collector asks.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The files of a `tls://` target (PEM).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The CA certificates the collector's certificate must chain to (one or more).
+    pub ca: PathBuf,
+    /// Our certificate chain, for a collector that asks for one (mutual TLS)...
+    pub cert: Option<PathBuf>,
+    /// ...and its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    /// The rustls client configuration these files make: the CA file's certificates as the
+    /// only roots, rustls' default protocol versions and suites (aws-lc-rs), our
+    /// certificate and key when given.
+    pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, ForwardError> {
+        let named = |p: &Path, what: &str| ForwardError::Tls(format!("{what} {}", p.display()));
+        let certs = |p: &Path, what: &str| -> Result<Vec<CertificateDer<'static>>, ForwardError> {
+            let all: Result<Vec<_>, _> = CertificateDer::pem_file_iter(p)
+                .map_err(|e| named(p, &format!("cannot read the {what}")).with(e))?
+                .collect();
+            let all = all.map_err(|e| named(p, &format!("the {what}")).with(e))?;
+            if all.is_empty() {
+                return Err(named(p, &format!("the {what}")).with("it holds no PEM CERTIFICATE"));
+            }
+            Ok(all)
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for c in certs(&self.ca, "CA file")? {
+            roots
+                .add(c)
+                .map_err(|e| named(&self.ca, "the CA file").with(e))?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ForwardError::Tls(e.to_string()))?
+            .with_root_certificates(roots);
+        let config = match (&self.cert, &self.key) {
+            (None, None) => builder.with_no_client_auth(),
+            (Some(cert), Some(key)) => {
+                let chain = certs(cert, "client certificate file")?;
+                let k = PrivateKeyDer::from_pem_file(key)
+                    .map_err(|e| named(key, "the client key file").with(e))?;
+                builder
+                    .with_client_auth_cert(chain, k)
+                    .map_err(|e| named(key, "the client key file").with(e))?
+            }
+            _ => {
+                return Err(ForwardError::Tls(
+                    "a client certificate needs both its certificate file and its key file".into(),
+                ))
+            }
+        };
+        Ok(Arc::new(config))
+    }
+}
+
+impl ForwardError {
+    /// A `Tls` error with its cause appended.
+    fn with(self, cause: impl std::fmt::Display) -> ForwardError {
+        match self {
+            ForwardError::Tls(what) => ForwardError::Tls(format!("{what}: {cause}")),
+            other => other,
+        }
+    }
 }
 
 impl Default for ForwardOptions {
@@ -183,6 +315,7 @@ impl Default for ForwardOptions {
             max_backoff: Duration::from_secs(30),
             io_timeout: Duration::from_secs(10),
             body: SyslogBody::Message,
+            tls: None,
         }
     }
 }
@@ -200,12 +333,23 @@ pub struct Progress {
     pub last_in_log: u64,
 }
 
-/// Ships one log to one syslog target.
+/// Ships one log to one target.
 pub struct Forwarder {
     reader: LogReader,
-    target: SyslogTarget,
+    target: Target,
     state: PathBuf,
     options: ForwardOptions,
+    delivery: Delivery,
+}
+
+/// How a batch is delivered.
+enum Delivery {
+    Syslog {
+        target: SyslogTarget,
+        /// For a `tls://` target: the configuration and the name its certificate must hold.
+        tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    },
+    Otlp(OtlpClient),
 }
 
 impl Forwarder {
@@ -213,12 +357,33 @@ impl Forwarder {
     pub fn new(
         log: &Path,
         data_dir: &Path,
-        target: SyslogTarget,
+        target: impl Into<Target>,
         options: ForwardOptions,
     ) -> Result<Forwarder, ForwardError> {
+        let target = target.into();
+        let delivery = match &target {
+            Target::Syslog(t) => Delivery::Syslog {
+                target: t.clone(),
+                tls: Forwarder::tls(t, &options)?,
+            },
+            Target::Otlp(t) => {
+                if options.tls.is_some() {
+                    return Err(ForwardError::Tls(format!(
+                        "TLS files were given for {t}, which is plain HTTP; they apply to --syslog tls:// only"
+                    )));
+                }
+                if options.body != SyslogBody::Message {
+                    return Err(ForwardError::Target(format!(
+                        "{t}: the ECS body is for syslog; an OTLP record carries the Windows fields as attributes and the message as its body"
+                    )));
+                }
+                Delivery::Otlp(OtlpClient::new(t, options.io_timeout))
+            }
+        };
         let reader = LogReader::open(log)?;
         let state = data_dir.join(target.state_file_name());
         Ok(Forwarder {
+            delivery,
             reader,
             target,
             state,
@@ -227,6 +392,39 @@ impl Forwarder {
                 ..options
             },
         })
+    }
+
+    #[allow(clippy::type_complexity)] // the pair is what ship_tls takes
+    fn tls(
+        target: &SyslogTarget,
+        options: &ForwardOptions,
+    ) -> Result<Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>, ForwardError> {
+        Ok(match (&options.tls, target.tls) {
+            (Some(files), true) => {
+                let name = ServerName::try_from(target.host.clone()).map_err(|e| {
+                    ForwardError::Target(format!(
+                        "'{target}': {e}; a tls:// host is the name its certificate holds"
+                    ))
+                })?;
+                Some((files.client_config()?, name))
+            }
+            (None, true) => {
+                return Err(ForwardError::Tls(format!(
+                    "{target} needs the CA that issued the collector's certificate (--tls-ca FILE)"
+                )))
+            }
+            (Some(_), false) => {
+                return Err(ForwardError::Tls(format!(
+                    "TLS files were given for {target}, which is plain TCP; use tls://"
+                )))
+            }
+            (None, false) => None,
+        })
+    }
+
+    /// The target.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The state file.
@@ -320,10 +518,23 @@ impl Forwarder {
         }
     }
 
-    /// One connection: every record as a frame, our end of stream, the collector's.
+    /// One batch to the target.
     fn ship(&self, chunk: &[EventRecord]) -> io::Result<()> {
+        match &self.delivery {
+            Delivery::Syslog { target, tls } => self.ship_syslog(target, tls.as_ref(), chunk),
+            Delivery::Otlp(client) => client.post(chunk),
+        }
+    }
+
+    /// One connection: every record as a frame, our end of stream, the collector's.
+    fn ship_syslog(
+        &self,
+        target: &SyslogTarget,
+        tls: Option<&(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+        chunk: &[EventRecord],
+    ) -> io::Result<()> {
         let t = self.options.io_timeout;
-        let addrs = self.target.addrs()?;
+        let addrs = target.addrs()?;
         let mut last_err = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
         let mut stream = None;
         for a in addrs {
@@ -339,6 +550,13 @@ impl Forwarder {
         stream.set_write_timeout(Some(t))?;
         stream.set_read_timeout(Some(t))?;
         stream.set_nodelay(false)?;
+        match tls {
+            None => self.ship_tcp(stream, chunk),
+            Some((config, name)) => self.ship_tls(stream, config, name, chunk),
+        }
+    }
+
+    fn ship_tcp(&self, stream: TcpStream, chunk: &[EventRecord]) -> io::Result<()> {
         let mut w = BufWriter::with_capacity(256 * 1024, &stream);
         for r in chunk {
             write_frame(&mut w, &render_syslog(r, self.options.body))?;
@@ -354,16 +572,109 @@ impl Forwarder {
                 Ok(0) => return Ok(()),
                 // A collector may answer (RELP-like relays do); only the close counts.
                 Ok(_) => continue,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("the collector did not close the connection within {t:?} of our end of stream, so the batch is not known to be read"),
-                    ))
-                }
-                Err(e) => return Err(e),
+                Err(e) => self.not_closed(e)?,
             }
         }
+    }
+
+    /// RFC 5425: the handshake (the collector's certificate verified against the CA file
+    /// and the target's name), the frames, our close_notify, then the collector's close.
+    fn ship_tls(
+        &self,
+        mut stream: TcpStream,
+        config: &Arc<rustls::ClientConfig>,
+        name: &ServerName<'static>,
+        chunk: &[EventRecord],
+    ) -> io::Result<()> {
+        let mut conn = rustls::ClientConnection::new(Arc::clone(config), name.clone())
+            .map_err(io::Error::other)?;
+        while conn.is_handshaking() {
+            conn.complete_io(&mut stream).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("TLS handshake failed: {e}{}", handshake_hint(&e)),
+                )
+            })?;
+        }
+        {
+            let tls = rustls::Stream::new(&mut conn, &mut stream);
+            let mut w = BufWriter::with_capacity(256 * 1024, tls);
+            for r in chunk {
+                write_frame(&mut w, &render_syslog(r, self.options.body))
+                    .map_err(|e| dropped(e, config))?;
+            }
+            w.flush().map_err(|e| dropped(e, config))?;
+        }
+        conn.send_close_notify();
+        while conn.wants_write() {
+            conn.write_tls(&mut stream)?;
+        }
+        stream.flush()?;
+        stream.shutdown(Shutdown::Write)?;
+        // The collector closes once it has read to our close_notify: its own close_notify
+        // (Ok(0)), or the TCP close without one (rsyslog's gtls driver closes so). An alert
+        // (a refused client certificate, say) is an error: the batch was not taken.
+        let mut buf = [0u8; 512];
+        loop {
+            match rustls::Stream::new(&mut conn, &mut stream).read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => self.not_closed(e).map_err(|e| dropped(e, config))?,
+            }
+        }
+    }
+
+    /// A read error while waiting for the collector's close: go on after an interrupt,
+    /// otherwise the batch is not known to be read.
+    fn not_closed(&self, e: io::Error) -> io::Result<()> {
+        let t = self.options.io_timeout;
+        match e.kind() {
+            io::ErrorKind::Interrupted => Ok(()),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the collector did not close the connection within {t:?} of our end of stream, so the batch is not known to be read"),
+            )),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A connection the collector dropped after the handshake: with no client certificate of
+/// ours, say the likely reason (TLS 1.3 servers refuse a missing certificate only then).
+fn dropped(e: io::Error, config: &rustls::ClientConfig) -> io::Error {
+    let reset = matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+    );
+    if reset && !config.client_auth_cert_resolver.has_certs() {
+        io::Error::new(
+            e.kind(),
+            format!("{e}: the collector dropped the connection after the handshake, as one that requires a client certificate does (--tls-cert and --tls-key)"),
+        )
+    } else {
+        e
+    }
+}
+
+/// What to do about a failed TLS handshake, where rustls' error says.
+fn handshake_hint(e: &io::Error) -> &'static str {
+    let Some(tls) = e.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) else {
+        return "";
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+            "; the collector's certificate does not chain to the CA file given (--tls-ca): give the CA that issued it"
+        }
+        rustls::Error::InvalidCertificate(
+            rustls::CertificateError::NotValidForName
+            | rustls::CertificateError::NotValidForNameContext { .. },
+        ) => "; the collector's certificate is not for the target's host: connect by a name the certificate holds",
+        rustls::Error::InvalidCertificate(_) => "; the collector's certificate is not acceptable",
+        rustls::Error::AlertReceived(_) => {
+            "; the collector refused the connection (if it requires a client certificate: --tls-cert and --tls-key)"
+        }
+        _ => "",
     }
 }
 
@@ -429,10 +740,17 @@ mod tests {
         assert_eq!(t.state_file_name(), "forward-syslog-127.0.0.1-6514.state");
         let t = SyslogTarget::parse("tcp://[::1]:514").expect("v6");
         assert_eq!(t.to_string(), "tcp://[::1]:514");
+        let t = SyslogTarget::parse("tls://collector.example.net:6514").expect("tls");
+        assert!(t.is_tls());
+        assert_eq!(t.to_string(), "tls://collector.example.net:6514");
+        assert_eq!(
+            t.state_file_name(),
+            "forward-syslog-tls-collector.example.net-6514.state"
+        );
         for (s, why) in [
-            ("tls://h:6514", "not implemented yet"),
             ("udp://h:514", "at least once"),
             ("h:514", "expected tcp://"),
+            ("tls://h", "port is required"),
             ("tcp://h", "port is required"),
             ("tcp://h:0", "1 to 65535"),
             ("tcp://:514", "no host"),

@@ -9,12 +9,14 @@
 //!   ([`ListenPolicy`]). The API is documented in `docs/viewer.md`.
 //! - [`forward`]: RFC 5424 syslog over TCP (RFC 6587 octet counting) to a collector,
 //!   at least once, resuming from the last acknowledged record ID kept in the data
-//!   directory.
+//!   directory; over TLS (RFC 5425) with the collector's certificate verified.
+//! - [`otlp`]: OpenTelemetry logs over OTLP/HTTP, the same state and acknowledgement.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod forward;
 mod live;
+pub mod otlp;
 pub mod viewer;
 
 pub use viewer::{ListenPolicy, Viewer, ViewerError};

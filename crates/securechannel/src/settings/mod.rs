@@ -15,6 +15,9 @@
 //! EccCurves = ["curve25519", "NistP256"]
 //! [EventLog]                  # ours: the log's size, retention and flood control
 //! MaxSize = 20971520
+//! [Forward]                   # ours: where `serve` forwards the records it commits
+//! Syslog = "tls://collector.example.net:6514"
+//! TlsCa = "collector-ca.pem"
 //! ```
 //!
 //! Every value has a registry-style name (`Protocols\TLS 1.3\Server\Enabled`); the table of
@@ -118,6 +121,27 @@ pub struct EventLogSettings {
     pub flood_threshold: u32,
     /// The flood-control window.
     pub flood_window: Duration,
+}
+
+/// The `[Forward]` section (ours): what `serve` forwards its records to, as written (the
+/// CLI parses the targets and reads the files, refusing serve's start on any error).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ForwardSettings {
+    /// `Syslog`: `tcp://HOST:PORT` or `tls://HOST:PORT`.
+    pub syslog: Option<String>,
+    /// `Otlp`: `http://HOST:PORT/v1/logs`.
+    pub otlp: Option<String>,
+    /// `TlsCa`: the CA file for `tls://`.
+    pub tls_ca: Option<String>,
+    /// `TlsCert`: our certificate for `tls://`.
+    pub tls_cert: Option<String>,
+    /// `TlsKey`: its key.
+    pub tls_key: Option<String>,
+    /// `Format = "ecs"`: MSG is the ECS JSON.
+    pub ecs: bool,
+    /// `Batch`: records per batch.
+    pub batch: u32,
 }
 
 /// A configuration remark that is not an error (an unknown suite name in `Functions`, say).
@@ -464,6 +488,34 @@ impl Settings {
     /// `EnableOcspStaplingForSni`.
     pub fn ocsp_stapling_for_sni(&self) -> bool {
         self.dword_or_default("EnableOcspStaplingForSni") != 0
+    }
+
+    /// The `[Forward]` section: where `serve` forwards the records it commits. An error
+    /// names the value that holds more than one item (a comma in a REG_SZ).
+    pub fn forward(&self) -> Result<ForwardSettings, String> {
+        let one = |name: &str| -> Result<Option<String>, String> {
+            match self.value(name) {
+                Ok(Some(SettingValue::List(v))) => match v.as_slice() {
+                    [] => Ok(None),
+                    [one] => Ok(Some(one.clone())),
+                    _ => Err(format!(
+                        "`{name}` holds {} values ({}); it takes one",
+                        v.len(),
+                        v.join(", ")
+                    )),
+                },
+                _ => Ok(None),
+            }
+        };
+        Ok(ForwardSettings {
+            syslog: one("Forward\\Syslog")?,
+            otlp: one("Forward\\Otlp")?,
+            tls_ca: one("Forward\\TlsCa")?,
+            tls_cert: one("Forward\\TlsCert")?,
+            tls_key: one("Forward\\TlsKey")?,
+            ecs: matches!(self.value("Forward\\Format"), Ok(Some(SettingValue::Choice(c))) if c == "ecs"),
+            batch: self.dword_or_default("Forward\\Batch"),
+        })
     }
 
     /// The `[EventLog]` section.

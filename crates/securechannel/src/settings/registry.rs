@@ -378,6 +378,42 @@ pub(super) fn build_definitions() -> Vec<SettingDef> {
         note: "curve order: curve25519, NistP256, NistP384; absent: X25519MLKEM768 then the classical curves",
         rule: enforced("policy.rs: the key exchange groups offered and their order"),
     });
+    // [Forward] (ours): what `serve` forwards the records it commits to. Each REG_SZ holds
+    // one value (a comma makes two, which serve refuses at startup).
+    const FORWARD: &str = "serve: forwards the records it commits in the background, at least once, from the same state file as `schannel events forward` to that target; invalid values refuse serve's start; at the next start";
+    for (name, note) in [
+        ("Forward\\Syslog", "the syslog collector serve forwards to: tcp://HOST:PORT or tls://HOST:PORT (RFC 5425)"),
+        ("Forward\\Otlp", "the OTLP/HTTP logs endpoint serve forwards to: http://HOST:PORT/v1/logs"),
+        ("Forward\\TlsCa", "for tls://: the CA file (PEM) the collector's certificate must chain to; relative to the data directory"),
+        ("Forward\\TlsCert", "for tls://: our certificate (PEM) for a collector that requires one; relative to the data directory"),
+        ("Forward\\TlsKey", "for tls://: the key (PEM) of TlsCert; relative to the data directory"),
+    ] {
+        defs.push(SettingDef {
+            name: name.into(),
+            kind: ValueKind::List,
+            default: None,
+            note,
+            rule: enforced(FORWARD),
+        });
+    }
+    defs.push(SettingDef {
+        name: "Forward\\Format".into(),
+        kind: ValueKind::Choice(&["text", "ecs"]),
+        default: Some(SettingValue::Choice("text".into())),
+        note:
+            "what a syslog message's MSG carries: the rendered message, or the record as ECS JSON",
+        rule: enforced(FORWARD),
+    });
+    defs.push(SettingDef {
+        name: "Forward\\Batch".into(),
+        kind: ValueKind::Dword {
+            min: 1,
+            max: 10_000,
+        },
+        default: Some(SettingValue::Dword(5000)),
+        note: "records per batch (one connection or request, acknowledged as a whole)",
+        rule: enforced(FORWARD),
+    });
     defs.push(SettingDef {
         name: "EventLog\\Retention".into(),
         kind: ValueKind::Choice(&["overwrite", "archive"]),
