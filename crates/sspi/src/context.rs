@@ -699,8 +699,11 @@ fn query(context: *mut SecHandle, attribute: ULONG, out: *mut c_void) -> Result<
                 Tls::Client(c) => c.remote_certificates(),
                 Tls::Server(s) => s.remote_certificates(),
             };
-            let first = chain.first().ok_or(Status::NoCredentials)?;
-            let cert = crypt32::new_context(first.as_ref()).ok_or(Status::InternalError)?;
+            if chain.is_empty() {
+                return Err(Status::NoCredentials);
+            }
+            let ders: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
+            let cert = crypt32::new_context_with_chain(&ders).ok_or(Status::InternalError)?;
             // SAFETY: the caller passes a PCCERT_CONTEXT to fill for this attribute.
             unsafe { put(out.cast::<*const CERT_CONTEXT>(), cert) };
         }

@@ -6,7 +6,14 @@
  * InitializeSecurityContext. Only the socket calls differ from Windows.
  *
  * usage: client PORT TARGET [tls12|tls13|default] [v4|v5] [manual] [store SUBJECT] [alpn A,B]
+ *               [verify NAME|-] [at UNIX-SECONDS] [memstore] [decrypts]
  * Prints the reply on stdout; on failure prints "FAILED <call> 0x%08X" and exits 2.
+ * With `verify` (and `manual`), the server's certificate is judged the way the SDK
+ * sample's VerifyServerCertificate does (CertGetCertificateChain on the
+ * REMOTE_CERT_CONTEXT with its hCertStore, or with `memstore` a memory store the program
+ * fills from it; CertVerifyCertificateChainPolicy with CERT_CHAIN_POLICY_SSL): prints
+ * "POLICY 0x%08X" and exits 3 when the policy refuses it. `decrypts` prints the status
+ * of every DecryptMessage call.
  */
 #include "securechannel_sspi.h"
 
@@ -171,6 +178,114 @@ static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, C
     return st;
 }
 
+/* UTF-16 of an ASCII string (WCHAR is 16-bit here, as on Windows). */
+static WCHAR *widen(const char *s) {
+    size_t n = strlen(s);
+    WCHAR *w = malloc((n + 1) * sizeof(WCHAR));
+    for (size_t i = 0; i <= n; i++) w[i] = (WCHAR)(unsigned char)s[i];
+    return w;
+}
+
+/* The SDK sample's VerifyServerCertificate, with a fixed validation time when `at` is set. */
+static DWORD verify_server_certificate(PCCERT_CONTEXT server_cert, const char *name, long long at, int memstore) {
+    char *usages[] = {szOID_PKIX_KP_SERVER_AUTH, szOID_SERVER_GATED_CRYPTO, szOID_SGC_NETSCAPE};
+    CERT_CHAIN_PARA chain_para;
+    memset(&chain_para, 0, sizeof chain_para);
+    chain_para.cbSize = sizeof chain_para;
+    chain_para.RequestedUsage.dwType = USAGE_MATCH_TYPE_OR;
+    chain_para.RequestedUsage.Usage.cUsageIdentifier = 3;
+    chain_para.RequestedUsage.Usage.rgpszUsageIdentifier = usages;
+    FILETIME ft, *when = NULL;
+    if (at != 0) {
+        unsigned long long ticks = ((unsigned long long)at + 11644473600ULL) * 10000000ULL;
+        ft.dwLowDateTime = (DWORD)ticks;
+        ft.dwHighDateTime = (DWORD)(ticks >> 32);
+        when = &ft;
+    }
+    HCERTSTORE extra = server_cert->hCertStore;
+    if (memstore) {
+        /* A memory store with what the server sent, added one by one. */
+        extra = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+        if (extra == NULL) return (DWORD)fail("CertOpenStore(MEMORY)", SEC_E_INTERNAL_ERROR);
+        PCCERT_CONTEXT c = NULL;
+        int added = 0;
+        while ((c = CertEnumCertificatesInStore(server_cert->hCertStore, c)) != NULL) {
+            if (!CertAddCertificateContextToStore(extra, c, CERT_STORE_ADD_ALWAYS, NULL)) return 2;
+            added++;
+        }
+        /* The same certificate again: CERT_STORE_ADD_NEW refuses it, USE_EXISTING gives it back. */
+        PCCERT_CONTEXT again = NULL;
+        BOOL dup = CertAddEncodedCertificateToStore(extra, X509_ASN_ENCODING, server_cert->pbCertEncoded,
+                                                    server_cert->cbCertEncoded, CERT_STORE_ADD_NEW, NULL);
+        BOOL existing = CertAddEncodedCertificateToStore(extra, X509_ASN_ENCODING, server_cert->pbCertEncoded,
+                                                         server_cert->cbCertEncoded, CERT_STORE_ADD_USE_EXISTING, &again);
+        printf("MEMSTORE added %d new-duplicate %d use-existing %d same %d\n", added, dup, existing,
+               again != NULL && again->cbCertEncoded == server_cert->cbCertEncoded &&
+                   memcmp(again->pbCertEncoded, server_cert->pbCertEncoded, again->cbCertEncoded) == 0);
+        if (again) CertFreeCertificateContext(again);
+    }
+    PCCERT_CHAIN_CONTEXT chain = NULL;
+    if (!CertGetCertificateChain(NULL, server_cert, when, extra, &chain_para, 0, NULL, &chain)) {
+        if (memstore) CertCloseStore(extra, 0);
+        printf("FAILED CertGetCertificateChain\n");
+        return 2;
+    }
+    if (memstore) CertCloseStore(extra, 0);
+    WCHAR *wname = strcmp(name, "-") == 0 ? NULL : widen(name);
+    HTTPSPolicyCallbackData https;
+    memset(&https, 0, sizeof https);
+    https.cbStruct = sizeof https;
+    https.dwAuthType = AUTHTYPE_SERVER;
+    https.fdwChecks = 0;
+    https.pwszServerName = wname;
+    CERT_CHAIN_POLICY_PARA policy;
+    memset(&policy, 0, sizeof policy);
+    policy.cbSize = sizeof policy;
+    policy.pvExtraPolicyPara = &https;
+    CERT_CHAIN_POLICY_STATUS status;
+    memset(&status, 0, sizeof status);
+    status.cbSize = sizeof status;
+    BOOL ok = CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy, &status);
+    free(wname);
+    if (!ok) {
+        CertFreeCertificateChain(chain);
+        printf("FAILED CertVerifyCertificateChainPolicy\n");
+        return 2;
+    }
+    PCERT_SIMPLE_CHAIN simple = chain->rgpChain[0];
+    printf("POLICY 0x%08X element %ld trust 0x%X elements %u\n", (unsigned)status.dwError,
+           (long)status.lElementIndex, (unsigned)chain->TrustStatus.dwErrorStatus, (unsigned)simple->cElement);
+    for (DWORD i = 0; i < simple->cElement; i++) {
+        char n[256];
+        CertGetNameStringA(simple->rgpElement[i]->pCertContext, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, n, sizeof n);
+        printf("ELEMENT %u %s self-signed %d\n", (unsigned)i, n,
+               (simple->rgpElement[i]->TrustStatus.dwInfoStatus & CERT_TRUST_IS_SELF_SIGNED) != 0);
+    }
+    CertFreeCertificateChain(chain);
+    return status.dwError;
+}
+
+/* CertGetNameString the ways programs call it: size first, then the name. */
+static void print_names(PCCERT_CONTEXT c) {
+    DWORD need = CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, NULL, 0);
+    char *simple = malloc(need);
+    CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, simple, need);
+    char dns[256], cn[256], issuer[256], all[512], tiny[4];
+    CertGetNameStringA(c, CERT_NAME_DNS_TYPE, 0, NULL, dns, sizeof dns);
+    CertGetNameStringA(c, CERT_NAME_ATTR_TYPE, 0, szOID_COMMON_NAME, cn, sizeof cn);
+    CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, CERT_NAME_ISSUER_FLAG, NULL, issuer, sizeof issuer);
+    DWORD n_all = CertGetNameStringA(c, CERT_NAME_DNS_TYPE, CERT_NAME_SEARCH_ALL_NAMES_FLAG, NULL, all, sizeof all);
+    for (DWORD i = 0; i + 1 < n_all; i++) if (all[i] == 0) all[i] = '|';
+    DWORD n_tiny = CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, tiny, sizeof tiny);
+    WCHAR w[256];
+    DWORD nw = CertGetNameStringW(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, w, 256);
+    char narrowed[256];
+    for (DWORD i = 0; i < nw; i++) narrowed[i] = (char)w[i];
+    printf("NAMES simple=%s(%u) dns=%s cn=%s issuer=%s all=%s tiny=%s(%u) wide=%s(%u)\n", simple, (unsigned)need,
+           dns, cn, issuer, all, tiny, (unsigned)n_tiny, narrowed, (unsigned)nw);
+    free(simple);
+}
+
 static SECURITY_STATUS disconnect(int fd, PCredHandle cred, CtxtHandle *ctx) {
     DWORD type = SCHANNEL_SHUTDOWN;
     SecBuffer b[1];
@@ -209,8 +324,15 @@ int main(int argc, char **argv) {
     int manual = 0;
     const char *subject = NULL;
     const char *alpn = NULL;
+    const char *verify = NULL;
+    long long at = 0;
+    int memstore = 0, decrypts = 0;
     for (int i = 5; i < argc; i++) {
         if (strcmp(argv[i], "manual") == 0) manual = 1;
+        if (strcmp(argv[i], "memstore") == 0) memstore = 1;
+        if (strcmp(argv[i], "decrypts") == 0) decrypts = 1;
+        if (strcmp(argv[i], "verify") == 0 && i + 1 < argc) verify = argv[++i];
+        if (strcmp(argv[i], "at") == 0 && i + 1 < argc) at = atoll(argv[++i]);
         if (strcmp(argv[i], "alpn") == 0 && i + 1 < argc) alpn = argv[++i];
         if (strcmp(argv[i], "store") == 0 && i + 1 < argc) subject = argv[++i];
     }
@@ -301,6 +423,19 @@ int main(int argc, char **argv) {
             sizes.cbHeader, sizes.cbTrailer, sizes.cbMaximumMessage, remote->cbCertEncoded,
             remote->pCertInfo->Subject.cbData, remote->pCertInfo->dwVersion);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
+    print_names(remote);
+    if (verify != NULL) {
+        DWORD policy = verify_server_certificate(remote, verify, at, memstore);
+        if (policy != 0) {
+            CertFreeCertificateContext(remote);
+            g_sspi->DeleteSecurityContext(&ctx);
+            g_sspi->FreeCredentialsHandle(&cred);
+            close(fd);
+            free(extra.pvBuffer);
+            fflush(stdout);
+            return 3;
+        }
+    }
     CertFreeCertificateContext(remote);
     SecPkgContext_ApplicationProtocol ap;
     st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap);
@@ -352,6 +487,11 @@ int main(int argc, char **argv) {
         mb[3].BufferType = SECBUFFER_EMPTY; mb[3].cbBuffer = 0; mb[3].pvBuffer = NULL;
         md.ulVersion = SECBUFFER_VERSION; md.cBuffers = 4; md.pBuffers = mb;
         st = g_sspi->DecryptMessage(&ctx, &md, 0, NULL);
+        if (decrypts && st != SEC_E_INCOMPLETE_MESSAGE) {
+            DWORD n = 0;
+            for (int i = 1; i < 4; i++) if (mb[i].BufferType == SECBUFFER_DATA) n = mb[i].cbBuffer;
+            fprintf(stderr, "DECRYPT 0x%08X data %u\n", (unsigned)st, (unsigned)n);
+        }
         if (st == SEC_E_INCOMPLETE_MESSAGE) continue;
         if (st == SEC_I_CONTEXT_EXPIRED) { closed_by_peer = 1; break; }
         if (st != SEC_E_OK && st != SEC_I_RENEGOTIATE) break;
