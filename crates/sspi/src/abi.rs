@@ -603,6 +603,8 @@ pub const CALG_AES_256: u32 = 0x6610;
 pub const CALG_SHA_256: u32 = 0x800c;
 pub const CALG_SHA_384: u32 = 0x800d;
 pub const CALG_ECDH_EPHEM: u32 = 0xae06;
+pub const CALG_RSA_SIGN: u32 = 0x2400;
+pub const CALG_ECDSA: u32 = 0x2203;
 
 #[cfg(test)]
 mod tests {

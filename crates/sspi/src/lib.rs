@@ -45,9 +45,11 @@ pub use chain::{
 pub use context::{
     AcceptSecurityContext, ApplyControlToken, DeleteSecurityContext, InitializeSecurityContextA,
     InitializeSecurityContextW, QueryContextAttributesA, QueryContextAttributesW,
+    SetContextAttributesA, SetContextAttributesW,
 };
 pub use credentials::{
     AcquireCredentialsHandleA, AcquireCredentialsHandleW, FreeCredentialsHandle,
+    QueryCredentialsAttributesA, QueryCredentialsAttributesW,
 };
 pub use crypt32::{
     CertAddCertificateContextToStore, CertAddEncodedCertificateToStore, CertCloseStore,

@@ -6,14 +6,15 @@
  * InitializeSecurityContext. Only the socket calls differ from Windows.
  *
  * usage: client PORT TARGET [tls12|tls13|default] [v4|v5] [manual] [store SUBJECT] [alpn A,B]
- *               [verify NAME|-] [at UNIX-SECONDS] [memstore] [decrypts]
+ *               [verify NAME|-] [at UNIX-SECONDS] [memstore] [decrypts] [alertbuf]
  * Prints the reply on stdout; on failure prints "FAILED <call> 0x%08X" and exits 2.
  * With `verify` (and `manual`), the server's certificate is judged the way the SDK
  * sample's VerifyServerCertificate does (CertGetCertificateChain on the
  * REMOTE_CERT_CONTEXT with its hCertStore, or with `memstore` a memory store the program
  * fills from it; CertVerifyCertificateChainPolicy with CERT_CHAIN_POLICY_SSL): prints
  * "POLICY 0x%08X" and exits 3 when the policy refuses it. `decrypts` prints the status
- * of every DecryptMessage call.
+ * of every DecryptMessage call. `alertbuf` asks without ISC_REQ_EXTENDED_ERROR and passes
+ * a SECBUFFER_ALERT output buffer (as curl does): a failed call's alert comes there.
  */
 #include "securechannel_sspi.h"
 
@@ -28,6 +29,7 @@
 #define IO_BUFFER_SIZE 0x10000
 
 static PSecurityFunctionTableA g_sspi;
+static int g_alertbuf;
 
 static int fail(const char *call, SECURITY_STATUS s) {
     printf("FAILED %s 0x%08X\n", call, (unsigned)s);
@@ -72,9 +74,9 @@ static DWORD alpn_buffer(const char *list, unsigned char *out) {
 static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, CtxtHandle *ctx,
                                  SecBuffer *extra_out, const char *alpn) {
     DWORD req = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY |
-                ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
+                (g_alertbuf ? 0 : ISC_REQ_EXTENDED_ERROR) | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
     SecBufferDesc in_desc, out_desc;
-    SecBuffer in_bufs[2], out_bufs[1];
+    SecBuffer in_bufs[2], out_bufs[3];
     ULONG attrs;
     TimeStamp expiry;
     SECURITY_STATUS st;
@@ -131,12 +133,26 @@ static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, C
         out_bufs[0].pvBuffer = NULL;
         out_bufs[0].BufferType = SECBUFFER_TOKEN;
         out_bufs[0].cbBuffer = 0;
-        out_desc.cBuffers = 1;
+        out_bufs[1].pvBuffer = NULL;
+        out_bufs[1].BufferType = SECBUFFER_ALERT;
+        out_bufs[1].cbBuffer = 0;
+        out_bufs[2].pvBuffer = NULL;
+        out_bufs[2].BufferType = SECBUFFER_EMPTY;
+        out_bufs[2].cbBuffer = 0;
+        out_desc.cBuffers = g_alertbuf ? 3 : 1;
         out_desc.pBuffers = out_bufs;
         out_desc.ulVersion = SECBUFFER_VERSION;
 
         st = g_sspi->InitializeSecurityContextA(cred, ctx, NULL, req, 0, 0, &in_desc, 0, NULL,
                                                 &out_desc, &attrs, &expiry);
+        if (g_alertbuf && FAILED(st)) {
+            /* The alert of the failure, sent before closing. */
+            printf("ALERT token %u alert %u\n", (unsigned)out_bufs[0].cbBuffer, (unsigned)out_bufs[1].cbBuffer);
+            if (out_bufs[1].pvBuffer != NULL) {
+                send_all(fd, out_bufs[1].pvBuffer, out_bufs[1].cbBuffer);
+                g_sspi->FreeContextBuffer(out_bufs[1].pvBuffer);
+            }
+        }
 
         if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED ||
             (FAILED(st) && (attrs & ISC_RET_EXTENDED_ERROR))) {
@@ -331,6 +347,7 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "manual") == 0) manual = 1;
         if (strcmp(argv[i], "memstore") == 0) memstore = 1;
         if (strcmp(argv[i], "decrypts") == 0) decrypts = 1;
+        if (strcmp(argv[i], "alertbuf") == 0) g_alertbuf = 1;
         if (strcmp(argv[i], "verify") == 0 && i + 1 < argc) verify = argv[++i];
         if (strcmp(argv[i], "at") == 0 && i + 1 < argc) at = atoll(argv[++i]);
         if (strcmp(argv[i], "alpn") == 0 && i + 1 < argc) alpn = argv[++i];
@@ -388,6 +405,16 @@ int main(int argc, char **argv) {
     if (client_cert) CertFreeCertificateContext(client_cert);
     if (my) CertCloseStore(my, 0);
     if (st != SEC_E_OK) return fail("AcquireCredentialsHandleA", st);
+    SecPkgCred_SupportedProtocols cred_protocols;
+    st = g_sspi->QueryCredentialsAttributesA(&cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &cred_protocols);
+    if (st != SEC_E_OK) return fail("QueryCredentialsAttributesA(SUPPORTED_PROTOCOLS)", st);
+    SecPkgCred_SupportedAlgs cred_algs;
+    st = g_sspi->QueryCredentialsAttributesA(&cred, SECPKG_ATTR_SUPPORTED_ALGS, &cred_algs);
+    if (st != SEC_E_OK) return fail("QueryCredentialsAttributesA(SUPPORTED_ALGS)", st);
+    printf("CREDS protocols 0x%X algs", (unsigned)cred_protocols.grbitProtocol);
+    for (DWORD i = 0; i < cred_algs.cSupportedAlgs; i++) printf(" 0x%X", cred_algs.palgSupportedAlgs[i]);
+    printf("\n");
+    g_sspi->FreeContextBuffer(cred_algs.palgSupportedAlgs);
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa;
@@ -424,6 +451,46 @@ int main(int argc, char **argv) {
             remote->pCertInfo->Subject.cbData, remote->pCertInfo->dwVersion);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
     print_names(remote);
+    SecPkgContext_CipherInfo ci;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_CIPHER_INFO, &ci);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(CIPHER_INFO)", st);
+    char suite_name[SZ_ALG_MAX_SIZE], cipher[SZ_ALG_MAX_SIZE], hash[SZ_ALG_MAX_SIZE], exch[SZ_ALG_MAX_SIZE],
+        cert_alg[SZ_ALG_MAX_SIZE];
+    for (int i = 0; i < SZ_ALG_MAX_SIZE; i++) {
+        suite_name[i] = (char)ci.szCipherSuite[i];
+        cipher[i] = (char)ci.szCipher[i];
+        hash[i] = (char)ci.szHash[i];
+        exch[i] = (char)ci.szExchange[i];
+        cert_alg[i] = (char)ci.szCertificate[i];
+    }
+    printf("CIPHERINFO v%u protocol 0x%X suite 0x%04X %s cipher %s %u/%u hash %s %u exchange %s %u-%u cert %s\n",
+           (unsigned)ci.dwVersion, (unsigned)ci.dwProtocol, (unsigned)ci.dwCipherSuite, suite_name, cipher,
+           (unsigned)ci.dwCipherLen, (unsigned)ci.dwCipherBlockLen, hash, (unsigned)ci.dwHashLen, exch,
+           (unsigned)ci.dwMinExchangeLen, (unsigned)ci.dwMaxExchangeLen, cert_alg);
+    SecPkgContext_SessionInfo si;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_SESSION_INFO, &si);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(SESSION_INFO)", st);
+    printf("SESSION flags %u id %u\n", (unsigned)si.dwFlags, (unsigned)si.cbSessionId);
+    PCCERT_CONTEXT local = NULL;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_LOCAL_CERT_CONTEXT, &local);
+    if (st == SEC_E_OK) {
+        char n[256];
+        CertGetNameStringA(local, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, n, sizeof n);
+        printf("LOCALCERT %s\n", n);
+        CertFreeCertificateContext(local);
+    } else {
+        printf("LOCALCERT none 0x%08X\n", (unsigned)st);
+    }
+    SecPkgContext_IssuerListInfoEx issuers;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_ISSUER_LIST_EX, &issuers);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(ISSUER_LIST_EX)", st);
+    printf("ISSUERS %u", (unsigned)issuers.cIssuers);
+    for (DWORD i = 0; i < issuers.cIssuers; i++) {
+        printf(" ");
+        for (DWORD j = 0; j < issuers.aIssuers[i].cbData; j++) printf("%02x", issuers.aIssuers[i].pbData[j]);
+    }
+    printf("\n");
+    if (issuers.aIssuers) g_sspi->FreeContextBuffer(issuers.aIssuers);
     if (verify != NULL) {
         DWORD policy = verify_server_certificate(remote, verify, at, memstore);
         if (policy != 0) {
