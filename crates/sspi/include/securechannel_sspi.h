@@ -810,6 +810,10 @@ SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSecBufferDes
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
 SECURITY_STATUS SEC_ENTRY EncryptMessage(PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage, ULONG MessageSeqNo);
+/* TLS 1.3 NewSessionTicket and KeyUpdate records are read inside DecryptMessage: it
+ * returns SEC_E_OK with an empty SECBUFFER_DATA for them, where Windows returns
+ * SEC_I_RENEGOTIATE (keep the SEC_I_RENEGOTIATE branch of a Windows loop: it is correct
+ * here, just not taken). See crates/sspi/README.md, "Differences from Windows". */
 SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext, PSecBufferDesc pMessage, ULONG MessageSeqNo, PULONG pfQOP);
 SECURITY_STATUS SEC_ENTRY FreeContextBuffer(void *pvContextBuffer);
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);

@@ -10,7 +10,8 @@
 //! token is `pOutput->pBuffers[0]`, allocated with ISC_REQ_ALLOCATE_MEMORY /
 //! ASC_REQ_ALLOCATE_MEMORY (freed with FreeContextBuffer) or copied into the caller's.
 //! On failure, the fatal alert (if any) is the output token, as Schannel gives it with
-//! ISC_REQ_EXTENDED_ERROR. A SECBUFFER_APPLICATION_PROTOCOLS buffer in the first call's
+//! ISC_REQ_EXTENDED_ERROR; without it, a SECBUFFER_ALERT output buffer (after the token)
+//! receives the alert instead. A SECBUFFER_APPLICATION_PROTOCOLS buffer in the first call's
 //! input offers (client) or accepts (server) application protocols (ALPN).
 //!
 //! The provider is given the input one TLS record at a time and is not given the

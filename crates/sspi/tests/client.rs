@@ -383,3 +383,83 @@ fn without_extended_error_the_alert_of_a_failure_comes_in_the_secbuffer_alert() 
         server.stderr()
     );
 }
+
+#[test]
+fn tls13_post_handshake_messages_are_read_by_decrypt_message_without_sec_i_renegotiate() {
+    // s_server (TLS 1.3, no -www) sends its two NewSessionTickets after the handshake;
+    // "k" on its stdin sends a KeyUpdate not asking for one back, "K" one asking for it;
+    // each is followed by a line of data; "Q" ends it. On Windows, DecryptMessage returns
+    // SEC_I_RENEGOTIATE (0x00090321) for these messages; here rustls reads them inside
+    // DecryptMessage, which returns SEC_E_OK with an empty DATA buffer (the documented
+    // difference, crates/sspi/README.md). Every call's status is printed (`decrypts`).
+    use std::io::Write;
+    use std::process::Command;
+    require_tool("openssl", "openssl");
+    let w = World::new();
+    let exe = compile("client", w.dir.path());
+    let port = free_port();
+    let mut c = Command::new("openssl");
+    c.args(["s_server", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&w.server_cert)
+        .arg("-key")
+        .arg(&w.server_key)
+        .args(["-tls1_3", "-naccept", "1"]);
+    let mut server = Proc::spawn(c);
+    assert!(
+        server.wait_for(|o, _| o.contains("ACCEPT")),
+        "{}",
+        server.stderr()
+    );
+    let mut client = spawn_c(
+        &w,
+        &exe,
+        &[&port.to_string(), "localhost", "tls13", "v4", "decrypts"],
+        false,
+    );
+    assert!(
+        server.wait_for(|o, _| o.contains("GET / HTTP/1.0")),
+        "{}\n{}",
+        server.stdout(),
+        client.stderr()
+    );
+    for input in [&b"k\n"[..], b"after k\n", b"K\n", b"after K\n", b"Q\n"] {
+        server.stdin().write_all(input).unwrap();
+        server.stdin().flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let status = client.wait();
+    let (out, err) = (client.stdout(), client.stderr());
+    assert!(status.success(), "{out}\n{err}\n{}", server.stdout());
+    assert!(out.contains("after k\nafter K\n"), "{out}\n{err}");
+    let statuses: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("DECRYPT "))
+        .collect();
+    // Tickets, the KeyUpdate of "k", the one of "K": calls with no data, all SEC_E_OK;
+    // and the two lines. ("Q" ends s_server without close_notify.)
+    let empty = statuses
+        .iter()
+        .filter(|s| **s == "0x00000000 data 0")
+        .count();
+    assert!(empty >= 3, "{statuses:?}");
+    assert!(
+        statuses.contains(&"0x00000000 data 8"),
+        "the lines after the key updates: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.starts_with("0x00000000 ") || s.starts_with("0x00090317 ")),
+        "no SEC_I_RENEGOTIATE, no error: {statuses:?}"
+    );
+    assert!(err.contains("renegotiate 0"), "{err}");
+    // s_server did send both KeyUpdates (what it prints after each).
+    assert_eq!(
+        server.stdout().matches("SSL_do_handshake -> 1").count(),
+        2,
+        "{}",
+        server.stdout()
+    );
+}
