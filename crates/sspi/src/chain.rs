@@ -316,11 +316,12 @@ pub unsafe extern "C" fn CertGetCertificateChain(
             return None;
         }
         let leaf = crypt32::context_der(cert)?;
-        // SAFETY: the contract: null or a FILETIME.
         let at = if time.is_null() {
             None
         } else {
-            Some(unix_of(unsafe { &*time })?)
+            // SAFETY: non-null, a FILETIME by the contract.
+            let t = unsafe { &*time };
+            Some(unix_of(t)?)
         };
         // SAFETY: the contract: null or a CERT_CHAIN_PARA.
         let usage = unsafe { usage_of(para) }?;
