@@ -1,8 +1,10 @@
 //! The part of crypt32 Schannel programs call to choose a certificate, backed by the data
-//! directory's stores: CertOpenStore (system stores "MY", "ROOT", "CA"),
+//! directory's stores: CertOpenStore (system stores "MY", "ROOT", "CA"; memory stores),
 //! CertOpenSystemStoreA/W, CertCloseStore, CertFindCertificateInStore (any, SHA-1 hash,
-//! subject string), CertEnumCertificatesInStore, CertCreateCertificateContext,
-//! CertDuplicateCertificateContext, CertFreeCertificateContext.
+//! subject string), CertEnumCertificatesInStore, CertAddCertificateContextToStore and
+//! CertAddEncodedCertificateToStore (memory stores), CertCreateCertificateContext,
+//! CertDuplicateCertificateContext, CertFreeCertificateContext. (Chains: `chain`; names:
+//! `names`.)
 //!
 //! A store is a snapshot of its directory when opened (`stores/My`, `stores/Root`,
 //! `stores/CA`; both CERT_SYSTEM_STORE_CURRENT_USER and _LOCAL_MACHINE name the data

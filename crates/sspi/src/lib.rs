@@ -1,7 +1,9 @@
 //! securechannel-sspi: the SSPI C ABI of securechannel. Windows code that calls Schannel
 //! (AcquireCredentialsHandle, InitializeSecurityContext, AcceptSecurityContext,
-//! EncryptMessage, DecryptMessage, QueryContextAttributes, ApplyControlToken, and the
-//! crypt32 calls that pick a certificate) builds against `include/securechannel_sspi.h`
+//! EncryptMessage, DecryptMessage, QueryContextAttributes, QueryCredentialsAttributes,
+//! ApplyControlToken, and the crypt32 calls that pick a certificate and, for manual
+//! validation, judge the peer's: CertGetCertificateChain, CertVerifyCertificateChainPolicy)
+//! builds against `include/securechannel_sspi.h`
 //! and links `libsecurechannel_sspi.so` (or `.a`).
 //!
 //! Everything TLS is the provider's (`securechannel`: rustls, aws-lc-rs, rustls-webpki):
