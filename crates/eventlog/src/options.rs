@@ -149,12 +149,7 @@ mod configured_tests {
 
     #[test]
     fn configured_takes_the_settings_and_a_zero_threshold_turns_flood_control_off() {
-        let o = LogOptions::configured(
-            1 << 20,
-            Retention::Archive,
-            7,
-            Duration::from_secs(9),
-        );
+        let o = LogOptions::configured(1 << 20, Retention::Archive, 7, Duration::from_secs(9));
         assert_eq!(o.max_size_bytes, 1 << 20);
         assert_eq!(o.retention, Retention::Archive);
         assert!(o.flood.enabled);
