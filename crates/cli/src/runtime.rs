@@ -6,7 +6,7 @@
 //! counts what it cannot take (see securechannel-eventlog's policies).
 
 use securechannel::{ClientCredential, Protocol, Provider, Settings};
-use securechannel_eventlog::{EventLog, FloodControl, Health, LogOptions};
+use securechannel_eventlog::{EventLog, Health, LogOptions};
 use securechannel_events::{EventId, EventSink, UnixNanos};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -262,22 +262,12 @@ pub fn open_log(data_dir: &Path) -> Result<EventLog, Box<dyn std::error::Error>>
 
 /// The log's options from `settings.toml`'s `[EventLog]` table.
 pub fn log_options(data_dir: &Path) -> LogOptions {
-    let mut options = LogOptions::default();
-    if let Ok(settings) = Settings::load(data_dir) {
-        let s = settings.event_log();
-        options.max_size_bytes = s.max_size;
-        options.retention = s.retention;
-        options.flood = if s.flood_threshold == 0 {
-            FloodControl::off()
-        } else {
-            FloodControl {
-                threshold: s.flood_threshold,
-                window: s.flood_window,
-                ..FloodControl::default()
-            }
-        };
-    }
-    options
+    Settings::load(data_dir)
+        .map(|s| {
+            let e = s.event_log();
+            LogOptions::configured(e.max_size, e.retention, e.flood_threshold, e.flood_window)
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -98,6 +98,34 @@ pub struct LogOptions {
 /// 20 MiB, the Windows default maximum size of the System log.
 pub const DEFAULT_MAX_SIZE_BYTES: u64 = 20 * 1024 * 1024;
 
+impl LogOptions {
+    /// The options `settings.toml`'s `[EventLog]` table gives (its size, retention, and
+    /// flood threshold and window; a threshold of 0 turns flood control off), the rest
+    /// the defaults: what every program that opens the data directory's log uses (the
+    /// `schannel` commands, the SSPI library).
+    pub fn configured(
+        max_size_bytes: u64,
+        retention: Retention,
+        flood_threshold: u32,
+        flood_window: Duration,
+    ) -> LogOptions {
+        LogOptions {
+            max_size_bytes,
+            retention,
+            flood: if flood_threshold == 0 {
+                FloodControl::off()
+            } else {
+                FloodControl {
+                    threshold: flood_threshold,
+                    window: flood_window,
+                    ..FloodControl::default()
+                }
+            },
+            ..LogOptions::default()
+        }
+    }
+}
+
 impl Default for LogOptions {
     fn default() -> Self {
         LogOptions {
@@ -112,5 +140,30 @@ impl Default for LogOptions {
             flush_timeout: Duration::from_secs(10),
             verify_on_open: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod configured_tests {
+    use super::*;
+
+    #[test]
+    fn configured_takes_the_settings_and_a_zero_threshold_turns_flood_control_off() {
+        let o = LogOptions::configured(1 << 20, Retention::Archive, 7, Duration::from_secs(9));
+        assert_eq!(o.max_size_bytes, 1 << 20);
+        assert_eq!(o.retention, Retention::Archive);
+        assert!(o.flood.enabled);
+        assert_eq!(
+            (o.flood.threshold, o.flood.window),
+            (7, Duration::from_secs(9))
+        );
+        assert_eq!(o.batch_window, LogOptions::default().batch_window);
+        let off = LogOptions::configured(
+            1 << 20,
+            Retention::OverwriteOldest,
+            0,
+            Duration::from_secs(9),
+        );
+        assert!(!off.flood.enabled);
     }
 }

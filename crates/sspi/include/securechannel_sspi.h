@@ -245,7 +245,17 @@ typedef struct _SecPkgInfoW {
 #define SECPKG_ATTR_STREAM_SIZES 4
 #define SECPKG_ATTR_APPLICATION_PROTOCOL 35
 #define SECPKG_ATTR_REMOTE_CERT_CONTEXT 0x53
+#define SECPKG_ATTR_LOCAL_CERT_CONTEXT 0x54
+#define SECPKG_ATTR_SUPPORTED_ALGS 0x56
+#define SECPKG_ATTR_SUPPORTED_PROTOCOLS 0x58
+#define SECPKG_ATTR_ISSUER_LIST_EX 0x59
 #define SECPKG_ATTR_CONNECTION_INFO 0x5a
+#define SECPKG_ATTR_SESSION_INFO 0x5d
+#define SECPKG_ATTR_CIPHER_INFO 0x64
+/* Refused here (SEC_E_UNSUPPORTED_FUNCTION): rustls 0.23's unbuffered connections export
+ * no keying material, and this provider computes no TLS secret itself. */
+#define SECPKG_ATTR_KEYING_MATERIAL_INFO 0x6a
+#define SECPKG_ATTR_KEYING_MATERIAL 0x6b
 
 typedef struct _SecPkgContext_StreamSizes {
     ULONG cbHeader;
@@ -265,6 +275,56 @@ typedef struct _SecPkgContext_ConnectionInfo {
     DWORD dwExchStrength;
 } SecPkgContext_ConnectionInfo, *PSecPkgContext_ConnectionInfo;
 
+#define SZ_ALG_MAX_SIZE 64
+#define SECPKGCONTEXT_CIPHERINFO_V1 1
+
+typedef struct _SecPkgContext_CipherInfo {
+    DWORD dwVersion;
+    DWORD dwProtocol;
+    DWORD dwCipherSuite;
+    DWORD dwBaseCipherSuite;
+    WCHAR szCipherSuite[SZ_ALG_MAX_SIZE];
+    WCHAR szCipher[SZ_ALG_MAX_SIZE];
+    DWORD dwCipherLen;
+    DWORD dwCipherBlockLen;
+    WCHAR szHash[SZ_ALG_MAX_SIZE];
+    DWORD dwHashLen;
+    WCHAR szExchange[SZ_ALG_MAX_SIZE];
+    DWORD dwMinExchangeLen;
+    DWORD dwMaxExchangeLen;
+    WCHAR szCertificate[SZ_ALG_MAX_SIZE];
+    DWORD dwKeyType;
+} SecPkgContext_CipherInfo, *PSecPkgContext_CipherInfo;
+
+#define SSL_SESSION_RECONNECT 1
+typedef struct _SecPkgContext_SessionInfo {
+    DWORD dwFlags;
+    DWORD cbSessionId;
+    BYTE rgbSessionId[32];
+} SecPkgContext_SessionInfo, *PSecPkgContext_SessionInfo;
+
+typedef struct _SecPkgContext_KeyingMaterialInfo {
+    WORD cbLabel;
+    char *pszLabel;
+    WORD cbContextValue;
+    BYTE *pbContextValue;
+    ULONG cbKeyingMaterial;
+} SecPkgContext_KeyingMaterialInfo, *PSecPkgContext_KeyingMaterialInfo;
+
+typedef struct _SecPkgContext_KeyingMaterial {
+    ULONG cbKeyingMaterial;
+    BYTE *pbKeyingMaterial;
+} SecPkgContext_KeyingMaterial, *PSecPkgContext_KeyingMaterial;
+
+typedef struct _SecPkgCred_SupportedAlgs {
+    DWORD cSupportedAlgs;
+    ALG_ID *palgSupportedAlgs;
+} SecPkgCred_SupportedAlgs, *PSecPkgCred_SupportedAlgs;
+
+typedef struct _SecPkgCred_SupportedProtocols {
+    DWORD grbitProtocol;
+} SecPkgCred_SupportedProtocols, *PSecPkgCred_SupportedProtocols;
+
 /* ALG_IDs ConnectionInfo reports (wincrypt.h). */
 #define CALG_AES_128 0x0000660e
 #define CALG_AES_256 0x00006610
@@ -272,6 +332,8 @@ typedef struct _SecPkgContext_ConnectionInfo {
 #define CALG_SHA_384 0x0000800d
 #define CALG_ECDH 0x0000aa05
 #define CALG_ECDH_EPHEM 0x0000ae06
+#define CALG_RSA_SIGN 0x00002400
+#define CALG_ECDSA 0x00002203
 
 /* ---- Schannel credentials ---- */
 #define SP_PROT_TLS1_SERVER 0x00000040
@@ -440,6 +502,176 @@ struct _CERT_CONTEXT {
     HCERTSTORE hCertStore;
 };
 
+/* SECPKG_ATTR_ISSUER_LIST_EX (needs CERT_NAME_BLOB); free aIssuers with FreeContextBuffer. */
+typedef struct _SecPkgContext_IssuerListInfoEx {
+    PCERT_NAME_BLOB aIssuers;
+    DWORD cIssuers;
+} SecPkgContext_IssuerListInfoEx, *PSecPkgContext_IssuerListInfoEx;
+
+/* ---- wincrypt.h: certificate chains and the SSL policy ---- */
+typedef struct _GUID {
+    uint32_t Data1;
+    uint16_t Data2;
+    uint16_t Data3;
+    uint8_t Data4[8];
+} GUID;
+
+typedef struct _CERT_TRUST_STATUS {
+    DWORD dwErrorStatus;
+    DWORD dwInfoStatus;
+} CERT_TRUST_STATUS, *PCERT_TRUST_STATUS;
+
+#define CERT_TRUST_NO_ERROR 0x00000000
+#define CERT_TRUST_IS_NOT_TIME_VALID 0x00000001
+#define CERT_TRUST_IS_REVOKED 0x00000004
+#define CERT_TRUST_IS_NOT_SIGNATURE_VALID 0x00000008
+#define CERT_TRUST_IS_NOT_VALID_FOR_USAGE 0x00000010
+#define CERT_TRUST_IS_UNTRUSTED_ROOT 0x00000020
+#define CERT_TRUST_REVOCATION_STATUS_UNKNOWN 0x00000040
+#define CERT_TRUST_INVALID_EXTENSION 0x00000100
+#define CERT_TRUST_INVALID_BASIC_CONSTRAINTS 0x00000400
+#define CERT_TRUST_IS_PARTIAL_CHAIN 0x00010000
+#define CERT_TRUST_HAS_WEAK_SIGNATURE 0x00100000
+#define CERT_TRUST_IS_OFFLINE_REVOCATION 0x01000000
+#define CERT_TRUST_HAS_NOT_SUPPORTED_CRITICAL_EXT 0x08000000
+#define CERT_TRUST_IS_SELF_SIGNED 0x00000008
+
+typedef struct _CERT_CHAIN_ELEMENT {
+    DWORD cbSize;
+    PCCERT_CONTEXT pCertContext;
+    CERT_TRUST_STATUS TrustStatus;
+    void *pRevocationInfo;
+    void *pIssuanceUsage;
+    void *pApplicationUsage;
+    LPCWSTR pwszExtendedErrorInfo;
+} CERT_CHAIN_ELEMENT, *PCERT_CHAIN_ELEMENT;
+
+typedef struct _CERT_SIMPLE_CHAIN {
+    DWORD cbSize;
+    CERT_TRUST_STATUS TrustStatus;
+    DWORD cElement;
+    PCERT_CHAIN_ELEMENT *rgpElement;
+    void *pTrustListInfo;
+    BOOL fHasRevocationFreshnessTime;
+    DWORD dwRevocationFreshnessTime;
+} CERT_SIMPLE_CHAIN, *PCERT_SIMPLE_CHAIN;
+
+typedef struct _CERT_CHAIN_CONTEXT CERT_CHAIN_CONTEXT, *PCERT_CHAIN_CONTEXT;
+typedef const CERT_CHAIN_CONTEXT *PCCERT_CHAIN_CONTEXT;
+struct _CERT_CHAIN_CONTEXT {
+    DWORD cbSize;
+    CERT_TRUST_STATUS TrustStatus;
+    DWORD cChain;
+    PCERT_SIMPLE_CHAIN *rgpChain;
+    DWORD cLowerQualityChainContext;
+    PCCERT_CHAIN_CONTEXT *rgpLowerQualityChainContext;
+    BOOL fHasRevocationFreshnessTime;
+    DWORD dwRevocationFreshnessTime;
+    DWORD dwCreateFlags;
+    GUID ChainId;
+};
+
+typedef struct _CTL_USAGE {
+    DWORD cUsageIdentifier;
+    char **rgpszUsageIdentifier;
+} CTL_USAGE, *PCTL_USAGE, CERT_ENHKEY_USAGE, *PCERT_ENHKEY_USAGE;
+
+typedef struct _CERT_USAGE_MATCH {
+    DWORD dwType;
+    CERT_ENHKEY_USAGE Usage;
+} CERT_USAGE_MATCH, *PCERT_USAGE_MATCH;
+
+typedef struct _CERT_CHAIN_PARA {
+    DWORD cbSize;
+    CERT_USAGE_MATCH RequestedUsage;
+} CERT_CHAIN_PARA, *PCERT_CHAIN_PARA;
+
+#define USAGE_MATCH_TYPE_AND 0x00000000
+#define USAGE_MATCH_TYPE_OR 0x00000001
+#define szOID_PKIX_KP_SERVER_AUTH "1.3.6.1.5.5.7.3.1"
+#define szOID_PKIX_KP_CLIENT_AUTH "1.3.6.1.5.5.7.3.2"
+#define szOID_SERVER_GATED_CRYPTO "1.3.6.1.4.1.311.10.3.3"
+#define szOID_SGC_NETSCAPE "2.16.840.1.113730.4.1"
+#define szOID_COMMON_NAME "2.5.4.3"
+#define szOID_ORGANIZATION_NAME "2.5.4.10"
+#define szOID_ORGANIZATIONAL_UNIT_NAME "2.5.4.11"
+#define szOID_RSA_emailAddr "1.2.840.113549.1.9.1"
+
+typedef void *HCERTCHAINENGINE;
+#define HCCE_CURRENT_USER ((HCERTCHAINENGINE)NULL)
+#define HCCE_LOCAL_MACHINE ((HCERTCHAINENGINE)0x1)
+#define CERT_CHAIN_CACHE_END_CERT 0x00000001
+#define CERT_CHAIN_REVOCATION_CHECK_END_CERT 0x10000000
+#define CERT_CHAIN_REVOCATION_CHECK_CHAIN 0x20000000
+#define CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT 0x40000000
+
+typedef struct _CERT_CHAIN_POLICY_PARA {
+    DWORD cbSize;
+    DWORD dwFlags;
+    void *pvExtraPolicyPara;
+} CERT_CHAIN_POLICY_PARA, *PCERT_CHAIN_POLICY_PARA;
+
+typedef struct _CERT_CHAIN_POLICY_STATUS {
+    DWORD cbSize;
+    DWORD dwError;
+    LONG lChainIndex;
+    LONG lElementIndex;
+    void *pvExtraPolicyStatus;
+} CERT_CHAIN_POLICY_STATUS, *PCERT_CHAIN_POLICY_STATUS;
+
+#define AUTHTYPE_CLIENT 1
+#define AUTHTYPE_SERVER 2
+#define SECURITY_FLAG_IGNORE_CERT_CN_INVALID 0x00001000
+
+typedef struct _HTTPSPolicyCallbackData {
+    union {
+        DWORD cbStruct;
+        DWORD cbSize;
+    };
+    DWORD dwAuthType;
+    DWORD fdwChecks;
+    WCHAR *pwszServerName;
+} HTTPSPolicyCallbackData, *PHTTPSPolicyCallbackData, SSL_EXTRA_CERT_CHAIN_POLICY_PARA,
+  *PSSL_EXTRA_CERT_CHAIN_POLICY_PARA;
+
+#define CERT_CHAIN_POLICY_BASE ((LPCSTR)1)
+#define CERT_CHAIN_POLICY_SSL ((LPCSTR)4)
+
+/* CryptoAPI chain statuses (winerror.h) CERT_CHAIN_POLICY_STATUS.dwError carries. */
+#define CERT_E_EXPIRED ((SECURITY_STATUS)0x800B0101)
+#define CERT_E_CHAINING ((SECURITY_STATUS)0x800B010A)
+#define CERT_E_UNTRUSTEDROOT ((SECURITY_STATUS)0x800B0109)
+#define CERT_E_CN_NO_MATCH ((SECURITY_STATUS)0x800B010F)
+#define CERT_E_WRONG_USAGE ((SECURITY_STATUS)0x800B0110)
+#define CERT_E_CRITICAL ((SECURITY_STATUS)0x800B0105)
+#define CERT_E_MALFORMED ((SECURITY_STATUS)0x800B0108)
+#define CERT_E_PATHLENCONST ((SECURITY_STATUS)0x800B0104)
+#define TRUST_E_FAIL ((SECURITY_STATUS)0x800B010B)
+#define TRUST_E_CERT_SIGNATURE ((SECURITY_STATUS)0x80096004)
+#define TRUST_E_BASIC_CONSTRAINTS ((SECURITY_STATUS)0x80096019)
+#define CRYPT_E_REVOKED ((SECURITY_STATUS)0x80092010)
+#define CRYPT_E_NO_REVOCATION_CHECK ((SECURITY_STATUS)0x80092012)
+#define CRYPT_E_REVOCATION_OFFLINE ((SECURITY_STATUS)0x80092013)
+#define CERTSRV_E_WEAK_SIGNATURE_OR_KEY ((SECURITY_STATUS)0x80094016)
+
+/* CertGetNameString */
+#define CERT_NAME_EMAIL_TYPE 1
+#define CERT_NAME_RDN_TYPE 2
+#define CERT_NAME_ATTR_TYPE 3
+#define CERT_NAME_SIMPLE_DISPLAY_TYPE 4
+#define CERT_NAME_FRIENDLY_DISPLAY_TYPE 5
+#define CERT_NAME_DNS_TYPE 6
+#define CERT_NAME_URL_TYPE 7
+#define CERT_NAME_UPN_TYPE 8
+#define CERT_NAME_ISSUER_FLAG 0x1
+#define CERT_NAME_SEARCH_ALL_NAMES_FLAG 0x2
+
+/* CertAdd*ToStore dispositions */
+#define CERT_STORE_ADD_NEW 1
+#define CERT_STORE_ADD_USE_EXISTING 2
+#define CERT_STORE_ADD_REPLACE_EXISTING 3
+#define CERT_STORE_ADD_ALWAYS 4
+
 #define X509_ASN_ENCODING 0x00000001
 #define PKCS_7_ASN_ENCODING 0x00010000
 #define CERT_STORE_PROV_MEMORY ((LPCSTR)2)
@@ -484,6 +716,8 @@ typedef SECURITY_STATUS (*QUERY_SECURITY_PACKAGE_INFO_FN_A)(SEC_CHAR *, PSecPkgI
 typedef SECURITY_STATUS (*QUERY_SECURITY_PACKAGE_INFO_FN_W)(SEC_WCHAR *, PSecPkgInfoW *);
 typedef SECURITY_STATUS (*ENCRYPT_MESSAGE_FN)(PCtxtHandle, ULONG, PSecBufferDesc, ULONG);
 typedef SECURITY_STATUS (*DECRYPT_MESSAGE_FN)(PCtxtHandle, PSecBufferDesc, ULONG, ULONG *);
+typedef SECURITY_STATUS (*SET_CONTEXT_ATTRIBUTES_FN_A)(PCtxtHandle, ULONG, void *, ULONG);
+typedef SECURITY_STATUS (*SET_CONTEXT_ATTRIBUTES_FN_W)(PCtxtHandle, ULONG, void *, ULONG);
 
 /* Entries this provider does not implement are NULL (see the crate docs). */
 typedef struct _SECURITY_FUNCTION_TABLE_A {
@@ -514,7 +748,7 @@ typedef struct _SECURITY_FUNCTION_TABLE_A {
     void *QuerySecurityContextToken;
     ENCRYPT_MESSAGE_FN EncryptMessage;
     DECRYPT_MESSAGE_FN DecryptMessage;
-    void *SetContextAttributesA;
+    SET_CONTEXT_ATTRIBUTES_FN_A SetContextAttributesA;
     void *SetCredentialsAttributesA;
     void *ChangeAccountPasswordA;
     void *QueryContextAttributesExA;
@@ -549,7 +783,7 @@ typedef struct _SECURITY_FUNCTION_TABLE_W {
     void *QuerySecurityContextToken;
     ENCRYPT_MESSAGE_FN EncryptMessage;
     DECRYPT_MESSAGE_FN DecryptMessage;
-    void *SetContextAttributesW;
+    SET_CONTEXT_ATTRIBUTES_FN_W SetContextAttributesW;
     void *SetCredentialsAttributesW;
     void *ChangeAccountPasswordW;
     void *QueryContextAttributesExW;
@@ -576,8 +810,16 @@ SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSecBufferDes
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer);
 SECURITY_STATUS SEC_ENTRY EncryptMessage(PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage, ULONG MessageSeqNo);
+/* TLS 1.3 NewSessionTicket and KeyUpdate records are read inside DecryptMessage: it
+ * returns SEC_E_OK with an empty SECBUFFER_DATA for them, where Windows returns
+ * SEC_I_RENEGOTIATE (keep the SEC_I_RENEGOTIATE branch of a Windows loop: it is correct
+ * here, just not taken). See crates/sspi/README.md, "Differences from Windows". */
 SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext, PSecBufferDesc pMessage, ULONG MessageSeqNo, PULONG pfQOP);
 SECURITY_STATUS SEC_ENTRY FreeContextBuffer(void *pvContextBuffer);
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);
+SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential, ULONG ulAttribute, void *pBuffer);
+SECURITY_STATUS SEC_ENTRY SetContextAttributesA(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer, ULONG cbBuffer);
+SECURITY_STATUS SEC_ENTRY SetContextAttributesW(PCtxtHandle phContext, ULONG ulAttribute, void *pBuffer, ULONG cbBuffer);
 
 HCERTSTORE WINAPI CertOpenStore(LPCSTR lpszStoreProvider, DWORD dwEncodingType, HCRYPTPROV_LEGACY hCryptProv, DWORD dwFlags, const void *pvPara);
 HCERTSTORE WINAPI CertOpenSystemStoreA(HCRYPTPROV_LEGACY hProv, LPCSTR szSubsystemProtocol);
@@ -588,6 +830,13 @@ PCCERT_CONTEXT WINAPI CertEnumCertificatesInStore(HCERTSTORE hCertStore, PCCERT_
 PCCERT_CONTEXT WINAPI CertCreateCertificateContext(DWORD dwCertEncodingType, const BYTE *pbCertEncoded, DWORD cbCertEncoded);
 PCCERT_CONTEXT WINAPI CertDuplicateCertificateContext(PCCERT_CONTEXT pCertContext);
 BOOL WINAPI CertFreeCertificateContext(PCCERT_CONTEXT pCertContext);
+BOOL WINAPI CertAddCertificateContextToStore(HCERTSTORE hCertStore, PCCERT_CONTEXT pCertContext, DWORD dwAddDisposition, PCCERT_CONTEXT *ppStoreContext);
+BOOL WINAPI CertAddEncodedCertificateToStore(HCERTSTORE hCertStore, DWORD dwCertEncodingType, const BYTE *pbCertEncoded, DWORD cbCertEncoded, DWORD dwAddDisposition, PCCERT_CONTEXT *ppCertContext);
+DWORD WINAPI CertGetNameStringA(PCCERT_CONTEXT pCertContext, DWORD dwType, DWORD dwFlags, void *pvTypePara, char *pszNameString, DWORD cchNameString);
+DWORD WINAPI CertGetNameStringW(PCCERT_CONTEXT pCertContext, DWORD dwType, DWORD dwFlags, void *pvTypePara, WCHAR *pszNameString, DWORD cchNameString);
+BOOL WINAPI CertGetCertificateChain(HCERTCHAINENGINE hChainEngine, PCCERT_CONTEXT pCertContext, FILETIME *pTime, HCERTSTORE hAdditionalStore, PCERT_CHAIN_PARA pChainPara, DWORD dwFlags, void *pvReserved, PCCERT_CHAIN_CONTEXT *ppChainContext);
+void WINAPI CertFreeCertificateChain(PCCERT_CHAIN_CONTEXT pChainContext);
+BOOL WINAPI CertVerifyCertificateChainPolicy(LPCSTR pszPolicyOID, PCCERT_CHAIN_CONTEXT pChainContext, PCERT_CHAIN_POLICY_PARA pPolicyPara, PCERT_CHAIN_POLICY_STATUS pPolicyStatus);
 
 #ifdef __cplusplus
 }

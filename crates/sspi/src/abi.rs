@@ -289,6 +289,228 @@ pub struct SecPkgContext_ApplicationProtocol {
     pub ProtocolId: [u8; 255],
 }
 
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct GUID {
+    pub Data1: u32,
+    pub Data2: u16,
+    pub Data3: u16,
+    pub Data4: [u8; 8],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_TRUST_STATUS {
+    pub dwErrorStatus: DWORD,
+    pub dwInfoStatus: DWORD,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_CHAIN_ELEMENT {
+    pub cbSize: DWORD,
+    pub pCertContext: *const CERT_CONTEXT,
+    pub TrustStatus: CERT_TRUST_STATUS,
+    pub pRevocationInfo: *mut c_void,
+    pub pIssuanceUsage: *mut c_void,
+    pub pApplicationUsage: *mut c_void,
+    pub pwszExtendedErrorInfo: *const WCHAR,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_SIMPLE_CHAIN {
+    pub cbSize: DWORD,
+    pub TrustStatus: CERT_TRUST_STATUS,
+    pub cElement: DWORD,
+    pub rgpElement: *mut *mut CERT_CHAIN_ELEMENT,
+    pub pTrustListInfo: *mut c_void,
+    pub fHasRevocationFreshnessTime: i32,
+    pub dwRevocationFreshnessTime: DWORD,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_CHAIN_CONTEXT {
+    pub cbSize: DWORD,
+    pub TrustStatus: CERT_TRUST_STATUS,
+    pub cChain: DWORD,
+    pub rgpChain: *mut *mut CERT_SIMPLE_CHAIN,
+    pub cLowerQualityChainContext: DWORD,
+    pub rgpLowerQualityChainContext: *mut *const CERT_CHAIN_CONTEXT,
+    pub fHasRevocationFreshnessTime: i32,
+    pub dwRevocationFreshnessTime: DWORD,
+    pub dwCreateFlags: DWORD,
+    pub ChainId: GUID,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_ENHKEY_USAGE {
+    pub cUsageIdentifier: DWORD,
+    pub rgpszUsageIdentifier: *mut *mut u8,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_USAGE_MATCH {
+    pub dwType: DWORD,
+    pub Usage: CERT_ENHKEY_USAGE,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_CHAIN_PARA {
+    pub cbSize: DWORD,
+    pub RequestedUsage: CERT_USAGE_MATCH,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_CHAIN_POLICY_PARA {
+    pub cbSize: DWORD,
+    pub dwFlags: DWORD,
+    pub pvExtraPolicyPara: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct CERT_CHAIN_POLICY_STATUS {
+    pub cbSize: DWORD,
+    pub dwError: DWORD,
+    pub lChainIndex: i32,
+    pub lElementIndex: i32,
+    pub pvExtraPolicyStatus: *mut c_void,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SSL_EXTRA_CERT_CHAIN_POLICY_PARA {
+    pub cbSize: DWORD,
+    pub dwAuthType: DWORD,
+    pub fdwChecks: DWORD,
+    pub pwszServerName: *const WCHAR,
+}
+
+pub const SZ_ALG_MAX_SIZE: usize = 64;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_CipherInfo {
+    pub dwVersion: DWORD,
+    pub dwProtocol: DWORD,
+    pub dwCipherSuite: DWORD,
+    pub dwBaseCipherSuite: DWORD,
+    pub szCipherSuite: [WCHAR; SZ_ALG_MAX_SIZE],
+    pub szCipher: [WCHAR; SZ_ALG_MAX_SIZE],
+    pub dwCipherLen: DWORD,
+    pub dwCipherBlockLen: DWORD,
+    pub szHash: [WCHAR; SZ_ALG_MAX_SIZE],
+    pub dwHashLen: DWORD,
+    pub szExchange: [WCHAR; SZ_ALG_MAX_SIZE],
+    pub dwMinExchangeLen: DWORD,
+    pub dwMaxExchangeLen: DWORD,
+    pub szCertificate: [WCHAR; SZ_ALG_MAX_SIZE],
+    pub dwKeyType: DWORD,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_SessionInfo {
+    pub dwFlags: DWORD,
+    pub cbSessionId: DWORD,
+    pub rgbSessionId: [u8; 32],
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_IssuerListInfoEx {
+    pub aIssuers: *mut CRYPT_INTEGER_BLOB,
+    pub cIssuers: DWORD,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_KeyingMaterialInfo {
+    pub cbLabel: u16,
+    pub pszLabel: *mut u8,
+    pub cbContextValue: u16,
+    pub pbContextValue: *mut u8,
+    pub cbKeyingMaterial: ULONG,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgContext_KeyingMaterial {
+    pub cbKeyingMaterial: ULONG,
+    pub pbKeyingMaterial: *mut u8,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgCred_SupportedAlgs {
+    pub cSupportedAlgs: DWORD,
+    pub palgSupportedAlgs: *mut u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct SecPkgCred_SupportedProtocols {
+    pub grbitProtocol: DWORD,
+}
+
+pub const SECPKG_ATTR_ISSUER_LIST_EX: ULONG = 0x59;
+pub const SECPKG_ATTR_LOCAL_CERT_CONTEXT: ULONG = 0x54;
+pub const SECPKG_ATTR_SESSION_INFO: ULONG = 0x5d;
+pub const SECPKG_ATTR_CIPHER_INFO: ULONG = 0x64;
+pub const SECPKG_ATTR_KEYING_MATERIAL_INFO: ULONG = 106;
+pub const SECPKG_ATTR_KEYING_MATERIAL: ULONG = 107;
+pub const SECPKG_ATTR_SUPPORTED_ALGS: ULONG = 86;
+pub const SECPKG_ATTR_SUPPORTED_PROTOCOLS: ULONG = 88;
+pub const SECPKGCONTEXT_CIPHERINFO_V1: DWORD = 1;
+pub const SSL_SESSION_RECONNECT: DWORD = 1;
+
+pub const CERT_CHAIN_POLICY_BASE: usize = 1;
+pub const CERT_CHAIN_POLICY_SSL: usize = 4;
+pub const AUTHTYPE_CLIENT: DWORD = 1;
+pub const AUTHTYPE_SERVER: DWORD = 2;
+pub const SECURITY_FLAG_IGNORE_CERT_CN_INVALID: DWORD = 0x1000;
+pub const USAGE_MATCH_TYPE_AND: DWORD = 0;
+pub const USAGE_MATCH_TYPE_OR: DWORD = 1;
+pub const CERT_CHAIN_CACHE_END_CERT: DWORD = 0x1;
+pub const CERT_CHAIN_REVOCATION_CHECK_END_CERT: DWORD = 0x1000_0000;
+pub const CERT_CHAIN_REVOCATION_CHECK_CHAIN: DWORD = 0x2000_0000;
+pub const CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT: DWORD = 0x4000_0000;
+pub const HCCE_LOCAL_MACHINE: usize = 1;
+
+pub const CERT_TRUST_IS_NOT_TIME_VALID: DWORD = 0x1;
+pub const CERT_TRUST_IS_REVOKED: DWORD = 0x4;
+pub const CERT_TRUST_IS_NOT_SIGNATURE_VALID: DWORD = 0x8;
+pub const CERT_TRUST_IS_NOT_VALID_FOR_USAGE: DWORD = 0x10;
+pub const CERT_TRUST_IS_UNTRUSTED_ROOT: DWORD = 0x20;
+pub const CERT_TRUST_REVOCATION_STATUS_UNKNOWN: DWORD = 0x40;
+pub const CERT_TRUST_INVALID_EXTENSION: DWORD = 0x100;
+pub const CERT_TRUST_INVALID_BASIC_CONSTRAINTS: DWORD = 0x400;
+pub const CERT_TRUST_IS_PARTIAL_CHAIN: DWORD = 0x1_0000;
+pub const CERT_TRUST_HAS_WEAK_SIGNATURE: DWORD = 0x10_0000;
+pub const CERT_TRUST_IS_OFFLINE_REVOCATION: DWORD = 0x100_0000;
+pub const CERT_TRUST_HAS_NOT_SUPPORTED_CRITICAL_EXT: DWORD = 0x800_0000;
+pub const CERT_TRUST_IS_SELF_SIGNED: DWORD = 0x8;
+
+pub const CERT_NAME_EMAIL_TYPE: DWORD = 1;
+pub const CERT_NAME_ATTR_TYPE: DWORD = 3;
+pub const CERT_NAME_SIMPLE_DISPLAY_TYPE: DWORD = 4;
+pub const CERT_NAME_FRIENDLY_DISPLAY_TYPE: DWORD = 5;
+pub const CERT_NAME_DNS_TYPE: DWORD = 6;
+pub const CERT_NAME_URL_TYPE: DWORD = 7;
+pub const CERT_NAME_ISSUER_FLAG: DWORD = 0x1;
+pub const CERT_NAME_SEARCH_ALL_NAMES_FLAG: DWORD = 0x2;
+
+pub const CERT_STORE_ADD_NEW: DWORD = 1;
+pub const CERT_STORE_ADD_USE_EXISTING: DWORD = 2;
+pub const CERT_STORE_ADD_REPLACE_EXISTING: DWORD = 3;
+pub const CERT_STORE_ADD_ALWAYS: DWORD = 4;
+
 pub const SECBUFFER_APPLICATION_PROTOCOLS: ULONG = 18;
 pub const SECPKG_ATTR_APPLICATION_PROTOCOL: ULONG = 35;
 pub const SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT_ALPN: u32 = 2;
@@ -381,6 +603,8 @@ pub const CALG_AES_256: u32 = 0x6610;
 pub const CALG_SHA_256: u32 = 0x800c;
 pub const CALG_SHA_384: u32 = 0x800d;
 pub const CALG_ECDH_EPHEM: u32 = 0xae06;
+pub const CALG_RSA_SIGN: u32 = 0x2400;
+pub const CALG_ECDSA: u32 = 0x2203;
 
 #[cfg(test)]
 mod tests {
@@ -433,6 +657,24 @@ mod tests {
             "SEC_APPLICATION_PROTOCOL_LIST" => SEC_APPLICATION_PROTOCOL_LIST { ProtoNegoExt, ProtocolListSize, ProtocolList }
             "SEC_APPLICATION_PROTOCOLS" => SEC_APPLICATION_PROTOCOLS { ProtocolListsSize, ProtocolLists }
             "SecPkgContext_ApplicationProtocol" => SecPkgContext_ApplicationProtocol { ProtoNegoStatus, ProtoNegoExt, ProtocolIdSize, ProtocolId }
+            "GUID" => GUID { Data1, Data2, Data3, Data4 }
+            "CERT_TRUST_STATUS" => CERT_TRUST_STATUS { dwErrorStatus, dwInfoStatus }
+            "CERT_CHAIN_ELEMENT" => CERT_CHAIN_ELEMENT { cbSize, pCertContext, TrustStatus, pRevocationInfo, pIssuanceUsage, pApplicationUsage, pwszExtendedErrorInfo }
+            "CERT_SIMPLE_CHAIN" => CERT_SIMPLE_CHAIN { cbSize, TrustStatus, cElement, rgpElement, pTrustListInfo, fHasRevocationFreshnessTime, dwRevocationFreshnessTime }
+            "CERT_CHAIN_CONTEXT" => CERT_CHAIN_CONTEXT { cbSize, TrustStatus, cChain, rgpChain, cLowerQualityChainContext, rgpLowerQualityChainContext, fHasRevocationFreshnessTime, dwRevocationFreshnessTime, dwCreateFlags, ChainId }
+            "CERT_ENHKEY_USAGE" => CERT_ENHKEY_USAGE { cUsageIdentifier, rgpszUsageIdentifier }
+            "CERT_USAGE_MATCH" => CERT_USAGE_MATCH { dwType, Usage }
+            "CERT_CHAIN_PARA" => CERT_CHAIN_PARA { cbSize, RequestedUsage }
+            "CERT_CHAIN_POLICY_PARA" => CERT_CHAIN_POLICY_PARA { cbSize, dwFlags, pvExtraPolicyPara }
+            "CERT_CHAIN_POLICY_STATUS" => CERT_CHAIN_POLICY_STATUS { cbSize, dwError, lChainIndex, lElementIndex, pvExtraPolicyStatus }
+            "SSL_EXTRA_CERT_CHAIN_POLICY_PARA" => SSL_EXTRA_CERT_CHAIN_POLICY_PARA { cbSize, dwAuthType, fdwChecks, pwszServerName }
+            "SecPkgContext_CipherInfo" => SecPkgContext_CipherInfo { dwVersion, dwProtocol, dwCipherSuite, dwBaseCipherSuite, szCipherSuite, szCipher, dwCipherLen, dwCipherBlockLen, szHash, dwHashLen, szExchange, dwMinExchangeLen, dwMaxExchangeLen, szCertificate, dwKeyType }
+            "SecPkgContext_SessionInfo" => SecPkgContext_SessionInfo { dwFlags, cbSessionId, rgbSessionId }
+            "SecPkgContext_IssuerListInfoEx" => SecPkgContext_IssuerListInfoEx { aIssuers, cIssuers }
+            "SecPkgContext_KeyingMaterialInfo" => SecPkgContext_KeyingMaterialInfo { cbLabel, pszLabel, cbContextValue, pbContextValue, cbKeyingMaterial }
+            "SecPkgContext_KeyingMaterial" => SecPkgContext_KeyingMaterial { cbKeyingMaterial, pbKeyingMaterial }
+            "SecPkgCred_SupportedAlgs" => SecPkgCred_SupportedAlgs { cSupportedAlgs, palgSupportedAlgs }
+            "SecPkgCred_SupportedProtocols" => SecPkgCred_SupportedProtocols { grbitProtocol }
             "SecurityFunctionTable" => SecurityFunctionTable { dwVersion, EnumerateSecurityPackages, QueryCredentialsAttributes, AcquireCredentialsHandle, FreeCredentialsHandle, Reserved2, InitializeSecurityContext, AcceptSecurityContext, CompleteAuthToken, DeleteSecurityContext, ApplyControlToken, QueryContextAttributes, ImpersonateSecurityContext, RevertSecurityContext, MakeSignature, VerifySignature, FreeContextBuffer, QuerySecurityPackageInfo, Reserved3, Reserved4, ExportSecurityContext, ImportSecurityContext, AddCredentials, Reserved8, QuerySecurityContextToken, EncryptMessage, DecryptMessage, SetContextAttributes, SetCredentialsAttributes, ChangeAccountPassword, QueryContextAttributesEx, QueryCredentialsAttributesEx }
         };
         let list = include_str!("../tests/c/layout_list.h");

@@ -10,7 +10,8 @@
 //! token is `pOutput->pBuffers[0]`, allocated with ISC_REQ_ALLOCATE_MEMORY /
 //! ASC_REQ_ALLOCATE_MEMORY (freed with FreeContextBuffer) or copied into the caller's.
 //! On failure, the fatal alert (if any) is the output token, as Schannel gives it with
-//! ISC_REQ_EXTENDED_ERROR. A SECBUFFER_APPLICATION_PROTOCOLS buffer in the first call's
+//! ISC_REQ_EXTENDED_ERROR; without it, a SECBUFFER_ALERT output buffer (after the token)
+//! receives the alert instead. A SECBUFFER_APPLICATION_PROTOCOLS buffer in the first call's
 //! input offers (client) or accepts (server) application protocols (ALPN).
 //!
 //! The provider is given the input one TLS record at a time and is not given the
@@ -182,6 +183,7 @@ unsafe fn deliver(
     input: Option<&mut [SecBuffer]>,
     output: Option<&mut [SecBuffer]>,
     allocate: bool,
+    extended: bool,
 ) -> Status {
     // SECBUFFER_EXTRA / SECBUFFER_MISSING go where Schannel puts them: pBuffers[1], or
     // the first empty buffer when [1] holds the application protocols.
@@ -216,6 +218,31 @@ unsafe fn deliver(
                 pvBuffer: std::ptr::null_mut(),
             },
         };
+    }
+    let mut output = output;
+    let mut outcome = outcome;
+    // SECBUFFER_ALERT (an output buffer after the token, as curl passes one): without
+    // *_REQ_EXTENDED_ERROR the alert of a failed call goes there instead of the token.
+    if outcome.status.is_error() && !outcome.token.is_empty() && !extended {
+        if let Some(alert) = output
+            .as_deref_mut()
+            .and_then(|o| o.iter_mut().skip(1).find(|b| kind(b) == SECBUFFER_ALERT))
+        {
+            let token = std::mem::take(&mut outcome.token);
+            if allocate {
+                alert.pvBuffer = package::allocate_copy(&token).cast();
+                alert.cbBuffer = token.len() as ULONG;
+            } else {
+                // SAFETY: the caller's alert buffer (contract of the export).
+                match unsafe { bytes_mut(alert) } {
+                    Ok(room) if room.len() >= token.len() => {
+                        room[..token.len()].copy_from_slice(&token);
+                        alert.cbBuffer = token.len() as ULONG;
+                    }
+                    _ => alert.cbBuffer = 0,
+                }
+            }
+        }
     }
     let Some(out) = output.and_then(|o| o.first_mut()) else {
         return if outcome.token.is_empty() {
@@ -385,7 +412,15 @@ unsafe fn initialize(
         put(expiry, crate::credentials::NEVER);
     }
     // SAFETY: the caller's buffers.
-    Ok(unsafe { deliver(outcome, inb, outb, allocate) })
+    Ok(unsafe {
+        deliver(
+            outcome,
+            inb,
+            outb,
+            allocate,
+            flags & ISC_REQ_EXTENDED_ERROR != 0,
+        )
+    })
 }
 
 /// InitializeSecurityContextA: the client's handshake step (see the module docs).
@@ -548,7 +583,15 @@ pub unsafe extern "C" fn AcceptSecurityContext(
             put(expiry, crate::credentials::NEVER);
         }
         // SAFETY: the caller's buffers.
-        Ok(unsafe { deliver(outcome, inb, outb, allocate) })
+        Ok(unsafe {
+            deliver(
+                outcome,
+                inb,
+                outb,
+                allocate,
+                flags & ASC_REQ_EXTENDED_ERROR != 0,
+            )
+        })
     })
 }
 
@@ -626,7 +669,7 @@ pub unsafe extern "C" fn ApplyControlToken(
 }
 
 /// The SP_PROT bit of a protocol spoken by a role.
-fn protocol_bit(p: Protocol, role: Role) -> DWORD {
+pub(crate) fn protocol_bit(p: Protocol, role: Role) -> DWORD {
     match (p, role) {
         (Protocol::Tls12, Role::Client) => SP_PROT_TLS1_2_CLIENT,
         (Protocol::Tls12, Role::Server) => SP_PROT_TLS1_2_SERVER,
@@ -639,7 +682,7 @@ fn protocol_bit(p: Protocol, role: Role) -> DWORD {
 
 /// The ALG_ID of the provider's names; 0 where CryptoAPI has none (ChaCha20-Poly1305,
 /// ML-KEM alone).
-fn alg_id(name: &str) -> u32 {
+pub(crate) fn alg_id(name: &str) -> u32 {
     match name {
         "AES_128_GCM" => CALG_AES_128,
         "AES_256_GCM" => CALG_AES_256,
@@ -647,6 +690,111 @@ fn alg_id(name: &str) -> u32 {
         "SHA384" => CALG_SHA_384,
         n if n.starts_with("ECDH") || n.starts_with("X25519") => CALG_ECDH_EPHEM,
         _ => 0,
+    }
+}
+
+/// UTF-16, NUL-padded, into a fixed WCHAR array (truncated to leave the NUL).
+fn wchars<const N: usize>(s: &str) -> [WCHAR; N] {
+    let mut a = [0; N];
+    for (d, u) in a.iter_mut().take(N - 1).zip(s.encode_utf16()) {
+        *d = u;
+    }
+    a
+}
+
+/// The public key algorithm of a certificate, as CipherInfo's szCertificate names it.
+fn key_algorithm(der: &[u8]) -> &'static str {
+    match x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.public_key().algorithm.algorithm.to_id_string())
+        .as_deref()
+    {
+        Ok("1.2.840.113549.1.1.1") | Ok("1.2.840.113549.1.1.10") => "RSA",
+        Ok("1.2.840.10045.2.1") => "ECDSA",
+        Ok("1.3.101.112") => "Ed25519",
+        _ => "",
+    }
+}
+
+/// SecPkgContext_CipherInfo from the negotiated suite and key exchange, and the server's
+/// certificate (the peer's on a client, this side's on a server).
+fn cipher_info(ctx: &Context) -> Result<SecPkgContext_CipherInfo, Failed> {
+    let role = ctx.role();
+    let (info, suite, server_cert) = match &ctx.tls {
+        Tls::Client(c) => (
+            c.connection_info(),
+            c.cipher_suite(),
+            c.remote_certificates().first().map(|d| d.to_vec()),
+        ),
+        Tls::Server(s) => (
+            s.connection_info(),
+            s.cipher_suite(),
+            s.local_certificate().map(|d| d.to_vec()),
+        ),
+    };
+    let info = info.map_err(|e| e.status())?;
+    let suite = suite.ok_or(Status::OutOfSequence)?;
+    // CNG's algorithm names (BCRYPT_AES_ALGORITHM, BCRYPT_CHACHA20_POLY1305_ALGORITHM).
+    let (cipher, block) = if suite.cipher.starts_with("AES") {
+        ("AES", 16)
+    } else {
+        (suite.cipher, 1)
+    };
+    let hash_bits = suite
+        .prf_hash
+        .trim_start_matches("SHA")
+        .parse::<u32>()
+        .unwrap_or(0);
+    // Every group offered here is an (EC)DH exchange, hybrids by their classical part
+    // (BCRYPT_ECDH_ALGORITHM); none: a resumed TLS 1.2 session.
+    let exchange = if info.exchange.is_empty() { "" } else { "ECDH" };
+    Ok(SecPkgContext_CipherInfo {
+        dwVersion: SECPKGCONTEXT_CIPHERINFO_V1,
+        dwProtocol: protocol_bit(info.protocol, role),
+        dwCipherSuite: u32::from(suite.number),
+        dwBaseCipherSuite: u32::from(suite.number),
+        szCipherSuite: wchars(suite.name),
+        szCipher: wchars(cipher),
+        dwCipherLen: suite.cipher_strength,
+        dwCipherBlockLen: block,
+        szHash: wchars(suite.prf_hash),
+        dwHashLen: hash_bits,
+        szExchange: wchars(exchange),
+        dwMinExchangeLen: info.exchange_strength,
+        dwMaxExchangeLen: info.exchange_strength,
+        szCertificate: wchars(server_cert.as_deref().map_or("", key_algorithm)),
+        dwKeyType: 0,
+    })
+}
+
+/// SecPkgContext_IssuerListInfoEx: one allocation (freed with FreeContextBuffer) holding
+/// the CERT_NAME_BLOBs, then the names they point to.
+fn issuer_list(names: &[Vec<u8>]) -> SecPkgContext_IssuerListInfoEx {
+    if names.is_empty() {
+        return SecPkgContext_IssuerListInfoEx {
+            aIssuers: std::ptr::null_mut(),
+            cIssuers: 0,
+        };
+    }
+    let blobs = std::mem::size_of::<CRYPT_INTEGER_BLOB>() * names.len();
+    let total = blobs + names.iter().map(Vec::len).sum::<usize>();
+    let base = package::allocate(total);
+    let mut at = blobs;
+    for (i, n) in names.iter().enumerate() {
+        // SAFETY: `at + n.len() <= total`: the names follow the blobs in the allocation.
+        let p = unsafe { base.add(at) };
+        // SAFETY: room for `n` at `p` (above); no overlap with `n`.
+        unsafe { std::ptr::copy_nonoverlapping(n.as_ptr(), p, n.len()) };
+        let blob = CRYPT_INTEGER_BLOB {
+            cbData: n.len() as DWORD,
+            pbData: p,
+        };
+        // SAFETY: the allocation starts with room for `names.len()` blobs, 8-aligned.
+        unsafe { base.cast::<CRYPT_INTEGER_BLOB>().add(i).write(blob) };
+        at += n.len();
+    }
+    SecPkgContext_IssuerListInfoEx {
+        aIssuers: base.cast(),
+        cIssuers: names.len() as DWORD,
     }
 }
 
@@ -699,8 +847,11 @@ fn query(context: *mut SecHandle, attribute: ULONG, out: *mut c_void) -> Result<
                 Tls::Client(c) => c.remote_certificates(),
                 Tls::Server(s) => s.remote_certificates(),
             };
-            let first = chain.first().ok_or(Status::NoCredentials)?;
-            let cert = crypt32::new_context(first.as_ref()).ok_or(Status::InternalError)?;
+            if chain.is_empty() {
+                return Err(Status::NoCredentials);
+            }
+            let ders: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
+            let cert = crypt32::new_context_with_chain(&ders).ok_or(Status::InternalError)?;
             // SAFETY: the caller passes a PCCERT_CONTEXT to fill for this attribute.
             unsafe { put(out.cast::<*const CERT_CONTEXT>(), cert) };
         }
@@ -724,14 +875,63 @@ fn query(context: *mut SecHandle, attribute: ULONG, out: *mut c_void) -> Result<
             // SAFETY: the caller passes a SecPkgContext_ApplicationProtocol for this attribute.
             unsafe { put(out.cast(), v) };
         }
+        SECPKG_ATTR_CIPHER_INFO => {
+            let v = cipher_info(&ctx)?;
+            // SAFETY: the caller passes a SecPkgContext_CipherInfo for this attribute.
+            unsafe { put(out.cast(), v) };
+        }
+        SECPKG_ATTR_LOCAL_CERT_CONTEXT => {
+            let local = match &ctx.tls {
+                Tls::Client(c) => c.local_certificate(),
+                Tls::Server(s) => s.local_certificate(),
+            };
+            let der = local.ok_or(Status::NoCredentials)?;
+            let cert = crypt32::new_context(der.as_ref()).ok_or(Status::InternalError)?;
+            // SAFETY: the caller passes a PCCERT_CONTEXT to fill for this attribute.
+            unsafe { put(out.cast::<*const CERT_CONTEXT>(), cert) };
+        }
+        SECPKG_ATTR_SESSION_INFO => {
+            let resumed = match &ctx.tls {
+                Tls::Client(c) => c.resumed(),
+                Tls::Server(s) => s.resumed(),
+            }
+            .ok_or(Status::OutOfSequence)?;
+            // rustls does not expose the session ID (and a TLS 1.3 session has none that
+            // names it): only whether the handshake resumed one.
+            let v = SecPkgContext_SessionInfo {
+                dwFlags: if resumed { SSL_SESSION_RECONNECT } else { 0 },
+                cbSessionId: 0,
+                rgbSessionId: [0; 32],
+            };
+            // SAFETY: the caller passes a SecPkgContext_SessionInfo for this attribute.
+            unsafe { put(out.cast(), v) };
+        }
+        SECPKG_ATTR_ISSUER_LIST_EX => {
+            // What the server's CertificateRequest named: a client's attribute.
+            let Tls::Client(c) = &ctx.tls else {
+                return Err(Status::UnsupportedFunction);
+            };
+            let v = issuer_list(c.trusted_issuers());
+            // SAFETY: the caller passes a SecPkgContext_IssuerListInfoEx for this attribute.
+            unsafe { put(out.cast(), v) };
+        }
+        // rustls 0.23's unbuffered connections have no keying-material exporter (only
+        // the buffered ones do), and this provider computes no TLS secret itself; so
+        // SetContextAttributes(SECPKG_ATTR_KEYING_MATERIAL_INFO) is refused too.
+        SECPKG_ATTR_KEYING_MATERIAL => return Err(Status::UnsupportedFunction),
         _ => return Err(Status::UnsupportedFunction),
     }
     Ok(Status::Ok)
 }
 
 /// QueryContextAttributesA: SECPKG_ATTR_STREAM_SIZES, SECPKG_ATTR_CONNECTION_INFO,
-/// SECPKG_ATTR_REMOTE_CERT_CONTEXT (free it with CertFreeCertificateContext),
-/// SECPKG_ATTR_APPLICATION_PROTOCOL; any other attribute is SEC_E_UNSUPPORTED_FUNCTION.
+/// SECPKG_ATTR_CIPHER_INFO, SECPKG_ATTR_REMOTE_CERT_CONTEXT and
+/// SECPKG_ATTR_LOCAL_CERT_CONTEXT (free them with CertFreeCertificateContext; none:
+/// SEC_E_NO_CREDENTIALS), SECPKG_ATTR_APPLICATION_PROTOCOL, SECPKG_ATTR_SESSION_INFO
+/// (whether the session was resumed; no session ID), SECPKG_ATTR_ISSUER_LIST_EX (client:
+/// the CAs the server's CertificateRequest named; free aIssuers with FreeContextBuffer);
+/// any other attribute (SECPKG_ATTR_KEYING_MATERIAL among them) is
+/// SEC_E_UNSUPPORTED_FUNCTION.
 ///
 /// # Safety
 /// `context` is null or a SecHandle; `out` null or the attribute's structure.
@@ -755,4 +955,44 @@ pub unsafe extern "C" fn QueryContextAttributesW(
     out: *mut c_void,
 ) -> SECURITY_STATUS {
     guard(|| query(context, attribute, out))
+}
+
+/// SetContextAttributesA: no attribute can be set here. SECPKG_ATTR_KEYING_MATERIAL_INFO
+/// (Windows' way to ask for exported keying material, set before the handshake
+/// completes) is refused with SEC_E_UNSUPPORTED_FUNCTION like every other: rustls 0.23's
+/// unbuffered connections export no keying material, and accepting the request would
+/// promise an export that never comes. A bad handle is SEC_E_INVALID_HANDLE first.
+///
+/// # Safety
+/// `context` is null or a SecHandle.
+#[no_mangle]
+pub unsafe extern "C" fn SetContextAttributesA(
+    context: *mut SecHandle,
+    _attribute: ULONG,
+    _buffer: *mut c_void,
+    _size: ULONG,
+) -> SECURITY_STATUS {
+    guard(|| {
+        if context.is_null() {
+            return Err(Status::InvalidHandle);
+        }
+        // SAFETY: non-null, a SecHandle by the contract.
+        handles::context(unsafe { &*context })?;
+        Err(Status::UnsupportedFunction)
+    })
+}
+
+/// SetContextAttributesW, as [`SetContextAttributesA`].
+///
+/// # Safety
+/// As [`SetContextAttributesA`].
+#[no_mangle]
+pub unsafe extern "C" fn SetContextAttributesW(
+    context: *mut SecHandle,
+    attribute: ULONG,
+    buffer: *mut c_void,
+    size: ULONG,
+) -> SECURITY_STATUS {
+    // SAFETY: the same contract.
+    unsafe { SetContextAttributesA(context, attribute, buffer, size) }
 }

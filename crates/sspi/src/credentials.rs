@@ -32,7 +32,7 @@ use crate::ffi::{guard, narrow, put, wide, Failed};
 use crate::handles::{self, Credential};
 use crate::{crypt32, package, runtime};
 use rustls_pki_types::CertificateDer;
-use securechannel::{Protocol, ServerCredential, StoreQuery};
+use securechannel::{Protocol, Role, ServerCredential, StoreQuery};
 use securechannel_events::Status;
 use std::ffi::c_void;
 use std::sync::{Arc, OnceLock};
@@ -376,4 +376,95 @@ pub unsafe extern "C" fn FreeCredentialsHandle(handle: *mut SecHandle) -> SECURI
         runtime::release();
         Ok(Status::Ok)
     })
+}
+
+/// The common body of QueryCredentialsAttributesA/W.
+fn query_credentials(
+    handle: *mut SecHandle,
+    attribute: ULONG,
+    out: *mut c_void,
+) -> Result<Status, Failed> {
+    if handle.is_null() {
+        return Err(Status::InvalidHandle);
+    }
+    // SAFETY: non-null, a SecHandle by the caller's contract.
+    let credential = handles::credential(unsafe { &*handle })?;
+    if out.is_null() {
+        return Err(Status::InvalidParameter);
+    }
+    let (role, protocols, suites) = match &credential {
+        Credential::Client(c) => (Role::Client, c.protocols(), c.cipher_suites()),
+        Credential::Server(s) => (Role::Server, s.plain.protocols(), s.plain.cipher_suites()),
+    };
+    match attribute {
+        SECPKG_ATTR_SUPPORTED_PROTOCOLS => {
+            let bits = protocols
+                .iter()
+                .fold(0, |a, p| a | crate::context::protocol_bit(*p, role));
+            // SAFETY: the caller passes a SecPkgCred_SupportedProtocols for this attribute.
+            unsafe {
+                put(
+                    out.cast(),
+                    SecPkgCred_SupportedProtocols {
+                        grbitProtocol: bits,
+                    },
+                )
+            };
+        }
+        SECPKG_ATTR_SUPPORTED_ALGS => {
+            // The ALG_IDs of the suites' bulk ciphers and hashes (ChaCha20-Poly1305 has
+            // none), the key exchange (every group here is ephemeral (EC)DH) and the
+            // certificate signatures rustls verifies and signs with.
+            let mut algs: Vec<u32> = Vec::new();
+            for s in &suites {
+                for id in [
+                    crate::context::alg_id(s.cipher),
+                    crate::context::alg_id(s.prf_hash),
+                ] {
+                    if id != 0 && !algs.contains(&id) {
+                        algs.push(id);
+                    }
+                }
+            }
+            algs.extend([CALG_ECDH_EPHEM, CALG_RSA_SIGN, CALG_ECDSA]);
+            let bytes: Vec<u8> = algs.iter().flat_map(|a| a.to_ne_bytes()).collect();
+            let v = SecPkgCred_SupportedAlgs {
+                cSupportedAlgs: algs.len() as DWORD,
+                palgSupportedAlgs: package::allocate_copy(&bytes).cast(),
+            };
+            // SAFETY: the caller passes a SecPkgCred_SupportedAlgs for this attribute.
+            unsafe { put(out.cast(), v) };
+        }
+        _ => return Err(Status::UnsupportedFunction),
+    }
+    Ok(Status::Ok)
+}
+
+/// QueryCredentialsAttributesA: SECPKG_ATTR_SUPPORTED_PROTOCOLS (the SP_PROT bits of the
+/// credential's role for the protocols it offers or accepts) and SECPKG_ATTR_SUPPORTED_ALGS
+/// (ALG_IDs; free palgSupportedAlgs with FreeContextBuffer); any other attribute is
+/// SEC_E_UNSUPPORTED_FUNCTION.
+///
+/// # Safety
+/// `handle` is null or a SecHandle; `out` null or the attribute's structure.
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesA(
+    handle: *mut SecHandle,
+    attribute: ULONG,
+    out: *mut c_void,
+) -> SECURITY_STATUS {
+    guard(|| query_credentials(handle, attribute, out))
+}
+
+/// QueryCredentialsAttributesW (the attributes above have no strings: same as A).
+///
+/// # Safety
+/// As [`QueryCredentialsAttributesA`].
+#[no_mangle]
+pub unsafe extern "C" fn QueryCredentialsAttributesW(
+    handle: *mut SecHandle,
+    attribute: ULONG,
+    out: *mut c_void,
+) -> SECURITY_STATUS {
+    guard(|| query_credentials(handle, attribute, out))
 }

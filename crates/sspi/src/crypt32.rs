@@ -1,8 +1,10 @@
 //! The part of crypt32 Schannel programs call to choose a certificate, backed by the data
-//! directory's stores: CertOpenStore (system stores "MY", "ROOT", "CA"),
+//! directory's stores: CertOpenStore (system stores "MY", "ROOT", "CA"; memory stores),
 //! CertOpenSystemStoreA/W, CertCloseStore, CertFindCertificateInStore (any, SHA-1 hash,
-//! subject string), CertEnumCertificatesInStore, CertCreateCertificateContext,
-//! CertDuplicateCertificateContext, CertFreeCertificateContext.
+//! subject string), CertEnumCertificatesInStore, CertAddCertificateContextToStore and
+//! CertAddEncodedCertificateToStore (memory stores), CertCreateCertificateContext,
+//! CertDuplicateCertificateContext, CertFreeCertificateContext. (Chains: `chain`; names:
+//! `names`.)
 //!
 //! A store is a snapshot of its directory when opened (`stores/My`, `stores/Root`,
 //! `stores/CA`; both CERT_SYSTEM_STORE_CURRENT_USER and _LOCAL_MACHINE name the data
@@ -27,6 +29,12 @@ use rustls_pki_types::CertificateDer;
 /// An open store: its certificates, DER.
 struct Store {
     certificates: Vec<Vec<u8>>,
+    /// A memory store (CERT_STORE_PROV_MEMORY, or the one a peer's chain comes in) takes
+    /// certificates; a system store is a snapshot of its directory and refuses them
+    /// (adding there would not reach the directory).
+    memory: bool,
+    /// CertCloseStore calls (and certificate contexts holding it) still to come.
+    references: usize,
 }
 
 /// A certificate context and everything its pointers point into.
@@ -39,6 +47,9 @@ struct Block {
     references: usize,
     /// The store and position it was found at (for the Find / Enum iteration).
     from: Option<(usize, usize)>,
+    /// The store this context keeps open (a peer's chain: its hCertStore), released
+    /// when the context is freed.
+    holds_store: Option<usize>,
 }
 
 // SAFETY: a block's pointers point into the block itself (its own vectors), which moves
@@ -215,6 +226,7 @@ fn make_block(der: &[u8], store: HCERTSTORE, from: Option<(usize, usize)>) -> Op
         _extensions: extensions,
         references: 1,
         from,
+        holds_store: None,
     });
     block.context.pbCertEncoded = block.der.as_mut_ptr();
     block.context.pCertInfo = &mut block.info;
@@ -227,9 +239,59 @@ fn register(block: Box<Block>) -> *const CERT_CONTEXT {
     p
 }
 
-/// A new context for `der` (REMOTE_CERT_CONTEXT), owned by C until CertFreeCertificateContext.
+/// A new context for `der`, in no store, owned by C until CertFreeCertificateContext.
 pub(crate) fn new_context(der: &[u8]) -> Option<*const CERT_CONTEXT> {
     make_block(der, std::ptr::null_mut(), None).map(register)
+}
+
+/// A context for the first certificate of `chain` (a peer's, end entity first) whose
+/// hCertStore is a memory store holding the whole chain, as Schannel gives
+/// SECPKG_ATTR_REMOTE_CERT_CONTEXT: programs pass it to CertGetCertificateChain as the
+/// additional store. The store lives as long as the context (or longer, if the program
+/// also closes it: then until both are done).
+pub(crate) fn new_context_with_chain(chain: &[&[u8]]) -> Option<*const CERT_CONTEXT> {
+    let first = chain.first()?;
+    let id = new_store(chain.iter().map(|c| c.to_vec()).collect(), true);
+    let Some(mut block) = make_block(first, (STORE_BASE + id) as HCERTSTORE, Some((id, 0))) else {
+        release_store(id);
+        return None;
+    };
+    block.holds_store = Some(id);
+    Some(register(block))
+}
+
+/// The DER of a context this library made.
+pub(crate) fn context_der(c: *const CERT_CONTEXT) -> Option<Vec<u8>> {
+    with_tables(|t| t.contexts.get(&(c as usize)).map(|b| b.der.clone()))
+}
+
+fn new_store(certificates: Vec<Vec<u8>>, memory: bool) -> usize {
+    let id = NEXT_STORE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    with_tables(|t| {
+        t.stores.insert(
+            id,
+            Store {
+                certificates,
+                memory,
+                references: 1,
+            },
+        )
+    });
+    id
+}
+
+/// One reference less; the store goes with its last.
+fn release_store(id: usize) -> bool {
+    with_tables(|t| {
+        let Some(s) = t.stores.get_mut(&id) else {
+            return false;
+        };
+        s.references -= 1;
+        if s.references == 0 {
+            t.stores.remove(&id);
+        }
+        true
+    })
 }
 
 /// The SHA-1 thumbprint of a context this library made.
@@ -273,13 +335,12 @@ fn open_system(name: &str) -> Option<HCERTSTORE> {
         .iter()
         .map(|c| c.der.to_vec())
         .collect();
-    let id = NEXT_STORE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    with_tables(|t| t.stores.insert(id, Store { certificates }));
-    Some((STORE_BASE + id) as HCERTSTORE)
+    Some((STORE_BASE + new_store(certificates, false)) as HCERTSTORE)
 }
 
-/// CertOpenStore: CERT_STORE_PROV_SYSTEM_A / _W with a store name; any other provider
-/// (memory, file, collection stores) returns NULL.
+/// CertOpenStore: CERT_STORE_PROV_SYSTEM_A / _W with a store name, or
+/// CERT_STORE_PROV_MEMORY (an empty store for CertAdd*ToStore); any other provider
+/// (file, collection, ... stores) returns NULL.
 ///
 /// # Safety
 /// `para` is a NUL-terminated store name of the provider's character type.
@@ -297,6 +358,9 @@ pub unsafe extern "C" fn CertOpenStore(
             CERT_STORE_PROV_SYSTEM_A => unsafe { narrow(para.cast(), 256) }.ok()??,
             // SAFETY: the contract: a UTF-16 store name.
             CERT_STORE_PROV_SYSTEM_W => unsafe { wide(para.cast(), 256) }.ok()??,
+            CERT_STORE_PROV_MEMORY => {
+                return Some((STORE_BASE + new_store(Vec::new(), true)) as HCERTSTORE)
+            }
             _ => return None,
         };
         open_system(&name)
@@ -333,8 +397,85 @@ pub unsafe extern "C" fn CertOpenSystemStoreW(_prov: usize, name: *const WCHAR) 
 /// Certificate contexts found in the store stay valid until freed.
 #[no_mangle]
 pub extern "C" fn CertCloseStore(store: HCERTSTORE, _flags: DWORD) -> i32 {
+    guard_value(0, || release_store(store_id(store)).then_some(1))
+}
+
+/// Add `der` to a memory store with Windows' dispositions; the new (or existing) store
+/// context when asked for.
+fn add_to_store(
+    store: HCERTSTORE,
+    der: &[u8],
+    disposition: DWORD,
+    out: *mut *const CERT_CONTEXT,
+) -> Option<i32> {
+    // Only X.509 certificates go in.
+    parse_x509_certificate(der).ok()?;
+    let id = store_id(store);
+    let at = with_tables(|t| {
+        let s = t.stores.get_mut(&id).filter(|s| s.memory)?;
+        let existing = s.certificates.iter().position(|c| c == der);
+        match (disposition, existing) {
+            (CERT_STORE_ADD_NEW, Some(_)) => None,
+            (CERT_STORE_ADD_NEW | CERT_STORE_ADD_ALWAYS, _)
+            | (CERT_STORE_ADD_USE_EXISTING | CERT_STORE_ADD_REPLACE_EXISTING, None) => {
+                s.certificates.push(der.to_vec());
+                Some(s.certificates.len() - 1)
+            }
+            // The same encoding: replacing it changes nothing.
+            (CERT_STORE_ADD_USE_EXISTING | CERT_STORE_ADD_REPLACE_EXISTING, Some(i)) => Some(i),
+            _ => None,
+        }
+    })?;
+    if !out.is_null() {
+        let c = make_block(der, store, Some((id, at))).map(register)?;
+        // SAFETY: non-null; the caller's out-parameter.
+        unsafe { out.write(c) };
+    }
+    Some(1)
+}
+
+/// CertAddCertificateContextToStore: a copy of a context this library made into a memory
+/// store (CERT_STORE_ADD_NEW, _USE_EXISTING, _REPLACE_EXISTING, _ALWAYS; duplicates are
+/// found by their encoding). FALSE for a system store (a snapshot of the data directory:
+/// put files in `stores/` instead), another disposition, or a pointer this library did
+/// not hand out.
+///
+/// # Safety
+/// `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn CertAddCertificateContextToStore(
+    store: HCERTSTORE,
+    cert: *const CERT_CONTEXT,
+    disposition: DWORD,
+    out: *mut *const CERT_CONTEXT,
+) -> i32 {
     guard_value(0, || {
-        with_tables(|t| t.stores.remove(&store_id(store)).map(|_| 1))
+        let der = context_der(cert)?;
+        add_to_store(store, &der, disposition, out)
+    })
+}
+
+/// CertAddEncodedCertificateToStore: a DER certificate (X509_ASN_ENCODING) into a memory
+/// store, as CertAddCertificateContextToStore.
+///
+/// # Safety
+/// `der` points to `len` readable bytes; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn CertAddEncodedCertificateToStore(
+    store: HCERTSTORE,
+    encoding: DWORD,
+    der: *const u8,
+    len: DWORD,
+    disposition: DWORD,
+    out: *mut *const CERT_CONTEXT,
+) -> i32 {
+    guard_value(0, || {
+        if encoding & X509_ASN_ENCODING == 0 || der.is_null() || len == 0 {
+            return None;
+        }
+        // SAFETY: the contract: `len` readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(der, len as usize) };
+        add_to_store(store, bytes, disposition, out)
     })
 }
 
@@ -458,7 +599,7 @@ pub extern "C" fn CertDuplicateCertificateContext(c: *const CERT_CONTEXT) -> *co
     })
 }
 
-fn free_context(c: *const CERT_CONTEXT) -> bool {
+pub(crate) fn free_context(c: *const CERT_CONTEXT) -> bool {
     let freed = with_tables(|t| {
         let b = t.contexts.get_mut(&(c as usize))?;
         b.references -= 1;
@@ -471,6 +612,9 @@ fn free_context(c: *const CERT_CONTEXT) -> bool {
     });
     match freed {
         Some(block) => {
+            if let Some(id) = block.as_ref().and_then(|b| b.holds_store) {
+                release_store(id);
+            }
             drop(block);
             true
         }

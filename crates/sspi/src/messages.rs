@@ -12,10 +12,14 @@
 //! SECBUFFER_EXTRA (hand them to the next call). SEC_E_INCOMPLETE_MESSAGE marks the
 //! first empty buffer SECBUFFER_MISSING with the bytes still lacking; the caller reads
 //! more and calls again with all of it. SEC_I_CONTEXT_EXPIRED: the peer sent
-//! close_notify. SEC_I_RENEGOTIATE: a post-handshake message needs an answer; call
+//! close_notify. As on Windows, one call decrypts one record of application data;
+//! records without any (TLS 1.3 session tickets and key updates) are read through in the
+//! same call, which returns SEC_E_OK with an empty DATA buffer when they were all it
+//! held: Windows returns SEC_I_RENEGOTIATE for them (a documented difference). rustls
+//! answers a requested key update with the next record written, so no call has produced
+//! TLS bytes to send; should one, SEC_I_RENEGOTIATE is returned and the next
 //! InitializeSecurityContext / AcceptSecurityContext (with the extra bytes as its input
-//! token) to get it. As on Windows, one call decrypts one record of application data;
-//! records without any (TLS 1.3 session tickets) are read through in the same call.
+//! token) gives them as its token.
 
 use crate::abi::*;
 use crate::ffi::{buffers, bytes_mut, guard, kind, record_end};

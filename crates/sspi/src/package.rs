@@ -210,11 +210,11 @@ pub unsafe extern "C" fn QuerySecurityPackageInfoW(
 // ---- the function tables ----
 
 macro_rules! table {
-    ($enumerate:ident, $acquire:ident, $initialize:ident, $query_attributes:ident, $query_info:ident) => {
+    ($enumerate:ident, $query_credentials:ident, $acquire:ident, $initialize:ident, $query_attributes:ident, $query_info:ident, $set_attributes:ident) => {
         SecurityFunctionTable {
             dwVersion: 1,
             EnumerateSecurityPackages: $enumerate as *const c_void,
-            QueryCredentialsAttributes: std::ptr::null(),
+            QueryCredentialsAttributes: crate::credentials::$query_credentials as *const c_void,
             AcquireCredentialsHandle: crate::credentials::$acquire as *const c_void,
             FreeCredentialsHandle: crate::credentials::FreeCredentialsHandle as *const c_void,
             Reserved2: std::ptr::null(),
@@ -239,7 +239,7 @@ macro_rules! table {
             QuerySecurityContextToken: std::ptr::null(),
             EncryptMessage: crate::messages::EncryptMessage as *const c_void,
             DecryptMessage: crate::messages::DecryptMessage as *const c_void,
-            SetContextAttributes: std::ptr::null(),
+            SetContextAttributes: crate::context::$set_attributes as *const c_void,
             SetCredentialsAttributes: std::ptr::null(),
             ChangeAccountPassword: std::ptr::null(),
             QueryContextAttributesEx: std::ptr::null(),
@@ -250,17 +250,21 @@ macro_rules! table {
 
 static TABLE_A: SecurityFunctionTable = table!(
     EnumerateSecurityPackagesA,
+    QueryCredentialsAttributesA,
     AcquireCredentialsHandleA,
     InitializeSecurityContextA,
     QueryContextAttributesA,
-    QuerySecurityPackageInfoA
+    QuerySecurityPackageInfoA,
+    SetContextAttributesA
 );
 static TABLE_W: SecurityFunctionTable = table!(
     EnumerateSecurityPackagesW,
+    QueryCredentialsAttributesW,
     AcquireCredentialsHandleW,
     InitializeSecurityContextW,
     QueryContextAttributesW,
-    QuerySecurityPackageInfoW
+    QuerySecurityPackageInfoW,
+    SetContextAttributesW
 );
 
 /// InitSecurityInterfaceA: the function table (version 1; entries this library does not

@@ -10,9 +10,9 @@
 
 use crate::handles;
 use securechannel::{Provider, Settings};
-use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
+use securechannel_eventlog::{EventLog, LogOptions};
 use securechannel_events::{EventSink, Status};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The loaded package.
@@ -80,21 +80,11 @@ pub(crate) fn release() {
 
 /// The log's options from `settings.toml`'s `[EventLog]` table (as the `schannel`
 /// commands open the log).
-fn log_options(dir: &std::path::Path) -> LogOptions {
-    let mut options = LogOptions::default();
-    if let Ok(settings) = Settings::load(dir) {
-        let s = settings.event_log();
-        options.max_size_bytes = s.max_size;
-        options.retention = s.retention;
-        options.flood = if s.flood_threshold == 0 {
-            FloodControl::off()
-        } else {
-            FloodControl {
-                threshold: s.flood_threshold,
-                window: s.flood_window,
-                ..FloodControl::default()
-            }
-        };
-    }
-    options
+pub(crate) fn log_options(data_dir: &Path) -> LogOptions {
+    Settings::load(data_dir)
+        .map(|s| {
+            let e = s.event_log();
+            LogOptions::configured(e.max_size, e.retention, e.flood_threshold, e.flood_window)
+        })
+        .unwrap_or_default()
 }

@@ -147,3 +147,88 @@ fn server_accepts_the_application_protocol_s_client_offers() {
     );
     assert!(out.contains("ALPN h2\n"), "{out}");
 }
+
+/// The C server in `http` mode answering one `curl` request (with `curl_args`); (server
+/// output, curl output).
+fn serve_curl(w: &World, server_args: &[&str], curl_args: &[&str]) -> (String, String) {
+    w.install_my(&w.server_cert, &w.server_key);
+    let exe = compile("server", w.dir.path());
+    let port = free_port().to_string();
+    let mut args = vec![port.as_str(), "localhost"];
+    args.extend_from_slice(server_args);
+    args.push("http");
+    let mut server = spawn_c(w, &exe, &args, false);
+    assert!(
+        server.wait_for(|o, _| o.contains("LISTENING")),
+        "{}\n{}",
+        server.stdout(),
+        server.stderr()
+    );
+    require_tool("curl", "curl");
+    let mut c = Command::new("curl");
+    c.args(["-sS", "--max-time", "20", "--cacert"])
+        .arg(&w.root_pem)
+        .args(curl_args)
+        .arg(format!("https://localhost:{port}/hello"))
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")]);
+    let mut client = Proc::spawn(c);
+    let cs = client.wait();
+    let ss = server.wait();
+    let all = format!(
+        "server:\n{}\n{}\ncurl:\n{}\n{}",
+        server.stdout(),
+        server.stderr(),
+        client.stdout(),
+        client.stderr()
+    );
+    assert!(cs.success() && ss.success(), "{all}");
+    (server.stdout(), client.stdout())
+}
+
+#[test]
+fn server_answers_curl_over_tls13() {
+    let w = World::new();
+    let (so, body) = serve_curl(&w, &["default"], &["--tlsv1.3"]);
+    assert!(so.contains("GOT GET /hello HTTP/1.1\r\n"), "{so}");
+    assert!(so.contains("PROTOCOL 0x1000\n"), "{so}");
+    // CipherInfo on a server describes its own certificate (LOCAL_CERT_CONTEXT).
+    assert!(so.contains("CIPHERINFO protocol 0x1000 suite 0x"), "{so}");
+    assert!(
+        so.contains(" cert ECDSA\n") && so.contains("LOCALCERT localhost\n"),
+        "{so}"
+    );
+    assert_eq!(body, "echo: GET /hello HTTP/1.1\r\nclient-cert: no\n");
+}
+
+#[test]
+fn server_answers_curl_over_tls12_without_a_client_certificate_when_asking_for_one() {
+    let w = World::new();
+    let (so, body) = serve_curl(&w, &["tls12", "mutual"], &["--tlsv1.2", "--tls-max", "1.2"]);
+    assert!(
+        so.contains("NO CLIENT CERT\n") && so.contains("PROTOCOL 0x400\n"),
+        "{so}"
+    );
+    assert!(body.ends_with("client-cert: no\n"), "{body}");
+}
+
+#[test]
+fn server_sees_the_client_certificate_curl_sends() {
+    let w = World::new();
+    let leaf = w.root.client_leaf(&["curl.client.test"]);
+    let (cert, key) = (w.dir.path().join("curl.pem"), w.dir.path().join("curl.key"));
+    leaf.write_pem(&cert, &key);
+    let (c, k) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let (so, body) = serve_curl(&w, &["tls13", "mutual"], &["--cert", c, "--key", k]);
+    assert!(so.contains("CLIENT CERT "), "{so}");
+    assert!(body.ends_with("client-cert: yes\n"), "{body}");
+    let e = w.events();
+    let done: Vec<_> = e.iter().filter(|e| e.event_id as u16 == 36880).collect();
+    assert_eq!(done.len(), 1, "{:?}", w.event_ids());
+    assert!(
+        done[0]
+            .field("RemoteCertSubjectName")
+            .is_some_and(|s| s.contains("curl.client.test")),
+        "{:?}",
+        done[0]
+    );
+}

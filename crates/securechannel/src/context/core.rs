@@ -52,6 +52,8 @@ pub(super) struct Core {
     /// Client: the credential's certificate went out in answer to a CertificateRequest
     /// (36880 names it only then).
     client_certificate_sent: bool,
+    /// Client: the CA names of the server's CertificateRequest.
+    pub(super) trusted_issuers: Vec<Vec<u8>>,
     sent_close_notify: bool,
     /// Client: what the server's stapled OCSP response was found to be.
     pub(super) staple: Option<crate::verify::StapleCheck>,
@@ -125,6 +127,7 @@ impl Core {
             hello_protocol: None,
             hello_shares_no_suite: false,
             client_certificate_sent: false,
+            trusted_issuers: Vec::new(),
             sent_close_notify: false,
             staple: None,
         }
@@ -340,6 +343,9 @@ impl Core {
         }
         if verify::take_client_certificate_offered() {
             self.client_certificate_sent = true;
+        }
+        if let Some(issuers) = verify::take_issuer_list() {
+            self.trusted_issuers = issuers;
         }
         if verify::take_no_suitable_client_certificate() {
             self.emit(EventId::NoSuitableClientCertificate, |r| r);
@@ -651,10 +657,26 @@ impl Core {
 
     pub(super) fn cipher_suite(&self) -> Option<CipherSuite> {
         let n = self.engine.cipher_suite()?;
+        let row = policy::suite(n);
         Some(CipherSuite {
-            name: policy::suite(n).map_or("unknown", |s| s.name),
+            name: row.map_or("unknown", |s| s.name),
             number: n,
+            cipher: row.map_or("unknown", |s| s.cipher),
+            cipher_strength: row.map_or(0, |s| s.cipher_strength),
+            prf_hash: row.map_or("unknown", |s| s.prf_hash),
         })
+    }
+
+    /// This side's certificate: a server's, a client's once it was sent.
+    pub(super) fn local_certificate(&self) -> Option<&rustls::pki_types::CertificateDer<'static>> {
+        match self.role {
+            Role::Client if !self.client_certificate_sent => None,
+            _ => self
+                .shared
+                .certified_key
+                .as_ref()
+                .and_then(|k| k.cert.first()),
+        }
     }
 
     fn negotiated(&self) -> Result<(Protocol, &'static policy::SuiteRow), Error> {

@@ -171,6 +171,13 @@ pub struct CipherSuite {
     pub name: &'static str,
     /// IANA number (0x1302).
     pub number: u16,
+    /// The bulk cipher as Schannel names it (`AES_256_GCM`; `unknown` for a suite the
+    /// suite table lacks, which rustls never negotiates here).
+    pub cipher: &'static str,
+    /// Its key length in bits.
+    pub cipher_strength: u32,
+    /// The PRF / HKDF hash (`SHA384`).
+    pub prf_hash: &'static str,
 }
 
 impl ContextOptions {
@@ -289,6 +296,19 @@ macro_rules! context_methods {
             /// sent none).
             pub fn remote_certificates(&self) -> &[CertificateDer<'static>] {
                 self.core.engine.peer_certificates().unwrap_or(&[])
+            }
+
+            /// This side's certificate, DER: a server's always (when it has one); a
+            /// client's only when it was sent in answer to a CertificateRequest.
+            pub fn local_certificate(&self) -> Option<&CertificateDer<'static>> {
+                self.core.local_certificate()
+            }
+
+            /// Client: the DER Names of the certificate authorities the server's
+            /// CertificateRequest named (SECPKG_ATTR_ISSUER_LIST_EX), in its order; empty
+            /// when it asked for no certificate or named none, and on a server.
+            pub fn trusted_issuers(&self) -> &[Vec<u8>] {
+                &self.core.trusted_issuers
             }
 
             /// The negotiated application protocol (ALPN).

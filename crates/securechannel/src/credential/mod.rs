@@ -355,6 +355,28 @@ macro_rules! credential_accessors {
                 &self.shared.trust.crls
             }
 
+            /// The protocols this credential's contexts offer or accept (the settings'
+            /// defaults, narrowed by [`CredentialOptions::protocols`]).
+            pub fn protocols(&self) -> Vec<Protocol> {
+                self.shared.protocols()
+            }
+
+            /// The cipher suites this credential's contexts offer or accept, in order.
+            pub fn cipher_suites(&self) -> Vec<crate::CipherSuite> {
+                self.shared
+                    .suite_numbers()
+                    .iter()
+                    .filter_map(|&n| crate::policy::suite(n))
+                    .map(|s| crate::CipherSuite {
+                        name: s.name,
+                        number: s.number,
+                        cipher: s.cipher,
+                        cipher_strength: s.cipher_strength,
+                        prf_hash: s.prf_hash,
+                    })
+                    .collect()
+            }
+
             /// The intermediate certificates (stores/CA) available for path building.
             pub fn intermediates(&self) -> &[CertificateDer<'static>] {
                 &self.shared.trust.intermediates

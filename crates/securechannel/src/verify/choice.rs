@@ -1,6 +1,8 @@
 //! Client side: which certificate to send when the server asks for one.
 
-use super::{record_client_certificate_offered, record_no_suitable_client_certificate};
+use super::{
+    record_client_certificate_offered, record_issuer_list, record_no_suitable_client_certificate,
+};
 use rustls::client::ResolvesClientCert;
 use rustls::sign::CertifiedKey;
 use rustls::SignatureScheme;
@@ -65,6 +67,7 @@ impl ResolvesClientCert for ClientCertificateChoice {
         // process_tls_records on the caller's thread. A key returned here is sent:
         // `suitable` already checked that it can sign with one of `sigschemes`, the only
         // other condition rustls puts on it.
+        record_issuer_list(root_hint_subjects);
         match self.suitable(root_hint_subjects, sigschemes) {
             Some(key) => {
                 record_client_certificate_offered();

@@ -246,6 +246,7 @@ thread_local! {
     static NO_SUITABLE_CLIENT_CERTIFICATE: Cell<bool> = const { Cell::new(false) };
     static CLIENT_CERTIFICATE_OFFERED: Cell<bool> = const { Cell::new(false) };
     static ISSUER_LIST_TRUNCATED: Cell<bool> = const { Cell::new(false) };
+    static ISSUER_LIST: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
     static PENDING_ALERT: Cell<Option<AlertDescription>> = const { Cell::new(None) };
     static STAPLE_CHECK: RefCell<Option<ocsp::StapleCheck>> = const { RefCell::new(None) };
 }
@@ -283,6 +284,16 @@ pub(crate) fn take_client_certificate_offered() -> bool {
 /// that had to be truncated (event 36885), taken once.
 pub(crate) fn take_issuer_list_truncated() -> bool {
     ISSUER_LIST_TRUNCATED.with(|f| f.replace(false))
+}
+
+/// The CA names of the CertificateRequest a client answered during the last call on this
+/// thread (SECPKG_ATTR_ISSUER_LIST_EX), taken once.
+pub(crate) fn take_issuer_list() -> Option<Vec<Vec<u8>>> {
+    ISSUER_LIST.with(|f| f.borrow_mut().take())
+}
+
+fn record_issuer_list(names: &[&[u8]]) {
+    ISSUER_LIST.with(|f| *f.borrow_mut() = Some(names.iter().map(|n| n.to_vec()).collect()));
 }
 
 /// Make the next certificate verification on this thread fail so that rustls sends

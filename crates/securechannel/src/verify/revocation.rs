@@ -472,9 +472,13 @@ impl<V: ?Sized> Revocation<V> {
             if ders.is_empty() {
                 run(&self.plain)?
             } else {
-                let verifier = self.verifier(key.clone(), ders.clone(), true).map_err(|e| {
-                    rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
-                })?;
+                let verifier = self
+                    .verifier(key.clone(), ders.clone(), true)
+                    .map_err(|e| {
+                        rustls::Error::General(format!(
+                            "cannot build the verifier with the CRLs: {e}"
+                        ))
+                    })?;
                 run(&verifier)?
             }
         } else {
@@ -487,9 +491,11 @@ impl<V: ?Sized> Revocation<V> {
                     RevocationOffline::Fail => Err(unknown(first_problem())),
                 };
             }
-            let verifier = self.verifier(key.clone(), ders.clone(), false).map_err(|e| {
-                rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
-            })?;
+            let verifier = self
+                .verifier(key.clone(), ders.clone(), false)
+                .map_err(|e| {
+                    rustls::Error::General(format!("cannot build the verifier with the CRLs: {e}"))
+                })?;
             match run(&verifier) {
                 Err(rustls::Error::InvalidCertificate(
                     CertificateError::UnknownRevocationStatus,

@@ -6,7 +6,15 @@
  * InitializeSecurityContext. Only the socket calls differ from Windows.
  *
  * usage: client PORT TARGET [tls12|tls13|default] [v4|v5] [manual] [store SUBJECT] [alpn A,B]
+ *               [verify NAME|-] [at UNIX-SECONDS] [memstore] [decrypts] [alertbuf]
  * Prints the reply on stdout; on failure prints "FAILED <call> 0x%08X" and exits 2.
+ * With `verify` (and `manual`), the server's certificate is judged the way the SDK
+ * sample's VerifyServerCertificate does (CertGetCertificateChain on the
+ * REMOTE_CERT_CONTEXT with its hCertStore, or with `memstore` a memory store the program
+ * fills from it; CertVerifyCertificateChainPolicy with CERT_CHAIN_POLICY_SSL): prints
+ * "POLICY 0x%08X" and exits 3 when the policy refuses it. `decrypts` prints the status
+ * of every DecryptMessage call. `alertbuf` asks without ISC_REQ_EXTENDED_ERROR and passes
+ * a SECBUFFER_ALERT output buffer (as curl does): a failed call's alert comes there.
  */
 #include "securechannel_sspi.h"
 
@@ -21,6 +29,7 @@
 #define IO_BUFFER_SIZE 0x10000
 
 static PSecurityFunctionTableA g_sspi;
+static int g_alertbuf;
 
 static int fail(const char *call, SECURITY_STATUS s) {
     printf("FAILED %s 0x%08X\n", call, (unsigned)s);
@@ -65,9 +74,9 @@ static DWORD alpn_buffer(const char *list, unsigned char *out) {
 static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, CtxtHandle *ctx,
                                  SecBuffer *extra_out, const char *alpn) {
     DWORD req = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY |
-                ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
+                (g_alertbuf ? 0 : ISC_REQ_EXTENDED_ERROR) | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM;
     SecBufferDesc in_desc, out_desc;
-    SecBuffer in_bufs[2], out_bufs[1];
+    SecBuffer in_bufs[2], out_bufs[3];
     ULONG attrs;
     TimeStamp expiry;
     SECURITY_STATUS st;
@@ -124,12 +133,26 @@ static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, C
         out_bufs[0].pvBuffer = NULL;
         out_bufs[0].BufferType = SECBUFFER_TOKEN;
         out_bufs[0].cbBuffer = 0;
-        out_desc.cBuffers = 1;
+        out_bufs[1].pvBuffer = NULL;
+        out_bufs[1].BufferType = SECBUFFER_ALERT;
+        out_bufs[1].cbBuffer = 0;
+        out_bufs[2].pvBuffer = NULL;
+        out_bufs[2].BufferType = SECBUFFER_EMPTY;
+        out_bufs[2].cbBuffer = 0;
+        out_desc.cBuffers = g_alertbuf ? 3 : 1;
         out_desc.pBuffers = out_bufs;
         out_desc.ulVersion = SECBUFFER_VERSION;
 
         st = g_sspi->InitializeSecurityContextA(cred, ctx, NULL, req, 0, 0, &in_desc, 0, NULL,
                                                 &out_desc, &attrs, &expiry);
+        if (g_alertbuf && FAILED(st)) {
+            /* The alert of the failure, sent before closing. */
+            printf("ALERT token %u alert %u\n", (unsigned)out_bufs[0].cbBuffer, (unsigned)out_bufs[1].cbBuffer);
+            if (out_bufs[1].pvBuffer != NULL) {
+                send_all(fd, out_bufs[1].pvBuffer, out_bufs[1].cbBuffer);
+                g_sspi->FreeContextBuffer(out_bufs[1].pvBuffer);
+            }
+        }
 
         if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED ||
             (FAILED(st) && (attrs & ISC_RET_EXTENDED_ERROR))) {
@@ -171,6 +194,114 @@ static SECURITY_STATUS handshake(int fd, PCredHandle cred, const char *target, C
     return st;
 }
 
+/* UTF-16 of an ASCII string (WCHAR is 16-bit here, as on Windows). */
+static WCHAR *widen(const char *s) {
+    size_t n = strlen(s);
+    WCHAR *w = malloc((n + 1) * sizeof(WCHAR));
+    for (size_t i = 0; i <= n; i++) w[i] = (WCHAR)(unsigned char)s[i];
+    return w;
+}
+
+/* The SDK sample's VerifyServerCertificate, with a fixed validation time when `at` is set. */
+static DWORD verify_server_certificate(PCCERT_CONTEXT server_cert, const char *name, long long at, int memstore) {
+    char *usages[] = {szOID_PKIX_KP_SERVER_AUTH, szOID_SERVER_GATED_CRYPTO, szOID_SGC_NETSCAPE};
+    CERT_CHAIN_PARA chain_para;
+    memset(&chain_para, 0, sizeof chain_para);
+    chain_para.cbSize = sizeof chain_para;
+    chain_para.RequestedUsage.dwType = USAGE_MATCH_TYPE_OR;
+    chain_para.RequestedUsage.Usage.cUsageIdentifier = 3;
+    chain_para.RequestedUsage.Usage.rgpszUsageIdentifier = usages;
+    FILETIME ft, *when = NULL;
+    if (at != 0) {
+        unsigned long long ticks = ((unsigned long long)at + 11644473600ULL) * 10000000ULL;
+        ft.dwLowDateTime = (DWORD)ticks;
+        ft.dwHighDateTime = (DWORD)(ticks >> 32);
+        when = &ft;
+    }
+    HCERTSTORE extra = server_cert->hCertStore;
+    if (memstore) {
+        /* A memory store with what the server sent, added one by one. */
+        extra = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+        if (extra == NULL) return (DWORD)fail("CertOpenStore(MEMORY)", SEC_E_INTERNAL_ERROR);
+        PCCERT_CONTEXT c = NULL;
+        int added = 0;
+        while ((c = CertEnumCertificatesInStore(server_cert->hCertStore, c)) != NULL) {
+            if (!CertAddCertificateContextToStore(extra, c, CERT_STORE_ADD_ALWAYS, NULL)) return 2;
+            added++;
+        }
+        /* The same certificate again: CERT_STORE_ADD_NEW refuses it, USE_EXISTING gives it back. */
+        PCCERT_CONTEXT again = NULL;
+        BOOL dup = CertAddEncodedCertificateToStore(extra, X509_ASN_ENCODING, server_cert->pbCertEncoded,
+                                                    server_cert->cbCertEncoded, CERT_STORE_ADD_NEW, NULL);
+        BOOL existing = CertAddEncodedCertificateToStore(extra, X509_ASN_ENCODING, server_cert->pbCertEncoded,
+                                                         server_cert->cbCertEncoded, CERT_STORE_ADD_USE_EXISTING, &again);
+        printf("MEMSTORE added %d new-duplicate %d use-existing %d same %d\n", added, dup, existing,
+               again != NULL && again->cbCertEncoded == server_cert->cbCertEncoded &&
+                   memcmp(again->pbCertEncoded, server_cert->pbCertEncoded, again->cbCertEncoded) == 0);
+        if (again) CertFreeCertificateContext(again);
+    }
+    PCCERT_CHAIN_CONTEXT chain = NULL;
+    if (!CertGetCertificateChain(NULL, server_cert, when, extra, &chain_para, 0, NULL, &chain)) {
+        if (memstore) CertCloseStore(extra, 0);
+        printf("FAILED CertGetCertificateChain\n");
+        return 2;
+    }
+    if (memstore) CertCloseStore(extra, 0);
+    WCHAR *wname = strcmp(name, "-") == 0 ? NULL : widen(name);
+    HTTPSPolicyCallbackData https;
+    memset(&https, 0, sizeof https);
+    https.cbStruct = sizeof https;
+    https.dwAuthType = AUTHTYPE_SERVER;
+    https.fdwChecks = 0;
+    https.pwszServerName = wname;
+    CERT_CHAIN_POLICY_PARA policy;
+    memset(&policy, 0, sizeof policy);
+    policy.cbSize = sizeof policy;
+    policy.pvExtraPolicyPara = &https;
+    CERT_CHAIN_POLICY_STATUS status;
+    memset(&status, 0, sizeof status);
+    status.cbSize = sizeof status;
+    BOOL ok = CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, chain, &policy, &status);
+    free(wname);
+    if (!ok) {
+        CertFreeCertificateChain(chain);
+        printf("FAILED CertVerifyCertificateChainPolicy\n");
+        return 2;
+    }
+    PCERT_SIMPLE_CHAIN simple = chain->rgpChain[0];
+    printf("POLICY 0x%08X element %ld trust 0x%X elements %u\n", (unsigned)status.dwError,
+           (long)status.lElementIndex, (unsigned)chain->TrustStatus.dwErrorStatus, (unsigned)simple->cElement);
+    for (DWORD i = 0; i < simple->cElement; i++) {
+        char n[256];
+        CertGetNameStringA(simple->rgpElement[i]->pCertContext, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, n, sizeof n);
+        printf("ELEMENT %u %s self-signed %d\n", (unsigned)i, n,
+               (simple->rgpElement[i]->TrustStatus.dwInfoStatus & CERT_TRUST_IS_SELF_SIGNED) != 0);
+    }
+    CertFreeCertificateChain(chain);
+    return status.dwError;
+}
+
+/* CertGetNameString the ways programs call it: size first, then the name. */
+static void print_names(PCCERT_CONTEXT c) {
+    DWORD need = CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, NULL, 0);
+    char *simple = malloc(need);
+    CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, simple, need);
+    char dns[256], cn[256], issuer[256], all[512], tiny[4];
+    CertGetNameStringA(c, CERT_NAME_DNS_TYPE, 0, NULL, dns, sizeof dns);
+    CertGetNameStringA(c, CERT_NAME_ATTR_TYPE, 0, szOID_COMMON_NAME, cn, sizeof cn);
+    CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, CERT_NAME_ISSUER_FLAG, NULL, issuer, sizeof issuer);
+    DWORD n_all = CertGetNameStringA(c, CERT_NAME_DNS_TYPE, CERT_NAME_SEARCH_ALL_NAMES_FLAG, NULL, all, sizeof all);
+    for (DWORD i = 0; i + 1 < n_all; i++) if (all[i] == 0) all[i] = '|';
+    DWORD n_tiny = CertGetNameStringA(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, tiny, sizeof tiny);
+    WCHAR w[256];
+    DWORD nw = CertGetNameStringW(c, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, w, 256);
+    char narrowed[256];
+    for (DWORD i = 0; i < nw; i++) narrowed[i] = (char)w[i];
+    printf("NAMES simple=%s(%u) dns=%s cn=%s issuer=%s all=%s tiny=%s(%u) wide=%s(%u)\n", simple, (unsigned)need,
+           dns, cn, issuer, all, tiny, (unsigned)n_tiny, narrowed, (unsigned)nw);
+    free(simple);
+}
+
 static SECURITY_STATUS disconnect(int fd, PCredHandle cred, CtxtHandle *ctx) {
     DWORD type = SCHANNEL_SHUTDOWN;
     SecBuffer b[1];
@@ -209,8 +340,16 @@ int main(int argc, char **argv) {
     int manual = 0;
     const char *subject = NULL;
     const char *alpn = NULL;
+    const char *verify = NULL;
+    long long at = 0;
+    int memstore = 0, decrypts = 0;
     for (int i = 5; i < argc; i++) {
         if (strcmp(argv[i], "manual") == 0) manual = 1;
+        if (strcmp(argv[i], "memstore") == 0) memstore = 1;
+        if (strcmp(argv[i], "decrypts") == 0) decrypts = 1;
+        if (strcmp(argv[i], "alertbuf") == 0) g_alertbuf = 1;
+        if (strcmp(argv[i], "verify") == 0 && i + 1 < argc) verify = argv[++i];
+        if (strcmp(argv[i], "at") == 0 && i + 1 < argc) at = atoll(argv[++i]);
         if (strcmp(argv[i], "alpn") == 0 && i + 1 < argc) alpn = argv[++i];
         if (strcmp(argv[i], "store") == 0 && i + 1 < argc) subject = argv[++i];
     }
@@ -266,6 +405,16 @@ int main(int argc, char **argv) {
     if (client_cert) CertFreeCertificateContext(client_cert);
     if (my) CertCloseStore(my, 0);
     if (st != SEC_E_OK) return fail("AcquireCredentialsHandleA", st);
+    SecPkgCred_SupportedProtocols cred_protocols;
+    st = g_sspi->QueryCredentialsAttributesA(&cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &cred_protocols);
+    if (st != SEC_E_OK) return fail("QueryCredentialsAttributesA(SUPPORTED_PROTOCOLS)", st);
+    SecPkgCred_SupportedAlgs cred_algs;
+    st = g_sspi->QueryCredentialsAttributesA(&cred, SECPKG_ATTR_SUPPORTED_ALGS, &cred_algs);
+    if (st != SEC_E_OK) return fail("QueryCredentialsAttributesA(SUPPORTED_ALGS)", st);
+    printf("CREDS protocols 0x%X algs", (unsigned)cred_protocols.grbitProtocol);
+    for (DWORD i = 0; i < cred_algs.cSupportedAlgs; i++) printf(" 0x%X", cred_algs.palgSupportedAlgs[i]);
+    printf("\n");
+    g_sspi->FreeContextBuffer(cred_algs.palgSupportedAlgs);
 
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa;
@@ -301,6 +450,59 @@ int main(int argc, char **argv) {
             sizes.cbHeader, sizes.cbTrailer, sizes.cbMaximumMessage, remote->cbCertEncoded,
             remote->pCertInfo->Subject.cbData, remote->pCertInfo->dwVersion);
     printf("PROTOCOL 0x%X\n", info.dwProtocol);
+    print_names(remote);
+    SecPkgContext_CipherInfo ci;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_CIPHER_INFO, &ci);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(CIPHER_INFO)", st);
+    char suite_name[SZ_ALG_MAX_SIZE], cipher[SZ_ALG_MAX_SIZE], hash[SZ_ALG_MAX_SIZE], exch[SZ_ALG_MAX_SIZE],
+        cert_alg[SZ_ALG_MAX_SIZE];
+    for (int i = 0; i < SZ_ALG_MAX_SIZE; i++) {
+        suite_name[i] = (char)ci.szCipherSuite[i];
+        cipher[i] = (char)ci.szCipher[i];
+        hash[i] = (char)ci.szHash[i];
+        exch[i] = (char)ci.szExchange[i];
+        cert_alg[i] = (char)ci.szCertificate[i];
+    }
+    printf("CIPHERINFO v%u protocol 0x%X suite 0x%04X %s cipher %s %u/%u hash %s %u exchange %s %u-%u cert %s\n",
+           (unsigned)ci.dwVersion, (unsigned)ci.dwProtocol, (unsigned)ci.dwCipherSuite, suite_name, cipher,
+           (unsigned)ci.dwCipherLen, (unsigned)ci.dwCipherBlockLen, hash, (unsigned)ci.dwHashLen, exch,
+           (unsigned)ci.dwMinExchangeLen, (unsigned)ci.dwMaxExchangeLen, cert_alg);
+    SecPkgContext_SessionInfo si;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_SESSION_INFO, &si);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(SESSION_INFO)", st);
+    printf("SESSION flags %u id %u\n", (unsigned)si.dwFlags, (unsigned)si.cbSessionId);
+    PCCERT_CONTEXT local = NULL;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_LOCAL_CERT_CONTEXT, &local);
+    if (st == SEC_E_OK) {
+        char n[256];
+        CertGetNameStringA(local, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, n, sizeof n);
+        printf("LOCALCERT %s\n", n);
+        CertFreeCertificateContext(local);
+    } else {
+        printf("LOCALCERT none 0x%08X\n", (unsigned)st);
+    }
+    SecPkgContext_IssuerListInfoEx issuers;
+    st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_ISSUER_LIST_EX, &issuers);
+    if (st != SEC_E_OK) return fail("QueryContextAttributesA(ISSUER_LIST_EX)", st);
+    printf("ISSUERS %u", (unsigned)issuers.cIssuers);
+    for (DWORD i = 0; i < issuers.cIssuers; i++) {
+        printf(" ");
+        for (DWORD j = 0; j < issuers.aIssuers[i].cbData; j++) printf("%02x", issuers.aIssuers[i].pbData[j]);
+    }
+    printf("\n");
+    if (issuers.aIssuers) g_sspi->FreeContextBuffer(issuers.aIssuers);
+    if (verify != NULL) {
+        DWORD policy = verify_server_certificate(remote, verify, at, memstore);
+        if (policy != 0) {
+            CertFreeCertificateContext(remote);
+            g_sspi->DeleteSecurityContext(&ctx);
+            g_sspi->FreeCredentialsHandle(&cred);
+            close(fd);
+            free(extra.pvBuffer);
+            fflush(stdout);
+            return 3;
+        }
+    }
     CertFreeCertificateContext(remote);
     SecPkgContext_ApplicationProtocol ap;
     st = g_sspi->QueryContextAttributesA(&ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap);
@@ -352,6 +554,11 @@ int main(int argc, char **argv) {
         mb[3].BufferType = SECBUFFER_EMPTY; mb[3].cbBuffer = 0; mb[3].pvBuffer = NULL;
         md.ulVersion = SECBUFFER_VERSION; md.cBuffers = 4; md.pBuffers = mb;
         st = g_sspi->DecryptMessage(&ctx, &md, 0, NULL);
+        if (decrypts && st != SEC_E_INCOMPLETE_MESSAGE) {
+            DWORD n = 0;
+            for (int i = 1; i < 4; i++) if (mb[i].BufferType == SECBUFFER_DATA) n = mb[i].cbBuffer;
+            fprintf(stderr, "DECRYPT 0x%08X data %u\n", (unsigned)st, (unsigned)n);
+        }
         if (st == SEC_E_INCOMPLETE_MESSAGE) continue;
         if (st == SEC_I_CONTEXT_EXPIRED) { closed_by_peer = 1; break; }
         if (st != SEC_E_OK && st != SEC_I_RENEGOTIATE) break;

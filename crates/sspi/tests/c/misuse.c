@@ -246,7 +246,9 @@ int main(int argc, char **argv) {
     EXPECT(QuerySecurityPackageInfoW((SEC_WCHAR *)u"NTLM", &info_w), SEC_E_UNSUPPORTED_FUNCTION);
     checks++;
     if (InitSecurityInterfaceW()->AcquireCredentialsHandleW != AcquireCredentialsHandleW ||
-        InitSecurityInterfaceW()->QueryCredentialsAttributesW != NULL) {
+        InitSecurityInterfaceW()->QueryCredentialsAttributesW != QueryCredentialsAttributesW ||
+        InitSecurityInterfaceW()->SetContextAttributesW != SetContextAttributesW ||
+        InitSecurityInterfaceW()->CompleteAuthToken != NULL) {
         printf("CHECK FAILED: InitSecurityInterfaceW's table\n");
         return 1;
     }
@@ -293,6 +295,38 @@ int main(int argc, char **argv) {
     EXPECT(QueryContextAttributesA(&forged_ctx, SECPKG_ATTR_STREAM_SIZES, &sizes), SEC_E_INVALID_HANDLE);
     EXPECT(QueryContextAttributesW(NULL, SECPKG_ATTR_STREAM_SIZES, &sizes), SEC_E_INVALID_HANDLE);
     EXPECT(FreeContextBuffer(&sizes), SEC_E_INVALID_HANDLE);
+    SecPkgCred_SupportedProtocols sp;
+    EXPECT(QueryCredentialsAttributesA(NULL, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_INVALID_HANDLE);
+    EXPECT(QueryCredentialsAttributesW(&forged, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_INVALID_HANDLE);
+    EXPECT(QueryCredentialsAttributesA((PCredHandle)&forged_ctx, SECPKG_ATTR_SUPPORTED_ALGS, &sp), SEC_E_INVALID_HANDLE);
+    EXPECT(SetContextAttributesA(&forged_ctx, SECPKG_ATTR_KEYING_MATERIAL_INFO, &sp, sizeof sp), SEC_E_INVALID_HANDLE);
+    EXPECT(SetContextAttributesW(NULL, SECPKG_ATTR_KEYING_MATERIAL_INFO, &sp, sizeof sp), SEC_E_INVALID_HANDLE);
+
+    /* crypt32 with pointers it never handed out, and stores misused. */
+    CERT_CONTEXT fake_cert;
+    memset(&fake_cert, 0, sizeof fake_cert);
+    CERT_CHAIN_CONTEXT fake_chain;
+    memset(&fake_chain, 0, sizeof fake_chain);
+    PCCERT_CHAIN_CONTEXT chain_out = NULL;
+    CERT_CHAIN_POLICY_STATUS pstatus = {sizeof pstatus, 0, 0, 0, NULL};
+    char name_buf[16];
+    EXPECT(CertGetCertificateChain(NULL, &fake_cert, NULL, NULL, NULL, 0, NULL, &chain_out), FALSE);
+    EXPECT(CertGetCertificateChain(NULL, NULL, NULL, NULL, NULL, 0, NULL, &chain_out), FALSE);
+    EXPECT(CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, &fake_chain, NULL, &pstatus), FALSE);
+    EXPECT(CertVerifyCertificateChainPolicy(CERT_CHAIN_POLICY_SSL, NULL, NULL, &pstatus), FALSE);
+    CertFreeCertificateChain(&fake_chain);
+    CertFreeCertificateChain(NULL);
+    EXPECT(CertGetNameStringA(&fake_cert, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, name_buf, sizeof name_buf), 0);
+    EXPECT(CertGetNameStringW(NULL, CERT_NAME_DNS_TYPE, 0, NULL, NULL, 0), 0);
+    HCERTSTORE mem = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    checks++;
+    if (mem == NULL) { printf("CHECK FAILED: CertOpenStore(MEMORY)\n"); return 1; }
+    EXPECT(CertAddEncodedCertificateToStore(mem, X509_ASN_ENCODING, (const BYTE *)"junk", 4, CERT_STORE_ADD_ALWAYS, NULL), FALSE);
+    EXPECT(CertAddEncodedCertificateToStore(mem, X509_ASN_ENCODING, NULL, 100, CERT_STORE_ADD_ALWAYS, NULL), FALSE);
+    EXPECT(CertAddCertificateContextToStore(mem, &fake_cert, CERT_STORE_ADD_ALWAYS, NULL), FALSE);
+    EXPECT(CertAddCertificateContextToStore((HCERTSTORE)&fake_cert, NULL, CERT_STORE_ADD_ALWAYS, NULL), FALSE);
+    EXPECT(CertCloseStore(mem, 0), TRUE);
+    EXPECT(CertCloseStore(mem, 0), FALSE); /* twice */
 
     /* Real credentials. */
     SCHANNEL_CRED sc;
@@ -335,6 +369,22 @@ int main(int argc, char **argv) {
     EXPECT(FreeCredentialsHandle((PCredHandle)&c1), SEC_E_INVALID_HANDLE); /* a context is not a credential */
     EXPECT_FAILED(QueryContextAttributesA(&c1, SECPKG_ATTR_STREAM_SIZES, &sizes)); /* not established */
     EXPECT(QueryContextAttributesA(&c1, 0x7777, &sizes), SEC_E_UNSUPPORTED_FUNCTION);
+    EXPECT(QueryContextAttributesA(&c1, SECPKG_ATTR_KEYING_MATERIAL, &sizes), SEC_E_UNSUPPORTED_FUNCTION);
+    EXPECT_FAILED(QueryContextAttributesA(&c1, SECPKG_ATTR_CIPHER_INFO, &sizes)); /* not established */
+    EXPECT(QueryContextAttributesA(&c1, SECPKG_ATTR_LOCAL_CERT_CONTEXT, &sizes), SEC_E_NO_CREDENTIALS);
+    /* Windows wants SECPKG_ATTR_KEYING_MATERIAL_INFO before the handshake completes; it is
+     * refused here at any time (no exporter in rustls' unbuffered API). */
+    SecPkgContext_KeyingMaterialInfo kmi = {8, (char *)"EXPORTER", 0, NULL, 32};
+    EXPECT(SetContextAttributesA(&c1, SECPKG_ATTR_KEYING_MATERIAL_INFO, &kmi, sizeof kmi), SEC_E_UNSUPPORTED_FUNCTION);
+    SecPkgCred_SupportedProtocols cp;
+    EXPECT(QueryCredentialsAttributesA(&client_cred, 0x7777, &cp), SEC_E_UNSUPPORTED_FUNCTION);
+    EXPECT(QueryCredentialsAttributesA(&client_cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, NULL), SEC_E_INVALID_PARAMETER);
+    EXPECT(QueryCredentialsAttributesA(&client_cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &cp), SEC_E_OK);
+    checks++;
+    if (cp.grbitProtocol != (SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT)) {
+        printf("CHECK FAILED: SUPPORTED_PROTOCOLS 0x%X\n", (unsigned)cp.grbitProtocol);
+        return 1;
+    }
     EXPECT_FAILED(QueryContextAttributesA(&c1, SECPKG_ATTR_STREAM_SIZES, NULL));
     char junk[64];
     memset(junk, 0x41, sizeof junk);

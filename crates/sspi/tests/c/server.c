@@ -6,7 +6,10 @@
  * an EncryptMessage reply, then ApplyControlToken(SCHANNEL_SHUTDOWN) +
  * AcceptSecurityContext for the close_notify.
  *
- * usage: server PORT SUBJECT [tls12|tls13|default] [mutual|alpn NAME]
+ * usage: server PORT SUBJECT [tls12|tls13|default] [mutual|alpn NAME] [http]
+ * With "http", the server reads a request head (to the empty line) and answers with an
+ * HTTP/1.0 response whose body is "echo: <request line>" and whether the client sent a
+ * certificate (for curl).
  * With "mutual", ASC_REQ_MUTUAL_AUTH asks the client for a certificate and the server
  * prints "CLIENT CERT <subject bytes>" or "NO CLIENT CERT".
  * Prints "LISTENING" when ready, then "GOT <line>"; on failure "FAILED <call> 0x%08X"
@@ -110,6 +113,9 @@ int main(int argc, char **argv) {
     int mutual = argc > 4 && strcmp(argv[4], "mutual") == 0;
     if (argc > 5 && strcmp(argv[4], "alpn") == 0) g_alpn = argv[5];
     if (mutual) ASC_FLAGS |= ASC_REQ_MUTUAL_AUTH;
+    int http = 0;
+    for (int i = 4; i < argc; i++) if (strcmp(argv[i], "http") == 0) http = 1;
+    int client_cert = 0;
 
     HCERTSTORE my = CertOpenSystemStoreA(0, "MY");
     if (my == NULL) return fail("CertOpenSystemStoreA", SEC_E_NO_CREDENTIALS);
@@ -178,6 +184,7 @@ int main(int argc, char **argv) {
         st = QueryContextAttributesA(&ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &peer);
         if (st == SEC_E_OK) {
             printf("CLIENT CERT %u\n", peer->pCertInfo->Subject.cbData);
+            client_cert = 1;
             CertFreeCertificateContext(peer);
         } else if (st == SEC_E_NO_CREDENTIALS) {
             printf("NO CLIENT CERT\n");
@@ -186,13 +193,34 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* Read one line. */
+    {
+        SecPkgContext_CipherInfo ci;
+        st = QueryContextAttributesA(&ctx, SECPKG_ATTR_CIPHER_INFO, &ci);
+        if (st != SEC_E_OK) return fail("QueryContextAttributesA(CIPHER_INFO)", st);
+        char suite_name[SZ_ALG_MAX_SIZE], cert_alg[SZ_ALG_MAX_SIZE];
+        for (int i = 0; i < SZ_ALG_MAX_SIZE; i++) {
+            suite_name[i] = (char)ci.szCipherSuite[i];
+            cert_alg[i] = (char)ci.szCertificate[i];
+        }
+        printf("CIPHERINFO protocol 0x%X suite 0x%04X %s cert %s\n", (unsigned)ci.dwProtocol,
+               (unsigned)ci.dwCipherSuite, suite_name, cert_alg);
+        PCCERT_CONTEXT local = NULL;
+        st = QueryContextAttributesA(&ctx, SECPKG_ATTR_LOCAL_CERT_CONTEXT, &local);
+        if (st != SEC_E_OK) return fail("QueryContextAttributesA(LOCAL_CERT_CONTEXT)", st);
+        char n[256];
+        CertGetNameStringA(local, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, NULL, n, sizeof n);
+        printf("LOCALCERT %s\n", n);
+        CertFreeCertificateContext(local);
+    }
+
+    /* Read one line (or, for HTTP, a request head). */
     char line[1024];
     size_t line_len = 0;
     SecBuffer b[4];
     SecBufferDesc d;
     st = SEC_E_OK;
-    while (memchr(line, '\n', line_len) == NULL) {
+    while (http ? (line_len < 4 || memcmp(line + line_len - 4, "\r\n\r\n", 4) != 0)
+                : memchr(line, '\n', line_len) == NULL) {
         if (io_len == 0 || st == SEC_E_INCOMPLETE_MESSAGE) {
             ssize_t r = recv(fd, io + io_len, IO_BUFFER_SIZE - io_len, 0);
             if (r <= 0) return fail("recv", SEC_E_INTERNAL_ERROR);
@@ -223,12 +251,26 @@ int main(int argc, char **argv) {
         if (line_len == sizeof line - 1) break;
     }
     line[line_len] = 0;
+    if (http) {
+        /* The request line only. */
+        char *eol = strchr(line, '\n');
+        if (eol != NULL) eol[1] = 0;
+    }
     printf("GOT %s", line);
     fflush(stdout);
 
     /* Reply. */
-    char reply[1200];
-    int n = snprintf(reply, sizeof reply, "echo: %s", line);
+    char reply[2400];
+    int n;
+    if (http) {
+        char body[1100];
+        int bn = snprintf(body, sizeof body, "echo: %sclient-cert: %s\n", line, client_cert ? "yes" : "no");
+        n = snprintf(reply, sizeof reply,
+                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+                     bn, body);
+    } else {
+        n = snprintf(reply, sizeof reply, "echo: %s", line);
+    }
     char *msg = malloc(sizes.cbHeader + (size_t)n + sizes.cbTrailer);
     memcpy(msg + sizes.cbHeader, reply, (size_t)n);
     b[0].pvBuffer = msg; b[0].cbBuffer = sizes.cbHeader; b[0].BufferType = SECBUFFER_STREAM_HEADER;

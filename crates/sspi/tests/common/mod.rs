@@ -234,6 +234,11 @@ impl Proc {
 
     /// Wait for the exit (killed at the timeout: the test then fails).
     pub fn wait(&mut self) -> ExitStatus {
+        self.wait_within(TIMEOUT)
+    }
+
+    /// Wait for the exit, at most `limit` (killed then: the test fails).
+    pub fn wait_within(&mut self, limit: Duration) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Ok(Some(s)) = self.child.try_wait() {
@@ -241,7 +246,7 @@ impl Proc {
                 std::thread::sleep(Duration::from_millis(50));
                 return s;
             }
-            if start.elapsed() > TIMEOUT {
+            if start.elapsed() > limit {
                 let _ = self.child.kill();
                 panic!("timed out:\n{}\n{}", self.stdout(), self.stderr());
             }
