@@ -3,6 +3,8 @@
 //! records. It can be taken down (its runtime dropped: the port refuses connections) and
 //! brought back on the same port.
 
+mod common;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -13,11 +15,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::{
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue};
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use prost::Message;
-use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
-use securechannel_events::{
-    render_message, ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink, NullSink,
-    Wording,
-};
+use securechannel_events::{render_message, ActivityId, EventId, EventSink, Wording};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
@@ -188,11 +186,6 @@ impl Drop for Guard {
     }
 }
 
-fn free_port() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 fn schannel(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_schannel"));
     c.arg("--data-dir").arg(data).stdin(Stdio::null());
@@ -205,33 +198,6 @@ fn forward(data: &Path, target: &str, extra: &[&str]) -> std::process::Output {
         .args(extra)
         .output()
         .expect("run forward")
-}
-
-fn open_log(data: &Path) -> EventLog {
-    let options = LogOptions {
-        flood: FloodControl::off(),
-        max_size_bytes: 512 * 1024 * 1024,
-        ..LogOptions::default()
-    };
-    EventLog::open(data.join("events.db"), options).expect("open log")
-}
-
-fn record(id: EventId, data: &[&str]) -> EventRecord {
-    let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
-    let mut r = emitter.blank(id);
-    r.data = data.iter().map(|s| s.to_string()).collect();
-    r.data.resize(id.def().fields.len(), String::new());
-    r
-}
-
-fn write_alerts(log: &EventLog, n: usize, from: usize) {
-    for i in from..from + n {
-        log.emit(record(
-            EventId::FatalAlertGenerated,
-            &["40", "1205", &format!("client{i}.example.net")],
-        ));
-    }
-    log.sync().expect("sync");
 }
 
 fn state(data: &Path, port: u16) -> String {
@@ -253,14 +219,14 @@ fn forward_otlp_ships_every_record_with_its_attributes() {
     let got = Shared::default();
     let receiver = Receiver::start(0, got.clone());
 
-    let log = open_log(&data);
-    let mut alert = record(EventId::FatalAlertReceived, &["48"]);
+    let log = common::open_log(&data);
+    let mut alert = common::record(EventId::FatalAlertReceived, &["48"]);
     let activity = "{0AF3C2D1-9B7E-4C55-A1D2-3E4F5A6B7C8D}";
     alert.activity_id = Some(ActivityId::parse(activity).expect("guid"));
     log.emit(alert.clone());
-    log.emit(record(EventId::HandshakeCompleted, &[]));
+    log.emit(common::record(EventId::HandshakeCompleted, &[]));
     const BULK: usize = 20_000;
-    write_alerts(&log, BULK, 0);
+    common::write_alerts(&log, BULK, 0);
     let last = log.last_record_id().expect("last");
     drop(log);
 
@@ -372,10 +338,10 @@ fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let got = Shared::default();
-    let mut receiver = Receiver::start(free_port(), got.clone());
+    let mut receiver = Receiver::start(common::free_port(common::LOCALHOST_V4), got.clone());
     let port = receiver.port;
-    let log = open_log(&data);
-    write_alerts(&log, 1000, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 1000, 0);
     let target = format!("http://127.0.0.1:{port}/v1/logs");
     const BATCH: usize = 200;
 
@@ -397,7 +363,7 @@ fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
     receiver.wait_for(1000, Duration::from_secs(30));
 
     receiver.stop();
-    write_alerts(&log, 1000, 1000);
+    common::write_alerts(&log, 1000, 1000);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         state(&data, port).contains("last_acked_record_id=1000\n"),
@@ -411,7 +377,7 @@ fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
         let _ = c.kill();
         c.wait()
     }));
-    write_alerts(&log, 500, 2000);
+    common::write_alerts(&log, 500, 2000);
     let out = forward(&data, &target, &["--batch", &BATCH.to_string()]);
     assert!(
         out.status.success(),
@@ -436,10 +402,10 @@ fn forward_otlp_without_a_receiver_fails_and_keeps_its_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let log = open_log(&data);
-    write_alerts(&log, 10, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 10, 0);
     drop(log);
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let out = forward(&data, &format!("http://127.0.0.1:{port}/v1/logs"), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

@@ -5,16 +5,11 @@
 
 mod common;
 
-use securechannel_eventlog::{EventLog, FloodControl, LogOptions};
-use securechannel_events::{
-    render_message, ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink, NullSink,
-    Wording,
-};
+use securechannel_events::{render_message, ActivityId, EventId, EventSink, Wording};
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
@@ -226,11 +221,6 @@ fn record_ids(lines: &[String]) -> BTreeMap<u64, usize> {
     ids
 }
 
-fn free_port() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 fn schannel(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_schannel"));
     c.arg("--data-dir").arg(data).stdin(Stdio::null());
@@ -246,34 +236,6 @@ fn forward(data: &Path, target: &str, extra: &[&str]) -> std::process::Output {
         .expect("run forward")
 }
 
-fn open_log(data: &Path) -> EventLog {
-    let options = LogOptions {
-        flood: FloodControl::off(),
-        max_size_bytes: 512 * 1024 * 1024,
-        ..LogOptions::default()
-    };
-    EventLog::open(data.join("events.db"), options).expect("open log")
-}
-
-fn record(id: EventId, data: &[&str]) -> EventRecord {
-    let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
-    let mut r = emitter.blank(id);
-    r.data = data.iter().map(|s| s.to_string()).collect();
-    r.data.resize(id.def().fields.len(), String::new());
-    r
-}
-
-/// `n` alerts generated, each naming its own client.
-fn write_alerts(log: &EventLog, n: usize, from: usize) {
-    for i in from..from + n {
-        log.emit(record(
-            EventId::FatalAlertGenerated,
-            &["40", "1205", &format!("client{i}.example.net")],
-        ));
-    }
-    log.sync().expect("sync");
-}
-
 fn state(data: &Path, port: u16) -> String {
     std::fs::read_to_string(data.join(format!("forward-syslog-127.0.0.1-{port}.state")))
         .unwrap_or_default()
@@ -284,21 +246,21 @@ fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start(dir.path(), port);
 
-    let log = open_log(&data);
-    let mut alert = record(EventId::FatalAlertReceived, &["48"]);
+    let log = common::open_log(&data);
+    let mut alert = common::record(EventId::FatalAlertReceived, &["48"]);
     let activity = "{0AF3C2D1-9B7E-4C55-A1D2-3E4F5A6B7C8D}";
     alert.activity_id = Some(ActivityId::parse(activity).expect("guid"));
     log.emit(alert.clone());
-    log.emit(record(
+    log.emit(common::record(
         EventId::FatalAlertGenerated,
         &["48", "1210", "a\"b]c\\d"],
     ));
     // Enough records for a throughput figure.
     const BULK: usize = 20_000;
-    write_alerts(&log, BULK, 0);
+    common::write_alerts(&log, BULK, 0);
     let last = log.last_record_id().expect("last");
     assert_eq!(last, BULK as u64 + 2);
     drop(log);
@@ -369,10 +331,10 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let mut rsyslog = Rsyslog::start(dir.path(), port);
-    let log = open_log(&data);
-    write_alerts(&log, 2000, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 2000, 0);
     let target = format!("tcp://127.0.0.1:{port}");
     const BATCH: usize = 200;
 
@@ -396,19 +358,19 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
     rsyslog.wait_for(2000, Duration::from_secs(30));
 
     // Records committed while forwarding follows arrive too.
-    write_alerts(&log, 500, 2000);
+    common::write_alerts(&log, 500, 2000);
     rsyslog.wait_for(2500, Duration::from_secs(30));
 
     // The collector goes away; records keep coming; it comes back.
     rsyslog.proc.terminate();
-    write_alerts(&log, 1000, 2500);
+    common::write_alerts(&log, 1000, 2500);
     std::thread::sleep(Duration::from_millis(1500));
     rsyslog.restart();
     rsyslog.wait_for(3500, Duration::from_secs(60));
 
     // The forwarder crashes; records keep coming; a new run resumes from its state.
     fwd.kill();
-    write_alerts(&log, 500, 3500);
+    common::write_alerts(&log, 500, 3500);
     let out = forward(&data, &target, &["--batch", &BATCH.to_string()]);
     assert!(
         out.status.success(),
@@ -436,10 +398,10 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let log = open_log(&data);
-    write_alerts(&log, 10, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 10, 0);
     drop(log);
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let started = Instant::now();
     let out = forward(&data, &format!("tcp://127.0.0.1:{port}"), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -470,10 +432,10 @@ fn forward_ecs_body_reaches_rsyslog_as_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start(dir.path(), port);
-    let log = open_log(&data);
-    log.emit(record(EventId::FatalAlertReceived, &["48"]));
+    let log = common::open_log(&data);
+    log.emit(common::record(EventId::FatalAlertReceived, &["48"]));
     log.sync().expect("sync");
     drop(log);
     let out = forward(
@@ -553,12 +515,12 @@ fn forward_tls_ships_to_rsyslog_gtls() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let pki = CollectorPki::write(&dir.path().join("pki"));
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
-    let log = open_log(&data);
-    log.emit(record(EventId::FatalAlertReceived, &["48"]));
+    let log = common::open_log(&data);
+    log.emit(common::record(EventId::FatalAlertReceived, &["48"]));
     const BULK: usize = 20_000;
-    write_alerts(&log, BULK, 0);
+    common::write_alerts(&log, BULK, 0);
     let last = log.last_record_id().expect("last");
     drop(log);
 
@@ -597,10 +559,10 @@ fn forward_tls_refuses_an_unverified_collector_then_resumes_without_loss() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let pki = CollectorPki::write(&dir.path().join("pki"));
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
-    let log = open_log(&data);
-    write_alerts(&log, 300, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 300, 0);
     let target = format!("tls://127.0.0.1:{port}");
 
     let other = pki.other_ca.to_str().expect("utf-8 path");
@@ -626,7 +588,7 @@ fn forward_tls_refuses_an_unverified_collector_then_resumes_without_loss() {
     assert!(rsyslog.lines().is_empty(), "nothing reached the collector");
 
     // Fixed: more records meanwhile; all arrive, none twice.
-    write_alerts(&log, 200, 300);
+    common::write_alerts(&log, 200, 300);
     let out = forward(&data, &target, &["--tls-ca", ca]);
     assert!(
         out.status.success(),
@@ -653,10 +615,10 @@ fn forward_tls_presents_a_client_certificate() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let pki = CollectorPki::write(&dir.path().join("pki"));
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(Some("forwarder.example.net")));
-    let log = open_log(&data);
-    write_alerts(&log, 50, 0);
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 50, 0);
     drop(log);
     let target = format!("tls://127.0.0.1:{port}");
     let ca = pki.ca.to_str().expect("utf-8 path");
@@ -698,7 +660,7 @@ fn serve_forwards_what_it_commits_per_the_forward_section() {
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let pki = CollectorPki::write(&dir.path().join("pki"));
-    let port = free_port();
+    let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
     std::fs::write(
         data.join("settings.toml"),

@@ -716,3 +716,37 @@ pub fn pem_holds_der(pem: &str, der: &[u8]) -> bool {
     rustls_pki_types::CertificateDer::from_pem_slice(pem.as_bytes())
         .is_ok_and(|c| c.as_ref() == der)
 }
+
+/// The event log of `data`, opened for writing by a test: flood control off (every record
+/// stored), 512 MiB.
+pub fn open_log(data: &Path) -> securechannel_eventlog::EventLog {
+    let options = securechannel_eventlog::LogOptions {
+        flood: securechannel_eventlog::FloodControl::off(),
+        max_size_bytes: 512 * 1024 * 1024,
+        ..securechannel_eventlog::LogOptions::default()
+    };
+    securechannel_eventlog::EventLog::open(data.join("events.db"), options).expect("open log")
+}
+
+/// A record of event `id` with these data fields (the rest empty), stamped now.
+pub fn record(id: securechannel_events::EventId, data: &[&str]) -> EventRecord {
+    use securechannel_events::{Emitter, EventLogging, NullSink};
+    let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
+    let mut r = emitter.blank(id);
+    r.data = data.iter().map(|s| s.to_string()).collect();
+    r.data.resize(id.def().fields.len(), String::new());
+    r
+}
+
+/// `n` alerts generated (36888), each naming its own client, numbered from `from`;
+/// committed before it returns.
+pub fn write_alerts(log: &securechannel_eventlog::EventLog, n: usize, from: usize) {
+    use securechannel_events::EventSink;
+    for i in from..from + n {
+        log.emit(record(
+            securechannel_events::EventId::FatalAlertGenerated,
+            &["40", "1205", &format!("client{i}.example.net")],
+        ));
+    }
+    log.sync().expect("sync");
+}
