@@ -10,31 +10,14 @@ mod common;
 
 use common::*;
 use rcgen::{CrlDistributionPoint, SerialNumber};
-use securechannel_testpki::{
-    ocsp_aia, unreachable_url, Ca, HttpFixture, OcspCertStatus, OcspReply,
-};
+use securechannel_testpki::{ocsp_aia, unreachable_url, HttpFixture, OcspCertStatus, OcspReply};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    pki: PathBuf,
-    ca: Ca,
-    ca_pem: PathBuf,
-}
+type Setup = CaDir;
 
 fn setup() -> Setup {
-    require_tool("openssl");
-    let dir = tempfile::tempdir().unwrap();
-    let pki = dir.path().join("pki");
-    let ca = Ca::root("OCSP interop CA");
-    let ca_pem = ca.write_pem(&pki.join("ca.pem"));
-    Setup {
-        _dir: dir,
-        pki,
-        ca,
-        ca_pem,
-    }
+    ca_dir("OCSP interop CA")
 }
 
 /// A server leaf of the CA for localhost with `serial`, naming `ocsp` as its OCSP

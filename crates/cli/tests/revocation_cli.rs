@@ -52,25 +52,10 @@ fn client_leaf(ca: &Ca, dir: &Path, stem: &str, serial: u64, url: &str) -> Leaf 
     write_leaf(leaf, dir, stem)
 }
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    pki: PathBuf,
-    ca: Ca,
-    ca_pem: PathBuf,
-}
+type Setup = CaDir;
 
 fn setup() -> Setup {
-    require_tool("openssl");
-    let dir = tempfile::tempdir().unwrap();
-    let pki = dir.path().join("pki");
-    let ca = Ca::root("revocation interop CA");
-    let ca_pem = ca.write_pem(&pki.join("ca.pem"));
-    Setup {
-        _dir: dir,
-        pki,
-        ca,
-        ca_pem,
-    }
+    ca_dir("revocation interop CA")
 }
 
 /// A fresh data directory logging everything.

@@ -750,3 +750,27 @@ pub fn write_alerts(log: &securechannel_eventlog::EventLog, n: usize, from: usiz
     }
     log.sync().expect("sync");
 }
+
+/// A temporary directory with a root CA written as `pki/ca.pem`: what the revocation and
+/// OCSP interop tests start from (they need openssl).
+pub struct CaDir {
+    pub _dir: tempfile::TempDir,
+    pub pki: PathBuf,
+    pub ca: Ca,
+    pub ca_pem: PathBuf,
+}
+
+/// A [`CaDir`] whose CA is named `name`.
+pub fn ca_dir(name: &str) -> CaDir {
+    require_tool("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let ca = Ca::root(name);
+    let ca_pem = ca.write_pem(&pki.join("ca.pem"));
+    CaDir {
+        _dir: dir,
+        pki,
+        ca,
+        ca_pem,
+    }
+}
