@@ -626,8 +626,14 @@ fn forward_tls_presents_a_client_certificate() {
     let out = forward(&data, &target, &["--tls-ca", ca]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("requires a client certificate"), "{stderr}");
+    assert!(
+        stderr.contains("asked for a client certificate, this forwarder has none")
+            && stderr.contains("it requires a client certificate (--tls-cert and --tls-key)"),
+        "{stderr}"
+    );
     assert_eq!(tls_state(&data, port), "", "nothing acknowledged: {stderr}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rsyslog.lines().is_empty(), "nothing reached the collector");
 
     let out = forward(
         &data,

@@ -13,6 +13,12 @@
 //! nothing is lost and at most one batch per interruption arrives twice. What the
 //! collector does after reading (its own queue, its disk) is its durability, not ours.
 //! Over TLS the end of stream is our close_notify and the collector's close after it.
+//!
+//! One collector close comes early: a collector that asked for a client certificate,
+//! got none, and refuses that only after the handshake (rsyslog's `x509/name` mode; any
+//! TLS 1.3 server). Its close would look like the end of a good batch, so a forwarder
+//! that answered a certificate request with no certificate waits up to
+//! [`ACCEPTANCE_WAIT`] after the handshake and sends only if the connection is kept.
 
 use crate::otlp::{OtlpClient, OtlpTarget};
 use rustls::pki_types::pem::PemObject;
@@ -22,6 +28,7 @@ use securechannel_events::{render_syslog, EventRecord, SyslogBody};
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -253,7 +260,7 @@ impl TlsFiles {
     /// The rustls client configuration these files make: the CA file's certificates as the
     /// only roots, rustls' default protocol versions and suites (aws-lc-rs), our
     /// certificate and key when given.
-    pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, ForwardError> {
+    pub fn client_config(&self) -> Result<TlsClient, ForwardError> {
         let named = |p: &Path, what: &str| ForwardError::Tls(format!("{what} {}", p.display()));
         let certs = |p: &Path, what: &str| -> Result<Vec<CertificateDer<'static>>, ForwardError> {
             let all: Result<Vec<_>, _> = CertificateDer::pem_file_iter(p)
@@ -292,7 +299,69 @@ impl TlsFiles {
                 ))
             }
         };
-        Ok(Arc::new(config))
+        let mut config = config;
+        let noticing = Arc::new(NoticingResolver {
+            inner: Arc::clone(&config.client_auth_cert_resolver),
+            sent_none: AtomicBool::new(false),
+        });
+        config.client_auth_cert_resolver = noticing.clone();
+        Ok(TlsClient {
+            config: Arc::new(config),
+            noticing,
+        })
+    }
+}
+
+/// A `tls://` target's client side: the rustls configuration, and whether the collector
+/// asked for a client certificate on the last connection and got none.
+#[derive(Debug, Clone)]
+pub struct TlsClient {
+    /// The rustls configuration (roots from the CA file, our certificate if any).
+    pub config: Arc<rustls::ClientConfig>,
+    noticing: Arc<NoticingResolver>,
+}
+
+impl TlsClient {
+    /// Whether, on the connection since the last [`TlsClient::reset`], the collector sent
+    /// a CertificateRequest and we answered with no certificate.
+    pub fn sent_no_certificate(&self) -> bool {
+        self.noticing.sent_none.load(Ordering::Relaxed)
+    }
+
+    /// Forget the last connection's answer (before a new connection).
+    pub fn reset(&self) {
+        self.noticing.sent_none.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The configured client-certificate resolver, noting when a collector asked for a
+/// certificate and was answered with none: a collector that requires one (rsyslog's
+/// `x509/name` mode) completes that handshake and drops the connection only after it, so
+/// the forwarder must wait to see that before it sends anything it would count as read.
+#[derive(Debug)]
+struct NoticingResolver {
+    inner: Arc<dyn rustls::client::ResolvesClientCert>,
+    sent_none: AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for NoticingResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let chosen = self.inner.resolve(root_hint_subjects, sigschemes);
+        let usable = chosen
+            .as_ref()
+            .is_some_and(|c| c.key.choose_scheme(sigschemes).is_some());
+        if !usable {
+            self.sent_none.store(true, Ordering::Relaxed);
+        }
+        chosen
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
     }
 }
 
@@ -347,7 +416,7 @@ enum Delivery {
     Syslog {
         target: SyslogTarget,
         /// For a `tls://` target: the configuration and the name its certificate must hold.
-        tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+        tls: Option<(TlsClient, ServerName<'static>)>,
     },
     Otlp(OtlpClient),
 }
@@ -394,11 +463,10 @@ impl Forwarder {
         })
     }
 
-    #[allow(clippy::type_complexity)] // the pair is what ship_tls takes
     fn tls(
         target: &SyslogTarget,
         options: &ForwardOptions,
-    ) -> Result<Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>, ForwardError> {
+    ) -> Result<Option<(TlsClient, ServerName<'static>)>, ForwardError> {
         Ok(match (&options.tls, target.tls) {
             (Some(files), true) => {
                 let name = ServerName::try_from(target.host.clone()).map_err(|e| {
@@ -530,7 +598,7 @@ impl Forwarder {
     fn ship_syslog(
         &self,
         target: &SyslogTarget,
-        tls: Option<&(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+        tls: Option<&(TlsClient, ServerName<'static>)>,
         chunk: &[EventRecord],
     ) -> io::Result<()> {
         let t = self.options.io_timeout;
@@ -582,10 +650,12 @@ impl Forwarder {
     fn ship_tls(
         &self,
         mut stream: TcpStream,
-        config: &Arc<rustls::ClientConfig>,
+        client: &TlsClient,
         name: &ServerName<'static>,
         chunk: &[EventRecord],
     ) -> io::Result<()> {
+        let config = &client.config;
+        client.reset();
         let mut conn = rustls::ClientConnection::new(Arc::clone(config), name.clone())
             .map_err(io::Error::other)?;
         while conn.is_handshaking() {
@@ -595,6 +665,9 @@ impl Forwarder {
                     format!("TLS handshake failed: {e}{}", handshake_hint(&e)),
                 )
             })?;
+        }
+        if client.sent_no_certificate() {
+            self.await_acceptance(&mut conn, &mut stream)?;
         }
         {
             let tls = rustls::Stream::new(&mut conn, &mut stream);
@@ -625,6 +698,47 @@ impl Forwarder {
         }
     }
 
+    /// The collector asked for a client certificate and got none. One that requires it
+    /// completes the handshake and then closes (a TLS 1.3 server can refuse an empty
+    /// certificate only after its Finished); frames written before that close would be
+    /// lost unread while its close looked like the end of a good batch. So before any
+    /// frame, wait up to [`ACCEPTANCE_WAIT`] (at most the I/O timeout): a close or an
+    /// alert in that time is a refusal; silence means the connection was kept.
+    fn await_acceptance(
+        &self,
+        conn: &mut rustls::ClientConnection,
+        stream: &mut TcpStream,
+    ) -> io::Result<()> {
+        let wait = ACCEPTANCE_WAIT.min(self.options.io_timeout);
+        stream.set_read_timeout(Some(wait))?;
+        let mut buf = [0u8; 512];
+        let outcome = rustls::Stream::new(conn, stream).read(&mut buf);
+        stream.set_read_timeout(Some(self.options.io_timeout))?;
+        let refused = |how: String| {
+            io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("the collector asked for a client certificate, this forwarder has none, and the collector {how} right after the handshake: it requires a client certificate (--tls-cert and --tls-key)"),
+            )
+        };
+        match outcome {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(())
+            }
+            // A collector may write first; the connection is kept.
+            Ok(n) if n > 0 => Ok(()),
+            Ok(_) => Err(refused("closed the connection".into())),
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                Err(refused("closed the connection".into()))
+            }
+            Err(e) => Err(refused(format!("ended the connection ({e})"))),
+        }
+    }
+
     /// A read error while waiting for the collector's close: go on after an interrupt,
     /// otherwise the batch is not known to be read.
     fn not_closed(&self, e: io::Error) -> io::Result<()> {
@@ -639,6 +753,10 @@ impl Forwarder {
         }
     }
 }
+
+/// How long a forwarder that was asked for a client certificate and had none waits, after
+/// the handshake, for the collector to refuse the connection before it sends.
+pub const ACCEPTANCE_WAIT: Duration = Duration::from_secs(1);
 
 /// A connection the collector dropped after the handshake: with no client certificate of
 /// ours, say the likely reason (TLS 1.3 servers refuse a missing certificate only then).
