@@ -452,7 +452,8 @@ fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
     let def = id.def();
     let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
     let mut record = emitter.blank(id);
-    record.data = vec![String::new(); def.fields.len()];
+    record.data.resize(0);
+    record.data.resize(def.fields.len());
     for spec in &w.data {
         let (name, value) = spec.split_once('=').ok_or_else(|| {
             QueryError::filter(format!("'{spec}' is not NAME=VALUE (e.g. AlertDesc=48)"))
@@ -471,7 +472,7 @@ fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
             ))
             .into());
         };
-        record.data[i] = value.to_string();
+        record.data.set(i, value);
     }
     if let Some(a) = &w.activity {
         record.activity_id = Some(ActivityId::parse(a).map_err(QueryError::filter)?);
@@ -531,8 +532,8 @@ fn demo(log: &EventLog, d: DemoArgs) -> CmdResult {
     let make = |id: EventId, data: &[&str], t: UnixNanos, activity: Option<ActivityId>| {
         let mut r = emitter.blank(id);
         r.time = t;
-        r.data = data.iter().map(|s| s.to_string()).collect();
-        r.data.resize(id.def().fields.len(), String::new());
+        r.data = data.iter().collect();
+        r.data.resize(id.def().fields.len());
         r.activity_id = activity;
         r
     };

@@ -400,7 +400,7 @@ fn pending_shows_open_flood_windows_until_their_summaries_are_written() {
             process_id: std::process::id(),
             thread_id: 1,
             activity_id: None,
-            data: vec!["46".to_string()],
+            data: vec!["46".to_string()].into(),
             binary: None,
             fold: None,
         });

@@ -157,7 +157,7 @@ fn handshakes_complete_while_the_log_is_write_locked() {
             None => one_by_one += 1,
             Some(f) => {
                 assert_eq!(f.reason, FoldReason::NotStored, "flood control is off");
-                assert!(r.data.iter().all(String::is_empty), "{r:?}");
+                assert!(r.data.iter().all(str::is_empty), "{r:?}");
                 counted += f.count;
             }
         }

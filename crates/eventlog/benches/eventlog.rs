@@ -7,7 +7,9 @@
 //! (or pass the count as the first argument after `--`).
 
 use securechannel_eventlog::{EventLog, FloodControl, LogOptions, LogReader, Query};
-use securechannel_events::{ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink};
+use securechannel_events::{
+    ActivityId, Emitter, EventId, EventLogging, EventRecord, EventSink, Fields,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,14 +29,14 @@ fn base(id: EventId, time: i64, computer: &Arc<str>) -> EventRecord {
         process_id: 31337,
         thread_id: 31338,
         activity_id: Some(ActivityId::new_random()),
-        data: Vec::new(),
+        data: Fields::new(),
         binary: None,
         fold: None,
     }
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+fn strings(v: &[&str]) -> Fields {
+    v.iter().collect()
 }
 
 /// A realistic mix: 70% handshakes (36880, 12 fields), 12% alerts received, 10% alerts
@@ -324,9 +326,8 @@ fn trickle(computer: &Arc<str>) {
     for i in 0..TRICKLE_RECORDS {
         let mut r = realistic(i % 70, now(), computer);
         // The context handle (field 9) differs per handshake.
-        if let Some(h) = r.data.get_mut(8) {
-            *h = format!("{:#x}", 0x7f3a_0000_0000u64 + i * 64);
-        }
+        r.data
+            .set(8, &format!("{:#x}", 0x7f3a_0000_0000u64 + i * 64));
         let s = Instant::now();
         log.emit(r);
         emit_ns += s.elapsed().as_nanos();
@@ -385,9 +386,8 @@ fn flood(n: u64, computer: &Arc<str>) {
                 r
             } else {
                 let mut r = realistic(0, time, computer);
-                if let Some(h) = r.data.get_mut(8) {
-                    *h = format!("{:#x}", 0x7f3a_0000_0000u64 + i * 64);
-                }
+                r.data
+                    .set(8, &format!("{:#x}", 0x7f3a_0000_0000u64 + i * 64));
                 r
             }
         })

@@ -21,7 +21,7 @@
 
 use crate::options::FloodControl;
 use crate::store::{PendingChanges, PendingRow};
-use securechannel_events::{EventId, EventRecord, Fold, FoldReason, UnixNanos};
+use securechannel_events::{EventId, EventRecord, Fields, Fold, FoldReason, UnixNanos};
 use std::cmp::Reverse;
 use std::collections::hash_map::{Entry, RandomState};
 use std::collections::{BinaryHeap, HashMap};
@@ -164,7 +164,7 @@ impl Hasher for PreHashed {
 /// (event ID, data) as bytes: the ID, then each string's length (LEB128: one byte for
 /// lengths under 128) and bytes. Lengths make the encoding unambiguous (["ab", "c"] and
 /// ["a", "bc"] differ).
-fn encode_key(id: EventId, data: &[String], out: &mut Vec<u8>) {
+fn encode_key(id: EventId, data: &Fields, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&id.value().to_le_bytes());
     for d in data {
@@ -508,7 +508,7 @@ mod tests {
             process_id: 1,
             thread_id: 1,
             activity_id: None,
-            data: data.iter().map(|s| s.to_string()).collect(),
+            data: data.iter().collect(),
             binary: None,
             fold: None,
         }
@@ -600,10 +600,14 @@ mod tests {
         let mut k2 = Vec::new();
         encode_key(
             EventId::FatalAlertGenerated,
-            &[long.clone(), "y".into()],
+            &Fields::from([long.as_str(), "y"]),
             &mut k1,
         );
-        encode_key(EventId::FatalAlertGenerated, &[long + "y"], &mut k2);
+        encode_key(
+            EventId::FatalAlertGenerated,
+            &Fields::from([(long + "y").as_str()]),
+            &mut k2,
+        );
         assert_ne!(k1, k2, "a long field's length is encoded whole");
         for t in 0..3 {
             f.admit(a(t), &mut out);

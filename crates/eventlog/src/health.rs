@@ -10,7 +10,7 @@
 use crate::error::EventLogError;
 use crate::now_nanos;
 use securechannel_events::{
-    format_rfc3339, EventId, EventRecord, Fold, FoldReason, UnixNanos, CATALOG,
+    format_rfc3339, EventId, EventRecord, Fields, Fold, FoldReason, UnixNanos, CATALOG,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -193,7 +193,11 @@ impl HealthState {
                 process_id: c.process_id,
                 thread_id: 0,
                 activity_id: None,
-                data: vec![String::new(); def.fields.len()],
+                data: {
+                    let mut empty = Fields::new();
+                    empty.resize(def.fields.len());
+                    empty
+                },
                 binary: None,
                 fold: Some(Fold {
                     count: c.count,

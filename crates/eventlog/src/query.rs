@@ -241,7 +241,7 @@ impl Filter {
             Filter::Activity(a) => r.activity_id == Some(*a),
             Filter::Data { name, cmp, value } => match name {
                 Some(n) => r.field(n).is_some_and(|v| cmp.holds(v, value.as_str())),
-                None => r.data.iter().any(|v| cmp.holds(v.as_str(), value.as_str())),
+                None => r.data.iter().any(|v| cmp.holds(v, value.as_str())),
             },
             Filter::HasField(n) => r.event_id.def().field_index(n).is_some(),
             Filter::ProcessId(c, n) => c.holds(r.process_id, *n),

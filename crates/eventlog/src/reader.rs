@@ -418,7 +418,7 @@ fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<
         process_id: row.get::<_, i64>(4)?.clamp(0, u32::MAX as i64) as u32,
         thread_id: row.get::<_, i64>(5)?.clamp(0, u32::MAX as i64) as u32,
         activity_id,
-        data,
+        data: data.into(),
         binary,
         fold,
     })

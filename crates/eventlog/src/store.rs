@@ -7,7 +7,7 @@ use crate::now_nanos;
 use crate::options::LogOptions;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use securechannel_events::{
-    format_rfc3339, ActivityId, EventId, EventRecord, FoldReason, UnixNanos,
+    format_rfc3339, ActivityId, EventId, EventRecord, Fields, FoldReason, UnixNanos,
 };
 use std::fmt;
 use std::fs;
@@ -157,7 +157,7 @@ pub(crate) struct PendingChanges<'a> {
 pub(crate) struct PendingRow<'a> {
     pub(crate) row: u64,
     pub(crate) event_id: EventId,
-    pub(crate) data: &'a [String],
+    pub(crate) data: &'a Fields,
     pub(crate) count: u64,
     pub(crate) first: UnixNanos,
     pub(crate) last: UnixNanos,
@@ -904,7 +904,7 @@ fn bind_record(
         let activity = r.activity_id.map(|a| a.0.to_be_bytes());
         stmt.raw_bind_parameter(7, activity.as_ref().map(|a| &a[..]))?;
     }
-    stmt.raw_bind_parameter(8, r.data.first().map(String::as_str))?;
+    stmt.raw_bind_parameter(8, r.data.first())?;
     json.clear();
     encode_json_array(&r.data, json);
     stmt.raw_bind_parameter(9, json.as_str())?;
@@ -926,15 +926,17 @@ fn bind_record(
 
 /// `["a","b"]`, escaped as JSON requires (this is the hot path of the writer, so no
 /// serializer machinery).
-pub(crate) fn encode_json_array(values: &[String], out: &mut String) {
-    out.reserve(2 + values.iter().map(|v| v.len() + 3).sum::<usize>());
+pub(crate) fn encode_json_array(values: &Fields, out: &mut String) {
+    out.reserve(2 + values.text_len() + 3 * values.len());
+    // One scan of all values together: almost no record has anything to escape.
+    let plain = !needs_escape(values.concatenated().as_bytes());
     out.push('[');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         out.push('"');
-        if needs_escape(v.as_bytes()) {
+        if !plain && needs_escape(v.as_bytes()) {
             escape_into(v, out);
         } else {
             out.push_str(v);
@@ -1110,11 +1112,11 @@ mod tests {
         .map(|s| s.to_string())
         .collect();
         let mut out = String::new();
-        encode_json_array(&values, &mut out);
+        encode_json_array(&values.as_slice().into(), &mut out);
         let back: Vec<String> = serde_json::from_str(&out).expect("valid JSON");
         assert_eq!(back, values);
         out.clear();
-        encode_json_array(&[], &mut out);
+        encode_json_array(&securechannel_events::Fields::new(), &mut out);
         assert_eq!(out, "[]");
     }
 }

@@ -880,7 +880,7 @@ mod tests {
             process_id: 1,
             thread_id: 1,
             activity_id: None,
-            data: data.iter().map(|s| s.to_string()).collect(),
+            data: data.iter().collect(),
             binary: None,
             fold: None,
         };

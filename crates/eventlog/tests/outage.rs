@@ -119,7 +119,7 @@ fn assert_everything_accounted_for(log: &EventLog, emitted: &[EventRecord]) -> u
             first <= f.first && f.first <= f.last && f.last <= last,
             "{f:?}"
         );
-        assert!(s.data.iter().all(String::is_empty), "no data: {:?}", s.data);
+        assert!(s.data.iter().all(str::is_empty), "no data: {:?}", s.data);
         assert!(s.activity_id.is_none() && s.binary.is_none());
         counted += f.count;
     }

@@ -180,7 +180,7 @@ fn follow_returns_new_records_as_they_are_committed() {
     log.emit(alert_received("81", T0));
     log.sync().unwrap();
     let got = follow.wait(Duration::from_secs(5)).unwrap();
-    let descs: Vec<&str> = got.iter().map(|r| r.data[0].as_str()).collect();
+    let descs: Vec<&str> = got.iter().map(|r| &r.data[0]).collect();
     assert_eq!(descs, vec!["80", "81"], "oldest first, only matches");
     assert!(follow.wait(Duration::from_millis(200)).unwrap().is_empty());
     assert_eq!(follow.last_seen(), 603);

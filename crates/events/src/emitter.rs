@@ -1,7 +1,7 @@
 //! The EventLogging mask, the EventSink trait, and the Emitter the provider logs through.
 
 use crate::record::RecordBuilder;
-use crate::{time, EventId, EventRecord, Level};
+use crate::{time, EventId, EventRecord, Fields, Level};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -236,7 +236,8 @@ impl Emitter {
             process_id: self.process_id,
             thread_id: thread_id(),
             activity_id: None,
-            data: Vec::with_capacity(id.def().fields.len()),
+            // Room for typical values: one allocation for the whole record's text.
+            data: Fields::with_capacity(id.def().fields.len() * 16),
             binary: None,
             fold: None,
         }
@@ -319,8 +320,8 @@ mod tests {
         let records = sink.records();
         assert_eq!(records.len(), 65_536, "the default capacity holds");
         // The newest are kept, the oldest went.
-        assert_eq!(records[0].data[0], "5");
-        assert_eq!(records[65_535].data[0], "65540");
+        assert_eq!(&records[0].data[0], "5");
+        assert_eq!(&records[65_535].data[0], "65540");
         assert_eq!(sink.capacity(), MemorySink::DEFAULT_CAPACITY);
         assert_eq!(sink.dropped(), 5);
     }
@@ -337,7 +338,7 @@ mod tests {
             e.event(EventId::FatalAlertReceived).field(i).send();
         }
         let records = sink.records();
-        let data: Vec<&str> = records.iter().map(|r| r.data[0].as_str()).collect();
+        let data: Vec<&str> = records.iter().map(|r| &r.data[0]).collect();
         assert_eq!(data, ["7", "8", "9"]);
         assert_eq!(sink.dropped(), 7);
         // Record IDs keep counting across drops: the gap says what went.
@@ -365,7 +366,7 @@ mod tests {
         e.event(EventId::HandshakeCompleted).field("client").send();
         let r = &sink.records()[1];
         assert_eq!(r.data.len(), 12);
-        assert_eq!(r.data[0], "client");
+        assert_eq!(&r.data[0], "client");
         assert_eq!(r.process_id, std::process::id());
         assert!(r.thread_id != 0);
     }

@@ -1,6 +1,6 @@
 //! One logged event, carrying what a Windows event record carries.
 
-use crate::{EventId, Level, UnixNanos};
+use crate::{EventId, Fields, Level, UnixNanos};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -163,7 +163,7 @@ pub struct EventRecord {
     /// The connection this event belongs to, if any.
     pub activity_id: Option<ActivityId>,
     /// The insertion strings, in the catalog's field order (`%1`, `%2`, ...).
-    pub data: Vec<String>,
+    pub data: Fields,
     /// The attached binary data (a DER certificate), if any.
     pub binary: Option<Arc<[u8]>>,
     /// Set on summary records: flood control's, and those of records the log could not
@@ -180,7 +180,7 @@ impl EventRecord {
     /// The value of a data field by its EventData name.
     pub fn field(&self, name: &str) -> Option<&str> {
         let i = self.event_id.def().field_index(name)?;
-        self.data.get(i).map(String::as_str)
+        self.data.get(i)
     }
 }
 
@@ -202,15 +202,15 @@ impl RecordBuilder<'_> {
     /// Append the next insertion string, in catalog order.
     pub fn field(mut self, value: impl fmt::Display) -> Self {
         if let Some(r) = &mut self.record {
-            r.data.push(value.to_string());
+            r.data.push_display(value);
         }
         self
     }
 
-    /// Append the next insertion string, already built (no formatting, no copy).
+    /// Append the next insertion string, already built (no formatting).
     pub fn field_string(mut self, value: String) -> Self {
         if let Some(r) = &mut self.record {
-            r.data.push(value);
+            r.data.push(&value);
         }
         self
     }
@@ -218,7 +218,24 @@ impl RecordBuilder<'_> {
     /// Append the next insertion string from a `&str` (one copy, no formatting).
     pub fn field_str(mut self, value: &str) -> Self {
         if let Some(r) = &mut self.record {
-            r.data.push(value.to_owned());
+            r.data.push(value);
+        }
+        self
+    }
+
+    /// Append the next insertion string: `v` in decimal (no formatting machinery).
+    pub fn field_decimal(mut self, v: u64) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push_decimal(v);
+        }
+        self
+    }
+
+    /// Append the next insertion string: `v` as `0x` and upper-case hex digits, at least
+    /// `min_digits` of them (as `0x{v:0min_digits$X}`).
+    pub fn field_hex(mut self, v: u64, min_digits: usize) -> Self {
+        if let Some(r) = &mut self.record {
+            r.data.push_hex(v, min_digits);
         }
         self
     }
@@ -244,7 +261,7 @@ impl RecordBuilder<'_> {
         if let Some(mut r) = self.record {
             let n = r.event_id.def().fields.len();
             debug_assert!(r.data.len() <= n, "{} takes {} fields", r.event_id, n);
-            r.data.resize(n, String::new());
+            r.data.resize(n);
             self.emitter.sink().emit(r);
         }
     }

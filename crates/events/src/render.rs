@@ -199,7 +199,7 @@ pub fn render_xml(record: &EventRecord) -> String {
         s.push_str("  <EventData>\n");
         for (i, name) in def.fields.iter().enumerate() {
             let _ = write!(s, "    <Data Name=\"{name}\">");
-            xml_escape(record.data.get(i).map_or("", String::as_str), &mut s);
+            xml_escape(record.data.get(i).unwrap_or(""), &mut s);
             s.push_str("</Data>\n");
         }
         for (name, value) in fold_fields.iter().flatten() {
@@ -275,7 +275,7 @@ pub fn render_json(record: &EventRecord) -> String {
             s.push(',');
         }
         let _ = write!(s, "\"{name}\":");
-        json_string(record.data.get(i).map_or("", String::as_str), &mut s);
+        json_string(record.data.get(i).unwrap_or(""), &mut s);
     }
     s.push('}');
     if let Some(bin) = &record.binary {
@@ -368,7 +368,7 @@ pub fn event_data(record: &EventRecord) -> Vec<(&'static str, String)> {
         .fields
         .iter()
         .enumerate()
-        .map(|(i, name)| (*name, record.data.get(i).cloned().unwrap_or_default()))
+        .map(|(i, name)| (*name, record.data.get(i).unwrap_or_default().to_owned()))
         .collect();
     if let Some(f) = record.fold {
         let [count, first, last] = fold_names(f.reason);

@@ -15,7 +15,7 @@ fn record(id: EventId, data: &[&str]) -> EventRecord {
         process_id: 1,
         thread_id: 1,
         activity_id: None,
-        data: data.iter().map(|s| s.to_string()).collect(),
+        data: data.iter().collect(),
         binary: id
             .def()
             .binary
@@ -151,7 +151,7 @@ fn insertion_strings_ten_to_twelve_are_two_digit() {
     // %10..%12 must not be read as %1 followed by a digit.
     let data: Vec<String> = (1..=12).map(|i| format!("<{i}>")).collect();
     let mut r = record(EventId::HandshakeCompleted, &[]);
-    r.data = data;
+    r.data = data.into();
     let text = render_message(&r, Wording::Modern);
     assert!(text.contains("Target name: <10>\n"), "{text}");
     assert!(

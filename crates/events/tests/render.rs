@@ -17,7 +17,7 @@ fn record(id: EventId, data: &[&str]) -> EventRecord {
         process_id: 4242,
         thread_id: 4243,
         activity_id: None,
-        data: data.iter().map(|s| s.to_string()).collect(),
+        data: data.iter().collect(),
         binary: None,
         fold: None,
     }
@@ -43,7 +43,7 @@ fn xml_matches_the_registry_example_line_by_line() {
         process_id: 520,
         thread_id: 2864,
         activity_id: None,
-        data: vec!["40".into(), "1205".into(), "WIN-U5410N2J187.example".into()],
+        data: ["40", "1205", "WIN-U5410N2J187.example"].into(),
         binary: None,
         fold: None,
     };
@@ -162,7 +162,8 @@ fn xml_folded_record_carries_the_fold() {
 #[test]
 fn not_stored_summary_is_distinct_in_every_format() {
     let mut r = record(EventId::HandshakeCompleted, &[]);
-    r.data = vec![String::new(); 12];
+    r.data.resize(0);
+    r.data.resize(12);
     r.fold = Some(Fold {
         count: 1234,
         first: parse_rfc3339("2026-11-25T10:00:00Z").expect("valid time"),
@@ -215,7 +216,7 @@ fn json_lines_parse_and_carry_every_field() {
             .map(|(i, f)| format!("{f}-{i}-{awkward}"))
             .collect();
         let mut r = record(id, &[]);
-        r.data = data.clone();
+        r.data = data.as_slice().into();
         r.computer = Arc::from(format!("host-{awkward}"));
         if def.binary {
             r.binary = Some(Arc::from(&[0xde, 0xad, 0xbe, 0xef, n as u8][..]));

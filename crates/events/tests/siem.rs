@@ -18,7 +18,7 @@ fn record(record_id: u64, id: EventId, data: &[&str]) -> EventRecord {
         process_id: 4242,
         thread_id: 4243,
         activity_id: None,
-        data: data.iter().map(|s| s.to_string()).collect(),
+        data: data.iter().collect(),
         binary: None,
         fold: None,
     }

@@ -733,8 +733,8 @@ pub fn record(id: securechannel_events::EventId, data: &[&str]) -> EventRecord {
     use securechannel_events::{Emitter, EventLogging, NullSink};
     let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
     let mut r = emitter.blank(id);
-    r.data = data.iter().map(|s| s.to_string()).collect();
-    r.data.resize(id.def().fields.len(), String::new());
+    r.data = data.iter().collect();
+    r.data.resize(id.def().fields.len());
     r
 }
 

@@ -18,7 +18,7 @@ pub fn record(id: EventId, data: &[&str], time: UnixNanos) -> EventRecord {
         process_id: 4242,
         thread_id: 4243,
         activity_id: None,
-        data: data.iter().map(|s| s.to_string()).collect(),
+        data: data.iter().collect(),
         binary: None,
         fold: None,
     }

@@ -483,37 +483,35 @@ impl Core {
             return;
         };
         let suite = self.engine.cipher_suite().unwrap_or(0);
-        // Fields are built once, straight into the record: the subjects come from the
-        // credential's caches (no certificate parsing per handshake), the strings are
-        // moved in rather than formatted. A server always sends its certificate; a client
-        // only when the server asked for one and the credential's suited (otherwise it
-        // went on anonymously, 36875).
+        // Fields are written straight into the record's one text buffer: the subjects
+        // come from the credential's caches (no certificate parsing per handshake), the
+        // numbers are printed in place, nothing is copied twice. A server always sends its
+        // certificate; a client only when the server asked for one and the credential's
+        // suited (otherwise it went on anonymously, 36875).
         let local = match self.role {
-            Role::Client if !self.client_certificate_sent => String::new(),
-            Role::Client => self.shared.local_subject().to_owned(),
+            Role::Client if !self.client_certificate_sent => "",
+            Role::Client => self.shared.local_subject(),
             // The certificate the client's hello got (by its SNI name).
-            Role::Server => self.local_certificate_subject().to_owned(),
+            Role::Server => self.local_certificate_subject(),
         };
         let remote = self
             .engine
             .peer_certificates()
             .and_then(|c| c.first())
-            .map(|c| String::from(&*self.shared.remote_subject(c.as_ref())))
-            .unwrap_or_default();
-        let target = self.event_target_name().to_owned();
+            .map(|c| self.shared.remote_subject(c.as_ref()));
         self.emit(id, |r| {
             r.field_str(self.role.name())
                 .field_str(info.protocol.name())
                 .field_str(info.cipher)
-                .field_string(decimal(info.cipher_strength.into()))
+                .field_decimal(info.cipher_strength.into())
                 .field_str(info.mac)
                 .field_str(info.exchange)
-                .field_string(decimal(info.exchange_strength.into()))
-                .field_string(hex(suite.into(), 4))
-                .field_string(hex(self.handle, 1))
-                .field_string(target)
-                .field_string(local)
-                .field_string(remote)
+                .field_decimal(info.exchange_strength.into())
+                .field_hex(suite.into(), 4)
+                .field_hex(self.handle, 1)
+                .field_str(self.event_target_name())
+                .field_str(local)
+                .field_str(remote.as_deref().unwrap_or(""))
         });
     }
 
@@ -751,65 +749,6 @@ fn write_error(e: WriteError) -> Error {
         ),
         WriteError::Engine(err) => {
             Error::new(Status::EncryptFailure, "the TLS engine cannot encrypt").with_source(err)
-        }
-    }
-}
-
-/// `v` in decimal, as `{v}` prints it, without the formatting machinery (36880 is built
-/// on every handshake).
-fn decimal(mut v: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[at..].iter().map(|&d| char::from(d)).collect()
-}
-
-/// `v` as `0x` and upper-case hex digits, at least `width` of them, as `0x{v:0width$X}`
-/// prints it.
-fn hex(v: u64, width: usize) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut s = String::with_capacity(18);
-    s.push_str("0x");
-    let significant = (64 - v.leading_zeros() as usize)
-        .div_ceil(4)
-        .max(width.min(16))
-        .max(1);
-    for i in (0..significant).rev() {
-        s.push(char::from(DIGITS[((v >> (4 * i)) & 0xF) as usize]));
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{decimal, hex};
-
-    #[test]
-    fn decimal_and_hex_print_as_format_does() {
-        let values = [
-            0u64,
-            1,
-            9,
-            10,
-            255,
-            256,
-            0x1302,
-            0xC02C,
-            65_535,
-            1 << 32,
-            u64::MAX,
-        ];
-        for v in values {
-            assert_eq!(decimal(v), format!("{v}"));
-            assert_eq!(hex(v, 4), format!("0x{v:04X}"));
-            assert_eq!(hex(v, 1), format!("0x{v:X}"));
         }
     }
 }

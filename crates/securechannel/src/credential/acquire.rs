@@ -544,7 +544,7 @@ fn log_creating(
             .send(),
         Some(path) => {
             let mut record = emitter.blank(EventId::CredentialCreating);
-            record.data.push(format!(
+            record.data.push_display(format_args!(
                 "{} (DANGEROUS: the TLS session secrets of its connections are written to {})",
                 role.name(),
                 path.display()

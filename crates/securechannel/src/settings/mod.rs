@@ -266,6 +266,20 @@ impl Settings {
     /// The setting named `name` (case-insensitive, as the registry is), or an error with
     /// the closest valid names.
     pub fn definition(name: &str) -> Result<&'static SettingDef, SettingsError> {
+        // The provider asks by the canonical name on every handshake (message limits,
+        // mapping methods): one hash lookup, not a normalised copy and a scan of every
+        // definition (measured in the resumed-handshake profile).
+        static BY_NAME: OnceLock<std::collections::HashMap<&'static str, &'static SettingDef>> =
+            OnceLock::new();
+        let by_name = BY_NAME.get_or_init(|| {
+            Settings::definitions()
+                .iter()
+                .map(|d| (d.name.as_str(), d))
+                .collect()
+        });
+        if let Some(def) = by_name.get(name) {
+            return Ok(def);
+        }
         let wanted = normalise_name(name);
         Settings::definitions()
             .iter()

@@ -17,8 +17,8 @@ pub const ACTIVITY: &str = "{0AF3C2D1-9B7E-4C55-A1D2-3E4F5A6B7C8D}";
 pub fn record(id: EventId, data: &[&str]) -> EventRecord {
     let emitter = Emitter::new(Arc::new(NullSink), EventLogging::ALL);
     let mut r = emitter.blank(id);
-    r.data = data.iter().map(|s| s.to_string()).collect();
-    r.data.resize(id.def().fields.len(), String::new());
+    r.data = data.iter().collect();
+    r.data.resize(id.def().fields.len());
     r
 }
 
