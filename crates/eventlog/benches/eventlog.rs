@@ -212,6 +212,20 @@ fn main() {
             "--id 36882 --count 100 (rare)",
             Query::new().ids(&[EventId::ServerCertificateUntrustedRoot]).count(100),
         ),
+        (
+            "--id 36880 --count 100 (not in the ID index: found in the newest rows)",
+            Query::new().ids(&[EventId::HandshakeCompleted]).count(100),
+        ),
+        (
+            "--id 36880,36887 --count 1000",
+            Query::new()
+                .ids(&[EventId::HandshakeCompleted, EventId::FatalAlertReceived])
+                .count(1000),
+        ),
+        (
+            "--id 36880 --count 100000 (beyond the newest rows: a scan)",
+            Query::new().ids(&[EventId::HandshakeCompleted]).count(100_000),
+        ),
         ("--count 100 (newest)", Query::new().count(100)),
         (
             "--since <middle of the log> --count 100",

@@ -293,6 +293,11 @@ impl Filter {
                 f.to_sql(now, sql, params);
                 sql.push(')');
             }
+            Filter::EventId(Cmp::Eq, n) => {
+                let _ = write!(sql, "(event_id = {n}");
+                unindexed_excluded(sql, &[*n]);
+                sql.push(')');
+            }
             Filter::EventId(c, n) => {
                 let _ = write!(sql, "event_id {} {n}", c.sql());
             }
@@ -343,12 +348,12 @@ impl Filter {
                     }
                     // The first field has a column and an index; the others are read
                     // from the JSON array of the rows the event ID selects.
-                    if *i == 0 && id.value() != store::UNINDEXED_FIRST_FIELD {
+                    if *i == 0 && id.value() != store::UNINDEXED_ID {
                         let _ = write!(
                             sql,
                             "(event_id = {} AND d0 {op} ? AND event_id != {})",
                             id.value(),
-                            store::UNINDEXED_FIRST_FIELD
+                            store::UNINDEXED_ID
                         );
                     } else if *i == 0 {
                         let _ = write!(sql, "(event_id = {} AND d0 {op} ?)", id.value());
@@ -409,7 +414,7 @@ fn in_list(sql: &mut String, ids: &[u32]) {
         sql.push('0');
         return;
     }
-    sql.push_str("event_id IN (");
+    sql.push_str("(event_id IN (");
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             sql.push(',');
@@ -417,6 +422,17 @@ fn in_list(sql: &mut String, ids: &[u32]) {
         let _ = write!(sql, "{id}");
     }
     sql.push(')');
+    unindexed_excluded(sql, ids);
+    sql.push(')');
+}
+
+/// ` AND event_id != 36880` when the IDs leave 36880 out: the condition of the partial
+/// `events_by_id` index, verbatim, so that SQLite uses it (see `store::SCHEMA`).
+fn unindexed_excluded(sql: &mut String, ids: &[u32]) {
+    let unindexed = u32::from(store::UNINDEXED_ID);
+    if !ids.contains(&unindexed) {
+        let _ = write!(sql, " AND event_id != {unindexed}");
+    }
 }
 
 /// A query: a filter, an order, a count. Newest first unless `oldest_first`.
