@@ -21,7 +21,6 @@ use std::time::Duration;
 /// `event_id != 36880`, must appear verbatim in a query for SQLite to use them.
 pub(crate) const UNINDEXED_ID: u16 = 36880;
 
-
 /// The schema this code writes (`PRAGMA user_version`). 2 added `events.fold_reason`
 /// (summaries of records that could not be stored); a version 1 log is migrated when it
 /// is opened for writing (one `ALTER TABLE ... ADD COLUMN`, no rewrite).
@@ -55,8 +54,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 ///   leaves out Information (36880's level). Partial, as the next one is: a log's 36880s
 ///   are most of its records, so an index of them selects little (`--id 36880 --count N`
 ///   finds them in the newest rows, as `LogReader::query` first looks there), and
-///   leaving them out takes the only index insert off a handshake's records (measured
-///   -N% writer CPU per 36880; see bench/instructions.txt). Logs created before it keep
+///   leaving them out takes the only index insert off a handshake's records (the writer's
+///   instructions per handshake, two 36880s: 26.6k -> 22.6k, bench/instructions.txt). Logs created before it keep
 ///   their full `events_by_id`, which the same queries use;
 /// - `events_by_first_field (event_id, d0)`: a data-field filter on a first field
 ///   (AlertDesc of 36887/36888, ErrorCode of 36876-36879, Protocol of 36874, Name of

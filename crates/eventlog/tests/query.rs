@@ -166,7 +166,12 @@ fn queries_use_the_indexes() {
     assert!(by_data.contains("events_by_first_field"), "{by_data}");
     // The ID index leaves out 36880: warnings and errors (a level filter) use it, the
     // XPath form too; 36880 itself is found by scanning, and still found.
-    let by_level = plan(Query::new().xpath("*[System[Level<=3]]").unwrap().count(100));
+    let by_level = plan(
+        Query::new()
+            .xpath("*[System[Level<=3]]")
+            .unwrap()
+            .count(100),
+    );
     assert!(by_level.contains("events_by_id_but_36880"), "{by_level}");
     let by_xpath = plan(
         Query::new()
