@@ -213,9 +213,7 @@ fn string(s: &str) -> Value {
 /// level as its severity and the rendered message as its body.
 #[test]
 fn forward_otlp_ships_every_record_with_its_attributes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (_dir, data) = common::temp_data_dir();
     let got = Shared::default();
     let receiver = Receiver::start(0, got.clone());
 
@@ -334,9 +332,7 @@ fn forward_otlp_ships_every_record_with_its_attributes() {
 /// batch per interruption twice.
 #[test]
 fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (_dir, data) = common::temp_data_dir();
     let got = Shared::default();
     let mut receiver = Receiver::start(common::free_port(common::LOCALHOST_V4), got.clone());
     let port = receiver.port;
@@ -385,13 +381,7 @@ fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
         String::from_utf8_lossy(&out.stderr)
     );
     let ids = receiver.wait_for(2500, Duration::from_secs(30));
-    assert_eq!(ids.len(), 2500);
-    let duplicates: usize = ids.values().map(|n| n - 1).sum();
-    eprintln!(
-        "OTLP duplicates after an outage and a crash: {duplicates} (bound {})",
-        2 * BATCH
-    );
-    assert!(duplicates <= 2 * BATCH, "{duplicates} duplicates");
+    common::assert_no_loss_bounded_duplicates(&ids, 2500, 2 * BATCH, "OTLP");
     assert_eq!(state(&data, port), "last_acked_record_id=2500\n");
 }
 
@@ -399,9 +389,7 @@ fn forward_otlp_resumes_after_the_receiver_comes_back_without_loss() {
 /// error is not an acknowledgement either; bad targets and options are refused.
 #[test]
 fn forward_otlp_without_a_receiver_fails_and_keeps_its_place() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (_dir, data) = common::temp_data_dir();
     let log = common::open_log(&data);
     common::write_alerts(&log, 10, 0);
     drop(log);

@@ -243,9 +243,7 @@ fn state(data: &Path, port: u16) -> String {
 
 #[test]
 fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start(dir.path(), port);
 
@@ -328,9 +326,7 @@ fn forward_ships_rfc5424_with_structured_data_to_rsyslog() {
 
 #[test]
 fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let port = common::free_port(common::LOCALHOST_V4);
     let mut rsyslog = Rsyslog::start(dir.path(), port);
     let log = common::open_log(&data);
@@ -381,13 +377,7 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
 
     // No loss (every record arrived), bounded duplicates (at most one batch per
     // interruption: the outage and the crash).
-    assert_eq!(ids.len(), 4000);
-    let duplicates: usize = ids.values().map(|n| n - 1).sum();
-    eprintln!(
-        "duplicates after an outage and a crash: {duplicates} (bound {})",
-        2 * BATCH
-    );
-    assert!(duplicates <= 2 * BATCH, "{duplicates} duplicates");
+    common::assert_no_loss_bounded_duplicates(&ids, 4000, 2 * BATCH, "syslog");
     assert_eq!(state(&data, port), "last_acked_record_id=4000\n");
 }
 
@@ -395,9 +385,7 @@ fn forward_resumes_after_an_outage_and_a_crash_without_loss() {
 /// sent. A target it cannot deliver to at least once is refused with the reason.
 #[test]
 fn forward_without_a_collector_fails_and_keeps_its_place() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (_dir, data) = common::temp_data_dir();
     let log = common::open_log(&data);
     common::write_alerts(&log, 10, 0);
     drop(log);
@@ -429,9 +417,7 @@ fn forward_without_a_collector_fails_and_keeps_its_place() {
 /// rsyslog wrote).
 #[test]
 fn forward_ecs_body_reaches_rsyslog_as_json() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start(dir.path(), port);
     let log = common::open_log(&data);
@@ -511,9 +497,7 @@ fn tls_state(data: &Path, port: u16) -> String {
 /// STRUCTURED-DATA, the collector's certificate verified against --tls-ca.
 #[test]
 fn forward_tls_ships_to_rsyslog_gtls() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let pki = CollectorPki::write(&dir.path().join("pki"));
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
@@ -555,9 +539,7 @@ fn forward_tls_ships_to_rsyslog_gtls() {
 /// nothing sent, and the next run with the right CA ships everything, once.
 #[test]
 fn forward_tls_refuses_an_unverified_collector_then_resumes_without_loss() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let pki = CollectorPki::write(&dir.path().join("pki"));
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
@@ -611,9 +593,7 @@ fn forward_tls_refuses_an_unverified_collector_then_resumes_without_loss() {
 /// with --tls-cert / --tls-key.
 #[test]
 fn forward_tls_presents_a_client_certificate() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let pki = CollectorPki::write(&dir.path().join("pki"));
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(Some("forwarder.example.net")));
@@ -662,9 +642,7 @@ fn forward_tls_presents_a_client_certificate() {
 #[test]
 fn serve_forwards_what_it_commits_per_the_forward_section() {
     common::require_tool("curl");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (dir, data) = common::temp_data_dir();
     let pki = CollectorPki::write(&dir.path().join("pki"));
     let port = common::free_port(common::LOCALHOST_V4);
     let rsyslog = Rsyslog::start_with(dir.path(), port, pki.listen(None));
@@ -716,9 +694,7 @@ fn serve_forwards_what_it_commits_per_the_forward_section() {
 /// accepted and then ignored.
 #[test]
 fn serve_refuses_an_unusable_forward_section() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).expect("data dir");
+    let (_dir, data) = common::temp_data_dir();
     for (section, why) in [
         ("Syslog = \"udp://127.0.0.1:514\"", "at least once"),
         (

@@ -728,6 +728,28 @@ pub fn open_log(data: &Path) -> securechannel_eventlog::EventLog {
     securechannel_eventlog::EventLog::open(data.join("events.db"), options).expect("open log")
 }
 
+/// A temporary directory with an empty `data/` in it: (the directory, `data/`).
+pub fn temp_data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    (dir, data)
+}
+
+/// At-least-once delivery after interruptions: every record 1..=`expected` arrived
+/// (`ids`: record ID -> times received), and no more than `bound` extra copies.
+pub fn assert_no_loss_bounded_duplicates(
+    ids: &std::collections::BTreeMap<u64, usize>,
+    expected: usize,
+    bound: usize,
+    what: &str,
+) {
+    assert_eq!(ids.len(), expected, "{what}: every record arrives");
+    let duplicates: usize = ids.values().map(|n| n - 1).sum();
+    eprintln!("{what}: {duplicates} duplicates after an outage and a crash (bound {bound})");
+    assert!(duplicates <= bound, "{what}: {duplicates} duplicates");
+}
+
 /// A record of event `id` with these data fields (the rest empty), stamped now.
 pub fn record(id: securechannel_events::EventId, data: &[&str]) -> EventRecord {
     use securechannel_events::{Emitter, EventLogging, NullSink};
