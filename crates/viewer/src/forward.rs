@@ -18,7 +18,8 @@
 //! got none, and refuses that only after the handshake (rsyslog's `x509/name` mode; any
 //! TLS 1.3 server). Its close would look like the end of a good batch, so a forwarder
 //! that answered a certificate request with no certificate waits up to
-//! [`ACCEPTANCE_WAIT`] after the handshake and sends only if the connection is kept.
+//! [`acceptance_wait`] (eight times the handshake's duration, 100 ms to 1 s) after the
+//! handshake and sends only if the connection is kept.
 
 use crate::otlp::{OtlpClient, OtlpTarget};
 use rustls::pki_types::pem::PemObject;
@@ -658,6 +659,7 @@ impl Forwarder {
         client.reset();
         let mut conn = rustls::ClientConnection::new(Arc::clone(config), name.clone())
             .map_err(io::Error::other)?;
+        let handshake_started = Instant::now();
         while conn.is_handshaking() {
             conn.complete_io(&mut stream).map_err(|e| {
                 io::Error::new(
@@ -667,7 +669,8 @@ impl Forwarder {
             })?;
         }
         if client.sent_no_certificate() {
-            self.await_acceptance(&mut conn, &mut stream)?;
+            let wait = acceptance_wait(handshake_started.elapsed()).min(self.options.io_timeout);
+            self.await_acceptance(&mut conn, &mut stream, wait)?;
         }
         {
             let tls = rustls::Stream::new(&mut conn, &mut stream);
@@ -702,14 +705,14 @@ impl Forwarder {
     /// completes the handshake and then closes (a TLS 1.3 server can refuse an empty
     /// certificate only after its Finished); frames written before that close would be
     /// lost unread while its close looked like the end of a good batch. So before any
-    /// frame, wait up to [`ACCEPTANCE_WAIT`] (at most the I/O timeout): a close or an
+    /// frame, wait `wait` (see [`acceptance_wait`]): a close or an
     /// alert in that time is a refusal; silence means the connection was kept.
     fn await_acceptance(
         &self,
         conn: &mut rustls::ClientConnection,
         stream: &mut TcpStream,
+        wait: Duration,
     ) -> io::Result<()> {
-        let wait = ACCEPTANCE_WAIT.min(self.options.io_timeout);
         stream.set_read_timeout(Some(wait))?;
         let mut buf = [0u8; 512];
         let outcome = rustls::Stream::new(conn, stream).read(&mut buf);
@@ -757,6 +760,21 @@ impl Forwarder {
 /// How long a forwarder that was asked for a client certificate and had none waits, after
 /// the handshake, for the collector to refuse the connection before it sends.
 pub const ACCEPTANCE_WAIT: Duration = Duration::from_secs(1);
+
+/// The shortest such wait: the scheduling margin of a collector on the same machine.
+pub const ACCEPTANCE_WAIT_MIN: Duration = Duration::from_millis(100);
+
+/// How long to wait for a refusal after a handshake that took `handshake`: a collector
+/// that refuses closes one round trip after our Finished at the latest, and the
+/// handshake took at least one round trip, so eight handshakes' time is ample; at least
+/// [`ACCEPTANCE_WAIT_MIN`], at most [`ACCEPTANCE_WAIT`]. (A flat second cost every
+/// batch that second against collectors that ask for a certificate without requiring
+/// one, such as rsyslog's `anon` mode.)
+pub fn acceptance_wait(handshake: Duration) -> Duration {
+    handshake
+        .saturating_mul(8)
+        .clamp(ACCEPTANCE_WAIT_MIN, ACCEPTANCE_WAIT)
+}
 
 /// A connection the collector dropped after the handshake: with no client certificate of
 /// ours, say the likely reason (TLS 1.3 servers refuse a missing certificate only then).
@@ -850,6 +868,15 @@ pub fn write_state(path: &Path, acked: u64) -> Result<(), ForwardError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_acceptance_wait_follows_the_handshake_within_its_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(acceptance_wait(ms(2)), ACCEPTANCE_WAIT_MIN);
+        assert_eq!(acceptance_wait(ms(40)), ms(320));
+        assert_eq!(acceptance_wait(ms(900)), ACCEPTANCE_WAIT);
+        assert_eq!(acceptance_wait(Duration::MAX), ACCEPTANCE_WAIT);
+    }
 
     #[test]
     fn targets() {
