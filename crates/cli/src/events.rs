@@ -452,7 +452,7 @@ fn write(log: &EventLog, w: WriteArgs) -> CmdResult {
     let def = id.def();
     let emitter = Emitter::new(Arc::new(NoSink), EventLogging::ALL);
     let mut record = emitter.blank(id);
-    record.data.resize(0);
+    // A blank record has no fields yet: one empty value per catalog field.
     record.data.resize(def.fields.len());
     for spec in &w.data {
         let (name, value) = spec.split_once('=').ok_or_else(|| {
