@@ -584,7 +584,11 @@ pub(crate) fn insert_batch(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     if !records.is_empty() {
         // Under the write lock: no other writer can take the same IDs.
-        let mut id: i64 = tx.query_row(LAST_ASSIGNED, [], |r| r.get(0))?;
+        // Statements a commit runs are cached: preparing one costs tens of microseconds,
+        // a noticeable share per record when a batch window holds a few hundred.
+        let mut id: i64 = tx
+            .prepare_cached(LAST_ASSIGNED)?
+            .query_row([], |r| r.get(0))?;
         // One row per statement: measured faster than multi-row VALUES, which SQLite
         // runs through a co-routine.
         let mut stmt = tx.prepare_cached(INSERT)?;
@@ -596,7 +600,7 @@ pub(crate) fn insert_batch(
             stmt.raw_execute()?;
             prev = Some(r);
         }
-        tx.execute(RAISE_MARK, [id])?;
+        tx.prepare_cached(RAISE_MARK)?.execute([id])?;
         // Spans of at most MARK_SPAN records, so that each activity filter stays sparse
         // even when one commit holds a flood's worth of records.
         let mut span_first = id - records.len() as i64 + 1;
@@ -741,11 +745,10 @@ fn mark_span(
     // The latest span: its first ID, its records, its filter and how many it covers.
     type Latest = (i64, i64, Option<Vec<u8>>, Option<i64>);
     let latest: Option<Latest> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT first_id, records, activities, activities_records FROM time_marks ORDER BY first_id DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
     match latest {
         Some((first_id, records, old, old_records)) if records + span.count <= MARK_SPAN => {
