@@ -720,8 +720,14 @@ impl Server {
                 // Bounded: a client that sends requests but reads no answer would
                 // otherwise hold the connection (and its buffers) for ever.
                 let write = async {
-                    tls.write_all(&out).await?;
-                    tls.flush().await
+                    if last && !unread {
+                        // The connection's last answer and its close_notify in one
+                        // segment.
+                        tls.write_all_and_shutdown(&out).await
+                    } else {
+                        tls.write_all(&out).await?;
+                        tls.flush().await
+                    }
                 };
                 match tokio::time::timeout(self.timeout, write).await {
                     Ok(r) => r.map_err(|e| stream_failure(&e))?,

@@ -39,6 +39,9 @@ pub(crate) struct Buffers {
     pub(crate) outgoing_at: usize,
     pub(crate) peer_closed: bool,
     pub(crate) close_sent: bool,
+    /// The transport's write side was shut down after close_notify (async stream): a
+    /// second `shutdown` has nothing left to do.
+    pub(crate) write_shut: bool,
     /// A transport error that happened after plaintext was accepted: `write` returned
     /// `Ok(n)` for those bytes (they are encrypted and queued), and the error surfaces on
     /// the next call instead, so a retry never encrypts the same bytes twice.

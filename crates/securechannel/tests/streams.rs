@@ -463,3 +463,120 @@ async fn tokio_stream_write_that_encrypted_returns_ok_and_the_error_comes_next()
     assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
     let _ = tokio::time::timeout(TIMEOUT, server).await;
 }
+
+/// A tokio transport that counts the writes and shutdowns it is asked for.
+#[cfg(feature = "tokio")]
+struct CountingTransport {
+    inner: tokio::net::TcpStream,
+    writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    shutdowns: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncRead for CountingTransport {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncWrite for CountingTransport {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.shutdowns
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// `write_all_and_shutdown`: a short last answer and close_notify leave in one write of
+/// the transport, then one shutdown of its write side (a second `shutdown` adds nothing);
+/// the peer reads the answer and a clean close. A long one (several records) arrives
+/// whole, then the clean close.
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn tokio_stream_last_answer_and_close_notify_leave_in_one_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
+    let w = World::new();
+    let long: Vec<u8> = (0..100_000u32).map(|i| (i * 7) as u8).collect();
+    for message in [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        long,
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let scred = w.server_credential();
+        let (writes, shutdowns) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (sw, ss) = (writes.clone(), shutdowns.clone());
+        let sent = message.clone();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let transport = CountingTransport {
+                inner: tcp,
+                writes: sw.clone(),
+                shutdowns: ss.clone(),
+            };
+            let mut tls =
+                securechannel::tokio::accept(&scred, ContextOptions::default(), transport)
+                    .await
+                    .expect("accept");
+            let before = sw.load(Ordering::SeqCst);
+            tls.write_all_and_shutdown(&sent)
+                .await
+                .expect("last answer");
+            let writes = sw.load(Ordering::SeqCst) - before;
+            tokio::io::AsyncWriteExt::shutdown(&mut tls)
+                .await
+                .expect("a second shutdown is a no-op");
+            writes
+        });
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut tls = securechannel::tokio::connect(
+            &w.client_credential(),
+            "server.test",
+            ContextOptions::default(),
+            tcp,
+        )
+        .await
+        .expect("connect");
+        let mut got = Vec::new();
+        // read_to_end succeeds only on close_notify: EOF without it is an error.
+        tls.read_to_end(&mut got)
+            .await
+            .expect("answer, then close_notify");
+        assert!(got == message, "{} of {} bytes", got.len(), message.len());
+        let server_writes = tokio::time::timeout(TIMEOUT, server)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(shutdowns.load(Ordering::SeqCst), 1);
+        if message.len() < 1000 {
+            assert_eq!(server_writes, 1, "answer and close_notify in one write");
+        } else {
+            assert!(server_writes > 1, "a long answer goes out record by record");
+        }
+    }
+}
