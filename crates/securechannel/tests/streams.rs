@@ -375,17 +375,33 @@ fn std_stream_write_surfaces_a_transport_error_on_the_next_call() {
     );
 }
 
-/// A tokio transport that fails every write after `broken` is set, having taken the
-/// first 7 bytes of the write that breaks it.
+/// A tokio transport over a TCP stream that counts the writes and shutdowns it is asked
+/// for, and once `broken` is set fails every write, having taken the first 7 bytes of the
+/// write that breaks it.
 #[cfg(feature = "tokio")]
-struct BreakingWriter {
+struct TestTransport {
     inner: tokio::net::TcpStream,
     broken: std::sync::Arc<std::sync::atomic::AtomicBool>,
     took_part: bool,
+    writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    shutdowns: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[cfg(feature = "tokio")]
-impl tokio::io::AsyncRead for BreakingWriter {
+impl TestTransport {
+    fn new(inner: tokio::net::TcpStream) -> TestTransport {
+        TestTransport {
+            inner,
+            broken: Default::default(),
+            took_part: false,
+            writes: Default::default(),
+            shutdowns: Default::default(),
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl tokio::io::AsyncRead for TestTransport {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
@@ -396,13 +412,14 @@ impl tokio::io::AsyncRead for BreakingWriter {
 }
 
 #[cfg(feature = "tokio")]
-impl tokio::io::AsyncWrite for BreakingWriter {
+impl tokio::io::AsyncWrite for TestTransport {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         use std::sync::atomic::Ordering;
+        self.writes.fetch_add(1, Ordering::SeqCst);
         if self.broken.load(Ordering::SeqCst) {
             if self.took_part {
                 return std::task::Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into()));
@@ -423,6 +440,8 @@ impl tokio::io::AsyncWrite for BreakingWriter {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
+        self.shutdowns
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
@@ -440,12 +459,8 @@ async fn tokio_stream_write_that_encrypted_returns_ok_and_the_error_comes_next()
         let _tls = securechannel::tokio::accept(&scred, ContextOptions::default(), tcp).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     });
-    let broken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let transport = BreakingWriter {
-        inner: tokio::net::TcpStream::connect(addr).await.unwrap(),
-        broken: broken.clone(),
-        took_part: false,
-    };
+    let transport = TestTransport::new(tokio::net::TcpStream::connect(addr).await.unwrap());
+    let broken = transport.broken.clone();
     let mut tls = securechannel::tokio::connect(
         &w.client_credential(),
         "server.test",
@@ -462,52 +477,6 @@ async fn tokio_stream_write_that_encrypted_returns_ok_and_the_error_comes_next()
     let e = tls.flush().await.unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
     let _ = tokio::time::timeout(TIMEOUT, server).await;
-}
-
-/// A tokio transport that counts the writes and shutdowns it is asked for.
-#[cfg(feature = "tokio")]
-struct CountingTransport {
-    inner: tokio::net::TcpStream,
-    writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    shutdowns: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-#[cfg(feature = "tokio")]
-impl tokio::io::AsyncRead for CountingTransport {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl tokio::io::AsyncWrite for CountingTransport {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        self.writes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        self.shutdowns
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }
 
 /// `write_all_and_shutdown`: a short last answer and close_notify leave in one write of
@@ -529,16 +498,14 @@ async fn tokio_stream_last_answer_and_close_notify_leave_in_one_write() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let scred = w.server_credential();
-        let (writes, shutdowns) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let (sw, ss) = (writes.clone(), shutdowns.clone());
+        let shutdowns: Arc<AtomicUsize> = Default::default();
+        let ss = shutdowns.clone();
         let sent = message.clone();
         let server = tokio::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
-            let transport = CountingTransport {
-                inner: tcp,
-                writes: sw.clone(),
-                shutdowns: ss.clone(),
-            };
+            let mut transport = TestTransport::new(tcp);
+            transport.shutdowns = ss;
+            let sw = transport.writes.clone();
             let mut tls =
                 securechannel::tokio::accept(&scred, ContextOptions::default(), transport)
                     .await
