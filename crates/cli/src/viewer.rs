@@ -41,17 +41,18 @@ pub struct ForwardArgs {
     )]
     syslog: Option<String>,
     /// An OpenTelemetry logs endpoint: http://HOST:PORT/v1/logs (OTLP/HTTP, protobuf), the
-    /// Windows fields as attributes, the message as the body.
-    #[arg(long, value_name = "http://HOST:PORT/v1/logs")]
+    /// Windows fields as attributes, the message as the body; https:// needs --tls-ca.
+    #[arg(long, value_name = "http(s)://HOST:PORT/v1/logs")]
     otlp: Option<String>,
-    /// For tls://: the CA certificate(s) (PEM) the collector's certificate must chain to;
-    /// its name must match HOST.
+    /// For tls:// and https://: the CA certificate(s) (PEM) the collector's certificate
+    /// must chain to; its name must match HOST.
     #[arg(long, value_name = "FILE")]
     tls_ca: Option<PathBuf>,
-    /// For tls://: our certificate chain (PEM), for a collector that requires one.
+    /// For tls:// and https://: our certificate chain (PEM), for a collector that requires
+    /// one.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
-    /// For tls://: the private key (PEM) of --tls-cert.
+    /// For tls:// and https://: the private key (PEM) of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Keep running and ship records as they are committed (Ctrl-C to stop; the next

@@ -72,8 +72,51 @@ async fn logs(State(got): State<Shared>, body: Bytes) -> impl IntoResponse {
     }
 }
 
+/// The receiver's TLS side for an https target: each accepted connection's handshake
+/// through the provider's own tokio server stream (a failed one is dropped, and the next
+/// connection accepted).
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    credential: securechannel::ServerCredential,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = securechannel::tokio::TlsStream<tokio::net::TcpStream, securechannel::ServerContext>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, peer)) = self.tcp.accept().await else {
+                continue;
+            };
+            let options = securechannel::ContextOptions::default();
+            if let Ok(tls) = securechannel::tokio::accept(&self.credential, options, tcp).await {
+                return (tls, peer);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
 impl Receiver {
     fn start(port: u16, got: Shared) -> Receiver {
+        Receiver::start_with(port, got, None)
+    }
+
+    /// An https receiver: `credential` is its certificate (and whether it requires one of
+    /// the client).
+    fn start_tls(got: Shared, credential: securechannel::ServerCredential) -> Receiver {
+        Receiver::start_with(0, got, Some(credential))
+    }
+
+    fn start_with(
+        port: u16,
+        got: Shared,
+        tls: Option<securechannel::ServerCredential>,
+    ) -> Receiver {
         let listener = {
             // The port may still be held for a moment by the previous instance.
             let deadline = Instant::now() + Duration::from_secs(10);
@@ -107,9 +150,21 @@ impl Receiver {
                 let stop = tokio::task::spawn_blocking(move || {
                     let _ = rx.recv();
                 });
-                tokio::select! {
-                    r = axum::serve(listener, app) => r.expect("serve"),
-                    _ = stop => {}
+                match tls {
+                    None => tokio::select! {
+                        r = axum::serve(listener, app) => r.expect("serve"),
+                        _ = stop => {}
+                    },
+                    Some(credential) => {
+                        let listener = TlsListener {
+                            tcp: listener,
+                            credential,
+                        };
+                        tokio::select! {
+                            r = axum::serve(listener, app) => r.expect("serve"),
+                            _ = stop => {}
+                        }
+                    }
                 }
             });
             // Dropping the runtime drops every connection: a crash, not a drain.
@@ -203,6 +258,128 @@ fn forward(data: &Path, target: &str, extra: &[&str]) -> std::process::Output {
 fn state(data: &Path, port: u16) -> String {
     std::fs::read_to_string(data.join(format!("forward-otlp-127.0.0.1-{port}.state")))
         .unwrap_or_default()
+}
+
+fn https_state(data: &Path, port: u16) -> String {
+    std::fs::read_to_string(data.join(format!("forward-otlps-127.0.0.1-{port}.state")))
+        .unwrap_or_default()
+}
+
+/// `https://`: over TLS to a receiver whose certificate chains to `--tls-ca`, every record
+/// arrives and is acknowledged; a receiver that requires a client certificate gets
+/// `--tls-cert`/`--tls-key`'s, and without them takes nothing; a CA that did not issue
+/// the receiver's certificate takes nothing either, and says why.
+#[test]
+fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificate() {
+    let (_dir, data) = common::temp_data_dir();
+    let log = common::open_log(&data);
+    common::write_alerts(&log, 30, 0);
+    drop(log);
+    let pki = common::Pki::new(&data, "Collector CA");
+    let server = pki.server_leaf("collector");
+    let client = pki.client_leaf("forwarder", "forwarder.example.net");
+    let other = common::Pki::new(&data, "Other CA");
+    let provider = securechannel::Provider::in_memory(
+        Default::default(),
+        Arc::new(securechannel_events::NullSink),
+    )
+    .expect("an in-memory provider");
+    let ca = std::fs::read(&pki.ca_pem).expect("the CA file");
+    let root = securechannel::certificates_from_pem_or_der(&ca).expect("the CA")[0].clone();
+    let ca_arg = pki.ca_pem.to_str().expect("a UTF-8 path");
+
+    // Server authentication only.
+    let got = Shared::default();
+    let plain = provider
+        .server_credential()
+        .with_certificate_files(&server.cert, &server.key)
+        .acquire()
+        .expect("server credential");
+    let receiver = Receiver::start_tls(got.clone(), plain);
+    let url = format!("https://127.0.0.1:{}/v1/logs", receiver.port);
+    let out = forward(&data, &url, &["--tls-ca", ca_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(receiver.wait_for(30, Duration::from_secs(10)).len(), 30);
+    assert_eq!(
+        https_state(&data, receiver.port),
+        "last_acked_record_id=30\n"
+    );
+    assert_eq!(
+        state(&data, receiver.port),
+        "",
+        "https has its own state file"
+    );
+
+    // The wrong CA: the receiver's certificate is refused, nothing is marked sent.
+    let (_dir2, data2) = common::temp_data_dir();
+    let log = common::open_log(&data2);
+    common::write_alerts(&log, 5, 0);
+    drop(log);
+    let out = forward(
+        &data2,
+        &url,
+        &["--tls-ca", other.ca_pem.to_str().expect("a UTF-8 path")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("UnknownIssuer")
+            && stderr.contains("does not chain to the --tls-ca / TlsCa file"),
+        "{stderr}"
+    );
+    assert_eq!(https_state(&data2, receiver.port), "");
+    drop(receiver);
+
+    // Mutual TLS: the receiver requires a client certificate issued by the same CA.
+    let got = Shared::default();
+    let mutual = provider
+        .server_credential()
+        .with_certificate_files(&server.cert, &server.key)
+        .add_root(root)
+        .require_client_certificate()
+        .acquire()
+        .expect("server credential");
+    let receiver = Receiver::start_tls(got.clone(), mutual);
+    let url = format!("https://127.0.0.1:{}/v1/logs", receiver.port);
+    let (_dir3, data3) = common::temp_data_dir();
+    let log = common::open_log(&data3);
+    common::write_alerts(&log, 5, 0);
+    drop(log);
+    let out = forward(&data3, &url, &["--tls-ca", ca_arg]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(https_state(&data3, receiver.port), "");
+    assert!(got.lock().expect("lock").records.is_empty());
+    let out = forward(
+        &data3,
+        &url,
+        &[
+            "--tls-ca",
+            ca_arg,
+            "--tls-cert",
+            client.cert.to_str().expect("a UTF-8 path"),
+            "--tls-key",
+            client.key.to_str().expect("a UTF-8 path"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(receiver.wait_for(5, Duration::from_secs(10)).len(), 5);
+    assert_eq!(
+        https_state(&data3, receiver.port),
+        "last_acked_record_id=5\n"
+    );
 }
 
 fn string(s: &str) -> Value {
@@ -418,7 +595,16 @@ fn forward_otlp_without_a_receiver_fails_and_keeps_its_place() {
     for (args, why) in [
         (
             vec!["--otlp", "https://127.0.0.1:4318/v1/logs"],
-            "HTTPS is not implemented",
+            "needs the CA that issued the collector's certificate (--tls-ca FILE)",
+        ),
+        (
+            vec![
+                "--otlp",
+                "https://127.0.0.1:4318/v1/logs",
+                "--tls-ca",
+                "missing-ca.pem",
+            ],
+            "cannot read the CA file",
         ),
         (
             vec!["--otlp", "http://127.0.0.1:4318/v1/logs", "--format", "ecs"],

@@ -714,10 +714,7 @@ fn serve_refuses_an_unusable_forward_section() {
             "Otlp = \"http://127.0.0.1:4318/v1/logs\"\nFormat = \"ecs\"",
             "ECS body is for syslog",
         ),
-        (
-            "Otlp = \"https://127.0.0.1:4318/v1/logs\"",
-            "HTTPS is not implemented",
-        ),
+        ("Otlp = \"https://127.0.0.1:4318/v1/logs\"", "needs the CA"),
         (
             "Syslog = \"tcp://127.0.0.1:514\"\nOtlp = \"http://127.0.0.1:4318/v1/logs\"",
             "both set",

@@ -257,6 +257,12 @@ pub struct TlsFiles {
     pub key: Option<PathBuf>,
 }
 
+/// What [`TlsFiles`] hold, read and checked: the roots, and our chain and key.
+pub(crate) struct TlsMaterial {
+    pub(crate) roots: Vec<CertificateDer<'static>>,
+    pub(crate) client: Option<(Vec<CertificateDer<'static>>, ureq::tls::PrivateKey<'static>)>,
+}
+
 impl TlsFiles {
     /// The rustls client configuration these files make: the CA file's certificates as the
     /// only roots, rustls' default protocol versions and suites (aws-lc-rs), our
@@ -309,6 +315,35 @@ impl TlsFiles {
         Ok(TlsClient {
             config: Arc::new(config),
             noticing,
+        })
+    }
+
+    /// The files read for an https target: checked as [`TlsFiles::client_config`] checks
+    /// them (which this calls), so a bad file is refused before anything is sent.
+    pub(crate) fn material(&self) -> Result<TlsMaterial, ForwardError> {
+        self.client_config()?;
+        let named = |p: &Path, what: &str| ForwardError::Tls(format!("{what} {}", p.display()));
+        let certs = |p: &Path| -> Result<Vec<CertificateDer<'static>>, ForwardError> {
+            CertificateDer::pem_file_iter(p)
+                .map_err(|e| named(p, "cannot read").with(e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| named(p, "cannot read").with(e))
+        };
+        let client = match (&self.cert, &self.key) {
+            (Some(cert), Some(key)) => {
+                // The PEM text is wiped when parsed (the key itself lives in the agent).
+                let pem = zeroize::Zeroizing::new(
+                    std::fs::read(key).map_err(|e| named(key, "cannot read").with(e))?,
+                );
+                let k = ureq::tls::PrivateKey::from_pem(&pem)
+                    .map_err(|e| named(key, "the client key file").with(e))?;
+                Some((certs(cert)?, k))
+            }
+            _ => None,
+        };
+        Ok(TlsMaterial {
+            roots: certs(&self.ca)?,
+            client,
         })
     }
 }
@@ -437,17 +472,24 @@ impl Forwarder {
                 tls: Forwarder::tls(t, &options)?,
             },
             Target::Otlp(t) => {
-                if options.tls.is_some() {
-                    return Err(ForwardError::Tls(format!(
-                        "TLS files were given for {t}, which is plain HTTP; they apply to --syslog tls:// only"
-                    )));
-                }
+                let tls = match (&options.tls, t.tls) {
+                    (Some(files), true) => Some(files.material()?),
+                    (None, true) => return Err(ForwardError::Tls(format!(
+                        "{t} needs the CA that issued the collector's certificate (--tls-ca FILE)"
+                    ))),
+                    (Some(_), false) => {
+                        return Err(ForwardError::Tls(format!(
+                            "TLS files were given for {t}, which is plain HTTP; use https://"
+                        )))
+                    }
+                    (None, false) => None,
+                };
                 if options.body != SyslogBody::Message {
                     return Err(ForwardError::Target(format!(
                         "{t}: the ECS body is for syslog; an OTLP record carries the Windows fields as attributes and the message as its body"
                     )));
                 }
-                Delivery::Otlp(OtlpClient::new(t, options.io_timeout))
+                Delivery::Otlp(OtlpClient::new(t, options.io_timeout, tls.as_ref()))
             }
         };
         let reader = LogReader::open(log)?;

@@ -15,6 +15,7 @@
 //! OTLP specification forbids sending them again): the batch counts as taken and the
 //! rejection is reported on stderr with the collector's message.
 
+use crate::forward::TlsMaterial;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     ExportLogsServiceRequest, ExportLogsServiceResponse,
 };
@@ -26,29 +27,33 @@ use securechannel_events::{
     event_data, render_message, EventRecord, Wording, PROVIDER_GUID, PROVIDER_NAME,
 };
 use std::io;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Where OTLP logs go: `http://HOST:PORT/PATH`.
+/// Where OTLP logs go: `http://HOST:PORT/PATH` or `https://HOST:PORT/PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtlpTarget {
     host: String,
     port: u16,
     path: String,
+    /// `https://`: over TLS, the collector's certificate checked against the CA file
+    /// given (`--tls-ca`, `[Forward] TlsCa`).
+    pub tls: bool,
 }
 
 impl OtlpTarget {
-    /// `http://HOST:PORT/v1/logs` (the path is `/v1/logs` when none is given; the port is
-    /// required). `https://` is refused with the reason.
+    /// `http://HOST:PORT/v1/logs` or `https://HOST:PORT/v1/logs` (the path is `/v1/logs`
+    /// when none is given; the port is required).
     pub fn parse(s: &str) -> Result<OtlpTarget, String> {
         let bad = |why: &str| format!("'{s}': {why}");
-        let rest = if let Some(r) = s.strip_prefix("http://") {
-            r
-        } else if s.starts_with("https://") {
-            return Err(bad(
-                "OTLP over HTTPS is not implemented; send to an OpenTelemetry Collector on this machine over http://127.0.0.1, or use --syslog tls://",
-            ));
+        let (rest, tls) = if let Some(r) = s.strip_prefix("http://") {
+            (r, false)
+        } else if let Some(r) = s.strip_prefix("https://") {
+            (r, true)
         } else {
-            return Err(bad("expected http://HOST:PORT/v1/logs"));
+            return Err(bad(
+                "expected http://HOST:PORT/v1/logs or https://HOST:PORT/v1/logs",
+            ));
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -56,7 +61,7 @@ impl OtlpTarget {
         };
         let (host, port) = authority
             .rsplit_once(':')
-            .ok_or_else(|| bad("expected http://HOST:PORT/v1/logs (the port is required)"))?;
+            .ok_or_else(|| bad("expected http(s)://HOST:PORT/v1/logs (the port is required)"))?;
         let port: u16 = port
             .parse()
             .ok()
@@ -73,16 +78,25 @@ impl OtlpTarget {
             host: host.to_string(),
             port,
             path: path.to_string(),
+            tls,
         })
     }
 
-    /// The name of this target's state file in the data directory.
+    /// The name of this target's state file in the data directory (`forward-otlps-...`
+    /// for https: another target than http on the same port, with its own place).
     pub fn state_file_name(&self) -> String {
         format!(
-            "forward-otlp-{}-{}.state",
+            "forward-otlp{}-{}-{}.state",
+            if self.tls { "s" } else { "" },
             super::forward::file_safe(&self.host),
             self.port
         )
+    }
+
+    /// The host, without brackets: the name (or address) the collector's certificate
+    /// must hold over https.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     fn url(&self) -> String {
@@ -92,10 +106,11 @@ impl OtlpTarget {
 
 impl std::fmt::Display for OtlpTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = if self.tls { "https" } else { "http" };
         if self.host.contains(':') {
-            write!(f, "http://[{}]:{}{}", self.host, self.port, self.path)
+            write!(f, "{scheme}://[{}]:{}{}", self.host, self.port, self.path)
         } else {
-            write!(f, "http://{}:{}{}", self.host, self.port, self.path)
+            write!(f, "{scheme}://{}:{}{}", self.host, self.port, self.path)
         }
     }
 }
@@ -107,14 +122,42 @@ pub(crate) struct OtlpClient {
 }
 
 impl OtlpClient {
-    pub(crate) fn new(target: &OtlpTarget, timeout: Duration) -> OtlpClient {
-        let agent = ureq::Agent::config_builder()
+    /// `tls`: for an https target, the roots (the CA file's certificates only) and our
+    /// certificate if the collector asks for one; rustls with aws-lc-rs, its default
+    /// protocol versions and suites, the host checked against the certificate.
+    pub(crate) fn new(
+        target: &OtlpTarget,
+        timeout: Duration,
+        tls: Option<&TlsMaterial>,
+    ) -> OtlpClient {
+        let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build()
-            .into();
+            .http_status_as_error(false);
+        if let Some(m) = tls {
+            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let roots: Vec<ureq::tls::Certificate<'static>> = m
+                .roots
+                .iter()
+                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                .collect();
+            let client_cert = m.client.as_ref().map(|(chain, key)| {
+                let chain: Vec<ureq::tls::Certificate<'static>> = chain
+                    .iter()
+                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                    .collect();
+                ureq::tls::ClientCert::new_with_certs(&chain, key.to_owned())
+            });
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::Rustls)
+                    .unversioned_rustls_crypto_provider(provider)
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
+                    .client_cert(client_cert)
+                    .build(),
+            );
+        }
         OtlpClient {
-            agent,
+            agent: config.build().into(),
             url: target.url(),
         }
     }
@@ -164,13 +207,36 @@ impl OtlpClient {
 
 fn ureq_error(e: ureq::Error) -> io::Error {
     match e {
-        ureq::Error::Io(e) => e,
+        // rustls' failures come wrapped in the transport's I/O error.
+        ureq::Error::Io(e) => match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls) => io::Error::new(e.kind(), tls_failure(tls)),
+            None => e,
+        },
         ureq::Error::Timeout(t) => io::Error::new(
             io::ErrorKind::TimedOut,
             format!("the collector did not answer in time ({t})"),
         ),
+        ureq::Error::Rustls(e) => io::Error::other(tls_failure(&e)),
         other => io::Error::other(other.to_string()),
     }
+}
+
+/// A TLS failure of an https target, with what to do about the usual ones.
+fn tls_failure(e: &rustls::Error) -> String {
+    use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+    let hint = match e {
+        E::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            "; the collector's certificate does not chain to the --tls-ca / TlsCa file"
+        }
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "; the collector's certificate does not hold the target's host name"
+        }
+        E::AlertReceived(A::CertificateRequired | A::HandshakeFailure | A::BadCertificate) => {
+            "; the collector requires a client certificate it accepts (--tls-cert and --tls-key, TlsCert / TlsKey)"
+        }
+        _ => "",
+    };
+    format!("TLS: {e}{hint}")
 }
 
 /// The request for one batch: one resource (the computer), one scope (the provider).
@@ -275,8 +341,16 @@ mod tests {
         assert_eq!(t.state_file_name(), "forward-otlp-127.0.0.1-4318.state");
         let t = OtlpTarget::parse("http://[::1]:4318").expect("default path");
         assert_eq!(t.to_string(), "http://[::1]:4318/v1/logs");
+        let t = OtlpTarget::parse("https://collector.example:4318/v1/logs").expect("https");
+        assert!(t.tls);
+        assert_eq!(t.to_string(), "https://collector.example:4318/v1/logs");
+        assert_eq!(t.host(), "collector.example");
+        assert_eq!(
+            t.state_file_name(),
+            "forward-otlps-collector.example-4318.state"
+        );
         for (s, why) in [
-            ("https://h:4318/v1/logs", "HTTPS is not implemented"),
+            ("https://h/v1/logs", "port is required"),
             ("h:4318", "expected http://"),
             ("http://h/v1/logs", "port is required"),
             ("http://h:0/v1/logs", "1 to 65535"),

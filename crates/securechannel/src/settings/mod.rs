@@ -130,11 +130,11 @@ pub struct EventLogSettings {
 pub struct ForwardSettings {
     /// `Syslog`: `tcp://HOST:PORT` or `tls://HOST:PORT`.
     pub syslog: Option<String>,
-    /// `Otlp`: `http://HOST:PORT/v1/logs`.
+    /// `Otlp`: `http://HOST:PORT/v1/logs` or `https://HOST:PORT/v1/logs`.
     pub otlp: Option<String>,
-    /// `TlsCa`: the CA file for `tls://`.
+    /// `TlsCa`: the CA file for `tls://` and `https://`.
     pub tls_ca: Option<String>,
-    /// `TlsCert`: our certificate for `tls://`.
+    /// `TlsCert`: our certificate for `tls://` and `https://`.
     pub tls_cert: Option<String>,
     /// `TlsKey`: its key.
     pub tls_key: Option<String>,

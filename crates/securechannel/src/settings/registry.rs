@@ -383,10 +383,10 @@ pub(super) fn build_definitions() -> Vec<SettingDef> {
     const FORWARD: &str = "serve: forwards the records it commits in the background, at least once, from the same state file as `schannel events forward` to that target; invalid values refuse serve's start; at the next start";
     for (name, note) in [
         ("Forward\\Syslog", "the syslog collector serve forwards to: tcp://HOST:PORT or tls://HOST:PORT (RFC 5425)"),
-        ("Forward\\Otlp", "the OTLP/HTTP logs endpoint serve forwards to: http://HOST:PORT/v1/logs"),
-        ("Forward\\TlsCa", "for tls://: the CA file (PEM) the collector's certificate must chain to; relative to the data directory"),
-        ("Forward\\TlsCert", "for tls://: our certificate (PEM) for a collector that requires one; relative to the data directory"),
-        ("Forward\\TlsKey", "for tls://: the key (PEM) of TlsCert; relative to the data directory"),
+        ("Forward\\Otlp", "the OTLP/HTTP logs endpoint serve forwards to: http://HOST:PORT/v1/logs or https://HOST:PORT/v1/logs"),
+        ("Forward\\TlsCa", "for tls:// and https://: the CA file (PEM) the collector's certificate must chain to; relative to the data directory"),
+        ("Forward\\TlsCert", "for tls:// and https://: our certificate (PEM) for a collector that requires one; relative to the data directory"),
+        ("Forward\\TlsKey", "for tls:// and https://: the key (PEM) of TlsCert; relative to the data directory"),
     ] {
         defs.push(SettingDef {
             name: name.into(),
