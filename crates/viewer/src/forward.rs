@@ -260,14 +260,21 @@ pub struct TlsFiles {
 /// What [`TlsFiles`] hold, read and checked: the roots, and our chain and key.
 pub(crate) struct TlsMaterial {
     pub(crate) roots: Vec<CertificateDer<'static>>,
-    pub(crate) client: Option<(Vec<CertificateDer<'static>>, ureq::tls::PrivateKey<'static>)>,
+    pub(crate) client: Option<ClientIdentity>,
+}
+
+/// Our certificate chain and key, and the key file's PEM text (wiped when dropped), for
+/// a TLS stack that parses it itself.
+pub(crate) struct ClientIdentity {
+    pub(crate) chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: PrivateKeyDer<'static>,
+    pub(crate) key_pem: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl TlsFiles {
-    /// The rustls client configuration these files make: the CA file's certificates as the
-    /// only roots, rustls' default protocol versions and suites (aws-lc-rs), our
-    /// certificate and key when given.
-    pub fn client_config(&self) -> Result<TlsClient, ForwardError> {
+    /// Read the files: the CA file's certificates (at least one, each a usable root), our
+    /// chain and key when given (both or neither). The one reader of these files.
+    pub(crate) fn material(&self) -> Result<TlsMaterial, ForwardError> {
         let named = |p: &Path, what: &str| ForwardError::Tls(format!("{what} {}", p.display()));
         let certs = |p: &Path, what: &str| -> Result<Vec<CertificateDer<'static>>, ForwardError> {
             let all: Result<Vec<_>, _> = CertificateDer::pem_file_iter(p)
@@ -279,26 +286,28 @@ impl TlsFiles {
             }
             Ok(all)
         };
-        let mut roots = rustls::RootCertStore::empty();
-        for c in certs(&self.ca, "CA file")? {
-            roots
-                .add(c)
+        let roots = certs(&self.ca, "CA file")?;
+        let mut check = rustls::RootCertStore::empty();
+        for c in &roots {
+            check
+                .add(c.clone())
                 .map_err(|e| named(&self.ca, "the CA file").with(e))?;
         }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| ForwardError::Tls(e.to_string()))?
-            .with_root_certificates(roots);
-        let config = match (&self.cert, &self.key) {
-            (None, None) => builder.with_no_client_auth(),
+        let client = match (&self.cert, &self.key) {
+            (None, None) => None,
             (Some(cert), Some(key)) => {
                 let chain = certs(cert, "client certificate file")?;
-                let k = PrivateKeyDer::from_pem_file(key)
+                let key_pem = zeroize::Zeroizing::new(
+                    std::fs::read(key)
+                        .map_err(|e| named(key, "cannot read the client key file").with(e))?,
+                );
+                let k = PrivateKeyDer::from_pem_slice(&key_pem)
                     .map_err(|e| named(key, "the client key file").with(e))?;
-                builder
-                    .with_client_auth_cert(chain, k)
-                    .map_err(|e| named(key, "the client key file").with(e))?
+                Some(ClientIdentity {
+                    chain,
+                    key: k,
+                    key_pem,
+                })
             }
             _ => {
                 return Err(ForwardError::Tls(
@@ -306,7 +315,34 @@ impl TlsFiles {
                 ))
             }
         };
-        let mut config = config;
+        Ok(TlsMaterial { roots, client })
+    }
+
+    /// The rustls client configuration these files make: the CA file's certificates as the
+    /// only roots, rustls' default protocol versions and suites (aws-lc-rs), our
+    /// certificate and key when given.
+    pub fn client_config(&self) -> Result<TlsClient, ForwardError> {
+        let TlsMaterial { roots, client } = self.material()?;
+        let mut store = rustls::RootCertStore::empty();
+        for c in roots {
+            store.add(c).map_err(|e| {
+                ForwardError::Tls(format!("the CA file {}", self.ca.display())).with(e)
+            })?;
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| ForwardError::Tls(e.to_string()))?
+            .with_root_certificates(store);
+        let mut config = match client {
+            None => builder.with_no_client_auth(),
+            Some(id) => builder
+                .with_client_auth_cert(id.chain, id.key)
+                .map_err(|e| {
+                    let key = self.key.as_deref().unwrap_or(Path::new(""));
+                    ForwardError::Tls(format!("the client key file {}", key.display())).with(e)
+                })?,
+        };
         let noticing = Arc::new(NoticingResolver {
             inner: Arc::clone(&config.client_auth_cert_resolver),
             sent_none: AtomicBool::new(false),
@@ -317,34 +353,25 @@ impl TlsFiles {
             noticing,
         })
     }
+}
 
-    /// The files read for an https target: checked as [`TlsFiles::client_config`] checks
-    /// them (which this calls), so a bad file is refused before anything is sent.
-    pub(crate) fn material(&self) -> Result<TlsMaterial, ForwardError> {
-        self.client_config()?;
-        let named = |p: &Path, what: &str| ForwardError::Tls(format!("{what} {}", p.display()));
-        let certs = |p: &Path| -> Result<Vec<CertificateDer<'static>>, ForwardError> {
-            CertificateDer::pem_file_iter(p)
-                .map_err(|e| named(p, "cannot read").with(e))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| named(p, "cannot read").with(e))
-        };
-        let client = match (&self.cert, &self.key) {
-            (Some(cert), Some(key)) => {
-                // The PEM text is wiped when parsed (the key itself lives in the agent).
-                let pem = zeroize::Zeroizing::new(
-                    std::fs::read(key).map_err(|e| named(key, "cannot read").with(e))?,
-                );
-                let k = ureq::tls::PrivateKey::from_pem(&pem)
-                    .map_err(|e| named(key, "the client key file").with(e))?;
-                Some((certs(cert)?, k))
-            }
-            _ => None,
-        };
-        Ok(TlsMaterial {
-            roots: certs(&self.ca)?,
-            client,
-        })
+/// The TLS files for `target`: required when it is a TLS target (`tls://`, `https://`),
+/// refused when it is not (`plain`: what it is and what to use instead).
+fn tls_files<'a>(
+    options: &'a ForwardOptions,
+    target: &dyn std::fmt::Display,
+    wants_tls: bool,
+    plain: &str,
+) -> Result<Option<&'a TlsFiles>, ForwardError> {
+    match (&options.tls, wants_tls) {
+        (Some(files), true) => Ok(Some(files)),
+        (None, true) => Err(ForwardError::Tls(format!(
+            "{target} needs the CA that issued the collector's certificate (--tls-ca FILE)"
+        ))),
+        (Some(_), false) => Err(ForwardError::Tls(format!(
+            "TLS files were given for {target}, which is {plain}"
+        ))),
+        (None, false) => Ok(None),
     }
 }
 
@@ -472,24 +499,19 @@ impl Forwarder {
                 tls: Forwarder::tls(t, &options)?,
             },
             Target::Otlp(t) => {
-                let tls = match (&options.tls, t.tls) {
-                    (Some(files), true) => Some(files.material()?),
-                    (None, true) => return Err(ForwardError::Tls(format!(
-                        "{t} needs the CA that issued the collector's certificate (--tls-ca FILE)"
-                    ))),
-                    (Some(_), false) => {
-                        return Err(ForwardError::Tls(format!(
-                            "TLS files were given for {t}, which is plain HTTP; use https://"
-                        )))
-                    }
-                    (None, false) => None,
+                let tls = match tls_files(&options, t, t.tls, "plain HTTP; use https://")? {
+                    Some(files) => Some(files.material()?),
+                    None => None,
                 };
                 if options.body != SyslogBody::Message {
                     return Err(ForwardError::Target(format!(
                         "{t}: the ECS body is for syslog; an OTLP record carries the Windows fields as attributes and the message as its body"
                     )));
                 }
-                Delivery::Otlp(OtlpClient::new(t, options.io_timeout, tls.as_ref()))
+                Delivery::Otlp(
+                    OtlpClient::new(t, options.io_timeout, tls.as_ref())
+                        .map_err(ForwardError::Tls)?,
+                )
             }
         };
         let reader = LogReader::open(log)?;
@@ -510,27 +532,15 @@ impl Forwarder {
         target: &SyslogTarget,
         options: &ForwardOptions,
     ) -> Result<Option<(TlsClient, ServerName<'static>)>, ForwardError> {
-        Ok(match (&options.tls, target.tls) {
-            (Some(files), true) => {
-                let name = ServerName::try_from(target.host.clone()).map_err(|e| {
-                    ForwardError::Target(format!(
-                        "'{target}': {e}; a tls:// host is the name its certificate holds"
-                    ))
-                })?;
-                Some((files.client_config()?, name))
-            }
-            (None, true) => {
-                return Err(ForwardError::Tls(format!(
-                    "{target} needs the CA that issued the collector's certificate (--tls-ca FILE)"
-                )))
-            }
-            (Some(_), false) => {
-                return Err(ForwardError::Tls(format!(
-                    "TLS files were given for {target}, which is plain TCP; use tls://"
-                )))
-            }
-            (None, false) => None,
-        })
+        let Some(files) = tls_files(options, target, target.tls, "plain TCP; use tls://")? else {
+            return Ok(None);
+        };
+        let name = ServerName::try_from(target.host.clone()).map_err(|e| {
+            ForwardError::Target(format!(
+                "'{target}': {e}; a tls:// host is the name its certificate holds"
+            ))
+        })?;
+        Ok(Some((files.client_config()?, name)))
     }
 
     /// The target.

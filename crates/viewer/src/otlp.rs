@@ -129,7 +129,7 @@ impl OtlpClient {
         target: &OtlpTarget,
         timeout: Duration,
         tls: Option<&TlsMaterial>,
-    ) -> OtlpClient {
+    ) -> Result<OtlpClient, String> {
         let mut config = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false);
@@ -140,13 +140,20 @@ impl OtlpClient {
                 .iter()
                 .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
                 .collect();
-            let client_cert = m.client.as_ref().map(|(chain, key)| {
-                let chain: Vec<ureq::tls::Certificate<'static>> = chain
-                    .iter()
-                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
-                    .collect();
-                ureq::tls::ClientCert::new_with_certs(&chain, key.to_owned())
-            });
+            let client_cert = match &m.client {
+                None => None,
+                Some(id) => {
+                    let chain: Vec<ureq::tls::Certificate<'static>> = id
+                        .chain
+                        .iter()
+                        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                        .collect();
+                    // The same text rustls already parsed in `material`: it holds a key.
+                    let key = ureq::tls::PrivateKey::from_pem(&id.key_pem)
+                        .map_err(|e| format!("the client key file: {e}"))?;
+                    Some(ureq::tls::ClientCert::new_with_certs(&chain, key))
+                }
+            };
             config = config.tls_config(
                 ureq::tls::TlsConfig::builder()
                     .provider(ureq::tls::TlsProvider::Rustls)
@@ -156,10 +163,10 @@ impl OtlpClient {
                     .build(),
             );
         }
-        OtlpClient {
+        Ok(OtlpClient {
             agent: config.build().into(),
             url: target.url(),
-        }
+        })
     }
 
     /// One request for the batch; `Ok` once the collector answered 2xx.
