@@ -147,12 +147,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> TlsStream<S,
                 .encrypt(&data[split..], &mut self.buffers.outgoing)
                 .map_err(io_error)?;
         }
-        if !self.buffers.close_sent {
-            self.context
-                .shutdown(&mut self.buffers.outgoing)
-                .map_err(io_error)?;
-            self.buffers.close_sent = true;
-        }
+        // Queues close_notify behind that record and sends both at once.
         self.shutdown().await
     }
 }
