@@ -93,12 +93,6 @@ impl OtlpTarget {
         )
     }
 
-    /// The host, without brackets: the name (or address) the collector's certificate
-    /// must hold over https.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
     fn url(&self) -> String {
         self.to_string()
     }
@@ -135,19 +129,16 @@ impl OtlpClient {
             .http_status_as_error(false);
         if let Some(m) = tls {
             let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-            let roots: Vec<ureq::tls::Certificate<'static>> = m
-                .roots
-                .iter()
-                .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
-                .collect();
+            let certs = |v: &[rustls::pki_types::CertificateDer<'static>]| {
+                v.iter()
+                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let roots = certs(&m.roots);
             let client_cert = match &m.client {
                 None => None,
                 Some(id) => {
-                    let chain: Vec<ureq::tls::Certificate<'static>> = id
-                        .chain
-                        .iter()
-                        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
-                        .collect();
+                    let chain = certs(&id.chain);
                     // The same text rustls already parsed in `material`: it holds a key.
                     let key = ureq::tls::PrivateKey::from_pem(&id.key_pem)
                         .map_err(|e| format!("the client key file: {e}"))?;
@@ -351,7 +342,6 @@ mod tests {
         let t = OtlpTarget::parse("https://collector.example:4318/v1/logs").expect("https");
         assert!(t.tls);
         assert_eq!(t.to_string(), "https://collector.example:4318/v1/logs");
-        assert_eq!(t.host(), "collector.example");
         assert_eq!(
             t.state_file_name(),
             "forward-otlps-collector.example-4318.state"
