@@ -42,8 +42,9 @@ enum EventsCommand {
     /// The web event viewer: a filterable table, record details (General text and XML),
     /// live arrivals, events per minute by ID, on http://127.0.0.1:8444/ (API: docs/viewer.md).
     Serve(crate::viewer::ServeArgs),
-    /// Ship the log to a syslog collector (RFC 5424 over TCP), at least once, resuming
-    /// from the last record it acknowledged.
+    /// Ship the log to a syslog collector (RFC 5424 over TCP or TLS) or an OpenTelemetry
+    /// logs endpoint (OTLP/HTTP, http or https), at least once, resuming from the last
+    /// record it acknowledged.
     Forward(crate::viewer::ForwardArgs),
 }
 

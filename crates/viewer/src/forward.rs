@@ -174,7 +174,8 @@ pub enum ForwardError {
         why: String,
     },
     /// The TLS settings cannot be used: a CA, certificate or key file that cannot be
-    /// read or holds nothing usable, or TLS files given for a `tcp://` target.
+    /// read or holds nothing usable, none for a `tls://` or `https://` target, or TLS
+    /// files given for a `tcp://` or `http://` one.
     Tls(String),
     /// The log cannot be read.
     Log(EventLogError),
@@ -196,7 +197,7 @@ impl std::fmt::Display for ForwardError {
             ForwardError::State { path, why } => {
                 write!(f, "forwarding state {}: {why}", path.display())
             }
-            ForwardError::Tls(why) => write!(f, "syslog over TLS: {why}"),
+            ForwardError::Tls(why) => write!(f, "forwarding over TLS: {why}"),
             ForwardError::Log(e) => write!(f, "the event log cannot be read: {e}"),
             ForwardError::Unreachable {
                 target,
