@@ -73,9 +73,11 @@ fn serve(data: &Path, leaf: &Leaf, extra: &[&str]) -> Serve {
 
 /// Wait until serve has reported its staple (stapled or failed).
 fn wait_staple_report(serve: &mut Serve, words: &str) -> String {
+    // The whole line: stderr is unbuffered, so a line may arrive in several writes.
+    let complete = |err: &str| err.find(words).is_some_and(|i| err[i..].contains('\n'));
     let seen = serve
         .proc
-        .wait_for(Duration::from_secs(15), |_, err| err.contains(words));
+        .wait_for(Duration::from_secs(15), |_, err| complete(err));
     let err = serve.proc.stderr();
     assert!(seen, "serve never said `{words}`:\n{err}");
     err
