@@ -265,16 +265,40 @@ fn https_state(data: &Path, port: u16) -> String {
         .unwrap_or_default()
 }
 
+/// A data directory whose log holds `n` alert records.
+fn data_with_alerts(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, data) = common::temp_data_dir();
+    let log = common::open_log(&data);
+    common::write_alerts(&log, n, 0);
+    drop(log);
+    (dir, data)
+}
+
+/// The forward run succeeded, the https receiver got records 1..=`n`, and the https
+/// state file says `n` was acknowledged.
+fn all_acknowledged(out: &std::process::Output, receiver: &Receiver, data: &Path, n: u64) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        receiver.wait_for(n, Duration::from_secs(10)).len(),
+        n as usize
+    );
+    assert_eq!(
+        https_state(data, receiver.port),
+        format!("last_acked_record_id={n}\n")
+    );
+}
+
 /// `https://`: over TLS to a receiver whose certificate chains to `--tls-ca`, every record
 /// arrives and is acknowledged; a receiver that requires a client certificate gets
 /// `--tls-cert`/`--tls-key`'s, and without them takes nothing; a CA that did not issue
 /// the receiver's certificate takes nothing either, and says why.
 #[test]
 fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificate() {
-    let (_dir, data) = common::temp_data_dir();
-    let log = common::open_log(&data);
-    common::write_alerts(&log, 30, 0);
-    drop(log);
+    let (_dir, data) = data_with_alerts(30);
     let pki = common::Pki::new(&data, "Collector CA");
     let server = pki.server_leaf("collector");
     let client = pki.client_leaf("forwarder", "forwarder.example.net");
@@ -298,16 +322,7 @@ fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificat
     let receiver = Receiver::start_tls(got.clone(), plain);
     let url = format!("https://127.0.0.1:{}/v1/logs", receiver.port);
     let out = forward(&data, &url, &["--tls-ca", ca_arg]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(receiver.wait_for(30, Duration::from_secs(10)).len(), 30);
-    assert_eq!(
-        https_state(&data, receiver.port),
-        "last_acked_record_id=30\n"
-    );
+    all_acknowledged(&out, &receiver, &data, 30);
     assert_eq!(
         state(&data, receiver.port),
         "",
@@ -315,10 +330,7 @@ fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificat
     );
 
     // The wrong CA: the receiver's certificate is refused, nothing is marked sent.
-    let (_dir2, data2) = common::temp_data_dir();
-    let log = common::open_log(&data2);
-    common::write_alerts(&log, 5, 0);
-    drop(log);
+    let (_dir2, data2) = data_with_alerts(5);
     let out = forward(
         &data2,
         &url,
@@ -345,10 +357,7 @@ fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificat
         .expect("server credential");
     let receiver = Receiver::start_tls(got.clone(), mutual);
     let url = format!("https://127.0.0.1:{}/v1/logs", receiver.port);
-    let (_dir3, data3) = common::temp_data_dir();
-    let log = common::open_log(&data3);
-    common::write_alerts(&log, 5, 0);
-    drop(log);
+    let (_dir3, data3) = data_with_alerts(5);
     let out = forward(&data3, &url, &["--tls-ca", ca_arg]);
     assert_eq!(
         out.status.code(),
@@ -370,16 +379,7 @@ fn forward_otlp_over_https_checks_the_collector_and_presents_a_client_certificat
             client.key.to_str().expect("a UTF-8 path"),
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(receiver.wait_for(5, Duration::from_secs(10)).len(), 5);
-    assert_eq!(
-        https_state(&data3, receiver.port),
-        "last_acked_record_id=5\n"
-    );
+    all_acknowledged(&out, &receiver, &data3, 5);
 }
 
 fn string(s: &str) -> Value {
