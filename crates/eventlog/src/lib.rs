@@ -77,6 +77,7 @@ mod flood;
 mod health;
 mod log;
 mod options;
+mod packed;
 mod query;
 mod reader;
 mod spec;

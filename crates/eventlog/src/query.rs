@@ -2,6 +2,7 @@
 //! translation to SQL. Running them is the reader's job (`reader.rs`).
 
 use crate::error::QueryError;
+use crate::packed::{self, BlockInfo};
 use crate::store;
 use crate::xpath;
 use rusqlite::types::Value;
@@ -224,6 +225,96 @@ impl Filter {
         }
     }
 
+    /// The filter's value where `leaf` decides the conditions it can (`Some`) and leaves
+    /// the others open (`None`): `Some(v)` when the open conditions cannot change it.
+    fn verdict(&self, leaf: &dyn Fn(&Filter) -> Option<bool>) -> Option<bool> {
+        match self {
+            Filter::All => Some(true),
+            Filter::Nothing => Some(false),
+            Filter::And(v) => v
+                .iter()
+                .try_fold(Some(true), |acc, f| match f.verdict(leaf) {
+                    Some(false) => Err(()),
+                    Some(true) => Ok(acc),
+                    None => Ok(None),
+                })
+                .unwrap_or(Some(false)),
+            Filter::Or(v) => v
+                .iter()
+                .try_fold(Some(false), |acc, f| match f.verdict(leaf) {
+                    Some(true) => Err(()),
+                    Some(false) => Ok(acc),
+                    None => Ok(None),
+                })
+                .unwrap_or(Some(true)),
+            Filter::Not(f) => f.verdict(leaf).map(|v| !v),
+            f => leaf(f),
+        }
+    }
+
+    /// What the filter says of every record of event `id`, from the event ID alone:
+    /// `Some(false)` when it selects none of them (a query then skips the packed blocks
+    /// of that event), `Some(true)` when it selects all of them.
+    pub(crate) fn event_verdict(&self, id: EventId) -> Option<bool> {
+        self.verdict(&|f| Filter::event_leaf(f, id))
+    }
+
+    fn event_leaf(f: &Filter, id: EventId) -> Option<bool> {
+        match f {
+            Filter::EventId(c, n) => Some(c.holds(u32::from(id.value()), *n)),
+            Filter::Level(c, n) => Some(c.holds(id.level().value(), *n)),
+            Filter::HasField(n) => Some(id.def().field_index(n).is_some()),
+            // A record without the field matches neither `=` nor `!=`.
+            Filter::Data { name: Some(n), .. } if id.def().field_index(n).is_none() => Some(false),
+            _ => None,
+        }
+    }
+
+    /// What the filter says of every record of a packed block, from the block's columns
+    /// (event ID, computer, process, ID and time ranges): `Some(false)` and the block is
+    /// not read, `Some(true)` and every record is taken without testing it, `None` and
+    /// each record is tested with [`Filter::matches`].
+    pub(crate) fn block_verdict(&self, b: &BlockInfo, now: UnixNanos) -> Option<bool> {
+        self.verdict(&|f| match f {
+            Filter::RecordId(c, n) => {
+                let n = (*n).min(i64::MAX as u64) as i64;
+                range_verdict(*c, b.first_id, b.last_id, n)
+            }
+            Filter::Time(c, t) => range_verdict(*c, b.min_time, b.max_time, *t),
+            Filter::Age(c, ms) => {
+                range_verdict(c.swapped(), b.min_time, b.max_time, age_bound(now, *ms))
+            }
+            Filter::ProcessId(c, n) => Some(c.holds(b.process_id, *n)),
+            Filter::Computer(c) => Some(&*b.computer == c.as_str()),
+            f => Filter::event_leaf(f, b.event_id),
+        })
+    }
+
+    /// The lowest and highest record ID every selected record must have, from the
+    /// record ID conditions at the top level (as [`Filter::time_bounds`]).
+    pub(crate) fn record_bounds(&self) -> (Option<i64>, Option<i64>) {
+        let one = |f: &Filter| -> (Option<i64>, Option<i64>) {
+            let Filter::RecordId(c, n) = f else {
+                return (None, None);
+            };
+            let n = (*n).min(i64::MAX as u64) as i64;
+            match c {
+                Cmp::Ge => (Some(n), None),
+                Cmp::Gt => (Some(n.saturating_add(1)), None),
+                Cmp::Le => (None, Some(n)),
+                Cmp::Lt => (None, Some(n - 1)),
+                Cmp::Eq => (Some(n), Some(n)),
+                Cmp::Ne => (None, None),
+            }
+        };
+        match self {
+            Filter::And(v) => v.iter().map(one).fold((None, None), |(a, b), (c, d)| {
+                (a.max(c), b.into_iter().chain(d).min())
+            }),
+            f => one(f),
+        }
+    }
+
     /// Whether the record matches, with `now` for ages. Mirrors the SQL exactly; queries
     /// run in SQL, this serves tests and in-memory filtering.
     pub fn matches(&self, r: &EventRecord, now: UnixNanos) -> bool {
@@ -409,6 +500,26 @@ fn age_matches(c: Cmp, time: UnixNanos, now: UnixNanos, ms: u64) -> bool {
     c.swapped().holds(time, age_bound(now, ms))
 }
 
+/// Whether `v <c> n` holds for every `v` in `lo..=hi` (`Some(true)`), for none
+/// (`Some(false)`), or for some only (`None`).
+fn range_verdict<T: Ord + Copy>(c: Cmp, lo: T, hi: T, n: T) -> Option<bool> {
+    let (all, none) = match c {
+        Cmp::Eq => (lo == n && hi == n, n < lo || n > hi),
+        Cmp::Ne => (n < lo || n > hi, lo == n && hi == n),
+        Cmp::Lt => (hi < n, lo >= n),
+        Cmp::Le => (hi <= n, lo > n),
+        Cmp::Gt => (lo > n, hi <= n),
+        Cmp::Ge => (lo >= n, hi < n),
+    };
+    if all {
+        Some(true)
+    } else if none {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 fn in_list(sql: &mut String, ids: &[u32]) {
     if ids.is_empty() {
         sql.push('0');
@@ -508,7 +619,11 @@ impl Query {
         self
     }
 
-    /// The SQL and its parameters, with `now` for ages.
+    /// The SQL over `events` and its parameters, with `now` for ages.
+    ///
+    /// `scan`: read only the records past this ID in the query's order (above it newest
+    /// first, below it oldest first), in record order without an index: the newest (or
+    /// oldest) few thousand, see `reader.rs`.
     ///
     /// `activity_ranges`: for a query that requires one activity, the record ID ranges
     /// that may hold it (from the time marks' activity filters): the query reads those
@@ -517,24 +632,18 @@ impl Query {
     pub(crate) fn to_sql(
         &self,
         now: UnixNanos,
-        scan: Option<u64>,
+        scan: Option<i64>,
         activity_ranges: Option<&[(i64, i64)]>,
     ) -> (String, Vec<Value>) {
         let mut sql = String::from("SELECT ");
         sql.push_str(COLUMNS);
         match scan {
             None => sql.push_str(" FROM events WHERE "),
-            // Only the `rows` newest (or oldest) records, read in record order: no index.
-            Some(rows) if self.oldest_first => {
+            Some(edge) => {
+                let op = if self.oldest_first { '<' } else { '>' };
                 let _ = write!(
                     sql,
-                    " FROM events NOT INDEXED WHERE record_id < (SELECT min(record_id) FROM events) + {rows} AND "
-                );
-            }
-            Some(rows) => {
-                let _ = write!(
-                    sql,
-                    " FROM events NOT INDEXED WHERE record_id > (SELECT max(record_id) FROM events) - {rows} AND "
+                    " FROM events NOT INDEXED WHERE record_id {op} {edge} AND "
                 );
             }
         }
@@ -556,7 +665,66 @@ impl Query {
                 " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
             );
         }
-        match activity_ranges {
+        self.ranges_sql(&mut sql, activity_ranges, "record_id", "record_id");
+        if let Some(after) = self.after_record {
+            let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
+        }
+        self.order_sql(&mut sql, "record_id");
+        if let Some(n) = self.count {
+            let _ = write!(sql, " LIMIT {}", n.min(i64::MAX as usize));
+        }
+        (sql, params)
+    }
+
+    /// The SQL over `packed` (see `packed.rs`): the blocks of events in `ids` that may
+    /// hold a selected record, in the query's order, with the same `scan` and
+    /// `activity_ranges` as [`Query::to_sql`]. The filter itself is applied to each
+    /// block ([`Filter::block_verdict`]) and record ([`Filter::matches`]) by the reader.
+    pub(crate) fn packed_sql(
+        &self,
+        now: UnixNanos,
+        scan: Option<i64>,
+        activity_ranges: Option<&[(i64, i64)]>,
+        ids: &[u32],
+    ) -> String {
+        let mut sql = format!("SELECT {} FROM packed WHERE ", packed::COLUMNS);
+        in_list(&mut sql, ids);
+        match scan {
+            Some(edge) if self.oldest_first => {
+                let _ = write!(sql, " AND first_id < {edge}");
+            }
+            Some(edge) => {
+                let _ = write!(sql, " AND last_id > {edge}");
+            }
+            None => {}
+        }
+        let (since, until) = self.filter.time_bounds(now);
+        if let Some(t) = since {
+            let _ = write!(sql, " AND max_time >= {t}");
+        }
+        if let Some(t) = until {
+            let _ = write!(sql, " AND min_time <= {t}");
+        }
+        let (lo, hi) = self.filter.record_bounds();
+        let lo = lo.max(
+            self.after_record
+                .map(|a| (a.min(i64::MAX as u64 - 1) + 1) as i64),
+        );
+        if let Some(lo) = lo {
+            let _ = write!(sql, " AND last_id >= {lo}");
+        }
+        if let Some(hi) = hi {
+            let _ = write!(sql, " AND first_id <= {hi}");
+        }
+        self.ranges_sql(&mut sql, activity_ranges, "last_id", "first_id");
+        self.order_sql(&mut sql, "first_id");
+        sql
+    }
+
+    /// ` AND (x BETWEEN a AND b OR ...)` for the activity ranges, as `high >= a AND low
+    /// <= b` (a row with IDs `low..=high` that meets a range).
+    fn ranges_sql(&self, sql: &mut String, ranges: Option<&[(i64, i64)]>, high: &str, low: &str) {
+        match ranges {
             Some([]) => sql.push_str(" AND 0"),
             Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
                 sql.push_str(" AND (");
@@ -564,24 +732,20 @@ impl Query {
                     if k > 0 {
                         sql.push_str(" OR ");
                     }
-                    let _ = write!(sql, "record_id BETWEEN {a} AND {b}");
+                    let _ = write!(sql, "({high} >= {a} AND {low} <= {b})");
                 }
                 sql.push(')');
             }
             _ => {}
         }
-        if let Some(after) = self.after_record {
-            let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
-        }
-        sql.push_str(if self.oldest_first {
-            " ORDER BY record_id ASC"
-        } else {
-            " ORDER BY record_id DESC"
-        });
-        if let Some(n) = self.count {
-            let _ = write!(sql, " LIMIT {}", n.min(i64::MAX as usize));
-        }
-        (sql, params)
+    }
+
+    fn order_sql(&self, sql: &mut String, key: &str) {
+        let _ = write!(
+            sql,
+            " ORDER BY {key} {}",
+            if self.oldest_first { "ASC" } else { "DESC" }
+        );
     }
 }
 

@@ -2,9 +2,11 @@
 
 use crate::error::EventLogError;
 use crate::now_nanos;
+use crate::packed::{self, BlockInfo};
 use crate::query::Query;
 use crate::store;
 use rusqlite::Connection;
+use rusqlite::OptionalExtension;
 use securechannel_events::{ActivityId, EventId, EventRecord, Fold, FoldReason, UnixNanos};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -33,6 +35,8 @@ struct OpenReader {
     conn: Connection,
     /// A version 1 log (not migrated yet: only a writer migrates): no `fold_reason`.
     v1: bool,
+    /// The log has the `packed` table (version 3).
+    packed: bool,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -109,11 +113,16 @@ impl LogReader {
                     path: self.path.clone(),
                     source,
                 })?;
+            let packed = store::has_packed(&conn).map_err(|source| EventLogError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })?;
             *slot = Some(OpenReader {
                 generation,
                 inode,
                 conn,
                 v1: version == 1,
+                packed,
             });
         }
         let sqlite = |source| EventLogError::Sqlite {
@@ -150,16 +159,28 @@ impl LogReader {
     ) -> Result<Vec<EventRecord>, EventLogError> {
         self.with_open(|s| {
             let ranges = activity_ranges(s, q)?;
-            let (sql, params) = q.to_sql(now, scan, ranges.as_deref());
+            let edge = match scan {
+                Some(rows) => match scan_edge(s, q.oldest_first, rows)? {
+                    Some(edge) => Some(edge),
+                    None => return Ok(Vec::new()),
+                },
+                None => None,
+            };
+            let (sql, params) = q.to_sql(now, edge, ranges.as_deref());
             let sql = LogReader::sql_for(s, sql);
             let mut stmt = s.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-            let mut out = Vec::new();
+            let mut table = Vec::new();
             let mut computer: Arc<str> = Arc::from("");
             while let Some(row) = rows.next()? {
-                out.push(decode(row, &mut computer)?);
+                table.push(decode(row, &mut computer)?);
             }
-            Ok(out)
+            let mut packed = Vec::new();
+            for_packed(s, q, now, edge, ranges.as_deref(), |_, records| {
+                packed.extend(records);
+                q.count.is_some_and(|n| packed.len() >= n)
+            })?;
+            Ok(merge(table, packed, q.oldest_first, q.count))
         })
     }
 
@@ -173,7 +194,18 @@ impl LogReader {
             let rows = stmt.query_map(rusqlite::params_from_iter(params.iter()), |r| {
                 r.get::<_, String>(3)
             })?;
-            rows.collect()
+            let mut plan: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+            // Then the packed blocks' query, when the filter lets any packed event through.
+            let ids = packed_ids(q);
+            if s.packed && !ids.is_empty() {
+                let sql = q.packed_sql(now_nanos(), None, ranges.as_deref(), &ids);
+                let mut stmt = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
+                for step in rows {
+                    plan.push(format!("packed: {}", step?));
+                }
+            }
+            Ok(plan)
         })
     }
 
@@ -186,9 +218,10 @@ impl LogReader {
             count: None,
             ..q.clone()
         };
+        let now = now_nanos();
         self.with_open(|s| {
             let ranges = activity_ranges(s, &q)?;
-            let (sql, params) = q.to_sql(now_nanos(), None, ranges.as_deref());
+            let (sql, params) = q.to_sql(now, None, ranges.as_deref());
             let inner = LogReader::sql_for(s, sql);
             let sql = format!(
                 "SELECT time / {MINUTE}, event_id, count(*), sum(ifnull(fold_count, 0)) FROM ({inner}) GROUP BY 1, 2 ORDER BY 1, 2"
@@ -202,9 +235,35 @@ impl LogReader {
                     r.get::<_, i64>(3)?,
                 ))
             })?;
-            let mut out = Vec::new();
+            let mut counts: std::collections::BTreeMap<(i64, i64), (i64, i64)> =
+                std::collections::BTreeMap::new();
             for row in rows {
                 let (minute, id, records, folded) = row?;
+                let c = counts.entry((minute, id)).or_default();
+                c.0 += records;
+                c.1 += folded;
+            }
+            // Packed blocks: a block that lies within one minute and whose records are
+            // all selected is counted from its columns, without reading its records
+            // (minutes as the SQL's `time / MINUTE`: truncated).
+            let mut add = |minute: i64, id: EventId, n: i64| {
+                counts.entry((minute, i64::from(id.value()))).or_default().0 += n;
+            };
+            for_packed_blocks(s, &q, now, None, ranges.as_deref(), |info, verdict, row| {
+                let (first, last) = (info.min_time / MINUTE, info.max_time / MINUTE);
+                if verdict == Some(true) && first == last {
+                    add(first, info.event_id, info.records as i64);
+                    return Ok(false);
+                }
+                for r in packed::read_records(row, info)? {
+                    if verdict == Some(true) || q.filter.matches(&r, now) {
+                        add(r.time / MINUTE, r.event_id, 1);
+                    }
+                }
+                Ok(false)
+            })?;
+            let mut out = Vec::new();
+            for ((minute, id), (records, folded)) in counts {
                 // Rows of IDs outside the catalog cannot be decoded as records either.
                 let Some(event_id) = u32::try_from(id).ok().and_then(|v| EventId::try_from(v).ok())
                 else {
@@ -223,8 +282,20 @@ impl LogReader {
 
     /// How many records the log holds.
     pub fn len(&self) -> Result<u64, EventLogError> {
-        self.with_conn(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)))
-            .map(|n| n.max(0) as u64)
+        self.with_open(|s| {
+            let table: i64 = s
+                .conn
+                .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+            let packed: i64 = if s.packed {
+                s.conn
+                    .query_row("SELECT ifnull(sum(records), 0) FROM packed", [], |r| {
+                        r.get(0)
+                    })?
+            } else {
+                0
+            };
+            Ok(table.max(0) as u64 + packed.max(0) as u64)
+        })
     }
 
     /// Whether the log holds no record.
@@ -233,12 +304,8 @@ impl LogReader {
     }
 
     fn last_record_id_present(&self) -> Result<Option<u64>, EventLogError> {
-        self.with_conn(|c| {
-            c.query_row("SELECT max(record_id) FROM events", [], |r| {
-                r.get::<_, Option<i64>>(0)
-            })
-        })
-        .map(|o| o.map(|n| n.max(0) as u64))
+        self.with_open(|s| edge_id(s, false))
+            .map(|o| o.map(|n| n.max(0) as u64))
     }
 
     /// The highest record ID in the log now (0 when empty).
@@ -366,6 +433,148 @@ fn activity_ranges(s: &OpenReader, q: &Query) -> rusqlite::Result<Option<Vec<(i6
         Some(a) => store::activity_ranges(&s.conn, a),
         None => Ok(None),
     }
+}
+
+/// The log's oldest (`oldest`) or newest record ID, in either table.
+fn edge_id(s: &OpenReader, oldest: bool) -> rusqlite::Result<Option<i64>> {
+    let (agg, packed) = if oldest {
+        ("min", "SELECT min(first_id) FROM packed")
+    } else {
+        (
+            "max",
+            "SELECT last_id FROM packed WHERE first_id = (SELECT max(first_id) FROM packed)",
+        )
+    };
+    let table: Option<i64> = s
+        .conn
+        .prepare_cached(&format!("SELECT {agg}(record_id) FROM events"))?
+        .query_row([], |r| r.get(0))?;
+    let packed: Option<i64> = if s.packed {
+        s.conn
+            .prepare_cached(packed)?
+            .query_row([], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten()
+    } else {
+        None
+    };
+    Ok(match (table, packed) {
+        (Some(a), Some(b)) if oldest => Some(a.min(b)),
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// The record ID past which the `rows` newest (oldest) records lie: `None` for an empty
+/// log.
+fn scan_edge(s: &OpenReader, oldest_first: bool, rows: u64) -> rusqlite::Result<Option<i64>> {
+    let rows = rows.min(i64::MAX as u64) as i64;
+    Ok(edge_id(s, oldest_first)?.map(|e| {
+        if oldest_first {
+            e.saturating_add(rows)
+        } else {
+            e.saturating_sub(rows)
+        }
+    }))
+}
+
+/// The event IDs the query may select among packed records (the catalog's IDs whose
+/// records it does not rule out from the ID alone).
+fn packed_ids(q: &Query) -> Vec<u32> {
+    securechannel_events::CATALOG
+        .iter()
+        .filter(|d| q.filter.event_verdict(d.id) != Some(false))
+        .map(|d| u32::from(d.id.value()))
+        .collect()
+}
+
+/// Call `f` with each packed block that may hold a record the query selects, in the
+/// query's order, with the filter's verdict on the block ([`crate::Filter::block_verdict`])
+/// and its row (to read its records with [`packed::read_records`]); blocks the verdict
+/// rules out are skipped. Stops when `f` returns true. Nothing in a log without the table.
+fn for_packed_blocks(
+    s: &OpenReader,
+    q: &Query,
+    now: UnixNanos,
+    edge: Option<i64>,
+    ranges: Option<&[(i64, i64)]>,
+    mut f: impl FnMut(&BlockInfo, Option<bool>, &rusqlite::Row<'_>) -> rusqlite::Result<bool>,
+) -> rusqlite::Result<()> {
+    if !s.packed {
+        return Ok(());
+    }
+    let ids = packed_ids(q);
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = q.packed_sql(now, edge, ranges, &ids);
+    let mut stmt = s.conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([])?;
+    let mut computer: Arc<str> = Arc::from("");
+    while let Some(row) = rows.next()? {
+        let info = packed::read_block_info(row, &mut computer)?;
+        let verdict = q.filter.block_verdict(&info, now);
+        if verdict == Some(false) {
+            continue;
+        }
+        if f(&info, verdict, row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Call `f` with the selected packed records of each block, in the query's order (also
+/// within a block), past `edge` and `after_record`; stops when `f` returns true.
+fn for_packed(
+    s: &OpenReader,
+    q: &Query,
+    now: UnixNanos,
+    edge: Option<i64>,
+    ranges: Option<&[(i64, i64)]>,
+    mut f: impl FnMut(&BlockInfo, Vec<EventRecord>) -> bool,
+) -> rusqlite::Result<()> {
+    let after = q.after_record.unwrap_or(0);
+    for_packed_blocks(s, q, now, edge, ranges, |info, verdict, row| {
+        let mut records = packed::read_records(row, info)?;
+        records.retain(|r| {
+            let past_edge = match edge {
+                Some(e) if q.oldest_first => (r.record_id as i64) < e,
+                Some(e) => (r.record_id as i64) > e,
+                None => true,
+            };
+            past_edge && r.record_id > after && (verdict == Some(true) || q.filter.matches(r, now))
+        });
+        if !q.oldest_first {
+            records.reverse();
+        }
+        Ok(f(info, records))
+    })
+}
+
+/// Two lists in the query's order merged into one, cut at `count`.
+fn merge(
+    a: Vec<EventRecord>,
+    b: Vec<EventRecord>,
+    oldest_first: bool,
+    count: Option<usize>,
+) -> Vec<EventRecord> {
+    if b.is_empty() {
+        return a;
+    }
+    let limit = count.unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity((a.len() + b.len()).min(limit));
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while out.len() < limit {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => (x.record_id < y.record_id) == oldest_first,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
+    }
+    out
 }
 
 fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<EventRecord> {

@@ -5,6 +5,7 @@
 use crate::error::EventLogError;
 use crate::now_nanos;
 use crate::options::LogOptions;
+use crate::packed::{self, BlockBuilder};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use securechannel_events::{
     format_rfc3339, ActivityId, EventId, EventRecord, Fields, FoldReason, UnixNanos,
@@ -31,7 +32,12 @@ pub(crate) const UNINDEXED_ID: u16 = 36880;
 /// this code writes it into logs that lack it (`CREATE TABLE IF NOT EXISTS` in the first
 /// transaction that has rows for it) and reads such logs as having no open window. A
 /// version 3 would have made older readers refuse the file for a table they can ignore.
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+///
+/// 3 added `packed` (see `packed.rs`): most 36880s are stored there, many to a row, so a
+/// reader that does not know the table would miss them. A version 2 log is migrated when
+/// it is opened for writing (`CREATE TABLE`; its rows stay where they are), and readers
+/// of version 2 refuse a version 3 log (`EventLogError::NewerSchema`).
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
 /// How long a reader waits for another process's lock before giving up.
@@ -176,8 +182,8 @@ const INSERT: &str = "INSERT INTO events (record_id, time, event_id, computer, p
 /// (NULL, as in version 1 logs, is flood control's).
 pub(crate) const FOLD_REASON_NOT_STORED: i64 = 1;
 
-/// The highest record ID ever assigned: the larger of the table's and the mark's.
-const LAST_ASSIGNED: &str = "SELECT max(ifnull((SELECT max(record_id) FROM events), 0), ifnull((SELECT value FROM meta WHERE key = 'last_record_id'), 0))";
+/// The highest record ID ever assigned: the largest of the tables' and the mark's.
+const LAST_ASSIGNED: &str = "SELECT max(ifnull((SELECT max(record_id) FROM events), 0), ifnull((SELECT last_id FROM packed WHERE first_id = (SELECT max(first_id) FROM packed)), 0), ifnull((SELECT value FROM meta WHERE key = 'last_record_id'), 0))";
 
 /// Raise the high-water mark (never lowers it).
 const RAISE_MARK: &str = "INSERT INTO meta (key, value) VALUES ('last_record_id', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
@@ -395,7 +401,7 @@ fn verify(path: &Path, quick_check: bool) -> Result<(), OpenFailure> {
     if version == 0 {
         let foreign: Option<String> = conn
             .query_row(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks', 'flood_pending') LIMIT 1",
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('events', 'meta', 'time_marks', 'flood_pending', 'packed') LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -459,7 +465,8 @@ fn open_checked(
     }
     if version == 0 {
         let script = format!(
-            "BEGIN IMMEDIATE; {SCHEMA} {FLOOD_PENDING} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;"
+            "BEGIN IMMEDIATE; {SCHEMA} {FLOOD_PENDING} {} PRAGMA user_version={SCHEMA_VERSION}; PRAGMA application_id={APPLICATION_ID}; COMMIT;",
+            packed::SCHEMA
         );
         conn.execute_batch(&script).map_err(classify(path))?;
     } else if version < SCHEMA_VERSION {
@@ -494,17 +501,32 @@ pub(crate) fn has_activity_filters(conn: &Connection) -> rusqlite::Result<bool> 
     )
 }
 
-/// Bring a version 1 log to the current schema, under the write lock (another process
-/// may be migrating the same file: the version is read again inside the transaction).
+/// Bring a version 1 or 2 log to the current schema, under the write lock (another
+/// process may be migrating the same file: the version is read again inside the
+/// transaction). Nothing is rewritten: version 2's records stay in `events`.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == 1 {
+        tx.execute_batch("ALTER TABLE events ADD COLUMN fold_reason INTEGER;")?;
+    }
+    if (1..SCHEMA_VERSION).contains(&version) {
         tx.execute_batch(&format!(
-            "ALTER TABLE events ADD COLUMN fold_reason INTEGER; PRAGMA user_version={SCHEMA_VERSION};"
+            "{} PRAGMA user_version={SCHEMA_VERSION};",
+            packed::SCHEMA
         ))?;
     }
     tx.commit()
+}
+
+/// Whether the log has the `packed` table (version 3; a reader may open a version 2
+/// log that no writer has migrated yet).
+pub(crate) fn has_packed(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'packed'",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Open the log for reading only. Never creates, never moves anything aside.
@@ -594,11 +616,27 @@ pub(crate) fn insert_batch(
         let mut stmt = tx.prepare_cached(INSERT)?;
         let mut json = String::with_capacity(512);
         let mut prev = None;
+        // 36880s go to blocks (packed.rs), the rest to `events`, in one pass so that
+        // every record keeps the ID of its place in the batch.
+        let mut block: Option<BlockBuilder<'_>> = None;
+        let mut rows = String::new();
         for r in records {
             id += 1;
+            if packed::packable(r) {
+                if let Some(b) = block.take_if(|b| !b.takes(r)) {
+                    rows = b.insert(&tx)?;
+                }
+                block
+                    .get_or_insert_with(|| BlockBuilder::new(id, r, std::mem::take(&mut rows)))
+                    .push(id, r);
+                continue;
+            }
             bind_record(&mut stmt, id, r, prev, &mut json)?;
             stmt.raw_execute()?;
             prev = Some(r);
+        }
+        if let Some(b) = block {
+            b.insert(&tx)?;
         }
         tx.prepare_cached(RAISE_MARK)?.execute([id])?;
         // Spans of at most MARK_SPAN records, so that each activity filter stays sparse
@@ -1020,8 +1058,10 @@ pub(crate) fn continue_numbering(conn: &Connection, last: u64) -> rusqlite::Resu
 /// max(record_id)` scans the whole table. It did, read every page of a full log, once
 /// per retention round: 80% of retention's time and a third of the writer's CPU per
 /// record once the log had reached its maximum size.
-const RETENTION_SPAN: &str =
-    "SELECT (SELECT min(record_id) FROM events), (SELECT max(record_id) FROM events)";
+///
+/// Both tables: the oldest and newest of either (blocks do not overlap, so the block
+/// with the highest `first_id` holds the highest ID: no scan for `max(last_id)`).
+const RETENTION_SPAN: &str = "SELECT (SELECT min(v) FROM (SELECT (SELECT min(record_id) FROM events) AS v UNION ALL SELECT (SELECT min(first_id) FROM packed))), (SELECT max(v) FROM (SELECT (SELECT max(record_id) FROM events) AS v UNION ALL SELECT (SELECT last_id FROM packed WHERE first_id = (SELECT max(first_id) FROM packed))))";
 
 /// Overwrite-oldest retention: delete the oldest records until the log uses at most 90%
 /// of `max` (the margin spares a delete on every following batch). Returns how many
@@ -1045,6 +1085,16 @@ pub(crate) fn overwrite_oldest(conn: &mut Connection, max: u64) -> rusqlite::Res
         let share = (used - target) as f64 / used as f64;
         let k = ((count * share).ceil() as i64).max(1);
         deleted += conn.execute("DELETE FROM events WHERE record_id < ?1", [lo + k])? as u64;
+        // A block goes whole when its first record is among the oldest (so every round
+        // deletes something: the oldest record is in the table or in such a block).
+        deleted += conn
+            .query_row(
+                "SELECT ifnull(sum(records), 0) FROM packed WHERE first_id < ?1",
+                [lo + k],
+                |r| r.get::<_, i64>(0),
+            )?
+            .max(0) as u64;
+        conn.execute("DELETE FROM packed WHERE first_id < ?1", [lo + k])?;
         // Spans wholly before the deleted range go too; a span reaching past it stays
         // (it still bounds the records that remain).
         conn.execute("DELETE FROM time_marks WHERE last_id < ?1", [lo + k])?;
@@ -1069,12 +1119,14 @@ pub(crate) fn archive_file(path: &Path) -> Result<PathBuf, EventLogError> {
 mod tests {
     use super::{encode_json_array, ActivityBloom, MARK_SPAN, RETENTION_SPAN, SCHEMA};
 
-    /// Retention's span query reads two edges of the table, never the table: no step of
-    /// its plan is a scan of `events`.
+    /// Retention's span query reads the edges of the tables, never a table: no step of
+    /// its plan is a scan of `events` or `packed`.
     #[test]
     fn the_retention_span_is_two_searches_not_a_scan() {
         let conn = rusqlite::Connection::open_in_memory().expect("an in-memory database");
         conn.execute_batch(SCHEMA).expect("the schema");
+        conn.execute_batch(crate::packed::SCHEMA)
+            .expect("the packed table");
         let mut plan = conn
             .prepare(&format!("EXPLAIN QUERY PLAN {RETENTION_SPAN}"))
             .expect("the plan");
@@ -1092,7 +1144,9 @@ mod tests {
             "{steps:?}"
         );
         assert!(
-            !steps.iter().any(|s| s.starts_with("SCAN events")),
+            !steps
+                .iter()
+                .any(|s| s.starts_with("SCAN events") || s.starts_with("SCAN packed")),
             "{steps:?}"
         );
         // And it answers what the single query did.
@@ -1104,6 +1158,15 @@ mod tests {
             .query_row(RETENTION_SPAN, [], |r| Ok((r.get(0)?, r.get(1)?)))
             .expect("the span");
         assert_eq!(span, (7, 9));
+        // Blocks count: the oldest and the newest may be packed.
+        conn.execute_batch(
+            "INSERT INTO packed VALUES (3, 5, 36880, 'h', 1, 2, 0, 0, 0, '[]'), (10, 14, 36880, 'h', 1, 2, 0, 0, 0, '[]')",
+        )
+        .expect("blocks");
+        let span: (i64, i64) = conn
+            .query_row(RETENTION_SPAN, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("the span");
+        assert_eq!(span, (3, 14));
     }
     use securechannel_events::ActivityId;
 

@@ -536,7 +536,7 @@ impl Writer {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sqlite.clone())?;
-        tx.execute_batch("DELETE FROM events; DELETE FROM time_marks;")
+        tx.execute_batch("DELETE FROM events; DELETE FROM packed; DELETE FROM time_marks;")
             .map_err(sqlite.clone())?;
         tx.commit().map_err(sqlite)?;
         self.size.forget();

@@ -371,11 +371,14 @@ fn activity_queries_read_only_the_spans_that_may_hold_the_activity() {
     // A record with an activity hidden from the filters: move one record's activity.
     let hidden = ActivityId(0xDEAD_BEEF);
     for span in [spans[1], spans[3]] {
-        db.execute(
-            "UPDATE events SET activity_id = ?1 WHERE record_id = ?2",
-            rusqlite::params![hidden.0.to_be_bytes().to_vec(), span.0 + 5],
-        )
-        .unwrap();
+        // 36880s are packed (many to a row, their activity in hex in the JSON).
+        let changed = db
+            .execute(
+                "UPDATE packed SET rows = json_replace(rows, (SELECT '$[' || r.key || '][3]' FROM json_each(packed.rows) r WHERE packed.first_id + (r.value ->> 0) = ?2), ?1) WHERE first_id <= ?2 AND last_id >= ?2",
+                rusqlite::params![format!("{:032x}", hidden.0), span.0 + 5],
+            )
+            .unwrap();
+        assert_eq!(changed, 1);
     }
     drop(db);
     let reader = LogReader::open(dir.path().join("events.db")).unwrap();

@@ -604,7 +604,7 @@ fn a_version_1_log_is_read_and_migrated() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let mut summary = alert_received("", T0 + 5);
     summary.fold = Some(securechannel_events::Fold {
         count: 3,
