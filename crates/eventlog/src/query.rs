@@ -760,3 +760,155 @@ pub(crate) const COLUMNS: &str = "record_id, time, event_id, computer, process_i
 fn json_literal_is_plain(v: &str) -> bool {
     !v.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Cmp, Filter};
+    use crate::packed::BlockInfo;
+    use securechannel_events::{ActivityId, EventId, EventRecord, Fields};
+    use std::sync::Arc;
+
+    /// A small deterministic generator (xorshift64*).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn cmp(&mut self) -> Cmp {
+            [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge][self.below(6) as usize]
+        }
+    }
+
+    const NOW: i64 = 1_795_000_000_000_000_000;
+
+    fn leaf(g: &mut Rng) -> Filter {
+        match g.below(15) {
+            0 => Filter::EventId(g.cmp(), [36880, 36887, 36874][g.below(3) as usize]),
+            1 => Filter::Level(g.cmp(), [2, 3, 4][g.below(3) as usize]),
+            2 => Filter::RecordId(g.cmp(), 95 + g.below(20)),
+            3 => Filter::Time(g.cmp(), NOW - 50 + g.below(100) as i64),
+            4 => Filter::Age(g.cmp(), g.below(3)),
+            5 => Filter::Activity(ActivityId(u128::from(g.below(4)))),
+            6 => Filter::Data {
+                name: Some(["Protocol", "AlertDesc", "Type"][g.below(3) as usize].into()),
+                cmp: [Cmp::Eq, Cmp::Ne][g.below(2) as usize],
+                value: ["TLS 1.2", "TLS 1.3", "server", "46"][g.below(4) as usize].into(),
+            },
+            7 => Filter::Data {
+                name: None,
+                cmp: [Cmp::Eq, Cmp::Ne][g.below(2) as usize],
+                value: ["TLS 1.2", "server"][g.below(2) as usize].into(),
+            },
+            8 => Filter::HasField(["Protocol", "AlertDesc"][g.below(2) as usize].into()),
+            9 => Filter::ProcessId(g.cmp(), 40 + g.below(3) as u32),
+            10 => Filter::ThreadId(g.cmp(), 7 + g.below(3) as u32),
+            11 => Filter::Computer(["a", "b"][g.below(2) as usize].into()),
+            12 => Filter::All,
+            13 => Filter::Nothing,
+            _ => Filter::And(Vec::new()),
+        }
+    }
+
+    fn filter(g: &mut Rng, depth: u32) -> Filter {
+        if depth == 0 || g.below(3) == 0 {
+            return leaf(g);
+        }
+        match g.below(3) {
+            0 => Filter::And((0..1 + g.below(3)).map(|_| filter(g, depth - 1)).collect()),
+            1 => Filter::Or((0..1 + g.below(3)).map(|_| filter(g, depth - 1)).collect()),
+            _ => Filter::Not(Box::new(filter(g, depth - 1))),
+        }
+    }
+
+    /// A block of 36880s from one computer and process, as the writer packs them.
+    fn block(g: &mut Rng) -> (BlockInfo, Vec<EventRecord>) {
+        let computer: Arc<str> = Arc::from(["a", "b"][g.below(2) as usize]);
+        let process_id = 40 + g.below(3) as u32;
+        let first = 95 + g.below(20);
+        let n = 1 + g.below(4);
+        let mut id = first;
+        let records: Vec<EventRecord> = (0..n)
+            .map(|_| {
+                // Increasing, not always consecutive (other records sit in `events`).
+                id += 1 + g.below(2);
+                let mut data = Fields::new();
+                data.push("server");
+                data.push(["TLS 1.2", "TLS 1.3"][g.below(2) as usize]);
+                EventRecord {
+                    record_id: id,
+                    time: NOW - 50 + g.below(100) as i64,
+                    event_id: EventId::HandshakeCompleted,
+                    computer: computer.clone(),
+                    process_id,
+                    thread_id: 7 + g.below(3) as u32,
+                    activity_id: (g.below(3) > 0).then(|| ActivityId(u128::from(g.below(4)))),
+                    data,
+                    binary: None,
+                    fold: None,
+                }
+            })
+            .collect();
+        let info = BlockInfo {
+            first_id: records[0].record_id as i64,
+            last_id: records[records.len() - 1].record_id as i64,
+            event_id: EventId::HandshakeCompleted,
+            computer,
+            process_id,
+            records: n,
+            min_time: records.iter().map(|r| r.time).min().unwrap_or(0),
+            max_time: records.iter().map(|r| r.time).max().unwrap_or(0),
+        };
+        (info, records)
+    }
+
+    /// What a block's columns decide is what testing every record would: a verdict of
+    /// `Some(v)` on a block means every record's `matches` is `v` (the reader then skips
+    /// the block, or takes it whole), over 20,000 random filters and blocks. And the
+    /// verdict is not always `None` (it decides often enough to be worth having).
+    #[test]
+    fn a_block_verdict_agrees_with_every_record_of_the_block() {
+        let mut g = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut decided = 0;
+        for _ in 0..20_000 {
+            let f = filter(&mut g, 3);
+            let (info, records) = block(&mut g);
+            let verdict = f.block_verdict(&info, NOW);
+            if let Some(v) = verdict {
+                decided += 1;
+                for r in &records {
+                    assert_eq!(f.matches(r, NOW), v, "{f:?} on {r:?} (block {info:?})");
+                }
+            }
+            if let Some(v) = f.event_verdict(EventId::HandshakeCompleted) {
+                for r in &records {
+                    assert_eq!(f.matches(r, NOW), v, "{f:?} on {r:?}");
+                }
+            }
+        }
+        assert!(decided > 5_000, "only {decided} of 20,000 decided");
+    }
+
+    /// Record ID bounds at the top level are what every selected record's ID lies in.
+    #[test]
+    fn record_bounds_hold_for_every_selected_record() {
+        let mut g = Rng(7);
+        for _ in 0..5_000 {
+            let f = filter(&mut g, 2);
+            let (lo, hi) = f.record_bounds();
+            let (_, records) = block(&mut g);
+            for r in records.iter().filter(|r| f.matches(r, NOW)) {
+                let id = r.record_id as i64;
+                assert!(
+                    lo.is_none_or(|lo| id >= lo) && hi.is_none_or(|hi| id <= hi),
+                    "{f:?} {id}"
+                );
+            }
+        }
+    }
+}

@@ -619,3 +619,175 @@ fn a_version_1_log_is_read_and_migrated() {
     assert_eq!(records[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
     assert_eq!(records[1].fold, summary.fold);
 }
+
+/// 36880s are stored packed, many to a row (schema 3): in blocks split where the event,
+/// computer or process changes and every 64 records, with the other events of the same
+/// commits in `events` between them. Every record comes back exactly, in record ID order,
+/// whatever the order or count asked; `all_events` (the view for `sqlite3` users) shows
+/// the same records.
+#[test]
+fn packed_records_come_back_exactly_and_in_order_among_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), options());
+    let mut sent = Vec::new();
+    for i in 0..300u64 {
+        let t = T0 + i as i64 * 1_000;
+        let mut r = handshake(t, ActivityId(u128::from(i) << 64 | 0xabc));
+        r.thread_id = 4000 + (i % 7) as u32;
+        match i % 50 {
+            3 => r.activity_id = None,
+            4 => assert!(r.data.set(9, "é \"quoted\" back\\slash\n\u{1}")),
+            5 => r.computer = Arc::from("other-host"),
+            6 => r.process_id = 77,
+            // Out of time order, as records of several threads can be.
+            7 => r.time = T0 - 5,
+            _ => {}
+        }
+        sent.push(r);
+        if i % 9 == 0 {
+            sent.push(alert_received("46", t + 1));
+        }
+    }
+    for (k, r) in sent.iter().enumerate() {
+        log.emit(r.clone());
+        if k % 97 == 96 {
+            log.sync().unwrap();
+        }
+    }
+    log.sync().unwrap();
+    let n = sent.len() as u64;
+    for (k, r) in sent.iter_mut().enumerate() {
+        r.record_id = k as u64 + 1;
+    }
+    let got = all(&log);
+    assert_eq!(got.len(), sent.len());
+    for (g, s) in got.iter().zip(&sent) {
+        assert_eq!(g, s, "record {}", s.record_id);
+    }
+    let newest: Vec<_> = sent.iter().rev().cloned().collect();
+    assert_eq!(log.query(&Query::new()).unwrap(), newest);
+    assert_eq!(log.query(&Query::new().count(10)).unwrap(), newest[..10]);
+    assert_eq!(
+        log.query(&Query::new().oldest_first().count(70)).unwrap(),
+        sent[..70]
+    );
+    let handshakes: Vec<_> = newest
+        .iter()
+        .filter(|r| r.event_id == EventId::HandshakeCompleted)
+        .cloned()
+        .collect();
+    assert_eq!(
+        log.query(&Query::new().ids(&[EventId::HandshakeCompleted]).count(100))
+            .unwrap(),
+        handshakes[..100]
+    );
+    assert_eq!(log.reader().len().unwrap(), n);
+    assert_eq!(log.last_record_id().unwrap(), n);
+    drop(log);
+
+    let db = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    let in_events: i64 = db
+        .query_row(
+            "SELECT count(*) FROM events WHERE event_id = 36880",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_events, 0, "every 36880 is packed");
+    let blocks: Vec<(i64, i64, i64)> = db
+        .prepare("SELECT first_id, last_id, records FROM packed ORDER BY first_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(blocks.iter().all(|b| b.2 <= 64), "{blocks:?}");
+    assert_eq!(blocks.iter().map(|b| b.2).sum::<i64>(), 300);
+    assert!(blocks.windows(2).all(|w| w[0].1 < w[1].0), "{blocks:?}");
+    // The view: every record, with what the reader says of it.
+    let view: Vec<(i64, i64, i64, i64, Option<Vec<u8>>, String, String)> = db
+        .prepare("SELECT record_id, time, event_id, thread_id, activity_id, data, computer FROM all_events ORDER BY record_id")
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(view.len(), sent.len());
+    for (v, s) in view.iter().zip(&sent) {
+        assert_eq!(v.0 as u64, s.record_id);
+        assert_eq!(v.1, s.time, "record {}", s.record_id);
+        assert_eq!(v.2, i64::from(s.event_id.value()));
+        assert_eq!(v.3, i64::from(s.thread_id));
+        assert_eq!(v.4, s.activity_id.map(|a| a.0.to_be_bytes().to_vec()));
+        let data: Vec<String> = serde_json::from_str(&v.5).unwrap();
+        assert_eq!(data, s.data.to_vec(), "record {}", s.record_id);
+        assert_eq!(v.6, &*s.computer);
+    }
+}
+
+/// A version 2 log (36880s in `events`) is migrated to version 3 by the first writer,
+/// without rewriting: its records stay where they are, new 36880s are packed, and
+/// readers return both in record ID order.
+#[test]
+fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
+             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER, fold_reason INTEGER);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL, activities BLOB, activities_records INTEGER);
+             CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
+             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+             INSERT INTO events VALUES (1, 1795000000123456789, 36880, 'web-01', 1, 2, NULL, 'client', '[\"client\",\"TLS 1.2\"]', NULL, NULL, NULL, NULL, NULL);
+             INSERT INTO events VALUES (2, 1795000000123456790, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, NULL, NULL, NULL, NULL);
+             INSERT INTO meta VALUES ('last_record_id', 2);
+             INSERT INTO time_marks VALUES (1, 2, 1795000000123456789, 1795000000123456790, 2, NULL, NULL);
+             PRAGMA user_version=2; PRAGMA application_id=1396919374;",
+        )
+        .unwrap();
+    }
+    // A reader of the unmigrated log (no `packed` yet) reads it as before.
+    let before = LogReader::open(&db).unwrap();
+    assert_eq!(before.len().unwrap(), 2);
+    drop(before);
+    let log = open(dir.path(), options());
+    log.emit(handshake(T0 + 10, ActivityId(5)));
+    log.emit(alert_received("40", T0 + 11));
+    log.emit(handshake(T0 + 12, ActivityId(6)));
+    log.sync().unwrap();
+    let ids: Vec<(u64, u16)> = all(&log)
+        .iter()
+        .map(|r| (r.record_id, r.event_id.value()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![(1, 36880), (2, 36887), (3, 36880), (4, 36887), (5, 36880)]
+    );
+    let hs: Vec<u64> = log
+        .query(&Query::new().ids(&[EventId::HandshakeCompleted]))
+        .unwrap()
+        .iter()
+        .map(|r| r.record_id)
+        .collect();
+    assert_eq!(hs, vec![5, 3, 1]);
+    drop(log);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    let packed: i64 = c
+        .query_row("SELECT ifnull(sum(records), 0) FROM packed", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        packed, 2,
+        "the new 36880s are packed, the old one stays in events"
+    );
+}
