@@ -50,9 +50,13 @@ CREATE VIEW IF NOT EXISTS all_events AS
 
 const INSERT: &str = "INSERT INTO packed (first_id, last_id, event_id, computer, process_id, records, base_time, min_time, max_time, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/// The only event IDs a block ever holds (part of the format: a query that selects
+/// none of them does not look at `packed`).
+pub(crate) const PACKED_IDS: [u16; 1] = [store::UNINDEXED_ID];
+
 /// Whether the writer packs this record (else it goes to `events`).
 pub(crate) fn packable(r: &EventRecord) -> bool {
-    r.event_id.value() == store::UNINDEXED_ID && r.fold.is_none() && r.binary.is_none()
+    PACKED_IDS.contains(&r.event_id.value()) && r.fold.is_none() && r.binary.is_none()
 }
 
 /// A block being written: its columns and its JSON.
@@ -242,6 +246,11 @@ fn conversion(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, message.into())
 }
 
+/// A block's `rows` column (its records' JSON) from a row of [`COLUMNS`].
+pub(crate) fn rows_text<'r>(row: &'r rusqlite::Row<'_>) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(9)?.as_str()?)
+}
+
 /// One packed record as stored: ID and time offsets, thread, activity, fields.
 type StoredRow<'a> = (i64, i64, u32, Option<&'a str>, Vec<String>);
 
@@ -252,7 +261,7 @@ pub(crate) fn read_records(
     info: &BlockInfo,
 ) -> rusqlite::Result<Vec<EventRecord>> {
     let base_time: i64 = row.get(8)?;
-    let json = row.get_ref(9)?.as_str()?;
+    let json = rows_text(row)?;
     let stored: Vec<StoredRow<'_>> = serde_json::from_str(json).map_err(|e| {
         conversion(
             9,

@@ -252,6 +252,27 @@ impl Filter {
         }
     }
 
+    /// Texts every selected packed record's JSON holds verbatim (see `packed.rs`): the
+    /// required activity in hex, and the value of a required `Data[@Name='n'] = 'v'`
+    /// (quoted, when it needs no escaping). A block whose JSON lacks one holds no
+    /// selected record and is not decoded: a substring search costs a small fraction of
+    /// decoding the block.
+    pub(crate) fn packed_needles(&self) -> Vec<String> {
+        let one = |f: &Filter| match f {
+            Filter::Activity(a) => Some(format!("\"{:032x}\"", a.0)),
+            Filter::Data {
+                name: Some(_),
+                cmp: Cmp::Eq,
+                value,
+            } if json_literal_is_plain(value) => Some(format!("\"{value}\"")),
+            _ => None,
+        };
+        match self {
+            Filter::And(v) => v.iter().filter_map(one).collect(),
+            f => one(f).into_iter().collect(),
+        }
+    }
+
     /// What the filter says of every record of event `id`, from the event ID alone:
     /// `Some(false)` when it selects none of them (a query then skips the packed blocks
     /// of that event), `Some(true)` when it selects all of them.
@@ -665,7 +686,20 @@ impl Query {
                 " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
             );
         }
-        self.ranges_sql(&mut sql, activity_ranges, "record_id", "record_id");
+        match activity_ranges {
+            Some([]) => sql.push_str(" AND 0"),
+            Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
+                sql.push_str(" AND (");
+                for (k, (a, b)) in ranges.iter().enumerate() {
+                    if k > 0 {
+                        sql.push_str(" OR ");
+                    }
+                    let _ = write!(sql, "record_id BETWEEN {a} AND {b}");
+                }
+                sql.push(')');
+            }
+            _ => {}
+        }
         if let Some(after) = self.after_record {
             let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
         }
@@ -689,21 +723,36 @@ impl Query {
     ) -> String {
         let mut sql = format!("SELECT {} FROM packed WHERE ", packed::COLUMNS);
         in_list(&mut sql, ids);
+        // Every bound is on `first_id`, the rowid, so SQLite reads a range of the table:
+        // blocks do not overlap, so the blocks with a record at or past ID `lo` are the
+        // one that starts at or before it (if it reaches it) and those after.
+        let from = |sql: &mut String, lo: &str| {
+            let _ = write!(
+                sql,
+                " AND first_id >= (SELECT ifnull(max(first_id), {lo}) FROM packed WHERE first_id <= {lo}) AND last_id >= {lo}"
+            );
+        };
         match scan {
             Some(edge) if self.oldest_first => {
                 let _ = write!(sql, " AND first_id < {edge}");
             }
-            Some(edge) => {
-                let _ = write!(sql, " AND last_id > {edge}");
-            }
+            Some(edge) => from(&mut sql, &edge.saturating_add(1).to_string()),
             None => {}
         }
         let (since, until) = self.filter.time_bounds(now);
         if let Some(t) = since {
+            let lo = format!(
+                "(SELECT ifnull(min(first_id), {}) FROM time_marks WHERE max_time >= {t})",
+                i64::MAX
+            );
+            from(&mut sql, &lo);
             let _ = write!(sql, " AND max_time >= {t}");
         }
         if let Some(t) = until {
-            let _ = write!(sql, " AND min_time <= {t}");
+            let _ = write!(
+                sql,
+                " AND first_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t}) AND min_time <= {t}"
+            );
         }
         let (lo, hi) = self.filter.record_bounds();
         let lo = lo.max(
@@ -711,20 +760,12 @@ impl Query {
                 .map(|a| (a.min(i64::MAX as u64 - 1) + 1) as i64),
         );
         if let Some(lo) = lo {
-            let _ = write!(sql, " AND last_id >= {lo}");
+            from(&mut sql, &lo.to_string());
         }
         if let Some(hi) = hi {
             let _ = write!(sql, " AND first_id <= {hi}");
         }
-        self.ranges_sql(&mut sql, activity_ranges, "last_id", "first_id");
-        self.order_sql(&mut sql, "first_id");
-        sql
-    }
-
-    /// ` AND (x BETWEEN a AND b OR ...)` for the activity ranges, as `high >= a AND low
-    /// <= b` (a row with IDs `low..=high` that meets a range).
-    fn ranges_sql(&self, sql: &mut String, ranges: Option<&[(i64, i64)]>, high: &str, low: &str) {
-        match ranges {
+        match activity_ranges {
             Some([]) => sql.push_str(" AND 0"),
             Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
                 sql.push_str(" AND (");
@@ -732,12 +773,17 @@ impl Query {
                     if k > 0 {
                         sql.push_str(" OR ");
                     }
-                    let _ = write!(sql, "({high} >= {a} AND {low} <= {b})");
+                    let _ = write!(
+                        sql,
+                        "(first_id BETWEEN (SELECT ifnull(max(first_id), {a}) FROM packed WHERE first_id <= {a}) AND {b} AND last_id >= {a})"
+                    );
                 }
                 sql.push(')');
             }
             _ => {}
         }
+        self.order_sql(&mut sql, "first_id");
+        sql
     }
 
     fn order_sql(&self, sql: &mut String, key: &str) {

@@ -478,13 +478,14 @@ fn scan_edge(s: &OpenReader, oldest_first: bool, rows: u64) -> rusqlite::Result<
     }))
 }
 
-/// The event IDs the query may select among packed records (the catalog's IDs whose
+/// The event IDs the query may select among packed records (those blocks hold whose
 /// records it does not rule out from the ID alone).
 fn packed_ids(q: &Query) -> Vec<u32> {
-    securechannel_events::CATALOG
+    packed::PACKED_IDS
         .iter()
-        .filter(|d| q.filter.event_verdict(d.id) != Some(false))
-        .map(|d| u32::from(d.id.value()))
+        .filter_map(|&v| EventId::try_from(u32::from(v)).ok())
+        .filter(|&id| q.filter.event_verdict(id) != Some(false))
+        .map(|id| u32::from(id.value()))
         .collect()
 }
 
@@ -508,6 +509,7 @@ fn for_packed_blocks(
         return Ok(());
     }
     let sql = q.packed_sql(now, edge, ranges, &ids);
+    let needles = q.filter.packed_needles();
     let mut stmt = s.conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([])?;
     let mut computer: Arc<str> = Arc::from("");
@@ -516,6 +518,12 @@ fn for_packed_blocks(
         let verdict = q.filter.block_verdict(&info, now);
         if verdict == Some(false) {
             continue;
+        }
+        if !needles.is_empty() {
+            let json = packed::rows_text(row)?;
+            if needles.iter().any(|n| !json.contains(n.as_str())) {
+                continue;
+            }
         }
         if f(&info, verdict, row)? {
             break;

@@ -50,7 +50,11 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// mark) without AUTOINCREMENT's per-row update of `sqlite_sequence`, which measured 15%
 /// of the writer's time. The write lock makes it safe with several writer processes.
 ///
-/// One table; the level is not stored because the catalog fixes it per event ID, and a
+/// Two tables of records: 36880s without a fold or binary data, most of a busy log, are
+/// packed many to a row in `packed` (see `packed.rs`, version 3), every other record has
+/// its row in `events`; a record's ID says where it lies in the log whichever table holds
+/// it, and `all_events` shows both as one for `sqlite3` users. In `events` the level is
+/// not stored because the catalog fixes it per event ID, and a
 /// level filter becomes an event ID filter. The insertion strings are one JSON array
 /// (`data`, readable with `sqlite3` and `->>`), the first one also in `d0` for its
 /// index: one column instead of twelve makes each insert markedly cheaper. Two indexes, chosen for write speed (each
