@@ -165,17 +165,18 @@ fn push_int(out: &mut String, v: i64) {
     if v < 0 {
         out.push('-');
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    // ASCII digits: one append instead of a char (and its UTF-8 encoding) each.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// 32 lowercase hex digits (what `unhex()` and [`parse_hex128`] read).
 fn push_hex128(out: &mut String, v: u128) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for k in (0..32).rev() {
-        out.push(DIGITS[((v >> (4 * k)) & 0xf) as usize] as char);
+    let mut buf = [0u8; 32];
+    for (k, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[((v >> (4 * (31 - k))) & 0xf) as usize];
     }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 fn parse_hex128(s: &str) -> Option<u128> {
