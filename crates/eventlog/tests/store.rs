@@ -705,7 +705,9 @@ fn packed_records_come_back_exactly_and_in_order_among_the_others() {
     assert_eq!(blocks.iter().map(|b| b.2).sum::<i64>(), 300);
     assert!(blocks.windows(2).all(|w| w[0].1 < w[1].0), "{blocks:?}");
     // The view: every record, with what the reader says of it.
-    let view: Vec<(i64, i64, i64, i64, Option<Vec<u8>>, String, String)> = db
+    /// record_id, time, event_id, thread_id, activity_id, data, computer
+    type ViewRow = (i64, i64, i64, i64, Option<Vec<u8>>, String, String);
+    let view: Vec<ViewRow> = db
         .prepare("SELECT record_id, time, event_id, thread_id, activity_id, data, computer FROM all_events ORDER BY record_id")
         .unwrap()
         .query_map([], |r| {
