@@ -151,22 +151,13 @@ impl<'a> BlockBuilder<'a> {
 
 /// Decimal, without the formatting machinery (the writer's hot path).
 fn push_int(out: &mut String, v: i64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut n = v.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    let mut digits = [0u8; 20];
+    let at = securechannel_events::decimal_digits(v.unsigned_abs(), &mut digits);
     if v < 0 {
         out.push('-');
     }
     // ASCII digits: one append instead of a char (and its UTF-8 encoding) each.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// 32 lowercase hex digits (what `unhex()` and [`parse_hex128`] read).

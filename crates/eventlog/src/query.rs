@@ -231,22 +231,20 @@ impl Filter {
         match self {
             Filter::All => Some(true),
             Filter::Nothing => Some(false),
-            Filter::And(v) => v
-                .iter()
-                .try_fold(Some(true), |acc, f| match f.verdict(leaf) {
-                    Some(false) => Err(()),
-                    Some(true) => Ok(acc),
-                    None => Ok(None),
-                })
-                .unwrap_or(Some(false)),
-            Filter::Or(v) => v
-                .iter()
-                .try_fold(Some(false), |acc, f| match f.verdict(leaf) {
-                    Some(true) => Err(()),
-                    Some(false) => Ok(acc),
-                    None => Ok(None),
-                })
-                .unwrap_or(Some(true)),
+            // A term equal to the absorbing value (false for And, true for Or) decides;
+            // else any open term leaves it open; else it is the other value.
+            Filter::And(v) | Filter::Or(v) => {
+                let absorbing = matches!(self, Filter::Or(_));
+                let mut open = false;
+                for f in v {
+                    match f.verdict(leaf) {
+                        Some(x) if x == absorbing => return Some(absorbing),
+                        Some(_) => {}
+                        None => open = true,
+                    }
+                }
+                (!open).then_some(!absorbing)
+            }
             Filter::Not(f) => f.verdict(leaf).map(|v| !v),
             f => leaf(f),
         }

@@ -79,17 +79,9 @@ impl Fields {
     }
 
     /// Append `v` in decimal, as `{v}` prints it, without the formatting machinery.
-    pub fn push_decimal(&mut self, mut v: u64) {
+    pub fn push_decimal(&mut self, v: u64) {
         let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
+        let at = decimal_digits(v, &mut digits);
         self.push_ascii(&digits[at..]);
     }
 
@@ -443,5 +435,19 @@ mod tests {
             s.finish()
         };
         assert_eq!(h(&a), h(&b));
+    }
+}
+
+/// Write `v`'s decimal digits at the end of `digits` and return where they start: what
+/// `{v}` prints, without the formatting machinery (for hot paths that append numbers).
+pub fn decimal_digits(mut v: u64, digits: &mut [u8; 20]) -> usize {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return at;
+        }
     }
 }

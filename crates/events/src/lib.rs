@@ -29,7 +29,7 @@ pub use alert::AlertDescription;
 pub use catalog::{EventDef, EventId, Level, UnknownEventId, CATALOG};
 pub use emitter::{Emitter, EventLogging, EventSink, MemorySink, NullSink};
 pub use error_state::ErrorState;
-pub use fields::{Fields, Iter as FieldsIter, INLINE_FIELDS};
+pub use fields::{decimal_digits, Fields, Iter as FieldsIter, INLINE_FIELDS};
 pub use record::{
     ActivityId, EventRecord, Fold, FoldReason, RecordBuilder, PROVIDER_GUID, PROVIDER_NAME,
 };
