@@ -329,6 +329,20 @@ impl<S: AsRef<str>> PartialEq<&[S]> for Fields {
     }
 }
 
+/// Write `v`'s decimal digits at the end of `digits` and return where they start: what
+/// `{v}` prints, without the formatting machinery (for hot paths that append numbers).
+pub fn decimal_digits(mut v: u64, digits: &mut [u8; 20]) -> usize {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return at;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,19 +449,5 @@ mod tests {
             s.finish()
         };
         assert_eq!(h(&a), h(&b));
-    }
-}
-
-/// Write `v`'s decimal digits at the end of `digits` and return where they start: what
-/// `{v}` prints, without the formatting machinery (for hot paths that append numbers).
-pub fn decimal_digits(mut v: u64, digits: &mut [u8; 20]) -> usize {
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return at;
-        }
     }
 }
