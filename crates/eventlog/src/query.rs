@@ -684,20 +684,9 @@ impl Query {
                 " AND record_id <= (SELECT ifnull(max(last_id), -1) FROM time_marks WHERE min_time <= {t})"
             );
         }
-        match activity_ranges {
-            Some([]) => sql.push_str(" AND 0"),
-            Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
-                sql.push_str(" AND (");
-                for (k, (a, b)) in ranges.iter().enumerate() {
-                    if k > 0 {
-                        sql.push_str(" OR ");
-                    }
-                    let _ = write!(sql, "record_id BETWEEN {a} AND {b}");
-                }
-                sql.push(')');
-            }
-            _ => {}
-        }
+        ranges_sql(&mut sql, activity_ranges, |sql, a, b| {
+            let _ = write!(sql, "record_id BETWEEN {a} AND {b}");
+        });
         if let Some(after) = self.after_record {
             let _ = write!(sql, " AND record_id > {}", after.min(i64::MAX as u64));
         }
@@ -763,23 +752,12 @@ impl Query {
         if let Some(hi) = hi {
             let _ = write!(sql, " AND first_id <= {hi}");
         }
-        match activity_ranges {
-            Some([]) => sql.push_str(" AND 0"),
-            Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
-                sql.push_str(" AND (");
-                for (k, (a, b)) in ranges.iter().enumerate() {
-                    if k > 0 {
-                        sql.push_str(" OR ");
-                    }
-                    let _ = write!(
-                        sql,
-                        "(first_id BETWEEN (SELECT ifnull(max(first_id), {a}) FROM packed WHERE first_id <= {a}) AND {b} AND last_id >= {a})"
-                    );
-                }
-                sql.push(')');
-            }
-            _ => {}
-        }
+        ranges_sql(&mut sql, activity_ranges, |sql, a, b| {
+            let _ = write!(
+                sql,
+                "(first_id BETWEEN (SELECT ifnull(max(first_id), {a}) FROM packed WHERE first_id <= {a}) AND {b} AND last_id >= {a})"
+            );
+        });
         self.order_sql(&mut sql, "first_id");
         sql
     }
@@ -790,6 +768,29 @@ impl Query {
             " ORDER BY {key} {}",
             if self.oldest_first { "ASC" } else { "DESC" }
         );
+    }
+}
+
+/// ` AND (range OR range ...)` for a query's activity ranges (`one` writes a range),
+/// ` AND 0` for none; nothing when there are too many to be worth spelling out.
+fn ranges_sql(
+    sql: &mut String,
+    ranges: Option<&[(i64, i64)]>,
+    one: impl Fn(&mut String, i64, i64),
+) {
+    match ranges {
+        Some([]) => sql.push_str(" AND 0"),
+        Some(ranges) if ranges.len() <= MAX_ACTIVITY_RANGES => {
+            sql.push_str(" AND (");
+            for (k, &(a, b)) in ranges.iter().enumerate() {
+                if k > 0 {
+                    sql.push_str(" OR ");
+                }
+                one(sql, a, b);
+            }
+            sql.push(')');
+        }
+        _ => {}
     }
 }
 
