@@ -27,7 +27,9 @@ use std::sync::Arc;
 pub(crate) const BLOCK_RECORDS: usize = 64;
 
 /// The packed table and the view that shows both tables as one (for `sqlite3` users:
-/// the reader does not use it). Part of schema version 3.
+/// the reader does not use it), with the activity as 32 hex digits (`activity`, NULL for
+/// none). SQLite 3.38 or later reads it (`->>`; Debian 12's `sqlite3` is 3.40, which has
+/// no `unhex()`, so the view does not use it). Part of schema version 3.
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS packed (
     first_id    INTEGER PRIMARY KEY,
@@ -42,9 +44,9 @@ CREATE TABLE IF NOT EXISTS packed (
     rows        TEXT NOT NULL
 );
 CREATE VIEW IF NOT EXISTS all_events AS
-    SELECT record_id, time, event_id, computer, process_id, thread_id, activity_id, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
+    SELECT record_id, time, event_id, computer, process_id, thread_id, nullif(lower(hex(activity_id)), '') AS activity, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
     UNION ALL
-    SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, unhex(r.value ->> 3), r.value -> 4, NULL, NULL, NULL, NULL, NULL
+    SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, r.value ->> 3, r.value -> 4, NULL, NULL, NULL, NULL, NULL
     FROM packed p, json_each(p.rows) r;
 ";
 
@@ -160,7 +162,7 @@ fn push_int(out: &mut String, v: i64) {
     out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
-/// 32 lowercase hex digits (what `unhex()` and [`parse_hex128`] read).
+/// 32 lowercase hex digits (what `lower(hex(activity_id))` shows and [`parse_hex128`] reads).
 fn push_hex128(out: &mut String, v: u128) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [0u8; 32];

@@ -705,10 +705,10 @@ fn packed_records_come_back_exactly_and_in_order_among_the_others() {
     assert_eq!(blocks.iter().map(|b| b.2).sum::<i64>(), 300);
     assert!(blocks.windows(2).all(|w| w[0].1 < w[1].0), "{blocks:?}");
     // The view: every record, with what the reader says of it.
-    /// record_id, time, event_id, thread_id, activity_id, data, computer
-    type ViewRow = (i64, i64, i64, i64, Option<Vec<u8>>, String, String);
+    /// record_id, time, event_id, thread_id, activity (hex), data, computer
+    type ViewRow = (i64, i64, i64, i64, Option<String>, String, String);
     let view: Vec<ViewRow> = db
-        .prepare("SELECT record_id, time, event_id, thread_id, activity_id, data, computer FROM all_events ORDER BY record_id")
+        .prepare("SELECT record_id, time, event_id, thread_id, activity, data, computer FROM all_events ORDER BY record_id")
         .unwrap()
         .query_map([], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
@@ -722,7 +722,7 @@ fn packed_records_come_back_exactly_and_in_order_among_the_others() {
         assert_eq!(v.1, s.time, "record {}", s.record_id);
         assert_eq!(v.2, i64::from(s.event_id.value()));
         assert_eq!(v.3, i64::from(s.thread_id));
-        assert_eq!(v.4, s.activity_id.map(|a| a.0.to_be_bytes().to_vec()));
+        assert_eq!(v.4, s.activity_id.map(|a| format!("{:032x}", a.0)));
         let data: Vec<String> = serde_json::from_str(&v.5).unwrap();
         assert_eq!(data, s.data.to_vec(), "record {}", s.record_id);
         assert_eq!(v.6, &*s.computer);
