@@ -210,20 +210,8 @@ pub(crate) fn read_block_info(
     computer: &mut Arc<str>,
 ) -> rusqlite::Result<BlockInfo> {
     let first_id: i64 = row.get(0)?;
-    let raw_id: i64 = row.get(2)?;
-    let event_id = u32::try_from(raw_id)
-        .ok()
-        .and_then(|v| EventId::try_from(v).ok())
-        .ok_or_else(|| {
-            conversion(
-                2,
-                format!("the packed records from {first_id} have event ID {raw_id}, not a Schannel event"),
-            )
-        })?;
-    let name = row.get_ref(3)?.as_str()?;
-    if *computer.as_ref() != *name {
-        *computer = Arc::from(name);
-    }
+    let event_id = store::event_id_column(row, || format!("the packed records from {first_id}"))?;
+    store::computer_column(row, computer)?;
     Ok(BlockInfo {
         first_id,
         last_id: row.get(1)?,

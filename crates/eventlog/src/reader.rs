@@ -587,21 +587,8 @@ fn merge(
 
 fn decode(row: &rusqlite::Row<'_>, computer: &mut Arc<str>) -> rusqlite::Result<EventRecord> {
     let record_id: i64 = row.get(0)?;
-    let raw_id: i64 = row.get(2)?;
-    let event_id = u32::try_from(raw_id)
-        .ok()
-        .and_then(|v| EventId::try_from(v).ok())
-        .ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Integer,
-                format!("record {record_id} has event ID {raw_id}, not a Schannel event").into(),
-            )
-        })?;
-    let name: String = row.get(3)?;
-    if *computer.as_ref() != *name {
-        *computer = Arc::from(name);
-    }
+    let event_id = store::event_id_column(row, || format!("record {record_id}"))?;
+    store::computer_column(row, computer)?;
     let activity_id = row
         .get::<_, Option<Vec<u8>>>(6)?
         .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())

@@ -192,6 +192,38 @@ const LAST_ASSIGNED: &str = "SELECT max(ifnull((SELECT max(record_id) FROM event
 /// Raise the high-water mark (never lowers it).
 const RAISE_MARK: &str = "INSERT INTO meta (key, value) VALUES ('last_record_id', ?1) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)";
 
+/// Column 2 (`event_id`) of a row of `events` or `packed` as a catalog event ID; `whose`
+/// names the row for the error ("record 7", "the packed records from 7").
+pub(crate) fn event_id_column(
+    row: &rusqlite::Row<'_>,
+    whose: impl FnOnce() -> String,
+) -> rusqlite::Result<EventId> {
+    let raw: i64 = row.get(2)?;
+    u32::try_from(raw)
+        .ok()
+        .and_then(|v| EventId::try_from(v).ok())
+        .ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Integer,
+                format!("{} has event ID {raw}, not a Schannel event", whose()).into(),
+            )
+        })
+}
+
+/// Column 3 (`computer`) as `computer`, reused while consecutive rows name the same one
+/// (one allocation per query, not per row).
+pub(crate) fn computer_column(
+    row: &rusqlite::Row<'_>,
+    computer: &mut Arc<str>,
+) -> rusqlite::Result<()> {
+    let name = row.get_ref(3)?.as_str()?;
+    if *computer.as_ref() != *name {
+        *computer = Arc::from(name);
+    }
+    Ok(())
+}
+
 /// A damaged or foreign `events.db` that was moved aside when the log was opened, so a new
 /// log could start. The caller shows it to the operator (the CLI prints it on stderr).
 #[derive(Debug, Clone, PartialEq, Eq)]
