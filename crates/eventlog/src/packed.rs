@@ -11,15 +11,22 @@
 //!
 //! A row (a block) holds records of one event ID, one computer and one process, in
 //! record ID order; their IDs need not be consecutive (other records of the same commit
-//! sit in `events` between them). `rows` is JSON, so the log stays readable with
-//! `sqlite3` (the view `all_events` unpacks it with `json_each`):
-//! `[[id - first_id, time - base_time, thread_id, "activity in hex" or null, [fields]], ...]`.
+//! sit in `events` between them). `rows` and `strings` are JSON, so the log stays
+//! readable with `sqlite3` (the view `all_events` unpacks them with `json_each`):
+//! `rows` is `[[id - first_id, time - base_time, thread_id, "activity in hex" or null,
+//! [fields]], ...]`, and `strings` (version 4) the block's distinct field values, once
+//! each: a record's fields are their indexes in it. Consecutive 36880s share most of
+//! their values (role, protocol, suite, group, names), so a block stores each once:
+//! measured about half the bytes of writing every value out, and bytes are what the
+//! writer pays for (encoding, WAL frames, checkpoints). A version 3 block has no
+//! `strings` (NULL) and its fields are the values themselves; it is read as it is.
 //! `min_time`/`max_time` and the ID range let a query skip a block without reading
 //! `rows`, and a block whose every record matches (or none) is decided from its columns
 //! alone ([`crate::Filter::block_verdict`]).
 
 use crate::store;
 use securechannel_events::{ActivityId, EventId, EventRecord, Fields, UnixNanos};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The most records in one block. 64 measured 0.55 µs of SQLite per record; a query
@@ -29,7 +36,8 @@ pub(crate) const BLOCK_RECORDS: usize = 64;
 /// The packed table and the view that shows both tables as one (for `sqlite3` users:
 /// the reader does not use it), with the activity as 32 hex digits (`activity`, NULL for
 /// none). SQLite 3.38 or later reads it (`->>`; Debian 12's `sqlite3` is 3.40, which has
-/// no `unhex()`, so the view does not use it). Part of schema version 3.
+/// no `unhex()`, so the view does not use it). Part of schema version 3; `strings` and
+/// the view's reading of it, of version 4 ([`UPGRADE_3`] brings a version 3 log there).
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS packed (
     first_id    INTEGER PRIMARY KEY,
@@ -41,16 +49,25 @@ CREATE TABLE IF NOT EXISTS packed (
     base_time   INTEGER NOT NULL,
     min_time    INTEGER NOT NULL,
     max_time    INTEGER NOT NULL,
-    rows        TEXT NOT NULL
+    rows        TEXT NOT NULL,
+    strings     TEXT
 );
 CREATE VIEW IF NOT EXISTS all_events AS
     SELECT record_id, time, event_id, computer, process_id, thread_id, nullif(lower(hex(activity_id)), '') AS activity, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
     UNION ALL
-    SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, r.value ->> 3, r.value -> 4, NULL, NULL, NULL, NULL, NULL
+    SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, r.value ->> 3,
+        CASE WHEN p.strings IS NULL THEN r.value -> 4
+        ELSE (SELECT json_group_array(p.strings ->> f.value) FROM json_each(r.value -> 4) f) END,
+        NULL, NULL, NULL, NULL, NULL
     FROM packed p, json_each(p.rows) r;
 ";
 
-const INSERT: &str = "INSERT INTO packed (first_id, last_id, event_id, computer, process_id, records, base_time, min_time, max_time, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// A version 3 log's `packed` gains `strings`, and the view is made again to read it
+/// (then [`SCHEMA`] creates it).
+pub(crate) const UPGRADE_3: &str =
+    "ALTER TABLE packed ADD COLUMN strings TEXT; DROP VIEW IF EXISTS all_events;";
+
+const INSERT: &str = "INSERT INTO packed (first_id, last_id, event_id, computer, process_id, records, base_time, min_time, max_time, rows, strings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// The only event IDs a block ever holds (part of the format: a query that selects
 /// none of them does not look at `packed`).
@@ -59,6 +76,30 @@ pub(crate) const PACKED_IDS: [u16; 1] = [store::UNINDEXED_ID];
 /// Whether the writer packs this record (else it goes to `events`).
 pub(crate) fn packable(r: &EventRecord) -> bool {
     PACKED_IDS.contains(&r.event_id.value()) && r.fold.is_none() && r.binary.is_none()
+}
+
+/// What a block being written keeps, and hands to the next block of the batch (its
+/// allocations): the JSON of `rows` and of `strings`, and the values so far.
+#[derive(Default)]
+pub(crate) struct Buffers<'a> {
+    rows: String,
+    strings: String,
+    /// The block's distinct values, by index.
+    table: Vec<&'a str>,
+    index: HashMap<&'a str, u32>,
+    /// The previous record's value indexes, by field: most values repeat the previous
+    /// record's, so that comparison comes before the map.
+    prev: Vec<u32>,
+}
+
+impl Buffers<'_> {
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.strings.clear();
+        self.table.clear();
+        self.index.clear();
+        self.prev.clear();
+    }
 }
 
 /// A block being written: its columns and its JSON.
@@ -72,15 +113,16 @@ pub(crate) struct BlockBuilder<'a> {
     base_time: UnixNanos,
     min_time: UnixNanos,
     max_time: UnixNanos,
-    rows: String,
+    buf: Buffers<'a>,
 }
 
 impl<'a> BlockBuilder<'a> {
     /// A block that starts with record `r` (not added yet) as `id`.
-    pub(crate) fn new(id: i64, r: &'a EventRecord, rows: String) -> BlockBuilder<'a> {
-        let mut rows = rows;
-        rows.clear();
-        rows.push('[');
+    pub(crate) fn new(id: i64, r: &'a EventRecord, buf: Buffers<'a>) -> BlockBuilder<'a> {
+        let mut buf = buf;
+        buf.clear();
+        buf.rows.push('[');
+        buf.strings.push('[');
         BlockBuilder {
             first_id: id,
             last_id: id,
@@ -91,7 +133,7 @@ impl<'a> BlockBuilder<'a> {
             base_time: r.time,
             min_time: r.time,
             max_time: r.time,
-            rows,
+            buf,
         }
     }
 
@@ -104,37 +146,56 @@ impl<'a> BlockBuilder<'a> {
     }
 
     /// Add `r` as record `id` (higher than every ID in the block).
-    pub(crate) fn push(&mut self, id: i64, r: &EventRecord) {
+    pub(crate) fn push(&mut self, id: i64, r: &'a EventRecord) {
+        let rows = &mut self.buf.rows;
         if self.records > 0 {
-            self.rows.push(',');
+            rows.push(',');
         }
-        self.rows.push('[');
-        push_int(&mut self.rows, id - self.first_id);
-        self.rows.push(',');
-        push_int(&mut self.rows, r.time.wrapping_sub(self.base_time));
-        self.rows.push(',');
-        push_int(&mut self.rows, i64::from(r.thread_id));
-        self.rows.push(',');
+        rows.push('[');
+        push_int(rows, id - self.first_id);
+        rows.push(',');
+        push_int(rows, r.time.wrapping_sub(self.base_time));
+        rows.push(',');
+        push_int(rows, i64::from(r.thread_id));
+        rows.push(',');
         match r.activity_id {
             Some(a) => {
-                self.rows.push('"');
-                push_hex128(&mut self.rows, a.0);
-                self.rows.push('"');
+                rows.push('"');
+                push_hex128(rows, a.0);
+                rows.push('"');
             }
-            None => self.rows.push_str("null"),
+            None => rows.push_str("null"),
         }
-        self.rows.push(',');
-        store::encode_json_array(&r.data, &mut self.rows);
-        self.rows.push(']');
+        rows.push_str(",[");
+        for (i, v) in r.data.iter().enumerate() {
+            let j = match self.buf.prev.get(i) {
+                Some(&j) if self.buf.table[j as usize] == v => j,
+                _ => self.buf.intern(v),
+            };
+            match self.buf.prev.get_mut(i) {
+                Some(p) => *p = j,
+                None => self.buf.prev.push(j),
+            }
+            if i > 0 {
+                self.buf.rows.push(',');
+            }
+            push_int(&mut self.buf.rows, i64::from(j));
+        }
+        self.buf.prev.truncate(r.data.len());
+        self.buf.rows.push_str("]]");
         self.last_id = id;
         self.records += 1;
         self.min_time = self.min_time.min(r.time);
         self.max_time = self.max_time.max(r.time);
     }
 
-    /// Insert the block; returns its JSON buffer for the next one.
-    pub(crate) fn insert(mut self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<String> {
-        self.rows.push(']');
+    /// Insert the block; returns its buffers for the next one.
+    pub(crate) fn insert(
+        mut self,
+        tx: &rusqlite::Transaction<'_>,
+    ) -> rusqlite::Result<Buffers<'a>> {
+        self.buf.rows.push(']');
+        self.buf.strings.push(']');
         tx.prepare_cached(INSERT)?.execute(rusqlite::params![
             self.first_id,
             self.last_id,
@@ -145,9 +206,27 @@ impl<'a> BlockBuilder<'a> {
             self.base_time,
             self.min_time,
             self.max_time,
-            self.rows,
+            self.buf.rows,
+            self.buf.strings,
         ])?;
-        Ok(self.rows)
+        Ok(self.buf)
+    }
+}
+
+impl<'a> Buffers<'a> {
+    /// The index of `v` in the block's values, added (to the table and its JSON) if new.
+    fn intern(&mut self, v: &'a str) -> u32 {
+        if let Some(&j) = self.index.get(v) {
+            return j;
+        }
+        let j = self.table.len() as u32;
+        self.table.push(v);
+        self.index.insert(v, j);
+        if j > 0 {
+            self.strings.push(',');
+        }
+        store::push_json_string(v, &mut self.strings);
+        j
     }
 }
 
@@ -200,9 +279,13 @@ pub struct BlockInfo {
 }
 
 /// The columns a reader selects from `packed`, in the order [`read_block_info`] takes
-/// them (then `base_time`, `rows`).
+/// them (then `base_time`, `rows`, `strings`).
 pub(crate) const COLUMNS: &str =
-    "first_id, last_id, event_id, computer, process_id, records, min_time, max_time, base_time, rows";
+    "first_id, last_id, event_id, computer, process_id, records, min_time, max_time, base_time, rows, strings";
+
+/// [`COLUMNS`] in a version 3 log, whose blocks have no `strings`.
+pub(crate) const COLUMNS_3: &str =
+    "first_id, last_id, event_id, computer, process_id, records, min_time, max_time, base_time, rows, NULL";
 
 /// A block's columns from a row of [`COLUMNS`]; `computer` is reused while it is the same.
 pub(crate) fn read_block_info(
@@ -228,23 +311,30 @@ fn conversion(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, message.into())
 }
 
-/// A block's `rows` column (its records' JSON) from a row of [`COLUMNS`].
-pub(crate) fn rows_text<'r>(row: &'r rusqlite::Row<'_>) -> rusqlite::Result<&'r str> {
-    Ok(row.get_ref(9)?.as_str()?)
+/// A block's `rows` and `strings` columns (its records' JSON, and its values' if it
+/// has them: version 3 blocks do not) from a row of [`COLUMNS`].
+pub(crate) fn json_texts<'r>(
+    row: &'r rusqlite::Row<'_>,
+) -> rusqlite::Result<(&'r str, Option<&'r str>)> {
+    Ok((
+        row.get_ref(9)?.as_str()?,
+        row.get_ref(10)?.as_str_or_null()?,
+    ))
 }
 
-/// One packed record as stored: ID and time offsets, thread, activity, fields.
-type StoredRow<'a> = (i64, i64, u32, Option<&'a str>, Vec<String>);
+/// One packed record as stored: ID and time offsets, thread, activity, fields (indexes
+/// in the block's values, or in a version 3 block the values).
+type StoredRow<'a, F> = (i64, i64, u32, Option<&'a str>, Vec<F>);
 
-/// The records of a block, in record ID order (the row's `base_time` and `rows` columns
-/// are read here).
+/// The records of a block, in record ID order (the row's `base_time`, `rows` and
+/// `strings` columns are read here).
 pub(crate) fn read_records(
     row: &rusqlite::Row<'_>,
     info: &BlockInfo,
 ) -> rusqlite::Result<Vec<EventRecord>> {
     let base_time: i64 = row.get(8)?;
-    let json = rows_text(row)?;
-    let stored: Vec<StoredRow<'_>> = serde_json::from_str(json).map_err(|e| {
+    let (json, strings) = json_texts(row)?;
+    let unreadable = |e: serde_json::Error| {
         conversion(
             9,
             format!(
@@ -252,36 +342,88 @@ pub(crate) fn read_records(
                 info.first_id
             ),
         )
-    })?;
+    };
+    let Some(strings) = strings else {
+        let stored: Vec<StoredRow<'_, String>> = serde_json::from_str(json).map_err(unreadable)?;
+        return stored
+            .into_iter()
+            .map(|(id, time, thread, activity, data)| {
+                record(
+                    info,
+                    base_time,
+                    (id, time, thread, activity),
+                    Fields::from(data),
+                )
+            })
+            .collect();
+    };
+    // The values borrowed from the column, unless one has an escape (then owned).
+    let owned: Vec<String>;
+    let values: Vec<&str> = match serde_json::from_str(strings) {
+        Ok(v) => v,
+        Err(_) => {
+            owned = serde_json::from_str(strings).map_err(unreadable)?;
+            owned.iter().map(String::as_str).collect()
+        }
+    };
+    let stored: Vec<StoredRow<'_, u32>> = serde_json::from_str(json).map_err(unreadable)?;
     stored
         .into_iter()
-        .map(|(id, time, thread_id, activity, data)| {
-            let activity_id = match activity {
-                None => None,
-                Some(s) => Some(ActivityId(parse_hex128(s).ok_or_else(|| {
+        .map(|(id, time, thread, activity, data)| {
+            let value = |j: &u32| {
+                values.get(*j as usize).copied().ok_or_else(|| {
                     conversion(
-                        9,
+                        10,
                         format!(
-                            "a packed record from {} has activity '{s}', not 32 hex digits",
-                            info.first_id
+                            "a packed record from {} names value {j} of its block's {}",
+                            info.first_id,
+                            values.len()
                         ),
                     )
-                })?)),
+                })
             };
-            Ok(EventRecord {
-                record_id: info.first_id.saturating_add(id).max(0) as u64,
-                time: base_time.wrapping_add(time),
-                event_id: info.event_id,
-                computer: info.computer.clone(),
-                process_id: info.process_id,
-                thread_id,
-                activity_id,
-                data: Fields::from(data),
-                binary: None,
-                fold: None,
-            })
+            let mut fields =
+                Fields::with_capacity(data.iter().map(|j| value(j).map_or(0, str::len)).sum());
+            for j in &data {
+                fields.push(value(j)?);
+            }
+            record(info, base_time, (id, time, thread, activity), fields)
         })
         .collect()
+}
+
+/// A packed record from its block's columns, its stored offsets, thread and activity,
+/// and its fields.
+fn record(
+    info: &BlockInfo,
+    base_time: i64,
+    (id, time, thread_id, activity): (i64, i64, u32, Option<&str>),
+    data: Fields,
+) -> rusqlite::Result<EventRecord> {
+    let activity_id = match activity {
+        None => None,
+        Some(s) => Some(ActivityId(parse_hex128(s).ok_or_else(|| {
+            conversion(
+                9,
+                format!(
+                    "a packed record from {} has activity '{s}', not 32 hex digits",
+                    info.first_id
+                ),
+            )
+        })?)),
+    };
+    Ok(EventRecord {
+        record_id: info.first_id.saturating_add(id).max(0) as u64,
+        time: base_time.wrapping_add(time),
+        event_id: info.event_id,
+        computer: info.computer.clone(),
+        process_id: info.process_id,
+        thread_id,
+        activity_id,
+        data,
+        binary: None,
+        fold: None,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! translation to SQL. Running them is the reader's job (`reader.rs`).
 
 use crate::error::QueryError;
-use crate::packed::{self, BlockInfo};
+use crate::packed::BlockInfo;
 use crate::store;
 use crate::xpath;
 use rusqlite::types::Value;
@@ -252,7 +252,8 @@ impl Filter {
 
     /// Texts every selected packed record's JSON holds verbatim (see `packed.rs`): the
     /// required activity in hex, and the value of a required `Data[@Name='n'] = 'v'`
-    /// (quoted, when it needs no escaping). A block whose JSON lacks one holds no
+    /// (quoted, when it needs no escaping; in a block's `strings` or, in a version 3
+    /// block, its `rows`). A block whose JSON lacks one holds no
     /// selected record and is not decoded: a substring search costs a small fraction of
     /// decoding the block.
     pub(crate) fn packed_needles(&self) -> Vec<String> {
@@ -697,18 +698,20 @@ impl Query {
         (sql, params)
     }
 
-    /// The SQL over `packed` (see `packed.rs`): the blocks of events in `ids` that may
+    /// The SQL over `packed` (see `packed.rs`), selecting `columns` (as
+    /// [`crate::packed::COLUMNS`]): the blocks of events in `ids` that may
     /// hold a selected record, in the query's order, with the same `scan` and
     /// `activity_ranges` as [`Query::to_sql`]. The filter itself is applied to each
     /// block ([`Filter::block_verdict`]) and record ([`Filter::matches`]) by the reader.
     pub(crate) fn packed_sql(
         &self,
+        columns: &str,
         now: UnixNanos,
         scan: Option<i64>,
         activity_ranges: Option<&[(i64, i64)]>,
         ids: &[u32],
     ) -> String {
-        let mut sql = format!("SELECT {} FROM packed WHERE ", packed::COLUMNS);
+        let mut sql = format!("SELECT {columns} FROM packed WHERE ");
         in_list(&mut sql, ids);
         // Every bound is on `first_id`, the rowid, so SQLite reads a range of the table:
         // blocks do not overlap, so the blocks with a record at or past ID `lo` are the

@@ -35,8 +35,9 @@ struct OpenReader {
     conn: Connection,
     /// A version 1 log (not migrated yet: only a writer migrates): no `fold_reason`.
     v1: bool,
-    /// The log has the `packed` table (version 3).
-    packed: bool,
+    /// The columns to select from `packed` (which a version 3 log has without
+    /// `strings`); None without the table (version 2).
+    packed: Option<&'static str>,
 }
 
 impl std::fmt::Debug for LogReader {
@@ -113,7 +114,7 @@ impl LogReader {
                     path: self.path.clone(),
                     source,
                 })?;
-            let packed = store::has_packed(&conn).map_err(|source| EventLogError::Sqlite {
+            let packed = store::packed_columns(&conn).map_err(|source| EventLogError::Sqlite {
                 path: self.path.clone(),
                 source,
             })?;
@@ -197,8 +198,8 @@ impl LogReader {
             let mut plan: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
             // Then the packed blocks' query, when the filter lets any packed event through.
             let ids = packed_ids(q);
-            if s.packed && !ids.is_empty() {
-                let sql = q.packed_sql(now_nanos(), None, ranges.as_deref(), &ids);
+            if let (Some(columns), false) = (s.packed, ids.is_empty()) {
+                let sql = q.packed_sql(columns, now_nanos(), None, ranges.as_deref(), &ids);
                 let mut stmt = s.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
                 let rows = stmt.query_map([], |r| r.get::<_, String>(3))?;
                 for step in rows {
@@ -286,7 +287,7 @@ impl LogReader {
             let table: i64 = s
                 .conn
                 .query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
-            let packed: i64 = if s.packed {
+            let packed: i64 = if s.packed.is_some() {
                 s.conn
                     .query_row("SELECT ifnull(sum(records), 0) FROM packed", [], |r| {
                         r.get(0)
@@ -449,7 +450,7 @@ fn edge_id(s: &OpenReader, oldest: bool) -> rusqlite::Result<Option<i64>> {
         .conn
         .prepare_cached(&format!("SELECT {agg}(record_id) FROM events"))?
         .query_row([], |r| r.get(0))?;
-    let packed: Option<i64> = if s.packed {
+    let packed: Option<i64> = if s.packed.is_some() {
         s.conn
             .prepare_cached(packed)?
             .query_row([], |r| r.get::<_, Option<i64>>(0))
@@ -501,14 +502,14 @@ fn for_packed_blocks(
     ranges: Option<&[(i64, i64)]>,
     mut f: impl FnMut(&BlockInfo, Option<bool>, &rusqlite::Row<'_>) -> rusqlite::Result<bool>,
 ) -> rusqlite::Result<()> {
-    if !s.packed {
+    let Some(columns) = s.packed else {
         return Ok(());
-    }
+    };
     let ids = packed_ids(q);
     if ids.is_empty() {
         return Ok(());
     }
-    let sql = q.packed_sql(now, edge, ranges, &ids);
+    let sql = q.packed_sql(columns, now, edge, ranges, &ids);
     let needles = q.filter.packed_needles();
     let mut stmt = s.conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([])?;
@@ -520,8 +521,11 @@ fn for_packed_blocks(
             continue;
         }
         if !needles.is_empty() {
-            let json = packed::rows_text(row)?;
-            if needles.iter().any(|n| !json.contains(n.as_str())) {
+            let (rows, strings) = packed::json_texts(row)?;
+            let held = |n: &String| {
+                rows.contains(n.as_str()) || strings.is_some_and(|s| s.contains(n.as_str()))
+            };
+            if !needles.iter().all(held) {
                 continue;
             }
         }

@@ -37,7 +37,12 @@ pub(crate) const UNINDEXED_ID: u16 = 36880;
 /// reader that does not know the table would miss them. A version 2 log is migrated when
 /// it is opened for writing (`CREATE TABLE`; its rows stay where they are), and readers
 /// of version 2 refuse a version 3 log (`EventLogError::NewerSchema`).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+///
+/// 4 added `packed.strings`: a block's distinct field values, once each, its records'
+/// fields their indexes (about half the bytes). A version 3 log gains the column when it
+/// is opened for writing; its blocks are read as they are. A version 3 reader would not
+/// understand the new blocks, so it refuses the log.
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;
 /// How long a reader waits for another process's lock before giving up.
@@ -537,14 +542,18 @@ pub(crate) fn has_activity_filters(conn: &Connection) -> rusqlite::Result<bool> 
     )
 }
 
-/// Bring a version 1 or 2 log to the current schema, under the write lock (another
+/// Bring a version 1, 2 or 3 log to the current schema, under the write lock (another
 /// process may be migrating the same file: the version is read again inside the
-/// transaction). Nothing is rewritten: version 2's records stay in `events`.
+/// transaction). Nothing is rewritten: version 2's records stay in `events`, version 3's
+/// blocks keep their values inline.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == 1 {
         tx.execute_batch("ALTER TABLE events ADD COLUMN fold_reason INTEGER;")?;
+    }
+    if version == 3 {
+        tx.execute_batch(packed::UPGRADE_3)?;
     }
     if (1..SCHEMA_VERSION).contains(&version) {
         tx.execute_batch(&format!(
@@ -555,14 +564,29 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.commit()
 }
 
-/// Whether the log has the `packed` table (version 3; a reader may open a version 2
-/// log that no writer has migrated yet).
-pub(crate) fn has_packed(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'packed'",
+/// The columns a reader selects from `packed` ([`packed::COLUMNS`], or
+/// [`packed::COLUMNS_3`] in a version 3 log, whose blocks have no `strings`); None when
+/// there is no such table (version 2). A reader may open a log that no writer has
+/// migrated yet.
+pub(crate) fn packed_columns(conn: &Connection) -> rusqlite::Result<Option<&'static str>> {
+    let columns: i64 = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('packed')",
         [],
         |r| r.get(0),
-    )
+    )?;
+    if columns == 0 {
+        return Ok(None);
+    }
+    let strings: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('packed') WHERE name = 'strings'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(Some(if strings {
+        packed::COLUMNS
+    } else {
+        packed::COLUMNS_3
+    }))
 }
 
 /// Open the log for reading only. Never creates, never moves anything aside.
@@ -655,15 +679,15 @@ pub(crate) fn insert_batch(
         // 36880s go to blocks (packed.rs), the rest to `events`, in one pass so that
         // every record keeps the ID of its place in the batch.
         let mut block: Option<BlockBuilder<'_>> = None;
-        let mut rows = String::new();
+        let mut buffers = packed::Buffers::default();
         for r in records {
             id += 1;
             if packed::packable(r) {
                 if let Some(b) = block.take_if(|b| !b.takes(r)) {
-                    rows = b.insert(&tx)?;
+                    buffers = b.insert(&tx)?;
                 }
                 block
-                    .get_or_insert_with(|| BlockBuilder::new(id, r, std::mem::take(&mut rows)))
+                    .get_or_insert_with(|| BlockBuilder::new(id, r, std::mem::take(&mut buffers)))
                     .push(id, r);
                 continue;
             }
@@ -1029,6 +1053,17 @@ pub(crate) fn encode_json_array(values: &Fields, out: &mut String) {
     out.push(']');
 }
 
+/// `"v"`, escaped as JSON requires.
+pub(crate) fn push_json_string(v: &str, out: &mut String) {
+    out.push('"');
+    if needs_escape(v.as_bytes()) {
+        escape_into(v, out);
+    } else {
+        out.push_str(v);
+    }
+    out.push('"');
+}
+
 /// Whether any byte of `b` must be escaped in a JSON string. Branch-free over blocks of
 /// 16 bytes, which the compiler vectorises: almost no field needs escaping, and a
 /// byte-at-a-time scan was an eighth of the writer's instructions.
@@ -1196,7 +1231,7 @@ mod tests {
         assert_eq!(span, (7, 9));
         // Blocks count: the oldest and the newest may be packed.
         conn.execute_batch(
-            "INSERT INTO packed VALUES (3, 5, 36880, 'h', 1, 2, 0, 0, 0, '[]'), (10, 14, 36880, 'h', 1, 2, 0, 0, 0, '[]')",
+            "INSERT INTO packed VALUES (3, 5, 36880, 'h', 1, 2, 0, 0, 0, '[]', '[]'), (10, 14, 36880, 'h', 1, 2, 0, 0, 0, '[]', '[]')",
         )
         .expect("blocks");
         let span: (i64, i64) = conn

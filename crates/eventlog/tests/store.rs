@@ -604,7 +604,7 @@ fn a_version_1_log_is_read_and_migrated() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let mut summary = alert_received("", T0 + 5);
     summary.fold = Some(securechannel_events::Fold {
         count: 3,
@@ -729,7 +729,7 @@ fn packed_records_come_back_exactly_and_in_order_among_the_others() {
     }
 }
 
-/// A version 2 log (36880s in `events`) is migrated to version 3 by the first writer,
+/// A version 2 log (36880s in `events`) is migrated to version 4 by the first writer,
 /// without rewriting: its records stay where they are, new 36880s are packed, and
 /// readers return both in record ID order.
 #[test]
@@ -782,7 +782,7 @@ fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
     let version: i64 = c
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let packed: i64 = c
         .query_row("SELECT ifnull(sum(records), 0) FROM packed", [], |r| {
             r.get(0)
@@ -792,4 +792,108 @@ fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
         packed, 2,
         "the new 36880s are packed, the old one stays in events"
     );
+}
+
+/// A version 3 log (blocks with their values inline, no `strings`) is read as it is,
+/// before and after the first writer migrates it to version 4: by record, by field, by
+/// activity and through `all_events`, whose old definition is replaced. New blocks keep
+/// each distinct value once.
+#[test]
+fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
+             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER, fold_reason INTEGER);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL, activities BLOB, activities_records INTEGER);
+             CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
+             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+             CREATE TABLE packed (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, records INTEGER NOT NULL, base_time INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, rows TEXT NOT NULL);
+             CREATE VIEW all_events AS
+                 SELECT record_id, time, event_id, computer, process_id, thread_id, nullif(lower(hex(activity_id)), '') AS activity, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
+                 UNION ALL
+                 SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, r.value ->> 3, r.value -> 4, NULL, NULL, NULL, NULL, NULL
+                 FROM packed p, json_each(p.rows) r;
+             INSERT INTO packed VALUES (1, 3, 36880, 'web-01', 1, 2, 1795000000123456789, 1795000000123456789, 1795000000123456791, '[[0,0,7,\"00000000000000000000000000000005\",[\"server\",\"TLS 1.2\"]],[2,2,7,null,[\"client\",\"TLS 1.3 \\\"q\\\"\"]]]');
+             INSERT INTO events VALUES (2, 1795000000123456790, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, NULL, NULL, NULL, NULL);
+             INSERT INTO meta VALUES ('last_record_id', 3);
+             INSERT INTO time_marks VALUES (1, 3, 1795000000123456789, 1795000000123456791, 3, NULL, NULL);
+             PRAGMA user_version=3; PRAGMA application_id=1396919374;",
+        )
+        .unwrap();
+    }
+    let fields = |rs: &[securechannel_events::EventRecord]| -> Vec<(u64, Vec<String>)> {
+        rs.iter().map(|r| (r.record_id, r.data.to_vec())).collect()
+    };
+    let old = vec![
+        (1, vec!["server".to_string(), "TLS 1.2".to_string()]),
+        (2, vec!["46".to_string()]),
+        (3, vec!["client".to_string(), "TLS 1.3 \"q\"".to_string()]),
+    ];
+    // A reader of the unmigrated log (no `strings` yet) reads its blocks.
+    let before = LogReader::open(&db).unwrap();
+    assert_eq!(
+        fields(&before.query(&Query::new().oldest_first()).unwrap()),
+        old
+    );
+    let by_protocol = Query::new().data("Protocol", "TLS 1.2").unwrap();
+    assert_eq!(fields(&before.query(&by_protocol).unwrap()), old[..1]);
+    let by_activity = Query::new().activity(ActivityId(5));
+    assert_eq!(fields(&before.query(&by_activity).unwrap()), old[..1]);
+    drop(before);
+
+    let log = open(dir.path(), options());
+    let mut second = handshake(T0 + 11, ActivityId(7));
+    second.data.set(1, "TLS 1.2");
+    let new = [handshake(T0 + 10, ActivityId(6)), second];
+    for r in &new {
+        log.emit(r.clone());
+    }
+    log.sync().unwrap();
+    let mut want = old.clone();
+    want.extend(new.iter().zip(4..).map(|(r, id)| (id, r.data.to_vec())));
+    assert_eq!(fields(&all(&log)), want);
+    assert_eq!(
+        fields(&log.query(&by_protocol.clone().oldest_first()).unwrap()),
+        vec![want[0].clone(), want[4].clone()]
+    );
+    assert_eq!(fields(&log.query(&by_activity).unwrap()), old[..1]);
+    let by_new_activity = Query::new().activity(ActivityId(7));
+    assert_eq!(fields(&log.query(&by_new_activity).unwrap()), want[4..]);
+    drop(log);
+
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+    // The new block: the two handshakes share 11 of their 12 values, stored once each.
+    let strings: String = c
+        .query_row("SELECT strings FROM packed WHERE first_id = 4", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let strings: Vec<String> = serde_json::from_str(&strings).unwrap();
+    let mut distinct: Vec<String> = want[3..].iter().flat_map(|w| w.1.clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    let mut stored = strings.clone();
+    stored.sort();
+    assert_eq!(stored, distinct, "each distinct value once");
+    // And `all_events` (made again by the migration) reads old and new blocks alike.
+    let mut stmt = c
+        .prepare("SELECT record_id, data FROM all_events ORDER BY record_id")
+        .unwrap();
+    let view: Vec<(u64, Vec<String>)> = stmt
+        .query_map([], |r| {
+            let data: String = r.get(1)?;
+            Ok((r.get(0)?, serde_json::from_str(&data).unwrap()))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(view, want);
 }
