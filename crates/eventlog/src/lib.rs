@@ -36,7 +36,8 @@
 //!   event ID, and `close` returns [`EventLogError::NotStored`].
 //! - **Record IDs:** monotonic and never reused, across retention, `clear`, and into the
 //!   new log after an archive (see `store.rs` for how).
-//! - **Storage:** 36880s (most of a busy log) are packed up to 64 to a row, every other
+//! - **Storage:** 36880s (most of a busy log) are packed up to 64 to a row, the values
+//!   they share stored once per row, every other
 //!   event has its own indexed row; readers merge the two in record ID order, and the
 //!   view `all_events` shows them as one table to `sqlite3` (see `packed.rs`).
 //! - **Retention:** past `max_size_bytes` (20 MiB), delete the oldest records, or move the

@@ -38,8 +38,8 @@ pub(crate) const UNINDEXED_ID: u16 = 36880;
 /// it is opened for writing (`CREATE TABLE`; its rows stay where they are), and readers
 /// of version 2 refuse a version 3 log (`EventLogError::NewerSchema`).
 ///
-/// 4 added `packed.strings`: a block's distinct field values, once each, its records'
-/// fields their indexes (about half the bytes). A version 3 log gains the column when it
+/// 4 added `packed.strings`: a block's field values, each repeated value once, its
+/// records' fields their indexes (a third fewer bytes). A version 3 log gains the column when it
 /// is opened for writing; its blocks are read as they are. A version 3 reader would not
 /// understand the new blocks, so it refuses the log.
 pub(crate) const SCHEMA_VERSION: i64 = 4;
