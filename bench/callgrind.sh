@@ -75,6 +75,8 @@ done
   echo "# Run to run, the same build varies by up to ~1.5% (fresh keys, tickets and hash seeds each run);"
   echo "# a change smaller than that is not a change. Up to f3d9357 raw's drive loop zero-filled"
   echo "# 4 KiB per flight (~30k instructions of a resumed TLS 1.2 handshake); since, only what it writes."
+  echo "# The writer column is bimodal: in some runs glibc consolidates its heap once (malloc_consolidate,"
+  echo "# ~40k instructions), which adds up to ~2k per handshake; compare it over repeated runs."
 } >>"$WORK/table"
 cp "$WORK/table" "$OUT"
 cat "$OUT"
