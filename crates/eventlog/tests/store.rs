@@ -897,3 +897,47 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
         .unwrap();
     assert_eq!(view, want);
 }
+
+/// A damaged block (a value index past its values, JSON that does not parse, an activity
+/// that is not 32 hex digits) makes a query fail with an error that names the block's
+/// first record and what is wrong, never a panic or a wrong record.
+#[test]
+fn a_damaged_packed_block_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    let log = open(dir.path(), options());
+    log.emit(handshake(T0, ActivityId(1)));
+    log.sync().unwrap();
+    drop(log);
+    let damage = [
+        (
+            "UPDATE packed SET rows = '[[0,0,7,null,[0,99]]]'",
+            "names value 99 of its block's",
+        ),
+        (
+            "UPDATE packed SET rows = '[[0,0,7,null,[0'",
+            "cannot be read",
+        ),
+        ("UPDATE packed SET strings = '[\"a\",'", "cannot be read"),
+        (
+            "UPDATE packed SET rows = '[[0,0,7,\"xyz\",[0]]]'",
+            "not 32 hex digits",
+        ),
+    ];
+    for (sql, want) in damage {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(sql).unwrap();
+        drop(c);
+        let reader = LogReader::open(&db).unwrap();
+        let err = reader.query(&Query::new()).expect_err(sql).to_string();
+        assert!(err.contains(want) && err.contains("from 1"), "{sql}: {err}");
+        // Put the block back as the writer wrote it, for the next damage.
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch("UPDATE packed SET rows = '[[0,0,7,null,[0]]]', strings = '[\"server\"]'")
+            .unwrap();
+        assert_eq!(
+            LogReader::open(&db).unwrap().query(&Query::new()).unwrap()[0].data,
+            ["server"]
+        );
+    }
+}
