@@ -738,19 +738,14 @@ fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
     let db = dir.path().join("events.db");
     {
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(
-            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
-             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER, fold_reason INTEGER);
-             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL, activities BLOB, activities_records INTEGER);
-             CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
-             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+        c.execute_batch(&format!(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; {V2_TABLES}
              INSERT INTO events VALUES (1, 1795000000123456789, 36880, 'web-01', 1, 2, NULL, 'client', '[\"client\",\"TLS 1.2\"]', NULL, NULL, NULL, NULL, NULL);
              INSERT INTO events VALUES (2, 1795000000123456790, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, NULL, NULL, NULL, NULL);
              INSERT INTO meta VALUES ('last_record_id', 2);
              INSERT INTO time_marks VALUES (1, 2, 1795000000123456789, 1795000000123456790, 2, NULL, NULL);
              PRAGMA user_version=2; PRAGMA application_id=1396919374;",
-        )
+        ))
         .unwrap();
     }
     // A reader of the unmigrated log (no `packed` yet) reads it as before.
@@ -804,13 +799,8 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
     let db = dir.path().join("events.db");
     {
         let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(
-            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;
-             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER, fold_reason INTEGER);
-             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL, activities BLOB, activities_records INTEGER);
-             CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
-             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+        c.execute_batch(&format!(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; {V2_TABLES}
              CREATE TABLE packed (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, records INTEGER NOT NULL, base_time INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, rows TEXT NOT NULL);
              CREATE VIEW all_events AS
                  SELECT record_id, time, event_id, computer, process_id, thread_id, nullif(lower(hex(activity_id)), '') AS activity, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
@@ -822,7 +812,7 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
              INSERT INTO meta VALUES ('last_record_id', 3);
              INSERT INTO time_marks VALUES (1, 3, 1795000000123456789, 1795000000123456791, 3, NULL, NULL);
              PRAGMA user_version=3; PRAGMA application_id=1396919374;",
-        )
+        ))
         .unwrap();
     }
     let fields = |rs: &[securechannel_events::EventRecord]| -> Vec<(u64, Vec<String>)> {

@@ -103,3 +103,13 @@ pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// The tables and indexes of a version 2 log with activity filters, which versions 3 and
+/// 4 keep as they are (they add `packed`): the migration tests build older logs on it.
+pub const V2_TABLES: &str = "
+             CREATE TABLE events (record_id INTEGER PRIMARY KEY, time INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, thread_id INTEGER NOT NULL, activity_id BLOB, d0 TEXT, data TEXT NOT NULL, binary BLOB, fold_count INTEGER, fold_first INTEGER, fold_last INTEGER, fold_reason INTEGER);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE TABLE time_marks (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, records INTEGER NOT NULL, activities BLOB, activities_records INTEGER);
+             CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
+             CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
+";
