@@ -453,6 +453,27 @@ async fn serve(
 /// A connection after its handshake: the provider's tokio stream over the socket.
 type Tls = securechannel::tokio::TlsStream<TcpStream, ServerContext>;
 
+/// Read what the connection has (up to 4 KiB) onto the end of `plain`; Ok(0) at its end.
+/// The read buffer lives only while the read is polled, not in the connection's future:
+/// a connection waiting for its next request holds no buffer (a 4 KiB one each before,
+/// a third of an idle connection's memory).
+async fn read_into(tls: &mut Tls, plain: &mut Vec<u8>) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        // Uninitialised: the stream writes what it fills, nothing is zeroed per poll.
+        let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+        let mut buf = tokio::io::ReadBuf::uninit(&mut chunk);
+        match tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut *tls), cx, &mut buf) {
+            std::task::Poll::Ready(Ok(())) => {
+                plain.extend_from_slice(buf.filled());
+                std::task::Poll::Ready(Ok(buf.filled().len()))
+            }
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(e)),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    })
+    .await
+}
+
 impl Server {
     /// SIGHUP: read the settings again and acquire the credential under them; on any
     /// failure the settings and the credential in force stay. The outcome goes to stderr
@@ -668,7 +689,6 @@ impl Server {
         prefix: &str,
     ) -> Result<String, String> {
         let mut plain = Vec::new();
-        let mut chunk = vec![0u8; 4096];
         let mut answered = 0u64;
         let mut stopping = self.stopping.clone();
         loop {
@@ -745,8 +765,11 @@ impl Server {
                     // destroy the answer before the client reads it: send close_notify,
                     // then read what still comes, for a bounded time.
                     let _ = tokio::time::timeout(self.timeout, tls.shutdown()).await;
-                    let drain =
-                        async { while matches!(tls.read(&mut chunk).await, Ok(n) if n > 0) {} };
+                    let drain = async {
+                        while matches!(read_into(tls, &mut plain).await, Ok(n) if n > 0) {
+                            plain.clear();
+                        }
+                    };
                     let _ = tokio::time::timeout(Duration::from_millis(500), drain).await;
                 }
                 return Ok(format!("closed after {answered} request(s)"));
@@ -754,19 +777,21 @@ impl Server {
             // Between requests the idle timeout runs; once a head has begun, the
             // handshake timeout bounds the rest of it (a client trickling bytes).
             let (wait, waiting_for) = if plain.is_empty() {
+                // An idle connection keeps no buffer (the last request's is released).
+                plain = Vec::new();
                 (self.idle_timeout, "idle")
             } else {
                 (self.timeout, "request head incomplete")
             };
             let read = tokio::select! {
-                r = tokio::time::timeout(wait, tls.read(&mut chunk)) => r,
+                r = tokio::time::timeout(wait, read_into(tls, &mut plain)) => r,
                 _ = stopping.wait_for(|s| *s), if plain.is_empty() => {
                     return Ok(format!("closed after {answered} request(s): serve is stopping"));
                 }
             };
             match read {
                 Ok(Ok(0)) => return Ok(format!("client closed after {answered} request(s)")),
-                Ok(Ok(n)) => plain.extend_from_slice(&chunk[..n]),
+                Ok(Ok(_)) => {}
                 Ok(Err(e)) if closed_without_close_notify(&e) => {
                     return Ok(format!("client disconnected after {answered} request(s)"))
                 }
