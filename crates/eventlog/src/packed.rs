@@ -29,6 +29,10 @@ use crate::store;
 use securechannel_events::{ActivityId, EventId, EventRecord, Fields, UnixNanos};
 use std::sync::Arc;
 
+/// The most field text a block's records may hold once read (a real block holds tens of
+/// KiB): past it the block is reported as damaged rather than expanded.
+const MAX_BLOCK_TEXT: usize = 16 << 20;
+
 /// The most records in one block. 64 measured 0.55 µs of SQLite per record; a query
 /// that needs one record of a block decodes all of it (about 30 µs for 64).
 pub(crate) const BLOCK_RECORDS: usize = 64;
@@ -57,6 +61,8 @@ CREATE VIEW IF NOT EXISTS all_events AS
     UNION ALL
     SELECT p.first_id + (r.value ->> 0), p.base_time + (r.value ->> 1), p.event_id, p.computer, p.process_id, r.value ->> 2, r.value ->> 3,
         CASE WHEN p.strings IS NULL THEN r.value -> 4
+        -- json_each visits the indexes in array order, and the aggregate takes its rows in
+        -- that order (SQLite 3.44's ORDER BY in aggregates would say so, 3.40 lacks it).
         ELSE (SELECT json_group_array(p.strings ->> f.value) FROM json_each(r.value -> 4) f) END,
         NULL, NULL, NULL, NULL, NULL
     FROM packed p, json_each(p.rows) r;
@@ -385,6 +391,8 @@ pub(crate) fn read_records(
         }
     };
     let stored: Vec<StoredRow<'_, u32>> = serde_json::from_str(json).map_err(unreadable)?;
+    // Indexes may name one value many times: a damaged block could expand without bound.
+    let mut text = 0usize;
     stored
         .into_iter()
         .map(|(id, time, thread, activity, data)| {
@@ -400,8 +408,21 @@ pub(crate) fn read_records(
                     )
                 })
             };
-            let mut fields =
-                Fields::with_capacity(data.iter().map(|j| value(j).map_or(0, str::len)).sum());
+            let bytes = data
+                .iter()
+                .fold(0usize, |n, j| n.saturating_add(value(j).map_or(0, str::len)));
+            text = text.saturating_add(bytes);
+            if text > MAX_BLOCK_TEXT {
+                return Err(conversion(
+                    10,
+                    format!(
+                        "the packed records from {} expand to more than {} MiB of field text: the block is damaged",
+                        info.first_id,
+                        MAX_BLOCK_TEXT >> 20
+                    ),
+                ));
+            }
+            let mut fields = Fields::with_capacity(bytes);
             for j in &data {
                 fields.push(value(j)?);
             }

@@ -33,6 +33,9 @@ struct OpenReader {
     generation: u64,
     inode: u64,
     conn: Connection,
+    /// The log's version and schema cookie (`PRAGMA user_version`, `schema_version`)
+    /// the layout below was read at.
+    schema: Option<(i64, i64)>,
     /// A version 1 log (not migrated yet: only a writer migrates): no `fold_reason`.
     v1: bool,
     /// The columns to select from `packed` (which a version 3 log has without
@@ -94,6 +97,37 @@ impl LogReader {
         }
     }
 
+    /// What the reader needs to know of the log's schema, read again when it changed:
+    /// its version (a newer one than this code is refused, as writers refuse it) and the
+    /// columns of `packed`.
+    fn read_layout(&self, s: &mut OpenReader) -> Result<(), EventLogError> {
+        let sqlite = |source| EventLogError::Sqlite {
+            path: self.path.clone(),
+            source,
+        };
+        // Both numbers: a newer version need not change the schema, nor the reverse.
+        let (version, schema): (i64, i64) = s
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT user_version FROM pragma_user_version), (SELECT schema_version FROM pragma_schema_version)",
+            )
+            .and_then(|mut q| q.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(sqlite)?;
+        if s.schema == Some((version, schema)) {
+            return Ok(());
+        }
+        if version > store::SCHEMA_VERSION {
+            return Err(EventLogError::NewerSchema {
+                path: self.path.clone(),
+                version,
+            });
+        }
+        s.packed = store::packed_columns(&s.conn).map_err(sqlite)?;
+        s.v1 = version == 1;
+        s.schema = Some((version, schema));
+        Ok(())
+    }
+
     fn with_open<T>(
         &self,
         f: impl FnOnce(&OpenReader) -> rusqlite::Result<T>,
@@ -108,23 +142,23 @@ impl LogReader {
             .is_none_or(|s| s.generation != generation || s.inode != inode)
         {
             let conn = store::open_for_reading(&self.path)?;
-            let version: i64 = conn
-                .query_row("PRAGMA user_version", [], |r| r.get(0))
-                .map_err(|source| EventLogError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            let packed = store::packed_columns(&conn).map_err(|source| EventLogError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })?;
             *slot = Some(OpenReader {
                 generation,
                 inode,
                 conn,
-                v1: version == 1,
-                packed,
+                schema: None,
+                v1: false,
+                packed: None,
             });
+        }
+        if let Some(s) = slot.as_mut() {
+            // A writer of another process can migrate the log under an open connection
+            // (a version 3 log gains `packed.strings`): the layout is read again whenever
+            // the schema changed, so the reader never reads new blocks the old way.
+            if let Err(e) = self.read_layout(s) {
+                *slot = None;
+                return Err(e);
+            }
         }
         let sqlite = |source| EventLogError::Sqlite {
             path: self.path.clone(),

@@ -39,9 +39,12 @@ pub(crate) const UNINDEXED_ID: u16 = 36880;
 /// of version 2 refuse a version 3 log (`EventLogError::NewerSchema`).
 ///
 /// 4 added `packed.strings`: a block's field values, each repeated value once, its
-/// records' fields their indexes (a third fewer bytes). A version 3 log gains the column when it
-/// is opened for writing; its blocks are read as they are. A version 3 reader would not
-/// understand the new blocks, so it refuses the log.
+/// records' fields their indexes (a third fewer bytes). A version 3 log gains the column
+/// when it is opened for writing; its blocks are read as they are.
+///
+/// A log newer than this code is refused (`EventLogError::NewerSchema`) by writers, and
+/// since version 4 by readers too; a reader also reads the layout again when the schema
+/// changes under its connection (another process migrating the log).
 pub(crate) const SCHEMA_VERSION: i64 = 4;
 /// `PRAGMA application_id`: "SCHN", so `file(1)` and a reader can tell our logs apart.
 const APPLICATION_ID: i64 = 0x5343_484E;

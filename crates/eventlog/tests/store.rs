@@ -833,7 +833,7 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
     assert_eq!(fields(&before.query(&by_protocol).unwrap()), old[..1]);
     let by_activity = Query::new().activity(ActivityId(5));
     assert_eq!(fields(&before.query(&by_activity).unwrap()), old[..1]);
-    drop(before);
+    // `before` stays open while the writer migrates the log and writes new blocks.
 
     let log = open(dir.path(), options());
     let mut second = handshake(T0 + 11, ActivityId(7));
@@ -854,6 +854,16 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
     let by_new_activity = Query::new().activity(ActivityId(7));
     assert_eq!(fields(&log.query(&by_new_activity).unwrap()), want[4..]);
     drop(log);
+    // The reader opened on version 3 reads the new blocks too (it noticed the migration).
+    assert_eq!(
+        fields(&before.query(&Query::new().oldest_first()).unwrap()),
+        want
+    );
+    assert_eq!(
+        fields(&before.query(&by_protocol.clone().oldest_first()).unwrap()),
+        vec![want[0].clone(), want[4].clone()]
+    );
+    drop(before);
 
     let c = rusqlite::Connection::open(&db).unwrap();
     let version: i64 = c
@@ -914,7 +924,18 @@ fn a_damaged_packed_block_is_an_error_naming_it() {
             "not 32 hex digits",
         ),
     ];
+    // One value named many times: 300 indexes to 64 KiB would be 19 MiB of fields.
+    let bomb = format!(
+        "UPDATE packed SET strings = '[\"{}\"]', rows = '[[0,0,7,null,[{}]]]'",
+        "x".repeat(64 * 1024),
+        vec!["0"; 300].join(",")
+    );
+    let damage = damage
+        .iter()
+        .map(|&(sql, want)| (sql.to_string(), want))
+        .chain([(bomb, "expand to more than 16 MiB of field text")]);
     for (sql, want) in damage {
+        let sql = sql.as_str();
         let c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch(sql).unwrap();
         drop(c);
@@ -928,6 +949,35 @@ fn a_damaged_packed_block_is_an_error_naming_it() {
         assert_eq!(
             LogReader::open(&db).unwrap().query(&Query::new()).unwrap()[0].data,
             ["server"]
+        );
+    }
+}
+
+/// A reader refuses a log newer than it understands, naming the versions, also when the
+/// log became newer while the reader had it open.
+#[test]
+fn a_reader_refuses_a_newer_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    let log = open(dir.path(), options());
+    log.emit(handshake(T0, ActivityId(1)));
+    log.sync().unwrap();
+    drop(log);
+    let reader = LogReader::open(&db).unwrap();
+    assert_eq!(reader.query(&Query::new()).unwrap().len(), 1);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("PRAGMA user_version=99;").unwrap();
+    drop(c);
+    for r in [&reader, &LogReader::open(&db).unwrap()] {
+        let err = r.query(&Query::new()).unwrap_err();
+        assert!(
+            matches!(err, EventLogError::NewerSchema { version: 99, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("schema version 99, newer than this program understands (4)"),
+            "{err}"
         );
     }
 }
