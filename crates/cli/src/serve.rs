@@ -463,7 +463,8 @@ where
     R: tokio::io::AsyncRead + Unpin,
 {
     std::future::poll_fn(|cx| {
-        // Uninitialised: the stream writes what it fills, nothing is zeroed per poll.
+        // Uninitialised: the streams initialise only what they fill (`TlsStream` copies
+        // its held plaintext, a `TcpStream` reads into it).
         let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
         let mut buf = tokio::io::ReadBuf::uninit(&mut chunk);
         match tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut *from), cx, &mut buf) {

@@ -105,6 +105,11 @@ impl Buffers {
         })
     }
 
+    /// How many bytes of decrypted plaintext are held, not read yet.
+    pub(crate) fn plaintext_held(&self) -> usize {
+        self.plaintext.len() - self.plaintext_at
+    }
+
     /// Copy held plaintext to `buf`.
     pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> usize {
         let available = &self.plaintext[self.plaintext_at..];

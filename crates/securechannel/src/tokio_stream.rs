@@ -174,7 +174,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
         let this = self.get_mut();
         this.buffers.take_deferred()?;
         loop {
-            let n = this.buffers.read_plaintext(buf.initialize_unfilled());
+            // Only what is copied is initialised: a caller's uninitialised buffer is not
+            // zeroed whole on every poll.
+            let want = this.buffers.plaintext_held().min(buf.remaining());
+            let n = this
+                .buffers
+                .read_plaintext(buf.initialize_unfilled_to(want));
             if n > 0 {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
@@ -192,12 +197,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin, C: SecurityContext + Unpin> AsyncRead fo
                 Need::Ready => continue,
                 Need::Input => {
                     // Read through the stack (this is not an async fn: the array is not
-                    // part of any future), so `incoming` grows only by what arrived.
-                    let mut chunk = [0u8; READ_CHUNK];
-                    let mut rb = ReadBuf::new(&mut chunk);
+                    // part of any future), so `incoming` grows only by what arrived; left
+                    // uninitialised, as the transport fills what it reads.
+                    let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+                    let mut rb = ReadBuf::uninit(&mut chunk);
                     let r = Pin::new(&mut this.io).poll_read(cx, &mut rb);
                     let n = rb.filled().len();
-                    this.buffers.append_input(&chunk[..n])?;
+                    this.buffers.append_input(rb.filled())?;
                     if r.is_pending() {
                         // Waiting for the peer: hold no more memory than is in flight.
                         this.buffers.release_drained();
