@@ -391,10 +391,7 @@ fn a_version_2_log_without_the_pending_table_gets_it() {
     assert!(eventually(Duration::from_secs(3), || {
         reader.pending_folds().unwrap().first().map(|p| p.count) == Some(2)
     }));
-    let version: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    let version = schema_version(&db);
     // The writer migrated the log to version 4 for `packed` (the table of packed 36880s, and its `strings`);
     // `flood_pending` itself never needed a version.
     assert_eq!(version, 4);

@@ -600,11 +600,7 @@ fn a_version_1_log_is_read_and_migrated() {
     assert_eq!(old[0].fold, folded(7, 1_795_000_000_000_000_000, T0));
 
     let log = open(dir.path(), options());
-    let version: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(schema_version(&db), 4);
     let mut summary = alert_received("", T0 + 5);
     summary.fold = Some(securechannel_events::Fold {
         count: 3,
@@ -773,11 +769,8 @@ fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
         .collect();
     assert_eq!(hs, vec![5, 3, 1]);
     drop(log);
+    assert_eq!(schema_version(&db), 4);
     let c = rusqlite::Connection::open(&db).unwrap();
-    let version: i64 = c
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 4);
     let packed: i64 = c
         .query_row("SELECT ifnull(sum(records), 0) FROM packed", [], |r| {
             r.get(0)
@@ -865,11 +858,8 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
     );
     drop(before);
 
+    assert_eq!(schema_version(&db), 4);
     let c = rusqlite::Connection::open(&db).unwrap();
-    let version: i64 = c
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 4);
     // The new block: the two handshakes share 11 of their 12 values, stored once each.
     let strings: String = c
         .query_row("SELECT strings FROM packed WHERE first_id = 4", [], |r| {

@@ -113,3 +113,11 @@ pub const V2_TABLES: &str = "
              CREATE INDEX events_by_id_but_36880 ON events(event_id) WHERE event_id != 36880;
              CREATE INDEX events_by_first_field ON events(event_id, d0) WHERE event_id != 36880;
 ";
+
+/// The log's schema version (`PRAGMA user_version`), read with a connection of its own.
+pub fn schema_version(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .expect("open the log")
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("its version")
+}
