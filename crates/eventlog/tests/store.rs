@@ -730,20 +730,14 @@ fn packed_records_come_back_exactly_and_in_order_among_the_others() {
 /// readers return both in record ID order.
 #[test]
 fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("events.db");
-    {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(&format!(
-            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; {V2_TABLES}
+    let (dir, db) = old_log(
+        "
              INSERT INTO events VALUES (1, 1795000000123456789, 36880, 'web-01', 1, 2, NULL, 'client', '[\"client\",\"TLS 1.2\"]', NULL, NULL, NULL, NULL, NULL);
              INSERT INTO events VALUES (2, 1795000000123456790, 36887, 'web-01', 1, 2, NULL, '46', '[\"46\"]', NULL, NULL, NULL, NULL, NULL);
              INSERT INTO meta VALUES ('last_record_id', 2);
              INSERT INTO time_marks VALUES (1, 2, 1795000000123456789, 1795000000123456790, 2, NULL, NULL);
              PRAGMA user_version=2; PRAGMA application_id=1396919374;",
-        ))
-        .unwrap();
-    }
+    );
     // A reader of the unmigrated log (no `packed` yet) reads it as before.
     let before = LogReader::open(&db).unwrap();
     assert_eq!(before.len().unwrap(), 2);
@@ -788,12 +782,8 @@ fn a_version_2_log_keeps_its_rows_and_packs_what_comes_after() {
 /// each distinct value once.
 #[test]
 fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("events.db");
-    {
-        let c = rusqlite::Connection::open(&db).unwrap();
-        c.execute_batch(&format!(
-            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; {V2_TABLES}
+    let (dir, db) = old_log(
+        "
              CREATE TABLE packed (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL, event_id INTEGER NOT NULL, computer TEXT NOT NULL, process_id INTEGER NOT NULL, records INTEGER NOT NULL, base_time INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, rows TEXT NOT NULL);
              CREATE VIEW all_events AS
                  SELECT record_id, time, event_id, computer, process_id, thread_id, nullif(lower(hex(activity_id)), '') AS activity, data, binary, fold_count, fold_first, fold_last, fold_reason FROM events
@@ -805,9 +795,7 @@ fn a_version_3_log_keeps_its_blocks_and_new_blocks_store_each_value_once() {
              INSERT INTO meta VALUES ('last_record_id', 3);
              INSERT INTO time_marks VALUES (1, 3, 1795000000123456789, 1795000000123456791, 3, NULL, NULL);
              PRAGMA user_version=3; PRAGMA application_id=1396919374;",
-        ))
-        .unwrap();
-    }
+    );
     let fields = |rs: &[securechannel_events::EventRecord]| -> Vec<(u64, Vec<String>)> {
         rs.iter().map(|r| (r.record_id, r.data.to_vec())).collect()
     };

@@ -121,3 +121,18 @@ pub fn schema_version(db: &Path) -> i64 {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("its version")
 }
+
+/// A log written by an older version, in a temporary directory: 8 KiB pages, WAL,
+/// [`V2_TABLES`], then `sql` (more tables, rows, its `user_version`). Returns the
+/// directory (removed when dropped) and the log's path.
+pub fn old_log(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("events.db");
+    rusqlite::Connection::open(&db)
+        .expect("create the log")
+        .execute_batch(&format!(
+            "PRAGMA page_size=8192; PRAGMA journal_mode=WAL; {V2_TABLES} {sql}"
+        ))
+        .expect("the older schema");
+    (dir, db)
+}
